@@ -1,0 +1,24 @@
+"""instancegen's Python API: the CLI and the HTTP API are thin layers over these.
+
+    import service
+    mm = service.load_metamodel(["bank.ecore"])
+    issues = service.validate(mm, cim)
+"""
+
+from service.cim import Cim, CimObject, parse_cim
+from service.ecore_loader import load_metamodel
+from service.errors import BackendError, InputError, LimitExceeded
+from service.issues import Issue
+from service.metamodel import Metamodel
+
+__all__ = [
+    "BackendError",
+    "Cim",
+    "CimObject",
+    "InputError",
+    "Issue",
+    "LimitExceeded",
+    "Metamodel",
+    "load_metamodel",
+    "parse_cim",
+]

@@ -1,0 +1,9 @@
+"""The `instancegen` command line: a thin layer over the Python API in `service`.
+
+Each command lives in its own module; importing it registers it on `app`.
+"""
+
+from service.cli import metamodel_commands  # noqa: F401  (registers inspect/schema/prompt/validate)
+from service.cli.app import app, main
+
+__all__ = ["app", "main"]

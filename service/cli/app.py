@@ -1,0 +1,65 @@
+"""The Typer application every command module registers on, and its error boundary.
+
+Exit codes (DESIGN.md): 0 ok, 1 model invalid, 2 bad input or usage, 3 LLM/backend failure.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from service.errors import BackendError, InputError
+
+EXIT_OK, EXIT_INVALID, EXIT_INPUT, EXIT_BACKEND = 0, 1, 2, 3
+
+app = typer.Typer(
+    name="instancegen",
+    help=(
+        "Turn an Ecore metamodel plus a natural-language spec into an instance model that "
+        "Eclipse EMF loads.\n\n"
+        "Start with:  instancegen inspect -m model.ecore   then   "
+        "instancegen generate -m model.ecore --spec 'A bank with two accounts'"
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+MetamodelOption = Annotated[
+    list[Path],
+    typer.Option(
+        "-m",
+        "--metamodel",
+        help="An .ecore file; repeat for metamodels split over several files.",
+        show_default=False,
+    ),
+]
+
+
+def fail(message: str, code: int = EXIT_INPUT) -> typer.Exit:
+    """Print one clear line on stderr and return the Exit to raise."""
+    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    return typer.Exit(code)
+
+
+def main() -> None:
+    """Console-script entry point: known failures become one line and an exit code."""
+    try:
+        app()
+    except InputError as exc:
+        err.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+        sys.exit(EXIT_INPUT)
+    except BackendError as exc:
+        err.print(f"[bold red]LLM backend failed:[/] {exc.message}", highlight=False)
+        sys.exit(EXIT_BACKEND)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)

@@ -1,0 +1,52 @@
+"""What a generation run returns and reports, shared by the loop, the CLI and the HTTP API."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from service.cim import Cim
+from service.issues import Issue
+
+EventType = Literal["attempt_started", "issues_found", "repair_sent", "finished"]
+
+
+class Attempt(BaseModel):
+    """One LLM call of the generate/repair loop."""
+
+    number: int
+    kind: Literal["generate", "repair"]
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    seconds: float = 0.0
+    issue_count: int = 0
+
+
+class Usage(BaseModel):
+    """Tokens over all attempts, and cost in USD where LiteLLM knows the model's prices."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float | None = None
+
+
+class GenerationResult(BaseModel):
+    """The outcome: status, the CIM, artifacts per requested format, remaining issues."""
+
+    status: Literal["valid", "invalid"]
+    model: str
+    mode: Literal["two-step", "direct"] = "two-step"
+    cim: Cim | None = None
+    artifacts: dict[str, str] = Field(default_factory=dict)
+    issues: list[Issue] = Field(default_factory=list)
+    attempts: list[Attempt] = Field(default_factory=list)
+    usage: Usage = Field(default_factory=Usage)
+
+
+class Event(BaseModel):
+    """A progress event (CLI progress display, SSE stream of `/v1/jobs/{id}/events`)."""
+
+    type: EventType
+    attempt: int = 0
+    data: dict[str, Any] = Field(default_factory=dict)

@@ -1,0 +1,25 @@
+"""Validation findings: one record shape shared by the CLI, the HTTP API and repair prompts."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel
+
+Severity = Literal["error", "warning"]
+
+
+class Issue(BaseModel):
+    """One finding. `code` is a stable string; `message` speaks to whoever must fix it."""
+
+    code: str
+    severity: Severity = "error"
+    object: str | None = None
+    feature: str | None = None
+    message: str
+    hint: str | None = None
+
+
+def has_errors(issues: list[Issue]) -> bool:
+    """A model is valid when no finding is an error (warnings do not count)."""
+    return any(i.severity == "error" for i in issues)

@@ -1,0 +1,568 @@
+import java.io.File;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.TimeZone;
+
+import org.eclipse.emf.common.util.Diagnostic;
+import org.eclipse.emf.common.util.TreeIterator;
+import org.eclipse.emf.common.util.URI;
+import org.eclipse.emf.ecore.EAttribute;
+import org.eclipse.emf.ecore.EClass;
+import org.eclipse.emf.ecore.EClassifier;
+import org.eclipse.emf.ecore.EDataType;
+import org.eclipse.emf.ecore.EFactory;
+import org.eclipse.emf.ecore.EObject;
+import org.eclipse.emf.ecore.EPackage;
+import org.eclipse.emf.ecore.EReference;
+import org.eclipse.emf.ecore.EStructuralFeature;
+import org.eclipse.emf.ecore.EValidator;
+import org.eclipse.emf.ecore.EcorePackage;
+import org.eclipse.emf.ecore.impl.EPackageRegistryImpl;
+import org.eclipse.emf.ecore.resource.Resource;
+import org.eclipse.emf.ecore.resource.ResourceSet;
+import org.eclipse.emf.ecore.resource.impl.ResourceSetImpl;
+import org.eclipse.emf.ecore.util.Diagnostician;
+import org.eclipse.emf.ecore.util.EcoreUtil;
+import org.eclipse.emf.ecore.xmi.XMLHelper;
+import org.eclipse.emf.ecore.xmi.impl.XMIHelperImpl;
+import org.eclipse.emf.ecore.xmi.impl.XMIResourceFactoryImpl;
+import org.eclipse.emf.ecore.xmi.impl.XMIResourceImpl;
+import org.eclipse.emf.ecore.xml.namespace.XMLNamespacePackage;
+import org.eclipse.emf.ecore.xml.type.XMLTypePackage;
+
+/**
+ * Conformance judge for XMI: loads models with the real Eclipse EMF (standalone), reports what
+ * EMF complains about and a canonical, serialization-independent view of what it loaded.
+ *
+ * <p>Usage: {@code java EmfCheck --ecore a.ecore [--ecore b.ecore ...] MODEL.xmi [MODEL2.xmi ...]}
+ * Prints {@code {"models":[{"file","errors","warnings","canonical"}]}} on stdout; exits 0 when it
+ * ran (even if models are broken), 2 on usage or metamodel/IO failures of its own.
+ */
+public final class EmfCheck {
+
+  private static final class UsageException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    UsageException(String message) {
+      super(message);
+    }
+  }
+
+  private EmfCheck() {}
+
+  public static void main(String[] args) {
+    // EDate values are rendered with the JVM's zone; pin it so canonical views are stable.
+    TimeZone.setDefault(TimeZone.getTimeZone("UTC"));
+    PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+    try {
+      List<File> ecores = new ArrayList<>();
+      List<File> models = new ArrayList<>();
+      for (int i = 0; i < args.length; i++) {
+        String arg = args[i];
+        if (arg.equals("--ecore")) {
+          if (++i >= args.length) {
+            throw new UsageException("--ecore needs a file");
+          }
+          ecores.add(existing(args[i]));
+        } else if (arg.startsWith("--")) {
+          throw new UsageException("unknown option " + arg);
+        } else {
+          models.add(existing(arg));
+        }
+      }
+      EPackage.Registry registry = loadMetamodels(ecores);
+      StringBuilder json = new StringBuilder("{\"models\":[");
+      for (int i = 0; i < models.size(); i++) {
+        if (i > 0) {
+          json.append(',');
+        }
+        json.append('\n');
+        checkModel(models.get(i), registry).appendJson(json);
+      }
+      json.append("\n]}");
+      out.println(json);
+    } catch (UsageException e) {
+      System.err.println("EmfCheck: " + e.getMessage());
+      System.err.println("usage: EmfCheck --ecore a.ecore [--ecore b.ecore ...] MODEL.xmi ...");
+      System.exit(2);
+    } catch (Exception e) {
+      System.err.println("EmfCheck: " + e);
+      e.printStackTrace();
+      System.exit(2);
+    }
+  }
+
+  private static File existing(String path) throws UsageException {
+    File f = new File(path).getAbsoluteFile().toPath().normalize().toFile();
+    if (!f.isFile()) {
+      throw new UsageException("no such file: " + path);
+    }
+    return f;
+  }
+
+  private static URI fileUri(File f) {
+    return URI.createFileURI(f.getPath());
+  }
+
+  // ---------------------------------------------------------------- metamodels
+
+  /** Loaded .ecore resources, handed to every model ResourceSet so schemaLocation reuses them. */
+  private static final List<Resource> METAMODEL_RESOURCES = new ArrayList<>();
+
+  /**
+   * An XMI resource that remembers every object its loader creates: EMF sometimes drops an
+   * object without any error (e.g. a wrongly typed value for an eOpposite reference detaches it
+   * from its container), and only a before/after comparison reveals that.
+   */
+  private static final class TrackingResource extends XMIResourceImpl {
+    final List<EObject> created = new ArrayList<>();
+
+    TrackingResource(URI uri) {
+      super(uri);
+    }
+
+    @Override
+    protected XMLHelper createXMLHelper() {
+      return new XMIHelperImpl(this) {
+        @Override
+        public EObject createObject(EFactory eFactory, EClassifier type) {
+          EObject o = super.createObject(eFactory, type);
+          if (o != null) {
+            created.add(o);
+          }
+          return o;
+        }
+      };
+    }
+  }
+
+  private static void registerFactories(ResourceSet rs) {
+    Map<String, Object> ext = rs.getResourceFactoryRegistry().getExtensionToFactoryMap();
+    XMIResourceFactoryImpl xmi =
+        new XMIResourceFactoryImpl() {
+          @Override
+          public Resource createResource(URI uri) {
+            return new TrackingResource(uri);
+          }
+        };
+    ext.put("*", xmi);
+    ext.put("ecore", xmi);
+    ext.put("xmi", xmi);
+  }
+
+  private static EPackage.Registry loadMetamodels(List<File> ecores) throws Exception {
+    EcorePackage.eINSTANCE.eClass();
+    EPackage.Registry.INSTANCE.put(EcorePackage.eNS_URI, EcorePackage.eINSTANCE);
+    EPackage.Registry.INSTANCE.put(XMLTypePackage.eNS_URI, XMLTypePackage.eINSTANCE);
+    EPackage.Registry.INSTANCE.put(XMLNamespacePackage.eNS_URI, XMLNamespacePackage.eINSTANCE);
+    EPackage.Registry registry = new EPackageRegistryImpl(EPackage.Registry.INSTANCE);
+    ResourceSet rs = new ResourceSetImpl();
+    rs.setPackageRegistry(registry);
+    registerFactories(rs);
+    List<Resource> resources = new ArrayList<>();
+    for (File f : ecores) {
+      Resource r = rs.getResource(fileUri(f), true);
+      resources.add(r);
+    }
+    // Cross-file references (other.ecore#//X) resolve against the same ResourceSet.
+    EcoreUtil.resolveAll(rs);
+    List<String> problems = new ArrayList<>();
+    for (Resource r : new ArrayList<>(rs.getResources())) {
+      for (Resource.Diagnostic d : r.getErrors()) {
+        problems.add(r.getURI() + ": " + d.getMessage());
+      }
+    }
+    Map<EObject, Collection<EStructuralFeature.Setting>> proxies =
+        EcoreUtil.UnresolvedProxyCrossReferencer.find(rs);
+    for (EObject proxy : proxies.keySet()) {
+      problems.add("unresolved metamodel reference " + EcoreUtil.getURI(proxy));
+    }
+    if (!problems.isEmpty()) {
+      throw new Exception("metamodel does not load: " + String.join("; ", problems));
+    }
+    for (Resource r : new ArrayList<>(rs.getResources())) {
+      METAMODEL_RESOURCES.add(r);
+      boolean fileMapped = false;
+      for (Iterator<EObject> it = r.getAllContents(); it.hasNext(); ) {
+        EObject o = it.next();
+        if (!(o instanceof EPackage)) {
+          continue;
+        }
+        EPackage p = (EPackage) o;
+        String ns = p.getNsURI();
+        if (ns != null && !ns.isEmpty()) {
+          registry.put(ns, p);
+        } else if (!fileMapped) {
+          registry.put(r.getURI().toString(), p);
+          fileMapped = true;
+        }
+      }
+      if (!fileMapped && !r.getContents().isEmpty() && r.getContents().get(0) instanceof EPackage) {
+        String key = r.getURI().toString();
+        if (!registry.containsKey(key)) {
+          registry.put(key, r.getContents().get(0));
+        }
+      }
+    }
+    return registry;
+  }
+
+  // ---------------------------------------------------------------- models
+
+  private static final class Result {
+    final String file;
+    final List<String> errors = new ArrayList<>();
+    final List<String> warnings = new ArrayList<>();
+    final List<String> canonical = new ArrayList<>();
+
+    Result(String file) {
+      this.file = file;
+    }
+
+    void appendJson(StringBuilder sb) {
+      sb.append("{\"file\":");
+      quote(sb, file);
+      sb.append(",\"errors\":");
+      array(sb, errors);
+      sb.append(",\"warnings\":");
+      array(sb, warnings);
+      sb.append(",\"canonical\":");
+      array(sb, canonical);
+      sb.append('}');
+    }
+  }
+
+  private static String describe(Throwable t) {
+    // Unwrap EMF's wrapper exceptions so the real cause (FeatureNotFound, ...) is named.
+    Throwable c = t;
+    while (c.getCause() != null && c.getCause() != c
+        && (c instanceof org.eclipse.emf.common.util.WrappedException
+            || c instanceof Resource.IOWrappedException)) {
+      c = c.getCause();
+    }
+    return c.getClass().getSimpleName() + ": " + c.getMessage();
+  }
+
+  private static String describe(Resource.Diagnostic d) {
+    String kind = d instanceof Throwable ? d.getClass().getSimpleName() + ": " : "";
+    return kind + d.getMessage();
+  }
+
+  private static Result checkModel(File file, EPackage.Registry registry) {
+    Result result = new Result(file.getPath());
+    ResourceSetImpl rs = new ResourceSetImpl();
+    rs.setPackageRegistry(registry);
+    registerFactories(rs);
+    rs.setURIResourceMap(new HashMap<>());
+    for (Resource mm : METAMODEL_RESOURCES) {
+      rs.getURIResourceMap().put(mm.getURI(), mm);
+    }
+    URI uri = fileUri(file);
+    Resource resource = rs.createResource(uri);
+    try {
+      if (Boolean.getBoolean("defer")) rs.getLoadOptions().put(org.eclipse.emf.ecore.xmi.XMLResource.OPTION_DEFER_IDREF_RESOLUTION, Boolean.TRUE);
+      resource.load(rs.getLoadOptions());
+    } catch (Exception e) {
+      addUnique(result.errors, describe(e));
+    } catch (LinkageError e) {
+      addUnique(result.errors, describe(e));
+    }
+    try {
+      EcoreUtil.resolveAll(rs);
+    } catch (RuntimeException e) {
+      addUnique(result.errors, describe(e));
+    }
+    Canon canon = new Canon(rs, resource);
+    if (result.errors.isEmpty() && resource instanceof TrackingResource) {
+      int lost = 0;
+      for (EObject o : ((TrackingResource) resource).created) {
+        if (!o.eIsProxy() && o.eResource() != resource) {
+          lost++;
+        }
+      }
+      if (lost > 0) {
+        result.errors.add("EmfCheck: EMF silently dropped " + lost + " of the "
+            + ((TrackingResource) resource).created.size()
+            + " objects it read from the file (typically a wrongly typed value of an eOpposite"
+            + " reference)");
+      }
+    }
+    for (Resource r : new ArrayList<>(rs.getResources())) {
+      String prefix = r == resource ? "" : r.getURI() + ": ";
+      for (Resource.Diagnostic d : r.getErrors()) {
+        addUnique(result.errors, prefix + describe(d));
+      }
+      for (Resource.Diagnostic d : r.getWarnings()) {
+        addUnique(result.warnings, prefix + describe(d));
+      }
+    }
+    try {
+      Map<EObject, Collection<EStructuralFeature.Setting>> proxies =
+          EcoreUtil.UnresolvedProxyCrossReferencer.find(resource);
+      for (Map.Entry<EObject, Collection<EStructuralFeature.Setting>> e : proxies.entrySet()) {
+        for (EStructuralFeature.Setting s : e.getValue()) {
+          result.errors.add("unresolved proxy " + EcoreUtil.getURI(e.getKey()) + " in "
+              + canon.label(s.getEObject()) + "." + s.getEStructuralFeature().getName());
+        }
+      }
+    } catch (RuntimeException e) {
+      addUnique(result.errors, describe(e));
+    }
+    try {
+      Map<Object, Object> context = Diagnostician.INSTANCE.createDefaultContext();
+      context.put(EValidator.SubstitutionLabelProvider.class, canon);
+      for (EObject root : resource.getContents()) {
+        Diagnostic d = Diagnostician.INSTANCE.validate(root, context);
+        collect(d, result);
+      }
+    } catch (RuntimeException e) {
+      addUnique(result.errors, "Diagnostician crashed: " + describe(e));
+    }
+    try {
+      canon.lines(result.canonical);
+    } catch (RuntimeException e) {
+      addUnique(result.errors, "canonical view failed: " + describe(e));
+    }
+    return result;
+  }
+
+  private static void addUnique(List<String> list, String s) {
+    if (!list.contains(s)) {
+      list.add(s);
+    }
+  }
+
+  private static void collect(Diagnostic d, Result result) {
+    if (d.getChildren().isEmpty()) {
+      if (d.getSeverity() >= Diagnostic.ERROR) {
+        result.errors.add(d.getMessage());
+      } else if (d.getSeverity() == Diagnostic.WARNING) {
+        result.warnings.add(d.getMessage());
+      }
+      return;
+    }
+    for (Diagnostic c : d.getChildren()) {
+      collect(c, result);
+    }
+  }
+
+  // ---------------------------------------------------------------- canonical view
+
+  /** Paths by containment (feature names + indexes), so ids and fragment styles don't matter. */
+  private static final class Canon implements EValidator.SubstitutionLabelProvider {
+    private final ResourceSet rs;
+    private final Resource main;
+    private final Map<EObject, String> paths = new IdentityHashMap<>();
+    private final Map<Resource, Boolean> indexed = new HashMap<>();
+
+    Canon(ResourceSet rs, Resource main) {
+      this.rs = rs;
+      this.main = main;
+    }
+
+    private void index(Resource r) {
+      if (indexed.put(r, Boolean.TRUE) != null) {
+        return;
+      }
+      List<EObject> roots = r.getContents();
+      for (int i = 0; i < roots.size(); i++) {
+        EObject root = roots.get(i);
+        paths.put(root, "#" + i);
+        for (TreeIterator<EObject> it = root.eAllContents(); it.hasNext(); ) {
+          EObject o = it.next();
+          paths.put(o, paths.get(o.eContainer()) + "/" + step(o));
+        }
+      }
+    }
+
+    private static String step(EObject o) {
+      EReference f = o.eContainmentFeature();
+      if (f == null) {
+        return "?";
+      }
+      if (f.isMany()) {
+        List<?> siblings = (List<?>) o.eContainer().eGet(f, false);
+        return f.getName() + "[" + siblings.indexOf(o) + "]";
+      }
+      return f.getName();
+    }
+
+    /** True for resources holding instance models (not metamodels loaded by reference). */
+    private boolean isModel(Resource r) {
+      return r != null && r.getResourceSet() == rs && !METAMODEL_RESOURCES.contains(r);
+    }
+
+    String path(EObject o) {
+      if (o.eIsProxy()) {
+        return "proxy:" + EcoreUtil.getURI(o);
+      }
+      Resource r = o.eResource();
+      if (r == null) {
+        return "detached:" + o.eClass().getName();
+      }
+      if (!isModel(r)) {
+        return EcoreUtil.getURI(o).deresolve(main.getURI()).toString();
+      }
+      index(r);
+      String p = paths.get(o);
+      if (p == null) {
+        p = "?" + EcoreUtil.getURI(o);
+      }
+      if (r != main) {
+        p = r.getURI().deresolve(main.getURI()) + p;
+      }
+      return p;
+    }
+
+    String label(EObject o) {
+      return o.eClass().getName() + " " + path(o);
+    }
+
+    private static String classId(EClass c) {
+      EPackage p = c.getEPackage();
+      String ns = p == null ? null : p.getNsURI();
+      if (ns == null || ns.isEmpty()) {
+        ns = p == null ? "?" : EcoreUtil.getURI(p).toString();
+      }
+      return ns + "#" + c.getName();
+    }
+
+    void lines(List<String> out) {
+      index(main);
+      for (EObject root : main.getContents()) {
+        emit(root, out);
+        for (TreeIterator<EObject> it = root.eAllContents(); it.hasNext(); ) {
+          emit(it.next(), out);
+        }
+      }
+    }
+
+    private void emit(EObject o, List<String> out) {
+      String p = path(o);
+      out.add(p + " : " + classId(o.eClass()));
+      List<EStructuralFeature> features = new ArrayList<>(o.eClass().getEAllStructuralFeatures());
+      features.sort((a, b) -> a.getName().compareTo(b.getName()));
+      for (EStructuralFeature f : features) {
+        if (f.isDerived() || f.isTransient() || !o.eIsSet(f)) {
+          continue;
+        }
+        if (f instanceof EReference) {
+          EReference ref = (EReference) f;
+          if (ref.isContainment() || ref.isContainer()) {
+            continue; // shown by the paths themselves
+          }
+          StringBuilder sb = new StringBuilder(p).append('.').append(f.getName()).append(" -> ");
+          Object v = o.eGet(f, false);
+          if (f.isMany()) {
+            sb.append('[');
+            int i = 0;
+            for (Object t : (List<?>) v) {
+              if (i++ > 0) {
+                sb.append(", ");
+              }
+              sb.append(path((EObject) t));
+            }
+            sb.append(']');
+          } else {
+            sb.append(v == null ? "null" : path((EObject) v));
+          }
+          out.add(sb.toString());
+        } else {
+          EAttribute attr = (EAttribute) f;
+          EDataType type = attr.getEAttributeType();
+          StringBuilder sb = new StringBuilder(p).append('.').append(f.getName()).append(" = ");
+          Object v = o.eGet(f);
+          if (f.isMany()) {
+            sb.append('[');
+            int i = 0;
+            for (Object x : (List<?>) v) {
+              if (i++ > 0) {
+                sb.append(", ");
+              }
+              value(sb, type, x);
+            }
+            sb.append(']');
+          } else {
+            value(sb, type, v);
+          }
+          out.add(sb.toString());
+        }
+      }
+    }
+
+    private static void value(StringBuilder sb, EDataType type, Object v) {
+      String s = v == null ? null : EcoreUtil.convertToString(type, v);
+      if (s == null) {
+        sb.append("null");
+      } else {
+        quote(sb, s);
+      }
+    }
+
+    @Override
+    public String getObjectLabel(EObject eObject) {
+      return label(eObject);
+    }
+
+    @Override
+    public String getFeatureLabel(EStructuralFeature eStructuralFeature) {
+      return eStructuralFeature.getName();
+    }
+
+    @Override
+    public String getValueLabel(EDataType eDataType, Object value) {
+      return EcoreUtil.convertToString(eDataType, value);
+    }
+  }
+
+  // ---------------------------------------------------------------- JSON
+
+  static void quote(StringBuilder sb, String s) {
+    sb.append('"');
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      switch (c) {
+        case '"':
+          sb.append("\\\"");
+          break;
+        case '\\':
+          sb.append("\\\\");
+          break;
+        case '\n':
+          sb.append("\\n");
+          break;
+        case '\r':
+          sb.append("\\r");
+          break;
+        case '\t':
+          sb.append("\\t");
+          break;
+        default:
+          if (c < 0x20 || c == 0x2028 || c == 0x2029) {
+            sb.append(String.format("\\u%04x", (int) c));
+          } else {
+            sb.append(c);
+          }
+      }
+    }
+    sb.append('"');
+  }
+
+  static void array(StringBuilder sb, List<String> items) {
+    sb.append('[');
+    for (int i = 0; i < items.size(); i++) {
+      if (i > 0) {
+        sb.append(',');
+      }
+      quote(sb, items.get(i));
+    }
+    sb.append(']');
+  }
+}
