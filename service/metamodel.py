@@ -87,7 +87,7 @@ class Package:
     source: str  # the file it was read from
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # no slots: `feature_map` is a cached_property
 class EClassView:
     """An EClass. `features` lists the offered features in EMF's eAllStructuralFeatures order."""
 
