@@ -3,7 +3,10 @@
 Each command lives in its own module; importing it registers it on `app`.
 """
 
-from service.cli import metamodel_commands  # noqa: F401  (registers inspect/schema/prompt/validate)
+from service.cli import (
+    eval_commands,  # noqa: F401  (registers score/eval)
+    metamodel_commands,  # noqa: F401  (registers inspect/schema/prompt/validate)
+)
 from service.cli.app import app, main
 
 __all__ = ["app", "main"]
