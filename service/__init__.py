@@ -10,6 +10,7 @@ from service.ecore_loader import load_metamodel
 from service.errors import BackendError, InputError, LimitExceeded
 from service.issues import Issue
 from service.metamodel import Metamodel
+from service.validator import validate
 
 __all__ = [
     "BackendError",
@@ -21,4 +22,5 @@ __all__ = [
     "Metamodel",
     "load_metamodel",
     "parse_cim",
+    "validate",
 ]

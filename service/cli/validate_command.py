@@ -1,0 +1,88 @@
+"""`instancegen validate`: check an instance model against its metamodel, print the findings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from service.cli.app import EXIT_INVALID, EXIT_OK, MetamodelOption, app, fail, out
+from service.ecore_loader import load_metamodel
+from service.errors import InputError
+from service.issues import Issue, has_errors
+from service.model_io import read_model_file
+from service.validator import validate as validate_model
+
+
+@app.command("validate")
+def validate(
+    metamodel: MetamodelOption,
+    model: Annotated[
+        Path,
+        typer.Argument(
+            metavar="MODEL",
+            help="The instance model: a CIM (.json) or an XMI file.",
+            show_default=False,
+        ),
+    ],
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help="Print the findings as a JSON list of issue records."),
+    ] = False,
+) -> None:
+    """Check an instance model against its metamodel and list every problem found.
+
+    Each finding names the object, the feature, what is wrong and how to fix it.
+
+    Exit code 0: valid (warnings allowed) · 1: invalid · 2: bad input (unreadable file,
+    not a model, bad metamodel).
+
+    Example:  [bold]instancegen validate -m metamodels/bank/bank.ecore bank.json[/]
+
+    For scripts and repair loops, [bold]--json[/] prints a list of issue records
+    {"code", "severity", "object", "feature", "message", "hint"}.
+    """
+    try:
+        mm = load_metamodel(metamodel)
+        cim = read_model_file(model, mm)
+    except InputError as exc:
+        raise fail(exc.message) from None
+    issues = validate_model(mm, cim)
+    if as_json:
+        typer.echo(json.dumps([i.model_dump() for i in issues], indent=2, ensure_ascii=False))
+    else:
+        _print_table(issues, model, len(cim.objects))
+    raise typer.Exit(EXIT_INVALID if has_errors(issues) else EXIT_OK)
+
+
+def _print_table(issues: list[Issue], model: Path, objects: int) -> None:
+    errors = sum(i.severity == "error" for i in issues)
+    warnings = len(issues) - errors
+    if issues:
+        table = Table(show_lines=True)
+        for col in ("severity", "code", "object", "feature", "message / hint"):
+            table.add_column(col, overflow="fold")
+        for i in issues:
+            style = "red" if i.severity == "error" else "yellow"
+            text = escape(i.message) + (f"\n[dim]→ {escape(i.hint)}[/]" if i.hint else "")
+            table.add_row(
+                f"[{style}]{i.severity}[/]",
+                i.code,
+                escape(i.object or ""),
+                escape(i.feature or ""),
+                text,
+            )
+        out.print(table)
+    verdict = "[bold red]invalid[/]" if errors else "[bold green]valid[/]"
+    counts = ", ".join(
+        _count(n, w) for n, w in ((objects, "object"), (errors, "error"), (warnings, "warning"))
+    )
+    out.print(f"{escape(str(model))}: {verdict} — {counts}")
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
