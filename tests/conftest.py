@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from emf_check import EmfModelResult, emf_available, emf_check  # noqa: E402
 
 IN_CI = os.environ.get("CI") == "true"
 
@@ -28,3 +31,14 @@ def require(available: bool, what: str, install: str) -> None:
 def root() -> Path:
     """The repository root (bundled metamodels, prompts)."""
     return ROOT
+
+
+@pytest.fixture
+def emf() -> Callable[[Sequence[Path], Sequence[Path]], list[EmfModelResult]]:
+    """Real Eclipse EMF as the judge of XMI: ``emf(ecores, models)`` -> one result per model."""
+    require(
+        emf_available(),
+        "EMF conformance: javac or EMF jars",
+        "default-jdk-headless libeclipse-emf-ecore-xmi-java",
+    )
+    return emf_check

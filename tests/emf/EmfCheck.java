@@ -13,6 +13,7 @@ import java.util.TimeZone;
 import org.eclipse.emf.common.util.Diagnostic;
 import org.eclipse.emf.common.util.TreeIterator;
 import org.eclipse.emf.common.util.URI;
+import org.eclipse.emf.common.util.WrappedException;
 import org.eclipse.emf.ecore.EAttribute;
 import org.eclipse.emf.ecore.EClass;
 import org.eclipse.emf.ecore.EClassifier;
@@ -30,7 +31,9 @@ import org.eclipse.emf.ecore.resource.ResourceSet;
 import org.eclipse.emf.ecore.resource.impl.ResourceSetImpl;
 import org.eclipse.emf.ecore.util.Diagnostician;
 import org.eclipse.emf.ecore.util.EcoreUtil;
+import org.eclipse.emf.ecore.xmi.IllegalValueException;
 import org.eclipse.emf.ecore.xmi.XMLHelper;
+import org.eclipse.emf.ecore.xmi.XMLResource;
 import org.eclipse.emf.ecore.xmi.impl.XMIHelperImpl;
 import org.eclipse.emf.ecore.xmi.impl.XMIResourceFactoryImpl;
 import org.eclipse.emf.ecore.xmi.impl.XMIResourceImpl;
@@ -44,6 +47,20 @@ import org.eclipse.emf.ecore.xml.type.XMLTypePackage;
  * <p>Usage: {@code java EmfCheck --ecore a.ecore [--ecore b.ecore ...] MODEL.xmi [MODEL2.xmi ...]}
  * Prints {@code {"models":[{"file","errors","warnings","canonical"}]}} on stdout; exits 0 when it
  * ran (even if models are broken), 2 on usage or metamodel/IO failures of its own.
+ *
+ * <p>Errors are EMF's load errors and warnings, unresolved proxies and Diagnostician ERRORs, plus
+ * three "EmfCheck:" findings for things EMF's loader silently gets wrong: objects it created but
+ * dropped from the tree, a single-valued feature given more than once, and a default load whose
+ * references differ from a load with OPTION_DEFER_IDREF_RESOLUTION (one-sided eOpposite ends).
+ *
+ * <p>Canonical lines, in containment-tree order (roots in resource order, then eAllContents):
+ * {@code <path> : <nsURI>#<EClass>}, then per set, non-derived, non-transient feature sorted by
+ * name {@code <path>.<attr> = "v"} / {@code = ["v1", "v2"]} (JSON-quoted
+ * EcoreUtil.convertToString) and {@code <path>.<ref> -> <target>} / {@code -> [<t1>, <t2>]}.
+ * Paths: {@code #<root index>} then {@code /<feature>[<index>]} ({@code /<feature>} when
+ * single-valued). Targets in other model files are prefixed by their relative URI, metamodel
+ * objects are their URI, unresolved proxies {@code proxy:<uri>}. Containment and container
+ * references are implied by the paths and not listed.
  */
 public final class EmfCheck {
 
@@ -123,6 +140,10 @@ public final class EmfCheck {
    */
   private static final class TrackingResource extends XMIResourceImpl {
     final List<EObject> created = new ArrayList<>();
+    /** Single-valued features the file gives more than once; EMF keeps one value silently. */
+    final Map<EObject, List<EStructuralFeature>> assigned = new IdentityHashMap<>();
+    final List<EObject> repeatedObjects = new ArrayList<>();
+    final List<EStructuralFeature> repeatedFeatures = new ArrayList<>();
 
     TrackingResource(URI uri) {
       super(uri);
@@ -138,6 +159,21 @@ public final class EmfCheck {
             created.add(o);
           }
           return o;
+        }
+
+        @Override
+        public void setValue(EObject object, EStructuralFeature feature, Object value, int pos) {
+          if (!feature.isMany()) {
+            List<EStructuralFeature> seen =
+                assigned.computeIfAbsent(object, k -> new ArrayList<>());
+            if (seen.contains(feature)) {
+              repeatedObjects.add(object);
+              repeatedFeatures.add(feature);
+            } else {
+              seen.add(feature);
+            }
+          }
+          super.setValue(object, feature, value, pos);
         }
       };
     }
@@ -239,73 +275,111 @@ public final class EmfCheck {
     }
   }
 
-  private static String describe(Throwable t) {
-    // Unwrap EMF's wrapper exceptions so the real cause (FeatureNotFound, ...) is named.
-    Throwable c = t;
-    while (c.getCause() != null && c.getCause() != c
-        && (c instanceof org.eclipse.emf.common.util.WrappedException
-            || c instanceof Resource.IOWrappedException)) {
-      c = c.getCause();
-    }
-    return c.getClass().getSimpleName() + ": " + c.getMessage();
-  }
+  /** One load of a model file, with what went wrong while loading. */
+  private static final class Loaded {
+    final ResourceSetImpl rs = new ResourceSetImpl();
+    final Resource resource;
+    final Canon canon;
+    final List<String> errors = new ArrayList<>();
+    final List<String> warnings = new ArrayList<>();
 
-  private static String describe(Resource.Diagnostic d) {
-    String kind = d instanceof Throwable ? d.getClass().getSimpleName() + ": " : "";
-    return kind + d.getMessage();
-  }
+    Loaded(File file, EPackage.Registry registry, boolean deferIdrefs) {
+      rs.setPackageRegistry(registry);
+      registerFactories(rs);
+      rs.setURIResourceMap(new HashMap<>());
+      for (Resource mm : METAMODEL_RESOURCES) {
+        rs.getURIResourceMap().put(mm.getURI(), mm); // schemaLocation reuses the loaded .ecore
+      }
+      if (deferIdrefs) {
+        rs.getLoadOptions().put(XMLResource.OPTION_DEFER_IDREF_RESOLUTION, Boolean.TRUE);
+      }
+      resource = rs.createResource(fileUri(file));
+      canon = new Canon(rs, resource);
+      try {
+        resource.load(rs.getLoadOptions());
+      } catch (Exception | LinkageError e) {
+        errors.add(describe(e));
+      }
+      try {
+        EcoreUtil.resolveAll(rs);
+      } catch (RuntimeException e) {
+        addUnique(errors, describe(e));
+      }
+      for (Resource r : new ArrayList<>(rs.getResources())) {
+        String prefix = r == resource ? "" : r.getURI() + ": ";
+        for (Resource.Diagnostic d : r.getErrors()) {
+          addUnique(errors, prefix + describe(d));
+        }
+        for (Resource.Diagnostic d : r.getWarnings()) {
+          addUnique(warnings, prefix + describe(d));
+        }
+      }
+    }
 
-  private static Result checkModel(File file, EPackage.Registry registry) {
-    Result result = new Result(file.getPath());
-    ResourceSetImpl rs = new ResourceSetImpl();
-    rs.setPackageRegistry(registry);
-    registerFactories(rs);
-    rs.setURIResourceMap(new HashMap<>());
-    for (Resource mm : METAMODEL_RESOURCES) {
-      rs.getURIResourceMap().put(mm.getURI(), mm);
+    /** The exception thrown by load repeats the first recorded diagnostic; name it once. */
+    private String describe(Throwable t) {
+      Throwable c = t;
+      while (c.getCause() != null && c.getCause() != c
+          && (c instanceof WrappedException || c instanceof Resource.IOWrappedException)) {
+        c = c.getCause();
+      }
+      if (c instanceof Resource.Diagnostic) {
+        return describe((Resource.Diagnostic) c);
+      }
+      return c.getClass().getSimpleName() + ": " + c.getMessage();
     }
-    URI uri = fileUri(file);
-    Resource resource = rs.createResource(uri);
-    try {
-      if (Boolean.getBoolean("defer")) rs.getLoadOptions().put(org.eclipse.emf.ecore.xmi.XMLResource.OPTION_DEFER_IDREF_RESOLUTION, Boolean.TRUE);
-      resource.load(rs.getLoadOptions());
-    } catch (Exception e) {
-      addUnique(result.errors, describe(e));
-    } catch (LinkageError e) {
-      addUnique(result.errors, describe(e));
+
+    private String describe(Resource.Diagnostic d) {
+      if (d instanceof IllegalValueException) {
+        // EMF's own message prints the value's toString(); say which object and feature.
+        IllegalValueException e = (IllegalValueException) d;
+        Object v = e.getValue();
+        String value = v instanceof EObject ? canon.label((EObject) v) : String.valueOf(v);
+        String where = e.getLine() < 0 ? "" : " (line " + e.getLine() + ", column " + e.getColumn() + ")";
+        String object = e.getObject() == null ? "?" : canon.label(e.getObject());
+        String feature = e.getFeature() == null ? "?" : e.getFeature().getName();
+        return "IllegalValueException: value '" + value + "' is not legal for "
+            + object + "." + feature + where;
+      }
+      String kind = d instanceof Throwable ? d.getClass().getSimpleName() + ": " : "";
+      return kind + d.getMessage();
     }
-    try {
-      EcoreUtil.resolveAll(rs);
-    } catch (RuntimeException e) {
-      addUnique(result.errors, describe(e));
+
+    TrackingResource tracked() {
+      return resource instanceof TrackingResource
+          ? (TrackingResource) resource : new TrackingResource(resource.getURI());
     }
-    Canon canon = new Canon(rs, resource);
-    if (result.errors.isEmpty() && resource instanceof TrackingResource) {
+
+    /** Objects the parser created that did not end up in the resource's tree. */
+    int lostObjects() {
       int lost = 0;
-      for (EObject o : ((TrackingResource) resource).created) {
+      for (EObject o : tracked().created) {
         if (!o.eIsProxy() && o.eResource() != resource) {
           lost++;
         }
       }
-      if (lost > 0) {
-        result.errors.add("EmfCheck: EMF silently dropped " + lost + " of the "
-            + ((TrackingResource) resource).created.size()
-            + " objects it read from the file (typically a wrongly typed value of an eOpposite"
-            + " reference)");
+      return lost;
+    }
+
+    void reportRepeats(List<String> errors) {
+      TrackingResource t = tracked();
+      for (int i = 0; i < t.repeatedObjects.size(); i++) {
+        addUnique(errors, "EmfCheck: the file gives single-valued feature '"
+            + t.repeatedFeatures.get(i).getName() + "' of '"
+            + canon.label(t.repeatedObjects.get(i)) + "' more than once; EMF keeps one");
       }
     }
-    for (Resource r : new ArrayList<>(rs.getResources())) {
-      String prefix = r == resource ? "" : r.getURI() + ": ";
-      for (Resource.Diagnostic d : r.getErrors()) {
-        addUnique(result.errors, prefix + describe(d));
-      }
-      for (Resource.Diagnostic d : r.getWarnings()) {
-        addUnique(result.warnings, prefix + describe(d));
-      }
-    }
+  }
+
+  private static Result checkModel(File file, EPackage.Registry registry) {
+    Result result = new Result(file.getPath());
+    Loaded main = new Loaded(file, registry, false);
+    result.errors.addAll(main.errors);
+    result.warnings.addAll(main.warnings);
+    Canon canon = main.canon;
     try {
       Map<EObject, Collection<EStructuralFeature.Setting>> proxies =
-          EcoreUtil.UnresolvedProxyCrossReferencer.find(resource);
+          EcoreUtil.UnresolvedProxyCrossReferencer.find(main.resource);
       for (Map.Entry<EObject, Collection<EStructuralFeature.Setting>> e : proxies.entrySet()) {
         for (EStructuralFeature.Setting s : e.getValue()) {
           result.errors.add("unresolved proxy " + EcoreUtil.getURI(e.getKey()) + " in "
@@ -313,22 +387,55 @@ public final class EmfCheck {
         }
       }
     } catch (RuntimeException e) {
-      addUnique(result.errors, describe(e));
+      addUnique(result.errors, "proxy check failed: " + e);
     }
     try {
       Map<Object, Object> context = Diagnostician.INSTANCE.createDefaultContext();
       context.put(EValidator.SubstitutionLabelProvider.class, canon);
-      for (EObject root : resource.getContents()) {
-        Diagnostic d = Diagnostician.INSTANCE.validate(root, context);
-        collect(d, result);
+      for (EObject root : main.resource.getContents()) {
+        collect(Diagnostician.INSTANCE.validate(root, context), result);
       }
     } catch (RuntimeException e) {
-      addUnique(result.errors, "Diagnostician crashed: " + describe(e));
+      addUnique(result.errors, "Diagnostician crashed: " + e);
     }
     try {
       canon.lines(result.canonical);
     } catch (RuntimeException e) {
-      addUnique(result.errors, "canonical view failed: " + describe(e));
+      addUnique(result.errors, "canonical view failed: " + e);
+    }
+    if (!main.errors.isEmpty()) {
+      return result;
+    }
+    // EMF's XMI loader drops some things without a word; catch that by comparison.
+    int lost = main.lostObjects();
+    if (lost > 0) {
+      result.errors.add("EmfCheck: EMF silently dropped " + lost + " of the "
+          + main.tracked().created.size()
+          + " objects it read from the file (e.g. a wrongly typed value of an eOpposite"
+          + " reference detaches its target)");
+      return result;
+    }
+    // The default loader relies on both ends of an eOpposite pair being written; with
+    // OPTION_DEFER_IDREF_RESOLUTION it sets every reference the file states. A difference
+    // means the default (Eclipse's) load lost or reordered references.
+    Loaded deferred = new Loaded(file, registry, true);
+    main.reportRepeats(result.errors);
+    deferred.reportRepeats(result.errors);
+    List<String> other = new ArrayList<>();
+    try {
+      deferred.canon.lines(other);
+    } catch (RuntimeException e) {
+      return result;
+    }
+    if (!other.equals(result.canonical)) {
+      List<String> onlyDefault = new ArrayList<>(result.canonical);
+      onlyDefault.removeAll(other);
+      List<String> onlyFile = new ArrayList<>(other);
+      onlyFile.removeAll(result.canonical);
+      result.errors.add("EmfCheck: EMF's default load differs from what the file states"
+          + " (one-sided or inconsistent eOpposite ends, or duplicates?): loaded "
+          + onlyDefault + " but the file states " + onlyFile
+          + (deferred.errors.isEmpty() ? "" : "; deferred load errors: " + deferred.errors));
     }
     return result;
   }
