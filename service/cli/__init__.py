@@ -6,6 +6,7 @@ Each command lives in its own module; importing it registers it on `app`.
 from service.cli import (
     eval_commands,  # noqa: F401  (registers score/eval)
     metamodel_commands,  # noqa: F401  (registers inspect/schema/prompt/validate)
+    serve_command,  # noqa: F401
     validate_command,  # noqa: F401
 )
 from service.cli.app import app, main

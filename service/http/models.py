@@ -1,0 +1,125 @@
+"""Request and response bodies of the HTTP API, in the CLI's words (DESIGN.md)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from service.generation_result import GenerationResult
+from service.http.problems import Problem
+from service.issues import Issue
+
+JobStatus = Literal["queued", "running", "finished", "failed", "interrupted"]
+Mode = Literal["two-step", "direct"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MetamodelUpload(_Strict):
+    """Metamodel source: one `.ecore` document, or several files by name."""
+
+    sources: ClassVar[tuple[str, ...]] = ("ecore", "files")
+
+    ecore: str | None = Field(None, description="One .ecore document (XML text).")
+    files: dict[str, str] | None = Field(
+        None, description="Several .ecore files by file name, for cross-file references."
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Self:
+        given = [n for n in self.sources if getattr(self, n) is not None]
+        if len(given) != 1:
+            names = ", ".join(f'"{n}"' for n in self.sources)
+            raise ValueError(f"give exactly one of {names}")
+        if self.files is not None and not self.files:
+            raise ValueError('"files" must name at least one .ecore file')
+        return self
+
+    def as_files(self) -> dict[str, str]:
+        """The upload as name -> text, the shape `load_metamodel` takes from memory."""
+        return self.files if self.files is not None else {"metamodel.ecore": self.ecore or ""}
+
+
+class MetamodelRef(MetamodelUpload):
+    """A metamodel inline (`ecore` or `files`) or registered earlier (`id`)."""
+
+    sources: ClassVar[tuple[str, ...]] = ("ecore", "files", "id")
+
+    id: str | None = Field(None, description="The id POST /v1/metamodels returned.")
+
+
+Instance = dict[str, Any] | str
+
+
+class GenerateRequest(_Strict):
+    """Generate an instance model from a spec (sync on /v1/generate, async on /v1/jobs)."""
+
+    metamodel: MetamodelRef
+    spec: str = Field(min_length=1, description="What the instance model should contain.")
+    model: str = Field("local", min_length=1, description="The LLM: `local` or a LiteLLM string.")
+    api_base: str | None = Field(None, description="Base URL of an OpenAI-compatible server.")
+    format: list[str] | str = Field(
+        default_factory=lambda: ["xmi"], description="Artifact format(s) to compile."
+    )
+    max_repairs: int = Field(3, ge=0, le=10)
+    mode: Mode = "two-step"
+
+    def formats(self) -> tuple[str, ...]:
+        return (self.format,) if isinstance(self.format, str) else tuple(self.format)
+
+
+class ValidateRequest(_Strict):
+    metamodel: MetamodelRef
+    instance: Instance = Field(description="A CIM (JSON object) or an XMI document (text).")
+
+
+class ValidateResponse(BaseModel):
+    valid: bool
+    issues: list[Issue]
+
+
+class CompileRequest(_Strict):
+    metamodel: MetamodelRef
+    instance: Instance = Field(description="A CIM (JSON object) or an XMI document (text).")
+    format: str = Field("xmi", description="A compiler name from GET /v1/compilers.")
+
+
+class ImportRequest(_Strict):
+    metamodel: MetamodelRef
+    instance: str = Field(description="The model document (XMI text) to turn into a CIM.")
+
+
+class MetamodelInfo(BaseModel):
+    id: str
+    name: str
+    nsURI: str | None
+    classes: list[str]
+
+
+class CompilerInfo(BaseModel):
+    name: str
+    media_type: str
+    extension: str
+    description: str
+
+
+class JobAccepted(BaseModel):
+    id: str
+    status: JobStatus
+
+
+class JobView(BaseModel):
+    id: str
+    status: JobStatus
+    created: float
+    updated: float
+    result: GenerationResult | None = None
+    error: Problem | None = None
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+    version: str

@@ -1,0 +1,49 @@
+"""Make the OpenAPI document say what the API really answers: problems, not FastAPI's defaults.
+
+Every error response is documented as `application/problem+json` with the `Problem` schema,
+per the statuses each operation can produce, so clients (and schemathesis) can rely on it.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from service.http.problems import MEDIA_TYPE, Problem
+
+_GENERATION_PATHS = {"/v1/generate": (429, 502, 504), "/v1/jobs": (429,)}
+_METAMODEL_BODIES = {"/v1/validate", "/v1/compile", "/v1/import", "/v1/generate", "/v1/jobs"}
+_OPEN_PATHS = {"/v1/healthz"}
+
+
+def problem_responses(schema: dict[str, Any], *, auth: bool) -> dict[str, Any]:
+    """Document problem responses on every operation (in place; returns `schema`)."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(problem.pop("$defs", {}))
+    components["Problem"] = problem
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.pop(name, None)
+    for path, operations in schema.get("paths", {}).items():
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            for status in _statuses(path, method, operation, auth):
+                responses[str(status)] = {
+                    "description": HTTPStatus(status).phrase,
+                    "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+                }
+    return schema
+
+
+def _statuses(path: str, method: str, operation: dict[str, Any], auth: bool) -> list[int]:
+    statuses: list[int] = []
+    if auth and path not in _OPEN_PATHS:
+        statuses.append(401)
+    if "{" in path or path in _METAMODEL_BODIES:
+        statuses.append(404)
+    if method == "post":
+        statuses.append(413)
+    if method == "post" or operation.get("parameters"):
+        statuses.append(422)
+    statuses.extend(_GENERATION_PATHS.get(path, ()) if method == "post" else ())
+    return statuses

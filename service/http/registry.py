@@ -1,0 +1,92 @@
+"""Metamodels from requests: loaded in memory only, cached by content hash, registrable by id.
+
+Loading parses and resolves the whole metamodel, so every request naming the same content
+(inline or by id) reuses one loaded `Metamodel` from a small LRU cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+
+from service.ecore_loader import load_metamodel
+from service.http.models import MetamodelInfo, MetamodelRef, MetamodelUpload
+from service.http.problems import ApiError
+from service.http.store import Store, StoredMetamodel
+from service.metamodel import Metamodel
+
+ID_LENGTH = 16
+
+
+def content_key(files: dict[str, str]) -> str:
+    """A hash over file names and contents (names matter: files refer to each other by them)."""
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(hashlib.sha256(name.encode()).digest())
+        digest.update(hashlib.sha256(files[name].encode()).digest())
+    return digest.hexdigest()
+
+
+class MetamodelRegistry:
+    """Resolves `metamodel` fields of requests; registers uploads in the store."""
+
+    def __init__(self, store: Store, cache_size: int) -> None:
+        self._store = store
+        self._cache: OrderedDict[str, Metamodel] = OrderedDict()
+        self._cache_size = cache_size
+        # pyecore keeps global registries; loading one metamodel at a time keeps them sane.
+        self._lock = threading.Lock()
+
+    def register(self, upload: MetamodelUpload) -> MetamodelInfo:
+        """Load (so bad metamodels are refused now) and store; the id is a content hash."""
+        files = upload.as_files()
+        mm = self._load(files)
+        info = describe(mm, mm.content_hash[:ID_LENGTH])
+        self._store.put_metamodel(
+            StoredMetamodel(info.id, info.name, info.nsURI, info.classes, files)
+        )
+        return info
+
+    def registered(self) -> list[MetamodelInfo]:
+        return [
+            MetamodelInfo(id=m.id, name=m.name, nsURI=m.ns_uri, classes=m.classes)
+            for m in self._store.list_metamodels()
+        ]
+
+    def resolve(self, ref: MetamodelRef) -> Metamodel:
+        """The metamodel a request names (inline or registered id)."""
+        if ref.id is None:
+            return self._load(ref.as_files())
+        return self.by_id(ref.id)
+
+    def by_id(self, mm_id: str) -> Metamodel:
+        stored = self._store.get_metamodel(mm_id)
+        if stored is None:
+            raise ApiError(
+                404,
+                "unknown-metamodel",
+                f"no metamodel is registered with id {mm_id!r}; register it with "
+                "POST /v1/metamodels first.",
+            )
+        return self._load(stored.files)
+
+    def _load(self, files: dict[str, str]) -> Metamodel:
+        key = content_key(files)
+        with self._lock:
+            cached = self._cache.get(key)
+            if cached is not None:
+                self._cache.move_to_end(key)
+                return cached
+            mm = load_metamodel(files)
+            self._cache[key] = mm
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+            return mm
+
+
+def describe(mm: Metamodel, mm_id: str) -> MetamodelInfo:
+    summary = mm.describe()
+    return MetamodelInfo(
+        id=mm_id, name=summary["name"], nsURI=summary["nsURI"], classes=summary["classes"]
+    )
