@@ -1,0 +1,190 @@
+"""Attribute values in EMF's lexical forms, both ways, and EMF's idea of a default.
+
+XMI and EMF-JSON both spell values the way `EcoreUtil.convertToString` does (Java's
+`Double.toString`, `EChar` as its code point, EDate as `yyyy-MM-dd'T'HH:mm:ss.SSSZ`, enum
+literals by their literal string). EMF does not save a feature whose value equals its default,
+so compilers ask `is_default` before writing one.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import struct
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from service.cim import Scalar
+from service.errors import InputError
+from service.metamodel import Attribute, DataType
+
+_INTRINSIC: dict[str, Scalar] = {"bool": False, "int": 0, "float": 0.0, "char": "\x00"}
+_EMF_DATE = re.compile(
+    r"^(\d{4}-\d{2}-\d{2})(?:T(\d{2}:\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$"
+)
+
+
+def java_double(x: float) -> str:
+    """Java's `Double.toString`: `100.0`, `0.001`, `1.0E10`, `1.0E-4`, `NaN`, `Infinity`."""
+    if math.isnan(x):
+        return "NaN"
+    if math.isinf(x):
+        return "Infinity" if x > 0 else "-Infinity"
+    return _java_decimal(repr(float(x)), x)
+
+
+def java_float(x: float) -> str:
+    """Java's `Float.toString`: the shortest digits that survive a round trip through float32."""
+    if math.isnan(x) or math.isinf(x):
+        return java_double(x)
+    f32 = struct.unpack("f", struct.pack("f", x))[0]
+    for digits in range(1, 10):
+        text = f"{f32:.{digits}g}"
+        if struct.unpack("f", struct.pack("f", float(text)))[0] == f32:
+            return _java_decimal(text, f32)
+    return java_double(f32)
+
+
+def _java_decimal(shortest: str, x: float) -> str:
+    if x == 0:
+        return "-0.0" if math.copysign(1.0, x) < 0 else "0.0"
+    sign, digits, exp = Decimal(shortest).as_tuple()
+    mantissa = "".join(map(str, digits)).rstrip("0") or "0"
+    point = len(digits) + int(exp)  # position of the decimal point within `digits`
+    neg = "-" if sign else ""
+    if 1e-3 <= abs(x) < 1e7:
+        whole = mantissa[:point] if point > 0 else "0"
+        frac = mantissa[point:] if point >= 0 else "0" * -point + mantissa
+        return f"{neg}{whole.ljust(point, '0') if point > 0 else whole}.{frac or '0'}"
+    return f"{neg}{mantissa[0]}.{mantissa[1:] or '0'}E{point - 1}"
+
+
+def emf_date(value: Any) -> str:
+    """ISO 8601 (date or date-time, zone optional, UTC assumed) in EMF's EDate form."""
+    dt = parse_date(str(value))
+    dt = dt.astimezone(UTC)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}+0000"
+
+
+def parse_date(text: str) -> datetime:
+    """Read ISO 8601 or any form EMF's EDate accepts; naive times are taken as UTC."""
+    m = _EMF_DATE.match(text.strip())
+    if not m:
+        raise ValueError(f"{text!r} is not a date")
+    day, hm, sec, frac, zone = m.groups()
+    stamp = f"{day}T{hm or '00:00'}:{sec or '00'}.{(frac or '0')[:6].ljust(6, '0')}"
+    if zone and zone != "Z":
+        zone = zone.replace(":", "")
+        stamp += f"{zone[:3]}:{zone[3:]}"
+    dt = datetime.fromisoformat(stamp)
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt
+
+
+def iso_date(dt: datetime) -> str:
+    """The CIM's ISO 8601 spelling of a date-time read from a model."""
+    spec = "milliseconds" if dt.microsecond else "seconds"
+    return dt.astimezone(UTC).isoformat(timespec=spec).replace("+00:00", "Z")
+
+
+def to_lexical(value: Scalar, dtype: DataType) -> str:
+    """A CIM value as EMF writes it in XMI (`EcoreUtil.convertToString`)."""
+    kind = dtype.kind
+    try:
+        if kind == "string" or kind == "other":
+            return str(value)
+        if kind == "bool":
+            return "true" if value is True or str(value).lower() == "true" else "false"
+        if kind in ("int", "bigint"):
+            return str(int(value))  # type: ignore[arg-type]
+        if kind == "float":
+            number = float(value)  # type: ignore[arg-type]
+            return java_float(number) if dtype.name in ("EFloat", "EFloatObject") else java_double(
+                number
+            )
+        if kind == "decimal":
+            return str(Decimal(str(value)))
+        if kind == "char":
+            return str(ord(str(value)[0])) if not isinstance(value, int) else str(value)
+        if kind == "date":
+            return emf_date(value)
+        if kind == "enum":
+            return enum_literal(str(value), dtype)
+    except (TypeError, ValueError, InvalidOperation, IndexError):
+        pass
+    raise InputError(f"the value {value!r} is not a valid {dtype.name}.")
+
+
+def enum_literal(name: str, dtype: DataType) -> str:
+    """The serialized literal of an enum value given by name (or already by literal)."""
+    if name in dtype.literals:
+        return dtype.literal_values[dtype.literals.index(name)]
+    if name in dtype.literal_values:
+        return name
+    raise ValueError(name)
+
+
+def from_lexical(text: str, dtype: DataType) -> Scalar:
+    """A value as EMF spells it, turned into the CIM's JSON value (ValueError when malformed)."""
+    kind = dtype.kind
+    if kind == "string" or kind == "other":
+        return text
+    s = text.strip()
+    if kind == "bool":
+        if s.lower() not in ("true", "false"):
+            raise ValueError(text)
+        return s.lower() == "true"
+    if kind in ("int", "bigint"):
+        return int(s)
+    if kind == "float":
+        return float(s)
+    if kind == "decimal":
+        d = Decimal(s)
+        if not d.is_finite():
+            raise ValueError(text)
+        return int(d) if d == d.to_integral_value() and "." not in s and "e" not in s.lower() else float(d)
+    if kind == "char":
+        return chr(int(s)) if s.isdigit() else text[:1]
+    if kind == "date":
+        return iso_date(parse_date(s))
+    if kind == "enum":
+        if s in dtype.literal_values:
+            return dtype.literals[dtype.literal_values.index(s)]
+        if s in dtype.literals:
+            return s
+        raise ValueError(text)
+    return text
+
+
+def default_of(attr: Attribute) -> Scalar:
+    """EMF's default value of a single-valued attribute (None when it has none)."""
+    dtype = attr.type
+    if attr.default is not None:
+        try:
+            return from_lexical(attr.default, dtype)
+        except (ValueError, InvalidOperation):
+            return None
+    if dtype.kind == "enum":
+        return dtype.literals[0] if dtype.literals else None
+    return _INTRINSIC.get(dtype.kind) if dtype.primitive else None
+
+
+def is_default(attr: Attribute, value: Scalar) -> bool:
+    """True when EMF would consider `value` unset (its eIsSet is false) and so not save it."""
+    if attr.unsettable:
+        return False
+    default = default_of(attr)
+    if default is None:
+        return value is None
+    if attr.type.kind == "char" and isinstance(value, str) and isinstance(default, str):
+        return value[:1] == default[:1]
+    if attr.type.kind == "date":
+        try:
+            return parse_date(str(value)) == parse_date(str(default))
+        except ValueError:
+            return False
+    if isinstance(default, bool) or isinstance(value, bool):
+        return value is default
+    if isinstance(default, int | float) and isinstance(value, int | float):
+        return float(value) == float(default)
+    return value == default
