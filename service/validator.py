@@ -646,8 +646,8 @@ class _Validator:
     def _check_roots(self) -> None:
         roots = [
             i
-            for i, rules in enumerate(self.classes)
-            if rules is not None and i not in self.container
+            for i, (o, rules) in enumerate(zip(self.objects, self.classes, strict=True))
+            if rules is not None and i not in self.container and self.index[o.id] == i
         ]
         if len(roots) < 2:
             return
