@@ -1,0 +1,283 @@
+"""Two-phase schemas that let a small model only write what the metamodel allows.
+
+Phase 1 (`objects_model`) asks for objects with ids and attributes, no references. Phase 2
+(`plan_links` + `LinksPlan.model`) asks, per declared object, for its container and its
+references, with every id field an enum of the already-declared ids of the right class
+(subclasses included) and every list sized by the multiplicity. Under constrained decoding a
+wrong target type, a dangling target or too many values cannot be written at all, and since
+each object names at most one container, neither can two containers. Containment cycles are
+ruled out by letting an object pick, among classes that could (transitively) be contained by
+its own class, only containers declared before it.
+
+Choices that leave nothing to decide (one possible container) are made here, not asked; of an
+eOpposite pair only one end is asked (the other is implied, DESIGN.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from types import GenericAlias
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from service.cim import Cim, CimObject
+from service.metamodel import Metamodel, Reference
+from service.schema import CimRoot, NameAllocator, SchemaOptions, class_model
+
+ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,29}$"
+MAX_STRING = 80  # characters per string attribute value
+MAX_OBJECTS = 30  # per model: caps a small model that starts repeating itself
+_CONFIG = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+# --- phase 1 --------------------------------------------------------------------------------
+
+
+def objects_model(mm: Metamodel, max_objects: int = MAX_OBJECTS) -> type[CimRoot]:
+    """`{"objects": [...]}` with ids and typed attributes only, 1 to `max_objects` objects."""
+    options = SchemaOptions(max_string=MAX_STRING, id_pattern=ID_PATTERN)
+    names = NameAllocator()
+    names.allocate("Objects")
+    models = [
+        class_model(replace(c, features=c.attributes), options=options, names=names)
+        for c in mm.concrete_classes
+    ]
+    item: Any = models[0] if len(models) == 1 else _union(models)
+    return create_model(
+        "Objects",
+        __base__=CimRoot,
+        objects=(list[item], Field(min_length=1, max_length=max_objects)),
+    )
+
+
+def _union(models: Sequence[type[BaseModel]]) -> Any:
+    return Annotated[Union[tuple(models)], Field(discriminator="class_")]  # noqa: UP007
+
+
+def declared_objects(cim: Cim) -> list[CimObject]:
+    """Phase 1's objects, made usable for phase 2: references dropped, exact repeats removed
+    and clashing ids made unique (`x`, `x_2`), since ids carry no meaning of their own."""
+    seen: set[str] = set()
+    kept: dict[str, CimObject] = {}
+    for obj in cim.objects:
+        key = obj.model_dump_json(exclude={"references"})
+        if key in seen:
+            continue
+        seen.add(key)
+        new_id, n = obj.id, 1
+        while new_id in kept:
+            n += 1
+            new_id = f"{obj.id}_{n}"
+        kept[new_id] = obj.model_copy(update={"id": new_id, "references": {}})
+    return list(kept.values())
+
+
+# --- phase 2 --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One reference of one object, with the ids it may point at."""
+
+    ref: Reference
+    candidates: tuple[str, ...]
+
+
+@dataclass
+class ObjectLinks:
+    """What phase 2 decides for one object: its container (among options) and its references."""
+
+    obj: CimObject
+    containers: dict[str, tuple[str, str]] = field(default_factory=dict)  # label -> (owner, ref)
+    slots: list[Slot] = field(default_factory=list)
+    container_key: str = "container"
+
+    @property
+    def asks(self) -> bool:
+        return len(self.containers) > 1 or bool(self.slots)
+
+
+@dataclass
+class LinksPlan:
+    """Phase 2 for a given list of declared objects: what is asked and what is already fixed."""
+
+    mm: Metamodel
+    objects: list[CimObject]
+    entries: list[ObjectLinks]
+
+    def model(self) -> type[BaseModel] | None:
+        """The response model: one property per object with something to decide, keyed by its
+        id, in declaration order; None when there is nothing to ask."""
+        fields: dict[str, Any] = {}
+        for i, entry in enumerate(e for e in self.entries if e.asks):
+            fields[f"o{i}"] = (_entry_model(f"Links{i}", entry), Field(alias=entry.obj.id))
+        if not fields:
+            return None
+        return create_model("Links", __config__=_CONFIG, **fields)
+
+    def outline(self) -> str:
+        """The same questions as text: one line per object, for the prompt."""
+        lines = []
+        for entry in self.entries:
+            if not entry.asks:
+                continue
+            parts = []
+            if len(entry.containers) > 1:
+                parts.append(f"{entry.container_key}: one of {', '.join(entry.containers)}")
+            for slot in entry.slots:
+                bounds = _bounds_text(slot.ref.lower, _upper(slot))
+                parts.append(f"{slot.ref.name}: {bounds} of {', '.join(slot.candidates)}")
+            lines.append(f"- {entry.obj.id} ({entry.obj.class_}): " + "; ".join(parts))
+        return "\n".join(lines)
+
+    def answer_of(self, cim: Cim) -> dict[str, Any]:
+        """What a correct phase-2 answer for `cim` (same ids) looks like: the worked example.
+        An asked end of an opposite pair also lists what the other end implies."""
+        parent: dict[str, tuple[str, str]] = {}
+        edges: dict[tuple[str, str], list[str]] = {}
+        for o in cim.objects:
+            for name, ids in o.references.items():
+                ref = self.mm.classes[o.class_].feature_map.get(name)
+                for target in ids:
+                    if isinstance(ref, Reference) and ref.containment:
+                        parent[target] = (o.id, name)
+                    edges.setdefault((o.id, name), []).append(target)
+                    if isinstance(ref, Reference) and ref.opposite:
+                        edges.setdefault((target, ref.opposite), []).append(o.id)
+        answer: dict[str, Any] = {}
+        for entry in self.entries:
+            if not entry.asks:
+                continue
+            item: dict[str, Any] = {}
+            if len(entry.containers) > 1:
+                owner = parent.get(entry.obj.id)
+                labels = [k for k, v in entry.containers.items() if v == owner]
+                item[entry.container_key] = labels[0] if labels else next(iter(entry.containers))
+            for slot in entry.slots:
+                ids = edges.get((entry.obj.id, slot.ref.name), [])
+                item[slot.ref.name] = [i for i in dict.fromkeys(ids) if i in slot.candidates]
+            answer[entry.obj.id] = item
+        return answer
+
+    def apply(self, answer: dict[str, Any]) -> Cim:
+        """The full CIM: declared objects, their containers and references from `answer`."""
+        refs: dict[str, dict[str, list[str]]] = {o.id: {} for o in self.objects}
+        for entry in self.entries:
+            decided = answer.get(entry.obj.id, {})
+            container = _pick_container(entry, decided.get(entry.container_key))
+            if container is not None:
+                owner, ref_name = container
+                refs[owner].setdefault(ref_name, []).append(entry.obj.id)
+            for slot in entry.slots:
+                ids = list(dict.fromkeys(decided.get(slot.ref.name, ())))
+                if ids:
+                    refs[entry.obj.id][slot.ref.name] = ids
+        return Cim(objects=[o.model_copy(update={"references": refs[o.id]}) for o in self.objects])
+
+
+def plan_links(mm: Metamodel, objects: list[CimObject]) -> LinksPlan:
+    """Work out, for each declared object, its possible containers and reference targets."""
+    by_class: dict[str, list[int]] = {}
+    for i, o in enumerate(objects):
+        by_class.setdefault(o.class_, []).append(i)
+    entries = []
+    for i, obj in enumerate(objects):
+        cls = mm.classes[obj.class_]
+        entry = ObjectLinks(obj)
+        if "container" in cls.feature_map:
+            entry.container_key = "@container"
+        reachable = _contained_closure(mm, obj.class_)
+        for owner_key, ref in mm.containers_of[obj.class_]:
+            for j in by_class.get(owner_key, ()):
+                if j == i or (owner_key in reachable and j > i):
+                    continue
+                entry.containers[f"{objects[j].id}.{ref.name}"] = (objects[j].id, ref.name)
+        entry.containers = _short_labels(entry.containers)
+        for ref in cls.references:
+            if not _asked(mm, ref):
+                continue
+            targets = set(mm.concrete_subtypes(ref.target))
+            candidates = tuple(o.id for o in objects if o.class_ in targets)
+            if candidates:
+                entry.slots.append(Slot(ref, candidates))
+        entries.append(entry)
+    return LinksPlan(mm, objects, entries)
+
+
+def _short_labels(options: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
+    """Label a container option by the owner's id alone when that owner offers one slot."""
+    owners = [owner for owner, _ in options.values()]
+    return {
+        (owner if owners.count(owner) == 1 else label): (owner, ref)
+        for label, (owner, ref) in options.items()
+    }
+
+
+def _pick_container(entry: ObjectLinks, label: Any) -> tuple[str, str] | None:
+    if not entry.containers:
+        return None
+    if len(entry.containers) == 1:
+        return next(iter(entry.containers.values()))
+    return entry.containers.get(label) if isinstance(label, str) else None
+
+
+def _contained_closure(mm: Metamodel, key: str) -> set[str]:
+    """Classes whose instances an instance of `key` may hold, directly or further down."""
+    seen: set[str] = set()
+    todo = [key]
+    while todo:
+        for ref in mm.classes[todo.pop()].references:
+            if ref.containment:
+                for sub in mm.concrete_subtypes(ref.target):
+                    if sub not in seen:
+                        seen.add(sub)
+                        todo.append(sub)
+    return seen
+
+
+def _asked(mm: Metamodel, ref: Reference) -> bool:
+    """Whether phase 2 asks for `ref`: containment comes from containers, and of an opposite
+    pair only one end is asked (preferring a single-valued end, then a required one)."""
+    if ref.containment:
+        return False
+    if ref.opposite is None:
+        return True
+    opp = mm.classes[ref.target].feature_map.get(ref.opposite)
+    if not isinstance(opp, Reference):
+        return True
+    if opp.containment:
+        return False  # the child's pointer to its container: implied by containment
+
+    def rank(r: Reference, declaring: str) -> tuple[bool, bool, str, str]:
+        return (r.upper != 1, r.lower == 0, declaring, r.name)
+
+    return rank(ref, opp.target) <= rank(opp, ref.target)
+
+
+def _upper(slot: Slot) -> int:
+    n = len(slot.candidates)
+    return n if slot.ref.upper == -1 else min(slot.ref.upper, n)
+
+
+def _bounds_text(lower: int, upper: int) -> str:
+    return f"exactly {lower}" if lower == upper else f"{lower} to {upper}"
+
+
+def _entry_model(name: str, entry: ObjectLinks) -> type[BaseModel]:
+    fields: dict[str, Any] = {}
+    if len(entry.containers) > 1:
+        fields["container_"] = (_enum(entry.containers), Field(alias=entry.container_key))
+    for i, slot in enumerate(entry.slots):
+        lower = min(slot.ref.lower, len(slot.candidates))
+        ids = GenericAlias(list, (_enum(slot.candidates),))
+        fields[f"r{i}"] = (
+            ids,
+            Field(alias=slot.ref.name, min_length=lower, max_length=_upper(slot)),
+        )
+    return create_model(name, __config__=_CONFIG, **fields)
+
+
+def _enum(values: Iterable[str]) -> Any:
+    return Literal[tuple(values)]
