@@ -8,10 +8,17 @@ refused outright, so no entity can be declared, let alone expanded.
 
 from __future__ import annotations
 
+import re
+
 from lxml import etree
 
 from service import limits as limits_mod
 from service.errors import InputError
+
+
+_DOCTYPE_MARKERS = tuple(
+    "<!DOCTYPE".encode(encoding) for encoding in ("utf-8", "utf-16-le", "utf-16-be")
+)
 
 
 def _parser() -> etree.XMLParser:
@@ -31,9 +38,13 @@ def parse_xml(data: bytes, name: str) -> etree._ElementTree:
     lim.check("max_xml_bytes", len(data), f"{name}: the document size in bytes")
     if not data.strip():
         raise InputError(f"{name}: the file is empty.")
+    if any(marker in data for marker in _DOCTYPE_MARKERS):
+        raise InputError(f"{name}: DOCTYPE declarations (DTDs, entities) are not accepted.")
     try:
         tree = etree.ElementTree(etree.fromstring(data, _parser()))
     except etree.XMLSyntaxError as exc:
+        if "Excessive depth" in str(exc):
+            raise InputError(f"{name}: elements are nested deeper than 256 levels.") from None
         raise InputError(f"{name}: not well-formed XML ({_syntax_message(exc)}).") from None
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
         raise InputError(f"{name}: DOCTYPE declarations (DTDs, entities) are not accepted.")
@@ -41,6 +52,6 @@ def parse_xml(data: bytes, name: str) -> etree._ElementTree:
 
 
 def _syntax_message(exc: etree.XMLSyntaxError) -> str:
-    msg = str(exc.msg or exc).strip()
+    msg = re.sub(r"(, line \d+)?, column \d+$", "", str(exc.msg or exc).strip())
     line = getattr(exc, "lineno", None)
     return f"line {line}: {msg}" if line else msg
