@@ -2,17 +2,36 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast, get_args
 
 import typer
 from rich.table import Table
 
-from service.cli.app import MetamodelOption, app, out
+import compilers
+from service.atomic import write_atomic
+from service.cli.app import MetamodelOption, app, err, out
 from service.ecore_loader import load_metamodel
+from service.errors import InputError
+from service.evaluation import (
+    ASPECTS,
+    Aggregate,
+    Case,
+    EmfHook,
+    Mode,
+    RunRecord,
+    discover,
+    evaluate,
+    write_chart,
+)
+from service.generation_result import GenerationResult
 from service.model_io import read_model_file
 from service.scoring import Score, score
+
+MODES = get_args(Mode)
 
 
 def _score_table(result: Score) -> Table:
@@ -47,3 +66,127 @@ def score_command(
         out.print_json(json.dumps(result.to_json()))
     else:
         out.print(_score_table(result))
+
+
+def _emf_hook() -> EmfHook | None:
+    """Real EMF's verdict through the harness of a source checkout (`tests/emf_check.py`).
+
+    The harness compiles a small Java program against Debian's EMF jars, so it ships with the
+    tests, not the wheel; without it or without Java, EMF validity is recorded as null.
+    """
+    harness_file = Path(__file__).resolve().parents[2] / "tests" / "emf_check.py"
+    spec = importlib.util.spec_from_file_location("instancegen_emf_harness", harness_file)
+    if not harness_file.is_file() or spec is None or spec.loader is None:
+        return None
+    harness = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(harness)
+    if not harness.emf_available():
+        return None
+
+    def check(case: Case, result: GenerationResult) -> bool:
+        xmi, cim = result.artifacts.get("xmi"), result.cim
+        try:
+            if xmi is not None:
+                data = xmi.encode()
+            elif cim is not None:
+                data = compilers.get("xmi").compile(cim, case.metamodel)
+            else:
+                return False  # nothing to load
+        except InputError:
+            return False  # the model cannot even be written as XMI
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / f"{case.name}.xmi"
+            path.write_bytes(data)
+            try:
+                (verdict,) = harness.emf_check(case.ecore, [path])
+            except harness.EmfHarnessError as exc:
+                raise InputError(f"the EMF harness failed on {case.name}: {exc}") from None
+        return bool(verdict.ok)
+
+    return check
+
+
+def _run_line(r: RunRecord) -> str:
+    f1 = " ".join(f"{a[:3]} {r.scores[a]['f1']:.2f}" for a in ASPECTS)
+    what = r.error if r.status == "failed" else f"F1 {f1}"
+    return f"{r.case} · {r.model} · {r.mode} · run {r.run}: {r.status}, {what} ({r.seconds:.1f} s)"
+
+
+def _rate(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def _aggregate_table(title: str, rows: list[Aggregate]) -> Table:
+    table = Table(title=title)
+    by_case = any(a.case for a in rows)
+    columns = ["case"] * by_case + ["model", "mode", "runs", "valid", "EMF valid"]
+    columns += [f"F1 {a}" for a in ASPECTS] + ["attempts", "tokens in", "tokens out", "seconds"]
+    for col in columns:
+        table.add_column(col, justify="left" if col in ("case", "model", "mode") else "right")
+    for a in rows:
+        cells = [a.case or ""] * by_case + [a.model, a.mode, str(a.runs)]
+        cells += [_rate(a.validity_rate), _rate(a.emf_validity_rate)]
+        cells += [f"{a.f1[x]:.3f}" for x in ASPECTS]
+        cells += [f"{a.attempts:.1f}", f"{a.prompt_tokens:.0f}", f"{a.completion_tokens:.0f}"]
+        cells.append(f"{a.seconds:.1f}")
+        table.add_row(*cells)
+    return table
+
+
+@app.command("eval")
+def eval_command(
+    suite: Annotated[
+        Path, typer.Argument(help="A folder of case folders (.ecore, spec.txt, reference).")
+    ],
+    model: Annotated[
+        list[str],
+        typer.Option("--model", help="The LLM (`local` or a LiteLLM string); repeatable."),
+    ] = ["local"],  # noqa: B006  (typer reads the default; it is never mutated)
+    mode: Annotated[
+        list[str],
+        typer.Option(
+            "--mode", help="two-step (CIM, the paper's method) or direct (XMI); repeatable."
+        ),
+    ] = ["two-step"],  # noqa: B006
+    runs: Annotated[int, typer.Option("--runs", min=1, help="Generations per case.")] = 1,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Write every run and mean as JSON.")
+    ] = None,
+    chart: Annotated[
+        Path | None, typer.Option("--chart", help="Plot models × modes to a PNG.")
+    ] = None,
+    api_base: Annotated[
+        str | None, typer.Option("--api-base", help="OpenAI-compatible server URL.")
+    ] = None,
+    cases: Annotated[
+        str | None, typer.Option("--cases", help="Only these cases, comma-separated.")
+    ] = None,
+    emf: Annotated[
+        bool, typer.Option("--emf", help="Also ask real EMF (needs Java and the source checkout).")
+    ] = False,
+) -> None:
+    """Generate every case of a suite and grade it against its reference model.
+
+    Example:  instancegen eval metamodels/suite --mode two-step --mode direct --report r.json
+    """
+    bad = [m for m in mode if m not in MODES]
+    if bad:
+        raise InputError(f"--mode must be two-step or direct, not {bad[0]!r}.")
+    only = [c.strip() for c in cases.split(",") if c.strip()] if cases else []
+    loaded = discover(suite, only)
+    hook = _emf_hook() if emf else None
+    if emf and hook is None:
+        err.print("warning: EMF harness or Java not found; emf_valid is recorded as null")
+    from service.generation import generate
+
+    options = {"api_base": api_base} if api_base else {}
+    result = evaluate(
+        suite, loaded, model, [cast(Mode, m) for m in mode], runs, generate, hook,
+        on_run=lambda r: err.print(_run_line(r), highlight=False), **options,
+    )  # fmt: skip
+    out.print(_aggregate_table("per case", result.per_case))
+    out.print(_aggregate_table("overall", result.aggregates))
+    if report:
+        write_atomic(report, result.model_dump_json(indent=2).encode())
+    if chart:
+        write_chart(result, chart)

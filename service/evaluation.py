@@ -1,0 +1,289 @@
+"""The paper's experiment, repeatable: generate every case of a suite and grade the results.
+
+A suite is a folder of case folders, each holding its `.ecore` file(s), `spec.txt` and a
+`reference.json` (CIM) or `reference.xmi`. For every case × model × mode × run this records
+the validator's verdict, optionally EMF's (through a caller-supplied hook, since the EMF
+harness needs Java and lives with the tests), the scores against the reference, attempts,
+tokens and seconds. A backend failure is a failed run with zero scores; the eval goes on.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from statistics import fmean
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, Field
+
+from service.atomic import write_atomic
+from service.cim import Cim
+from service.ecore_loader import load_metamodel
+from service.errors import BackendError, InputError
+from service.generation_result import GenerationResult
+from service.metamodel import Metamodel
+from service.model_io import read_model_file
+from service.scoring import ZERO_SCORE, score
+
+Mode = Literal["two-step", "direct"]
+ASPECTS = ("objects", "attributes", "references")
+REFERENCE_NAMES = ("reference.json", "reference.xmi")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One suite case, loaded and checked before any LLM call is made."""
+
+    name: str
+    ecore: tuple[Path, ...]
+    spec: str
+    metamodel: Metamodel
+    reference: Cim
+
+
+class Generate(Protocol):
+    """`service.generation.generate`, or a stand-in with its signature (tests)."""
+
+    def __call__(
+        self, metamodel: Metamodel, spec: str, *, model: str, mode: Mode, **options: Any
+    ) -> GenerationResult: ...
+
+
+EmfHook = Callable[[Case, GenerationResult], bool]
+"""Does real EMF load this result's model without errors? False when there is no model."""
+
+
+class RunRecord(BaseModel):
+    """One generation of one case, graded."""
+
+    case: str
+    model: str
+    mode: Mode
+    run: int
+    status: Literal["valid", "invalid", "failed"]
+    valid: bool
+    emf_valid: bool | None = None  # None: not checked
+    error: str | None = None  # the backend failure of a failed run
+    issue_codes: list[str] = Field(default_factory=list)
+    objects: int = 0  # objects in the generated model
+    attempts: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float | None = None
+    seconds: float = 0.0  # wall clock of the whole generation
+    llm_seconds: float = 0.0  # of that, waiting for the LLM
+    scores: dict[str, dict[str, float]]
+
+
+class Aggregate(BaseModel):
+    """Means over a group of runs (one model × mode, optionally one case)."""
+
+    model: str
+    mode: Mode
+    case: str | None = None  # None: over all cases
+    runs: int
+    failed: int
+    validity_rate: float
+    emf_validity_rate: float | None  # None: EMF never checked
+    f1: dict[str, float]  # mean F1 per aspect
+    attempts: float
+    prompt_tokens: float
+    completion_tokens: float
+    seconds: float
+    cost: float | None  # total USD, where the provider's prices are known
+
+
+class EvalReport(BaseModel):
+    """Everything `instancegen eval --report` writes."""
+
+    suite: str
+    created: str
+    models: list[str]
+    modes: list[Mode]
+    runs_per_case: int
+    cases: list[str]
+    runs: list[RunRecord]
+    per_case: list[Aggregate]
+    aggregates: list[Aggregate]
+
+
+def discover(suite: Path, only: Sequence[str] = ()) -> list[Case]:
+    """Load the suite's cases (all, or those named in `only`), in name order."""
+    suite = Path(suite)
+    if not suite.is_dir():
+        raise InputError(f"{suite}: no such suite folder.")
+    folders = {p.name: p for p in sorted(suite.iterdir()) if p.is_dir()}
+    unknown = [name for name in only if name not in folders]
+    if unknown:
+        raise InputError(f"{suite}: no case named {', '.join(map(repr, unknown))}.")
+    chosen = [folders[n] for n in sorted(set(only))] if only else list(folders.values())
+    cases = [_load_case(p) for p in chosen]
+    if not cases:
+        raise InputError(f"{suite}: holds no case folders.")
+    return cases
+
+
+def _load_case(folder: Path) -> Case:
+    ecore = tuple(sorted(folder.glob("*.ecore")))
+    spec_file = folder / "spec.txt"
+    reference = next((folder / n for n in REFERENCE_NAMES if (folder / n).is_file()), None)
+    if not ecore:
+        raise InputError(f"{folder}: a case needs at least one .ecore file.")
+    if not spec_file.is_file():
+        raise InputError(f"{folder}: a case needs a spec.txt.")
+    if reference is None:
+        raise InputError(f"{folder}: a case needs a reference.json or reference.xmi.")
+    metamodel = load_metamodel(ecore)
+    return Case(
+        name=folder.name,
+        ecore=ecore,
+        spec=spec_file.read_text(encoding="utf-8"),
+        metamodel=metamodel,
+        reference=read_model_file(reference, metamodel),
+    )
+
+
+def run_case(
+    case: Case,
+    model: str,
+    mode: Mode,
+    run: int,
+    generate: Generate,
+    emf_check: EmfHook | None = None,
+    **options: Any,
+) -> RunRecord:
+    """Generate once and grade it; a backend failure becomes a failed run."""
+    started = time.perf_counter()
+    try:
+        result = generate(case.metamodel, case.spec, model=model, mode=mode, **options)
+    except BackendError as exc:
+        return RunRecord(
+            case=case.name, model=model, mode=mode, run=run, status="failed", valid=False,
+            error=exc.message, seconds=time.perf_counter() - started,
+            scores=ZERO_SCORE.to_json(),
+        )  # fmt: skip
+    seconds = time.perf_counter() - started
+    graded = score(case.metamodel, case.reference, result.cim) if result.cim else ZERO_SCORE
+    return RunRecord(
+        case=case.name,
+        model=model,
+        mode=mode,
+        run=run,
+        status=result.status,
+        valid=result.status == "valid",
+        emf_valid=emf_check(case, result) if emf_check else None,
+        issue_codes=[i.code for i in result.issues if i.severity == "error"],
+        objects=len(result.cim.objects) if result.cim else 0,
+        attempts=len(result.attempts),
+        prompt_tokens=result.usage.prompt_tokens,
+        completion_tokens=result.usage.completion_tokens,
+        cost=result.usage.cost,
+        seconds=seconds,
+        llm_seconds=sum(a.seconds for a in result.attempts),
+        scores=graded.to_json(),
+    )
+
+
+def evaluate(
+    suite: Path,
+    cases: Sequence[Case],
+    models: Sequence[str],
+    modes: Sequence[Mode],
+    runs: int,
+    generate: Generate,
+    emf_check: EmfHook | None = None,
+    on_run: Callable[[RunRecord], None] | None = None,
+    **options: Any,
+) -> EvalReport:
+    """Every case × model × mode, `runs` times; `options` go to `generate` (e.g. api_base)."""
+    if runs < 1:
+        raise InputError("--runs must be at least 1.")
+    records: list[RunRecord] = []
+    for model in models:
+        for mode in modes:
+            for case in cases:
+                for n in range(1, runs + 1):
+                    record = run_case(case, model, mode, n, generate, emf_check, **options)
+                    records.append(record)
+                    if on_run:
+                        on_run(record)
+    groups = [(m, md) for m in models for md in modes]
+    return EvalReport(
+        suite=str(suite),
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+        models=list(models),
+        modes=list(modes),
+        runs_per_case=runs,
+        cases=[c.name for c in cases],
+        runs=records,
+        per_case=[aggregate(records, m, md, c.name) for m, md in groups for c in cases],
+        aggregates=[aggregate(records, m, md) for m, md in groups],
+    )
+
+
+def aggregate(
+    records: Iterable[RunRecord], model: str, mode: Mode, case: str | None = None
+) -> Aggregate:
+    """Means over the runs of one model × mode (and case, when given)."""
+    group = [
+        r for r in records
+        if r.model == model and r.mode == mode and (case is None or r.case == case)
+    ]  # fmt: skip
+    checked = [r.emf_valid for r in group if r.emf_valid is not None]
+    costs = [r.cost for r in group if r.cost is not None]
+
+    def mean(values: Iterable[float]) -> float:
+        listed = list(values)
+        return fmean(listed) if listed else 0.0
+
+    return Aggregate(
+        model=model,
+        mode=mode,
+        case=case,
+        runs=len(group),
+        failed=sum(r.status == "failed" for r in group),
+        validity_rate=mean(float(r.valid) for r in group),
+        emf_validity_rate=mean(map(float, checked)) if checked else None,
+        f1={a: mean(r.scores[a]["f1"] for r in group) for a in ASPECTS},
+        attempts=mean(r.attempts for r in group),
+        prompt_tokens=mean(r.prompt_tokens for r in group),
+        completion_tokens=mean(r.completion_tokens for r in group),
+        seconds=mean(r.seconds for r in group),
+        cost=sum(costs) if costs else None,
+    )
+
+
+def write_chart(report: EvalReport, path: Path) -> None:
+    """Grouped bars, models × modes: validity rate and mean F1 per aspect (PNG, Agg)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise InputError("--chart needs matplotlib: pip install 'instancegen[chart]'.") from None
+    panels = ["validity", *ASPECTS]
+    fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3.6), sharey=True)
+    width = 0.8 / len(report.modes)
+    by_key = {(a.model, a.mode): a for a in report.aggregates}
+    centres = [i + width * (len(report.modes) - 1) / 2 for i in range(len(report.models))]
+    for ax, panel in zip(axes, panels, strict=True):
+        for k, mode in enumerate(report.modes):
+            groups = [by_key[(m, mode)] for m in report.models]
+            ys = [g.validity_rate if panel == "validity" else g.f1[panel] for g in groups]
+            ax.bar([i + k * width for i in range(len(groups))], ys, width, label=mode)
+        ax.set_title("validity rate" if panel == "validity" else f"{panel} F1 (mean)")
+        ax.set_xticks(centres, report.models, rotation=15)
+        ax.set_ylim(0, 1)
+    axes[0].legend()
+    cases = f"{len(report.cases)} cases × {report.runs_per_case} run(s)"
+    fig.suptitle(f"{Path(report.suite).name}: {cases}")
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    plt.close(fig)
+    write_atomic(path, buffer.getvalue())
