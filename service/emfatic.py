@@ -57,7 +57,7 @@ def render_metamodel(mm: Metamodel) -> str:
 def _render_package(mm: Metamodel, pkg: Package) -> str:
     lines = [f"package {pkg.path};"]
     lines += [_render_class(mm, c) for c in mm.classes.values() if c.package == pkg]
-    lines += [_render_datatype(t) for t in mm.datatypes.values() if t.package == pkg.ns_uri]
+    lines += [render_datatype(t) for t in mm.datatypes.values() if t.package == pkg.ns_uri]
     return "\n".join(lines)
 
 
@@ -65,18 +65,19 @@ def _render_class(mm: Metamodel, cls: EClassView) -> str:
     head = "interface" if cls.interface else "abstract class" if cls.abstract else "class"
     extends = f" extends {', '.join(cls.supertypes)}" if cls.supertypes else ""
     inherited = {name for sup in cls.supertypes for name in mm.classes[sup].feature_map}
-    own = [_render_feature(f) for f in cls.features if f.name not in inherited]
+    own = [render_feature(f) for f in cls.features if f.name not in inherited]
     return f"{head} {cls.key}{extends} {{{' '.join(own)}}}"
 
 
-def _render_feature(f: Feature) -> str:
+def render_feature(f: Feature) -> str:
+    """One feature as an Emfatic declaration, e.g. `ref Person[+]#accounts owners;`."""
     if isinstance(f, Attribute):
         marker = "id attr" if f.is_id else "attr"
         default = f" = {_literal(f)}" if f.default is not None else ""
-        return f"{marker} {type_name(f.type)}{_bounds(f)} {f.name}{default};"
+        return f"{marker} {type_name(f.type)}{multiplicity(f)} {f.name}{default};"
     keyword = "val" if f.containment else "ref"
     opposite = f"#{f.opposite}" if f.opposite else ""
-    return f"{keyword} {f.target}{_bounds(f)}{opposite} {f.name};"
+    return f"{keyword} {f.target}{multiplicity(f)}{opposite} {f.name};"
 
 
 def type_name(t: DataType) -> str:
@@ -91,7 +92,8 @@ def _literal(f: Attribute) -> str:
     return value
 
 
-def _bounds(f: Feature) -> str:
+def multiplicity(f: Feature) -> str:
+    """Emfatic's multiplicity: "" for [0..1], `[1]`, `[*]`, `[+]`, `[2..5]`."""
     lower, upper = f.lower, f.upper
     if (lower, upper) == (0, 1):
         return ""
@@ -100,7 +102,8 @@ def _bounds(f: Feature) -> str:
     return f"[{upper}]" if lower == upper else f"[{lower}..{upper}]"
 
 
-def _render_datatype(t: DataType) -> str:
+def render_datatype(t: DataType) -> str:
+    """An enum with its literals, or a custom data type with the kind of value it takes."""
     if t.kind == "enum":
         return f"enum {t.name} {{{' '.join(f'{lit};' for lit in t.literals)}}}"
     word = _KIND_WORDS.get(t.kind) or (t.int_size or "long")

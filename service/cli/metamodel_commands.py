@@ -2,41 +2,113 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
 from rich.table import Table
 
-from service.cli.app import MetamodelOption, app, out
+from service.cli.app import MetamodelOption, app, fail, out
 from service.ecore_loader import load_metamodel
-from service.metamodel import Attribute, EClassView, Feature
+from service.emfatic import render_datatype, render_feature, render_metamodel
+from service.errors import InputError
+from service.metamodel import EClassView, Metamodel
+from service.schema import SchemaOptions, conceptual_schema, measure_schema, schema_variant
+from service.tokens import count_tokens
 
 
-def _multiplicity(f: Feature) -> str:
-    upper = "*" if f.upper == -1 else str(f.upper)
-    return f"[{f.lower}..{upper}]"
+def _load(paths: list[Path]) -> Metamodel:
+    try:
+        return load_metamodel(paths)
+    except InputError as exc:
+        raise fail(exc.message) from None
 
 
-def _feature_text(f: Feature) -> str:
-    if isinstance(f, Attribute):
-        return f"{f.name}: {f.type.name}{_multiplicity(f)}"
-    kind = "contains" if f.containment else "refers"
-    return f"{f.name}: {kind} {f.target}{_multiplicity(f)}"
+@app.command()
+def inspect(metamodel: MetamodelOption) -> None:
+    """Show a metamodel's classes, their features, and how big it is in a prompt.
+
+    One row per class: abstract or interface, direct supertypes, and its features
+    in the Emfatic-like notation the LLM reads; inherited features are dimmed.
+    [bold]val[/] contains, [bold]ref[/] refers, [bold]#x[/] names the opposite,
+    [bold]id[/] marks the ID attribute;
+    multiplicities [bold][1][/] [bold][*][/] [bold][+][/] [bold][2..5][/], none means [0..1].
+
+    Below the table: enums and data types, loader warnings, the schema variant
+    (typed, or generic when too large), and the token count of the Emfatic text
+    against the raw .ecore files.
+
+    Examples:
+
+      [bold]instancegen inspect -m metamodels/bank/bank.ecore[/]
+
+      [bold]instancegen inspect -m hardware.ecore -m software.ecore[/]   (split over files)
+    """
+    mm = _load(metamodel)
+    table = Table(title=f"{escape(mm.name)}: {len(mm.classes)} classes", show_lines=True)
+    for col in ("class", "kind", "supertypes", "features"):
+        table.add_column(col, overflow="fold")
+    for c in mm.classes.values():
+        table.add_row(escape(c.key), _kind(c), escape(", ".join(c.supertypes)), _features(mm, c))
+    out.print(table)
+    for datatype in mm.datatypes.values():
+        out.print(escape(render_datatype(datatype)))
+    for warning in mm.warnings:
+        out.print(f"[yellow]warning:[/] {escape(warning)}")
+    schema = conceptual_schema(mm)
+    size = measure_schema(schema)
+    out.print(
+        f"schema: {schema_variant(mm)} ({len(mm.concrete_classes)} concrete classes, "
+        f"{size.properties} properties)"
+    )
+    emfatic = count_tokens(render_metamodel(mm))
+    raw = sum(count_tokens(data.decode("utf-8", "replace")) for data in mm.sources.values())
+    ratio = emfatic / raw if raw else 0.0
+    out.print(
+        f"tokens: Emfatic text {emfatic:,} vs raw .ecore {raw:,} ({ratio:.1%}); "
+        "see it with [bold]instancegen prompt[/]"
+    )
 
 
 def _kind(c: EClassView) -> str:
     return "interface" if c.interface else "abstract" if c.abstract else ""
 
 
-@app.command()
-def inspect(metamodel: MetamodelOption) -> None:
-    """Show a metamodel's classes, supertypes and features.
+def _features(mm: Metamodel, c: EClassView) -> str:
+    inherited = {name for sup in c.all_supertypes for name in mm.classes[sup].feature_map}
+    lines = []
+    for f in c.features:
+        text = escape(render_feature(f))
+        lines.append(f"[dim]{text}[/]" if f.name in inherited else text)
+    return "\n".join(lines)
 
-    Example:  instancegen inspect -m metamodels/bank/bank.ecore
+
+@app.command()
+def schema(
+    metamodel: MetamodelOption,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="OpenAI strict structured outputs: every property required, optional ones "
+            "nullable, only the keywords OpenAI supports.",
+        ),
+    ] = False,
+) -> None:
+    """Print the JSON schema an LLM is held to when it writes an instance model.
+
+    One object type per concrete class, a union discriminated on [bold]class[/],
+    typed attributes, references as lists of ids. A metamodel too large for a
+    typed schema gets the generic one (class names as an enum, free attribute
+    and reference maps). The same metamodel always gives byte-identical output.
+
+    Examples:
+
+      [bold]instancegen schema -m metamodels/bank/bank.ecore > bank.schema.json[/]
+
+      [bold]instancegen schema -m metamodels/bank/bank.ecore --strict[/]   (for OpenAI)
     """
-    mm = load_metamodel(metamodel)
-    table = Table(title=mm.name)
-    for col in ("class", "kind", "supertypes", "features"):
-        table.add_column(col)
-    for c in mm.classes.values():
-        table.add_row(
-            c.key, _kind(c), ", ".join(c.supertypes), "\n".join(map(_feature_text, c.features))
-        )
-    out.print(table)
+    mm = _load(metamodel)
+    typer.echo(json.dumps(conceptual_schema(mm, options=SchemaOptions(strict=strict)), indent=2))
