@@ -1,0 +1,220 @@
+"""`service.evaluation`: the suite loop, its bookkeeping and its report, with a scripted generator.
+
+The generator stand-in has `service.generation.generate`'s signature and replays scripted
+outcomes, so every number in the report can be worked out by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from service.cim import Cim, parse_cim
+from service.errors import BackendError, InputError
+from service.evaluation import Case, EvalReport, Mode, discover, evaluate, write_chart
+from service.generation_result import Attempt, GenerationResult, Usage
+from service.issues import Issue
+from service.metamodel import Metamodel
+
+ROOT = Path(__file__).resolve().parent.parent
+BANK = ROOT / "metamodels" / "bank" / "bank.ecore"
+
+REFERENCE = {
+    "objects": [
+        {
+            "id": "db",
+            "class": "Bank",
+            "attributes": {"name": "DB"},
+            "references": {"clients": ["al"]},
+        },
+        {"id": "al", "class": "Person", "attributes": {"name": "Al"}},
+    ]
+}
+# Same objects, "Al" renamed: objects F1 1, attributes 1 of 2 -> F1 0.5, references F1 1.
+HALF_RIGHT = {
+    "objects": [
+        {
+            "id": "b",
+            "class": "Bank",
+            "attributes": {"name": "DB"},
+            "references": {"clients": ["p"]},
+        },
+        {"id": "p", "class": "Person", "attributes": {"name": "Bo"}},
+    ]
+}
+
+
+def _suite(tmp_path: Path, names: tuple[str, ...] = ("alpha", "beta")) -> Path:
+    for name in names:
+        case = tmp_path / "suite" / name
+        case.mkdir(parents=True)
+        shutil.copy(BANK, case / "bank.ecore")
+        (case / "spec.txt").write_text(f"A bank called DB with one client Al ({name}).")
+        (case / "reference.json").write_text(json.dumps(REFERENCE))
+    return tmp_path / "suite"
+
+
+def _result(
+    status: str, cim: dict[str, Any] | None, attempts: int, tokens: int
+) -> GenerationResult:
+    """A result with `attempts` attempts of `tokens` prompt and tokens/2 completion tokens each."""
+    return GenerationResult(
+        status=status,  # type: ignore[arg-type]
+        model="fake",
+        cim=parse_cim(cim) if cim is not None else None,
+        issues=[] if status == "valid" else [Issue(code="multiplicity", message="too few")],
+        attempts=[
+            Attempt(number=n, kind="generate" if n == 1 else "repair", prompt_tokens=tokens,
+                    completion_tokens=tokens // 2, seconds=0.25)
+            for n in range(1, attempts + 1)
+        ],
+        usage=Usage(prompt_tokens=tokens * attempts, completion_tokens=tokens // 2 * attempts),
+    )  # fmt: skip
+
+
+Outcome = GenerationResult | BackendError
+
+
+class ScriptedGenerate:
+    """Replays outcomes in call order and remembers what it was asked."""
+
+    def __init__(self, outcomes: list[Outcome]) -> None:
+        self.outcomes = outcomes
+        self.calls: list[dict[str, Any]] = []
+
+    def __call__(
+        self, metamodel: Metamodel, spec: str, *, model: str, mode: Mode, **options: Any
+    ) -> GenerationResult:
+        self.calls.append({"spec": spec, "model": model, "mode": mode, **options})
+        outcome = self.outcomes[len(self.calls) - 1]
+        if isinstance(outcome, BackendError):
+            raise outcome
+        return outcome
+
+
+def test_report_records_every_run_and_the_means(tmp_path: Path) -> None:
+    suite = _suite(tmp_path)
+    generate = ScriptedGenerate(
+        [
+            _result("valid", REFERENCE, attempts=1, tokens=100),  # alpha run 1
+            BackendError("server went away"),  # alpha run 2
+            _result("invalid", HALF_RIGHT, attempts=3, tokens=200),  # beta run 1
+            _result("invalid", None, attempts=2, tokens=50),  # beta run 2
+        ]
+    )
+    seen: list[str] = []
+    report = evaluate(
+        suite, discover(suite), ["fake"], ["two-step"], 2, generate,
+        on_run=lambda r: seen.append(f"{r.case}#{r.run}"), api_base="http://127.0.0.1:1",
+    )  # fmt: skip
+    assert seen == ["alpha#1", "alpha#2", "beta#1", "beta#2"]
+    assert all(c["api_base"] == "http://127.0.0.1:1" for c in generate.calls)
+    assert generate.calls[0]["spec"].endswith("(alpha).")
+    assert report.cases == ["alpha", "beta"] and report.runs_per_case == 2
+
+    ok, failed, half, empty = report.runs
+    assert (ok.status, ok.valid, ok.attempts, ok.prompt_tokens, ok.completion_tokens) == (
+        "valid", True, 1, 100, 50,
+    )  # fmt: skip
+    assert ok.scores["attributes"] == {"precision": 1.0, "recall": 1.0, "f1": 1.0}
+    assert ok.llm_seconds == pytest.approx(0.25) and ok.emf_valid is None
+    assert (failed.status, failed.valid, failed.error, failed.attempts) == (
+        "failed", False, "server went away", 0,
+    )  # fmt: skip
+    assert failed.scores["objects"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0}
+    assert (half.status, half.issue_codes, half.objects, half.attempts) == (
+        "invalid", ["multiplicity"], 2, 3,
+    )  # fmt: skip
+    assert half.scores["attributes"]["f1"] == pytest.approx(0.5)
+    assert empty.scores["references"]["f1"] == 0.0 and empty.objects == 0
+
+    (overall,) = report.aggregates
+    assert (overall.runs, overall.failed, overall.validity_rate) == (4, 1, 0.25)
+    # objects F1: 1, 0, 1, 0 -> 0.5; attributes: 1, 0, .5, 0 -> 0.375; references 1, 0, 1, 0
+    assert overall.f1 == pytest.approx({"objects": 0.5, "attributes": 0.375, "references": 0.5})
+    assert overall.attempts == pytest.approx((1 + 0 + 3 + 2) / 4)
+    assert overall.prompt_tokens == pytest.approx((100 + 0 + 600 + 100) / 4)
+    assert overall.completion_tokens == pytest.approx((50 + 0 + 300 + 50) / 4)
+    assert overall.emf_validity_rate is None and overall.cost is None
+
+    alpha, beta = report.per_case
+    assert (alpha.case, alpha.validity_rate, alpha.f1["objects"]) == ("alpha", 0.5, 0.5)
+    assert (beta.case, beta.validity_rate, beta.f1["attributes"]) == ("beta", 0.0, 0.25)
+
+    again = EvalReport.model_validate_json(report.model_dump_json())
+    assert again == report
+
+
+def test_models_and_modes_are_crossed_and_emf_hook_is_asked(tmp_path: Path) -> None:
+    suite = _suite(tmp_path, ("only",))
+    generate = ScriptedGenerate([_result("valid", REFERENCE, 1, 10) for _ in range(4)])
+    asked: list[tuple[str, str]] = []
+
+    def emf(case: Case, result: GenerationResult) -> bool:
+        asked.append((case.name, result.status))
+        return len(asked) % 2 == 1  # True, False, True, False
+
+    report = evaluate(
+        suite, discover(suite), ["m1", "m2"], ["two-step", "direct"], 1, generate, emf
+    )
+    assert [(c["model"], c["mode"]) for c in generate.calls] == [
+        ("m1", "two-step"), ("m1", "direct"), ("m2", "two-step"), ("m2", "direct"),
+    ]  # fmt: skip
+    assert asked == [("only", "valid")] * 4
+    assert [(a.model, a.mode, a.emf_validity_rate) for a in report.aggregates] == [
+        ("m1", "two-step", 1.0), ("m1", "direct", 0.0),
+        ("m2", "two-step", 1.0), ("m2", "direct", 0.0),
+    ]  # fmt: skip
+
+
+def test_discover_filters_and_orders_cases(tmp_path: Path) -> None:
+    suite = _suite(tmp_path, ("b", "a", "c"))
+    assert [c.name for c in discover(suite)] == ["a", "b", "c"]
+    chosen = discover(suite, ["c", "a"])
+    assert [c.name for c in chosen] == ["a", "c"]
+    assert isinstance(chosen[0].reference, Cim) and len(chosen[0].reference.objects) == 2
+    assert chosen[0].ecore == (suite / "a" / "bank.ecore",)
+
+
+@pytest.mark.parametrize(
+    ("breakage", "message"),
+    [
+        (lambda case: (case / "spec.txt").unlink(), "needs a spec.txt"),
+        (lambda case: (case / "reference.json").unlink(), "needs a reference.json or"),
+        (lambda case: (case / "bank.ecore").unlink(), "at least one .ecore"),
+        (lambda case: (case / "reference.json").write_text("{"), "not valid JSON"),
+    ],
+)
+def test_broken_case_is_one_clear_input_error(
+    tmp_path: Path, breakage: Callable[[Path], None], message: str
+) -> None:
+    suite = _suite(tmp_path, ("x",))
+    breakage(suite / "x")
+    with pytest.raises(InputError, match=message):
+        discover(suite)
+
+
+def test_discover_rejects_unknown_cases_and_empty_suites(tmp_path: Path) -> None:
+    suite = _suite(tmp_path, ("x",))
+    with pytest.raises(InputError, match="no case named 'y'"):
+        discover(suite, ["y"])
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match="holds no case folders"):
+        discover(tmp_path / "empty")
+    with pytest.raises(InputError, match="no such suite folder"):
+        discover(tmp_path / "missing")
+
+
+def test_chart_is_a_png(tmp_path: Path) -> None:
+    suite = _suite(tmp_path, ("only",))
+    generate = ScriptedGenerate([_result("valid", HALF_RIGHT, 1, 10) for _ in range(2)])
+    report = evaluate(suite, discover(suite), ["m"], ["two-step", "direct"], 1, generate)
+    chart = tmp_path / "chart.png"
+    write_chart(report, chart)
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert chart.stat().st_size > 5_000  # four panels of bars, not an empty canvas
