@@ -2,7 +2,8 @@
 
 Ids are names a producer chose, so they carry no meaning here: objects are aligned by an optimal
 one-to-one assignment (`scipy.optimize.linear_sum_assignment`) on class compatibility, attribute
-agreement and, in a few refinement rounds, agreement of their edges under the alignment so far.
+agreement and, in a few refinement rounds, agreement of their edges under the alignment so far;
+of the alignments found, the one that explains most of the candidate is graded.
 
 Rules (documented in README "## Evaluation"):
 - Class compatibility: the same class scores 1.0; a pair where one class inherits from the
@@ -24,7 +25,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -208,87 +209,131 @@ def _neighbourhoods(edge_set: set[Edge]) -> dict[str, Counter[tuple[str, str, st
     return result
 
 
-def _structure(
-    ref_hood: Counter[tuple[str, str, str]],
-    cand_hood: Counter[tuple[str, str, str]],
-    matching: dict[str, str],
-) -> float:
-    """Share of edges two objects agree on when their neighbours are renamed by `matching`."""
-    size = max(sum(ref_hood.values()), sum(cand_hood.values()))
-    if not size or not matching:
-        return 0.0
-    renamed = Counter(
-        {(d, f, matching[o]): n for (d, f, o), n in ref_hood.items() if o in matching}
-    )
-    return _overlap(renamed, cand_hood) / size
+Hood = Counter[tuple[str, str, str]]
+Block = tuple[list[int], list[int]]  # indices into the reference and the candidate objects
+Pairs = list[tuple[int, int]]  # (reference index, candidate index)
 
 
-def _align(
-    mm: Metamodel,
-    ref: list[CimObject],
-    cand: list[CimObject],
-    ref_edges: set[Edge],
-    cand_edges: set[Edge],
-    ref_triples: list[Counter[Triple]],
-    cand_triples: list[Counter[Triple]],
-) -> list[tuple[int, int]]:
-    """Maximum-cardinality, then maximum-similarity one-to-one pairs (reference, candidate)."""
-    if not ref or not cand:
-        return []
-    classes = np.array([[_class_score(mm, r.class_, c.class_) for c in cand] for r in ref])
-    attrs = np.zeros(classes.shape)
-    for i, rt in enumerate(ref_triples):
-        for j, ct in enumerate(cand_triples):
-            total = max(sum(rt.values()), sum(ct.values()))
-            attrs[i, j] = _overlap(rt, ct) / total if total else 1.0
-    ref_hoods, cand_hoods = _neighbourhoods(ref_edges), _neighbourhoods(cand_edges)
-    empty: Counter[tuple[str, str, str]] = Counter()
-    # Every compatible pair outweighs any sum of similarities (each <= 1), so the number of
-    # matched pairs is maximised first.
-    bonus = min(len(ref), len(cand)) + 1.0
+@dataclass(frozen=True)
+class _Facts:
+    """What scoring knows of one model: objects, their attribute triples, its edges."""
+
+    objects: list[CimObject]
+    triples: list[Counter[Triple]]
+    edges: set[Edge]
+
+    @classmethod
+    def of(cls, mm: Metamodel, cim: Cim) -> _Facts:
+        return cls(cim.objects, [_triples(mm, o) for o in cim.objects], edges(mm, cim))
+
+    @property
+    def triple_count(self) -> int:
+        return sum(c.total() for c in self.triples)
+
+
+def _agreement(a: Counter[Any], b: Counter[Any], empty: float) -> float:
+    """Shared share of two multisets (overlap over the larger); `empty` when both are empty."""
+    size = max(a.total(), b.total())
+    return _overlap(a, b) / size if size else empty
+
+
+def _renamed(hood: Hood, matching: dict[str, str]) -> Hood:
+    """A reference object's edges with its neighbours named as their candidate counterparts."""
+    return Counter({(d, f, matching[o]): n for (d, f, o), n in hood.items() if o in matching})
+
+
+def _blocks(mm: Metamodel, ref: list[CimObject], cand: list[CimObject]) -> list[Block]:
+    """Objects split into groups that can only match within: components of class compatibility.
+
+    The assignment decomposes over them exactly, and small matrices keep it fast.
+    """
+    keys = sorted({o.class_ for o in ref} | {o.class_ for o in cand})
+    parent = {k: k for k in keys}
+
+    def root(k: str) -> str:
+        while parent[k] != k:
+            k = parent[k]
+        return k
+
+    for i, a in enumerate(keys):
+        for b in keys[i + 1 :]:
+            if _class_score(mm, a, b):
+                parent[root(a)] = root(b)
+    groups: dict[str, Block] = {}
+    for side, objects in enumerate((ref, cand)):
+        for index, obj in enumerate(objects):
+            groups.setdefault(root(obj.class_), ([], []))[side].append(index)
+    return [g for g in groups.values() if g[0] and g[1]]
+
+
+def _alignments(mm: Metamodel, ref: _Facts, cand: _Facts) -> Iterator[Pairs]:
+    """Optimal assignments, first on class and attributes, then also on the edges that agree
+    under the previous round's alignment (objects alike in attributes differ in neighbours)."""
+    blocks = _blocks(mm, ref.objects, cand.objects)
+    classes = [
+        np.array([[_class_score(mm, ref.objects[i].class_, cand.objects[j].class_) for j in cs]
+                  for i in rs])
+        for rs, cs in blocks
+    ]  # fmt: skip
+    attrs = [
+        np.array([[_agreement(ref.triples[i], cand.triples[j], 1.0) for j in cs] for i in rs])
+        for rs, cs in blocks
+    ]
+    ref_hoods, cand_hoods = _neighbourhoods(ref.edges), _neighbourhoods(cand.edges)
+    empty: Hood = Counter()
     matching: dict[str, str] = {}
-    pairs: list[tuple[int, int]] = []
+    seen: list[Pairs] = []
     for _ in range(REFINEMENT_ROUNDS):
-        struct = np.array(
-            [
-                [
-                    _structure(ref_hoods.get(r.id, empty), cand_hoods.get(c.id, empty), matching)
-                    for c in cand
-                ]
-                for r in ref
-            ]
-        )
-        weights = np.where(classes > 0, bonus + classes * (1 + attrs + struct) / 3, 0.0)
-        rows, cols = linear_sum_assignment(weights, maximize=True)
-        new_pairs = [(int(i), int(j)) for i, j in zip(rows, cols, strict=True) if classes[i, j]]
-        if new_pairs == pairs:
-            break
-        pairs = new_pairs
-        matching = {ref[i].id: cand[j].id for i, j in pairs}
-    return pairs
+        renamed = [_renamed(ref_hoods.get(o.id, empty), matching) for o in ref.objects]
+        pairs: Pairs = []
+        for (rs, cs), cls, attr in zip(blocks, classes, attrs, strict=True):
+            struct = np.array(
+                [[_agreement(renamed[i], cand_hoods.get(cand.objects[j].id, empty), 0.0)
+                  for j in cs] for i in rs]
+            )  # fmt: skip
+            # Any compatible pair outweighs every sum of similarities (each <= 1), so the
+            # number of matched pairs is maximised first.
+            bonus = min(len(rs), len(cs)) + 1.0
+            weights = np.where(cls > 0, bonus + cls * (1 + attr + struct) / 3, 0.0)
+            rows, cols = linear_sum_assignment(weights, maximize=True)
+            pairs += [(rs[a], cs[b]) for a, b in zip(rows, cols, strict=True) if cls[a, b]]
+        pairs.sort()
+        if pairs in seen:
+            return
+        seen.append(pairs)
+        yield pairs
+        matching = {ref.objects[i].id: cand.objects[j].id for i, j in pairs}
 
 
-def score(metamodel: Metamodel, reference: Cim, candidate: Cim) -> Score:
-    """Compare `candidate` with `reference` (both of `metamodel`); ids are ignored."""
-    ref, cand = reference.objects, candidate.objects
-    ref_triples = [_triples(metamodel, o) for o in ref]
-    cand_triples = [_triples(metamodel, o) for o in cand]
-    ref_edges, cand_edges = edges(metamodel, reference), edges(metamodel, candidate)
-    pairs = _align(metamodel, ref, cand, ref_edges, cand_edges, ref_triples, cand_triples)
-    matching = {ref[i].id: cand[j].id for i, j in pairs}
-
-    object_hits = sum(_class_score(metamodel, ref[i].class_, cand[j].class_) for i, j in pairs)
-    attr_hits = sum(_overlap(ref_triples[i], cand_triples[j]) for i, j in pairs)
+def _grade(mm: Metamodel, ref: _Facts, cand: _Facts, pairs: Pairs) -> Score:
+    matching = {ref.objects[i].id: cand.objects[j].id for i, j in pairs}
+    object_hits = sum(
+        _class_score(mm, ref.objects[i].class_, cand.objects[j].class_) for i, j in pairs
+    )
+    attr_hits = sum(_overlap(ref.triples[i], cand.triples[j]) for i, j in pairs)
     renamed = {
-        (matching[s], f, matching[t]) for s, f, t in ref_edges if s in matching and t in matching
+        (matching[s], f, matching[t]) for s, f, t in ref.edges if s in matching and t in matching
     }
     return Score(
-        objects=metric(object_hits, len(cand), len(ref)),
-        attributes=metric(attr_hits, _size(cand_triples), _size(ref_triples)),
-        references=metric(len(renamed & cand_edges), len(cand_edges), len(ref_edges)),
+        objects=metric(object_hits, len(cand.objects), len(ref.objects)),
+        attributes=metric(attr_hits, cand.triple_count, ref.triple_count),
+        references=metric(len(renamed & cand.edges), len(cand.edges), len(ref.edges)),
         matching=matching,
     )
 
 
-def _size(counters: Iterable[Counter[Triple]]) -> int:
-    return sum(sum(c.values()) for c in counters)
+def score(metamodel: Metamodel, reference: Cim, candidate: Cim) -> Score:
+    """Compare `candidate` with `reference` (both of `metamodel`); ids are ignored.
+
+    Of the alignments the refinement rounds find, the one that explains most of the candidate
+    counts (objects first, then attribute and reference hits together).
+    """
+    ref, cand = _Facts.of(metamodel, reference), _Facts.of(metamodel, candidate)
+    graded = [_grade(metamodel, ref, cand, p) for p in _alignments(metamodel, ref, cand)]
+    if not graded:  # nothing can match: no objects on a side, or no compatible classes
+        return _grade(metamodel, ref, cand, [])
+
+    def key(s: Score) -> tuple[float, float]:
+        return (s.objects.f1, s.attributes.f1 + s.references.f1)
+
+    return max(graded, key=key)
