@@ -1,0 +1,23 @@
+"""LLM backends, picked by the model string: `local` runs the bundled model in-process,
+anything else is a LiteLLM model string. Each is imported only when used: llama.cpp and
+LiteLLM are slow to import, and the CLI's other commands need neither."""
+
+from __future__ import annotations
+
+from service.backends.base import Backend, Message, Reply
+
+LOCAL = "local"
+
+
+def create_backend(model: str, api_base: str | None = None) -> Backend:
+    """The backend `model` names (`local`, or a LiteLLM string such as `openai/gpt-4o`)."""
+    if model == LOCAL:
+        from service.backends.local import LocalBackend
+
+        return LocalBackend()
+    from service.backends.litellm_backend import LiteLLMBackend
+
+    return LiteLLMBackend(model, api_base=api_base)
+
+
+__all__ = ["LOCAL", "Backend", "Message", "Reply", "create_backend"]

@@ -1,0 +1,161 @@
+"""Any LiteLLM model string (`openai/gpt-4o`, `anthropic/…`, `ollama/…`, `openai/<name>` with
+an `api_base`) through instructor, which sends the response model as a forced tool call.
+
+Keys come from the providers' usual environment variables (LiteLLM reads them). Rate limits
+and server errors (429, 5xx) are retried with exponential backoff, honouring `Retry-After`;
+other client errors (401, 400, …), refused connections and timeouts fail at once: retrying
+cannot fix them. Every failure becomes a `BackendError` carrying the provider's message.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from service.backends.base import Message, Reply
+from service.errors import BackendError
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no network fetch at import
+import instructor
+import litellm
+from instructor.core.exceptions import (
+    IncompleteOutputException,
+    InstructorError,
+    InstructorRetryException,
+)
+
+litellm.suppress_debug_info = True
+logging.getLogger("instructor").addHandler(logging.NullHandler())  # failures are raised
+logging.getLogger("instructor").propagate = False
+
+_T = TypeVar("_T")
+MAX_RETRY_AFTER = 60.0  # seconds: a longer Retry-After is not worth waiting for here
+
+
+class LiteLLMBackend:
+    """A hosted or self-hosted model reached through LiteLLM."""
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        api_base: str | None = None,
+        timeout: float = 120.0,
+        retries: int = 3,
+        backoff: float = 1.0,
+        validation_retries: int = 2,
+    ) -> None:
+        self.model = model
+        self.api_base = api_base
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self.validation_retries = validation_retries
+        self._client = instructor.from_litellm(litellm.completion)
+
+    def complete(
+        self,
+        messages: list[Message],
+        *,
+        schema: type[BaseModel] | None,
+        max_tokens: int,
+        temperature: float = 0.0,
+    ) -> Reply:
+        common: dict[str, Any] = {
+            "model": self.model,
+            "messages": messages,
+            "max_tokens": max_tokens,
+            "temperature": temperature,
+            "timeout": self.timeout,
+            "num_retries": 0,  # retries are ours: only for 429/5xx, with Retry-After
+        }
+        if self.api_base:
+            common["api_base"] = self.api_base
+        if schema is None:
+            raw = self._with_retries(lambda: litellm.completion(**common))
+            choice = raw.choices[0]
+            return self._reply(raw, choice.message.content or "", choice.finish_reason)
+        parsed, raw = self._with_retries(
+            lambda: self._client.chat.completions.create_with_completion(
+                response_model=schema, max_retries=self.validation_retries, **common
+            )
+        )
+        return self._reply(raw, parsed.model_dump_json(by_alias=True, exclude_none=True), None)
+
+    def _reply(self, raw: Any, text: str, finish_reason: str | None) -> Reply:
+        usage = getattr(raw, "usage", None)
+        return Reply(
+            text=text,
+            prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
+            completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
+            cost=_cost(raw),
+            truncated=finish_reason == "length",
+        )
+
+    def _with_retries(self, call: Callable[[], _T]) -> _T:
+        for attempt in range(self.retries + 1):
+            try:
+                return call()
+            except Exception as exc:  # provider SDKs raise many types; all end up here
+                if not _retryable(exc) or attempt == self.retries:
+                    raise _backend_error(self.model, exc) from None
+                time.sleep(_delay(exc, attempt, self.backoff))
+        raise AssertionError("unreachable")
+
+
+def _status(exc: Exception) -> int | None:
+    status = getattr(exc, "status_code", None)
+    return status if isinstance(status, int) else None
+
+
+def _retryable(exc: Exception) -> bool:
+    """429 and 5xx are worth another try; LiteLLM also labels refused connections 500."""
+    if isinstance(exc, litellm.APIConnectionError | litellm.Timeout):
+        return False
+    status = _status(exc)
+    return status is not None and (status == 429 or status >= 500)
+
+
+def _delay(exc: Exception, attempt: int, backoff: float) -> float:
+    """The server's Retry-After when it gives one, else exponential backoff with jitter."""
+    for headers in (
+        getattr(getattr(exc, "response", None), "headers", None),
+        getattr(exc, "litellm_response_headers", None),
+    ):
+        value = headers.get("retry-after") if headers is not None else None
+        if value is not None:
+            try:
+                return min(max(float(value), 0.0), MAX_RETRY_AFTER)
+            except ValueError:
+                break  # an HTTP date: fall back to backoff
+    return backoff * 2**attempt * (1 + random.random() / 4)
+
+
+def _backend_error(model: str, exc: Exception) -> BackendError:
+    if isinstance(exc, IncompleteOutputException):
+        return BackendError(f"{model}: the answer was cut off at the max_tokens limit.")
+    if isinstance(exc, InstructorRetryException | InstructorError):
+        return BackendError(f"{model}: no usable answer after retries ({_short(str(exc))}).")
+    timeout = isinstance(exc, litellm.Timeout)
+    status = _status(exc)
+    code = f" (HTTP {status})" if status and not isinstance(exc, litellm.APIConnectionError) else ""
+    message = _short(str(exc).strip()) or type(exc).__name__
+    return BackendError(f"{model}{code}: {message}", timeout=timeout)
+
+
+def _short(text: str, limit: int = 500) -> str:
+    return text if len(text) <= limit else text[:limit] + " …"
+
+
+def _cost(raw: Any) -> float | None:
+    """USD cost where LiteLLM knows the model's prices, else None."""
+    try:
+        return float(litellm.completion_cost(completion_response=raw))
+    except Exception:  # unknown model or price: cost is optional
+        return None

