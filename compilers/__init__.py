@@ -64,8 +64,9 @@ def _registry() -> _Registry:
         try:
             plugin = ep.load()
         except Exception as exc:  # a broken plugin must not take the built-ins down with it
-            warnings.warn(f"instancegen: compiler plugin {ep.name!r} failed to load: {exc}",
-                          stacklevel=2)
+            warnings.warn(
+                f"instancegen: compiler plugin {ep.name!r} failed to load: {exc}", stacklevel=2
+            )
             continue
         if isinstance(plugin, Compiler):
             comps.setdefault(plugin.name, plugin)

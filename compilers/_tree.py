@@ -19,7 +19,7 @@ from service.metamodel import Attribute, EClassView, Metamodel, Package, Referen
 
 
 class ModelTree:
-    """Index over one CIM; build once per compile, then ask for roots, children, links, fragments."""
+    """Index over one CIM, built once per compile: roots, children, links, fragments."""
 
     def __init__(self, cim: Cim, metamodel: Metamodel) -> None:
         self.metamodel = metamodel
@@ -151,8 +151,8 @@ class ModelTree:
                 paths[oid] = f"{base}/{step}" if base != "/" else f"//{step}"
             value = ids.get(oid)
             # A colliding, blank or space-holding iD would resolve wrongly; EMF's path never does.
-            usable = value is not None and taken[value] == 1 and value.strip() == value != ""
-            result[oid] = value if usable and " " not in value else paths[oid]
+            usable = value is not None and taken[value] == 1 and value.split() == [value]
+            result[oid] = value if usable and value is not None else paths[oid]
         return result
 
     def id_value(self, oid: str) -> str | None:

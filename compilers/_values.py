@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from service.cim import Scalar
+from service.cim import Scalar, Value
 from service.errors import InputError
 from service.metamodel import Attribute, DataType
 
@@ -87,20 +87,24 @@ def iso_date(dt: datetime) -> str:
     return dt.astimezone(UTC).isoformat(timespec=spec).replace("+00:00", "Z")
 
 
-def to_lexical(value: Scalar, dtype: DataType) -> str:
+def to_lexical(value: Any, dtype: DataType) -> str:
     """A CIM value as EMF writes it in XMI (`EcoreUtil.convertToString`)."""
     kind = dtype.kind
+    if isinstance(value, list | dict):
+        raise InputError(f"a single {dtype.name} was expected, not {value!r}.")
     try:
         if kind == "string" or kind == "other":
             return str(value)
         if kind == "bool":
             return "true" if value is True or str(value).lower() == "true" else "false"
         if kind in ("int", "bigint"):
-            return str(int(value))  # type: ignore[arg-type]
+            return str(int(value))
         if kind == "float":
-            number = float(value)  # type: ignore[arg-type]
-            return java_float(number) if dtype.name in ("EFloat", "EFloatObject") else java_double(
-                number
+            number = float(value)
+            return (
+                java_float(number)
+                if dtype.name in ("EFloat", "EFloatObject")
+                else java_double(number)
             )
         if kind == "decimal":
             return str(Decimal(str(value)))
@@ -113,6 +117,13 @@ def to_lexical(value: Scalar, dtype: DataType) -> str:
     except (TypeError, ValueError, InvalidOperation, IndexError):
         pass
     raise InputError(f"the value {value!r} is not a valid {dtype.name}.")
+
+
+def as_list(value: Value | None) -> list[Scalar]:
+    """A many-valued attribute's values (a lone scalar, though invalid, counts as one)."""
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
 
 
 def enum_literal(name: str, dtype: DataType) -> str:
@@ -142,7 +153,11 @@ def from_lexical(text: str, dtype: DataType) -> Scalar:
         d = Decimal(s)
         if not d.is_finite():
             raise ValueError(text)
-        return int(d) if d == d.to_integral_value() and "." not in s and "e" not in s.lower() else float(d)
+        return (
+            int(d)
+            if d == d.to_integral_value() and "." not in s and "e" not in s.lower()
+            else float(d)
+        )
     if kind == "char":
         return chr(int(s)) if s.isdigit() else text[:1]
     if kind == "date":
@@ -169,7 +184,7 @@ def default_of(attr: Attribute) -> Scalar:
     return _INTRINSIC.get(dtype.kind) if dtype.primitive else None
 
 
-def is_default(attr: Attribute, value: Scalar) -> bool:
+def is_default(attr: Attribute, value: Any) -> bool:
     """True when EMF would consider `value` unset (its eIsSet is false) and so not save it."""
     if attr.unsettable:
         return False

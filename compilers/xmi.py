@@ -14,7 +14,7 @@ from typing import Any
 from lxml import etree
 
 from compilers._tree import ModelTree
-from compilers._values import is_default, to_lexical
+from compilers._values import as_list, is_default, to_lexical
 from service.cim import Cim
 from service.errors import InputError
 from service.metamodel import Attribute, EClassView, Metamodel, Package, Reference
@@ -65,11 +65,11 @@ class _Writer:
         nsmap.update({self.prefixes[p.ns_uri]: p.ns_uri for p in self.packages})
         roots = tree.roots
         if len(roots) == 1:
-            top = etree.Element(self._tag(roots[0]), nsmap=nsmap)  # type: ignore[arg-type]
+            top = etree.Element(self._tag(roots[0]), nsmap=nsmap)
             top.set(_XMI_VERSION, "2.0")
             pending = [(roots[0], top)]
         else:
-            top = etree.Element(f"{{{XMI_NS}}}XMI", nsmap=nsmap)  # type: ignore[arg-type]
+            top = etree.Element(f"{{{XMI_NS}}}XMI", nsmap=nsmap)
             top.set(_XMI_VERSION, "2.0")
             pending = [(oid, etree.SubElement(top, self._tag(oid))) for oid in roots]
         if schema_location:
@@ -100,9 +100,9 @@ class _Writer:
                 if kind == _ATTR:
                     value = attrs.get(name)
                     if value is not None and not is_default(feature, value):
-                        el.set(name, to_lexical(value, feature.type))  # type: ignore[arg-type]
+                        el.set(name, to_lexical(value, feature.type))
                 elif kind == _ATTR_MANY:
-                    for value in attrs.get(name) or ():  # type: ignore[union-attr]
+                    for value in as_list(attrs.get(name)):
                         if value is not None:
                             sub(el, name).text = to_lexical(value, feature.type)
                 elif kind == _REF:
@@ -145,7 +145,9 @@ class _Writer:
             where = locations.get(pkg.ns_uri)
             if where is not None:
                 sub_path = pkg.path.split(".")[1:]
-                pairs.append(f"{pkg.ns_uri} {where}" + (f"#//{'/'.join(sub_path)}" if sub_path else ""))
+                pairs.append(
+                    f"{pkg.ns_uri} {where}" + (f"#//{'/'.join(sub_path)}" if sub_path else "")
+                )
         return " ".join(pairs)
 
 

@@ -1,13 +1,19 @@
 """Read an instance model from bytes, whatever its format, into a CIM.
 
-The CLI's `validate`, `compile` and `score` and the HTTP API all accept CIM JSON and XMI;
-this is the one place that tells them apart.
+The CLI's `validate`, `compile` and `score` and the HTTP API all accept CIM JSON, XMI and
+EMF-JSON; this is the one place that tells them apart (by content, not by file extension):
+XML is XMI, a JSON object with `objects` is a CIM, other JSON (`eClass`, or a list of roots)
+is EMF-JSON.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
+import compilers
+from service import limits as limits_mod
 from service.cim import Cim, parse_cim
 from service.errors import InputError
 from service.metamodel import Metamodel
@@ -27,5 +33,17 @@ def read_model_file(path: Path, metamodel: Metamodel) -> Cim:
 
 
 def read_model(data: bytes, name: str, metamodel: Metamodel) -> Cim:
-    """Decode `data` as a CIM (JSON). Other formats are added by their importers."""
-    return parse_cim(data, name)
+    """Decode `data` as a CIM, XMI or EMF-JSON, whichever it is."""
+    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    if head == b"<":
+        return compilers.get_importer("xmi").read(data, name, metamodel)
+    limits_mod.current().check("max_xml_bytes", len(data), f"{name}: the document size")
+    try:
+        doc: Any = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{name}: neither XML nor valid JSON ({exc}).") from None
+    if isinstance(doc, list) or (
+        isinstance(doc, dict) and "eClass" in doc and "objects" not in doc
+    ):
+        return compilers.get_importer("json").read(data, name, metamodel)
+    return parse_cim(doc, name)
