@@ -200,7 +200,83 @@ def _close_over_references(sources: list[_Source], disk: bool) -> list[_Source]:
     known_ns = {u for s in sources for u in s.ns_uris} | {ECORE_NS}
     for src in sources:
         _check_ns_references(src, known_ns)
+    packages = _packages_by_target(sources)
+    for src in sources:
+        _check_fragments(src, packages)
     return sources
+
+
+def _packages_by_target(sources: list[_Source]) -> dict[str, tuple[_Source, etree._Element]]:
+    """The package element a reference's file part (file key or nsURI) points into."""
+    result: dict[str, tuple[_Source, etree._Element]] = {}
+    for src in sources:
+        roots = _package_elements(src.tree.getroot())
+        if len(roots) == 1 and roots[0] is src.tree.getroot():
+            result[src.key] = (src, roots[0])
+        for pkg in roots:
+            for el in pkg.iter(f"{{{ECORE_NS}}}EPackage", "eSubpackages"):
+                if el.get("nsURI"):
+                    result.setdefault(el.get("nsURI", ""), (src, el))
+    return result
+
+
+_NAME_PATH = re.compile(r"^//[^@/]+(/[^@/]+)*$")
+
+
+def _check_fragments(src: _Source, packages: dict[str, tuple[_Source, etree._Element]]) -> None:
+    """Every `//Name/...` reference must name something declared, checked before pyecore runs
+    so the error names the reference instead of surfacing as a pyecore internal error."""
+    for el in src.tree.getroot().iter():
+        for attr in _REF_ATTRS:
+            for token in _href_tokens(el.get(attr) or ""):
+                target, frag = token.rsplit("#", 1)
+                owner = packages.get(target or src.key)
+                if owner is None or not _NAME_PATH.match(frag):
+                    continue  # Ecore's own types, index paths: left to pyecore
+                node = owner[1]
+                for name in frag[2:].split("/"):
+                    found = next((c for c in node if c.get("name") == name), None)
+                    if found is None:
+                        where = "the file" if owner[0] is src else owner[0].display
+                        raise InputError(
+                            f"{src.display}: {attr} {_shown(token, src)!r} cannot be resolved: "
+                            f"{where} declares no {name!r}."
+                        )
+                    node = found
+
+
+def _shown(token: str, src: _Source) -> str:
+    """A reference as the user wrote it, give or take the internal absolute file key."""
+    target, frag = token.rsplit("#", 1)
+    if target == src.key:
+        target = ""
+    elif target.startswith("/"):
+        target = posixpath.basename(target)
+    return f"{target}#{frag}"
+
+
+def _load_order(sources: list[_Source]) -> list[_Source]:
+    """Files declaring packages that others reference by nsURI first: pyecore resolves an
+    nsURI only through packages already registered (cycles keep the given order)."""
+    owner = {uri: s for s in sources for uri in s.ns_uris}
+    ordered: list[_Source] = []
+    visiting: set[str] = set()
+
+    def visit(src: _Source) -> None:
+        if src in ordered or src.key in visiting:
+            return
+        visiting.add(src.key)
+        for el in src.tree.getroot().iter():
+            for attr in _REF_ATTRS:
+                for token in _href_tokens(el.get(attr) or ""):
+                    dep = owner.get(token.rsplit("#", 1)[0])
+                    if dep is not None and dep is not src:
+                        visit(dep)
+        ordered.append(src)
+
+    for src in sources:
+        visit(src)
+    return ordered
 
 
 def _resolve_file(
@@ -296,20 +372,20 @@ def _build(sources: list[_Source]) -> Metamodel:
     files = {s.key: etree.tostring(s.tree, xml_declaration=True, encoding="UTF-8") for s in sources}
     rset = ResourceSet()
     rset.uri_converter.insert(0, _MemoryConverter(files))
-    roots: list[tuple[_Source, EPackage]] = []
-    for src in sources:
+    loaded: dict[str, list[EPackage]] = {}
+    for src in _load_order(sources):
         try:
             resource = rset.get_resource(_MemoryURI(src.key, files))
         except InputError as exc:
             raise InputError(f"{src.display}: {exc.message}") from None
         except Exception as exc:
             raise InputError(f"{src.display}: not a usable Ecore metamodel ({exc}).") from None
-        for root in resource.contents:
-            if isinstance(root, EPackage):
-                roots.append((src, root))
-                for pkg in _walk_packages(root):
-                    if pkg.nsURI:
-                        rset.metamodel_registry[pkg.nsURI] = pkg
+        loaded[src.key] = [r for r in resource.contents if isinstance(r, EPackage)]
+        for root in loaded[src.key]:
+            for pkg in _walk_packages(root):
+                if pkg.nsURI:
+                    rset.metamodel_registry[pkg.nsURI] = pkg
+    roots = [(src, root) for src in sources for root in loaded[src.key]]
     try:
         return _Viewer(sources, roots).metamodel()
     except InputError:
@@ -417,7 +493,9 @@ class _Viewer:
     def _key_of(self, ecls: EClass, user: str) -> str:
         k = self.keys.get(id(ecls))
         if k is None:
-            raise InputError(f"{user}: refers to class {ecls.name!r}, which no given file declares.")
+            raise InputError(
+                f"{user}: refers to class {ecls.name!r}, which no given file declares."
+            )
         return k
 
     @staticmethod
@@ -463,7 +541,10 @@ class _Viewer:
         etype = self._resolved(etype, f"{where}: its eType")
         if not _offered(ef):
             return None
-        lower, upper = int(ef.lowerBound or 0), int(ef.upperBound if ef.upperBound is not None else 1)
+        lower, upper = (
+            int(ef.lowerBound or 0),
+            int(ef.upperBound if ef.upperBound is not None else 1),
+        )
         if isinstance(ef, EReference):
             if not isinstance(etype, EClass):
                 raise InputError(f"{where}: a reference whose eType is not a class.")
