@@ -48,13 +48,12 @@ class BodySizeLimit:
         )
 
 
-_BEARER = HTTPBearer(
-    auto_error=False, description="Needed only when the server sets INSTANCEGEN_API_KEYS."
-)
+_BEARER = HTTPBearer(auto_error=False, description="One of the server's INSTANCEGEN_API_KEYS.")
 
 
 class ApiKeys:
-    """FastAPI dependency: with keys configured, require `Authorization: Bearer <key>`."""
+    """FastAPI dependency requiring `Authorization: Bearer <key>` (installed only when keys
+    are configured, so the OpenAPI document declares security exactly when it applies)."""
 
     def __init__(self, keys: tuple[str, ...]) -> None:
         self.keys = tuple(k.encode() for k in keys)
@@ -62,8 +61,6 @@ class ApiKeys:
     async def __call__(
         self, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)]
     ) -> None:
-        if not self.keys:
-            return
         given = creds.credentials.encode() if creds is not None else None
         if given is None or not any(hmac.compare_digest(given, k) for k in self.keys):
             raise ApiError(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from service.generation_result import GenerationResult
 from service.http.problems import Problem
@@ -18,14 +19,26 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _source(description: str, **schema: Any) -> Any:
+    """An optional field documented as present-or-absent (never null), like the API uses it."""
+
+    def shape(field_schema: dict[str, Any]) -> None:
+        field_schema.pop("default", None)
+        field_schema.update(schema)
+
+    return Field(None, description=description, json_schema_extra=shape)
+
+
 class MetamodelUpload(_Strict):
     """Metamodel source: one `.ecore` document, or several files by name."""
 
+    # Exactly one source: the schema says so too (one property), so clients know up front.
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1, "maxProperties": 1})
     sources: ClassVar[tuple[str, ...]] = ("ecore", "files")
 
-    ecore: str | None = Field(None, description="One .ecore document (XML text).")
-    files: dict[str, str] | None = Field(
-        None, description="Several .ecore files by file name, for cross-file references."
+    ecore: str | SkipJsonSchema[None] = _source("One .ecore document (XML).")
+    files: dict[str, str] | SkipJsonSchema[None] = _source(
+        "Several .ecore files by file name, for cross-file references.", minProperties=1
     )
 
     @model_validator(mode="after")
@@ -34,7 +47,7 @@ class MetamodelUpload(_Strict):
         if len(given) != 1:
             names = ", ".join(f'"{n}"' for n in self.sources)
             raise ValueError(f"give exactly one of {names}")
-        if self.files is not None and not self.files:
+        if self.files == {}:
             raise ValueError('"files" must name at least one .ecore file')
         return self
 
@@ -48,7 +61,7 @@ class MetamodelRef(MetamodelUpload):
 
     sources: ClassVar[tuple[str, ...]] = ("ecore", "files", "id")
 
-    id: str | None = Field(None, description="The id POST /v1/metamodels returned.")
+    id: str | SkipJsonSchema[None] = _source("An id from POST /v1/metamodels.")
 
 
 Instance = dict[str, Any] | str

@@ -42,7 +42,7 @@ def _statuses(path: str, method: str, operation: dict[str, Any], auth: bool) -> 
     if "{" in path or path in _METAMODEL_BODIES:
         statuses.append(404)
     if method == "post":
-        statuses.append(413)
+        statuses.extend((400, 413))
     if method == "post" or operation.get("parameters"):
         statuses.append(422)
     statuses.extend(_GENERATION_PATHS.get(path, ()) if method == "post" else ())

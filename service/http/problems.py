@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match
 
 from service.errors import BackendError, InputError, LimitExceeded
 from service.issues import Issue
@@ -119,8 +120,11 @@ def _response_for(exc: Exception, request: Request | None = None) -> JSONRespons
         return problem_response(422, "invalid-request", describe_request_error(list(exc.errors())))
     if isinstance(exc, StarletteHTTPException):
         slug = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "-")
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405 and request is not None:
+            headers["Allow"] = ", ".join(_allowed_methods(request))
         return problem_response(
-            exc.status_code, slug, _routing_detail(exc, request), headers=exc.headers
+            exc.status_code, slug, _routing_detail(exc, request, headers), headers=headers
         )
     log.exception("unexpected error", exc_info=exc)
     return problem_response(
@@ -128,13 +132,26 @@ def _response_for(exc: Exception, request: Request | None = None) -> JSONRespons
     )
 
 
-def _routing_detail(exc: StarletteHTTPException, request: Request | None) -> str:
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (Starlette names only the first route's)."""
+    methods: set[str] = set()
+    for route in request.app.routes:
+        if isinstance(route, BaseRoute) and route.matches(request.scope)[0] != Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return sorted(methods)
+
+
+def _routing_detail(
+    exc: StarletteHTTPException, request: Request | None, headers: Mapping[str, str]
+) -> str:
     """Starlette's own errors (no route, wrong method) in a sentence that helps."""
     where = f"{request.method} {request.url.path}" if request is not None else "this request"
+    if exc.status_code == 400:  # FastAPI's only 400: a body it cannot decode
+        return "the request body cannot be decoded; send UTF-8 encoded JSON."
     if exc.status_code == 404:
         return f"there is no endpoint {where}; the API is described at /docs."
     if exc.status_code == 405:
-        allowed = (exc.headers or {}).get("Allow", "")
+        allowed = headers.get("Allow", "")
         return f"{where} is not allowed; this path accepts {allowed or 'other methods'}."
     text = str(exc.detail)
     return text if text.endswith(".") else f"{text}."
