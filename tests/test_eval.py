@@ -9,14 +9,20 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+import compilers
+from service import generation
+from service.backends import Message, Reply
 from service.cim import Cim, parse_cim
+from service.cli import app
 from service.errors import BackendError, InputError
-from service.evaluation import Case, EvalReport, Mode, discover, evaluate, write_chart
+from service.evaluation import ASPECTS, Case, EvalReport, Mode, discover, evaluate, write_chart
 from service.generation_result import Attempt, GenerationResult, Usage
 from service.issues import Issue
 from service.metamodel import Metamodel
@@ -218,3 +224,58 @@ def test_chart_is_a_png(tmp_path: Path) -> None:
     write_chart(report, chart)
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert chart.stat().st_size > 5_000  # four panels of bars, not an empty canvas
+
+
+class XmiBackend:
+    """A backend for direct mode: answers with the given XMI texts in turn, or fails."""
+
+    model = "fake-xmi"
+
+    def __init__(self, replies: list[str | BackendError]) -> None:
+        self.replies = replies
+        self.calls = 0
+
+    def complete(
+        self, messages: list[Message], *, schema: object, max_tokens: int, temperature: float = 0.0
+    ) -> Reply:
+        reply = self.replies[self.calls]
+        self.calls += 1
+        if isinstance(reply, BackendError):
+            raise reply
+        return Reply(
+            text=f"Here it is:\n```xml\n{reply}\n```", prompt_tokens=300, completion_tokens=80
+        )
+
+
+def test_cli_eval_runs_the_real_loop_and_writes_the_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    suite = _suite(tmp_path, ("alpha",))
+    (case,) = discover(suite)
+    xmi = compilers.get("xmi").compile(case.reference, case.metamodel).decode()
+    backend = XmiBackend([xmi, BackendError("quota exceeded")])
+    monkeypatch.setattr(generation, "generate", partial(generation.generate, backend=backend))
+    report_file = tmp_path / "out" / "report.json"
+    report_file.parent.mkdir()
+    result = CliRunner().invoke(
+        app,
+        ["eval", str(suite), "--model", "fake-xmi", "--mode", "direct", "--runs", "2",
+         "--report", str(report_file)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "alpha · fake-xmi · direct · run 2: failed, quota exceeded" in result.output
+    report = EvalReport.model_validate_json(report_file.read_text())
+    good, bad = report.runs
+    assert (good.status, good.attempts, good.prompt_tokens, good.completion_tokens) == (
+        "valid", 1, 300, 80,
+    )  # fmt: skip
+    assert good.scores == {a: {"precision": 1.0, "recall": 1.0, "f1": 1.0} for a in ASPECTS}
+    assert (bad.status, bad.error) == ("failed", "quota exceeded")
+    (overall,) = report.aggregates
+    assert (overall.mode, overall.validity_rate, overall.f1["references"]) == ("direct", 0.5, 0.5)
+
+
+def test_cli_eval_rejects_an_unknown_mode(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["eval", str(_suite(tmp_path)), "--mode", "three-step"])
+    assert isinstance(result.exception, InputError)
+    assert "--mode must be two-step or direct" in result.exception.message
