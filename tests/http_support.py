@@ -12,49 +12,77 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
+from pydantic import BaseModel
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import compilers  # noqa: E402
 from service.backends.base import Message, Reply  # noqa: E402
+from service.cim import Cim, CimObject, parse_cim  # noqa: E402
+from service.ecore_loader import load_metamodel  # noqa: E402
 from service.http import Settings, create_app  # noqa: E402
+from service.metamodel import Metamodel  # noqa: E402
+from service.phased_schema import declared_objects, plan_links  # noqa: E402
 
 BANK_ECORE = ROOT / "metamodels" / "bank" / "bank.ecore"
 BANK_REFERENCE = ROOT / "metamodels" / "bank" / "reference.json"
 
 
 class ScriptedBackend:
-    """Answers with the given texts in turn (the last one repeats), after a fixed delay."""
+    """An LLM that knows the answer: a fixed CIM, served the way each request asks for it
+    (phase 1 objects, phase 2 links, or XMI for the direct mode), after a fixed delay."""
 
-    def __init__(self, replies: Sequence[str], delay: float = 0.0, model: str = "scripted"):
-        self.replies = list(replies)
+    def __init__(
+        self,
+        cim: Cim | None = None,
+        metamodel: Metamodel | None = None,
+        delay: float = 0.0,
+        model: str = "scripted",
+    ) -> None:
+        self.cim = cim or parse_cim(BANK_REFERENCE.read_bytes())
+        self.mm = metamodel or bank_metamodel()
         self.delay = delay
         self.model = model
-        self.calls = 0
 
     def complete(
         self,
         messages: list[Message],
         *,
-        schema: object,
+        schema: type[BaseModel] | None,
         max_tokens: int,
         temperature: float = 0.0,
     ) -> Reply:
         time.sleep(self.delay)
-        text = self.replies[min(self.calls, len(self.replies) - 1)]
-        self.calls += 1
+        if schema is None:
+            text = compilers.get("xmi").compile(self.cim, self.mm).decode()
+        elif schema.__name__ == "Links":
+            plan = plan_links(self.mm, declared_objects(self.cim))
+            text = json.dumps(plan.answer_of(self.cim))
+        else:
+            text = json.dumps({"objects": [_without_references(o) for o in self.cim.objects]})
         return Reply(text=text, prompt_tokens=100, completion_tokens=len(text) // 4)
 
 
-def scripted_app(settings: Settings, replies: Sequence[str], delay: float = 0.0) -> FastAPI:
-    """The real app, with every model string answered by a fresh `ScriptedBackend`."""
+def _without_references(obj: CimObject) -> dict[str, Any]:
+    return obj.model_dump(by_alias=True, exclude={"references"})
+
+
+@cache
+def bank_metamodel() -> Metamodel:
+    return load_metamodel([BANK_ECORE])
+
+
+def scripted_app(settings: Settings, delay: float = 0.0) -> FastAPI:
+    """The real app, with every model string answered by a `ScriptedBackend` (bank)."""
     return create_app(
-        settings, backend_factory=lambda model, api_base: ScriptedBackend(replies, delay, model)
+        settings, backend_factory=lambda model, api_base: ScriptedBackend(delay=delay, model=model)
     )
 
 
@@ -96,11 +124,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--delay", type=float, default=0.0)
     parser.add_argument("--max-generations", type=int, default=8)
-    parser.add_argument("--reply", type=Path, default=BANK_REFERENCE)
     args = parser.parse_args()
-    reply = json.dumps(json.loads(args.reply.read_text()))
     settings = Settings(db_path=args.db, max_generations=args.max_generations)
-    app = scripted_app(settings, [reply], args.delay)
+    app = scripted_app(settings, args.delay)
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning")
 
 

@@ -10,13 +10,12 @@ metamodel that is not Ecore (`{"ecore": ""}`); refusing it with a 422 problem is
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import schemathesis
-from http_support import BANK_REFERENCE, ServerThread, scripted_app
+from http_support import ServerThread, scripted_app
 from hypothesis import HealthCheck, settings
 
 from service.http import Settings
@@ -25,7 +24,7 @@ from service.http import Settings
 @pytest.fixture(scope="module")
 def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     db = tmp_path_factory.mktemp("schemathesis") / "api.db"
-    app = scripted_app(Settings(db_path=db), [json.dumps(json.loads(BANK_REFERENCE.read_text()))])
+    app = scripted_app(Settings(db_path=db))
     with ServerThread(app) as server:
         yield schemathesis.openapi.from_url(f"{server.url}/openapi.json")
 

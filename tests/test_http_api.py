@@ -25,7 +25,7 @@ PROBLEM = "application/problem+json"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
     db = tmp_path_factory.mktemp("http") / "api.db"
-    app = scripted_app(Settings(db_path=db, max_body_bytes=200_000), [json.dumps(REFERENCE)])
+    app = scripted_app(Settings(db_path=db, max_body_bytes=200_000))
     with ServerThread(app) as running:
         yield running
 
@@ -265,7 +265,7 @@ class _Gate:
                     gate.active -= 1
                 return super().complete(messages, **kw)
 
-        return Gated([json.dumps(REFERENCE)], model=model)
+        return Gated(model=model)
 
 
 def _job_body(model: str) -> dict[str, Any]:
