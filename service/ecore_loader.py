@@ -197,6 +197,7 @@ def _close_over_references(sources: list[_Source], disk: bool) -> list[_Source]:
                     resolved = _resolve_file(src, target, by_key, disk, queue, sources)
                     new_tokens.append(f"{resolved}#{frag}" if resolved is not None else token)
                 el.set(attr, " ".join(new_tokens))
+    _rewrite_ns_references(sources)
     known_ns = {u for s in sources for u in s.ns_uris} | {ECORE_NS}
     for src in sources:
         _check_ns_references(src, known_ns)
@@ -206,17 +207,53 @@ def _close_over_references(sources: list[_Source], disk: bool) -> list[_Source]:
     return sources
 
 
+def _rewrite_ns_references(sources: list[_Source]) -> None:
+    """`nsURI#//X` becomes `<file key>#<package path>/X`: pyecore resolves an nsURI only
+    through packages already loaded, which fails when files refer to each other in a cycle,
+    while it loads a file it finds by key on demand."""
+    where: dict[str, str] = {}
+    for src in sources:
+        root = src.tree.getroot()
+        for i, top in enumerate(_package_elements(root)):
+            for el in top.iter(f"{{{ECORE_NS}}}EPackage", "eSubpackages"):
+                uri = el.get("nsURI")
+                if uri and uri != ECORE_NS:
+                    where.setdefault(uri, f"{src.key}#{_package_fragment(el, top is root, i)}")
+    for src in sources:
+        for el in src.tree.getroot().iter():
+            for attr in _REF_ATTRS:
+                value = el.get(attr)
+                if value is None or "#" not in value:
+                    continue
+                tokens = []
+                for token in value.split():
+                    target, _, frag = token.rpartition("#")
+                    if target in where and frag.startswith("//"):
+                        token = f"{where[target]}/{frag[2:]}"
+                    tokens.append(token)
+                el.set(attr, " ".join(tokens))
+
+
+def _package_fragment(el: etree._Element, top_is_root: bool, index: int) -> str:
+    """EMF's fragment of a package, so that fragment + "/X" names its classifier X."""
+    names: list[str] = []
+    while el.tag == "eSubpackages":
+        names.insert(0, el.get("name", ""))
+        parent = el.getparent()
+        assert parent is not None  # a subpackage always has a parent package
+        el = parent
+    if top_is_root:
+        return "//" + "/".join(names) if names else "/"
+    return f"/{index}" + "".join(f"/{n}" for n in names)
+
+
 def _packages_by_target(sources: list[_Source]) -> dict[str, tuple[_Source, etree._Element]]:
-    """The package element a reference's file part (file key or nsURI) points into."""
+    """The root package of each single-package file, by file key (what `//X` starts from)."""
     result: dict[str, tuple[_Source, etree._Element]] = {}
     for src in sources:
-        roots = _package_elements(src.tree.getroot())
-        if len(roots) == 1 and roots[0] is src.tree.getroot():
-            result[src.key] = (src, roots[0])
-        for pkg in roots:
-            for el in pkg.iter(f"{{{ECORE_NS}}}EPackage", "eSubpackages"):
-                if el.get("nsURI"):
-                    result.setdefault(el.get("nsURI", ""), (src, el))
+        root = src.tree.getroot()
+        if root.tag == f"{{{ECORE_NS}}}EPackage":
+            result[src.key] = (src, root)
     return result
 
 
@@ -253,30 +290,6 @@ def _shown(token: str, src: _Source) -> str:
     elif target.startswith("/"):
         target = posixpath.basename(target)
     return f"{target}#{frag}"
-
-
-def _load_order(sources: list[_Source]) -> list[_Source]:
-    """Files declaring packages that others reference by nsURI first: pyecore resolves an
-    nsURI only through packages already registered (cycles keep the given order)."""
-    owner = {uri: s for s in sources for uri in s.ns_uris}
-    ordered: list[_Source] = []
-    visiting: set[str] = set()
-
-    def visit(src: _Source) -> None:
-        if src in ordered or src.key in visiting:
-            return
-        visiting.add(src.key)
-        for el in src.tree.getroot().iter():
-            for attr in _REF_ATTRS:
-                for token in _href_tokens(el.get(attr) or ""):
-                    dep = owner.get(token.rsplit("#", 1)[0])
-                    if dep is not None and dep is not src:
-                        visit(dep)
-        ordered.append(src)
-
-    for src in sources:
-        visit(src)
-    return ordered
 
 
 def _resolve_file(
@@ -373,7 +386,7 @@ def _build(sources: list[_Source]) -> Metamodel:
     rset = ResourceSet()
     rset.uri_converter.insert(0, _MemoryConverter(files))
     loaded: dict[str, list[EPackage]] = {}
-    for src in _load_order(sources):
+    for src in sources:
         try:
             resource = rset.get_resource(_MemoryURI(src.key, files))
         except InputError as exc:

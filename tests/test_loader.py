@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from benchmarks.synthetic import synthetic_metamodel, write_synthetic
 from service.cli import app
 from service.ecore_loader import load_metamodel
 from service.errors import InputError
@@ -52,6 +53,16 @@ def test_cross_file_by_relative_path_and_by_nsuri(order: tuple[str, ...]) -> Non
     assert mm.classes["Product"].package.name == "base"
 
 
+def test_files_referring_to_each_other_in_a_cycle_by_nsuri_and_path(tmp_path: Path) -> None:
+    paths = write_synthetic(tmp_path, classes=60, files=3)
+    from_disk = load_metamodel(paths[::-1])
+    in_memory = load_metamodel(synthetic_metamodel(classes=60, files=3))
+    assert len(from_disk.classes) == len(in_memory.classes) == 60
+    for key, cls in in_memory.classes.items():
+        assert from_disk.classes[key].features == cls.features
+        assert from_disk.classes[key].all_supertypes == cls.all_supertypes
+
+
 def test_class_order_follows_the_given_files() -> None:
     mm = load("multi/base.ecore", "multi/shop.ecore")
     assert list(mm.classes) == ["Named", "Identified", "Product", "Shop", "Outlet"]
@@ -68,8 +79,9 @@ def test_several_packages_in_one_file_under_xmi_root() -> None:
 def test_nested_subpackages_and_name_clashes_get_qualified_keys() -> None:
     mm = load("nested.ecore")
     assert set(mm.classes) == {"Car", "car.body.Part", "Door", "car.signals.Part"}
-    parts, signals = mm.classes["Car"].references
-    assert (parts.target, signals.target) == ("car.body.Part", "car.signals.Part")
+    targets = [r.target for r in mm.classes["Car"].references]
+    # by local path, then by the subpackages' nsURIs
+    assert targets == ["car.body.Part", "car.signals.Part", "car.signals.Part", "Door"]
     assert mm.classes["Door"].supertypes == ("car.body.Part",)
     assert mm.classes["car.body.Part"].package.path == "car.body"
     assert mm.classes["Door"].package.ns_uri == "http://test.example/car/body"
