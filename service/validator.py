@@ -70,15 +70,27 @@ class _ValueType:
 
 
 @dataclass(frozen=True, slots=True)
+class _AttributeRule:
+    """One attribute of one class, with what the hot loop asks of it precomputed."""
+
+    feature: Attribute
+    vtype: _ValueType
+    many: bool
+    is_id: bool  # the class's iD attribute (EMF's eIDAttribute: the first single-valued one)
+
+    def fits(self, n: int) -> bool:
+        return self.feature.lower <= n and (self.feature.upper == -1 or n <= self.feature.upper)
+
+
+@dataclass(frozen=True, slots=True)
 class _ClassRules:
     """One class's features prepared once for the hot loop."""
 
     view: EClassView
     features: dict[str, Feature]
     rank: dict[str, int]
-    value_types: dict[str, _ValueType]
+    attributes: dict[str, _AttributeRule]
     required: tuple[Feature, ...]
-    id_attribute: str | None
 
 
 def _is_number(v: Any) -> bool:
@@ -184,6 +196,7 @@ class _Validator:
         self.container: dict[int, tuple[int, str]] = {}  # child -> (container, feature)
         self.implied: dict[tuple[int, str], list[int]] = defaultdict(list)
         self.given_sets: dict[tuple[int, str], frozenset[str]] = {}
+        self.value_types: dict[DataType, _ValueType] = {}
         self.id_values: dict[str, int] = {}
         self._ids_by_class: dict[str, list[str]] | None = None
 
@@ -237,9 +250,11 @@ class _Validator:
                 view=view,
                 features=features,
                 rank={name: n for n, name in enumerate(features)},
-                value_types={a.name: _value_type(a.type) for a in attrs},
+                attributes={
+                    a.name: _AttributeRule(a, self._value_type(a.type), a.many, a.name == id_attr)
+                    for a in attrs
+                },
                 required=tuple(f for f in view.features if f.lower >= 1),
-                id_attribute=id_attr,
             )
         self.rules_by_key[key] = rules
         return rules
@@ -298,25 +313,42 @@ class _Validator:
 
     # --- attributes -------------------------------------------------------------------------
 
+    def _value_type(self, dt: DataType) -> _ValueType:
+        vtype = self.value_types.get(dt)
+        if vtype is None:
+            vtype = self.value_types[dt] = _value_type(dt)
+        return vtype
+
     def _check_attributes(self, i: int, o: CimObject, rules: _ClassRules) -> None:
+        """The common case (a fitting value) in a few lookups; findings on the slow path."""
         for name, value in o.attributes.items():
-            feature = rules.features.get(name)
-            if not isinstance(feature, Attribute):
-                self._unknown_feature(i, o, rules, name, feature, "attributes")
+            rule = rules.attributes.get(name)
+            if rule is None:
+                self._unknown_feature(i, o, rules, name, rules.features.get(name), "attributes")
                 continue
-            vtype = rules.value_types[name]
-            if feature.many:
-                self._check_many_values(i, o, feature, vtype, value)
-            elif isinstance(value, list):
-                self._add(
-                    i,
-                    name,
-                    "bad-value",
-                    f"{o.id}.{name} is single-valued, but the model gives a list {_show(value)}.",
-                    f"Give one value, not a list. {vtype.hint}",
-                )
-            elif self._check_value(i, o, name, vtype, value) and name == rules.id_attribute:
-                self._check_id_value(i, o, name, value)
+            accepts = rule.vtype.accepts  # False for None and lists, whatever the type
+            if rule.many:
+                if not (type(value) is list and rule.fits(len(value)) and all(map(accepts, value))):
+                    self._check_many_values(i, o, rule.feature, rule.vtype, value)
+            elif accepts(value):
+                if rule.is_id:
+                    self._check_id_value(i, o, name, value)
+            else:
+                self._check_single_value(i, o, name, rule.vtype, value)
+
+    def _check_single_value(
+        self, i: int, o: CimObject, name: str, vtype: _ValueType, value: Any
+    ) -> None:
+        if isinstance(value, list):
+            self._add(
+                i,
+                name,
+                "bad-value",
+                f"{o.id}.{name} is single-valued, but the model gives a list {_show(value)}.",
+                f"Give one value, not a list. {vtype.hint}",
+            )
+        else:
+            self._check_value(i, o, name, vtype, value)
 
     def _check_many_values(
         self, i: int, o: CimObject, feature: Attribute, vtype: _ValueType, value: Any
@@ -336,7 +368,7 @@ class _Validator:
         for item in value:
             self._check_value(i, o, name, vtype, item)
 
-    def _check_value(self, i: int, o: CimObject, name: str, vtype: _ValueType, v: Any) -> bool:
+    def _check_value(self, i: int, o: CimObject, name: str, vtype: _ValueType, v: Any) -> None:
         if v is None:
             self._add(
                 i,
@@ -345,17 +377,14 @@ class _Validator:
                 f"{o.id}.{name} is null; a CIM has no null values.",
                 "Leave the attribute out to leave it unset, or give a value.",
             )
-            return False
-        if vtype.accepts(v):
-            return True
-        self._add(
-            i,
-            name,
-            "bad-value",
-            f"{o.id}.{name} = {_show(v)} is not valid: expected {vtype.expected}.",
-            vtype.hint,
-        )
-        return False
+        elif not vtype.accepts(v):
+            self._add(
+                i,
+                name,
+                "bad-value",
+                f"{o.id}.{name} = {_show(v)} is not valid: expected {vtype.expected}.",
+                vtype.hint,
+            )
 
     def _check_id_value(self, i: int, o: CimObject, name: str, value: Any) -> None:
         text = _id_text(value)
