@@ -429,7 +429,8 @@ def _build(mm: Metamodel, options: SchemaOptions) -> tuple[type[CimRoot], str, V
     Key order is kept, not sorted: providers and grammars emit properties in schema order,
     and `class` first, then `id`, then features in EMF's order, is what we want them to write.
     """
-    if options.variant != "generic":
+    too_many = typed_properties(mm) > options.limits.max_properties
+    if options.variant == "typed" or (options.variant is None and not too_many):
         model = typed_model(mm, options)
         schema = model_schema(model, strict=options.strict)
         if options.variant == "typed" or not options.limits.violations(
@@ -442,6 +443,15 @@ def _build(mm: Metamodel, options: SchemaOptions) -> tuple[type[CimRoot], str, V
         model = generic_model(mm, options, class_enum=False)
         schema = model_schema(model, strict=options.strict)
     return model, json.dumps(schema), "generic"
+
+
+def typed_properties(mm: Metamodel) -> int:
+    """The typed schema's property count, known before building it (which takes a while):
+    `objects`, then per concrete class `class`, `id`, its features and their two sections."""
+    total = 1
+    for c in mm.concrete_classes:
+        total += 2 + len(c.features) + (1 if c.attributes else 0) + (1 if c.references else 0)
+    return total
 
 
 def _built(mm: Metamodel, options: SchemaOptions) -> tuple[type[CimRoot], str, Variant]:
