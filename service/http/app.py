@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from service.generation_result import Event
 from service.http import problems
 from service.http.guards import ApiKeys, BodySizeLimit
 from service.http.jobs import BackendFactory, GenerationRunner
@@ -34,9 +35,11 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        interrupted = store.interrupt_unfinished()
+        interrupted = store.interrupt_unfinished(
+            Event(type="finished", data={"status": "interrupted"}).model_dump(mode="json")
+        )
         if interrupted:
-            log.warning("%d job(s) of a previous run were marked interrupted", interrupted)
+            log.warning("%d job(s) of a previous run were marked interrupted", len(interrupted))
         runner.start(asyncio.get_running_loop())
         yield
         runner.shutdown()

@@ -171,15 +171,24 @@ class Store:
             updated=row[6],
         )
 
-    def interrupt_unfinished(self) -> int:
-        """Mark jobs a previous process left queued or running as `interrupted`."""
+    def interrupt_unfinished(self, last_event: dict[str, Any]) -> list[str]:
+        """Mark jobs a previous process left queued or running as `interrupted`, ending
+        each one's event stream with `last_event`; returns their ids."""
         with self._tx() as conn:
-            cur = conn.execute(
+            ids = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT id FROM jobs WHERE status IN ('queued', 'running')"
+                ).fetchall()
+            ]
+            conn.execute(
                 "UPDATE jobs SET status = 'interrupted', updated = ? "
                 "WHERE status IN ('queued', 'running')",
                 (time.time(),),
             )
-            return cur.rowcount
+        for job_id in ids:
+            self.add_event(job_id, last_event)
+        return ids
 
     def add_event(self, job_id: str, event: dict[str, Any]) -> int:
         """Append an event; returns its sequence number (1, 2, …), the SSE `id`."""
