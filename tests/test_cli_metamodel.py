@@ -1,0 +1,79 @@
+"""`instancegen inspect` and `instancegen schema`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from service.cli import app
+from service.ecore_loader import load_metamodel
+from service.schema import conceptual_schema
+
+ROOT = Path(__file__).parent.parent
+FIX = Path(__file__).parent / "fixtures" / "ecore"
+BANK = str(ROOT / "metamodels" / "bank" / "bank.ecore")
+runner = CliRunner()
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args), env={"COLUMNS": "200"})
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_inspect_lists_classes_features_and_token_ratio() -> None:
+    code, out, err = run("inspect", "-m", BANK)
+    assert code == 0 and err == ""
+    for text in (
+        "NamedElement",
+        "abstract",
+        "ref Person[+]#accounts owners;",
+        "id attr String[1] iban;",
+        "enum AccountKind {CHECKING; SAVINGS; CREDIT;}",
+        "schema: typed (3 concrete classes, 24 properties)",
+    ):
+        assert text in out, text
+    ratio_line = next(line for line in out.splitlines() if line.startswith("tokens:"))
+    emfatic, raw = (
+        int(n.replace(",", "")) for n in ratio_line.split() if n.replace(",", "").isdigit()
+    )
+    assert 0 < emfatic < raw * 0.19
+
+
+def test_inspect_shows_warnings_and_several_files() -> None:
+    code, out, _ = run("inspect", "-m", str(FIX / "no_nsuri.ecore"))
+    assert code == 0 and "warning:" in out and "no nsURI" in out
+    code, out, _ = run(
+        "inspect", "-m", str(FIX / "multi" / "shop.ecore"), "-m", str(FIX / "multi" / "base.ecore")
+    )
+    assert code == 0
+    assert "interface" in out and "Named, Identified" in out
+
+
+def test_schema_prints_the_conceptual_schema() -> None:
+    code, out, err = run("schema", "-m", BANK)
+    assert code == 0 and err == ""
+    assert json.loads(out) == conceptual_schema(load_metamodel([BANK]))
+    code, strict_out, _ = run("schema", "-m", BANK, "--strict")
+    assert code == 0
+    assert json.loads(strict_out) == conceptual_schema(load_metamodel([BANK]), strict=True)
+    assert strict_out != out
+    _, again, _ = run("schema", "-m", BANK)
+    assert again == out
+
+
+def test_bad_metamodel_exits_2_with_one_line() -> None:
+    for command in ("inspect", "schema"):
+        code, out, err = run(command, "-m", str(FIX / "bad" / "missing_etype.ecore"))
+        assert code == 2 and out == ""
+        assert err.count("\n") == 1 and "missing_etype.ecore" in err and "Ghost" in err
+
+
+def test_help_teaches_with_examples() -> None:
+    for command in ("inspect", "schema"):
+        code, out, _ = run(command, "--help")
+        assert code == 0
+        assert f"instancegen {command} -m metamodels/bank/bank.ecore" in out
+    _, out, _ = run("schema", "--help")
+    assert "--strict" in out and "OpenAI" in out
