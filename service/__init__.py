@@ -7,9 +7,11 @@
 
 from service.cim import Cim, CimObject, parse_cim
 from service.ecore_loader import load_metamodel
+from service.emfatic import render_metamodel
 from service.errors import BackendError, InputError, LimitExceeded
 from service.issues import Issue
 from service.metamodel import Metamodel
+from service.schema import conceptual_schema
 from service.validator import validate
 
 __all__ = [
@@ -20,7 +22,9 @@ __all__ = [
     "Issue",
     "LimitExceeded",
     "Metamodel",
+    "conceptual_schema",
     "load_metamodel",
     "parse_cim",
+    "render_metamodel",
     "validate",
 ]
