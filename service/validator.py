@@ -277,7 +277,6 @@ class _Validator:
 
     def _class_of(self, i: int, o: CimObject) -> _ClassRules | None:
         rules = self._rules(o.class_)
-        self.classes.append(rules)
         if rules is None:
             concrete = [c.key for c in self.mm.concrete_classes]
             close = difflib.get_close_matches(o.class_, concrete, n=3)
