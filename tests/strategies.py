@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from hypothesis import reject
 from hypothesis import strategies as st
@@ -201,7 +201,7 @@ def values(dt: DataType) -> st.SearchStrategy[Any]:
         lo, hi = INT_RANGES[dt.int_size or "long"]
         return st.integers(lo, hi)
     if kind == "float":
-        width = 32 if dt.name in ("EFloat", "EFloatObject") else 64
+        width: Literal[32, 64] = 32 if dt.name in ("EFloat", "EFloatObject") else 64
         return st.floats(allow_nan=False, allow_infinity=False, width=width)
     if kind == "bigint":
         return st.integers(-(10**30), 10**30).flatmap(lambda v: st.sampled_from([v, str(v)]))
@@ -352,7 +352,8 @@ class _Builder:
                     if candidates
                     else st.just([])
                 )
-                if chosen or self.draw(st.booleans()):
+                show_empty: bool = self.draw(st.booleans())
+                if chosen or show_empty:
                     o.references[ref.name] = chosen
 
     def _opposite(self, ref: Reference) -> Reference | None:
