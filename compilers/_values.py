@@ -150,14 +150,7 @@ def from_lexical(text: str, dtype: DataType) -> Scalar:
     if kind == "float":
         return float(s)
     if kind == "decimal":
-        d = Decimal(s)
-        if not d.is_finite():
-            raise ValueError(text)
-        return (
-            int(d)
-            if d == d.to_integral_value() and "." not in s and "e" not in s.lower()
-            else float(d)
-        )
+        return decimal_value(s)
     if kind == "char":
         return chr(int(s)) if s.isdigit() else text[:1]
     if kind == "date":
@@ -169,6 +162,16 @@ def from_lexical(text: str, dtype: DataType) -> Scalar:
             return s
         raise ValueError(text)
     return text
+
+
+def decimal_value(text: str) -> Scalar:
+    """A BigDecimal as a JSON number when that spells it exactly, else as its text."""
+    d = Decimal(text)
+    if not d.is_finite():
+        raise ValueError(text)
+    if d == d.to_integral_value() and "." not in text and "e" not in text.lower():
+        return int(d)
+    return float(d) if repr(float(d)) == text else text  # keeps BigDecimal's scale
 
 
 def default_of(attr: Attribute) -> Scalar:

@@ -3,19 +3,22 @@
 Every object carries `"eClass": "<nsURI>#//<Class>"`; containment nests objects; references
 are `{"$ref": "<fragment>"}` with EMF's fragments (iD value or `//@f.0` path), or `_id`s when
 ids are requested (emfjson's OPTION_USE_ID); several roots make a top-level array. Values are
-JSON scalars, enums by literal, EDate as `yyyy-MM-dd'T'HH:mm:ss` (emfjson's default format).
+JSON scalars, enums by literal, EDate as `yyyy-MM-dd'T'HH:mm:ss` in UTC (emfjson's default
+format; milliseconds appended only when there are some, which its parser ignores).
 """
 
 from __future__ import annotations
 
 import json
 import math
+from datetime import UTC
 from typing import Any
 
 from compilers._builder import CimBuilder, Node
 from compilers._tree import ModelTree
 from compilers._values import (
     as_list,
+    decimal_value,
     enum_literal,
     from_lexical,
     is_default,
@@ -40,11 +43,15 @@ def _json_value(value: Any, dtype: DataType) -> Any:
         return value is True or str(value).lower() == "true"
     if kind in ("int", "bigint"):
         return int(to_lexical(value, dtype))
-    if kind in ("float", "decimal"):
+    if kind == "decimal":
+        return decimal_value(to_lexical(value, dtype))
+    if kind == "float":
         number = float(to_lexical(value, dtype))
         return to_lexical(value, dtype) if not math.isfinite(number) else number
     if kind == "date":
-        return parse_date(str(value)).strftime("%Y-%m-%dT%H:%M:%S")
+        stamp = parse_date(str(value)).astimezone(UTC)
+        millis = f".{stamp.microsecond // 1000:03d}" if stamp.microsecond >= 1000 else ""
+        return stamp.strftime("%Y-%m-%dT%H:%M:%S") + millis
     if kind == "enum":
         try:
             return enum_literal(str(value), dtype)

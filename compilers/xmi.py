@@ -87,13 +87,16 @@ class _Writer:
         use_ids = self.use_ids
         fragment = (lambda t: t) if use_ids else tree.fragment
         sub = etree.SubElement
+        self_paired = set() if use_ids else self._self_paired()
         while pending:
             oid, el = pending.pop()
             obj = objects[oid]
             if use_ids:
-                if " " in oid:
-                    raise InputError(f"the id {oid!r} holds a space; xmi:ids cannot.")
-                el.set(_XMI_ID, oid)
+                el.set(_XMI_ID, _xmi_id(oid))
+            elif oid in self_paired:
+                # EMF's loader drops a single-valued eOpposite pair that points at its own
+                # object through a path; through an xmi:id declared first, it keeps it.
+                el.set(_XMI_ID, "_self." + "_".join(oid.split()))
             attrs = obj.attributes
             refs = obj.references
             for kind, name, feature in self._plan(classes[oid]):
@@ -107,7 +110,9 @@ class _Writer:
                             sub(el, name).text = to_lexical(value, feature.type)
                 elif kind == _REF:
                     targets = links.get((oid, name))
-                    if targets:
+                    if targets and oid in self_paired and targets == [oid]:
+                        el.set(name, el.get(_XMI_ID))
+                    elif targets:
                         el.set(name, " ".join(map(fragment, targets)))
                 else:
                     for kid in refs.get(name, ()):
@@ -116,6 +121,16 @@ class _Writer:
                         if key != feature.target:
                             child.set(_XSI_TYPE, self._type_name(classes[kid]))
                         pending.append((kid, child))
+
+    def _self_paired(self) -> set[str]:
+        """Objects referring to themselves through a single-valued eOpposite pair."""
+        found = set()
+        for (oid, name), targets in self.tree.links.items():
+            if targets == [oid]:
+                feature = self.tree.classes[oid].feature_map[name]
+                if isinstance(feature, Reference) and feature.opposite and not feature.many:
+                    found.add(oid)
+        return found
 
     def _plan(self, cls: EClassView) -> Plan:
         plan = self._plans.get(cls.key)
@@ -149,6 +164,13 @@ class _Writer:
                     f"{pkg.ns_uri} {where}" + (f"#//{'/'.join(sub_path)}" if sub_path else "")
                 )
         return " ".join(pairs)
+
+
+def _xmi_id(oid: str) -> str:
+    """An id usable as xmi:id and in IDREFS (no whitespace)."""
+    if oid.split() != [oid]:
+        raise InputError(f"the id {oid!r} holds whitespace; xmi:ids cannot.")
+    return oid
 
 
 def _unique_prefixes(packages: list[Package]) -> dict[str, str]:

@@ -301,3 +301,42 @@ def test_text_escaping_non_ascii_and_dates_survive_emf(emf, tmp_path: Path) -> N
         result.canonical
     )
     assert '#0/customers[0].phoneNumbers = ["1 2", "<3>"]' in result.canonical
+
+
+SELF_PAIR_ECORE = """<?xml version="1.0" encoding="UTF-8"?>
+<ecore:EPackage xmi:version="2.0" xmlns:xmi="http://www.omg.org/XMI"
+    xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+    xmlns:ecore="http://www.eclipse.org/emf/2002/Ecore" name="gen" nsURI="http://example.org/gen"
+    nsPrefix="gen">
+  <eClassifiers xsi:type="ecore:EClass" name="C0">
+    <eStructuralFeatures xsi:type="ecore:EReference" name="r4" eType="#//C0" eOpposite="#//C0/r3"/>
+    <eStructuralFeatures xsi:type="ecore:EReference" name="r3" eType="#//C0" eOpposite="#//C0/r4"/>
+    <eStructuralFeatures xsi:type="ecore:EReference" name="kids" upperBound="-1" eType="#//C0"
+        containment="true"/>
+  </eClassifiers>
+</ecore:EPackage>
+"""
+
+
+def test_an_object_paired_with_itself_keeps_both_ends_in_emf(emf, tmp_path: Path) -> None:
+    """EMF's loader drops a single-valued eOpposite pair onto the same object written as a
+    path; the compiler refers to such an object by an xmi:id so EMF keeps the pair."""
+    ecore = tmp_path / "gen.ecore"
+    ecore.write_text(SELF_PAIR_ECORE)
+    cim = _cim(
+        [
+            {"id": "a", "class": "C0", "references": {"kids": ["b", "c"]}},
+            {"id": "b", "class": "C0", "references": {"r4": ["b"]}},
+            {"id": "c", "class": "C0", "references": {"r4": ["a"]}},
+        ]
+    )
+    paths = []
+    for name, options in (("frag", {}), ("ids", {"ids": "xmi"})):
+        path = tmp_path / f"{name}.xmi"
+        path.write_bytes(compilers.get("xmi").compile(cim, load_metamodel([ecore]), **options))
+        paths.append(path)
+    frag, ids = emf([ecore], paths)
+    assert frag.errors == [] and ids.errors == []
+    assert "#0/kids[0].r3 -> #0/kids[0]" in frag.canonical
+    assert "#0/kids[0].r4 -> #0/kids[0]" in frag.canonical
+    assert frag.canonical == ids.canonical
