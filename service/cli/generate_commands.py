@@ -1,0 +1,284 @@
+"""`instancegen generate` (spec → valid instance model) and `instancegen prompt` (the messages)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, cast
+
+import typer
+from rich.markup import escape
+from rich.status import Status
+
+import compilers
+from service.atomic import write_atomic
+from service.backends.base import Message
+from service.cli.app import EXIT_BACKEND, EXIT_INVALID, MetamodelOption, app, err, fail, out
+from service.ecore_loader import load_metamodel
+from service.errors import BackendError, InputError
+from service.generation import MODES, Mode, generate
+from service.generation_result import Event, GenerationResult
+from service.issues import Issue
+from service.metamodel import Metamodel
+from service.prompting import direct_messages, objects_messages
+
+SpecOption = Annotated[
+    str | None, typer.Option("--spec", help="The specification text.", show_default=False)
+]
+SpecFileOption = Annotated[
+    Path | None,
+    typer.Option("--spec-file", help="A file holding the specification.", show_default=False),
+]
+ModeOption = Annotated[
+    str,
+    typer.Option(
+        "--mode",
+        help="two-step: the LLM fills a typed CIM (the paper's method); "
+        "direct: it writes XMI itself (the baseline).",
+    ),
+]
+
+
+@app.command("generate")
+def generate_command(
+    metamodel: MetamodelOption,
+    spec: SpecOption = None,
+    spec_file: SpecFileOption = None,
+    model: Annotated[
+        str,
+        typer.Option(
+            "--model",
+            help="The LLM: `local` (bundled SmolLM2-135M, offline) or a LiteLLM model string "
+            "such as openai/gpt-4o (keys from the provider's usual environment variables).",
+        ),
+    ] = "local",
+    api_base: Annotated[
+        str | None,
+        typer.Option("--api-base", help="The server URL of an OpenAI-compatible endpoint."),
+    ] = None,
+    formats: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Output format; repeat for several. Default: xmi.",
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="Output file. With several formats: this name's stem plus each format's "
+            "extension. Without it, the one format goes to stdout.",
+            show_default=False,
+        ),
+    ] = None,
+    max_repairs: Annotated[
+        int, typer.Option("--max-repairs", min=0, help="Repair rounds after the first attempt.")
+    ] = 3,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            help="Write a JSON report: status, CIM, issues, attempts, tokens, cost.",
+            show_default=False,
+        ),
+    ] = None,
+    mode: ModeOption = "two-step",
+    allow_invalid: Annotated[
+        bool, typer.Option("--allow-invalid", help="Write the output even if it is invalid.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
+) -> None:
+    """Generate an instance model from a natural-language specification.
+
+    The LLM fills a typed conceptual model, the validator checks it against the metamodel,
+    and the issues go back to the LLM until the model is valid or --max-repairs runs out.
+    Output is written (atomically) only when valid, unless --allow-invalid.
+
+    Exit code 0: valid · 1: still invalid after all attempts (issues on stderr) · 2: bad
+    input · 3: the LLM backend failed (refused, timed out, unauthorised, unusable output).
+
+    Examples:
+
+      [bold]instancegen generate -m bank.ecore --spec-file spec.txt -o bank.xmi[/]
+
+      [bold]instancegen generate -m bank.ecore --spec 'A bank' --model openai/gpt-4o \\
+        -f xmi -f svg -o out/bank[/]
+
+      (writes out/bank.xmi and out/bank.svg)
+    """
+    try:
+        mm = load_metamodel(metamodel)
+        text = _read_spec(spec, spec_file)
+        chosen = formats or ["xmi"]
+        targets = _targets(chosen, output)
+        progress = None if quiet else _Progress()
+        try:
+            result = generate(
+                mm,
+                text,
+                model=model,
+                api_base=api_base,
+                formats=chosen,
+                max_repairs=max_repairs,
+                mode=_mode(mode),
+                on_event=progress.on_event if progress else None,
+            )
+        finally:
+            if progress:
+                progress.stop()
+    except InputError as exc:
+        raise fail(exc.message) from None
+    except BackendError as exc:
+        raise fail(f"LLM backend failed: {exc.message}", EXIT_BACKEND) from None
+    if report is not None:
+        write_atomic(report, result.model_dump_json(by_alias=True, indent=2).encode("utf-8"))
+    valid = result.status == "valid"
+    if not valid:
+        _print_issues(result.issues)
+    if valid or allow_invalid:
+        _write(result, targets)
+    if not quiet:
+        _summary(result)
+    if not valid:
+        raise typer.Exit(EXIT_INVALID)
+
+
+@app.command("prompt")
+def prompt_command(
+    metamodel: MetamodelOption,
+    spec: SpecOption = None,
+    spec_file: SpecFileOption = None,
+    mode: ModeOption = "two-step",
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the messages as a JSON list.")
+    ] = False,
+) -> None:
+    """Print the exact messages the first LLM call gets; no LLM is called.
+
+    In two-step mode that is the objects phase; the links phase's messages depend on the
+    objects the LLM declares (its schema: [bold]instancegen schema[/]).
+
+    Example:  [bold]instancegen prompt -m metamodels/bank/bank.ecore --spec 'A bank'[/]
+    """
+    try:
+        mm = load_metamodel(metamodel)
+        text = _read_spec(spec, spec_file)
+        messages = _first_messages(mm, text, _mode(mode))
+    except InputError as exc:
+        raise fail(exc.message) from None
+    if as_json:
+        typer.echo(json.dumps(messages, indent=2, ensure_ascii=False))
+        return
+    for m in messages:
+        out.print(f"[bold cyan]── {m['role']} ──[/]")
+        out.print(escape(m["content"]), highlight=False)
+
+
+def _first_messages(mm: Metamodel, spec: str, mode: Mode) -> list[Message]:
+    build: Callable[..., list[Message]] = (
+        objects_messages if mode == "two-step" else direct_messages
+    )
+    return build(mm, spec.strip())
+
+
+def _read_spec(spec: str | None, spec_file: Path | None) -> str:
+    if (spec is None) == (spec_file is None):
+        raise InputError("give the specification with exactly one of --spec or --spec-file.")
+    if spec_file is None:
+        return cast(str, spec)
+    try:
+        return spec_file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{spec_file}: no such file.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{spec_file}: cannot be read as UTF-8 text ({exc}).") from None
+
+
+def _mode(mode: str) -> Mode:
+    if mode not in MODES:
+        raise InputError(f"unknown --mode {mode!r}; use two-step or direct.")
+    return cast(Mode, mode)
+
+
+def _targets(formats: list[str], output: Path | None) -> dict[str, Path | None]:
+    """Where each format goes: OUT itself for one format; OUT's stem + each extension for
+    several (two formats sharing an extension are refused); stdout without -o."""
+    if len(set(formats)) != len(formats):
+        raise InputError("each --format may be given once.")
+    if len(formats) == 1:
+        compilers.get(formats[0])
+        return {formats[0]: output}
+    if output is None:
+        raise InputError("several --format values need -o to name the output files.")
+    paths: dict[str, Path | None] = {
+        f: output.with_suffix(f".{compilers.get(f).extension}") for f in formats
+    }
+    if len(set(paths.values())) != len(paths):
+        raise InputError(f"formats {', '.join(formats)} share a file extension; ask one at a time.")
+    return paths
+
+
+def _write(result: GenerationResult, targets: dict[str, Path | None]) -> None:
+    for fmt, path in targets.items():
+        data = result.artifacts.get(fmt)
+        if data is None:
+            err.print(f"[yellow]warning:[/] the model cannot be written as {fmt}.")
+        elif path is None:
+            typer.echo(data, nl=not data.endswith("\n"))
+        else:
+            write_atomic(path, data.encode("utf-8"))
+
+
+def _print_issues(issues: list[Issue]) -> None:
+    for i in issues:
+        style = "red" if i.severity == "error" else "yellow"
+        where = ".".join(x for x in (i.object, i.feature) if x)
+        hint = f" [dim]→ {escape(i.hint)}[/]" if i.hint else ""
+        err.print(
+            f"[{style}]{i.severity}[/] [{i.code}] {escape(where + ': ' if where else '')}"
+            f"{escape(i.message)}{hint}",
+            highlight=False,
+        )
+
+
+def _summary(result: GenerationResult) -> None:
+    u = result.usage
+    cost = f", ${u.cost:.4f}" if u.cost is not None else ""
+    verdict = "[bold green]valid[/]" if result.status == "valid" else "[bold red]invalid[/]"
+    objects = len(result.cim.objects) if result.cim else 0
+    err.print(
+        f"{verdict}: {objects} objects after {len(result.attempts)} attempt(s); "
+        f"tokens {u.prompt_tokens:,} in, {u.completion_tokens:,} out{cost}",
+        highlight=False,
+    )
+
+
+class _Progress:
+    """A spinner on stderr saying which attempt runs and how many tokens went so far."""
+
+    def __init__(self) -> None:
+        self.status: Status = err.status("starting…")
+        self.status.start()
+        self.of = 1
+
+    def on_event(self, event: Event) -> None:
+        d = event.data
+        tokens = f"{d.get('prompt_tokens', 0):,} in / {d.get('completion_tokens', 0):,} out tokens"
+        if event.type == "attempt_started":
+            self.of = d.get("of", self.of)
+            verb = "generating" if d.get("kind") == "generate" else "repairing"
+            self.status.update(f"attempt {event.attempt} of {self.of}: {verb} ({tokens})")
+        elif event.type == "issues_found":
+            err.print(
+                f"attempt {event.attempt} of {self.of}: {d.get('issue_count')} issue(s) ({tokens})",
+                highlight=False,
+            )
+            self.status.update(f"validating done; {d.get('issue_count')} issue(s) to repair")
+
+    def stop(self) -> None:
+        self.status.stop()
