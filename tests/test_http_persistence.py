@@ -20,11 +20,16 @@ ECORE = BANK_ECORE.read_text()
 
 @contextmanager
 def server_process(db: Path, delay: float = 0.0) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    """`http_support.py` serving on a fresh port; stopped (gracefully) on exit if still up."""
+    """`http_support.py` (scripted LLM) serving on a fresh port."""
+    with started([str(SUPPORT), "--db", str(db), "--delay", str(delay)]) as running:
+        yield running
+
+
+@contextmanager
+def started(args: list[str]) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """`python *args --port <free>` until it answers; stopped (gracefully) on exit if still up."""
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, str(SUPPORT), "--db", str(db), "--port", str(port), "--delay", str(delay)]
-    )
+    proc = subprocess.Popen([sys.executable, *args, "--port", str(port)])
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -86,3 +91,17 @@ def test_job_running_when_killed_is_interrupted(tmp_path: Path) -> None:
         events = sse(c, f"/v1/jobs/{running}/events")
         assert [e[1] for e in events] == ["attempt_started", "finished"]
         assert events[-1][2]["data"]["status"] == "interrupted"
+
+
+def test_serve_command(tmp_path: Path) -> None:
+    db = tmp_path / "served.db"
+    with started(["-m", "service", "serve", "--db", str(db), "--workers-limit", "2"]) as (
+        _,
+        url,
+    ):
+        r = httpx.post(f"{url}/v1/metamodels", json={"ecore": ECORE}, timeout=60)
+        assert r.status_code == 201
+        assert db.is_file()
+        assert "/v1/jobs/{job_id}/events" in httpx.get(f"{url}/openapi.json").json()["paths"]
+    with started(["-m", "service", "serve", "--db", str(db)]) as (_, url):
+        assert [m["id"] for m in httpx.get(f"{url}/v1/metamodels").json()] == [r.json()["id"]]

@@ -18,8 +18,8 @@ def serve(
     db: Annotated[
         Path | None,
         typer.Option(
-            help="SQLite file for metamodels and jobs [default: $INSTANCEGEN_DB or the user "
-            "data dir].",
+            help="SQLite file for metamodels and jobs (default: $INSTANCEGEN_DB, else "
+            "instancegen/instancegen.db in the user data dir).",
             show_default=False,
         ),
     ] = None,
@@ -29,7 +29,7 @@ def serve(
             "--workers-limit",
             min=1,
             help="Generations queued or running at once; more get 429 "
-            "[default: $INSTANCEGEN_MAX_GENERATIONS or 8].",
+            "(default: $INSTANCEGEN_MAX_GENERATIONS, else 8).",
             show_default=False,
         ),
     ] = None,

@@ -12,7 +12,7 @@ import asyncio
 import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 from service.backends.base import Backend
 from service.generation_result import Event, GenerationResult
@@ -26,6 +26,7 @@ BackendFactory = Callable[[str, str | None], Backend]
 """(model, api_base) -> the backend to use; None in the app means `generate` picks one."""
 
 LOCAL_MODEL = "local"
+_T = TypeVar("_T")
 
 
 class GenerationRunner:
@@ -56,26 +57,37 @@ class GenerationRunner:
             executor.shutdown(wait=False, cancel_futures=True)
 
     async def generate(self, request: GenerateRequest, metamodel: Metamodel) -> GenerationResult:
-        """One synchronous generation, awaited without blocking the loop."""
+        """One synchronous generation, awaited without blocking the loop. The slot is freed
+        when the work ends, even if the caller went away before."""
         self._acquire()
         try:
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(
-                self._executor(request.model), self._generate, request, metamodel, None
+            future = self._executor(request.model).submit(
+                self._counted, self._generate, request, metamodel, None
             )
-        finally:
+        except BaseException:
             self._release()
+            raise
+        return await asyncio.wrap_future(future)
 
     def submit(self, request: GenerateRequest, metamodel: Metamodel) -> str:
         """Record a queued job and hand it to a worker; returns the job id."""
         self._acquire()
         try:
             job_id = self._store.create_job(request.model_dump(mode="json"))
-            self._executor(request.model).submit(self._run_job, job_id, request, metamodel)
+            self._executor(request.model).submit(
+                self._counted, self._run_job, job_id, request, metamodel
+            )
         except BaseException:
             self._release()
             raise
         return job_id
+
+    def _counted(self, work: Callable[..., _T], *args: Any) -> _T:
+        """Run `work` in a worker, freeing its generation slot when it is over."""
+        try:
+            return work(*args)
+        finally:
+            self._release()
 
     def follow(self, job_id: str) -> asyncio.Future[None]:
         """A future the next change of the job (event, status) completes; call on the loop."""
@@ -155,7 +167,6 @@ class GenerationRunner:
             record(Event(type="finished", data={"status": "failed", "error": problem}))
             self._store.set_status(job_id, "failed", error=problem)
         finally:
-            self._release()
             self._wake(job_id)
 
     def _wake(self, job_id: str) -> None:

@@ -35,8 +35,10 @@ class MetamodelRegistry:
         self._store = store
         self._cache: OrderedDict[str, Metamodel] = OrderedDict()
         self._cache_size = cache_size
-        # pyecore keeps global registries; loading one metamodel at a time keeps them sane.
-        self._lock = threading.Lock()
+        self._cache_lock = threading.Lock()
+        # pyecore keeps global registries; loading one metamodel at a time keeps them sane,
+        # while cache hits never wait behind a slow load.
+        self._load_lock = threading.Lock()
 
     def register(self, upload: MetamodelUpload) -> MetamodelInfo:
         """Load (so bad metamodels are refused now) and store; the id is a content hash."""
@@ -73,15 +75,25 @@ class MetamodelRegistry:
 
     def _load(self, files: dict[str, str]) -> Metamodel:
         key = content_key(files)
-        with self._lock:
-            cached = self._cache.get(key)
+        cached = self._cached(key)
+        if cached is not None:
+            return cached
+        with self._load_lock:
+            cached = self._cached(key)  # loaded by another request meanwhile
             if cached is not None:
-                self._cache.move_to_end(key)
                 return cached
             mm = load_metamodel(files)
+        with self._cache_lock:
             self._cache[key] = mm
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
+        return mm
+
+    def _cached(self, key: str) -> Metamodel | None:
+        with self._cache_lock:
+            mm = self._cache.get(key)
+            if mm is not None:
+                self._cache.move_to_end(key)
             return mm
 
 
