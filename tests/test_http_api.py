@@ -338,3 +338,18 @@ def test_cors_when_configured(tmp_path: Path) -> None:
         assert r.headers["access-control-allow-origin"] == "https://tool.example"
         other = c.get("/v1/healthz", headers={"Origin": "https://evil.example"})
         assert "access-control-allow-origin" not in other.headers
+
+
+MULTI = Path(__file__).resolve().parent / "fixtures" / "ecore" / "multi"
+
+
+def test_multi_file_metamodel_is_read_from_the_request_only(client: httpx.Client) -> None:
+    files = {p.name: p.read_text() for p in sorted(MULTI.glob("*.ecore"))}
+    r = client.post("/v1/metamodels", json={"files": files})
+    assert r.status_code == 201, r.text
+    assert "Shop" in r.json()["classes"] and "Named" in r.json()["classes"]
+    # the file shop.ecore refers to is not read from disk, even though it exists there
+    alone = {"shop.ecore": files["shop.ecore"]}
+    assert_problem(client.post("/v1/metamodels", json={"files": alone}), 422, "base.ecore")
+    outside = {"x.ecore": files["shop.ecore"].replace("base.ecore#", "../../../etc/passwd#")}
+    assert_problem(client.post("/v1/metamodels", json={"files": outside}), 422, "passwd")
