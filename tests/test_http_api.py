@@ -27,6 +27,7 @@ ECORE = BANK_ECORE.read_text()
 REFERENCE: dict[str, Any] = json.loads(BANK_REFERENCE.read_text())
 INVALID = {"objects": [{"id": "x", "class": "Account", "attributes": {"balance": "lots"}}]}
 PROBLEM = "application/problem+json"
+MULTI = Path(__file__).resolve().parent / "fixtures" / "ecore" / "multi"
 
 
 @pytest.fixture(scope="module")
@@ -338,9 +339,6 @@ def test_cors_when_configured(tmp_path: Path) -> None:
         assert r.headers["access-control-allow-origin"] == "https://tool.example"
         other = c.get("/v1/healthz", headers={"Origin": "https://evil.example"})
         assert "access-control-allow-origin" not in other.headers
-
-
-MULTI = Path(__file__).resolve().parent / "fixtures" / "ecore" / "multi"
 
 
 def test_multi_file_metamodel_is_read_from_the_request_only(client: httpx.Client) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import re
 from collections.abc import AsyncIterator
 from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated, Any
@@ -91,7 +92,12 @@ def build_router(
         "/compile",
         tags=["models"],
         response_class=Response,
-        responses={200: {"description": "The artifact, in the compiler's media type."}},
+        responses={
+            200: {
+                "description": "The artifact, in the compiler's media type.",
+                "content": {compilers.get(name).media_type: {} for name in compilers.available()},
+            }
+        },
     )
     def compile_model(body: CompileRequest) -> Response:
         """Compile a valid instance into a format; an invalid one is a 422 listing issues."""
@@ -108,17 +114,18 @@ def build_router(
                 issues=issues,
             )
         data = compiler.compile(cim, mm)
+        filename = f"{_file_stem(mm)}.{compiler.extension}"
         return Response(
             data,
             media_type=compiler.media_type,
-            headers={"Content-Disposition": f'inline; filename="{mm.name}.{compiler.extension}"'},
+            headers={"Content-Disposition": f'inline; filename="{filename}"'},
         )
 
     @api.post("/import", tags=["models"])
-    def import_model(body: ImportRequest) -> dict[str, Any]:
-        """Turn a model document (XMI) into a CIM."""
+    def import_model(body: ImportRequest) -> Cim:
+        """Turn a model document (XMI or EMF-JSON) into a CIM."""
         mm = registry.resolve(body.metamodel)
-        return read_model(body.instance.encode("utf-8"), "instance", mm).to_json()
+        return read_model(body.instance.encode("utf-8"), "instance", mm)
 
     @api.post("/generate", tags=["generation"])
     async def generate(body: GenerateRequest) -> GenerationResult:
@@ -217,6 +224,11 @@ def _compiler_info(name: str) -> CompilerInfo:
     return CompilerInfo(
         name=c.name, media_type=c.media_type, extension=c.extension, description=c.description
     )
+
+
+def _file_stem(mm: Metamodel) -> str:
+    """The metamodel's name, safe inside a header (package names may be any Unicode)."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", mm.name) or "model"
 
 
 def _version() -> str:
