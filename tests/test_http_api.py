@@ -351,3 +351,12 @@ def test_multi_file_metamodel_is_read_from_the_request_only(client: httpx.Client
     assert_problem(client.post("/v1/metamodels", json={"files": alone}), 422, "base.ecore")
     outside = {"x.ecore": files["shop.ecore"].replace("base.ecore#", "../../../etc/passwd#")}
     assert_problem(client.post("/v1/metamodels", json={"files": outside}), 422, "passwd")
+
+
+def test_compile_names_the_file_safely_for_any_package_name(client: httpx.Client) -> None:
+    ecore = ECORE.replace('name="bank"', 'name="银行&quot;x"', 1)
+    body = {"metamodel": {"ecore": ecore}, "instance": REFERENCE, "format": "cim"}
+    r = client.post("/v1/compile", json=body)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-disposition"] == 'inline; filename="___x.json"'
+    assert r.json()["objects"] == REFERENCE["objects"]
