@@ -198,6 +198,8 @@ class _JsonReader:
     def _value(self, item: Any, attr: Attribute, where: str) -> Scalar:
         kind = attr.type.kind
         try:
+            if kind == "char" and isinstance(item, str) and len(item) == 1:
+                return item  # JSON holds the character itself, XMI its code point
             if isinstance(item, str):
                 return from_lexical(item, attr.type)
             if isinstance(item, bool):

@@ -87,16 +87,20 @@ class _Writer:
         use_ids = self.use_ids
         fragment = (lambda t: t) if use_ids else tree.fragment
         sub = etree.SubElement
-        self_paired = set() if use_ids else self._self_paired()
+        # EMF's default loader mishandles eOpposite references from an object to itself when
+        # they resolve while the object is being read: it drops a single-valued pair and puts
+        # the object first in a many-valued list. Such objects get an xmi:id the references use:
+        # declared before them for single-valued pairs (EMF keeps those), after them for lists
+        # (forward references, which EMF places where the file says).
+        early, late = self._self_referring()
         while pending:
             oid, el = pending.pop()
             obj = objects[oid]
-            if use_ids:
-                el.set(_XMI_ID, _xmi_id(oid))
-            elif oid in self_paired:
-                # EMF's loader drops a single-valued eOpposite pair that points at its own
-                # object through a path; through an xmi:id declared first, it keeps it.
-                el.set(_XMI_ID, "_self." + "_".join(oid.split()))
+            own_id = None
+            if use_ids or oid in early or oid in late:
+                own_id = _xmi_id(oid) if use_ids else "_self." + "_".join(oid.split())
+                if oid not in late:
+                    el.set(_XMI_ID, own_id)
             attrs = obj.attributes
             refs = obj.references
             for kind, name, feature in self._plan(classes[oid]):
@@ -110,10 +114,13 @@ class _Writer:
                             sub(el, name).text = to_lexical(value, feature.type)
                 elif kind == _REF:
                     targets = links.get((oid, name))
-                    if targets and oid in self_paired and targets == [oid]:
-                        el.set(name, el.get(_XMI_ID))
-                    elif targets:
-                        el.set(name, " ".join(map(fragment, targets)))
+                    if targets:
+                        el.set(
+                            name,
+                            " ".join(
+                                own_id if t == oid and own_id else fragment(t) for t in targets
+                            ),
+                        )
                 else:
                     for kid in refs.get(name, ()):
                         child = sub(el, name)
@@ -121,16 +128,19 @@ class _Writer:
                         if key != feature.target:
                             child.set(_XSI_TYPE, self._type_name(classes[kid]))
                         pending.append((kid, child))
+            if oid in late and own_id:
+                el.set(_XMI_ID, own_id)
 
-    def _self_paired(self) -> set[str]:
-        """Objects referring to themselves through a single-valued eOpposite pair."""
-        found = set()
+    def _self_referring(self) -> tuple[set[str], set[str]]:
+        """Objects referring to themselves through an eOpposite reference: (single, many)."""
+        single: set[str] = set()
+        many: set[str] = set()
         for (oid, name), targets in self.tree.links.items():
-            if targets == [oid]:
+            if oid in targets:
                 feature = self.tree.classes[oid].feature_map[name]
-                if isinstance(feature, Reference) and feature.opposite and not feature.many:
-                    found.add(oid)
-        return found
+                if isinstance(feature, Reference) and feature.opposite:
+                    (many if feature.many else single).add(oid)
+        return single, many - single
 
     def _plan(self, cls: EClassView) -> Plan:
         plan = self._plans.get(cls.key)
