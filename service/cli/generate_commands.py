@@ -240,7 +240,7 @@ def _print_issues(issues: list[Issue]) -> None:
         where = ".".join(x for x in (i.object, i.feature) if x)
         hint = f" [dim]→ {escape(i.hint)}[/]" if i.hint else ""
         err.print(
-            f"[{style}]{i.severity}[/] [{i.code}] {escape(where + ': ' if where else '')}"
+            f"[{style}]{i.severity}[/] {escape(f'[{i.code}]')} {escape(where + ': ' if where else '')}"
             f"{escape(i.message)}{hint}",
             highlight=False,
         )

@@ -1,0 +1,267 @@
+"""The generate/validate/repair loop and the `generate` command, driven by a scripted backend.
+
+The scripted backend replays prepared answers, so each path of the loop (repair succeeds,
+repairs run out, garbage or cut-off JSON, a failing provider, direct XMI) runs deterministically
+and fast; the real models are exercised in test_e2e_local.py and test_litellm_server.py.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+from typer.testing import CliRunner
+
+import compilers
+import service.generation as generation
+from service.backends.base import Message, Reply
+from service.cim import parse_cim
+from service.cli import app
+from service.ecore_loader import load_metamodel
+from service.errors import BackendError, InputError
+from service.generation import generate
+from service.generation_result import Event
+from service.metamodel import Metamodel
+
+ROOT = Path(__file__).resolve().parent.parent
+BANK = ROOT / "metamodels" / "bank" / "bank.ecore"
+SPEC = "Bank Alpha holds two accounts owned by Ann."
+
+
+class ScriptedBackend:
+    """Answers from a list: a string is the reply text, an exception is raised, a
+    `(text, True)` pair is a reply cut off at max_tokens."""
+
+    model = "scripted"
+
+    def __init__(self, replies: list[Any]) -> None:
+        self.replies = list(replies)
+        self.calls: list[dict[str, Any]] = []
+
+    def complete(
+        self,
+        messages: list[Message],
+        *,
+        schema: type[BaseModel] | None,
+        max_tokens: int,
+        temperature: float = 0.0,
+    ) -> Reply:
+        self.calls.append({"messages": messages, "schema": schema, "temperature": temperature})
+        if not self.replies:
+            raise AssertionError("the loop asked for more answers than scripted")
+        item = self.replies.pop(0)
+        if isinstance(item, Exception):
+            raise item
+        text, truncated = item if isinstance(item, tuple) else (item, False)
+        return Reply(text=text, prompt_tokens=100, completion_tokens=20, truncated=truncated)
+
+
+def objects(iban1: str, iban2: str) -> str:
+    return json.dumps(
+        {
+            "objects": [
+                {"class": "Bank", "id": "alpha", "attributes": {"name": "Alpha"}},
+                {"class": "Account", "id": "a1", "attributes": {"iban": iban1}},
+                {"class": "Account", "id": "a2", "attributes": {"iban": iban2}},
+                {"class": "Person", "id": "ann", "attributes": {"name": "Ann"}},
+            ]
+        }
+    )
+
+
+LINKS = json.dumps({"a1": {"owners": ["ann"]}, "a2": {"owners": ["ann"]}})
+DUPLICATE_IBANS = objects("DE01", "DE01")  # valid JSON, but EMF's ID table forbids it
+GOOD = objects("DE01", "DE02")
+
+
+@pytest.fixture(scope="module")
+def bank() -> Metamodel:
+    return load_metamodel([BANK])
+
+
+def test_invalid_then_valid_repairs_with_previous_model_and_issues(bank: Metamodel) -> None:
+    backend = ScriptedBackend([DUPLICATE_IBANS, LINKS, GOOD, LINKS])
+    events: list[Event] = []
+    result = generate(bank, SPEC, backend=backend, on_event=events.append, max_repairs=3)
+
+    assert result.status == "valid" and result.issues == []
+    assert [(a.number, a.kind) for a in result.attempts] == [(1, "generate"), (2, "repair")]
+    assert result.attempts[0].issue_count >= 1 and result.attempts[1].issue_count == 0
+    assert result.usage.prompt_tokens == 400 and result.usage.completion_tokens == 80
+    assert sum(a.prompt_tokens for a in result.attempts) == 400
+    cim = result.cim
+    assert cim is not None
+    alpha = next(o for o in cim.objects if o.id == "alpha")
+    assert alpha.references == {"accounts": ["a1", "a2"], "clients": ["ann"]}
+    assert "DE02" in result.artifacts["xmi"]
+    # The repair round shows the previous objects and the validator's findings.
+    repair = backend.calls[2]["messages"]
+    assert repair[-2]["role"] == "assistant" and '"DE01"' in repair[-2]["content"]
+    assert "duplicate-id-attribute" in repair[-1]["content"]
+    # ... and so does the links phase of that round.
+    assert "duplicate-id-attribute" in backend.calls[3]["messages"][-1]["content"]
+    types = [e.type for e in events]
+    assert types == [
+        "attempt_started",
+        "issues_found",
+        "attempt_started",
+        "repair_sent",
+        "finished",
+    ]
+    assert events[-1].data["status"] == "valid" and events[-1].data["prompt_tokens"] == 400
+
+
+def test_never_valid_reports_last_issues(bank: Metamodel) -> None:
+    backend = ScriptedBackend([DUPLICATE_IBANS, LINKS] * 2)
+    result = generate(bank, SPEC, backend=backend, max_repairs=1)
+    assert result.status == "invalid"
+    assert len(result.attempts) == 2 and not backend.replies
+    assert {i.code for i in result.issues} == {"duplicate-id-attribute"}
+
+
+def test_garbage_json_is_asked_again_warmer(bank: Metamodel) -> None:
+    backend = ScriptedBackend(["Sure! Here is your model:", GOOD, LINKS])
+    result = generate(bank, SPEC, backend=backend)
+    assert result.status == "valid"
+    assert [c["temperature"] for c in backend.calls] == [0.0, 0.5, 0.0]
+    assert result.attempts[0].prompt_tokens == 300  # the retry counts towards the attempt
+
+
+def test_truncated_json_every_time_is_a_backend_failure(bank: Metamodel) -> None:
+    cut = ('{"objects": [{"class": "Bank", "id": "alpha", "attributes": {"na', True)
+    backend = ScriptedBackend([cut] * 3)
+    with pytest.raises(BackendError, match="cut off"):
+        generate(bank, SPEC, backend=backend)
+
+
+def test_garbage_every_time_names_the_schema_problem(bank: Metamodel) -> None:
+    backend = ScriptedBackend(['{"objects": 5}'] * 3)
+    with pytest.raises(BackendError, match=r"did not match the schema: objects"):
+        generate(bank, SPEC, backend=backend)
+
+
+def test_bad_arguments_fail_before_any_llm_call(bank: Metamodel) -> None:
+    backend = ScriptedBackend([])
+    with pytest.raises(InputError, match="unknown format 'docx'"):
+        generate(bank, SPEC, backend=backend, formats=["docx"])
+    with pytest.raises(InputError, match="empty"):
+        generate(bank, "  ", backend=backend)
+    with pytest.raises(InputError, match="max_repairs"):
+        generate(bank, SPEC, backend=backend, max_repairs=-1)
+    assert backend.calls == []
+
+
+def _bank_xmi(bank: Metamodel) -> str:
+    reference = parse_cim((ROOT / "metamodels" / "bank" / "reference.json").read_bytes())
+    return compilers.get("xmi").compile(reference, bank).decode("utf-8")
+
+
+def test_direct_mode_unparseable_xmi_is_an_issue_then_repaired(bank: Metamodel) -> None:
+    xmi = _bank_xmi(bank)
+    backend = ScriptedBackend(["<bank:Bank name='x'", f"Here you go:\n```xml\n{xmi}```\n"])
+    result = generate(bank, SPEC, backend=backend, mode="direct", max_repairs=1)
+    assert result.status == "valid" and result.mode == "direct"
+    assert result.cim is not None and len(result.cim.objects) == 7
+    assert result.attempts[0].issue_count == 1
+    repair = backend.calls[1]["messages"]
+    assert "unparseable-xmi" in repair[-1]["content"]
+    assert backend.calls[0]["schema"] is None
+
+
+def test_direct_mode_never_parseable_is_invalid_not_a_crash(bank: Metamodel) -> None:
+    backend = ScriptedBackend(["I cannot do that."])
+    result = generate(bank, SPEC, backend=backend, mode="direct", max_repairs=0)
+    assert result.status == "invalid" and result.cim is None
+    assert [i.code for i in result.issues] == ["unparseable-xmi"]
+
+
+# --- the command line --------------------------------------------------------------------------
+
+
+def _run(monkeypatch: pytest.MonkeyPatch, backend: ScriptedBackend, *args: str) -> Any:
+    monkeypatch.setattr(generation, "create_backend", lambda model, api_base=None: backend)
+    return CliRunner().invoke(app, ["generate", "-m", str(BANK), "--spec", SPEC, *args])
+
+
+def test_cli_valid_writes_outputs_and_report(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    out, report = tmp_path / "bank.xmi", tmp_path / "r.json"
+    backend = ScriptedBackend([DUPLICATE_IBANS, LINKS, GOOD, LINKS])
+    result = _run(
+        monkeypatch, backend, "-f", "xmi", "-f", "cim", "-o", str(out), "--report", str(report)
+    )
+    assert result.exit_code == 0, result.output
+    assert "<?xml" in out.read_text() and "DE02" in out.read_text()
+    cim_file = tmp_path / f"bank.{compilers.get('cim').extension}"
+    assert parse_cim(cim_file.read_bytes()).objects[0].class_ == "Bank"
+    data = json.loads(report.read_text())
+    assert data["status"] == "valid" and len(data["attempts"]) == 2
+    assert data["cim"]["objects"][0]["class"] == "Bank"
+
+
+def test_cli_never_valid_exits_1_without_output(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    out, report = tmp_path / "bank.xmi", tmp_path / "r.json"
+    backend = ScriptedBackend([DUPLICATE_IBANS, LINKS] * 2)
+    result = _run(
+        monkeypatch, backend, "--max-repairs", "1", "-o", str(out), "--report", str(report)
+    )
+    assert result.exit_code == 1
+    assert "duplicate-id-attribute" in result.stderr
+    assert not out.exists()
+    assert json.loads(report.read_text())["status"] == "invalid"
+
+
+def test_cli_allow_invalid_writes_anyway(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    out = tmp_path / "bank.xmi"
+    backend = ScriptedBackend([DUPLICATE_IBANS, LINKS])
+    result = _run(monkeypatch, backend, "--max-repairs", "0", "--allow-invalid", "-o", str(out))
+    assert result.exit_code == 1
+    assert out.read_text().count("DE01") == 2
+
+
+def test_cli_backend_failure_exits_3_with_the_provider_message(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    out = tmp_path / "bank.xmi"
+    backend = ScriptedBackend([BackendError("openai/x: Connection refused")])
+    result = _run(monkeypatch, backend, "-o", str(out))
+    assert result.exit_code == 3
+    assert "Connection refused" in result.stderr and "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_cli_garbage_json_exits_3(monkeypatch: pytest.MonkeyPatch) -> None:
+    result = _run(monkeypatch, ScriptedBackend(["nope"] * 3), "--quiet")
+    assert result.exit_code == 3
+    assert "did not match the schema" in result.stderr
+
+
+def test_cli_several_formats_need_an_output_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    result = _run(monkeypatch, ScriptedBackend([]), "-f", "xmi", "-f", "cim")
+    assert result.exit_code == 2 and "need -o" in result.stderr
+
+
+def test_cli_spec_is_required_once() -> None:
+    result = CliRunner().invoke(app, ["generate", "-m", str(BANK)])
+    assert result.exit_code == 2 and "exactly one of --spec or --spec-file" in result.stderr
+
+
+def test_prompt_prints_the_first_call_messages_without_an_llm(bank: Metamodel) -> None:
+    result = CliRunner().invoke(app, ["prompt", "-m", str(BANK), "--spec", SPEC, "--json"])
+    assert result.exit_code == 0, result.output
+    messages = json.loads(result.stdout)
+    assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]
+    last = messages[-1]["content"]
+    assert SPEC in last and "class Account" in last
+    # The worked example comes from a different bundled metamodel.
+    assert "class Account" not in messages[1]["content"]
+    direct = CliRunner().invoke(
+        app, ["prompt", "-m", str(BANK), "--spec", SPEC, "--mode", "direct", "--json"]
+    )
+    assert "XMI" in json.loads(direct.stdout)[-1]["content"]
