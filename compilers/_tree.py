@@ -25,41 +25,62 @@ class ModelTree:
         self.metamodel = metamodel
         self.objects: dict[str, CimObject] = {}
         self.classes: dict[str, EClassView] = {}
+        get_class = metamodel.get_class
         for obj in cim.objects:
             if obj.id in self.objects:
                 raise InputError(f"two objects have the id {obj.id!r}; ids must be unique.")
             self.objects[obj.id] = obj
-            self.classes[obj.id] = metamodel.get_class(obj.class_)
+            self.classes[obj.id] = get_class(obj.class_)
         self.parent: dict[str, tuple[str, Reference, int]] = {}
-        self._index_containment()
+        self.links: dict[tuple[str, str], list[str]] = {}
+        self._index_references()
         self.roots = [oid for oid in self.objects if oid not in self.parent]
         self.order = list(self._preorder())
         self._check_acyclic()
-        self.links = self._merge_opposites()
         self._fragments: dict[str, str] | None = None
 
-    def _target(self, owner: str, ref: Reference, tid: str) -> str:
-        if tid not in self.objects:
-            raise InputError(f"{owner}.{ref.name} refers to {tid!r}, which is not an object.")
-        return tid
-
-    def _index_containment(self) -> None:
-        for oid, obj in self.objects.items():
-            cls = self.classes[oid]
+    def _index_references(self) -> None:
+        """One pass: containment parents, and non-containment links with opposites merged."""
+        objects, parent, links = self.objects, self.parent, self.links
+        implied: list[tuple[str, str, str]] = []
+        for oid, obj in objects.items():
+            if not obj.references:
+                continue
+            fmap = self.classes[oid].feature_map
             for name, targets in obj.references.items():
-                ref = cls.feature_map.get(name)
+                ref = fmap.get(name)
                 if not isinstance(ref, Reference):
-                    raise InputError(f"{oid}: class {cls.key} has no reference {name!r}.")
-                if not ref.containment:
+                    raise InputError(
+                        f"{oid}: class {self.classes[oid].key} has no reference {name!r}."
+                    )
+                for tid in targets:
+                    if tid not in objects:
+                        raise InputError(f"{oid}.{name} refers to {tid!r}, which is not an object.")
+                if ref.containment:
+                    for index, tid in enumerate(targets):
+                        if tid in parent:
+                            raise InputError(
+                                f"{tid} is contained twice ({parent[tid][0]} and {oid}); "
+                                "an object has at most one container."
+                            )
+                        parent[tid] = (oid, ref, index)
                     continue
-                for index, tid in enumerate(targets):
-                    self._target(oid, ref, tid)
-                    if tid in self.parent:
-                        raise InputError(
-                            f"{tid} is contained twice ({self.parent[tid][0]} and {oid}); "
-                            "an object has at most one container."
-                        )
-                    self.parent[tid] = (oid, ref, index)
+                links[(oid, name)] = targets
+                if ref.opposite:
+                    implied.extend((t, ref.opposite, oid) for t in targets)
+        copied: dict[tuple[str, str], set[str]] = {}
+        for tid, opp, src in implied:
+            opp_ref = self.classes[tid].feature_map.get(opp)
+            if not isinstance(opp_ref, Reference):
+                continue  # a wrongly typed target: the validator reports it
+            key = (tid, opp)
+            members = copied.get(key)
+            if members is None:  # first change to this list: copy it, never edit the CIM
+                current = links[key] = list(links.get(key, ()))
+                members = copied[key] = set(current)
+            if src not in members and (opp_ref.many or not members):
+                links[key].append(src)
+                members.add(src)
 
     def _check_acyclic(self) -> None:
         if len(self.order) != len(self.objects):
@@ -75,46 +96,24 @@ class ModelTree:
             oid = self.parent[oid][0]
         return True
 
-    def _merge_opposites(self) -> dict[tuple[str, str], list[str]]:
-        """Non-containment links per (object, reference): stated ones, then implied opposites."""
-        links: dict[tuple[str, str], list[str]] = {}
-        implied: list[tuple[str, str, str]] = []
-        for oid, obj in self.objects.items():
-            fmap = self.classes[oid].feature_map
-            for name, targets in obj.references.items():
-                ref = fmap[name]
-                assert isinstance(ref, Reference)
-                if ref.containment:
-                    continue
-                links[(oid, name)] = [self._target(oid, ref, t) for t in targets]
-                if ref.opposite:
-                    implied.extend((t, ref.opposite, oid) for t in targets)
-        for tid, opp, src in implied:
-            opp_ref = self.classes[tid].feature_map.get(opp)
-            if not isinstance(opp_ref, Reference):
-                continue  # a wrongly typed target: the validator reports it
-            current = links.setdefault((tid, opp), [])
-            if src not in current and (opp_ref.many or not current):
-                current.append(src)
-        return links
-
     def children(self, oid: str, ref: Reference) -> list[str]:
         return self.objects[oid].references.get(ref.name, [])
 
     def _preorder(self) -> Iterator[str]:
         """Every object reachable from a root, in document order (parents before children)."""
         stack = list(reversed(self.roots))
+        names: dict[str, tuple[str, ...]] = {}
         while stack:
             oid = stack.pop()
             yield oid
-            cls = self.classes[oid]
             refs = self.objects[oid].references
-            kids = [
-                tid
-                for f in cls.references
-                if f.containment and f.name in refs
-                for tid in refs[f.name]
-            ]
+            if not refs:
+                continue
+            cls = self.classes[oid]
+            held = names.get(cls.key)
+            if held is None:
+                held = names[cls.key] = tuple(f.name for f in cls.references if f.containment)
+            kids = [tid for name in held if name in refs for tid in refs[name]]
             stack.extend(reversed(kids))
 
     def packages(self) -> list[Package]:
@@ -127,14 +126,23 @@ class ModelTree:
 
     def fragment(self, oid: str) -> str:
         """EMF's URI fragment for the object: its iD attribute value, else its containment path."""
+        return self.fragments()[oid]
+
+    def fragments(self) -> dict[str, str]:
+        """Every object's fragment (computed once)."""
         if self._fragments is None:
             self._fragments = self._compute_fragments()
-        return self._fragments[oid]
+        return self._fragments
 
     def _compute_fragments(self) -> dict[str, str]:
         ids: dict[str, str] = {}
         taken: dict[str, int] = {}
-        for oid in self.objects:
+        id_attrs: dict[str, Attribute | None] = {}
+        for oid, cls in self.classes.items():
+            if cls.key not in id_attrs:
+                id_attrs[cls.key] = id_attribute(cls)
+            if id_attrs[cls.key] is None:
+                continue
             value = self.id_value(oid)
             if value is not None:
                 ids[oid] = value

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 import struct
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -27,6 +28,10 @@ _EMF_DATE = re.compile(
 
 def java_double(x: float) -> str:
     """Java's `Double.toString`: `100.0`, `0.001`, `1.0E10`, `1.0E-4`, `NaN`, `Infinity`."""
+    if 1e-3 <= abs(x) < 1e7:
+        shortest = repr(x)
+        if "e" not in shortest:
+            return shortest  # Python and Java agree here: shortest digits, at least one decimal
     if math.isnan(x):
         return "NaN"
     if math.isinf(x):
@@ -124,6 +129,28 @@ def as_list(value: Value | None) -> list[Scalar]:
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
+
+
+def lexical(dtype: DataType) -> Callable[[Any], str]:
+    """A fast `to_lexical` for one type (compilers call it once per value)."""
+    if dtype.kind == "string":
+        return lambda v: v if type(v) is str else to_lexical(v, dtype)
+    if dtype.kind == "float" and dtype.name not in ("EFloat", "EFloatObject"):
+        return lambda v: java_double(v) if type(v) is float else to_lexical(v, dtype)
+    return lambda v: to_lexical(v, dtype)
+
+
+def saved_text(attr: Attribute) -> Callable[[Any], str | None]:
+    """EMF's text for a single-valued attribute's value, or None where EMF saves nothing
+    (the value is the default, so eIsSet is false)."""
+    text = lexical(attr.type)
+    default = None if attr.unsettable else default_of(attr)
+    if default is None:
+        return text
+    if attr.type.kind in ("date", "char"):
+        return lambda v: None if is_default(attr, v) else text(v)
+    is_bool = type(default) is bool
+    return lambda v: None if v == default and (type(v) is bool) == is_bool else text(v)
 
 
 def enum_literal(name: str, dtype: DataType) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 from lxml import etree
 
 from compilers._tree import ModelTree
-from compilers._values import as_list, is_default, to_lexical
+from compilers._values import as_list, lexical, saved_text
 from service.cim import Cim
 from service.errors import InputError
 from service.metamodel import Attribute, EClassView, Metamodel, Package, Reference
@@ -29,7 +29,7 @@ _HEADER = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 
 # What a feature becomes in XMI.
 _ATTR, _ATTR_MANY, _REF, _CHILDREN = range(4)
-Plan = list[tuple[int, str, Any]]
+Plan = list[tuple[int, str, Any, Any]]
 
 
 class XmiCompiler:
@@ -85,7 +85,7 @@ class _Writer:
         tree = self.tree
         objects, classes, links = tree.objects, tree.classes, tree.links
         use_ids = self.use_ids
-        fragment = (lambda t: t) if use_ids else tree.fragment
+        fragment = (lambda t: t) if use_ids else tree.fragments().__getitem__
         sub = etree.SubElement
         # EMF's default loader mishandles eOpposite references from an object to itself when
         # they resolve while the object is being read: it drops a single-valued pair and puts
@@ -103,15 +103,17 @@ class _Writer:
                     el.set(_XMI_ID, own_id)
             attrs = obj.attributes
             refs = obj.references
-            for kind, name, feature in self._plan(classes[oid]):
+            for kind, name, feature, text in self._plan(classes[oid]):
                 if kind == _ATTR:
                     value = attrs.get(name)
-                    if value is not None and not is_default(feature, value):
-                        el.set(name, to_lexical(value, feature.type))
+                    if value is not None:
+                        lexical_value = text(value)
+                        if lexical_value is not None:
+                            el.set(name, lexical_value)
                 elif kind == _ATTR_MANY:
                     for value in as_list(attrs.get(name)):
                         if value is not None:
-                            sub(el, name).text = to_lexical(value, feature.type)
+                            sub(el, name).text = text(value)
                 elif kind == _REF:
                     targets = links.get((oid, name))
                     if targets:
@@ -143,14 +145,17 @@ class _Writer:
         return single, many - single
 
     def _plan(self, cls: EClassView) -> Plan:
+        """Per feature: what it becomes, its name, the feature, and for attributes a function
+        giving EMF's text (or None for a value EMF would not save)."""
         plan = self._plans.get(cls.key)
         if plan is None:
             plan = []
             for f in cls.features:
                 if isinstance(f, Attribute):
-                    plan.append((_ATTR_MANY if f.many else _ATTR, f.name, f))
+                    kind = _ATTR_MANY if f.many else _ATTR
+                    plan.append((kind, f.name, f, lexical(f.type) if f.many else saved_text(f)))
                 elif isinstance(f, Reference):
-                    plan.append((_CHILDREN if f.containment else _REF, f.name, f))
+                    plan.append((_CHILDREN if f.containment else _REF, f.name, f, None))
             self._plans[cls.key] = plan
         return plan
 

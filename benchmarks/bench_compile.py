@@ -1,0 +1,194 @@
+"""XMI compile speed against plain lxml (and pyecore), measured side by side in one run.
+
+The model is the bundled bank metamodel: one Bank holding N/2 accounts and N/2 clients, every
+account owned by one client (both eOpposite ends given). Reported, best of `--repeat`:
+- in-process, per size: `compilers.get("xmi").compile(cim, mm)` against a plain lxml script
+  that builds and serializes the same tree from the same data (the floor any lxml-based
+  compiler pays); the ratio, and microseconds per object (flat = linear);
+- whole process at the largest size: `python` reading the CIM JSON, loading the metamodel,
+  compiling and writing the file, against `python` reading the JSON and writing the same tree
+  with lxml alone;
+- pyecore's own build (dynamic EObjects) + XMI save at `--pyecore-size`, against ours.
+
+    python benchmarks/bench_compile.py                       # 25k .. 200k objects
+    python benchmarks/bench_compile.py --sizes 20000 --repeat 1 --pyecore-size 5000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+ROOT = Path(__file__).resolve().parent.parent
+BANK = ROOT / "metamodels" / "bank" / "bank.ecore"
+NS = "http://instancegen.example/bank"
+XMI_NS = "http://www.omg.org/XMI"
+KINDS = ("CHECKING", "SAVINGS", "CREDIT")
+
+
+def bank_cim(n: int) -> dict[str, Any]:
+    """A valid CIM of n objects (1 bank, accounts and clients half each)."""
+    half = (n - 1) // 2
+    objects: list[dict[str, Any]] = [
+        {"id": "bank", "class": "Bank", "attributes": {"name": "Big Bank", "bic": "BIGBDEFF"},
+         "references": {"accounts": [f"a{i}" for i in range(half)],
+                        "clients": [f"p{i}" for i in range(half)]}}
+    ]
+    objects += [
+        {"id": f"a{i}", "class": "Account",
+         "attributes": {"iban": f"DE{i:08d}", "balance": i * 1.5, "kind": KINDS[i % 3]},
+         "references": {"owners": [f"p{i}"]}}
+        for i in range(half)
+    ]
+    objects += [
+        {"id": f"p{i}", "class": "Person",
+         "attributes": {"name": f"Person {i}", "email": f"p{i}@example.org"},
+         "references": {"accounts": [f"a{i}"]}}
+        for i in range(half)
+    ]
+    return {"objects": objects}
+
+
+def lxml_baseline(doc: dict[str, Any]) -> bytes:
+    """The same XMI tree, written by hand for this one metamodel with lxml alone."""
+    objs = doc["objects"]
+    bank = objs[0]
+    root = etree.Element(f"{{{NS}}}Bank", nsmap={"xmi": XMI_NS, "bank": NS})
+    root.set(f"{{{XMI_NS}}}version", "2.0")
+    root.set("name", bank["attributes"]["name"])
+    root.set("bic", bank["attributes"]["bic"])
+    by_id = {o["id"]: o for o in objs}
+    client_index = {pid: i for i, pid in enumerate(bank["references"]["clients"])}
+    for aid in bank["references"]["accounts"]:
+        a = by_id[aid]["attributes"]
+        el = etree.SubElement(root, "accounts")
+        el.set("iban", a["iban"])
+        if a["balance"]:
+            el.set("balance", repr(float(a["balance"])))
+        if a["kind"] != "CHECKING":
+            el.set("kind", a["kind"])
+        el.set("owners", " ".join(f"//@clients.{client_index[p]}"
+                                  for p in by_id[aid]["references"]["owners"]))
+    for pid in bank["references"]["clients"]:
+        p = by_id[pid]
+        el = etree.SubElement(root, "clients")
+        el.set("name", p["attributes"]["name"])
+        el.set("email", p["attributes"]["email"])
+        el.set("accounts", " ".join(by_id[a]["attributes"]["iban"]
+                                    for a in p["references"]["accounts"]))
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + etree.tostring(
+        root, encoding="UTF-8", pretty_print=True
+    )
+
+
+def pyecore_build_and_save(doc: dict[str, Any], out: Path) -> None:
+    """pyecore's way: dynamic EObjects from the loaded .ecore, then its XMI resource save."""
+    from pyecore.resources import URI, ResourceSet
+
+    rset = ResourceSet()
+    pkg = rset.get_resource(URI(str(BANK))).contents[0]
+    rset.metamodel_registry[pkg.nsURI] = pkg
+    classes = {c.name: c for c in pkg.eClassifiers}
+    made = {}
+    for o in doc["objects"]:
+        obj = classes[o["class"]]()
+        for k, v in o["attributes"].items():
+            if k == "kind":
+                v = pkg.getEClassifier("AccountKind").getEEnumLiteral(v)
+            setattr(obj, k, v)
+        made[o["id"]] = obj
+    for o in doc["objects"]:
+        src = made[o["id"]]
+        for k, targets in o["references"].items():
+            if o["class"] == "Person":
+                continue  # the opposite end is kept by pyecore itself
+            getattr(src, k).extend(made[t] for t in targets)
+    resource = rset.create_resource(URI(str(out)))
+    resource.append(made["bank"])
+    resource.save()
+
+
+def best(fn: Callable[[], Any], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+OURS_PROCESS = """
+import sys
+from pathlib import Path
+import compilers
+from service.atomic import write_atomic
+from service.cim import parse_cim
+from service.ecore_loader import load_metamodel
+mm = load_metamodel([sys.argv[1]])
+cim = parse_cim(Path(sys.argv[2]).read_bytes())
+write_atomic(Path(sys.argv[3]), compilers.get("xmi").compile(cim, mm))
+"""
+BASELINE_PROCESS = """
+import json, sys
+from pathlib import Path
+sys.path.insert(0, {bench!r})
+from bench_compile import lxml_baseline
+Path(sys.argv[3]).write_bytes(lxml_baseline(json.loads(Path(sys.argv[2]).read_bytes())))
+"""
+
+
+def process_seconds(code: str, model: Path, out: Path, repeat: int) -> float:
+    args = [sys.executable, "-c", code, str(BANK), str(model), str(out)]
+    return best(lambda: subprocess.run(args, check=True), repeat)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[25_000, 50_000, 100_000, 200_000])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--pyecore-size", type=int, default=20_000)
+    args = parser.parse_args()
+
+    import compilers
+    from service.cim import parse_cim
+    from service.ecore_loader import load_metamodel
+
+    mm = load_metamodel([BANK])
+    xmi = compilers.get("xmi")
+    print(f"{'objects':>9} {'ours s':>8} {'lxml s':>8} {'ratio':>6} {'us/obj':>7}")
+    for n in args.sizes:
+        doc = bank_cim(n)
+        cim = parse_cim(doc)
+        ours = best(lambda cim=cim: xmi.compile(cim, mm), args.repeat)
+        base = best(lambda doc=doc: lxml_baseline(doc), args.repeat)
+        print(f"{n:>9,} {ours:>8.3f} {base:>8.3f} {ours / base:>5.2f}x {ours / n * 1e6:>7.2f}")
+
+    n = max(args.sizes)
+    with tempfile.TemporaryDirectory() as tmp:
+        model = Path(tmp) / "model.json"
+        model.write_text(json.dumps(bank_cim(n)))
+        ours = process_seconds(OURS_PROCESS, model, Path(tmp) / "ours.xmi", args.repeat)
+        base_code = BASELINE_PROCESS.format(bench=str(Path(__file__).resolve().parent))
+        base = process_seconds(base_code, model, Path(tmp) / "base.xmi", args.repeat)
+        print(f"whole process, {n:,} objects: ours {ours:.2f} s, lxml alone {base:.2f} s, "
+              f"ratio {ours / base:.2f}x")
+
+        small = bank_cim(args.pyecore_size)
+        cim = parse_cim(small)
+        ours = best(lambda: xmi.compile(cim, mm), args.repeat)
+        pye = best(lambda: pyecore_build_and_save(small, Path(tmp) / "pyecore.xmi"), 1)
+        print(f"pyecore build+save, {args.pyecore_size:,} objects: {pye:.2f} s vs ours "
+              f"{ours:.3f} s ({pye / ours:.1f}x slower)")
+
+
+if __name__ == "__main__":
+    main()
