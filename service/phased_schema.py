@@ -1,6 +1,6 @@
 """Two-phase schemas that let a small model only write what the metamodel allows.
 
-Phase 1 (`objects_model`) asks for objects with ids and attributes, no references. Phase 2
+Phase 1 (`objects_model`) asks, class by class, for objects with ids and attributes. Phase 2
 (`plan_links` + `LinksPlan.model`) asks, per declared object, for its container and its
 references, with every id field an enum of the already-declared ids of the right class
 (subclasses included) and every list sized by the multiplicity. Under constrained decoding a
@@ -15,45 +15,121 @@ eOpposite pair only one end is asked (the other is implied, DESIGN.md).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from types import GenericAlias
-from typing import Annotated, Any, Literal, Union
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from service.cim import Cim, CimObject
-from service.metamodel import Metamodel, Reference
-from service.schema import CimRoot, NameAllocator, SchemaOptions, class_model
+from service.cim import Cim, CimObject, parse_cim
+from service.metamodel import EClassView, Metamodel, Reference
+from service.schema import (
+    NameAllocator,
+    attribute_annotation,
+    features_model,
+    id_annotation,
+)
 
 ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,29}$"
 MAX_STRING = 80  # characters per string attribute value
-MAX_OBJECTS = 30  # per model: caps a small model that starts repeating itself
+MAX_PER_CLASS = 12  # objects per class: caps a small model that starts repeating itself
 _CONFIG = ConfigDict(extra="forbid", populate_by_name=True)
 
 
-# --- phase 1 --------------------------------------------------------------------------------
+# --- phase 1 ---------------------------------------------------------------------------------
 
 
-def objects_model(mm: Metamodel, max_objects: int = MAX_OBJECTS) -> type[CimRoot]:
-    """`{"objects": [...]}` with ids and typed attributes only, 1 to `max_objects` objects."""
-    options = SchemaOptions(max_string=MAX_STRING, id_pattern=ID_PATTERN)
+class ObjectsRoot(BaseModel):
+    """Phase 1's answer: one list of objects per concrete class, keyed by class."""
+
+    model_config = _CONFIG
+
+    def to_cim(self) -> Cim:
+        data = self.model_dump(by_alias=True, exclude_none=True)
+        objects = [
+            {"id": e["id"], "class": key, "attributes": e.get("attributes", {})}
+            for key, entries in data.items()
+            for e in entries
+        ]
+        return parse_cim({"objects": objects}, "the answer")
+
+
+def objects_model(mm: Metamodel, max_per_class: int = MAX_PER_CLASS) -> type[ObjectsRoot]:
+    """`{"<Class>": [{"id", "attributes"}], ...}` with a key for every concrete class, in
+    containment order (roots first): the grammar walks a small model through every class, and
+    a class the model must instantiate (the single root class and what it requires) needs at
+    least one entry."""
     names = NameAllocator()
     names.allocate("Objects")
-    models = [
-        class_model(replace(c, features=c.attributes), options=options, names=names)
-        for c in mm.concrete_classes
-    ]
-    item: Any = models[0] if len(models) == 1 else _union(models)
-    return create_model(
-        "Objects",
-        __base__=CimRoot,
-        objects=(list[item], Field(min_length=1, max_length=max_objects)),
-    )
+    needed = required_classes(mm)
+    fields: dict[str, Any] = {}
+    for i, cls in enumerate(phase_classes(mm)):
+        base = names.allocate(cls.key)
+        entry: dict[str, Any] = {"id": (id_annotation(ID_PATTERN), ...)}
+        if cls.attributes:
+            attrs = [(a, attribute_annotation(a, max_string=MAX_STRING)) for a in cls.attributes]
+            model = features_model(names.allocate(f"{base}Attributes"), attrs)
+            required = any(a.lower > 0 for a in cls.attributes)
+            entry["attributes"] = (
+                (model, ...) if required else (model, Field(default_factory=model))
+            )
+        item = create_model(base, __config__=_CONFIG, **entry)
+        fields[f"c{i}"] = (
+            GenericAlias(list, (item,)),
+            Field(
+                alias=cls.key,
+                min_length=1 if cls.key in needed else 0,
+                max_length=max_per_class,
+            ),
+        )
+    return create_model("Objects", __base__=ObjectsRoot, **fields)
 
 
-def _union(models: Sequence[type[BaseModel]]) -> Any:
-    return Annotated[Union[tuple(models)], Field(discriminator="class_")]  # noqa: UP007
+def phase_classes(mm: Metamodel) -> list[EClassView]:
+    """Concrete classes, containers before what they contain: roots first, breadth-first."""
+    order: dict[str, None] = {}
+    todo = [c.key for c in mm.concrete_classes if not mm.containers_of[c.key]]
+    while todo:
+        key = todo.pop(0)
+        if key in order:
+            continue
+        order[key] = None
+        for ref in mm.classes[key].references:
+            if ref.containment:
+                todo.extend(mm.concrete_subtypes(ref.target))
+    for c in mm.concrete_classes:
+        order.setdefault(c.key, None)
+    return [mm.classes[k] for k in order]
+
+
+def required_classes(mm: Metamodel) -> set[str]:
+    """The one root class (when there is exactly one) and, from it, every class a required
+    containment forces (when the reference's type has a single concrete class)."""
+    roots = [c.key for c in mm.concrete_classes if not mm.containers_of[c.key]]
+    needed: set[str] = set()
+    todo = roots if len(roots) == 1 else []
+    while todo:
+        key = todo.pop()
+        if key in needed:
+            continue
+        needed.add(key)
+        for ref in mm.classes[key].references:
+            subs = mm.concrete_subtypes(ref.target)
+            if ref.containment and ref.lower > 0 and len(subs) == 1:
+                todo.append(subs[0])
+    return needed
+
+
+def objects_answer(mm: Metamodel, cim: Cim) -> dict[str, list[dict[str, Any]]]:
+    """`cim` in phase 1's answer form (the worked example, the previous answer in a repair)."""
+    answer: dict[str, list[dict[str, Any]]] = {c.key: [] for c in phase_classes(mm)}
+    for o in cim.objects:
+        entry: dict[str, Any] = {"id": o.id}
+        if o.attributes:
+            entry["attributes"] = o.attributes
+        answer.setdefault(o.class_, []).append(entry)
+    return answer
 
 
 def declared_objects(cim: Cim) -> list[CimObject]:

@@ -23,7 +23,7 @@ from service.ecore_loader import load_metamodel
 from service.emfatic import render_metamodel
 from service.issues import Issue
 from service.metamodel import Metamodel
-from service.phased_schema import LinksPlan, declared_objects, plan_links
+from service.phased_schema import LinksPlan, declared_objects, objects_answer, plan_links
 
 
 @dataclass(frozen=True)
@@ -84,15 +84,9 @@ def render_issues(issues: Sequence[Issue]) -> str:
     return "\n".join(lines)
 
 
-def objects_json(cim: Cim) -> str:
-    """Phase 1's answer form of a model: objects with class, id and attributes."""
-    objects = [
-        {"class": o.class_, "id": o.id, "attributes": o.attributes}
-        if o.attributes
-        else {"class": o.class_, "id": o.id}
-        for o in cim.objects
-    ]
-    return json.dumps({"objects": objects}, ensure_ascii=False)
+def objects_json(mm: Metamodel, cim: Cim) -> str:
+    """Phase 1's answer form of a model: per class, objects with id and attributes."""
+    return json.dumps(objects_answer(mm, cim), ensure_ascii=False)
 
 
 # --- two-step: phase 1 (objects) --------------------------------------------------------------
@@ -109,7 +103,7 @@ def objects_messages(
     messages = [_system(), *_objects_example(mm)]
     messages.append(_user(_generate_text(mm, spec)))
     if previous is not None:
-        messages.append({"role": "assistant", "content": objects_json(previous)})
+        messages.append({"role": "assistant", "content": objects_json(mm, previous)})
         messages.append(_user(render("repair.md", issues=render_issues(issues))))
     return messages
 
@@ -120,7 +114,7 @@ def _objects_example(mm: Metamodel) -> list[Message]:
         return []
     return [
         _user(_generate_text(ex.metamodel, ex.spec)),
-        {"role": "assistant", "content": objects_json(ex.cim)},
+        {"role": "assistant", "content": objects_json(ex.metamodel, ex.cim)},
     ]
 
 
@@ -155,7 +149,7 @@ def _links_example(mm: Metamodel) -> list[Message]:
 
 
 def _links_text(mm: Metamodel, spec: str, plan: LinksPlan, notes: str) -> str:
-    objects = objects_json(Cim(objects=plan.objects))
+    objects = objects_json(mm, Cim(objects=plan.objects))
     return render(
         "links.md",
         metamodel=render_metamodel(mm),

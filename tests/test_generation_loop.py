@@ -60,14 +60,15 @@ class ScriptedBackend:
 
 
 def objects(iban1: str, iban2: str) -> str:
+    """A phase-1 answer: objects grouped by class."""
     return json.dumps(
         {
-            "objects": [
-                {"class": "Bank", "id": "alpha", "attributes": {"name": "Alpha"}},
-                {"class": "Account", "id": "a1", "attributes": {"iban": iban1}},
-                {"class": "Account", "id": "a2", "attributes": {"iban": iban2}},
-                {"class": "Person", "id": "ann", "attributes": {"name": "Ann"}},
-            ]
+            "Bank": [{"id": "alpha", "attributes": {"name": "Alpha"}}],
+            "Account": [
+                {"id": "a1", "attributes": {"iban": iban1}},
+                {"id": "a2", "attributes": {"iban": iban2}},
+            ],
+            "Person": [{"id": "ann", "attributes": {"name": "Ann"}}],
         }
     )
 
@@ -131,15 +132,15 @@ def test_garbage_json_is_asked_again_warmer(bank: Metamodel) -> None:
 
 
 def test_truncated_json_every_time_is_a_backend_failure(bank: Metamodel) -> None:
-    cut = ('{"objects": [{"class": "Bank", "id": "alpha", "attributes": {"na', True)
+    cut = ('{"Bank": [{"id": "alpha", "attributes": {"na', True)
     backend = ScriptedBackend([cut] * 3)
     with pytest.raises(BackendError, match="cut off"):
         generate(bank, SPEC, backend=backend)
 
 
 def test_garbage_every_time_names_the_schema_problem(bank: Metamodel) -> None:
-    backend = ScriptedBackend(['{"objects": 5}'] * 3)
-    with pytest.raises(BackendError, match=r"did not match the schema: objects"):
+    backend = ScriptedBackend(['{"Bank": 5}'] * 3)
+    with pytest.raises(BackendError, match=r"did not match the schema: Bank"):
         generate(bank, SPEC, backend=backend)
 
 
