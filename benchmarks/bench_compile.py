@@ -39,20 +39,32 @@ def bank_cim(n: int) -> dict[str, Any]:
     """A valid CIM of n objects (1 bank, accounts and clients half each)."""
     half = (n - 1) // 2
     objects: list[dict[str, Any]] = [
-        {"id": "bank", "class": "Bank", "attributes": {"name": "Big Bank", "bic": "BIGBDEFF"},
-         "references": {"accounts": [f"a{i}" for i in range(half)],
-                        "clients": [f"p{i}" for i in range(half)]}}
+        {
+            "id": "bank",
+            "class": "Bank",
+            "attributes": {"name": "Big Bank", "bic": "BIGBDEFF"},
+            "references": {
+                "accounts": [f"a{i}" for i in range(half)],
+                "clients": [f"p{i}" for i in range(half)],
+            },
+        }
     ]
     objects += [
-        {"id": f"a{i}", "class": "Account",
-         "attributes": {"iban": f"DE{i:08d}", "balance": i * 1.5, "kind": KINDS[i % 3]},
-         "references": {"owners": [f"p{i}"]}}
+        {
+            "id": f"a{i}",
+            "class": "Account",
+            "attributes": {"iban": f"DE{i:08d}", "balance": i * 1.5, "kind": KINDS[i % 3]},
+            "references": {"owners": [f"p{i}"]},
+        }
         for i in range(half)
     ]
     objects += [
-        {"id": f"p{i}", "class": "Person",
-         "attributes": {"name": f"Person {i}", "email": f"p{i}@example.org"},
-         "references": {"accounts": [f"a{i}"]}}
+        {
+            "id": f"p{i}",
+            "class": "Person",
+            "attributes": {"name": f"Person {i}", "email": f"p{i}@example.org"},
+            "references": {"accounts": [f"a{i}"]},
+        }
         for i in range(half)
     ]
     return {"objects": objects}
@@ -76,15 +88,19 @@ def lxml_baseline(doc: dict[str, Any]) -> bytes:
             el.set("balance", repr(float(a["balance"])))
         if a["kind"] != "CHECKING":
             el.set("kind", a["kind"])
-        el.set("owners", " ".join(f"//@clients.{client_index[p]}"
-                                  for p in by_id[aid]["references"]["owners"]))
+        el.set(
+            "owners",
+            " ".join(f"//@clients.{client_index[p]}" for p in by_id[aid]["references"]["owners"]),
+        )
     for pid in bank["references"]["clients"]:
         p = by_id[pid]
         el = etree.SubElement(root, "clients")
         el.set("name", p["attributes"]["name"])
         el.set("email", p["attributes"]["email"])
-        el.set("accounts", " ".join(by_id[a]["attributes"]["iban"]
-                                    for a in p["references"]["accounts"]))
+        el.set(
+            "accounts",
+            " ".join(by_id[a]["attributes"]["iban"] for a in p["references"]["accounts"]),
+        )
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + etree.tostring(
         root, encoding="UTF-8", pretty_print=True
     )
@@ -179,15 +195,19 @@ def main() -> None:
         ours = process_seconds(OURS_PROCESS, model, Path(tmp) / "ours.xmi", args.repeat)
         base_code = BASELINE_PROCESS.format(bench=str(Path(__file__).resolve().parent))
         base = process_seconds(base_code, model, Path(tmp) / "base.xmi", args.repeat)
-        print(f"whole process, {n:,} objects: ours {ours:.2f} s, lxml alone {base:.2f} s, "
-              f"ratio {ours / base:.2f}x")
+        print(
+            f"whole process, {n:,} objects: ours {ours:.2f} s, lxml alone {base:.2f} s, "
+            f"ratio {ours / base:.2f}x"
+        )
 
         small = bank_cim(args.pyecore_size)
         cim = parse_cim(small)
         ours = best(lambda: xmi.compile(cim, mm), args.repeat)
         pye = best(lambda: pyecore_build_and_save(small, Path(tmp) / "pyecore.xmi"), 1)
-        print(f"pyecore build+save, {args.pyecore_size:,} objects: {pye:.2f} s vs ours "
-              f"{ours:.3f} s ({pye / ours:.1f}x slower)")
+        print(
+            f"pyecore build+save, {args.pyecore_size:,} objects: {pye:.2f} s vs ours "
+            f"{ours:.3f} s ({pye / ours:.1f}x slower)"
+        )
 
 
 if __name__ == "__main__":

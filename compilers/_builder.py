@@ -44,6 +44,7 @@ class CimBuilder:
         self.nodes: list[Node] = []
         self.roots: list[Node] = []
         self._id_names: dict[str, str | None] = {}
+        self._refs: dict[str, tuple[Reference, ...]] = {}
 
     def where(self, line: int | None) -> str:
         return f"{self.name}: line {line}" if line else self.name
@@ -84,19 +85,27 @@ class CimBuilder:
         objects = []
         for node in self.nodes:
             refs: dict[str, list[str]] = {}
-            for f in node.cls.references:
+            for f in self._references(node.cls):
                 if f.name in node.children:
                     refs[f.name] = [k.id for k in node.children[f.name]]
                 elif f.name in node.tokens:
                     refs[f.name] = [
                         self._resolve(node, f.name, t, by_id).id for t in node.tokens[f.name]
                     ]
+            # Built from checked parts: skip pydantic's per-object validation (the bulk of
+            # the cost on large models).
             objects.append(
-                CimObject(
+                CimObject.model_construct(
                     id=node.id, class_=node.cls.key, attributes=node.attributes, references=refs
                 )
             )
-        return Cim(objects=objects)
+        return Cim.model_construct(objects=objects)
+
+    def _references(self, cls: EClassView) -> tuple[Reference, ...]:
+        refs = self._refs.get(cls.key)
+        if refs is None:
+            refs = self._refs[cls.key] = cls.references
+        return refs
 
     def _document_order(self) -> list[Node]:
         """Parents before children, siblings in feature order: how the document reads."""
@@ -105,9 +114,11 @@ class CimBuilder:
         while stack:
             node = stack.pop()
             order.append(node)
+            if not node.children:
+                continue
             kids = [
                 k
-                for f in node.cls.references
+                for f in self._references(node.cls)
                 if f.name in node.children
                 for k in node.children[f.name]
             ]

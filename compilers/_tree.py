@@ -10,12 +10,27 @@ validator's business.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 from compilers._values import default_of, to_lexical
 from service.cim import Cim, CimObject
 from service.errors import InputError
 from service.metamodel import Attribute, EClassView, Metamodel, Package, Reference
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a model is built: hundreds of thousands of
+    small containers would otherwise trigger repeated full passes over every live object."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class ModelTree:
@@ -68,19 +83,33 @@ class ModelTree:
                 links[(oid, name)] = targets
                 if ref.opposite:
                     implied.extend((t, ref.opposite, oid) for t in targets)
-        copied: dict[tuple[str, str], set[str]] = {}
+        copied: set[tuple[str, str]] = set()
+        big: dict[tuple[str, str], set[str]] = {}  # membership sets for long lists only
         for tid, opp, src in implied:
+            key = (tid, opp)
+            current = links.get(key)
+            if current is not None:
+                if len(current) < 16:
+                    if src in current:
+                        continue  # both ends given: the usual case, nothing to add
+                else:
+                    members = big.get(key)
+                    if members is None:
+                        members = big[key] = set(current)
+                    if src in members:
+                        continue
             opp_ref = self.classes[tid].feature_map.get(opp)
             if not isinstance(opp_ref, Reference):
                 continue  # a wrongly typed target: the validator reports it
-            key = (tid, opp)
-            members = copied.get(key)
-            if members is None:  # first change to this list: copy it, never edit the CIM
-                current = links[key] = list(links.get(key, ()))
-                members = copied[key] = set(current)
-            if src not in members and (opp_ref.many or not members):
-                links[key].append(src)
-                members.add(src)
+            if current and not opp_ref.many:
+                continue  # a single-valued end already set: the validator reports a clash
+            if key not in copied:  # first change to this list: copy it, never edit the CIM
+                copied.add(key)
+                current = links[key] = list(current or ())
+            assert current is not None
+            current.append(src)
+            if key in big:
+                big[key].add(src)
 
     def _check_acyclic(self) -> None:
         if len(self.order) != len(self.objects):

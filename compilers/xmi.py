@@ -13,7 +13,7 @@ from typing import Any
 
 from lxml import etree
 
-from compilers._tree import ModelTree
+from compilers._tree import ModelTree, gc_paused
 from compilers._values import as_list, lexical, saved_text
 from service.cim import Cim
 from service.errors import InputError
@@ -45,9 +45,10 @@ class XmiCompiler:
         ids = options.get("ids")
         if ids not in (None, "fragment", "xmi"):
             raise InputError(f"ids must be 'fragment' or 'xmi', not {ids!r}.")
-        tree = ModelTree(cim, metamodel)
-        writer = _Writer(tree, use_ids=ids == "xmi")
-        return writer.write(options.get("schema_location") or {})
+        with gc_paused():
+            tree = ModelTree(cim, metamodel)
+            writer = _Writer(tree, use_ids=ids == "xmi")
+            return writer.write(options.get("schema_location") or {})
 
 
 class _Writer:

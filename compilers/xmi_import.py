@@ -12,6 +12,7 @@ from __future__ import annotations
 from lxml import etree
 
 from compilers._builder import CimBuilder, Node
+from compilers._tree import gc_paused
 from compilers._values import from_lexical
 from compilers.xmi import XMI_NS, XSI_NS
 from service.cim import Cim, Scalar
@@ -33,7 +34,8 @@ class XmiImporter:
 
     def read(self, data: bytes, name: str, metamodel: Metamodel) -> Cim:
         root = parse_xml(data, name).getroot()
-        return _Reader(metamodel, name).read(root)
+        with gc_paused():
+            return _Reader(metamodel, name).read(root)
 
 
 class _Reader:
