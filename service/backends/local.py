@@ -8,6 +8,7 @@ all, so neither would guarantee the constraint is applied.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import threading
@@ -57,7 +58,7 @@ def _llama(path: str) -> Any:
         threads = max(1, int(os.environ.get(THREADS_ENV, "1")))
     except ValueError:
         raise BackendError(f"{THREADS_ENV} must be a whole number.") from None
-    return Llama(
+    llm = Llama(
         model_path=path,
         n_ctx=CONTEXT_TOKENS,
         n_threads=threads,
@@ -65,6 +66,8 @@ def _llama(path: str) -> Any:
         seed=0,
         verbose=False,
     )
+    atexit.register(llm.close)  # freed before interpreter teardown, not in a noisy __del__
+    return llm
 
 
 def _grammar(schema: type[BaseModel]) -> Any:
