@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from statistics import fmean
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -24,12 +24,12 @@ from service.atomic import write_atomic
 from service.cim import Cim
 from service.ecore_loader import load_metamodel
 from service.errors import BackendError, InputError
+from service.generation import Mode
 from service.generation_result import GenerationResult
 from service.metamodel import Metamodel
 from service.model_io import read_model_file
 from service.scoring import ZERO_SCORE, score
 
-Mode = Literal["two-step", "direct"]
 ASPECTS = ("objects", "attributes", "references")
 REFERENCE_NAMES = ("reference.json", "reference.xmi")
 
@@ -45,12 +45,8 @@ class Case:
     reference: Cim
 
 
-class Generate(Protocol):
-    """`service.generation.generate`, or a stand-in with its signature (tests)."""
-
-    def __call__(
-        self, metamodel: Metamodel, spec: str, *, model: str, mode: Mode, **options: Any
-    ) -> GenerationResult: ...
+Generate = Callable[..., GenerationResult]
+"""`service.generation.generate` or a stand-in: (metamodel, spec, *, model, mode, **options)."""
 
 
 EmfHook = Callable[[Case, GenerationResult], bool]

@@ -20,7 +20,7 @@ import compilers
 from service import generation
 from service.backends import Message, Reply
 from service.cim import Cim, parse_cim
-from service.cli import app
+from service.cli import app, eval_commands
 from service.errors import BackendError, InputError
 from service.evaluation import ASPECTS, Case, EvalReport, Mode, discover, evaluate, write_chart
 from service.generation_result import Attempt, GenerationResult, Usage
@@ -253,26 +253,31 @@ def test_cli_eval_runs_the_real_loop_and_writes_the_report(
     suite = _suite(tmp_path, ("alpha",))
     (case,) = discover(suite)
     xmi = compilers.get("xmi").compile(case.reference, case.metamodel).decode()
-    backend = XmiBackend([xmi, BackendError("quota exceeded")])
-    monkeypatch.setattr(generation, "generate", partial(generation.generate, backend=backend))
+    # run 1: unreadable XMI and no repair allowed; run 2: the reference; run 3: a failure
+    backend = XmiBackend(["<not-closed>", xmi, BackendError("quota exceeded")])
+    monkeypatch.setattr(eval_commands, "generate", partial(generation.generate, backend=backend))
     report_file = tmp_path / "out" / "report.json"
     report_file.parent.mkdir()
     result = CliRunner().invoke(
         app,
-        ["eval", str(suite), "--model", "fake-xmi", "--mode", "direct", "--runs", "2",
-         "--report", str(report_file)],
+        ["eval", str(suite), "--model", "fake-xmi", "--mode", "direct", "--runs", "3",
+         "--max-repairs", "0", "--report", str(report_file)],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "alpha · fake-xmi · direct · run 2: failed, quota exceeded" in result.output
+    assert "alpha · fake-xmi · direct · run 3: failed, quota exceeded" in result.output
     report = EvalReport.model_validate_json(report_file.read_text())
-    good, bad = report.runs
+    broken, good, bad = report.runs
+    assert (broken.status, broken.attempts, broken.objects) == ("invalid", 1, 0)
+    assert broken.issue_codes == ["unparseable-xmi"]
     assert (good.status, good.attempts, good.prompt_tokens, good.completion_tokens) == (
         "valid", 1, 300, 80,
     )  # fmt: skip
     assert good.scores == {a: {"precision": 1.0, "recall": 1.0, "f1": 1.0} for a in ASPECTS}
     assert (bad.status, bad.error) == ("failed", "quota exceeded")
     (overall,) = report.aggregates
-    assert (overall.mode, overall.validity_rate, overall.f1["references"]) == ("direct", 0.5, 0.5)
+    assert (overall.mode, overall.runs, overall.failed) == ("direct", 3, 1)
+    assert overall.validity_rate == pytest.approx(1 / 3)
+    assert overall.f1["references"] == pytest.approx(1 / 3)
 
 
 def test_cli_eval_rejects_an_unknown_mode(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ import importlib.util
 import json
 import tempfile
 from pathlib import Path
-from typing import Annotated, cast, get_args
+from typing import Annotated, cast
 
 import typer
 from rich.table import Table
@@ -27,11 +27,10 @@ from service.evaluation import (
     evaluate,
     write_chart,
 )
+from service.generation import MODES, generate
 from service.generation_result import GenerationResult
 from service.model_io import read_model_file
 from service.scoring import Score, score
-
-MODES = get_args(Mode)
 
 
 def _score_table(result: Score) -> Table:
@@ -149,6 +148,9 @@ def eval_command(
         ),
     ] = ["two-step"],  # noqa: B006
     runs: Annotated[int, typer.Option("--runs", min=1, help="Generations per case.")] = 1,
+    max_repairs: Annotated[
+        int, typer.Option("--max-repairs", min=0, help="Repair attempts after the first.")
+    ] = 3,
     report: Annotated[
         Path | None, typer.Option("--report", help="Write every run and mean as JSON.")
     ] = None,
@@ -177,9 +179,9 @@ def eval_command(
     hook = _emf_hook() if emf else None
     if emf and hook is None:
         err.print("warning: EMF harness or Java not found; emf_valid is recorded as null")
-    from service.generation import generate
-
-    options = {"api_base": api_base} if api_base else {}
+    options: dict[str, object] = {"max_repairs": max_repairs}
+    if api_base:
+        options["api_base"] = api_base
     result = evaluate(
         suite, loaded, model, [cast(Mode, m) for m in mode], runs, generate, hook,
         on_run=lambda r: err.print(_run_line(r), highlight=False), **options,
