@@ -22,8 +22,10 @@ from service.backends.base import Message, Reply
 from service.errors import BackendError
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no network fetch at import
+import httpx
 import instructor
 import litellm
+import openai
 from instructor.core.exceptions import (
     IncompleteOutputException,
     InstructorError,
@@ -73,7 +75,8 @@ class LiteLLMBackend:
             "max_tokens": max_tokens,
             "temperature": temperature,
             "timeout": self.timeout,
-            "num_retries": 0,  # retries are ours: only for 429/5xx, with Retry-After
+            "num_retries": 0,  # retries are ours: only for 429/5xx, with Retry-After;
+            "max_retries": 0,  # ... neither LiteLLM nor the OpenAI SDK under it retries
         }
         if self.api_base:
             common["api_base"] = self.api_base
@@ -104,7 +107,7 @@ class LiteLLMBackend:
                 return call()
             except Exception as exc:  # provider SDKs raise many types; all end up here
                 if not _retryable(exc) or attempt == self.retries:
-                    raise _backend_error(self.model, exc) from None
+                    raise _backend_error(self.model, self.api_base, exc) from None
                 time.sleep(_delay(exc, attempt, self.backoff))
         raise AssertionError("unreachable")
 
@@ -114,9 +117,20 @@ def _status(exc: Exception) -> int | None:
     return status if isinstance(status, int) else None
 
 
+def _unreachable(exc: BaseException) -> bool:
+    """The server could not be reached or did not answer in time (LiteLLM may label this an
+    HTTP 500, so look down the exception chain for the SDK's connection error)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, openai.APIConnectionError | httpx.TransportError | ConnectionError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def _retryable(exc: Exception) -> bool:
-    """429 and 5xx are worth another try; LiteLLM also labels refused connections 500."""
-    if isinstance(exc, litellm.APIConnectionError | litellm.Timeout):
+    """429 and 5xx are worth another try; an unreachable server is not."""
+    if isinstance(exc, litellm.Timeout) or _unreachable(exc):
         return False
     status = _status(exc)
     return status is not None and (status == 429 or status >= 500)
@@ -137,14 +151,17 @@ def _delay(exc: Exception, attempt: int, backoff: float) -> float:
     return backoff * 2**attempt * (1 + random.random() / 4)
 
 
-def _backend_error(model: str, exc: Exception) -> BackendError:
+def _backend_error(model: str, api_base: str | None, exc: Exception) -> BackendError:
     if isinstance(exc, IncompleteOutputException):
         return BackendError(f"{model}: the answer was cut off at the max_tokens limit.")
     if isinstance(exc, InstructorRetryException | InstructorError):
         return BackendError(f"{model}: no usable answer after retries ({_short(str(exc))}).")
     timeout = isinstance(exc, litellm.Timeout)
     status = _status(exc)
-    code = f" (HTTP {status})" if status and not isinstance(exc, litellm.APIConnectionError) else ""
+    if _unreachable(exc) and not timeout:
+        where = f" at {api_base}" if api_base else ""
+        return BackendError(f"{model}: cannot connect to the server{where} ({_short(str(exc))})")
+    code = f" (HTTP {status})" if status else ""
     message = _short(str(exc).strip()) or type(exc).__name__
     return BackendError(f"{model}{code}: {message}", timeout=timeout)
 

@@ -1,0 +1,159 @@
+"""The LiteLLM + instructor backend against real HTTP servers on loopback.
+
+A real OpenAI-compatible server (`python -m llama_cpp.server` with the bundled model) answers
+the generate loop; tiny stub servers check that 5xx/429 are retried (honouring Retry-After)
+while 4xx and refused connections fail at once, each as a BackendError with the message.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+
+from service.backends.litellm_backend import LiteLLMBackend
+from service.ecore_loader import load_metamodel
+from service.errors import BackendError
+from service.generation import generate
+
+ROOT = Path(__file__).resolve().parent.parent
+BANK = ROOT / "metamodels" / "bank" / "bank.ecore"
+SPEC = "Bank Alpha has one client, Ann Lee, who owns the account DE01."
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`python -m llama_cpp.server` serving the bundled model; its /v1 base URL."""
+    from conftest import local_model_available, require
+
+    require(local_model_available(), "the bundled local model", "bash scripts/install.sh")
+    from service.backends.local import weights_path
+
+    port = _free_port()
+    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(weights_path())]
+    cmd += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", "8192", "--n_threads", "1"]
+    log = tmp_path_factory.mktemp("llama_server") / "server.log"
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log.open("wb"))
+    base = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                pytest.fail(f"llama_cpp.server exited: {log.read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{base}/models", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("llama_cpp.server did not come up within 120 s")
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(autouse=True)
+def _dummy_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", os.environ.get("OPENAI_API_KEY", "sk-test"))
+
+
+@pytest.mark.slow
+def test_generate_through_litellm_and_instructor(llama_server: str) -> None:
+    mm = load_metamodel([BANK])
+    backend = LiteLLMBackend("openai/smollm2", api_base=llama_server)
+    result = generate(mm, SPEC, model="openai/smollm2", backend=backend, max_repairs=1)
+    assert result.cim is not None and result.cim.objects
+    assert {o.class_ for o in result.cim.objects} <= {"Bank", "Account", "Person"}
+    assert result.usage.prompt_tokens > 0 and result.usage.completion_tokens > 0
+    assert result.attempts[0].prompt_tokens > 0
+    if result.status == "valid":
+        assert "<?xml" in result.artifacts["xmi"]
+
+
+class _Stub(BaseHTTPRequestHandler):
+    """Answers every POST with the status and headers of its server's `reply`."""
+
+    def do_POST(self) -> None:
+        server = self.server
+        server.hits += 1  # type: ignore[attr-defined]
+        status, headers = server.reply  # type: ignore[attr-defined]
+        body = b'{"error": {"message": "stub says no", "type": "stub"}}'
+        self.send_response(status)
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def stub() -> Iterator[ThreadingHTTPServer]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Stub)
+    server.hits = 0  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+
+
+def _backend(server: ThreadingHTTPServer) -> LiteLLMBackend:
+    base = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    return LiteLLMBackend("openai/stub", api_base=base, retries=2, backoff=5.0, timeout=10)
+
+
+def _ask(backend: LiteLLMBackend) -> None:
+    backend.complete([{"role": "user", "content": "hi"}], schema=None, max_tokens=5)
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_rate_limits_and_server_errors_are_retried_after_retry_after(
+    stub: ThreadingHTTPServer, status: int
+) -> None:
+    stub.reply = (status, {"Retry-After": "0"})  # type: ignore[attr-defined]
+    started = time.monotonic()
+    with pytest.raises(BackendError, match=f"HTTP {status}"):
+        _ask(_backend(stub))
+    assert stub.hits == 3  # type: ignore[attr-defined]
+    assert time.monotonic() - started < 5  # Retry-After: 0 beat the 5 s backoff
+
+
+@pytest.mark.parametrize("status", [400, 401, 404])
+def test_client_errors_are_not_retried(stub: ThreadingHTTPServer, status: int) -> None:
+    stub.reply = (status, {})  # type: ignore[attr-defined]
+    with pytest.raises(BackendError, match="stub says no"):
+        _ask(_backend(stub))
+    assert stub.hits == 1  # type: ignore[attr-defined]
+
+
+def test_refused_connection_fails_at_once() -> None:
+    backend = LiteLLMBackend(
+        "openai/none", api_base=f"http://127.0.0.1:{_free_port()}/v1", backoff=5.0
+    )
+    started = time.monotonic()
+    with pytest.raises(BackendError) as caught:
+        _ask(backend)
+    assert "onnect" in caught.value.message
+    assert time.monotonic() - started < 5
