@@ -42,8 +42,7 @@ class Limits:
         limit = getattr(self, name)
         if value > limit:
             raise LimitExceeded(
-                f"{what} is {value:,}, above the limit of {limit:,} "
-                f"(INSTANCEGEN_{name.upper()})."
+                f"{what} is {value:,}, above the limit of {limit:,} (INSTANCEGEN_{name.upper()})."
             )
 
 

@@ -15,7 +15,6 @@ from lxml import etree
 from service import limits as limits_mod
 from service.errors import InputError
 
-
 _DOCTYPE_MARKERS = tuple(
     "<!DOCTYPE".encode(encoding) for encoding in ("utf-8", "utf-16-le", "utf-16-be")
 )

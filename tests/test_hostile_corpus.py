@@ -1,4 +1,4 @@
-"""Every file in tests/hostile/ is refused with one clear line: no traceback, nothing read or fetched."""
+"""Every file in tests/hostile/ is refused with one clear line: nothing read or fetched."""
 
 from __future__ import annotations
 
