@@ -30,6 +30,10 @@ def cases() -> list[tuple[str, Path]]:
     return [(str(d.relative_to(root)), d) for d in found if (d / "spec.txt").is_file()]
 
 
+def _mean(xs: list[float] | list[int]) -> float:
+    return statistics.fmean(xs) if xs else 0.0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -65,10 +69,10 @@ def main() -> None:
             tok_out.append(result.usage.completion_tokens)
         totals["valid"] += valid
         totals["runs"] += args.runs
-        mean = statistics.fmean
+
         print(
-            f"{name:34} {valid:>3}/{args.runs:<3} {mean(attempts or [0]):>8.1f} "
-            f"{mean(tok_in or [0]):>7.0f} {mean(tok_out or [0]):>7.0f} {mean(seconds or [0]):>6.1f} "
+            f"{name:34} {valid:>3}/{args.runs:<3} {_mean(attempts):>8.1f} "
+            f"{_mean(tok_in):>7.0f} {_mean(tok_out):>7.0f} {_mean(seconds):>6.1f} "
             f"{emfatic:>6} {raw:>9} {emfatic / raw:>6.1%}",
             flush=True,
         )

@@ -238,10 +238,10 @@ def _print_issues(issues: list[Issue]) -> None:
     for i in issues:
         style = "red" if i.severity == "error" else "yellow"
         where = ".".join(x for x in (i.object, i.feature) if x)
+        place = escape(f"[{i.code}] " + (f"{where}: " if where else ""))
         hint = f" [dim]→ {escape(i.hint)}[/]" if i.hint else ""
         err.print(
-            f"[{style}]{i.severity}[/] {escape(f'[{i.code}]')} {escape(where + ': ' if where else '')}"
-            f"{escape(i.message)}{hint}",
+            f"[{style}]{i.severity}[/] {place}{escape(i.message)}{hint}",
             highlight=False,
         )
 
