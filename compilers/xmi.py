@@ -1,14 +1,19 @@
-"""XMI as Eclipse EMF writes it (DESIGN.md, "XMI as Eclipse writes it"), built with lxml.
+"""XMI as Eclipse EMF writes it (DESIGN.md, "XMI as Eclipse writes it"), written as text.
 
-The tree is built directly (no pyecore objects): per class, a plan of what each feature
-becomes is computed once, then every object is one pass over its plan. Roots are
-`prefix:Class` elements (wrapped in `xmi:XMI` when there are several), containment children
-nested in CIM order, references as EMF's fragments (or `xmi:id`s), defaults left out.
+Per class, a plan of what each feature becomes is computed once; every object is then one
+pass over its plan appending strings. The text is byte for byte what lxml's pretty printer
+gives for the same tree (two-space indentation, libxml2's escaping, namespace declarations in
+the order declared), but without building an element per object, which costs more than the
+rest of the compile. lxml still writes the root's namespace declarations and checks names,
+so prefixes, URIs and class or feature names that XML cannot hold are refused as before.
+Roots are `prefix:Class` elements (wrapped in `xmi:XMI` when there are several), containment
+children nested in CIM order, references as EMF's fragments (or `xmi:id`s), defaults left out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from lxml import etree
@@ -21,15 +26,13 @@ from service.metamodel import Attribute, EClassView, Metamodel, Package, Referen
 
 XMI_NS = "http://www.omg.org/XMI"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
-_XMI_VERSION = f"{{{XMI_NS}}}version"
-_XMI_ID = f"{{{XMI_NS}}}id"
-_XSI_TYPE = f"{{{XSI_NS}}}type"
-_XSI_SCHEMA_LOCATION = f"{{{XSI_NS}}}schemaLocation"
-_HEADER = b'<?xml version="1.0" encoding="UTF-8"?>\n'
+_HEADER = '<?xml version="1.0" encoding="UTF-8"?>\n'
 
-# What a feature becomes in XMI.
-_ATTR, _ATTR_MANY, _REF, _CHILDREN = range(4)
-Plan = list[tuple[int, str, Any, Any]]
+# Characters libxml2 escapes in attribute values and in text, or XML 1.0 cannot hold at all
+# (control characters, U+FFFE/U+FFFF, and lone surrogates, which UTF-8 cannot encode).
+_ATTR_SPECIAL = re.compile('[&<>"\t\n\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
+_TEXT_SPECIAL = re.compile("[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 class XmiCompiler:
@@ -51,124 +54,196 @@ class XmiCompiler:
             return writer.write(options.get("schema_location") or {})
 
 
+def escape_attribute(text: str) -> str:
+    """`text` as a double-quoted attribute value, escaped the way libxml2 does."""
+    if _ATTR_SPECIAL.search(text) is None:
+        return text
+    _check_chars(text)
+    return (
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("\t", "&#9;")
+        .replace("\n", "&#10;")
+        .replace("\r", "&#13;")
+    )
+
+
+def escape_text(text: str) -> str:
+    """`text` as element content, escaped the way libxml2 does."""
+    if _TEXT_SPECIAL.search(text) is None:
+        return text
+    _check_chars(text)
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+    )
+
+
+def _check_chars(text: str) -> None:
+    bad = _NOT_XML.search(text)
+    if bad is not None:
+        raise ValueError(f"{text!r} holds the character {bad.group()!r}, which XML 1.0 cannot hold")
+
+
+# One step of a class's plan: (kind, feature name, text function or None, the feature).
+_ATTR, _ATTR_MANY, _REF, _CHILDREN = range(4)
+_Step = tuple[int, str, Any, Any]
+_Item = tuple[str, str, str, str] | str  # (object id, tag, indentation, head) or finished text
+
+
 class _Writer:
     def __init__(self, tree: ModelTree, use_ids: bool) -> None:
         self.tree = tree
         self.use_ids = use_ids
         self.packages = tree.packages()
         self.prefixes = _unique_prefixes(self.packages)
-        self._plans: dict[str, Plan] = {}
-        self._type_names: dict[str, str] = {}
+        self.uses_xsi = False
+        self._plans: dict[str, tuple[_Step, ...]] = {}
+        self._type_attrs: dict[str, str] = {}
 
     def write(self, schema_location: Mapping[str, str]) -> bytes:
-        tree = self.tree
+        roots = self.tree.roots
+        # out[1] becomes the top element's start (with its namespace declarations) once the
+        # rest is written and so whether any xsi:type occurs is known.
+        out = [_HEADER]
+        if len(roots) == 1:
+            top = self._tag(roots[0])
+            stack: list[_Item] = [(roots[0], top, "", "")]
+        else:
+            top = "xmi:XMI"
+            out += ["", ">\n" if roots else "/>\n"]
+            stack = ["</xmi:XMI>\n"] if roots else []
+            stack += [(oid, self._tag(oid), "  ", "") for oid in reversed(roots)]
+        try:
+            self._fill(stack, out)
+            out[1] = self._top_start(top, schema_location)
+            return "".join(out).encode("utf-8")
+        except ValueError as exc:  # a character XML 1.0 cannot hold
+            raise InputError(f"a value cannot be written as XML ({exc}).") from None
+
+    def _top_start(self, top: str, schema_location: Mapping[str, str]) -> str:
+        """`<prefix:Root xmlns:… xmi:version="2.0"` as lxml writes it, declaring what lxml
+        would keep."""
         nsmap: dict[str | None, str] = {"xmi": XMI_NS, "xsi": XSI_NS}
         nsmap.update({self.prefixes[p.ns_uri]: p.ns_uri for p in self.packages})
-        roots = tree.roots
-        if len(roots) == 1:
-            top = etree.Element(self._tag(roots[0]), nsmap=nsmap)
-            top.set(_XMI_VERSION, "2.0")
-            pending = [(roots[0], top)]
-        else:
-            top = etree.Element(f"{{{XMI_NS}}}XMI", nsmap=nsmap)
-            top.set(_XMI_VERSION, "2.0")
-            pending = [(oid, etree.SubElement(top, self._tag(oid))) for oid in roots]
+        prefix, _, local = top.rpartition(":")
+        el = etree.Element(f"{{{nsmap[prefix]}}}{local}", nsmap=nsmap)
+        el.set(f"{{{XMI_NS}}}version", "2.0")
         if schema_location:
-            top.set(_XSI_SCHEMA_LOCATION, self._schema_location(schema_location))
-        try:
-            self._fill(pending)
-        except ValueError as exc:  # lxml refuses characters XML 1.0 cannot hold
-            raise InputError(f"a value cannot be written as XML ({exc}).") from None
-        etree.cleanup_namespaces(top, keep_ns_prefixes=[p for p in nsmap if p != "xsi"])
-        return _HEADER + etree.tostring(top, encoding="UTF-8", pretty_print=True)
+            el.set(f"{{{XSI_NS}}}schemaLocation", self._schema_location(schema_location))
+        keep = [p for p in nsmap if p != "xsi" or self.uses_xsi]
+        etree.cleanup_namespaces(el, keep_ns_prefixes=keep)
+        return etree.tostring(el, encoding="unicode")[:-2]  # without the closing "/>"
 
-    def _fill(self, pending: list[tuple[str, etree._Element]]) -> None:
+    def _fill(self, stack: list[_Item], out: list[str]) -> None:
+        """Write every object on `stack` (and what it contains) to `out`, depth first."""
         tree = self.tree
-        objects, classes, links = tree.objects, tree.classes, tree.links
+        objects, classes, extended = tree.objects, tree.classes, tree.extended
         use_ids = self.use_ids
-        fragment = (lambda t: t) if use_ids else tree.fragments().__getitem__
-        sub = etree.SubElement
+        fragment: Callable[[str], str] = (lambda t: t) if use_ids else tree.fragments().__getitem__
         # EMF's default loader mishandles eOpposite references from an object to itself when
         # they resolve while the object is being read: it drops a single-valued pair and puts
         # the object first in a many-valued list. Such objects get an xmi:id the references use:
         # declared before them for single-valued pairs (EMF keeps those), after them for lists
         # (forward references, which EMF places where the file says).
         early, late = self._self_referring()
-        while pending:
-            oid, el = pending.pop()
-            obj = objects[oid]
+        self_ids = early | late
+        plans = self._plans
+        append, pop, push = out.append, stack.pop, stack.append
+        esc = escape_attribute
+        while stack:
+            item = pop()
+            if isinstance(item, str):
+                append(item)
+                continue
+            oid, tag, indent, head = item
+            cls = classes[oid]
+            plan = plans.get(cls.key) or self._plan(cls)
+            append(f"{indent}<{tag}{head}")
             own_id = None
-            if use_ids or oid in early or oid in late:
+            if use_ids or oid in self_ids:
                 own_id = _xmi_id(oid) if use_ids else "_self." + "_".join(oid.split())
                 if oid not in late:
-                    el.set(_XMI_ID, own_id)
-            attrs = obj.attributes
-            refs = obj.references
-            for kind, name, feature, text in self._plan(classes[oid]):
+                    append(f' xmi:id="{esc(own_id)}"')
+            obj = objects[oid]
+            attrs, refs = obj.attributes, obj.references
+            body: list[_Item] = []
+            for kind, name, text, feature in plan:
                 if kind == _ATTR:
                     value = attrs.get(name)
                     if value is not None:
                         lexical_value = text(value)
                         if lexical_value is not None:
-                            el.set(name, lexical_value)
+                            append(f' {name}="{esc(lexical_value)}"')
+                elif kind == _REF:
+                    targets = extended.get((oid, name)) if extended else None
+                    if targets is None:
+                        targets = refs.get(name)
+                    if targets:
+                        joined = " ".join(
+                            own_id if t == oid and own_id else fragment(t) for t in targets
+                        )
+                        append(f' {name}="{esc(joined)}"')
                 elif kind == _ATTR_MANY:
+                    inner = indent + "  "
                     for value in as_list(attrs.get(name)):
                         if value is not None:
-                            sub(el, name).text = text(value)
-                elif kind == _REF:
-                    targets = links.get((oid, name))
-                    if targets:
-                        el.set(
-                            name,
-                            " ".join(
-                                own_id if t == oid and own_id else fragment(t) for t in targets
-                            ),
-                        )
+                            body.append(f"{inner}<{name}>{escape_text(text(value))}</{name}>\n")
                 else:
+                    inner = indent + "  "
                     for kid in refs.get(name, ()):
-                        child = sub(el, name)
-                        key = classes[kid].key
-                        if key != feature.target:
-                            child.set(_XSI_TYPE, self._type_name(classes[kid]))
-                        pending.append((kid, child))
-            if oid in late and own_id:
-                el.set(_XMI_ID, own_id)
+                        kid_cls = classes[kid]
+                        kid_head = "" if kid_cls.key == feature.target else self._type_attr(kid_cls)
+                        body.append((kid, name, inner, kid_head))
+            if own_id is not None and oid in late:
+                append(f' xmi:id="{esc(own_id)}"')
+            if body:
+                append(">\n")
+                push(f"{indent}</{tag}>\n")
+                body.reverse()
+                stack += body
+            else:
+                append("/>\n")
 
     def _self_referring(self) -> tuple[set[str], set[str]]:
         """Objects referring to themselves through an eOpposite reference: (single, many)."""
         single: set[str] = set()
         many: set[str] = set()
-        for (oid, name), targets in self.tree.links.items():
-            if oid in targets:
-                feature = self.tree.classes[oid].feature_map[name]
-                if isinstance(feature, Reference) and feature.opposite:
-                    (many if feature.many else single).add(oid)
+        for oid in self.tree.self_linked:
+            for ref in self.tree.classes[oid].references:
+                if ref.opposite and not ref.containment and oid in self.tree.targets(oid, ref.name):
+                    (many if ref.many else single).add(oid)
         return single, many - single
 
-    def _plan(self, cls: EClassView) -> Plan:
-        """Per feature: what it becomes, its name, the feature, and for attributes a function
-        giving EMF's text (or None for a value EMF would not save)."""
-        plan = self._plans.get(cls.key)
-        if plan is None:
-            plan = []
-            for f in cls.features:
-                if isinstance(f, Attribute):
-                    kind = _ATTR_MANY if f.many else _ATTR
-                    plan.append((kind, f.name, f, lexical(f.type) if f.many else saved_text(f)))
-                elif isinstance(f, Reference):
-                    plan.append((_CHILDREN if f.containment else _REF, f.name, f, None))
-            self._plans[cls.key] = plan
+    def _plan(self, cls: EClassView) -> tuple[_Step, ...]:
+        """Per feature: what it becomes, its name, for attributes a function giving EMF's text
+        (or None for a value EMF would not save), and the feature."""
+        steps: list[_Step] = []
+        for f in cls.features:
+            _check_name(f.name)
+            if isinstance(f, Attribute):
+                kind = _ATTR_MANY if f.many else _ATTR
+                steps.append((kind, f.name, lexical(f.type) if f.many else saved_text(f), f))
+            elif isinstance(f, Reference):
+                steps.append((_CHILDREN if f.containment else _REF, f.name, None, f))
+        plan = self._plans[cls.key] = tuple(steps)
         return plan
 
     def _tag(self, oid: str) -> str:
         cls = self.tree.classes[oid]
-        return f"{{{cls.package.ns_uri}}}{cls.name}"
+        _check_name(cls.name)
+        return f"{self.prefixes[cls.package.ns_uri]}:{cls.name}"
 
-    def _type_name(self, cls: EClassView) -> str:
-        name = self._type_names.get(cls.key)
-        if name is None:
-            name = self._type_names[cls.key] = f"{self.prefixes[cls.package.ns_uri]}:{cls.name}"
-        return name
+    def _type_attr(self, cls: EClassView) -> str:
+        """` xsi:type="prefix:Class"` for a contained object of a subclass of the feature's type."""
+        head = self._type_attrs.get(cls.key)
+        if head is None:
+            _check_name(cls.name)
+            head = f' xsi:type="{self.prefixes[cls.package.ns_uri]}:{cls.name}"'
+            self._type_attrs[cls.key] = head
+            self.uses_xsi = True
+        return head
 
     def _schema_location(self, locations: Mapping[str, str]) -> str:
         pairs = []
@@ -180,6 +255,14 @@ class _Writer:
                     f"{pkg.ns_uri} {where}" + (f"#//{'/'.join(sub_path)}" if sub_path else "")
                 )
         return " ".join(pairs)
+
+
+def _check_name(name: str) -> None:
+    """Refuse a class or feature name that is no XML name (as lxml would)."""
+    try:
+        etree.QName(name)
+    except ValueError as exc:
+        raise InputError(f"{name!r} cannot be an XML element or attribute name ({exc}).") from None
 
 
 def _xmi_id(oid: str) -> str:
