@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import require
+from emf_check import emf_available
 from typer.testing import CliRunner
 
 import compilers
@@ -284,3 +286,14 @@ def test_cli_eval_rejects_an_unknown_mode(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["eval", str(_suite(tmp_path)), "--mode", "three-step"])
     assert isinstance(result.exception, InputError)
     assert "--mode must be two-step or direct" in result.exception.message
+
+
+def test_emf_hook_asks_real_emf(tmp_path: Path) -> None:
+    require(emf_available(), "Java and the EMF jars", "bash scripts/install.sh")
+    hook = eval_commands._emf_hook()
+    assert hook is not None
+    (case,) = discover(_suite(tmp_path, ("x",)))
+    assert hook(case, _result("valid", REFERENCE, 1, 1)) is True  # the compiled CIM
+    broken = GenerationResult(status="invalid", model="m", artifacts={"xmi": "<bank:Bank/>"})
+    assert hook(case, broken) is False  # the direct answer, as written
+    assert hook(case, GenerationResult(status="invalid", model="m")) is False  # no model

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import sys
 import tempfile
 from pathlib import Path
 from typing import Annotated, cast
@@ -37,12 +38,8 @@ def _score_table(result: Score) -> Table:
     table = Table(title="candidate vs reference")
     for col in ("aspect", "precision", "recall", "F1"):
         table.add_column(col, justify="left" if col == "aspect" else "right")
-    for aspect, m in (
-        ("objects", result.objects),
-        ("attributes", result.attributes),
-        ("references", result.references),
-    ):
-        table.add_row(aspect, f"{m.precision:.3f}", f"{m.recall:.3f}", f"{m.f1:.3f}")
+    for aspect, m in result.to_json().items():
+        table.add_row(aspect, *(f"{m[k]:.3f}" for k in ("precision", "recall", "f1")))
     return table
 
 
@@ -78,6 +75,7 @@ def _emf_hook() -> EmfHook | None:
     if not harness_file.is_file() or spec is None or spec.loader is None:
         return None
     harness = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = harness  # its dataclasses look their module up while defined
     spec.loader.exec_module(harness)
     if not harness.emf_available():
         return None
