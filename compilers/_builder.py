@@ -10,29 +10,31 @@ values, and `#…` / `thisfile#…` hrefs into the same document.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from compilers._tree import id_attribute
-from service.cim import Cim, CimObject, Value
+from service.cim import Cim, Value, trusted_objects
 from service.errors import InputError
 from service.metamodel import EClassView, Reference
 
 _NAME_ISH = ("name", "title", "label", "id", "key", "code")
 _KEY_SEGMENT = re.compile(r"^@([^.\[]+)\[(.*)\]$")
+_NON_WORD = re.compile(r"\W+")
 
 
-@dataclass(eq=False)
 class Node:
     """One object being imported."""
 
-    cls: EClassView
-    line: int | None
-    xmi_id: str | None = None
-    id_text: str | None = None  # the iD attribute's value as written
-    attributes: dict[str, Value] = field(default_factory=dict)
-    children: dict[str, list[Node]] = field(default_factory=dict)
-    tokens: dict[str, list[str]] = field(default_factory=dict)
-    id: str = ""
+    __slots__ = ("attributes", "children", "cls", "id", "id_text", "line", "tokens", "xmi_id")
+
+    def __init__(self, cls: EClassView, line: int | None, xmi_id: str | None = None) -> None:
+        self.cls = cls
+        self.line = line
+        self.xmi_id = xmi_id
+        self.id_text: str | None = None  # the iD attribute's value as written
+        self.attributes: dict[str, Value] = {}
+        self.children: dict[str, list[Node]] = {}
+        self.tokens: dict[str, list[str]] = {}
+        self.id = ""
 
 
 class CimBuilder:
@@ -45,6 +47,7 @@ class CimBuilder:
         self.roots: list[Node] = []
         self._id_names: dict[str, str | None] = {}
         self._refs: dict[str, tuple[Reference, ...]] = {}
+        self._concrete: set[str] = set()  # class keys already found instantiable
 
     def where(self, line: int | None) -> str:
         return f"{self.name}: line {line}" if line else self.name
@@ -58,48 +61,56 @@ class CimBuilder:
         xmi_id: str | None = None,
     ) -> Node:
         """A new object, contained in `parent.ref` (a root when parent is None)."""
-        if not cls.concrete:
-            kind = "an interface" if cls.interface else "abstract"
-            raise InputError(f"{self.where(line)}: class {cls.key} is {kind}; it has no instances.")
+        if cls.key not in self._concrete:
+            if not cls.concrete:
+                kind = "an interface" if cls.interface else "abstract"
+                raise InputError(
+                    f"{self.where(line)}: class {cls.key} is {kind}; it has no instances."
+                )
+            self._concrete.add(cls.key)
         node = Node(cls, line, xmi_id)
         self.nodes.append(node)
         if parent is None or ref is None:
             self.roots.append(node)
         else:
-            parent.children.setdefault(ref.name, []).append(node)
+            kids = parent.children.get(ref.name)
+            if kids is None:
+                parent.children[ref.name] = [node]
+            else:
+                kids.append(node)
         return node
+
+    def id_name(self, cls: EClassView) -> str | None:
+        """The name of the class's iD attribute (EMF's eIDAttribute), if it has one."""
+        key = cls.key
+        if key not in self._id_names:
+            attr = id_attribute(cls)
+            self._id_names[key] = attr.name if attr is not None else None
+        return self._id_names[key]
 
     def set_value(self, node: Node, name: str, value: Value, text: str | None = None) -> None:
         node.attributes[name] = value
-        key = node.cls.key
-        if key not in self._id_names:
-            attr = id_attribute(node.cls)
-            self._id_names[key] = attr.name if attr is not None else None
-        if text is not None and self._id_names[key] == name:
+        if text is not None and self.id_name(node.cls) == name:
             node.id_text = text
 
     def finish(self) -> Cim:
         self.nodes = self._document_order()
         self._assign_ids()
         by_id = self._id_index()
-        objects = []
+        rows = []
+        resolve = self._resolve
         for node in self.nodes:
             refs: dict[str, list[str]] = {}
-            for f in self._references(node.cls):
-                if f.name in node.children:
-                    refs[f.name] = [k.id for k in node.children[f.name]]
-                elif f.name in node.tokens:
-                    refs[f.name] = [
-                        self._resolve(node, f.name, t, by_id).id for t in node.tokens[f.name]
-                    ]
-            # Built from checked parts: skip pydantic's per-object validation (the bulk of
-            # the cost on large models).
-            objects.append(
-                CimObject.model_construct(
-                    id=node.id, class_=node.cls.key, attributes=node.attributes, references=refs
-                )
-            )
-        return Cim.model_construct(objects=objects)
+            children, tokens = node.children, node.tokens
+            if children or tokens:
+                for f in self._references(node.cls):
+                    name = f.name
+                    if name in children:
+                        refs[name] = [k.id for k in children[name]]
+                    elif name in tokens:
+                        refs[name] = [resolve(node, name, t, by_id).id for t in tokens[name]]
+            rows.append((node.id, node.cls.key, node.attributes, refs))
+        return Cim.model_construct(objects=trusted_objects(rows))
 
     def _references(self, cls: EClassView) -> tuple[Reference, ...]:
         refs = self._refs.get(cls.key)
@@ -110,34 +121,46 @@ class CimBuilder:
     def _document_order(self) -> list[Node]:
         """Parents before children, siblings in feature order: how the document reads."""
         order: list[Node] = []
-        stack = list(reversed(self.roots))
+        stack = self.roots[::-1]
         while stack:
             node = stack.pop()
             order.append(node)
-            if not node.children:
+            children = node.children
+            if not children:
                 continue
-            kids = [
-                k
-                for f in self._references(node.cls)
-                if f.name in node.children
-                for k in node.children[f.name]
-            ]
-            stack.extend(reversed(kids))
+            if len(children) == 1:
+                kids = next(iter(children.values()))[::-1]
+            else:
+                names = [f.name for f in self._references(node.cls)]
+                kids = [k for name in names if name in children for k in children[name]]
+                kids.reverse()
+            stack += kids
         return order
 
     def _assign_ids(self) -> None:
         used: set[str] = set()
         counters: dict[str, int] = {}
+        naming: dict[str, tuple[str, tuple[str, ...]]] = {}  # per class: id stem, name-ish keys
         for node in self.nodes:
-            wanted = node.id_text or node.xmi_id or _generated(node)
-            candidate, n = wanted, 1
+            wanted = node.id_text or node.xmi_id
             if not wanted:
-                n = counters.get(node.cls.name, 0) + 1
-                counters[node.cls.name] = n
-                candidate = f"{node.cls.name[:1].lower()}{node.cls.name[1:]}{n}"
+                cls = node.cls
+                stem, keys = naming.get(cls.key) or naming.setdefault(cls.key, _naming(cls))
+                wanted = _generated(stem, keys, node.attributes)
+                if not wanted:
+                    n = counters.get(cls.name, 0) + 1
+                    counters[cls.name] = n
+                    candidate = f"{stem}{n}"
+                    while candidate in used:
+                        n += 1
+                        candidate = f"{cls.name}_{n}"
+                    used.add(candidate)
+                    node.id = candidate
+                    continue
+            candidate, n = wanted, 1
             while candidate in used:
                 n += 1
-                candidate = f"{wanted or node.cls.name}_{n}"
+                candidate = f"{wanted}_{n}"
             used.add(candidate)
             node.id = candidate
 
@@ -152,16 +175,21 @@ class CimBuilder:
         return index
 
     def _resolve(self, node: Node, feature: str, token: str, by_id: dict[str, Node]) -> Node:
-        where = f"{self.where(node.line)}: {node.cls.name}.{feature}"
+        target = by_id.get(token)  # the usual case: an xmi:id or iD value, no `#`, no path
+        if target is not None and "#" not in token and token[0] != "/":
+            return target
         doc, hash_, frag = token.rpartition("#")
         if hash_ and doc and doc.replace("\\", "/").rsplit("/", 1)[-1] != self.base:
             raise InputError(
-                f"{where} refers to another document ({token!r}); "
-                "only references within the same file can be imported."
+                f"{self.where(node.line)}: {node.cls.name}.{feature} refers to another "
+                f"document ({token!r}); only references within the same file can be imported."
             )
         target = self._by_path(frag) if frag.startswith("/") else by_id.get(frag)
         if target is None:
-            raise InputError(f"{where} refers to {token!r}, which is not in the document.")
+            raise InputError(
+                f"{self.where(node.line)}: {node.cls.name}.{feature} refers to {token!r}, "
+                "which is not in the document."
+            )
         return target
 
     def _by_path(self, frag: str) -> Node | None:
@@ -181,26 +209,41 @@ class CimBuilder:
 
 
 def _step(node: Node, seg: str) -> Node | None:
-    keyed = _KEY_SEGMENT.match(seg)
-    if keyed:
-        name, cond = keyed.groups()
-        pairs = re.findall(r"(\w+)='((?:[^']|'')*)'", cond)
-        for kid in node.children.get(name, []):
-            if all(str(kid.attributes.get(k)) == v.replace("''", "'") for k, v in pairs):
-                return kid
-        return None
+    if "[" in seg:
+        keyed = _KEY_SEGMENT.match(seg)
+        if keyed:
+            name, cond = keyed.groups()
+            pairs = re.findall(r"(\w+)='((?:[^']|'')*)'", cond)
+            for kid in node.children.get(name, []):
+                if all(str(kid.attributes.get(k)) == v.replace("''", "'") for k, v in pairs):
+                    return kid
+            return None
     name, _, index = seg[1:].partition(".")
     kids = node.children.get(name, [])
     i = int(index) if index.isdigit() else 0
     return kids[i] if i < len(kids) else None
 
 
-def _generated(node: Node) -> str:
-    """`person_alice` from class Person, name "Alice"; empty when no name-ish value exists."""
-    for key in _NAME_ISH:
-        value = node.attributes.get(key)
+def _naming(cls: EClassView) -> tuple[str, tuple[str, ...]]:
+    """A class's id stem (`person` for Person) and its name-ish attributes, in preference order."""
+    names = {f.name for f in cls.attributes}
+    return f"{cls.name[:1].lower()}{cls.name[1:]}", tuple(k for k in _NAME_ISH if k in names)
+
+
+def _generated(stem: str, keys: tuple[str, ...], attributes: dict[str, Value]) -> str:
+    """`person_alice` for a Person named "Alice"; empty when no name-ish value exists."""
+    for key in keys:
+        value = attributes.get(key)
         if isinstance(value, str) and value.strip():
-            slug = re.sub(r"\W+", "_", value.strip().lower()).strip("_")[:40]
+            slug = _slug(value.strip().lower())
             if slug:
-                return f"{node.cls.name[:1].lower()}{node.cls.name[1:]}_{slug}"
+                return f"{stem}_{slug}"
     return ""
+
+
+def _slug(text: str) -> str:
+    """Runs of non-word characters as one `_`, none at the ends, at most 40 characters."""
+    words = text.split()
+    if all(map(str.isalnum, words)):  # the usual case, without the regular expression
+        return "_".join(words)[:40]
+    return _NON_WORD.sub("_", text).strip("_")[:40]

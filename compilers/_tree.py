@@ -10,10 +10,8 @@ validator's business.
 
 from __future__ import annotations
 
-import gc
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
@@ -21,19 +19,6 @@ from compilers._values import default_of, lexical
 from service.cim import Cim, CimObject, Scalar
 from service.errors import InputError
 from service.metamodel import Attribute, EClassView, Metamodel, Package, Reference
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a model is built: hundreds of thousands of
-    small containers would otherwise trigger repeated full passes over every live object."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 class ModelTree:

@@ -191,6 +191,32 @@ def from_lexical(text: str, dtype: DataType) -> Scalar:
     return text
 
 
+def reader(dtype: DataType) -> Callable[[str], Scalar] | None:
+    """A fast `from_lexical` for one type (importers call it once per value); None where the
+    text is the value itself (strings)."""
+    kind = dtype.kind
+    if kind in ("string", "other"):
+        return None
+    if kind in ("int", "bigint"):
+        return int  # like from_lexical, it allows surrounding whitespace
+    if kind == "float":
+        return float
+    if kind == "enum":
+        by_value: dict[str, str] = {}
+        for name, value in zip(dtype.literals, dtype.literal_values, strict=True):
+            by_value.setdefault(value, name)
+        table = {name: name for name in dtype.literals} | by_value  # values first, as there
+        return lambda text: _enum_name(table, text)
+    return lambda text: from_lexical(text, dtype)
+
+
+def _enum_name(table: dict[str, str], text: str) -> str:
+    try:
+        return table[text.strip()]
+    except KeyError:
+        raise ValueError(text) from None
+
+
 def decimal_value(text: str) -> Scalar:
     """A BigDecimal as a JSON number when that spells it exactly, else as its text."""
     d = Decimal(text)

@@ -18,10 +18,11 @@ from typing import Any
 
 from lxml import etree
 
-from compilers._tree import ModelTree, gc_paused
+from compilers._tree import ModelTree
 from compilers._values import as_list, lexical, saved_text
 from service.cim import Cim
 from service.errors import InputError
+from service.gc_pause import gc_paused
 from service.metamodel import Attribute, EClassView, Metamodel, Package, Reference
 
 XMI_NS = "http://www.omg.org/XMI"
