@@ -10,8 +10,9 @@ validator's business.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import cached_property
 from typing import Any
 
@@ -19,6 +20,8 @@ from compilers._values import default_of, lexical
 from service.cim import Cim, CimObject, Scalar
 from service.errors import InputError
 from service.metamodel import Attribute, EClassView, Metamodel, Package, Reference
+
+_SPACE = re.compile(r"\s")  # what str.split() splits at
 
 
 class ModelTree:
@@ -40,9 +43,23 @@ class ModelTree:
         self.self_linked: set[str] = set()
         self._index_references(kinds)
         self.roots = [oid for oid in self.objects if oid not in self.parent]
-        self.order = self._preorder(kinds)
+        # Per class: its containment features, each with whether its objects may contain more.
+        self._held = {
+            key: tuple(
+                (
+                    r,
+                    any(
+                        _contains(metamodel.classes[sub])
+                        for sub in metamodel.concrete_subtypes(r.target)
+                    ),
+                )
+                for r in cls.references
+                if r.containment
+            )
+            for key, cls in kinds.items()
+        }
         self._check_acyclic()
-        self._fragments: _Fragments | None = None
+        self._fragments: dict[str, str] | None = None
 
     def targets(self, oid: str, name: str) -> list[str]:
         """What a non-containment reference holds once both eOpposite ends are merged."""
@@ -136,7 +153,9 @@ class ModelTree:
             extended[key].append(src)
 
     def _check_acyclic(self) -> None:
-        if len(self.order) != len(self.objects):
+        """Every object hangs under a root: no containment cycle."""
+        reached = len(self.roots) + sum(len(kids) for _, _, kids in self._containment())
+        if reached != len(self.objects):
             cyclic = next(o for o in self.objects if not self._reaches_root(o))
             raise InputError(f"{cyclic} is part of a containment cycle; no root contains it.")
 
@@ -149,28 +168,49 @@ class ModelTree:
             oid = self.parent[oid][0]
         return True
 
-    def _preorder(self, kinds: dict[str, EClassView]) -> list[str]:
-        """Every object reachable from a root, in document order (parents before children)."""
-        objects = self.objects
-        held = {
-            key: tuple(r.name for r in c.references if r.containment) for key, c in kinds.items()
-        }
+    def _containment(self) -> Iterator[tuple[str, Reference, list[str]]]:
+        """Every non-empty containment list under the roots, (owner, feature, objects), parents
+        before children; objects of classes that contain nothing are never visited."""
+        objects, held = self.objects, self._held
+        stack = [oid for oid in reversed(self.roots) if held[objects[oid].class_]]
+        while stack:
+            oid = stack.pop()
+            obj = objects[oid]
+            refs = obj.references
+            for ref, nests in held[obj.class_]:
+                kids = refs.get(ref.name)
+                if kids:
+                    yield oid, ref, kids
+                    if nests:
+                        stack += [k for k in kids if held[objects[k].class_]]
+
+    @cached_property
+    def order(self) -> list[str]:
+        """Every object, in document order (parents before children)."""
+        objects, held = self.objects, self._held
         order: list[str] = []
         stack = self.roots[::-1]
         while stack:
             oid = stack.pop()
             order.append(oid)
             obj = objects[oid]
-            names = held[obj.class_]
-            if names:
+            contained = held[obj.class_]
+            if contained:
                 refs = obj.references
-                kids = [tid for name in names if name in refs for tid in refs[name]]
+                kids = [k for ref, _ in contained if ref.name in refs for k in refs[ref.name]]
                 kids.reverse()
                 stack += kids
         return order
 
     def packages(self) -> list[Package]:
         """The packages of the objects' classes, in order of first appearance."""
+        by_uri = {
+            cls.package.ns_uri: cls.package
+            for cls in self.metamodel.classes.values()
+            if cls.key in self._held
+        }
+        if len(by_uri) == 1:
+            return list(by_uri.values())
         classes = self.classes
         seen: dict[str, Package] = {}
         for key in dict.fromkeys(classes[oid].key for oid in self.order):
@@ -183,10 +223,40 @@ class ModelTree:
         return self.fragments()[oid]
 
     def fragments(self) -> dict[str, str]:
-        """Every object's fragment, each worked out when first asked for."""
+        """Every object's fragment (computed once)."""
         if self._fragments is None:
-            self._fragments = _Fragments(self)
+            paths = self._paths()
+            paths.update(self._usable_ids())
+            self._fragments = paths
         return self._fragments
+
+    def _paths(self) -> dict[str, str]:
+        """Every object's containment path (`/`, `//@a.0/@b`, `/1/@x.0` with several roots),
+        a list of siblings at a time."""
+        roots = self.roots
+        if len(roots) == 1:
+            paths = {roots[0]: "/"}
+        else:
+            paths = {oid: f"/{i}" for i, oid in enumerate(roots)}
+        for owner, ref, kids in self._containment():
+            base = paths[owner]
+            prefix = f"//@{ref.name}" if base == "/" else f"{base}/@{ref.name}"
+            if ref.many:
+                paths.update(zip(kids, [f"{prefix}.{i}" for i in range(len(kids))], strict=True))
+            else:
+                paths.update(dict.fromkeys(kids, prefix))
+        return paths
+
+    def _usable_ids(self) -> dict[str, str]:
+        """The iD values EMF's fragments use: a colliding, blank or space-holding one would
+        resolve wrongly, so those objects keep their path."""
+        ids = self.id_values()
+        values = list(ids.values())
+        unique = set(values)
+        if len(unique) == len(values) and "" not in unique and not _SPACE.search("\0".join(values)):
+            return ids
+        taken = Counter(values)
+        return {oid: v for oid, v in ids.items() if taken[v] == 1 and v.split() == [v]}
 
     def id_values(self) -> dict[str, str]:
         """What `EcoreUtil.getID` returns for each object that has one: its iD attribute's
@@ -209,50 +279,16 @@ class ModelTree:
         return ids
 
 
-class _Fragments(dict[str, str]):
-    """Object id -> EMF's fragment, filled in as asked: only referenced objects need one."""
-
-    def __init__(self, tree: ModelTree) -> None:
-        super().__init__()
-        self.tree = tree
-        self.ids = tree.id_values()
-        self.taken = Counter(self.ids.values())
-        roots = tree.roots
-        self.paths = {oid: f"/{i}" for i, oid in enumerate(roots)} if len(roots) > 1 else {}
-        if len(roots) == 1:
-            self.paths[roots[0]] = "/"
-
-    def __missing__(self, oid: str) -> str:
-        value = self.ids.get(oid)
-        # A colliding, blank or space-holding iD would resolve wrongly; EMF's path never does.
-        if value is not None and self.taken[value] == 1 and value.split() == [value]:
-            fragment = value
-        else:
-            fragment = self._path(oid)
-        self[oid] = fragment
-        return fragment
-
-    def _path(self, oid: str) -> str:
-        """The containment path `//@a.0/@b`, built from the nearest ancestor already known."""
-        paths, parent = self.paths, self.tree.parent
-        chain = []
-        while oid not in paths:
-            chain.append(oid)
-            oid = parent[oid][0]
-        path = paths[oid]
-        for kid in reversed(chain):
-            _, ref, index = parent[kid]
-            step = f"@{ref.name}.{index}" if ref.many else f"@{ref.name}"
-            path = paths[kid] = f"{path}/{step}" if path != "/" else f"//{step}"
-        return path
-
-
 def id_attribute(cls: EClassView) -> Attribute | None:
     """EMF's eIDAttribute: the first single-valued attribute marked iD."""
     for f in cls.features:
         if isinstance(f, Attribute) and f.is_id and not f.many:
             return f
     return None
+
+
+def _contains(cls: EClassView) -> bool:
+    return any(r.containment for r in cls.references)
 
 
 def _raise_first_object_error(objects: list[CimObject], metamodel: Metamodel) -> None:

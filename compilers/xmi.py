@@ -19,7 +19,7 @@ from typing import Any
 from lxml import etree
 
 from compilers._tree import ModelTree
-from compilers._values import as_list, lexical, saved_text
+from compilers._values import as_list, default_of, lexical, saved_text
 from service.cim import Cim
 from service.errors import InputError
 from service.gc_pause import gc_paused
@@ -87,9 +87,9 @@ def _check_chars(text: str) -> None:
         raise ValueError(f"{text!r} holds the character {bad.group()!r}, which XML 1.0 cannot hold")
 
 
-# One step of a class's plan: (kind, feature name, text function or None, the feature).
+# One step of a class's plan: (kind, feature name, text function or None, plain, the feature).
 _ATTR, _ATTR_MANY, _REF, _CHILDREN = range(4)
-_Step = tuple[int, str, Any, Any]
+_Step = tuple[int, str, Any, bool, Any]
 _Item = tuple[str, str, str, str] | str  # (object id, tag, indentation, head) or finished text
 
 
@@ -152,53 +152,67 @@ class _Writer:
         self_ids = early | late
         plans = self._plans
         append, pop, push = out.append, stack.pop, stack.append
-        esc = escape_attribute
+        special = _ATTR_SPECIAL.search
         while stack:
             item = pop()
             if isinstance(item, str):
                 append(item)
                 continue
             oid, tag, indent, head = item
-            cls = classes[oid]
-            plan = plans.get(cls.key) or self._plan(cls)
+            obj = objects[oid]
+            plan = plans.get(obj.class_) or self._plan(classes[oid])
             append(f"{indent}<{tag}{head}")
             own_id = None
             if use_ids or oid in self_ids:
                 own_id = _xmi_id(oid) if use_ids else "_self." + "_".join(oid.split())
                 if oid not in late:
-                    append(f' xmi:id="{esc(own_id)}"')
-            obj = objects[oid]
+                    append(f' xmi:id="{escape_attribute(own_id)}"')
             attrs, refs = obj.attributes, obj.references
-            body: list[_Item] = []
-            for kind, name, text, feature in plan:
+            body: list[_Item] | None = None
+            for kind, name, text, plain, feature in plan:
                 if kind == _ATTR:
                     value = attrs.get(name)
-                    if value is not None:
-                        lexical_value = text(value)
-                        if lexical_value is not None:
-                            append(f' {name}="{esc(lexical_value)}"')
+                    if value is None:
+                        continue
+                    if not (plain and type(value) is str):
+                        value = text(value)
+                        if value is None:
+                            continue  # the default: EMF does not save it
+                    if special(value) is not None:
+                        value = escape_attribute(value)
+                    append(f' {name}="{value}"')
                 elif kind == _REF:
                     targets = extended.get((oid, name)) if extended else None
                     if targets is None:
                         targets = refs.get(name)
-                    if targets:
-                        joined = " ".join(
-                            own_id if t == oid and own_id else fragment(t) for t in targets
+                    if not targets:
+                        continue
+                    if own_id is None:
+                        joined = (
+                            fragment(targets[0])
+                            if len(targets) == 1
+                            else " ".join(map(fragment, targets))
                         )
-                        append(f' {name}="{esc(joined)}"')
+                    else:
+                        joined = " ".join(own_id if t == oid else fragment(t) for t in targets)
+                    if special(joined) is not None:
+                        joined = escape_attribute(joined)
+                    append(f' {name}="{joined}"')
                 elif kind == _ATTR_MANY:
                     inner = indent + "  "
                     for value in as_list(attrs.get(name)):
                         if value is not None:
+                            body = body or []
                             body.append(f"{inner}<{name}>{escape_text(text(value))}</{name}>\n")
                 else:
                     inner = indent + "  "
                     for kid in refs.get(name, ()):
                         kid_cls = classes[kid]
                         kid_head = "" if kid_cls.key == feature.target else self._type_attr(kid_cls)
+                        body = body or []
                         body.append((kid, name, inner, kid_head))
             if own_id is not None and oid in late:
-                append(f' xmi:id="{esc(own_id)}"')
+                append(f' xmi:id="{escape_attribute(own_id)}"')
             if body:
                 append(">\n")
                 push(f"{indent}</{tag}>\n")
@@ -219,15 +233,19 @@ class _Writer:
 
     def _plan(self, cls: EClassView) -> tuple[_Step, ...]:
         """Per feature: what it becomes, its name, for attributes a function giving EMF's text
-        (or None for a value EMF would not save), and the feature."""
+        (or None for a value EMF would not save) and whether a str value is that text as it
+        is (a string attribute without default), and the feature."""
         steps: list[_Step] = []
         for f in cls.features:
             _check_name(f.name)
             if isinstance(f, Attribute):
-                kind = _ATTR_MANY if f.many else _ATTR
-                steps.append((kind, f.name, lexical(f.type) if f.many else saved_text(f), f))
+                if f.many:
+                    steps.append((_ATTR_MANY, f.name, lexical(f.type), False, f))
+                else:
+                    plain = f.type.kind == "string" and (f.unsettable or default_of(f) is None)
+                    steps.append((_ATTR, f.name, saved_text(f), plain, f))
             elif isinstance(f, Reference):
-                steps.append((_CHILDREN if f.containment else _REF, f.name, None, f))
+                steps.append((_CHILDREN if f.containment else _REF, f.name, None, False, f))
         plan = self._plans[cls.key] = tuple(steps)
         return plan
 

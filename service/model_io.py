@@ -16,6 +16,7 @@ import compilers
 from service import limits as limits_mod
 from service.cim import Cim, parse_cim
 from service.errors import InputError
+from service.gc_pause import gc_paused
 from service.metamodel import Metamodel
 
 
@@ -39,7 +40,8 @@ def read_model(data: bytes, name: str, metamodel: Metamodel) -> Cim:
         return compilers.get_importer("xmi").read(data, name, metamodel)
     limits_mod.current().check("max_xml_bytes", len(data), f"{name}: the document size")
     try:
-        doc: Any = json.loads(data)
+        with gc_paused():  # a large model is a million small containers: see gc_pause
+            doc: Any = json.loads(data)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"{name}: neither XML nor valid JSON ({exc}).") from None
     if isinstance(doc, list) or (

@@ -32,12 +32,13 @@ import json
 import math
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from service.cim import Cim, CimObject
+from service.gc_pause import gc_paused
 from service.issues import Issue, Severity
 from service.metamodel import (
     INT_RANGES,
@@ -57,7 +58,8 @@ _DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
 def validate(metamodel: Metamodel, cim: Cim) -> list[Issue]:
     """Every way `cim` breaks `metamodel`; an empty list means EMF will accept it."""
-    return _Validator(metamodel, cim.objects).run()
+    with gc_paused():  # its indexes are many small containers, none of them cyclic garbage
+        return _Validator(metamodel, cim.objects).run()
 
 
 @dataclass(frozen=True, slots=True)
@@ -432,26 +434,35 @@ class _Validator:
     # --- references ---------------------------------------------------------------------------
 
     def _check_references(self, i: int, o: CimObject, rules: _ClassRules) -> None:
+        """The common case (known targets of the right class, each listed once, counts in
+        bounds) in a few lookups per target; findings on the slow path."""
+        index, classes = self.index, self.classes
         for name, targets in o.references.items():
             feature = rules.features.get(name)
             if not isinstance(feature, Reference):
                 self._unknown_feature(i, o, rules, name, feature, "references")
                 continue
-            self._check_count(i, o, feature, len(targets), "targets")
+            n = len(targets)
+            if n < feature.lower or (feature.upper != -1 and n > feature.upper):
+                self._check_count(i, o, feature, n, "targets")
+            once = n == 1 or len(set(targets)) == n
             seen: set[str] = set()
+            expected = feature.target
             for target in targets:
-                if target in seen:
-                    self._listed_twice(i, o, feature, target)
-                    continue
-                seen.add(target)
-                j = self.index.get(target)
+                if not once:
+                    if target in seen:
+                        self._listed_twice(i, o, feature, target)
+                        continue
+                    seen.add(target)
+                j = index.get(target)
                 if j is None:
                     self._dangling(i, o, feature, target)
                     continue
-                target_rules = self.classes[j]
+                target_rules = classes[j]
                 if target_rules is None:
                     continue  # its unknown class is reported on the object itself
-                if not self.mm.is_subtype(target_rules.view.key, feature.target):
+                view = target_rules.view
+                if view.key != expected and expected not in view.all_supertypes:
                     self._wrong_target(i, o, feature, target, target_rules)
                     continue
                 if feature.containment:
@@ -568,10 +579,14 @@ class _Validator:
         if given is None:
             self.implied[(j, opposite.name)].append(i)
             return
-        key = (j, opposite.name)
-        listed = self.given_sets.get(key)
-        if listed is None:
-            listed = self.given_sets[key] = frozenset(given)
+        if len(given) < 16:  # a short list: a scan costs less than a set
+            listed: Collection[str] = given
+        else:
+            key = (j, opposite.name)
+            found = self.given_sets.get(key)
+            if found is None:
+                found = self.given_sets[key] = frozenset(given)
+            listed = found
         if o.id not in listed:
             b = self.objects[j].id
             self._add(
