@@ -48,6 +48,7 @@ class CimBuilder:
         self._id_names: dict[str, str | None] = {}
         self._refs: dict[str, tuple[Reference, ...]] = {}
         self._concrete: set[str] = set()  # class keys already found instantiable
+        self._by_canonical_path: dict[str, Node] | None = None
 
     def where(self, line: int | None) -> str:
         return f"{self.name}: line {line}" if line else self.name
@@ -102,7 +103,10 @@ class CimBuilder:
         for node in self.nodes:
             refs: dict[str, list[str]] = {}
             children, tokens = node.children, node.tokens
-            if children or tokens:
+            if not children and len(tokens) == 1:  # one reference: no feature order to keep
+                for name, given in tokens.items():
+                    refs[name] = [resolve(node, name, t, by_id).id for t in given]
+            elif children or tokens:
                 for f in self._references(node.cls):
                     name = f.name
                     if name in children:
@@ -184,13 +188,44 @@ class CimBuilder:
                 f"{self.where(node.line)}: {node.cls.name}.{feature} refers to another "
                 f"document ({token!r}); only references within the same file can be imported."
             )
-        target = self._by_path(frag) if frag.startswith("/") else by_id.get(frag)
+        if frag.startswith("/"):
+            target = self._canonical_paths().get(frag) or self._by_path(frag)
+        else:
+            target = by_id.get(frag)
         if target is None:
             raise InputError(
                 f"{self.where(node.line)}: {node.cls.name}.{feature} refers to {token!r}, "
                 "which is not in the document."
             )
         return target
+
+    def _canonical_paths(self) -> dict[str, Node]:
+        """Every node by the path EMF writes for it (`//@a.0/@b`): a lookup instead of a walk
+        for the usual fragments; any other spelling is walked by `_by_path`."""
+        if self._by_canonical_path is None:
+            roots = self.roots
+            if len(roots) == 1:
+                table = {"/": roots[0]}
+            else:
+                table = {f"/{i}": root for i, root in enumerate(roots)}
+            paths = {node: path for path, node in table.items()}
+            stack = list(roots)
+            while stack:
+                node = stack.pop()
+                if not node.children:
+                    continue
+                base = paths[node]
+                prefix = "//@" if base == "/" else f"{base}/@"
+                fmap = node.cls.feature_map
+                for name, kids in node.children.items():
+                    many = fmap[name].many
+                    for i, kid in enumerate(kids):
+                        path = f"{prefix}{name}.{i}" if many or i else f"{prefix}{name}"
+                        table[path] = kid
+                        paths[kid] = path
+                    stack += kids
+            self._by_canonical_path = table
+        return self._by_canonical_path
 
     def _by_path(self, frag: str) -> Node | None:
         segments = frag.split("/")
