@@ -79,6 +79,7 @@ class _AttributeRule:
     vtype: _ValueType
     many: bool
     is_id: bool  # the class's iD attribute (EMF's eIDAttribute: the first single-valued one)
+    accepts: Callable[[Any], bool]  # vtype.accepts, one lookup nearer
 
     def fits(self, n: int) -> bool:
         return self.feature.lower <= n and (self.feature.upper == -1 or n <= self.feature.upper)
@@ -206,9 +207,8 @@ class _Validator:
 
     def run(self) -> list[Issue]:
         self._index_ids()
-        self.classes = [self._class_of(i, o) for i, o in enumerate(self.objects)]
-        for i, o in enumerate(self.objects):
-            rules = self.classes[i]
+        self.classes = self._classes()
+        for i, (o, rules) in enumerate(zip(self.objects, self.classes, strict=True)):
             if rules is not None:
                 self._check_attributes(i, o, rules)
                 self._check_references(i, o, rules)
@@ -248,14 +248,17 @@ class _Validator:
             features = view.feature_map
             attrs = [f for f in view.features if isinstance(f, Attribute)]
             id_attr = next((a.name for a in attrs if a.is_id and not a.many), None)
+            attributes = {}
+            for a in attrs:
+                vtype = self._value_type(a.type)
+                attributes[a.name] = _AttributeRule(
+                    a, vtype, a.many, a.name == id_attr, vtype.accepts
+                )
             rules = _ClassRules(
                 view=view,
                 features=features,
                 rank={name: n for n, name in enumerate(features)},
-                attributes={
-                    a.name: _AttributeRule(a, self._value_type(a.type), a.many, a.name == id_attr)
-                    for a in attrs
-                },
+                attributes=attributes,
                 required=tuple(f for f in view.features if f.lower >= 1),
             )
         self.rules_by_key[key] = rules
@@ -276,6 +279,20 @@ class _Validator:
                     f"Give this object its own id, e.g. {o.id + '_' + str(i + 1)!r}, and point "
                     "the references meant for it at the new id.",
                 )
+
+    def _classes(self) -> list[_ClassRules | None]:
+        """Each object's class rules (None for an unknown class); concrete classes, once
+        found, are not looked at again."""
+        concrete: dict[str, _ClassRules] = {}
+        result: list[_ClassRules | None] = []
+        for i, o in enumerate(self.objects):
+            rules = concrete.get(o.class_)
+            if rules is None:
+                rules = self._class_of(i, o)
+                if rules is not None and rules.view.concrete:
+                    concrete[o.class_] = rules
+            result.append(rules)
+        return result
 
     def _class_of(self, i: int, o: CimObject) -> _ClassRules | None:
         rules = self._rules(o.class_)
@@ -322,12 +339,13 @@ class _Validator:
 
     def _check_attributes(self, i: int, o: CimObject, rules: _ClassRules) -> None:
         """The common case (a fitting value) in a few lookups; findings on the slow path."""
+        by_name = rules.attributes
         for name, value in o.attributes.items():
-            rule = rules.attributes.get(name)
+            rule = by_name.get(name)
             if rule is None:
                 self._unknown_feature(i, o, rules, name, rules.features.get(name), "attributes")
                 continue
-            accepts = rule.vtype.accepts  # False for None and lists, whatever the type
+            accepts = rule.accepts  # False for None and lists, whatever the type
             if rule.many:
                 if not (type(value) is list and rule.fits(len(value)) and all(map(accepts, value))):
                     self._check_many_values(i, o, rule.feature, rule.vtype, value)
@@ -388,7 +406,7 @@ class _Validator:
             )
 
     def _check_id_value(self, i: int, o: CimObject, name: str, value: Any) -> None:
-        text = _id_text(value)
+        text = value if type(value) is str else _id_text(value)
         first = self.id_values.setdefault(text, i)
         if first != i:
             other = self.objects[first]
