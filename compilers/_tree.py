@@ -36,13 +36,13 @@ class ModelTree:
             _raise_first_object_error(objs, metamodel)
         kinds = {key: cls for key, cls in found.items() if cls is not None}
         self.classes: dict[str, EClassView] = {o.id: kinds[o.class_] for o in objs}
-        self.parent: dict[str, tuple[str, Reference, int]] = {}
+        self.contained: set[str] = set()  # objects some containment reference lists
         # Reference lists an implied eOpposite end extends (copies; the CIM is never edited).
         self.extended: dict[tuple[str, str], list[str]] = {}
         # Objects listing themselves in a reference that has an eOpposite.
         self.self_linked: set[str] = set()
         self._index_references(kinds)
-        self.roots = [oid for oid in self.objects if oid not in self.parent]
+        self.roots = [oid for oid in self.objects if oid not in self.contained]
         # Per class: its containment features, each with whether its objects may contain more.
         self._held = {
             key: tuple(
@@ -84,7 +84,7 @@ class ModelTree:
 
         An eOpposite end is usually given on both sides; only a target whose own list lacks
         the source needs that list extended."""
-        objects, parent = self.objects, self.parent
+        objects, contained = self.objects, self.contained
         by_name = {key: {r.name: r for r in cls.references} for key, cls in kinds.items()}
         implied: list[tuple[str, str, str]] = []
         members: dict[tuple[str, str], set[str]] = {}  # membership sets for long lists only
@@ -102,13 +102,10 @@ class ModelTree:
                     tid = next(t for t in targets if t not in objects)
                     raise InputError(f"{oid}.{name} refers to {tid!r}, which is not an object.")
                 if ref.containment:
-                    for index, tid in enumerate(targets):
-                        if tid in parent:
-                            raise InputError(
-                                f"{tid} is contained twice ({parent[tid][0]} and {oid}); "
-                                "an object has at most one container."
-                            )
-                        parent[tid] = (oid, ref, index)
+                    before = len(contained)
+                    contained.update(targets)
+                    if len(contained) != before + len(targets):
+                        self._containers()  # raises: an object is listed a second time
                     continue
                 opp = ref.opposite
                 if not opp:
@@ -160,13 +157,32 @@ class ModelTree:
             raise InputError(f"{cyclic} is part of a containment cycle; no root contains it.")
 
     def _reaches_root(self, oid: str) -> bool:
+        parent = self._containers()
         seen: set[str] = set()
-        while oid in self.parent:
+        while oid in parent:
             if oid in seen:
                 return False
             seen.add(oid)
-            oid = self.parent[oid][0]
+            oid = parent[oid]
         return True
+
+    def _containers(self) -> dict[str, str]:
+        """Object id -> the id of its container; an InputError for the first object, in CIM
+        order, that a second containment list holds."""
+        parent: dict[str, str] = {}
+        for oid, obj in self.objects.items():
+            fmap = self.classes[oid].feature_map
+            for name, targets in obj.references.items():
+                ref = fmap.get(name)
+                if isinstance(ref, Reference) and ref.containment:
+                    for tid in targets:
+                        if tid in parent:
+                            raise InputError(
+                                f"{tid} is contained twice ({parent[tid]} and {oid}); "
+                                "an object has at most one container."
+                            )
+                        parent[tid] = oid
+        return parent
 
     def _containment(self) -> Iterator[tuple[str, Reference, list[str]]]:
         """Every non-empty containment list under the roots, (owner, feature, objects), parents
