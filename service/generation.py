@@ -5,7 +5,9 @@ Two-step mode (the paper's method): the LLM fills the CIM in two constrained pha
 left, the next attempt shows the LLM its previous model with the issue list. Direct mode (the
 paper's baseline) asks for XMI itself and imports it; XMI that cannot be read is an issue to
 repair, not a crash. An answer that does not parse against the schema (garbage, cut off) is
-asked again, warmer each time; when that keeps failing the backend is to blame: BackendError.
+asked again, warmer each time, except that an answer cut off at the token cap is first asked
+again with a smaller phase-1 schema (fewer objects per class); when that keeps failing the
+backend is to blame: BackendError.
 """
 
 from __future__ import annotations
@@ -27,13 +29,13 @@ from service.generation_result import Attempt, Event, EventType, GenerationResul
 from service.issues import Issue, has_errors
 from service.metamodel import Metamodel
 from service.model_io import read_model
-from service.phased_schema import declared_objects, objects_model, plan_links
+from service.phased_schema import declared_objects, object_cap, objects_model, plan_links
 from service.prompting import direct_messages, links_messages, objects_messages
 from service.validator import validate
 
 Mode = Literal["two-step", "direct"]
 MODES: tuple[Mode, ...] = ("two-step", "direct")
-OBJECTS_MAX_TOKENS = 1536
+OBJECTS_MAX_TOKENS = 3072  # phase 1's objects per class are bounded to fit this
 LINKS_MAX_TOKENS = 1024
 DIRECT_MAX_TOKENS = 3072
 RETRY_TEMPERATURES = (0.0, 0.5, 0.9)  # one call per entry while the answer does not parse
@@ -139,13 +141,17 @@ class _Run:
 
     def _two_step(self, previous: Cim | None, issues: list[Issue]) -> _Outcome:
         messages = objects_messages(self.mm, self.spec, previous=previous, issues=issues)
-        answer = self._ask(messages, objects_model(self.mm), OBJECTS_MAX_TOKENS)
-        plan = plan_links(self.mm, declared_objects(answer.to_cim()))
+        cap = object_cap(self.mm, self.spec, OBJECTS_MAX_TOKENS)
+        caps = dict.fromkeys((cap, max(1, cap // 3), 1))  # smaller schemas for cut-off answers
+        schemas = [objects_model(self.mm, c) for c in caps]
+        answer = self._ask(messages, schemas, OBJECTS_MAX_TOKENS)
+        plan = plan_links(self.mm, declared_objects(self.mm, answer.to_cim()))
         links_model = plan.model()
         links: dict[str, Any] = {}
         if links_model is not None:
             messages = links_messages(self.mm, self.spec, plan, issues=issues)
-            links = self._ask(messages, links_model, LINKS_MAX_TOKENS).model_dump(by_alias=True)
+            reply = self._ask(messages, [links_model], LINKS_MAX_TOKENS)
+            links = reply.model_dump(by_alias=True)
         cim = plan.apply(links)
         return _Outcome(cim, validate(self.mm, cim), cim)
 
@@ -165,11 +171,14 @@ class _Run:
 
     # --- talking to the backend ---------------------------------------------------------------
 
-    def _ask(self, messages: list[Message], schema: type[_M], max_tokens: int) -> _M:
-        """The answer parsed against `schema`, asking again (warmer) while it does not parse."""
-        problem = ""
-        for temperature in RETRY_TEMPERATURES:
-            reply = self._call(messages, schema, max_tokens, temperature)
+    def _ask(self, messages: list[Message], schemas: Sequence[type[_M]], max_tokens: int) -> _M:
+        """The answer parsed against the first of `schemas`. An answer cut off at `max_tokens`
+        is asked again with the next (smaller) schema while there is one; any other answer
+        that does not parse is asked again warmer."""
+        problem, size, warmth = "", 0, 0
+        while warmth < len(RETRY_TEMPERATURES):
+            schema = schemas[size]
+            reply = self._call(messages, schema, max_tokens, RETRY_TEMPERATURES[warmth])
             try:
                 return schema.model_validate_json(reply.text)
             except ValidationError as exc:
@@ -178,9 +187,11 @@ class _Run:
                     if reply.truncated
                     else f"did not match the schema: {describe_validation_error(exc)}"
                 )
-        raise BackendError(
-            f"{self.backend.model}: the answer {problem} ({len(RETRY_TEMPERATURES)} tries)."
-        )
+            if reply.truncated and size + 1 < len(schemas):
+                size += 1
+            else:
+                warmth += 1
+        raise BackendError(f"{self.backend.model}: the answer {problem} ({size + warmth} tries).")
 
     def _call(
         self,

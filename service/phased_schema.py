@@ -1,6 +1,8 @@
 """Two-phase schemas that let a small model only write what the metamodel allows.
 
-Phase 1 (`objects_model`) asks, class by class, for objects with ids and attributes. Phase 2
+Phase 1 (`objects_model`) asks, class by class, for objects with ids and attributes, with every
+list bounded (objects per class by `object_cap`, values per many-valued attribute by
+`MAX_VALUES`) so that even a small model repeating itself ends within its token budget. Phase 2
 (`plan_links` + `LinksPlan.model`) asks, per declared object, for its container and its
 references, with every id field an enum of the already-declared ids of the right class
 (subclasses included) and every list sized by the multiplicity. Under constrained decoding a
@@ -10,20 +12,23 @@ ruled out by letting an object pick, among classes that could (transitively) be 
 its own class, only containers declared before it.
 
 Choices that leave nothing to decide (one possible container) are made here, not asked; of an
-eOpposite pair only one end is asked (the other is implied, DESIGN.md).
+eOpposite pair only one end is asked (the other is implied, DESIGN.md). What a schema cannot
+enforce is normalised deterministically between the phases (`declared_objects`).
 """
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import GenericAlias
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from service.cim import Cim, CimObject, parse_cim
-from service.metamodel import EClassView, Metamodel, Reference
+from service.metamodel import INT_RANGES, Attribute, EClassView, Metamodel, Reference
 from service.schema import (
     NameAllocator,
     attribute_annotation,
@@ -34,6 +39,8 @@ from service.schema import (
 ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,29}$"
 MAX_STRING = 80  # characters per string attribute value
 MAX_PER_CLASS = 12  # objects per class: caps a small model that starts repeating itself
+MAX_VALUES = 4  # values per many-valued attribute (unbounded lists let it repeat one value)
+WORDS_PER_OBJECT = 20  # a specification describes about one object per this many words
 _CONFIG = ConfigDict(extra="forbid", populate_by_name=True)
 
 
@@ -68,7 +75,10 @@ def objects_model(mm: Metamodel, max_per_class: int = MAX_PER_CLASS) -> type[Obj
         base = names.allocate(cls.key)
         entry: dict[str, Any] = {"id": (id_annotation(ID_PATTERN), ...)}
         if cls.attributes:
-            attrs = [(a, attribute_annotation(a, max_string=MAX_STRING)) for a in cls.attributes]
+            attrs = [
+                (a, attribute_annotation(_bounded(a), max_string=MAX_STRING))
+                for a in cls.attributes
+            ]
             model = features_model(names.allocate(f"{base}Attributes"), attrs)
             required = any(a.lower > 0 for a in cls.attributes)
             entry["attributes"] = (
@@ -84,6 +94,30 @@ def objects_model(mm: Metamodel, max_per_class: int = MAX_PER_CLASS) -> type[Obj
             ),
         )
     return create_model("Objects", __base__=ObjectsRoot, **fields)
+
+
+def object_cap(mm: Metamodel, spec: str, max_tokens: int) -> int:
+    """Objects per class for phase 1: about as many as `spec` can describe (one per
+    WORDS_PER_OBJECT words, at least 2), and few enough that an answer filling every list
+    still fits in `max_tokens` by a generous estimate. A small model tends to fill a list up
+    to its bound, so the bound decides how long (and how slow) its answer is."""
+    by_spec = max(2, math.ceil(len(spec.split()) / WORDS_PER_OBJECT))
+    per_round = sum(_entry_tokens(c) for c in phase_classes(mm))
+    return max(1, min(MAX_PER_CLASS, by_spec, max_tokens // per_round))
+
+
+def _entry_tokens(cls: EClassView) -> int:
+    """About the most tokens one phase-1 entry of `cls` takes: id, every attribute, full lists."""
+    values = (_bounded(a).upper if a.many else 1 for a in cls.attributes)
+    return 10 + sum(10 + 5 * (n - 1) for n in values)
+
+
+def _bounded(attr: Attribute) -> Attribute:
+    """`attr` with at most MAX_VALUES values (more when its lower bound asks for more)."""
+    if not attr.many:
+        return attr
+    most = max(attr.lower, MAX_VALUES)
+    return replace(attr, upper=most if attr.upper == -1 else min(attr.upper, most))
 
 
 def phase_classes(mm: Metamodel) -> list[EClassView]:
@@ -132,9 +166,10 @@ def objects_answer(mm: Metamodel, cim: Cim) -> dict[str, list[dict[str, Any]]]:
     return answer
 
 
-def declared_objects(cim: Cim) -> list[CimObject]:
-    """Phase 1's objects, made usable for phase 2: references dropped, exact repeats removed
-    and clashing ids made unique (`x`, `x_2`), since ids carry no meaning of their own."""
+def declared_objects(mm: Metamodel, cim: Cim) -> list[CimObject]:
+    """Phase 1's objects, made usable for phase 2: references dropped, exact repeats removed,
+    clashing ids made unique (`x`, `x_2`), since ids carry no meaning of their own, and
+    colliding iD attribute values told apart (`unique_id_values`)."""
     seen: set[str] = set()
     kept: dict[str, CimObject] = {}
     for obj in cim.objects:
@@ -147,7 +182,63 @@ def declared_objects(cim: Cim) -> list[CimObject]:
             n += 1
             new_id = f"{obj.id}_{n}"
         kept[new_id] = obj.model_copy(update={"id": new_id, "references": {}})
-    return list(kept.values())
+    return unique_id_values(mm, list(kept.values()))
+
+
+def unique_id_values(mm: Metamodel, objects: list[CimObject]) -> list[CimObject]:
+    """`objects` with no two iD attribute values equal: the first object keeps its value, each
+    later one gets the nearest unused value of its type (strings `v-2`, `v-3`, ...; numbers the
+    next unused one; enums the next unused literal). EMF keeps one ID table per resource, a
+    small model often repeats a value, and a schema cannot ask for uniqueness. Values that
+    cannot be told apart that way (booleans, dates, characters) are left to the validator."""
+    taken: set[str] = set()
+    clashes: list[tuple[int, Attribute]] = []
+    for i, obj in enumerate(objects):
+        features = mm.classes[obj.class_].feature_map
+        for name, value in obj.attributes.items():
+            attr = features.get(name)
+            if not (isinstance(attr, Attribute) and attr.is_id and not attr.many):
+                continue
+            if _id_text(value) in taken:
+                clashes.append((i, attr))
+            taken.add(_id_text(value))
+    result = list(objects)
+    for i, attr in clashes:
+        obj = result[i]
+        value = next(
+            (v for v in _alternatives(attr, obj.attributes[attr.name]) if _id_text(v) not in taken),
+            None,
+        )
+        if value is not None:
+            taken.add(_id_text(value))
+            result[i] = obj.model_copy(update={"attributes": {**obj.attributes, attr.name: value}})
+    return result
+
+
+def _alternatives(attr: Attribute, value: Any) -> Iterable[Any]:
+    """Values near `value` for an iD attribute, nearest first (nothing for kinds that have
+    no natural neighbour)."""
+    kind = attr.type.kind
+    if isinstance(value, bool):
+        return ()
+    if kind == "string" and isinstance(value, str):
+        return (f"{value}-{n}" for n in itertools.count(2))
+    if kind in ("int", "bigint") and isinstance(value, int):
+        if kind == "bigint":
+            return itertools.count(value + 1)
+        lo, hi = INT_RANGES[attr.type.int_size or "long"]
+        return itertools.chain(range(value + 1, hi + 1), range(value - 1, lo - 1, -1))
+    if kind in ("float", "decimal") and isinstance(value, int | float):
+        return (value + n for n in itertools.count(1))
+    if kind == "enum" and value in attr.type.literals:
+        start = attr.type.literals.index(value)
+        return attr.type.literals[start + 1 :] + attr.type.literals[:start]
+    return ()
+
+
+def _id_text(value: Any) -> str:
+    """An iD value the way EMF's ID table (and the validator) compares it."""
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
 
 # --- phase 2 --------------------------------------------------------------------------------

@@ -139,7 +139,7 @@ def _links_example(mm: Metamodel) -> list[Message]:
     ex = worked_example(mm)
     if ex is None:
         return []
-    plan = plan_links(ex.metamodel, declared_objects(ex.cim))
+    plan = plan_links(ex.metamodel, declared_objects(ex.metamodel, ex.cim))
     if plan.model() is None:
         return []
     return [

@@ -64,7 +64,7 @@ class ScriptedBackend:
         if schema is None:
             text = compilers.get("xmi").compile(self.cim, self.mm).decode()
         elif schema.__name__ == "Links":
-            plan = plan_links(self.mm, declared_objects(self.cim))
+            plan = plan_links(self.mm, declared_objects(self.mm, self.cim))
             text = json.dumps(plan.answer_of(self.cim))
         else:
             text = json.dumps({"objects": [_without_references(o) for o in self.cim.objects]})

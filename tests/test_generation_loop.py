@@ -18,13 +18,15 @@ from typer.testing import CliRunner
 import compilers
 import service.generation as generation
 from service.backends.base import Message, Reply
-from service.cim import parse_cim
+from service.cim import Cim, parse_cim
 from service.cli import app
 from service.ecore_loader import load_metamodel
 from service.errors import BackendError, InputError
 from service.generation import generate
 from service.generation_result import Event
 from service.metamodel import Metamodel
+from service.phased_schema import declared_objects
+from service.validator import validate
 
 ROOT = Path(__file__).resolve().parent.parent
 BANK = ROOT / "metamodels" / "bank" / "bank.ecore"
@@ -59,7 +61,7 @@ class ScriptedBackend:
         return Reply(text=text, prompt_tokens=100, completion_tokens=20, truncated=truncated)
 
 
-def objects(iban1: str, iban2: str) -> str:
+def objects(iban1: str, iban2: str, *, people: bool = True) -> str:
     """A phase-1 answer: objects grouped by class."""
     return json.dumps(
         {
@@ -68,13 +70,14 @@ def objects(iban1: str, iban2: str) -> str:
                 {"id": "a1", "attributes": {"iban": iban1}},
                 {"id": "a2", "attributes": {"iban": iban2}},
             ],
-            "Person": [{"id": "ann", "attributes": {"name": "Ann"}}],
+            "Person": [{"id": "ann", "attributes": {"name": "Ann"}}] if people else [],
         }
     )
 
 
 LINKS = json.dumps({"a1": {"owners": ["ann"]}, "a2": {"owners": ["ann"]}})
-DUPLICATE_IBANS = objects("DE01", "DE01")  # valid JSON, but EMF's ID table forbids it
+DUPLICATE_IBANS = objects("DE01", "DE01")  # EMF's ID table forbids it; normalised to DE01-2
+NO_OWNERS = objects("DE01", "DE02", people=False)  # nothing to ask in phase 2: no owners
 GOOD = objects("DE01", "DE02")
 
 
@@ -84,26 +87,26 @@ def bank() -> Metamodel:
 
 
 def test_invalid_then_valid_repairs_with_previous_model_and_issues(bank: Metamodel) -> None:
-    backend = ScriptedBackend([DUPLICATE_IBANS, LINKS, GOOD, LINKS])
+    backend = ScriptedBackend([NO_OWNERS, GOOD, LINKS])
     events: list[Event] = []
     result = generate(bank, SPEC, backend=backend, on_event=events.append, max_repairs=3)
 
     assert result.status == "valid" and result.issues == []
     assert [(a.number, a.kind) for a in result.attempts] == [(1, "generate"), (2, "repair")]
     assert result.attempts[0].issue_count >= 1 and result.attempts[1].issue_count == 0
-    assert result.usage.prompt_tokens == 400 and result.usage.completion_tokens == 80
-    assert sum(a.prompt_tokens for a in result.attempts) == 400
+    assert result.usage.prompt_tokens == 300 and result.usage.completion_tokens == 60
+    assert sum(a.prompt_tokens for a in result.attempts) == 300
     cim = result.cim
     assert cim is not None
     alpha = next(o for o in cim.objects if o.id == "alpha")
     assert alpha.references == {"accounts": ["a1", "a2"], "clients": ["ann"]}
     assert "DE02" in result.artifacts["xmi"]
     # The repair round shows the previous objects and the validator's findings.
-    repair = backend.calls[2]["messages"]
+    repair = backend.calls[1]["messages"]
     assert repair[-2]["role"] == "assistant" and '"DE01"' in repair[-2]["content"]
-    assert "duplicate-id-attribute" in repair[-1]["content"]
+    assert "a1.owners" in repair[-1]["content"] and "multiplicity" in repair[-1]["content"]
     # ... and so does the links phase of that round.
-    assert "duplicate-id-attribute" in backend.calls[3]["messages"][-1]["content"]
+    assert "multiplicity" in backend.calls[2]["messages"][-1]["content"]
     types = [e.type for e in events]
     assert types == [
         "attempt_started",
@@ -112,15 +115,72 @@ def test_invalid_then_valid_repairs_with_previous_model_and_issues(bank: Metamod
         "repair_sent",
         "finished",
     ]
-    assert events[-1].data["status"] == "valid" and events[-1].data["prompt_tokens"] == 400
+    assert events[-1].data["status"] == "valid" and events[-1].data["prompt_tokens"] == 300
 
 
 def test_never_valid_reports_last_issues(bank: Metamodel) -> None:
-    backend = ScriptedBackend([DUPLICATE_IBANS, LINKS] * 2)
+    backend = ScriptedBackend([NO_OWNERS] * 2)
     result = generate(bank, SPEC, backend=backend, max_repairs=1)
     assert result.status == "invalid"
     assert len(result.attempts) == 2 and not backend.replies
-    assert {i.code for i in result.issues} == {"duplicate-id-attribute"}
+    assert {i.code for i in result.issues} == {"multiplicity"}
+
+
+def test_colliding_id_values_are_told_apart_without_a_repair(bank: Metamodel) -> None:
+    backend = ScriptedBackend([DUPLICATE_IBANS, LINKS])
+    result = generate(bank, SPEC, backend=backend, max_repairs=0)
+    assert result.status == "valid" and result.issues == []
+    assert result.cim is not None
+    ibans = {o.id: o.attributes.get("iban") for o in result.cim.objects}
+    assert ibans["a1"] == "DE01" and ibans["a2"] == "DE01-2"
+
+
+def test_id_values_get_the_nearest_unused_value_of_their_type() -> None:
+    mm = load_metamodel({"t.ecore": ID_ECORE})
+    cim = parse_cim(
+        {
+            "objects": [
+                {"id": "a", "class": "Item", "attributes": {"no": 1, "label": "x"}},
+                {"id": "b", "class": "Item", "attributes": {"no": 1, "label": "x"}},
+                {"id": "c", "class": "Item", "attributes": {"no": 2, "label": "x-2"}},
+                {"id": "d", "class": "Tag", "attributes": {"kind": "A"}},
+                {"id": "e", "class": "Tag", "attributes": {"kind": "A"}},
+                {"id": "f", "class": "Tag", "attributes": {"kind": "A"}},
+            ]
+        }
+    )
+    values = [dict(o.attributes) for o in declared_objects(mm, cim)]
+    assert values == [
+        {"no": 1, "label": "x"},
+        {"no": 3, "label": "x"},  # 2 is c's; the non-iD label may repeat
+        {"no": 2, "label": "x-2"},
+        {"kind": "A"},
+        {"kind": "B"},
+        {"kind": "A"},  # no literal left: the validator reports it
+    ]
+    issues = validate(mm, Cim(objects=declared_objects(mm, cim)))
+    assert [(i.code, i.object) for i in issues] == [("duplicate-id-attribute", "f")]
+
+
+ID_ECORE = """<?xml version="1.0" encoding="UTF-8"?>
+<ecore:EPackage xmi:version="2.0" xmlns:xmi="http://www.omg.org/XMI"
+    xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+    xmlns:ecore="http://www.eclipse.org/emf/2002/Ecore" name="t" nsURI="http://t" nsPrefix="t">
+  <eClassifiers xsi:type="ecore:EClass" name="Item">
+    <eStructuralFeatures xsi:type="ecore:EAttribute" name="no" iD="true"
+        eType="ecore:EDataType http://www.eclipse.org/emf/2002/Ecore#//EInt"/>
+    <eStructuralFeatures xsi:type="ecore:EAttribute" name="label"
+        eType="ecore:EDataType http://www.eclipse.org/emf/2002/Ecore#//EString"/>
+  </eClassifiers>
+  <eClassifiers xsi:type="ecore:EClass" name="Tag">
+    <eStructuralFeatures xsi:type="ecore:EAttribute" name="kind" iD="true" eType="#//Kind"/>
+  </eClassifiers>
+  <eClassifiers xsi:type="ecore:EEnum" name="Kind">
+    <eLiterals name="A"/>
+    <eLiterals name="B" value="1"/>
+  </eClassifiers>
+</ecore:EPackage>
+"""
 
 
 def test_garbage_json_is_asked_again_warmer(bank: Metamodel) -> None:
@@ -131,11 +191,27 @@ def test_garbage_json_is_asked_again_warmer(bank: Metamodel) -> None:
     assert result.attempts[0].prompt_tokens == 300  # the retry counts towards the attempt
 
 
+def test_cut_off_objects_are_asked_again_with_fewer_per_class(bank: Metamodel) -> None:
+    cut = ('{"Bank": [{"id": "alpha", "attributes": {"na', True)
+    one_each = json.loads(GOOD)
+    del one_each["Account"][1:]
+    backend = ScriptedBackend([cut, json.dumps(one_each), json.dumps({"a1": {"owners": ["ann"]}})])
+    assert generate(bank, SPEC, backend=backend).status == "valid"
+    first, second = (c["schema"].model_json_schema(by_alias=True) for c in backend.calls[:2])
+    assert _most_accounts(second) < _most_accounts(first)
+    assert [c["temperature"] for c in backend.calls[:2]] == [0.0, 0.0]
+
+
+def _most_accounts(schema: dict[str, Any]) -> int:
+    return int(schema["properties"]["Account"]["maxItems"])
+
+
 def test_truncated_json_every_time_is_a_backend_failure(bank: Metamodel) -> None:
     cut = ('{"Bank": [{"id": "alpha", "attributes": {"na', True)
-    backend = ScriptedBackend([cut] * 3)
-    with pytest.raises(BackendError, match="cut off"):
+    backend = ScriptedBackend([cut] * 4)  # the smallest schema, then warmer
+    with pytest.raises(BackendError, match=r"cut off at \d+ tokens \(4 tries\)"):
         generate(bank, SPEC, backend=backend)
+    assert [c["temperature"] for c in backend.calls] == [0.0, 0.0, 0.5, 0.9]
 
 
 def test_garbage_every_time_names_the_schema_problem(bank: Metamodel) -> None:
@@ -191,7 +267,7 @@ def test_cli_valid_writes_outputs_and_report(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     out, report = tmp_path / "bank.xmi", tmp_path / "r.json"
-    backend = ScriptedBackend([DUPLICATE_IBANS, LINKS, GOOD, LINKS])
+    backend = ScriptedBackend([NO_OWNERS, GOOD, LINKS])
     result = _run(
         monkeypatch, backend, "-f", "xmi", "-f", "cim", "-o", str(out), "--report", str(report)
     )
@@ -208,22 +284,22 @@ def test_cli_never_valid_exits_1_without_output(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     out, report = tmp_path / "bank.xmi", tmp_path / "r.json"
-    backend = ScriptedBackend([DUPLICATE_IBANS, LINKS] * 2)
+    backend = ScriptedBackend([NO_OWNERS] * 2)
     result = _run(
         monkeypatch, backend, "--max-repairs", "1", "-o", str(out), "--report", str(report)
     )
     assert result.exit_code == 1
-    assert "duplicate-id-attribute" in result.stderr
+    assert "multiplicity" in result.stderr
     assert not out.exists()
     assert json.loads(report.read_text())["status"] == "invalid"
 
 
 def test_cli_allow_invalid_writes_anyway(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     out = tmp_path / "bank.xmi"
-    backend = ScriptedBackend([DUPLICATE_IBANS, LINKS])
+    backend = ScriptedBackend([NO_OWNERS])
     result = _run(monkeypatch, backend, "--max-repairs", "0", "--allow-invalid", "-o", str(out))
     assert result.exit_code == 1
-    assert out.read_text().count("DE01") == 2
+    assert "DE01" in out.read_text() and "DE02" in out.read_text()
 
 
 def test_cli_backend_failure_exits_3_with_the_provider_message(
