@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from types import GenericAlias
@@ -41,6 +42,10 @@ MAX_STRING = 80  # characters per string attribute value
 MAX_PER_CLASS = 12  # objects per class: caps a small model that starts repeating itself
 MAX_VALUES = 4  # values per many-valued attribute (unbounded lists let it repeat one value)
 WORDS_PER_OBJECT = 20  # a specification describes about one object per this many words
+MIN_PER_CLASS = 3  # "a few": what a terse specification still gets room for
+_NUMBER_WORDS: tuple[str, ...] = ("one", "two", "three", "four", "five", "six")
+_NUMBER_WORDS += ("seven", "eight", "nine", "ten", "eleven", "twelve")
+_COUNT = re.compile(r"\b(\d+|" + "|".join(_NUMBER_WORDS) + r")\s+[a-z]", re.IGNORECASE)
 _CONFIG = ConfigDict(extra="forbid", populate_by_name=True)
 
 
@@ -98,12 +103,27 @@ def objects_model(mm: Metamodel, max_per_class: int = MAX_PER_CLASS) -> type[Obj
 
 def object_cap(mm: Metamodel, spec: str, max_tokens: int) -> int:
     """Objects per class for phase 1: about as many as `spec` can describe (one per
-    WORDS_PER_OBJECT words, at least 2), and few enough that an answer filling every list
-    still fits in `max_tokens` by a generous estimate. A small model tends to fill a list up
-    to its bound, so the bound decides how long (and how slow) its answer is."""
-    by_spec = max(2, math.ceil(len(spec.split()) / WORDS_PER_OBJECT))
+    WORDS_PER_OBJECT words, at least MIN_PER_CLASS, or any count it states like "five
+    accounts"), and few enough that an answer filling every list still fits in `max_tokens`
+    by a generous estimate. A small model tends to fill a list up to its bound, so the bound
+    decides how long (and how slow) its answer is."""
+    by_spec = max(MIN_PER_CLASS, math.ceil(len(spec.split()) / WORDS_PER_OBJECT), *_counts(spec))
     per_round = sum(_entry_tokens(c) for c in phase_classes(mm))
     return max(1, min(MAX_PER_CLASS, by_spec, max_tokens // per_round))
+
+
+def _counts(spec: str) -> list[int]:
+    """Counts of things `spec` states ("3 accounts", "twelve people"), up to MAX_PER_CLASS;
+    a number before a capitalised word ("12 River Road", "2 May") is not a count."""
+    found = []
+    for m in _COUNT.finditer(spec):
+        if not m.group(0)[-1].islower():
+            continue
+        word = m.group(1).lower()
+        n = _NUMBER_WORDS.index(word) + 1 if word in _NUMBER_WORDS else int(word)
+        if n <= MAX_PER_CLASS:
+            found.append(n)
+    return found
 
 
 def _entry_tokens(cls: EClassView) -> int:

@@ -26,11 +26,11 @@ sys.path.insert(0, str(ROOT))
 
 import compilers  # noqa: E402
 from service.backends.base import Message, Reply  # noqa: E402
-from service.cim import Cim, CimObject, parse_cim  # noqa: E402
+from service.cim import Cim, parse_cim  # noqa: E402
 from service.ecore_loader import load_metamodel  # noqa: E402
 from service.http import Settings, create_app  # noqa: E402
 from service.metamodel import Metamodel  # noqa: E402
-from service.phased_schema import declared_objects, plan_links  # noqa: E402
+from service.phased_schema import declared_objects, objects_answer, plan_links  # noqa: E402
 
 BANK_ECORE = ROOT / "metamodels" / "bank" / "bank.ecore"
 BANK_REFERENCE = ROOT / "metamodels" / "bank" / "reference.json"
@@ -67,12 +67,8 @@ class ScriptedBackend:
             plan = plan_links(self.mm, declared_objects(self.mm, self.cim))
             text = json.dumps(plan.answer_of(self.cim))
         else:
-            text = json.dumps({"objects": [_without_references(o) for o in self.cim.objects]})
+            text = json.dumps(objects_answer(self.mm, self.cim))
         return Reply(text=text, prompt_tokens=100, completion_tokens=len(text) // 4)
-
-
-def _without_references(obj: CimObject) -> dict[str, Any]:
-    return obj.model_dump(by_alias=True, exclude={"references"})
 
 
 @cache
