@@ -21,6 +21,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from types import GenericAlias
@@ -188,8 +189,9 @@ def objects_answer(mm: Metamodel, cim: Cim) -> dict[str, list[dict[str, Any]]]:
 
 def declared_objects(mm: Metamodel, cim: Cim) -> list[CimObject]:
     """Phase 1's objects, made usable for phase 2: references dropped, exact repeats removed,
-    clashing ids made unique (`x`, `x_2`), since ids carry no meaning of their own, and
-    colliding iD attribute values told apart (`unique_id_values`)."""
+    clashing ids made unique (`x`, `x_2`), since ids carry no meaning of their own, colliding
+    iD attribute values told apart (`unique_id_values`), and objects no phase-2 answer could
+    complete left out (`completable`)."""
     seen: set[str] = set()
     kept: dict[str, CimObject] = {}
     for obj in cim.objects:
@@ -202,7 +204,38 @@ def declared_objects(mm: Metamodel, cim: Cim) -> list[CimObject]:
             n += 1
             new_id = f"{obj.id}_{n}"
         kept[new_id] = obj.model_copy(update={"id": new_id, "references": {}})
-    return unique_id_values(mm, list(kept.values()))
+    return completable(mm, unique_id_values(mm, list(kept.values())))
+
+
+def completable(mm: Metamodel, objects: list[CimObject]) -> list[CimObject]:
+    """`objects` without those whose required plain references cannot be filled from the
+    declared objects (a Marriage needing two spouses when one Person is declared): no phase-2
+    answer could make them valid, and a smaller valid model beats an invalid one. Objects of
+    a class the model must have (`required_classes`) stay, for the validator to report. Leaving
+    one out can starve another, so this repeats until nothing changes."""
+    needed = required_classes(mm)
+    kept = objects
+    while True:
+        pool = Counter(o.class_ for o in kept)
+        left = [o for o in kept if o.class_ in needed or _fillable(mm, o.class_, pool)]
+        if len(left) == len(kept):
+            return left
+        kept = left
+
+
+def _fillable(mm: Metamodel, key: str, pool: Counter[str]) -> bool:
+    for ref in mm.classes[key].references:
+        if ref.lower == 0 or ref.containment or _to_container(mm, ref):
+            continue
+        if sum(pool[sub] for sub in mm.concrete_subtypes(ref.target)) < ref.lower:
+            return False
+    return True
+
+
+def _to_container(mm: Metamodel, ref: Reference) -> bool:
+    """Whether `ref` is the opposite of a containment (set by being contained, not asked)."""
+    opp = mm.classes[ref.target].feature_map.get(ref.opposite) if ref.opposite else None
+    return isinstance(opp, Reference) and opp.containment
 
 
 def unique_id_values(mm: Metamodel, objects: list[CimObject]) -> list[CimObject]:

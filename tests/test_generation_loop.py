@@ -8,6 +8,7 @@ and fast; the real models are exercised in test_e2e_local.py and test_litellm_se
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -61,13 +62,13 @@ class ScriptedBackend:
         return Reply(text=text, prompt_tokens=100, completion_tokens=20, truncated=truncated)
 
 
-def objects(iban1: str, iban2: str, *, people: bool = True) -> str:
+def objects(iban1: str, iban2: str, *, people: bool = True, balance: float = 0.0) -> str:
     """A phase-1 answer: objects grouped by class."""
     return json.dumps(
         {
             "Bank": [{"id": "alpha", "attributes": {"name": "Alpha"}}],
             "Account": [
-                {"id": "a1", "attributes": {"iban": iban1}},
+                {"id": "a1", "attributes": {"iban": iban1, "balance": balance}},
                 {"id": "a2", "attributes": {"iban": iban2}},
             ],
             "Person": [{"id": "ann", "attributes": {"name": "Ann"}}] if people else [],
@@ -77,7 +78,8 @@ def objects(iban1: str, iban2: str, *, people: bool = True) -> str:
 
 LINKS = json.dumps({"a1": {"owners": ["ann"]}, "a2": {"owners": ["ann"]}})
 DUPLICATE_IBANS = objects("DE01", "DE01")  # EMF's ID table forbids it; normalised to DE01-2
-NO_OWNERS = objects("DE01", "DE02", people=False)  # nothing to ask in phase 2: no owners
+NO_OWNERS = objects("DE01", "DE02", people=False)  # accounts that nobody could own
+BAD_BALANCE = objects("DE01", "DE02", balance=math.nan)  # what no schema or normalisation fixes
 GOOD = objects("DE01", "DE02")
 
 
@@ -87,26 +89,26 @@ def bank() -> Metamodel:
 
 
 def test_invalid_then_valid_repairs_with_previous_model_and_issues(bank: Metamodel) -> None:
-    backend = ScriptedBackend([NO_OWNERS, GOOD, LINKS])
+    backend = ScriptedBackend([BAD_BALANCE, LINKS, GOOD, LINKS])
     events: list[Event] = []
     result = generate(bank, SPEC, backend=backend, on_event=events.append, max_repairs=3)
 
     assert result.status == "valid" and result.issues == []
     assert [(a.number, a.kind) for a in result.attempts] == [(1, "generate"), (2, "repair")]
     assert result.attempts[0].issue_count >= 1 and result.attempts[1].issue_count == 0
-    assert result.usage.prompt_tokens == 300 and result.usage.completion_tokens == 60
-    assert sum(a.prompt_tokens for a in result.attempts) == 300
+    assert result.usage.prompt_tokens == 400 and result.usage.completion_tokens == 80
+    assert sum(a.prompt_tokens for a in result.attempts) == 400
     cim = result.cim
     assert cim is not None
     alpha = next(o for o in cim.objects if o.id == "alpha")
     assert alpha.references == {"accounts": ["a1", "a2"], "clients": ["ann"]}
     assert "DE02" in result.artifacts["xmi"]
     # The repair round shows the previous objects and the validator's findings.
-    repair = backend.calls[1]["messages"]
+    repair = backend.calls[2]["messages"]
     assert repair[-2]["role"] == "assistant" and '"DE01"' in repair[-2]["content"]
-    assert "a1.owners" in repair[-1]["content"] and "multiplicity" in repair[-1]["content"]
+    assert "[bad-value] a1.balance" in repair[-1]["content"]
     # ... and so does the links phase of that round.
-    assert "multiplicity" in backend.calls[2]["messages"][-1]["content"]
+    assert "bad-value" in backend.calls[3]["messages"][-1]["content"]
     types = [e.type for e in events]
     assert types == [
         "attempt_started",
@@ -115,15 +117,21 @@ def test_invalid_then_valid_repairs_with_previous_model_and_issues(bank: Metamod
         "repair_sent",
         "finished",
     ]
-    assert events[-1].data["status"] == "valid" and events[-1].data["prompt_tokens"] == 300
+    assert events[-1].data["status"] == "valid" and events[-1].data["prompt_tokens"] == 400
 
 
 def test_never_valid_reports_last_issues(bank: Metamodel) -> None:
-    backend = ScriptedBackend([NO_OWNERS] * 2)
+    backend = ScriptedBackend([BAD_BALANCE, LINKS] * 2)
     result = generate(bank, SPEC, backend=backend, max_repairs=1)
     assert result.status == "invalid"
     assert len(result.attempts) == 2 and not backend.replies
-    assert {i.code for i in result.issues} == {"multiplicity"}
+    assert {i.code for i in result.issues} == {"bad-value"}
+
+
+def test_objects_no_links_could_complete_are_left_out(bank: Metamodel) -> None:
+    result = generate(bank, SPEC, backend=ScriptedBackend([NO_OWNERS]), max_repairs=0)
+    assert result.status == "valid" and result.cim is not None
+    assert [o.id for o in result.cim.objects] == ["alpha"]  # the root class always stays
 
 
 def test_colliding_id_values_are_told_apart_without_a_repair(bank: Metamodel) -> None:
@@ -267,7 +275,7 @@ def test_cli_valid_writes_outputs_and_report(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     out, report = tmp_path / "bank.xmi", tmp_path / "r.json"
-    backend = ScriptedBackend([NO_OWNERS, GOOD, LINKS])
+    backend = ScriptedBackend([BAD_BALANCE, LINKS, GOOD, LINKS])
     result = _run(
         monkeypatch, backend, "-f", "xmi", "-f", "cim", "-o", str(out), "--report", str(report)
     )
@@ -284,19 +292,19 @@ def test_cli_never_valid_exits_1_without_output(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     out, report = tmp_path / "bank.xmi", tmp_path / "r.json"
-    backend = ScriptedBackend([NO_OWNERS] * 2)
+    backend = ScriptedBackend([BAD_BALANCE, LINKS] * 2)
     result = _run(
         monkeypatch, backend, "--max-repairs", "1", "-o", str(out), "--report", str(report)
     )
     assert result.exit_code == 1
-    assert "multiplicity" in result.stderr
+    assert "bad-value" in result.stderr
     assert not out.exists()
     assert json.loads(report.read_text())["status"] == "invalid"
 
 
 def test_cli_allow_invalid_writes_anyway(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     out = tmp_path / "bank.xmi"
-    backend = ScriptedBackend([NO_OWNERS])
+    backend = ScriptedBackend([BAD_BALANCE, LINKS])
     result = _run(monkeypatch, backend, "--max-repairs", "0", "--allow-invalid", "-o", str(out))
     assert result.exit_code == 1
     assert "DE01" in out.read_text() and "DE02" in out.read_text()
