@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -212,8 +213,8 @@ def main() -> None:
         cim = parse_cim(doc)
         if xmi.compile(cim, mm) != lxml_baseline(doc):
             raise SystemExit("the baseline does not write the same document as the compiler")
-        ours = best(lambda cim=cim: xmi.compile(cim, mm), args.repeat)
-        base = best(lambda doc=doc: lxml_baseline(doc), args.repeat)
+        ours = best(partial(xmi.compile, cim, mm), args.repeat)
+        base = best(partial(lxml_baseline, doc), args.repeat)
         print(
             f"{n:>9,} {ours[0]:>7.3f} {base[0]:>7.3f} {ours[0] / base[0]:>5.2f}x "
             f"{ours[1]:>8.3f} {base[1]:>8.3f} {ours[1] / base[1]:>5.2f}x {ours[1] / n * 1e6:>7.2f}"

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -57,8 +58,8 @@ def main() -> None:
         data = compilers.get("xmi").compile(cim, mm)
         if compilers.get("xmi").compile(importer.read(data, "model.xmi", mm), mm) != data:
             raise SystemExit("the imported model does not compile back to the same file")
-        ours = best(lambda data=data: importer.read(data, "model.xmi", mm), args.repeat)
-        base = best(lambda data=data: parse_and_walk(data), args.repeat)
+        ours = best(partial(importer.read, data, "model.xmi", mm), args.repeat)
+        base = best(partial(parse_and_walk, data), args.repeat)
         print(
             f"{n:>9,} {len(data) / 1e6:>5.1f} {ours[0]:>8.3f} {base[0]:>7.3f} "
             f"{ours[0] / base[0]:>5.2f}x {ours[1]:>10.3f} {base[1]:>8.3f} "
