@@ -4,7 +4,10 @@ LiteLLM are slow to import, and the CLI's other commands need neither."""
 
 from __future__ import annotations
 
+import os
+
 from service.backends.base import Backend, Message, Reply
+from service.errors import InputError
 
 LOCAL = "local"
 
@@ -17,7 +20,21 @@ def create_backend(model: str, api_base: str | None = None) -> Backend:
         return LocalBackend()
     from service.backends.litellm_backend import LiteLLMBackend
 
-    return LiteLLMBackend(model, api_base=api_base)
+    return LiteLLMBackend(model, api_base=api_base, timeout=_timeout())
+
+
+def _timeout() -> float:
+    """Seconds one LLM request may take: `INSTANCEGEN_LLM_TIMEOUT`, default 120."""
+    raw = os.environ.get("INSTANCEGEN_LLM_TIMEOUT", "120")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InputError(
+            f"INSTANCEGEN_LLM_TIMEOUT must be a number of seconds, not {raw!r}."
+        ) from None
+    if value <= 0:
+        raise InputError("INSTANCEGEN_LLM_TIMEOUT must be above 0 seconds.")
+    return value
 
 
 __all__ = ["LOCAL", "Backend", "Message", "Reply", "create_backend"]

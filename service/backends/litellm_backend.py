@@ -9,6 +9,7 @@ cannot fix them. Every failure becomes a `BackendError` carrying the provider's 
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import random
@@ -59,7 +60,9 @@ class LiteLLMBackend:
         self.retries = retries
         self.backoff = backoff
         self.validation_retries = validation_retries
-        self._client = instructor.from_litellm(litellm.completion)
+        # The SDK's own retries are off (ours are only for 429/5xx); bound here because
+        # instructor takes `max_retries` for itself (re-asking after a validation failure).
+        self._client = instructor.from_litellm(functools.partial(litellm.completion, max_retries=0))
 
     def complete(
         self,
@@ -84,6 +87,7 @@ class LiteLLMBackend:
             raw = self._with_retries(lambda: litellm.completion(**common))
             choice = raw.choices[0]
             return self._reply(raw, choice.message.content or "", choice.finish_reason)
+        del common["max_retries"]  # instructor's own; the SDK's is bound in the client
         parsed, raw = self._with_retries(
             lambda: self._client.chat.completions.create_with_completion(
                 response_model=schema, max_retries=self.validation_retries, **common
@@ -106,10 +110,21 @@ class LiteLLMBackend:
             try:
                 return call()
             except Exception as exc:  # provider SDKs raise many types; all end up here
-                if not _retryable(exc) or attempt == self.retries:
-                    raise _backend_error(self.model, self.api_base, exc) from None
-                time.sleep(_delay(exc, attempt, self.backoff))
+                cause = _provider_error(exc)
+                if not _retryable(cause) or attempt == self.retries:
+                    raise _backend_error(self.model, self.api_base, cause) from None
+                time.sleep(_delay(cause, attempt, self.backoff))
         raise AssertionError("unreachable")
+
+
+def _provider_error(exc: Exception) -> Exception:
+    """The provider's own error where instructor wrapped it (its retry wrapper hides the
+    status, Retry-After and timeout that decide whether and when to try again)."""
+    if isinstance(exc, InstructorError) and isinstance(
+        exc.__cause__, litellm.APIError | litellm.Timeout | openai.APIError
+    ):
+        return exc.__cause__
+    return exc
 
 
 def _status(exc: Exception) -> int | None:
@@ -167,6 +182,8 @@ def _backend_error(model: str, api_base: str | None, exc: Exception) -> BackendE
 
 
 def _short(text: str, limit: int = 500) -> str:
+    """One line (providers' messages may span many), at most `limit` characters."""
+    text = " ".join(text.split())
     return text if len(text) <= limit else text[:limit] + " …"
 
 

@@ -58,6 +58,7 @@ def create_app(
             MetamodelRegistry(store, settings.metamodel_cache_size),
             runner,
             ApiKeys(settings.api_keys),
+            settings.api_bases,
         )
     )
     if settings.cors_origins:

@@ -51,7 +51,11 @@ KEEPALIVE_SECONDS = 15.0
 
 
 def build_router(
-    store: Store, registry: MetamodelRegistry, runner: GenerationRunner, keys: ApiKeys
+    store: Store,
+    registry: MetamodelRegistry,
+    runner: GenerationRunner,
+    keys: ApiKeys,
+    api_bases: tuple[str, ...] = (),
 ) -> APIRouter:
     """All `/v1` routes; with API keys set, every one but `/healthz` behind the key guard."""
     open_routes = APIRouter()
@@ -130,13 +134,13 @@ def build_router(
     @api.post("/generate", tags=["generation"])
     async def generate(body: GenerateRequest) -> GenerationResult:
         """Generate and wait for the result (use /v1/jobs for long runs)."""
-        mm = await run_in_threadpool(_prepared, registry, body)
+        mm = await run_in_threadpool(_prepared, registry, body, api_bases)
         return await runner.generate(body, mm)
 
     @api.post("/jobs", status_code=202, tags=["generation"])
     async def create_job(body: GenerateRequest) -> JobAccepted:
         """Queue a generation; follow it at /v1/jobs/{id}/events."""
-        mm = await run_in_threadpool(_prepared, registry, body)
+        mm = await run_in_threadpool(_prepared, registry, body, api_bases)
         return JobAccepted(id=runner.submit(body, mm), status="queued")
 
     @api.get("/jobs/{job_id}", tags=["generation"])
@@ -205,8 +209,19 @@ def _job(store: Store, job_id: str) -> StoredJob:
     return job
 
 
-def _prepared(registry: MetamodelRegistry, body: GenerateRequest) -> Metamodel:
+def _prepared(
+    registry: MetamodelRegistry, body: GenerateRequest, api_bases: tuple[str, ...]
+) -> Metamodel:
     """Check everything checkable before any LLM work: bad input is a 4xx, not a failed job."""
+    if body.api_base is not None and body.api_base.rstrip("/") not in {
+        b.rstrip("/") for b in api_bases
+    }:
+        raise ApiError(
+            422,
+            "api-base-not-allowed",
+            "api_base: this server only connects to the LLM servers its operator listed "
+            "in INSTANCEGEN_API_BASES.",
+        )
     limits_mod.current().check("max_spec_chars", len(body.spec), "the spec length in characters")
     for name in body.formats():
         compilers.get(name)

@@ -52,13 +52,16 @@ class Settings:
     max_generations: int = 8
     retry_after_seconds: int = 10
     cors_origins: tuple[str, ...] = ()
+    # `api_base` values a request may name. Empty: none, so no request can make the server
+    # connect to a URL of the caller's choosing (SSRF); the provider's default is used.
+    api_bases: tuple[str, ...] = ()
     # Loaded metamodels kept in memory, by content hash.
     metamodel_cache_size: int = 64
 
     @classmethod
     def from_env(cls) -> Settings:
         """Defaults overridden by `INSTANCEGEN_DB`, `_API_KEYS`, `_MAX_BODY_BYTES`,
-        `_MAX_GENERATIONS`, `_RETRY_AFTER`, `_CORS_ORIGINS` (comma-separated)."""
+        `_MAX_GENERATIONS`, `_RETRY_AFTER`, `_CORS_ORIGINS`, `_API_BASES` (comma-separated)."""
         return cls(
             db_path=default_db_path(),
             api_keys=_list_env("INSTANCEGEN_API_KEYS"),
@@ -66,4 +69,5 @@ class Settings:
             max_generations=_int_env("INSTANCEGEN_MAX_GENERATIONS", cls.max_generations),
             retry_after_seconds=_int_env("INSTANCEGEN_RETRY_AFTER", cls.retry_after_seconds),
             cors_origins=_list_env("INSTANCEGEN_CORS_ORIGINS"),
+            api_bases=_list_env("INSTANCEGEN_API_BASES"),
         )

@@ -1,0 +1,209 @@
+"""LLM providers that fail: every fault ends in a bounded number of tries, then exit 3 on the
+command line or a 502/504 problem over HTTP, with the provider's words; nothing is written, and
+the service keeps answering.
+
+The provider is a real OpenAI-compatible HTTP server on 127.0.0.1 that misbehaves on purpose,
+reached through the real LiteLLM + instructor backend.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+from http_support import BANK_ECORE, ServerThread
+
+from service.backends.litellm_backend import LiteLLMBackend
+from service.errors import BackendError
+from service.http.app import create_app
+from service.http.settings import Settings
+
+SPEC = "A bank called Acme with one account."
+
+
+def _completion(message: dict[str, object], finish: str = "stop") -> bytes:
+    return json.dumps(
+        {
+            "id": "x",
+            "object": "chat.completion",
+            "created": 0,
+            "model": "stub",
+            "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+            "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
+        }
+    ).encode()
+
+
+def _tool_call(arguments: str) -> dict[str, object]:
+    return {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [
+            {"id": "c", "type": "function", "function": {"name": "f", "arguments": arguments}}
+        ],
+    }
+
+
+# fault name -> (status, headers, body, seconds to wait before answering)
+FAULTS: dict[str, tuple[int, dict[str, str], bytes, float]] = {
+    "unauthorized": (401, {}, b'{"error": {"message": "invalid api key sk-stub"}}', 0),
+    "rate-limited": (429, {}, b'{"error": {"message": "slow down"}}', 0),
+    "rate-limited-retry-after": (429, {"Retry-After": "0"}, b'{"error": {"message": "later"}}', 0),
+    "server-error": (500, {}, b'{"error": {"message": "the model crashed"}}', 0),
+    "not-json": (200, {"Content-Type": "text/html"}, b"<html>502 Bad Gateway</html>", 0),
+    "empty": (200, {}, _completion({"role": "assistant", "content": ""}), 0),
+    "truncated": (200, {}, _completion(_tool_call('{"Bank": [{"id": "b'), "length"), 0),
+    "refusal": (
+        200,
+        {},
+        _completion({"role": "assistant", "content": None, "refusal": "I can't help with that."}),
+        0,
+    ),
+    "slow": (200, {}, _completion({"role": "assistant", "content": "{}"}), 5),
+}
+
+
+class _Faulty(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        server = self.server
+        server.hits += 1  # type: ignore[attr-defined]
+        status, headers, body, wait = FAULTS[server.fault]  # type: ignore[attr-defined]
+        time.sleep(wait)
+        self.send_response(status)
+        headers = {"Content-Type": "application/json", **headers}
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        # the client may have given up (timeout): that is the point of "slow"
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def provider() -> Iterator[ThreadingHTTPServer]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Faulty)
+    server.hits = 0  # type: ignore[attr-defined]
+    server.fault = "server-error"  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+
+
+def _base(server: ThreadingHTTPServer) -> str:
+    return f"http://127.0.0.1:{server.server_address[1]}/v1"
+
+
+@pytest.fixture(autouse=True)
+def _dummy_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-stub")
+
+
+@pytest.mark.parametrize(
+    ("fault", "max_hits", "words"),
+    [
+        ("unauthorized", 1, "invalid api key"),
+        ("rate-limited", 3, "slow down"),
+        ("rate-limited-retry-after", 3, "later"),
+        ("server-error", 3, "the model crashed"),
+        ("not-json", 3, ""),
+        ("empty", 3, ""),
+        ("truncated", 3, "cut off"),
+        ("refusal", 3, ""),
+        ("slow", 1, ""),
+    ],
+)
+def test_backend_fault_is_a_bounded_backend_error(
+    provider: ThreadingHTTPServer, fault: str, max_hits: int, words: str
+) -> None:
+    provider.fault = fault  # type: ignore[attr-defined]
+    backend = LiteLLMBackend(
+        "openai/stub", api_base=_base(provider), retries=2, backoff=0.05, timeout=1.5
+    )
+    with pytest.raises(BackendError) as caught:
+        backend.complete(
+            [{"role": "user", "content": "hi"}],
+            schema=_schema(),
+            max_tokens=20,
+        )
+    assert 1 <= provider.hits <= max_hits  # type: ignore[attr-defined]
+    assert words.lower() in caught.value.message.lower()
+    assert caught.value.timeout == (fault == "slow")
+
+
+def _schema() -> type:
+    from pydantic import BaseModel
+
+    class Answer(BaseModel):
+        name: str
+
+    return Answer
+
+
+@pytest.mark.parametrize("fault", ["unauthorized", "not-json", "truncated", "slow"])
+def test_cli_exits_3_with_one_line_and_writes_nothing(
+    provider: ThreadingHTTPServer, fault: str, tmp_path: Path
+) -> None:
+    provider.fault = fault  # type: ignore[attr-defined]
+    out = tmp_path / "bank.xmi"
+    env = {**os.environ, "INSTANCEGEN_LLM_TIMEOUT": "1.5", "OPENAI_API_KEY": "sk-stub"}
+    proc = subprocess.run(
+        [
+            sys.executable, "-m", "service", "generate", "-m", str(BANK_ECORE),
+            "--spec", SPEC, "--model", "openai/stub", "--api-base", _base(provider),
+            "-o", str(out), "--quiet",
+        ],
+        capture_output=True, text=True, timeout=300, env=env,
+    )  # fmt: skip
+    assert proc.returncode == 3, proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "openai/stub" in lines[0], proc.stderr
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_http_problem_then_service_stays_healthy(
+    provider: ThreadingHTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INSTANCEGEN_LLM_TIMEOUT", "1.5")
+    settings = Settings(db_path=tmp_path / "store.db", api_bases=(_base(provider),))
+    body = {
+        "metamodel": {"ecore": BANK_ECORE.read_text()},
+        "spec": SPEC,
+        "model": "openai/stub",
+        "api_base": _base(provider),
+    }
+    with (
+        ServerThread(create_app(settings)) as server,
+        httpx.Client(base_url=server.url, timeout=120) as client,
+    ):
+        for fault, status in (("server-error", 502), ("not-json", 502), ("slow", 504)):
+            provider.fault = fault  # type: ignore[attr-defined]
+            answer = client.post("/v1/generate", json=body)
+            assert answer.status_code == status, answer.text
+            assert answer.headers["content-type"].startswith("application/problem+json")
+            assert "openai/stub" in answer.json()["detail"]
+        assert client.get("/v1/healthz").status_code == 200
+        check = client.post(
+            "/v1/validate",
+            json={"metamodel": body["metamodel"], "instance": {"objects": []}},
+        )
+        assert check.status_code == 200
+        elsewhere = client.post("/v1/generate", json={**body, "api_base": "http://10.0.0.1/v1"})
+        assert elsewhere.status_code == 422
+        assert "INSTANCEGEN_API_BASES" in elsewhere.json()["detail"]
