@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -15,6 +16,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from emf_check import EmfModelResult, emf_available, emf_check  # noqa: E402
 
 IN_CI = os.environ.get("CI") == "true"
+
+# CI explores the same examples every run (a red build is reproducible, not a dice roll);
+# locally hypothesis keeps searching anew and remembers what failed.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+if IN_CI:
+    settings.load_profile("ci")
 
 
 def require(available: bool, what: str, install: str) -> None:

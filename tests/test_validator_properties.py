@@ -113,9 +113,13 @@ def add_second_container(mm: Metamodel, m: Model, data: st.DataObject) -> Expect
         (q, r.name)
         for q in objects
         for r in features(mm, q, Reference)
-        if r.containment and mm.is_subtype(child_class, r.target) and (q, r.name) != (p, name)
+        # another object: on one object, which listing counts as "later" is the validator's
+        # reference order, an implementation detail this property does not pin down
+        if r.containment and mm.is_subtype(child_class, r.target) and q is not p
     ]
-    q, other = pick(data, others) or (p, name)
+    if not (another := pick(data, others)):
+        return None
+    q, other = another
     q["references"].setdefault(other, []).append(child)
     later = (q, other) if _position(objects, q) >= _position(objects, p) else (p, name)
     return ("multiple-containers", later[0]["id"], later[1])
