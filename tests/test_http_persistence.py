@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -83,6 +84,8 @@ def test_job_running_when_killed_is_interrupted(tmp_path: Path) -> None:
         assert c.get(f"/v1/jobs/{running}").json()["status"] == "running"
         proc.kill()
         proc.wait(30)
+    with sqlite3.connect(db) as raw:
+        assert raw.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     with server_process(db) as (_, url), httpx.Client(base_url=url, timeout=60) as c:
         for job_id in (running, queued):
             view = c.get(f"/v1/jobs/{job_id}").json()
