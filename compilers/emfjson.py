@@ -38,6 +38,14 @@ def class_uri(cls: EClassView) -> str:
 
 
 def _json_value(value: Any, dtype: DataType) -> Any:
+    """The JSON form of one value; a value the type cannot hold is an InputError."""
+    try:
+        return _json_form(value, dtype)
+    except (ValueError, ArithmeticError):
+        raise InputError(f"the value {value!r} is not a valid {dtype.name}.") from None
+
+
+def _json_form(value: Any, dtype: DataType) -> Any:
     kind = dtype.kind
     if kind == "bool":
         return value is True or str(value).lower() == "true"
@@ -53,10 +61,7 @@ def _json_value(value: Any, dtype: DataType) -> Any:
         millis = f".{stamp.microsecond // 1000:03d}" if stamp.microsecond >= 1000 else ""
         return stamp.strftime("%Y-%m-%dT%H:%M:%S") + millis
     if kind == "enum":
-        try:
-            return enum_literal(str(value), dtype)
-        except ValueError:
-            raise InputError(f"the value {value!r} is not a literal of {dtype.name}.") from None
+        return enum_literal(str(value), dtype)
     return str(value)
 
 

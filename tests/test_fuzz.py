@@ -160,3 +160,36 @@ def test_mutated_xmi_imports_or_is_refused(bank: Metamodel, data: st.DataObject)
 def test_arbitrary_bytes_are_refused_cleanly(bank: Metamodel, raw: bytes) -> None:
     with contextlib.suppress(InputError):
         read_model(raw, "noise", bank)
+
+
+SUITE_CASES = sorted(p.parent for p in (ROOT / "metamodels" / "suite").glob("*/reference.json"))
+
+
+@pytest.mark.parametrize("case", SUITE_CASES, ids=lambda p: p.name)
+@settings(max_examples=25, deadline=None)
+@given(junk=st.lists(SCALARS | st.lists(SCALARS, max_size=2), min_size=1, max_size=5))
+def test_junk_values_in_bundled_models_meet_clean_refusals(case: Path, junk: list[Any]) -> None:
+    """Every attribute of every bundled reference model replaced by junk, one format at a time."""
+    mm = _suite_metamodel(case)
+    doc = json.loads((case / "reference.json").read_text())
+    slots = [(o, k) for o in doc["objects"] for k in o["attributes"]]
+    for n, (obj, key) in enumerate(slots):
+        obj["attributes"][key] = junk[n % len(junk)]
+    cim = parse_cim(doc, "junk")
+    validate(mm, cim)
+    for name in ("xmi", "json", "dot", "cim"):
+        try:
+            out = compilers.get(name).compile(cim, mm)
+        except InputError as exc:
+            assert "\n" not in exc.message
+        else:
+            assert isinstance(out, bytes)
+
+
+_SUITE_MMS: dict[Path, Metamodel] = {}
+
+
+def _suite_metamodel(case: Path) -> Metamodel:
+    if case not in _SUITE_MMS:
+        _SUITE_MMS[case] = load_metamodel(sorted(case.glob("*.ecore")))
+    return _SUITE_MMS[case]
