@@ -31,9 +31,6 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-import numpy as np
-from scipy.optimize import linear_sum_assignment
-
 from service.cim import Cim, CimObject
 from service.metamodel import Attribute, DataType, Metamodel, Reference
 
@@ -269,6 +266,9 @@ def _blocks(mm: Metamodel, ref: list[CimObject], cand: list[CimObject]) -> list[
 def _alignments(mm: Metamodel, ref: _Facts, cand: _Facts) -> Iterator[Pairs]:
     """Optimal assignments, first on class and attributes, then also on the edges that agree
     under the previous round's alignment (objects alike in attributes differ in neighbours)."""
+    import numpy as np  # imported here: scipy costs half a second of every CLI start
+    from scipy.optimize import linear_sum_assignment
+
     blocks = _blocks(mm, ref.objects, cand.objects)
     classes = [
         np.array([[_class_score(mm, ref.objects[i].class_, cand.objects[j].class_) for j in cs]
