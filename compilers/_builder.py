@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from compilers._tree import id_attribute
+from service import limits as limits_mod
 from service.cim import Cim, Value, trusted_objects
 from service.errors import InputError
 from service.metamodel import EClassView, Reference
@@ -95,6 +96,9 @@ class CimBuilder:
             node.id_text = text
 
     def finish(self) -> Cim:
+        limits_mod.current().check(
+            "max_objects", len(self.nodes), f"{self.name}: the number of objects"
+        )
         self.nodes = self._document_order()
         self._assign_ids()
         by_id = self._id_index()
