@@ -22,6 +22,7 @@ from pyecore.resources import URI, ResourceSet
 
 from service import limits as limits_mod
 from service.errors import InputError
+from service.input_files import read_input
 from service.metamodel import (
     ECORE_NS,
     Attribute,
@@ -131,14 +132,7 @@ def _upload_key(name: str) -> str:
 
 
 def _read_disk(path: Path, display: str) -> _Source:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{display}: no such file.") from None
-    except IsADirectoryError:
-        raise InputError(f"{display}: is a directory, not an .ecore file.") from None
-    except OSError as exc:
-        raise InputError(f"{display}: cannot be read ({exc.strerror}).") from None
+    data = read_input(path, display, what="an .ecore file")
     return _parse_source(display, str(path.resolve()), data)
 
 

@@ -26,6 +26,7 @@ from service.ecore_loader import load_metamodel
 from service.errors import BackendError, InputError
 from service.generation import Mode
 from service.generation_result import GenerationResult
+from service.input_files import read_input_text
 from service.metamodel import Metamodel
 from service.model_io import read_model_file
 from service.scoring import ZERO_SCORE, score
@@ -137,7 +138,7 @@ def _load_case(folder: Path) -> Case:
     return Case(
         name=folder.name,
         ecore=ecore,
-        spec=spec_file.read_text(encoding="utf-8"),
+        spec=read_input_text(spec_file, what="a specification file"),
         metamodel=metamodel,
         reference=read_model_file(reference, metamodel),
     )

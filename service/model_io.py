@@ -17,19 +17,13 @@ from service import limits as limits_mod
 from service.cim import Cim, parse_cim
 from service.errors import InputError
 from service.gc_pause import gc_paused
+from service.input_files import read_input
 from service.metamodel import Metamodel
 
 
 def read_model_file(path: Path, metamodel: Metamodel) -> Cim:
     """Read a model file (CIM `.json` or `.xmi`), naming the file in any error."""
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file.") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, not a model file.") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot be read ({exc.strerror}).") from None
+    data = read_input(Path(path), what="a model file")
     return read_model(data, str(path), metamodel)
 
 

@@ -19,6 +19,7 @@ from service.ecore_loader import load_metamodel
 from service.errors import BackendError, InputError
 from service.generation import MODES, Mode, generate
 from service.generation_result import Event, GenerationResult
+from service.input_files import read_input_text
 from service.issues import Issue
 from service.metamodel import Metamodel
 from service.prompting import direct_messages, objects_messages
@@ -191,12 +192,7 @@ def _read_spec(spec: str | None, spec_file: Path | None) -> str:
         raise InputError("give the specification with exactly one of --spec or --spec-file.")
     if spec_file is None:
         return cast(str, spec)
-    try:
-        return spec_file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{spec_file}: no such file.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{spec_file}: cannot be read as UTF-8 text ({exc}).") from None
+    return read_input_text(spec_file, what="a specification file")
 
 
 def _mode(mode: str) -> Mode:
