@@ -614,7 +614,7 @@ class _Viewer:
             kind, size, primitive = _ECORE_TYPES.get(base, ("other", None, False))
             dt = DataType(name=name, kind=kind, int_size=size, package=ns, primitive=primitive)
         if ns != ECORE_NS:
-            self.datatypes[name] = dt
+            self.datatypes[f"{ns}#//{name}"] = dt
         self._dt_cache[id(etype)] = dt
         return dt
 

@@ -123,7 +123,7 @@ class Metamodel:
 
     packages: tuple[Package, ...]
     classes: dict[str, EClassView]  # by key, in declaration order
-    datatypes: dict[str, DataType]  # enums and custom data types by name
+    datatypes: dict[str, DataType]  # enums and custom data types by `nsURI#//Name`
     sources: dict[str, bytes]  # file name -> the bytes read (after normalisation)
     content_hash: str
     warnings: tuple[str, ...] = field(default=())

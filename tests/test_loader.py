@@ -147,7 +147,7 @@ def test_custom_data_types_enums_defaults_and_bounds() -> None:
     color = attrs["color"].type
     assert color.kind == "enum" and color.literals == ("RED", "GREEN", "BLUE")
     assert color.literal_values == ("RED", "green", "BLUE")
-    assert set(mm.datatypes) == {"Money", "Count", "Color"}
+    assert {t.name for t in mm.datatypes.values()} == {"Money", "Count", "Color"}
     assert attrs["retries"].default == "3" and attrs["retries"].lower == 1
     assert attrs["label"].default == 'none "yet"'
     assert (attrs["tags"].lower, attrs["tags"].upper, attrs["tags"].many) == (1, 5, True)
@@ -309,3 +309,18 @@ def test_console_script_prints_no_traceback_and_no_file_content(name: str) -> No
     assert "Traceback" not in result.stderr and result.stdout == ""
     secret = Path("/etc/passwd").read_text().splitlines()[0]
     assert secret not in result.stderr
+
+
+def test_same_named_enums_in_two_packages_are_both_kept() -> None:
+    def package(name: str, literal: str) -> str:
+        return (
+            '<ecore:EPackage xmi:version="2.0" xmlns:xmi="http://www.omg.org/XMI" '
+            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+            'xmlns:ecore="http://www.eclipse.org/emf/2002/Ecore" '
+            f'name="{name}" nsURI="http://test.example/{name}" nsPrefix="{name}">'
+            f'<eClassifiers xsi:type="ecore:EEnum" name="Kind"><eLiterals name="{literal}"/>'
+            "</eClassifiers></ecore:EPackage>"
+        )
+
+    mm = load_metamodel({"a.ecore": package("a", "RED"), "b.ecore": package("b", "BLUE")})
+    assert sorted(t.literals for t in mm.datatypes.values()) == [("BLUE",), ("RED",)]
