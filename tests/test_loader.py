@@ -318,6 +318,9 @@ def test_same_named_enums_in_two_packages_are_both_kept() -> None:
             'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
             'xmlns:ecore="http://www.eclipse.org/emf/2002/Ecore" '
             f'name="{name}" nsURI="http://test.example/{name}" nsPrefix="{name}">'
+            f'<eClassifiers xsi:type="ecore:EClass" name="{name.upper()}">'
+            '<eStructuralFeatures xsi:type="ecore:EAttribute" name="kind" eType="#//Kind"/>'
+            "</eClassifiers>"
             f'<eClassifiers xsi:type="ecore:EEnum" name="Kind"><eLiterals name="{literal}"/>'
             "</eClassifiers></ecore:EPackage>"
         )
