@@ -8,6 +8,10 @@ from pathlib import Path
 
 from service.errors import InputError
 
+# Read once: os.umask can only be read by setting it, which is not thread-safe per call.
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write to a temporary file beside `path`, fsync, then rename over it.
@@ -23,6 +27,9 @@ def write_atomic(path: Path, data: bytes) -> None:
     except OSError as exc:
         raise InputError(f"{path}: cannot be written ({exc.strerror or exc}).") from None
     try:
+        # mkstemp makes the file 0600; keep a replaced file's mode, else honour the umask
+        mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_UMASK
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

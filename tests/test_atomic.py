@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from service import atomic
 from service.atomic import write_atomic
 from service.errors import InputError
 
@@ -30,3 +31,14 @@ def test_directory_target_keeps_nothing_half_written(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"out\.xmi"):
         write_atomic(tmp_path / "out.xmi", b"data")
     assert [p.name for p in tmp_path.iterdir()] == ["out.xmi"]
+
+
+def test_new_files_honour_the_umask_and_replaced_ones_keep_their_mode(tmp_path: Path) -> None:
+    fresh = tmp_path / "fresh.xmi"
+    write_atomic(fresh, b"x")
+    assert fresh.stat().st_mode & 0o777 == 0o666 & ~atomic._UMASK
+    kept = tmp_path / "kept.xmi"
+    kept.write_bytes(b"old")
+    kept.chmod(0o640)
+    write_atomic(kept, b"new")
+    assert kept.stat().st_mode & 0o777 == 0o640
