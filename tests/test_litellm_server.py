@@ -11,14 +11,13 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 import pytest
+from fault_server import FaultServer, fault_server
 
 from service.backends.litellm_backend import LiteLLMBackend
 from service.ecore_loader import load_metamodel
@@ -89,39 +88,19 @@ def test_generate_through_litellm_and_instructor(llama_server: str) -> None:
         assert "<?xml" in result.artifacts["xmi"]
 
 
-class _Stub(BaseHTTPRequestHandler):
-    """Answers every POST with the status and headers of its server's `reply`."""
-
-    def do_POST(self) -> None:
-        server = self.server
-        server.hits += 1  # type: ignore[attr-defined]
-        status, headers = server.reply  # type: ignore[attr-defined]
-        body = b'{"error": {"message": "stub says no", "type": "stub"}}'
-        self.send_response(status)
-        for k, v in headers.items():
-            self.send_header(k, v)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+NO = b'{"error": {"message": "stub says no", "type": "stub"}}'
 
 
 @pytest.fixture
-def stub() -> Iterator[ThreadingHTTPServer]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Stub)
-    server.hits = 0  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
+def stub() -> Iterator[FaultServer]:
+    with fault_server() as server:
+        yield server
 
 
-def _backend(server: ThreadingHTTPServer) -> LiteLLMBackend:
-    base = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    return LiteLLMBackend("openai/stub", api_base=base, retries=2, backoff=5.0, timeout=10)
+def _backend(server: FaultServer) -> LiteLLMBackend:
+    return LiteLLMBackend(
+        "openai/stub", api_base=server.base_url, retries=2, backoff=5.0, timeout=10
+    )
 
 
 def _ask(backend: LiteLLMBackend) -> None:
@@ -130,22 +109,22 @@ def _ask(backend: LiteLLMBackend) -> None:
 
 @pytest.mark.parametrize("status", [429, 503])
 def test_rate_limits_and_server_errors_are_retried_after_retry_after(
-    stub: ThreadingHTTPServer, status: int
+    stub: FaultServer, status: int
 ) -> None:
-    stub.reply = (status, {"Retry-After": "0"})  # type: ignore[attr-defined]
+    stub.reply = (status, {"Retry-After": "0"}, NO, 0.0)
     started = time.monotonic()
     with pytest.raises(BackendError, match=f"HTTP {status}"):
         _ask(_backend(stub))
-    assert stub.hits == 3  # type: ignore[attr-defined]
+    assert stub.hits == 3
     assert time.monotonic() - started < 5  # Retry-After: 0 beat the 5 s backoff
 
 
 @pytest.mark.parametrize("status", [400, 401, 404])
-def test_client_errors_are_not_retried(stub: ThreadingHTTPServer, status: int) -> None:
-    stub.reply = (status, {})  # type: ignore[attr-defined]
+def test_client_errors_are_not_retried(stub: FaultServer, status: int) -> None:
+    stub.reply = (status, {}, NO, 0.0)
     with pytest.raises(BackendError, match="stub says no"):
         _ask(_backend(stub))
-    assert stub.hits == 1  # type: ignore[attr-defined]
+    assert stub.hits == 1
 
 
 def test_refused_connection_fails_at_once() -> None:

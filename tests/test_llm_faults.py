@@ -8,19 +8,16 @@ reached through the real LiteLLM + instructor backend.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 import pytest
+from fault_server import FaultServer, Reply, fault_server
 from http_support import BANK_ECORE, ServerThread
 
 from service.backends.litellm_backend import LiteLLMBackend
@@ -54,8 +51,7 @@ def _tool_call(arguments: str) -> dict[str, object]:
     }
 
 
-# fault name -> (status, headers, body, seconds to wait before answering)
-FAULTS: dict[str, tuple[int, dict[str, str], bytes, float]] = {
+FAULTS: dict[str, Reply] = {
     "unauthorized": (401, {}, b'{"error": {"message": "invalid api key sk-stub"}}', 0),
     "rate-limited": (429, {}, b'{"error": {"message": "slow down"}}', 0),
     "rate-limited-retry-after": (429, {"Retry-After": "0"}, b'{"error": {"message": "later"}}', 0),
@@ -73,40 +69,10 @@ FAULTS: dict[str, tuple[int, dict[str, str], bytes, float]] = {
 }
 
 
-class _Faulty(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        server = self.server
-        server.hits += 1  # type: ignore[attr-defined]
-        status, headers, body, wait = FAULTS[server.fault]  # type: ignore[attr-defined]
-        time.sleep(wait)
-        self.send_response(status)
-        headers = {"Content-Type": "application/json", **headers}
-        for k, v in headers.items():
-            self.send_header(k, v)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        # the client may have given up (timeout): that is the point of "slow"
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
-def provider() -> Iterator[ThreadingHTTPServer]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Faulty)
-    server.hits = 0  # type: ignore[attr-defined]
-    server.fault = "server-error"  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-
-
-def _base(server: ThreadingHTTPServer) -> str:
-    return f"http://127.0.0.1:{server.server_address[1]}/v1"
+def provider() -> Iterator[FaultServer]:
+    with fault_server() as server:
+        yield server
 
 
 @pytest.fixture(autouse=True)
@@ -129,11 +95,11 @@ def _dummy_key(monkeypatch: pytest.MonkeyPatch) -> None:
     ],
 )
 def test_backend_fault_is_a_bounded_backend_error(
-    provider: ThreadingHTTPServer, fault: str, max_hits: int, words: str
+    provider: FaultServer, fault: str, max_hits: int, words: str
 ) -> None:
-    provider.fault = fault  # type: ignore[attr-defined]
+    provider.reply = FAULTS[fault]
     backend = LiteLLMBackend(
-        "openai/stub", api_base=_base(provider), retries=2, backoff=0.05, timeout=1.5
+        "openai/stub", api_base=provider.base_url, retries=2, backoff=0.05, timeout=1.5
     )
     with pytest.raises(BackendError) as caught:
         backend.complete(
@@ -141,7 +107,7 @@ def test_backend_fault_is_a_bounded_backend_error(
             schema=_schema(),
             max_tokens=20,
         )
-    assert 1 <= provider.hits <= max_hits  # type: ignore[attr-defined]
+    assert 1 <= provider.hits <= max_hits
     assert words.lower() in caught.value.message.lower()
     assert caught.value.timeout == (fault == "slow")
 
@@ -157,15 +123,15 @@ def _schema() -> type:
 
 @pytest.mark.parametrize("fault", ["unauthorized", "not-json", "truncated", "slow"])
 def test_cli_exits_3_with_one_line_and_writes_nothing(
-    provider: ThreadingHTTPServer, fault: str, tmp_path: Path
+    provider: FaultServer, fault: str, tmp_path: Path
 ) -> None:
-    provider.fault = fault  # type: ignore[attr-defined]
+    provider.reply = FAULTS[fault]
     out = tmp_path / "bank.xmi"
     env = {**os.environ, "INSTANCEGEN_LLM_TIMEOUT": "1.5", "OPENAI_API_KEY": "sk-stub"}
     proc = subprocess.run(
         [
             sys.executable, "-m", "service", "generate", "-m", str(BANK_ECORE),
-            "--spec", SPEC, "--model", "openai/stub", "--api-base", _base(provider),
+            "--spec", SPEC, "--model", "openai/stub", "--api-base", provider.base_url,
             "-o", str(out), "--quiet",
         ],
         capture_output=True, text=True, timeout=300, env=env,
@@ -178,22 +144,22 @@ def test_cli_exits_3_with_one_line_and_writes_nothing(
 
 
 def test_http_problem_then_service_stays_healthy(
-    provider: ThreadingHTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    provider: FaultServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("INSTANCEGEN_LLM_TIMEOUT", "1.5")
-    settings = Settings(db_path=tmp_path / "store.db", api_bases=(_base(provider),))
+    settings = Settings(db_path=tmp_path / "store.db", api_bases=(provider.base_url,))
     body = {
         "metamodel": {"ecore": BANK_ECORE.read_text()},
         "spec": SPEC,
         "model": "openai/stub",
-        "api_base": _base(provider),
+        "api_base": provider.base_url,
     }
     with (
         ServerThread(create_app(settings)) as server,
         httpx.Client(base_url=server.url, timeout=120) as client,
     ):
         for fault, status in (("server-error", 502), ("not-json", 502), ("slow", 504)):
-            provider.fault = fault  # type: ignore[attr-defined]
+            provider.reply = FAULTS[fault]
             answer = client.post("/v1/generate", json=body)
             assert answer.status_code == status, answer.text
             assert answer.headers["content-type"].startswith("application/problem+json")
