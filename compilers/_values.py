@@ -202,12 +202,18 @@ def reader(dtype: DataType) -> Callable[[str], Scalar] | None:
     if kind == "float":
         return float
     if kind == "enum":
-        by_value: dict[str, str] = {}
-        for name, value in zip(dtype.literals, dtype.literal_values, strict=True):
-            by_value.setdefault(value, name)
-        table = {name: name for name in dtype.literals} | by_value  # values first, as there
+        table = enum_names(dtype)
         return lambda text: _enum_name(table, text)
     return lambda text: from_lexical(text, dtype)
+
+
+def enum_names(dtype: DataType) -> dict[str, str]:
+    """An enum's literal names by the texts that spell them: the literal strings EMF writes,
+    then the names (a literal's name stands for itself unless it is another's value)."""
+    by_value: dict[str, str] = {}
+    for name, value in zip(dtype.literals, dtype.literal_values, strict=True):
+        by_value.setdefault(value, name)
+    return {name: name for name in dtype.literals} | by_value
 
 
 def _enum_name(table: dict[str, str], text: str) -> str:

@@ -7,7 +7,6 @@ variant. Parsing errors name the offending field in one sentence, never a pydant
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -62,32 +61,6 @@ def parse_cim(data: bytes | str | dict[str, Any], name: str = "model") -> Cim:
             return Cim.model_validate(data)
     except ValidationError as exc:
         raise InputError(f"{name}: {describe_validation_error(exc)}") from None
-
-
-def trusted_objects(
-    rows: Iterable[tuple[str, str, dict[str, Value], dict[str, list[str]]]],
-) -> list[CimObject]:
-    """CimObjects from (id, class, attributes, references) an importer has already checked.
-
-    What `CimObject.model_construct` does at a quarter of its cost (it was the largest single
-    cost of importing a large model): no per-call keyword handling, and one set of given
-    fields shared by all, which is safe because it holds every field, so pydantic's additions
-    on assignment never change it."""
-    new, set_attr = object.__new__, object.__setattr__
-    every_field = set(CimObject.model_fields)
-    made = []
-    for oid, class_, attributes, references in rows:
-        obj = new(CimObject)
-        set_attr(
-            obj,
-            "__dict__",
-            {"id": oid, "class_": class_, "attributes": attributes, "references": references},
-        )
-        set_attr(obj, "__pydantic_fields_set__", every_field)
-        set_attr(obj, "__pydantic_extra__", None)
-        set_attr(obj, "__pydantic_private__", None)
-        made.append(obj)
-    return made
 
 
 def describe_validation_error(exc: ValidationError) -> str:

@@ -2,8 +2,8 @@
 
 - The XMI compiler writes text itself: it must be byte for byte what lxml's serializer
   writes for the same tree (escaping, indentation), and refuse what XML cannot hold.
-- Importers build CimObjects without pydantic's validation (`trusted_objects`): they must
-  equal validated ones and behave like them.
+- Importers build CimObjects without pydantic's validation (`compilers/_builder.pyx`): they
+  must equal validated ones and behave like them.
 - `gc_paused` restores the collector as it found it.
 """
 
@@ -12,12 +12,13 @@ from __future__ import annotations
 import gc
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
 import compilers
-from service.cim import CimObject, Value, parse_cim, trusted_objects
+from service.cim import CimObject, parse_cim
 from service.ecore_loader import load_metamodel
 from service.errors import InputError
 from service.gc_pause import gc_paused
@@ -82,24 +83,24 @@ def _xml_char(c: str) -> bool:
     )
 
 
-def test_trusted_objects_equal_validated_ones() -> None:
-    rows: list[tuple[str, str, dict[str, Value], dict[str, list[str]]]] = [
-        ("a", "Account", {"iban": "X", "balance": 1.5}, {"owners": ["p"]}),
-        ("p", "Person", {}, {}),
-    ]
-    made = trusted_objects(rows)
-    checked = [
-        CimObject.model_validate({"id": i, "class": c, "attributes": a, "references": r})
-        for i, c, a, r in rows
-    ]
-    assert made == checked
+@pytest.mark.parametrize("fmt", ["xmi", "json"])
+def test_imported_objects_equal_validated_ones(fmt: str) -> None:
+    """The compiled builder makes CimObjects without pydantic; they must be what validation
+    makes of the same data, behave like it, and be independent of each other."""
+    cim = parse_cim(_bank("Big Bank", "DE01", "pat@example.org"))
+    made = compilers.get_importer(fmt).read(compilers.get(fmt).compile(cim, MM), "m", MM).objects
+    checked = [CimObject.model_validate(o.model_dump(by_alias=True)) for o in made]
+    assert made == checked and len(made) == 3
     assert [o.model_dump(by_alias=True) for o in made] == [
         o.model_dump(by_alias=True) for o in checked
     ]
     assert made[0].model_fields_set == checked[0].model_fields_set
+    assert made[0].model_dump_json() == checked[0].model_dump_json()
     made[1].attributes = {"name": "Pat"}  # assignment works and touches only that object
-    assert made[1].attributes == {"name": "Pat"} and made[0].attributes["iban"] == "X"
+    assert made[1].attributes == {"name": "Pat"} and made[0].attributes == {"name": "Big Bank"}
     assert made[0].model_fields_set == checked[0].model_fields_set
+    made[0].references["accounts"].append("x")  # containers are not shared between objects
+    assert all(o.references.get("accounts") != made[0].references["accounts"] for o in made[1:])
 
 
 def test_gc_paused_restores_the_collector() -> None:
