@@ -9,12 +9,14 @@ CIM objects. The script checks that the imported model compiles back to the same
 
 Two ways, per size, best of `--repeat`, the runs of ours and of the baseline taken in turns
 (so a change in the shared machine's load weighs on both alike), as wall-clock and CPU time
-(the steadier figure here), with the ratios and microseconds (CPU) per object (flat = linear):
+(the steadier figure here), with the ratios, microseconds (CPU) per object (flat = linear) and
+the minor page faults taken during the call (fresh memory the kernel maps in):
 - fresh: every run in a new `python` that has imported everything, loaded the metamodel and
   read the file, then times the one call: what `instancegen import` pays.
-- warm: all runs in this process. The heap then already holds the memory earlier runs freed,
-  which spares the baseline most of its page faults but not ours (the imported CIM is kept
-  until the clock stops, then freed), so this ratio is the less favourable one.
+- warm: all runs in this process. The C heap then already holds the memory earlier runs
+  freed, so the baseline's tree takes no page faults at all, while the model an import keeps
+  (CPython's object arenas are given back to the system when freed) takes them every time:
+  this ratio is the less favourable one.
 
     python benchmarks/bench_import.py                        # 25k .. 200k objects
     python benchmarks/bench_import.py --sizes 20000 --repeat 1
@@ -23,6 +25,7 @@ Two ways, per size, best of `--repeat`, the runs of ours and of the baseline tak
 from __future__ import annotations
 
 import argparse
+import resource
 import subprocess
 import sys
 import tempfile
@@ -35,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_compile import BANK, bank_cim, best
 
 ONE_RUN = """
-import sys, time
+import resource, sys, time
 sys.path.insert(0, sys.argv[1])
 from bench_import import parse_and_walk
 import compilers
@@ -47,9 +50,11 @@ data = open(sys.argv[3], "rb").read()
 run = (lambda: importer.read(data, "model.xmi", mm)) if sys.argv[2] == "ours" else (
     lambda: parse_and_walk(data)
 )
+faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 wall, cpu = time.perf_counter(), time.process_time()
 result = run()
-print(time.perf_counter() - wall, time.process_time() - cpu)
+wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+print(wall, cpu, resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults)
 """
 
 
@@ -64,19 +69,27 @@ def parse_and_walk(data: bytes) -> int:
     return seen
 
 
-def in_turns(
-    ours: Callable[[], tuple[float, float]], base: Callable[[], tuple[float, float]], repeat: int
-) -> tuple[tuple[float, float], tuple[float, float]]:
-    """The best (wall, CPU) of each, their runs taken in turns."""
+Run = tuple[float, float, int]  # wall-clock s, CPU s, minor page faults
+
+
+def in_turns(ours: Callable[[], Run], base: Callable[[], Run], repeat: int) -> tuple[Run, Run]:
+    """The best of each (each figure on its own), their runs taken in turns."""
     runs = [(ours(), base()) for _ in range(repeat)]
     return (
-        (min(o[0] for o, _ in runs), min(o[1] for o, _ in runs)),
-        (min(b[0] for _, b in runs), min(b[1] for _, b in runs)),
+        (min(o[0] for o, _ in runs), min(o[1] for o, _ in runs), min(o[2] for o, _ in runs)),
+        (min(b[0] for _, b in runs), min(b[1] for _, b in runs), min(b[2] for _, b in runs)),
     )
 
 
-def fresh_run(which: str, path: Path) -> tuple[float, float]:
-    """(wall, CPU) seconds of one import or baseline run in a new process."""
+def warm_run(fn: Callable[[], object]) -> Run:
+    """One run in this process; the result is freed after the clock stops."""
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    wall, cpu = best(fn, 1)
+    return wall, cpu, resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
+
+
+def fresh_run(which: str, path: Path) -> Run:
+    """One import or baseline run in a new process."""
     here = str(Path(__file__).resolve().parent)
     out = subprocess.run(
         [sys.executable, "-c", ONE_RUN, here, which, str(path)],
@@ -84,13 +97,14 @@ def fresh_run(which: str, path: Path) -> tuple[float, float]:
         capture_output=True,
         text=True,
     ).stdout.split()
-    return float(out[0]), float(out[1])
+    return float(out[0]), float(out[1]), int(out[2])
 
 
-def row(label: str, n: int, ours: tuple[float, float], base: tuple[float, float]) -> str:
+def row(label: str, n: int, ours: Run, base: Run) -> str:
     return (
         f"{label:>6} {ours[0]:>8.3f} {base[0]:>7.3f} {ours[0] / base[0]:>5.2f}x "
-        f"{ours[1]:>10.3f} {base[1]:>8.3f} {ours[1] / base[1]:>5.2f}x {ours[1] / n * 1e6:>7.2f}"
+        f"{ours[1]:>10.3f} {base[1]:>8.3f} {ours[1] / base[1]:>5.2f}x {ours[1] / n * 1e6:>7.2f} "
+        f"{ours[2]:>7} {base[2]:>7}"
     )
 
 
@@ -108,7 +122,7 @@ def main() -> None:
     importer = compilers.get_importer("xmi")
     print(
         f"{'objects':>9} {'MB':>5} {'run':>6} {'import s':>8} {'walk s':>7} {'ratio':>6} "
-        f"{'import CPU':>10} {'walk CPU':>8} {'ratio':>6} {'us/obj':>7}"
+        f"{'import CPU':>10} {'walk CPU':>8} {'ratio':>6} {'us/obj':>7} {'faults':>7} {'(walk)':>7}"
     )
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.sizes:
@@ -123,8 +137,8 @@ def main() -> None:
             )
             print(f"{n:>9,} {len(data) / 1e6:>5.1f} {row('fresh', n, ours, base)}")
             ours, base = in_turns(
-                partial(best, partial(importer.read, data, "model.xmi", mm), 1),
-                partial(best, partial(parse_and_walk, data), 1),
+                partial(warm_run, partial(importer.read, data, "model.xmi", mm)),
+                partial(warm_run, partial(parse_and_walk, data)),
                 args.repeat,
             )
             print(f"{'':>9} {'':>5} {row('warm', n, ours, base)}")

@@ -42,6 +42,7 @@ cdef class CimBuilder:
     cdef Node _last_parent
     cdef str _last_ref
     cdef list _last_kids
+    cdef str _segment_name  # the feature name of the last fragment path segment resolved
 
     cdef Node new_node(
         self, object cls, str key, Node parent, str ref_name, int position, str xmi_id,
@@ -55,3 +56,4 @@ cdef class CimBuilder:
     cdef dict _id_index(self)
     cdef Node _resolve(self, Node node, str feature, str token, dict by_id)
     cdef Node _by_path(self, str frag)
+    cdef Node _step(self, Node node, str frag, Py_ssize_t start, Py_ssize_t end)

@@ -26,6 +26,10 @@ cetree.import_lxml__etree()
 
 cdef extern from "Python.h":
     int PyObject_GenericSetDict(object, object, void*) except -1
+    Py_ssize_t PyUnicode_Tailmatch(object, object, Py_ssize_t, Py_ssize_t, int) except -1
+    bint PyUnicode_IS_ASCII(object)
+    const char* PyUnicode_DATA(object)
+    str PyUnicode_FromStringAndSize(const char*, Py_ssize_t)
 
 cdef extern from *:
     """
@@ -339,33 +343,39 @@ cdef class CimBuilder:
             i = start
             while i < n and frag[i] != "/":
                 i += 1
-            current = _step(current, frag, start, i)
+            current = self._step(current, frag, start, i)
             if current is None:
                 return None
         return current
 
-
-cdef Node _step(Node node, str frag, Py_ssize_t start, Py_ssize_t end):
-    """The child that the segment `frag[start:end]` names: `@f`, `@f.2` or `@f[key='v']`."""
-    cdef Py_ssize_t i = start + 1, j, digit, index = 0
-    cdef list kids
-    if end - start < 2 or frag[start] != "@" or node.children is None:
-        return None
-    while i < end and frag[i] != "." and frag[i] != "[":
-        i += 1
-    if i < end and frag[i] == "[":
-        return _keyed(node, frag[start:end])
-    kids = node.children.get(frag[start + 1:i])
-    if kids is None:
-        return None
-    if i + 1 < end:  # `.index`; anything but digits after the dot reads as 0
-        for j in range(i + 1, end):
-            digit = <Py_ssize_t><Py_UCS4>frag[j] - 48
-            if digit < 0 or digit > 9:
-                index = 0
-                break
-            index = index * 10 + digit
-    return kids[index] if index < len(kids) else None
+    cdef Node _step(self, Node node, str frag, Py_ssize_t start, Py_ssize_t end):
+        """The child that the segment `frag[start:end]` names: `@f`, `@f.2` or `@f[key='v']`."""
+        cdef Py_ssize_t i = start + 1, j, digit, index = 0
+        cdef list kids
+        if end - start < 2 or frag[start] != "@" or node.children is None:
+            return None
+        while i < end and frag[i] != "." and frag[i] != "[":
+            i += 1
+        if i < end and frag[i] == "[":
+            return _keyed(node, frag[start:end])
+        name = self._segment_name
+        if not (
+            name is not None
+            and len(name) == i - start - 1
+            and PyUnicode_Tailmatch(frag, name, start + 1, i, -1)
+        ):  # most paths in a row name the same feature: no new string for it then
+            name = self._segment_name = frag[start + 1:i]
+        kids = node.children.get(name)
+        if kids is None:
+            return None
+        if i + 1 < end:  # `.index`; anything but digits after the dot reads as 0
+            for j in range(i + 1, end):
+                digit = <Py_ssize_t><Py_UCS4>frag[j] - 48
+                if digit < 0 or digit > 9:
+                    index = 0
+                    break
+                index = index * 10 + digit
+        return kids[index] if index < len(kids) else None
 
 
 cdef Node _keyed(Node node, str seg):
@@ -417,8 +427,38 @@ cdef str _generated(str stem, tuple keys, dict attributes):
 
 cdef str _slug(str text):
     """Runs of non-word characters as one `_`, none at the ends, at most 40 characters."""
+    ascii = _ascii_slug(text)
+    if ascii is not None:
+        return ascii
     cdef list words = text.split()
     for word in words:
         if not (<str>word).isalnum():  # the usual case does without the regular expression
             return _NON_WORD.sub("_", text).strip("_")[:40]
     return "_".join(words)[:40]
+
+
+cdef str _ascii_slug(str text):
+    """`_slug` of ASCII letters, digits and whitespace in one pass (None for other text):
+    the words, lowercased, joined by `_`, at most 40 characters."""
+    if not PyUnicode_IS_ASCII(text):
+        return None
+    cdef const char* data = PyUnicode_DATA(text)
+    cdef char out[40]
+    cdef Py_ssize_t i, n = 0
+    cdef char ch
+    cdef bint gap = False
+    for i in range(len(text)):
+        ch = data[i]
+        if b"a" <= ch <= b"z" or b"0" <= ch <= b"9" or b"A" <= ch <= b"Z":
+            if gap and n and n < 40:
+                out[n] = b"_"
+                n += 1
+            gap = False
+            if n < 40:
+                out[n] = ch + 32 if b"A" <= ch <= b"Z" else ch
+                n += 1
+        elif ch == b" " or b"\t" <= ch <= b"\r" or b"\x1c" <= ch <= b"\x1f":  # as str.split
+            gap = True
+        else:
+            return None
+    return PyUnicode_FromStringAndSize(out, n)

@@ -17,6 +17,7 @@ from compilers._builder cimport CimBuilder, Node
 
 from lxml import etree
 
+from compilers import xmi
 from compilers._values import enum_names, reader
 from service.errors import InputError
 from service.metamodel import Attribute
@@ -26,8 +27,10 @@ cetree.import_lxml__etree()
 cdef extern from "Python.h":
     str PyUnicode_FromString(const char*)
 
-cdef const char* XMI_NS = b"http://www.omg.org/XMI"
-cdef const char* XSI_NS = b"http://www.w3.org/2001/XMLSchema-instance"
+cdef bytes _XMI_NS = xmi.XMI_NS.encode()
+cdef bytes _XSI_NS = xmi.XSI_NS.encode()
+cdef const char* XMI_NS = _XMI_NS
+cdef const char* XSI_NS = _XSI_NS
 
 # What a name (XML attribute or child element) of an object's element stands for.
 cdef enum Kind:
