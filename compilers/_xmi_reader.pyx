@@ -340,7 +340,7 @@ cdef str _attr_text(tree.xmlAttr* a):
     cdef tree.xmlNode* t = a.children
     if t is NULL:
         return ""
-    if t.next is NULL:
+    if t.next is NULL and t.content is not NULL:
         return PyUnicode_FromString(<const char*>t.content)
     parts = []
     while t is not NULL:
