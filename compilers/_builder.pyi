@@ -6,7 +6,6 @@ from service.metamodel import EClassView, Reference
 class Node:
     cls: EClassView
     attributes: dict[str, Value]
-    def __init__(self, cls: EClassView, line: int | None, xmi_id: str | None = None) -> None: ...
     @property
     def tokens(self) -> dict[str, list[str]]: ...
     @property

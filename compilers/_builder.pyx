@@ -58,16 +58,8 @@ cdef set _EVERY_FIELD = set(CimObject.model_fields)
 
 
 cdef class Node:
-    """One object being imported. Its source line is looked up only when an error names it:
-    XMI nodes keep their document (alive) and element instead."""
-
-    def __init__(self, cls, line, xmi_id=None):
-        self.cls = cls
-        self.key = cls.key
-        self._line = line
-        self.xmi_id = xmi_id
-        self.attributes = {}
-        self.id = ""
+    """One object being imported, made by `CimBuilder.add`. Its source line is looked up only
+    when an error names it: XMI nodes keep their document (alive) and element instead."""
 
     @property
     def tokens(self):
