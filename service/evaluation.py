@@ -4,7 +4,8 @@ A suite is a folder of case folders, each holding its `.ecore` file(s), `spec.tx
 `reference.json` (CIM) or `reference.xmi`. For every case × model × mode × run this records
 the validator's verdict, optionally EMF's (through a caller-supplied hook, since the EMF
 harness needs Java and lives with the tests), the scores against the reference, attempts,
-tokens and seconds. A backend failure is a failed run with zero scores; the eval goes on.
+tokens and seconds. A backend failure is a failed run with zero scores, charged the tokens
+its calls before the failure spent; the eval goes on.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from service.cim import Cim
 from service.ecore_loader import load_metamodel
 from service.errors import BackendError, InputError
 from service.generation import Mode
-from service.generation_result import GenerationResult
+from service.generation_result import GenerationFailed, GenerationResult, Usage
 from service.input_files import read_input_text
 from service.metamodel import Metamodel
 from service.model_io import read_model_file
@@ -158,10 +159,12 @@ def run_case(
     try:
         result = generate(case.metamodel, case.spec, model=model, mode=mode, **options)
     except BackendError as exc:
+        spent = exc.usage if isinstance(exc, GenerationFailed) else Usage()
         return RunRecord(
             case=case.name, model=model, mode=mode, run=run, status="failed", valid=False,
             error=exc.message, seconds=time.perf_counter() - started,
-            scores=ZERO_SCORE.to_json(),
+            prompt_tokens=spent.prompt_tokens, completion_tokens=spent.completion_tokens,
+            cost=spent.cost, scores=ZERO_SCORE.to_json(),
         )  # fmt: skip
     seconds = time.perf_counter() - started
     graded = score(case.metamodel, case.reference, result.cim) if result.cim else ZERO_SCORE

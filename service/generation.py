@@ -25,7 +25,14 @@ from service import limits as limits_mod
 from service.backends import Backend, Message, Reply, create_backend
 from service.cim import Cim, describe_validation_error
 from service.errors import BackendError, InputError
-from service.generation_result import Attempt, Event, EventType, GenerationResult, Usage
+from service.generation_result import (
+    Attempt,
+    Event,
+    EventType,
+    GenerationFailed,
+    GenerationResult,
+    Usage,
+)
 from service.issues import Issue, has_errors
 from service.metamodel import Metamodel
 from service.model_io import read_model
@@ -99,7 +106,10 @@ class _Run:
             if kind == "repair":
                 self._emit("repair_sent", n, issue_count=len(outcome.issues))
             tokens, started = (self.prompt_tokens, self.completion_tokens), time.perf_counter()
-            outcome = step(outcome.previous, outcome.issues)
+            try:
+                outcome = step(outcome.previous, outcome.issues)
+            except BackendError as exc:
+                raise GenerationFailed(exc, self._usage()) from exc
             attempts.append(
                 Attempt(
                     number=n,
@@ -128,14 +138,17 @@ class _Run:
             artifacts=self._artifacts(outcome.cim, formats, valid),
             issues=outcome.issues,
             attempts=attempts,
-            usage=Usage(
-                prompt_tokens=self.prompt_tokens,
-                completion_tokens=self.completion_tokens,
-                cost=_total_cost(self.costs),
-            ),
+            usage=self._usage(),
         )
         self._emit("finished", len(attempts), status=result.status, issue_count=len(result.issues))
         return result
+
+    def _usage(self) -> Usage:
+        return Usage(
+            prompt_tokens=self.prompt_tokens,
+            completion_tokens=self.completion_tokens,
+            cost=_total_cost(self.costs),
+        )
 
     # --- the two modes ------------------------------------------------------------------------
 

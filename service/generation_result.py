@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from service.cim import Cim
+from service.errors import BackendError
 from service.issues import Issue
 
 EventType = Literal["attempt_started", "issues_found", "repair_sent", "finished"]
@@ -29,6 +30,15 @@ class Usage(BaseModel):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost: float | None = None
+
+
+class GenerationFailed(BackendError):
+    """The backend failed part way through a generation; `usage` is what the calls before
+    the failure spent (an evaluation charges it to the failed run)."""
+
+    def __init__(self, cause: BackendError, usage: Usage) -> None:
+        super().__init__(cause.message, timeout=cause.timeout)
+        self.usage = usage
 
 
 class GenerationResult(BaseModel):

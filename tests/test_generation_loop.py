@@ -23,8 +23,9 @@ from service.cim import Cim, parse_cim
 from service.cli import app
 from service.ecore_loader import load_metamodel
 from service.errors import BackendError, InputError
+from service.evaluation import Case, run_case
 from service.generation import generate
-from service.generation_result import Event
+from service.generation_result import Event, GenerationFailed
 from service.metamodel import Metamodel
 from service.phased_schema import declared_objects
 from service.validator import validate
@@ -308,6 +309,23 @@ def test_cli_allow_invalid_writes_anyway(monkeypatch: pytest.MonkeyPatch, tmp_pa
     result = _run(monkeypatch, backend, "--max-repairs", "0", "--allow-invalid", "-o", str(out))
     assert result.exit_code == 1
     assert "DE01" in out.read_text() and "DE02" in out.read_text()
+
+
+def test_a_failure_part_way_keeps_what_the_calls_before_it_spent(bank: Metamodel) -> None:
+    """The objects call of attempt 2 is answered, its links call fails: the error carries the
+    tokens of the three answered calls, and an evaluation charges them to the failed run."""
+    replies: list[Any] = [BAD_BALANCE, LINKS, GOOD, BackendError("openai/x: 503 overloaded")]
+    with pytest.raises(GenerationFailed, match="503 overloaded") as failed:
+        generate(bank, SPEC, backend=ScriptedBackend(replies), max_repairs=3)
+    assert failed.value.usage.prompt_tokens == 300
+    assert failed.value.usage.completion_tokens == 60
+    reference = parse_cim(json.loads((ROOT / "metamodels" / "bank" / "reference.json").read_text()))
+    case = Case("bank", (BANK,), SPEC, bank, reference)
+    record = run_case(
+        case, "scripted", "two-step", 1, generate, backend=ScriptedBackend(replies), max_repairs=3
+    )
+    assert (record.status, record.error) == ("failed", "openai/x: 503 overloaded")
+    assert (record.prompt_tokens, record.completion_tokens) == (300, 60)
 
 
 def test_cli_backend_failure_exits_3_with_the_provider_message(
