@@ -139,6 +139,7 @@ class _Run:
             issues=outcome.issues,
             attempts=attempts,
             usage=self._usage(),
+            answer_xmi=outcome.previous if mode == "direct" else None,
         )
         self._emit("finished", len(attempts), status=result.status, issue_count=len(result.issues))
         return result

@@ -52,6 +52,9 @@ class GenerationResult(BaseModel):
     issues: list[Issue] = Field(default_factory=list)
     attempts: list[Attempt] = Field(default_factory=list)
     usage: Usage = Field(default_factory=Usage)
+    # Direct mode: the XMI the LLM last wrote, as written (`artifacts` hold our compilation of
+    # what was read from it). For the evaluation's EMF check; not part of the API's JSON.
+    answer_xmi: str | None = Field(default=None, exclude=True)
 
 
 class Event(BaseModel):

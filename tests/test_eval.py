@@ -295,5 +295,7 @@ def test_emf_hook_asks_real_emf(tmp_path: Path) -> None:
     (case,) = discover(_suite(tmp_path, ("x",)))
     assert hook(case, _result("valid", REFERENCE, 1, 1)) is True  # the compiled CIM
     broken = GenerationResult(status="invalid", model="m", artifacts={"xmi": "<bank:Bank/>"})
-    assert hook(case, broken) is False  # the direct answer, as written
+    assert hook(case, broken) is False  # a model EMF cannot load
+    answer = _result("valid", REFERENCE, 1, 1).model_copy(update={"answer_xmi": "<bank:Bank/>"})
+    assert hook(case, answer) is False  # direct mode: the answer as written, not our compile
     assert hook(case, GenerationResult(status="invalid", model="m")) is False  # no model

@@ -251,6 +251,8 @@ def test_direct_mode_unparseable_xmi_is_an_issue_then_repaired(bank: Metamodel) 
     result = generate(bank, SPEC, backend=backend, mode="direct", max_repairs=1)
     assert result.status == "valid" and result.mode == "direct"
     assert result.cim is not None and len(result.cim.objects) == 7
+    assert result.answer_xmi == xmi.strip()  # as the LLM wrote it, without fence and chatter
+    assert "answer_xmi" not in result.model_dump() and "xmi" in result.artifacts
     assert result.attempts[0].issue_count == 1
     repair = backend.calls[1]["messages"]
     assert "unparseable-xmi" in repair[-1]["content"]

@@ -81,7 +81,8 @@ def _emf_hook() -> EmfHook | None:
         return None
 
     def check(case: Case, result: GenerationResult) -> bool:
-        xmi, cim = result.artifacts.get("xmi"), result.cim
+        # Direct mode is judged on the XMI the LLM wrote, not on our compilation of it.
+        xmi, cim = result.answer_xmi or result.artifacts.get("xmi"), result.cim
         try:
             if xmi is not None:
                 data = xmi.encode()
