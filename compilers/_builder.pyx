@@ -291,12 +291,12 @@ cdef class CimBuilder:
         return index
 
     cdef Node _resolve(self, Node node, str feature, str token, dict by_id):
-        if token[0] == "/" and "#" not in token:  # a fragment path, as EMF writes them
+        if token.startswith("/") and "#" not in token:  # a fragment path, as EMF writes them
             target = self._by_path(token)
             if target is not None:
                 return target
         target = by_id.get(token)  # the usual case: an xmi:id or iD value, no `#`, no path
-        if target is not None and "#" not in token and token[0] != "/":
+        if target is not None and "#" not in token and not token.startswith("/"):
             return target
         doc, hash_, frag = token.rpartition("#")
         if hash_ and doc and doc.replace("\\", "/").rsplit("/", 1)[-1] != self.base:

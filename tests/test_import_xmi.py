@@ -124,6 +124,27 @@ BAD = {
         b'<bank:NamedElement xmlns:bank="http://instancegen.example/bank"/>',
         "abstract",
     ),
+    "empty target": (
+        b'<bank:Bank xmlns:bank="http://instancegen.example/bank" '
+        b'xmlns:xmi="http://www.omg.org/XMI"><accounts iban="A"><owners xmi:idref=""/>'
+        b"</accounts></bank:Bank>",
+        "refers to '', which is not in the document",
+    ),
+    "element in an attribute": (
+        b'<bank:Bank xmlns:bank="http://instancegen.example/bank" accounts="x"/>',
+        "its objects must be nested elements",
+    ),
+    "no target": (
+        b'<bank:Bank xmlns:bank="http://instancegen.example/bank">'
+        b'<accounts iban="A"><owners/></accounts></bank:Bank>',
+        "<owners> names no target",
+    ),
+    "undeclared prefix": (
+        b'<bank:Bank xmlns:bank="http://instancegen.example/bank" '
+        b'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+        b'<accounts xsi:type="nope:Account" iban="A"/></bank:Bank>',
+        "undeclared namespace prefix",
+    ),
 }
 
 
