@@ -14,7 +14,6 @@ import math
 from datetime import UTC
 from typing import Any
 
-from compilers._builder import CimBuilder, Node
 from compilers._tree import ModelTree
 from compilers._values import (
     as_list,
@@ -25,6 +24,8 @@ from compilers._values import (
     parse_date,
     to_lexical,
 )
+from compilers.import_builder import Node
+from compilers.import_core import CimBuilder
 from service import limits as limits_mod
 from service.cim import Cim, Scalar
 from service.errors import InputError
