@@ -1,7 +1,9 @@
-"""Real-EMF conformance harness: Eclipse EMF itself, not our reading of it, judges XMI.
+"""Real Eclipse EMF as the judge of XMI (`eval --emf`, and the conformance tests).
 
-Drives ``tests/emf/EmfCheck.java`` (compiled once per source version with ``javac``) against
-the Debian EMF jars. One JVM call checks many models, so batch them.
+Drives ``service/emf/EmfCheck.java``, shipped as package data and compiled with ``javac`` on
+first use (cached per source and jars), against Eclipse EMF's jars (Debian:
+``libeclipse-emf-ecore-xmi-java``; elsewhere name them in ``INSTANCEGEN_EMF_CLASSPATH``). One
+JVM call checks many models, so batch them.
 """
 
 from __future__ import annotations
