@@ -1,7 +1,7 @@
 """How close a candidate instance model is to a reference one: precision, recall and F1.
 
 Ids are names a producer chose, so they carry no meaning here: objects are aligned by an optimal
-one-to-one assignment (`scipy.optimize.linear_sum_assignment`) on class compatibility, attribute
+one-to-one assignment (`service.assignment`: SciPy when installed) on class compatibility, attribute
 agreement and, in a few refinement rounds, agreement of their edges under the alignment so far;
 of the alignments found, the one that explains most of the candidate is graded.
 
@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from service.assignment import best_assignment
 from service.cim import Cim, CimObject
 from service.metamodel import Attribute, DataType, Metamodel, Reference
 
@@ -266,17 +267,14 @@ def _blocks(mm: Metamodel, ref: list[CimObject], cand: list[CimObject]) -> list[
 def _alignments(mm: Metamodel, ref: _Facts, cand: _Facts) -> Iterator[Pairs]:
     """Optimal assignments, first on class and attributes, then also on the edges that agree
     under the previous round's alignment (objects alike in attributes differ in neighbours)."""
-    import numpy as np  # imported here: scipy costs half a second of every CLI start
-    from scipy.optimize import linear_sum_assignment
-
     blocks = _blocks(mm, ref.objects, cand.objects)
     classes = [
-        np.array([[_class_score(mm, ref.objects[i].class_, cand.objects[j].class_) for j in cs]
-                  for i in rs])
+        [[_class_score(mm, ref.objects[i].class_, cand.objects[j].class_) for j in cs]
+         for i in rs]
         for rs, cs in blocks
     ]  # fmt: skip
     attrs = [
-        np.array([[_agreement(ref.triples[i], cand.triples[j], 1.0) for j in cs] for i in rs])
+        [[_agreement(ref.triples[i], cand.triples[j], 1.0) for j in cs] for i in rs]
         for rs, cs in blocks
     ]
     ref_hoods, cand_hoods = _neighbourhoods(ref.edges), _neighbourhoods(cand.edges)
@@ -287,16 +285,19 @@ def _alignments(mm: Metamodel, ref: _Facts, cand: _Facts) -> Iterator[Pairs]:
         renamed = [_renamed(ref_hoods.get(o.id, empty), matching) for o in ref.objects]
         pairs: Pairs = []
         for (rs, cs), cls, attr in zip(blocks, classes, attrs, strict=True):
-            struct = np.array(
-                [[_agreement(renamed[i], cand_hoods.get(cand.objects[j].id, empty), 0.0)
-                  for j in cs] for i in rs]
-            )  # fmt: skip
+            hoods = [cand_hoods.get(cand.objects[j].id, empty) for j in cs]
             # Any compatible pair outweighs every sum of similarities (each <= 1), so the
             # number of matched pairs is maximised first.
             bonus = min(len(rs), len(cs)) + 1.0
-            weights = np.where(cls > 0, bonus + cls * (1 + attr + struct) / 3, 0.0)
-            rows, cols = linear_sum_assignment(weights, maximize=True)
-            pairs += [(rs[a], cs[b]) for a, b in zip(rows, cols, strict=True) if cls[a, b]]
+            weights = [
+                [
+                    bonus + c * (1 + a + _agreement(renamed[i], hood, 0.0)) / 3 if c > 0 else 0.0
+                    for c, a, hood in zip(cls[row], attr[row], hoods, strict=True)
+                ]
+                for row, i in enumerate(rs)
+            ]
+            found = best_assignment(weights)
+            pairs += [(rs[a], cs[b]) for a, b in found if cls[a][b]]
         pairs.sort()
         if pairs in seen:
             return
