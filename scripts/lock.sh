@@ -18,7 +18,7 @@ CMAKE_ARGS="-DGGML_NATIVE=OFF" "$venv/bin/pip" install -q '.[all]'
   echo "# Exact versions that scripts/install.sh and CI install (pip constraints)."
   echo "# Made by scripts/lock.sh with $("$venv/bin/python" --version) on $(date -u +%Y-%m-%d); edit pyproject.toml's"
   echo "# ranges, not this file, then run scripts/lock.sh again."
-  "$venv/bin/pip" freeze --all --exclude-editable | grep -v -E '^(instancegen|pip)==' | LC_ALL=C sort -f
+  "$venv/bin/pip" freeze --all --exclude-editable | grep -v -E '^(instancegen|pip)( @|==)' | LC_ALL=C sort -f
 } >constraints.txt.tmp
 mv constraints.txt.tmp constraints.txt
 echo "lock: wrote constraints.txt ($(grep -c '==' constraints.txt) packages)"
