@@ -279,13 +279,14 @@ def generic_model(
     cls: Any = Literal[keys] if keys and class_enum else str
     ident = id_annotation(options.id_pattern)
     if not options.strict:
+        targets: Any = GenericAlias(dict, (str, _list_of(ident)))  # a type made at run time
         obj = create_model(
             "GenericObject",
             __config__=_CONFIG,
             class_=(cls, Field(alias="class")),
             id=(ident, ...),
             attributes=(dict[str, Value], Field(default_factory=dict)),
-            references=(GenericAlias(dict, (str, _list_of(ident))), Field(default_factory=dict)),
+            references=(targets, Field(default_factory=dict)),
         )
         return root_model([obj])
     attr = create_model("AttributeEntry", __config__=_CONFIG, name=(str, ...), value=(Value, ...))
