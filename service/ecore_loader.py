@@ -34,6 +34,7 @@ from service.metamodel import (
     Reference,
     TypeKind,
 )
+from service.ocl.sources import from_annotations
 from service.xmlsafe import parse_xml
 
 XMI_NS = "http://www.omg.org/XMI"
@@ -439,6 +440,13 @@ class _Viewer:
             clash = names[ecls.name] > 1
             self.keys[id(ecls)] = f"{pkg.path}.{ecls.name}" if clash else ecls.name
         classes = {self.keys[id(c)]: self._class_view(c, p) for c, p in self.eclasses}
+        invariants = tuple(
+            invariant
+            for c, p in self.eclasses
+            for invariant in from_annotations(
+                self.keys[id(c)], ((a.source, a.details) for a in c.eAnnotations), p.source
+            )
+        )
         digest = hashlib.sha256()
         for data in sorted(s.data for s in self.sources):
             digest.update(hashlib.sha256(data).digest())
@@ -449,6 +457,7 @@ class _Viewer:
             sources={s.display: s.data for s in self.sources},
             content_hash=digest.hexdigest(),
             warnings=tuple(self.warnings),
+            invariants=invariants,
         )
 
     def _collect(self, epkg: EPackage, src: _Source, parent: str) -> None:
