@@ -22,7 +22,7 @@ from pyecore.resources import URI, ResourceSet
 
 from service import limits as limits_mod
 from service.errors import InputError
-from service.input_files import read_input
+from service.input_files import read_input, read_input_text
 from service.metamodel import (
     ECORE_NS,
     Attribute,
@@ -34,7 +34,7 @@ from service.metamodel import (
     Reference,
     TypeKind,
 )
-from service.ocl.sources import from_annotations
+from service.ocl.sources import from_annotations, with_constraints
 from service.xmlsafe import parse_xml
 
 XMI_NS = "http://www.omg.org/XMI"
@@ -102,12 +102,25 @@ class _Source:
     ns_uris: list[str] = field(default_factory=list)
 
 
-def load_metamodel(files: Sequence[str | Path] | Mapping[str, bytes | str]) -> Metamodel:
+def load_metamodel(
+    files: Sequence[str | Path] | Mapping[str, bytes | str],
+    constraints: Sequence[str | Path] | Mapping[str, str] = (),
+) -> Metamodel:
     """Load `.ecore` files from disk (paths) or from memory (name -> text, e.g. an upload).
 
     From disk, files that the given ones reference by relative path are read too; from
-    memory, nothing outside the mapping is ever read.
+    memory, nothing outside the mapping is ever read. `constraints` are Complete OCL files
+    (paths, or name -> text) whose invariants join those of the `.ecore` annotations.
     """
+    mm = _load(files)
+    if isinstance(constraints, Mapping):
+        return with_constraints(mm, constraints)
+    return with_constraints(
+        mm, {str(p): read_input_text(Path(p), what="a Complete OCL file") for p in constraints}
+    )
+
+
+def _load(files: Sequence[str | Path] | Mapping[str, bytes | str]) -> Metamodel:
     if isinstance(files, Mapping):
         named = {_upload_key(n): (n, _as_bytes(d)) for n, d in files.items()}
         sources = [_parse_source(display, key, data) for key, (display, data) in named.items()]

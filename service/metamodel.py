@@ -127,6 +127,11 @@ class Invariant:
     expression: str
     source: str  # the file it was read from
 
+    @property
+    def one_line(self) -> str:
+        """The expression with its whitespace collapsed, as prompts and messages quote it."""
+        return " ".join(self.expression.split())
+
 
 @dataclass(frozen=True)
 class Metamodel:

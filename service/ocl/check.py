@@ -62,7 +62,7 @@ def check_invariants(mm: Metamodel, objects: Sequence[CimObject]) -> InvariantRe
 
 def quoted(invariant: Invariant) -> str:
     """The expression on one line, shortened: how messages and prompts quote it."""
-    one_line = " ".join(invariant.expression.split())
+    one_line = invariant.one_line
     return one_line if len(one_line) <= _QUOTED_CHARS else one_line[: _QUOTED_CHARS - 1] + "…"
 
 
@@ -125,12 +125,13 @@ def _violation(invariant: Invariant, tree: n.Node, world: World, obj: Obj, value
     else:
         outcome = "it is false here"
     now = _current_values(tree, world, obj)
+    view = world.views[obj.index]
+    where = f"{oid} ({view.key})" if view is not None else oid
     return Issue(
         code="invariant",
         object=oid,
-        message=f"{oid} ({world.views[obj.index].key if world.views[obj.index] else '?'}) "
-        f"violates invariant {invariant.name} of {invariant.context}: {quoted(invariant)} "
-        f"— {outcome}{f' ({now})' if now else ''}.",
+        message=f"{where} violates invariant {invariant.name} of {invariant.context}: "
+        f"{quoted(invariant)} — {outcome}{f' ({now})' if now else ''}.",
         hint=f"Change {oid}, or the objects it refers to, so that {invariant.name} holds.",
     )
 

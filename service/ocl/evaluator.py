@@ -414,10 +414,10 @@ class Evaluator:
         if name in ("includesAll", "excludesAll"):
             others = _as_collection(args[0]).items
             self.budget.tick(len(others))
-            keys = {key(i) for i in items}
+            present = {key(i) for i in items}
             if name == "includesAll":
-                return all(key(o) in keys for o in others)
-            return not any(key(o) in keys for o in others)
+                return all(key(o) in present for o in others)
+            return not any(key(o) in present for o in others)
         if name in ("sum", "max", "min"):
             return _aggregate(name, items)
         if name in ("asSet", "asOrderedSet", "asBag", "asSequence"):
@@ -440,8 +440,8 @@ class Evaluator:
             kind = "Set" if c.kind == "Set" and other.kind == "Set" else c.kind
             if name == "union":
                 return make(kind, (*items, *other.items))
-            keys = {key(i) for i in other.items}
-            return make(kind, [i for i in items if key(i) in keys])
+            kept = {key(i) for i in other.items}
+            return make(kind, [i for i in items if key(i) in kept])
         if name == "reverse":
             return make(c.kind, items[::-1])
         if name == "flatten":
@@ -718,7 +718,7 @@ def _primitive_fits(value: Value, type_name_: str) -> tuple[bool, bool]:
         "Real": type(value) is float,
         "String": type(value) is str,
         "Boolean": type(value) is bool,
-        "UnlimitedNatural": type(value) is int and value >= 0,  # type: ignore[operator]
+        "UnlimitedNatural": type(value) is int and value >= 0,
     }[type_name_]
     return exact or (type_name_ == "Real" and type(value) is int), exact
 

@@ -115,7 +115,7 @@ def _parse(text: str, start: str) -> Tree:
     except UnexpectedCharacters as exc:
         raise OclSyntaxError(
             f"line {exc.line}, column {exc.column}: unexpected character "
-            f"{text[exc.pos_in_stream : exc.pos_in_stream + 1]!r}."
+            f"{text[exc.pos_in_stream or 0 :][:1]!r}."
         ) from None
     except UnexpectedInput as exc:
         token = getattr(exc, "token", None)
@@ -147,7 +147,7 @@ def _to_ast(tree: Tree) -> n.Node:
             raise exc.orig_exc from None
         raise
     assert not isinstance(result, Tree)
-    return result  # type: ignore[no-any-return]
+    return result
 
 
 def _path(tree: Tree) -> tuple[str, ...]:

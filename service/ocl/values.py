@@ -8,7 +8,7 @@ objects, enum literals, types, collections and `invalid` get small immutable wra
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,7 +76,7 @@ def key(v: Value) -> Any:
     return v  # Obj, EnumValue, TypeValue compare as dataclasses
 
 
-def make(kind: str, items: list[Value] | tuple[Value, ...]) -> Collection:
+def make(kind: str, items: Sequence[Value]) -> Collection:
     """A collection of `kind`, duplicates dropped for the set kinds (first occurrence kept)."""
     if kind in SET_KINDS:
         seen: set[Any] = set()
