@@ -108,7 +108,7 @@ def _not_evaluated(invariant: Invariant, why: str, at: int, report: InvariantRep
                 code="not-evaluated",
                 severity="warning",
                 message=f"Invariant {invariant.name} of {invariant.context} was not "
-                f"evaluated: {why}. The invariant: {quoted(invariant)}",
+                f"evaluated: {why.rstrip('.')}. The invariant: {quoted(invariant)}",
                 hint="Check this rule by other means; the README's 'OCL invariants' section "
                 "lists the OCL this validator evaluates.",
             ),
