@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from service.metamodel import Attribute
+from service.metamodel import Attribute, DataType
 from service.ocl import nodes as n
 from service.ocl.values import (
     ORDERED_KINDS,
@@ -119,6 +119,7 @@ class Evaluator:
     def __init__(self, world: World, budget: Budget) -> None:
         self.world = world
         self.budget = budget
+        self.constants: dict[tuple[str, ...], EnumValue | TypeValue] = {}  # resolved names
         self.handlers: dict[type, Callable[[Any, _Scope], Value]] = {
             n.Literal: self._literal,
             n.InvalidLiteral: lambda node, scope: Invalid("the expression says invalid"),
@@ -160,21 +161,25 @@ class Evaluator:
                     view = self.world.views[source.index]
                     if view is not None and name in view.feature_map:
                         return self._feature(source, name)
-            found = self._type(path)
-            if found is not None:
-                return found
-            raise Unsupported(f"uses the unknown name '{name}'")
-        enum = self._enum(path[:-1])
+        found = self.constants.get(path)
+        if found is None:
+            found = self.constants[path] = self._constant(node)
+        return found
+
+    def _constant(self, node: n.Name) -> EnumValue | TypeValue:
+        """What a name that is no variable or feature stands for: `E::L`, or a type."""
+        path = node.path
+        enum = self._enum(path[:-1]) if len(path) > 1 else None
         if enum is not None:
             if path[-1] not in enum.literals:
                 raise Unsupported(f"uses '{node.text}', but {enum.name} has no literal {path[-1]}")
             return EnumValue(enum.name, path[-1])
-        found = self._type(path)
+        found = self._find_type(path)
         if found is None:
             raise Unsupported(f"uses the unknown name '{node.text}'")
         return found
 
-    def _type(self, path: tuple[str, ...]) -> TypeValue | None:
+    def _find_type(self, path: tuple[str, ...]) -> TypeValue | None:
         name = path[-1]
         mm = self.world.mm
         qualified = ".".join(path)
@@ -191,9 +196,7 @@ class Evaluator:
         enum = self._enum(path)
         return TypeValue(enum.name, "enum") if enum is not None else None
 
-    def _enum(self, path: tuple[str, ...]) -> Any:
-        if not path:
-            return None
+    def _enum(self, path: tuple[str, ...]) -> DataType | None:
         for dt in self.world.mm.datatypes.values():
             if dt.kind == "enum" and dt.name == path[-1]:
                 return dt
@@ -321,7 +324,7 @@ class Evaluator:
                 return Invalid(f"allInstances() applies to a class, not {text(node.source)}")
             found = self.world.instances(source.name)
             self.budget.tick(len(found))
-            return Collection("Set", tuple(found))
+            return Collection("Set", found)
         if name == "toString":
             return source if type(source) is str else self.show(source)
         if source is None:

@@ -34,6 +34,7 @@ class World:
         for i, o in enumerate(objects):
             self.index.setdefault(o.id, i)
         self.views: list[EClassView | None] = [mm.classes.get(o.class_) for o in objects]
+        self._extents: dict[str, tuple[Obj, ...]] = {}
 
     def name_of(self, i: int) -> str:
         return self.objects[i].id
@@ -103,14 +104,17 @@ class World:
                             result.setdefault(child, j)
         return result
 
-    def instances(self, key: str) -> list[Obj]:
+    def instances(self, key: str) -> tuple[Obj, ...]:
         """Every object of class `key` or one of its subclasses, in CIM order."""
-        return [
-            Obj(i)
-            for i, view in enumerate(self.views)
-            if view is not None and self.index[self.objects[i].id] == i
-            and (view.key == key or key in view.all_supertypes)
-        ]  # fmt: skip
+        found = self._extents.get(key)
+        if found is None:
+            found = self._extents[key] = tuple(
+                Obj(i)
+                for i, view in enumerate(self.views)
+                if view is not None and self.index[self.objects[i].id] == i
+                and (view.key == key or key in view.all_supertypes)
+            )  # fmt: skip
+        return found
 
     def _typed(self, raw: Any, a: Attribute, i: int) -> Value:
         value = _convert(raw, a.type)
