@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from http_support import ServerThread
+from http_support import ScriptedBackend, ServerThread, sse
 from typer.testing import CliRunner
 
 import compilers
@@ -285,3 +285,34 @@ def test_emf_loads_the_clinic_reference_model(emf: Any, tmp_path: Path) -> None:
     xmi.write_bytes(compilers.get("xmi").compile(parse_cim(REFERENCE), mm))
     [checked] = emf([ECORE], [xmi])
     assert checked.ok, checked.errors
+
+
+def test_http_generate_and_jobs_report_invariant_issues(tmp_path: Path) -> None:
+    """A scripted LLM that always writes the reference model; the request's constraints make
+    one doctor break `Small`, which generate and the job's result both report."""
+    mm = load_metamodel([ECORE])
+    backend = ScriptedBackend(cim=parse_cim(REFERENCE), metamodel=mm)
+    app_ = create_app(
+        Settings(db_path=tmp_path / "gen.db"), backend_factory=lambda model, api_base: backend
+    )
+    body = {
+        "metamodel": {"ecore": ECORE.read_text()},
+        "spec": (CASE / "spec.txt").read_text(),
+        "model": "scripted",
+        "max_repairs": 0,
+        "constraints": "context Doctor inv Small: self.maxAppointments < 4",
+    }
+    with ServerThread(app_) as server, httpx.Client(base_url=server.url, timeout=120) as http:
+        result = http.post("/v1/generate", json=body).json()
+        assert result["status"] == "invalid"
+        assert [(i["code"], i["object"]) for i in result["issues"]] == [("invariant", "okafor")]
+        job = http.post("/v1/jobs", json=body).json()
+        sse(http, f"/v1/jobs/{job['id']}/events")  # returns when the job is over
+        view = http.get(f"/v1/jobs/{job['id']}").json()
+        assert view["status"] == "finished"
+        assert [i["message"] for i in view["result"]["issues"]] == [
+            i["message"] for i in result["issues"]
+        ]
+        assert (
+            "invariant Small of Doctor: self.maxAppointments < 4" in result["issues"][0]["message"]
+        )
