@@ -14,7 +14,8 @@ import pytest
 
 from service import load_metamodel
 from service.cim import parse_cim
-from service.ocl.evaluator import Budget, Evaluator, Exhausted, Unsupported
+from service.ocl.budget import Budget, Exhausted, Unsupported
+from service.ocl.evaluator import Evaluator
 from service.ocl.parser import MAX_DEPTH, OclSyntaxError, parse_expression
 from service.ocl.values import Collection, EnumValue, Invalid, Obj, Value
 from service.ocl.world import World

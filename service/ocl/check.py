@@ -20,7 +20,8 @@ from service.cim import CimObject
 from service.issues import Issue
 from service.metamodel import Attribute, Invariant, Metamodel
 from service.ocl import nodes as n
-from service.ocl.evaluator import Budget, Evaluator, Exhausted, Unsupported
+from service.ocl.budget import Budget, Exhausted, Unsupported
+from service.ocl.evaluator import Evaluator
 from service.ocl.parser import OclSyntaxError, parse_expression
 from service.ocl.values import Invalid, Obj, Value, show, type_name
 from service.ocl.world import World

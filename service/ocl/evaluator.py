@@ -16,17 +16,30 @@
 from __future__ import annotations
 
 import itertools
-import math
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from service.metamodel import Attribute, DataType
 from service.ocl import nodes as n
+from service.ocl.budget import Budget, Exhausted, Unsupported
+from service.ocl.operations import (
+    ANY_OPS,
+    COLLECTION_OPS,
+    DOT_OPS,
+    MAX_INTEGER_BITS,
+    PRIMITIVE_TYPES,
+    aggregate,
+    as_collection,
+    checked_number,
+    checked_string,
+    number_op,
+    primitive_fits,
+    sorted_by,
+    string_op,
+)
 from service.ocl.values import (
     ORDERED_KINDS,
-    SET_KINDS,
     Collection,
     EnumValue,
     Invalid,
@@ -41,50 +54,7 @@ from service.ocl.values import (
 )
 from service.ocl.world import World
 
-MAX_STRING_CHARS = 100_000
-MAX_INTEGER_BITS = 4096
-PRIMITIVE_TYPES = frozenset({"Integer", "Real", "String", "Boolean", "UnlimitedNatural", "OclAny"})
 _TOO_BIG = MAX_INTEGER_BITS + 1  # a product's bits exceed this only when it is too large
-_CLOCK_EVERY = 4096  # steps between looks at the clock
-
-
-class Unsupported(Exception):
-    """The expression uses something outside the supported subset; `message` says what."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class Exhausted(Exception):
-    """The evaluation ran out of steps or time, or made a value too large."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-@dataclass
-class Budget:
-    """Steps one constraint may take, and the wall-clock deadline of the whole validation."""
-
-    max_steps: int
-    deadline: float  # a time.monotonic() value
-    steps: int = 0
-    _next_clock: int = _CLOCK_EVERY
-
-    def tick(self, count: int = 1) -> None:
-        self.steps += count
-        if self.steps > self.max_steps:
-            raise Exhausted(
-                f"it took more than {self.max_steps:,} evaluation steps (INSTANCEGEN_MAX_OCL_STEPS)"
-            )
-        if self.steps >= self._next_clock:
-            self._next_clock = self.steps + _CLOCK_EVERY
-            if time.monotonic() > self.deadline:
-                raise Exhausted(
-                    "the validation's time for invariants ran out (INSTANCEGEN_MAX_OCL_MILLIS)"
-                )
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,20 +259,20 @@ class Evaluator:
             return source
         bad = next((a for a in args if isinstance(a, Invalid)), None)
         if node.arrow:
-            collection = _as_collection(source)
-            if node.name not in _COLLECTION_OPS:
+            collection = as_collection(source)
+            if node.name not in COLLECTION_OPS:
                 raise Unsupported(f"uses the collection operation '->{node.name}'")
             if bad is not None:
                 return bad
-            self._arity(node, _COLLECTION_OPS[node.name])
+            self._arity(node, COLLECTION_OPS[node.name])
             self.budget.tick(len(collection.items))
             return self._collection_op(node, collection, args)
-        if node.name not in _DOT_OPS:
+        if node.name not in DOT_OPS:
             raise Unsupported(f"uses the operation '.{node.name}()'")
-        self._arity(node, _DOT_OPS[node.name])
+        self._arity(node, DOT_OPS[node.name])
         if bad is not None:
             return bad
-        if isinstance(source, Collection) and node.name not in _ANY_OPS:
+        if isinstance(source, Collection) and node.name not in ANY_OPS:
             return self._collect_each(source, lambda item: self._dot_op(node, item, args))
         return self._dot_op(node, source, args)
 
@@ -335,9 +305,9 @@ class Evaluator:
             parent = self.world.containers.get(source.index)
             return Obj(parent) if parent is not None else None
         if type(source) is str:
-            return self._string_op(node, source, args)
+            return string_op(node, source, args, self.budget)
         if is_number(source):
-            return _number_op(node, source, args)  # type: ignore[arg-type]
+            return number_op(node, source, args)  # type: ignore[arg-type]
         return Invalid(f".{name}() does not apply to {type_name(source)} {text(node.source)}")
 
     def _type_test(self, node: n.Call, source: Value, target: Value) -> Value:
@@ -355,7 +325,7 @@ class Evaluator:
         elif target.kind == "enum":
             fits = exact = isinstance(source, EnumValue) and source.enum == target.name
         else:
-            fits, exact = _primitive_fits(source, target.name)
+            fits, exact = primitive_fits(source, target.name)
         if node.name == "oclIsKindOf":
             return fits
         if node.name == "oclIsTypeOf":
@@ -363,40 +333,6 @@ class Evaluator:
         if fits:
             return float(source) if target.name == "Real" and type(source) is int else source
         return Invalid(f"{self.show(source)} is not a {target.name}, so oclAsType fails")
-
-    def _string_op(self, node: n.Call, s: str, args: list[Value]) -> Value:
-        name = node.name
-        if name == "size":
-            return len(s)
-        if name in ("toUpper", "toUpperCase"):
-            return s.upper()
-        if name in ("toLower", "toLowerCase"):
-            return s.lower()
-        if name == "trim":
-            return s.strip()
-        if name == "characters":
-            self.budget.tick(len(s))
-            return Collection("Sequence", tuple(s))
-        if name in ("toInteger", "toReal", "toBoolean"):
-            return _parse_string(name, s)
-        if name in ("at", "substring"):
-            return _substring(name, s, args)
-        other = args[0] if args else None
-        if type(other) is not str:
-            return Invalid(f".{name}() needs a String argument, not {type_name(other)}")
-        if name == "concat":
-            return _checked_string(s + other)
-        if name == "indexOf":
-            return s.find(other) + 1
-        if name == "lastIndexOf":
-            return s.rfind(other) + 1
-        if name == "startsWith":
-            return s.startswith(other)
-        if name == "endsWith":
-            return s.endswith(other)
-        if name == "equalsIgnoreCase":
-            return s.casefold() == other.casefold()
-        return Invalid(f".{name}() does not apply to a String")
 
     def _collection_op(self, node: n.Call, c: Collection, args: list[Value]) -> Value:
         name, items = node.name, c.items
@@ -415,14 +351,14 @@ class Evaluator:
                 return keys.index(k) + 1 if k in keys else Invalid("indexOf: not in the collection")
             return (k in keys) == (name == "includes")
         if name in ("includesAll", "excludesAll"):
-            others = _as_collection(args[0]).items
+            others = as_collection(args[0]).items
             self.budget.tick(len(others))
             present = {key(i) for i in items}
             if name == "includesAll":
                 return all(key(o) in present for o in others)
             return not any(key(o) in present for o in others)
         if name in ("sum", "max", "min"):
-            return _aggregate(name, items)
+            return aggregate(name, items)
         if name in ("asSet", "asOrderedSet", "asBag", "asSequence"):
             return make(name[2:], items)
         if name in ("first", "last", "at"):
@@ -438,7 +374,7 @@ class Evaluator:
             k = key(args[0])
             return make(c.kind, [i for i in items if key(i) != k])
         if name in ("union", "intersection"):
-            other = _as_collection(args[0])
+            other = as_collection(args[0])
             self.budget.tick(len(other.items))
             kind = "Set" if c.kind == "Set" and other.kind == "Set" else c.kind
             if name == "union":
@@ -467,7 +403,7 @@ class Evaluator:
         source = self.ev(node.source, scope)
         if isinstance(source, Invalid):
             return source
-        c = _as_collection(source)
+        c = as_collection(source)
         names = [v.name for v in node.variables]
         if len(names) > 1 and node.name not in ("forAll", "exists"):
             raise Unsupported(f"uses '->{node.name}' with {len(names)} iterators")
@@ -542,7 +478,7 @@ class Evaluator:
                 return make(kind, values)
             return self._collect_each(Collection(c.kind, tuple(values)), lambda v: v)
         if name == "sortedBy":
-            return _sorted(c, values)
+            return sorted_by(c, values)
         assert name == "closure"
         return self._closure(c, body)
 
@@ -555,7 +491,7 @@ class Evaluator:
             value = body(item)
             if isinstance(value, Invalid):
                 return value
-            for new in _as_collection(value).items:
+            for new in as_collection(value).items:
                 k = key(new)
                 if k not in seen:
                     seen.add(k)
@@ -643,19 +579,19 @@ class Evaluator:
     def _arithmetic(self, node: n.Binary, left: Value, right: Value) -> Value:
         op = node.op
         if op == "+" and type(left) is str and type(right) is str:
-            return _checked_string(left + right)
+            return checked_string(left + right)
         if not (is_number(left) and is_number(right)):
             return Invalid(f"'{op}' needs numbers, not {self.show(left)} and {self.show(right)}")
         a: Any = left
         b: Any = right
         if op == "+":
-            return _checked_number(a + b)
+            return checked_number(a + b)
         if op == "-":
-            return _checked_number(a - b)
+            return checked_number(a - b)
         if op == "*":
             if type(a) is int and type(b) is int and a.bit_length() + b.bit_length() > _TOO_BIG:
                 raise Exhausted(f"it made an integer larger than 2^{MAX_INTEGER_BITS}")
-            return _checked_number(a * b)
+            return checked_number(a * b)
         if b == 0:
             return Invalid(f"{text(node.right)} is zero, so '{op}' is undefined")
         if op == "/":
@@ -683,128 +619,3 @@ class Evaluator:
             assert variable.init is not None
             scope = scope.bind(variable.name, self.ev(variable.init, scope))
         return self.ev(node.body, scope)
-
-
-# Operations by name, with the number of arguments they take.
-_COLLECTION_OPS: dict[str, int | tuple[int, ...]] = {
-    **dict.fromkeys(("size", "isEmpty", "notEmpty", "sum", "max", "min", "first", "last"), 0),
-    **dict.fromkeys(("asSet", "asOrderedSet", "asBag", "asSequence", "reverse", "flatten"), 0),
-    **dict.fromkeys(("includes", "excludes", "includesAll", "excludesAll", "count"), 1),
-    **dict.fromkeys(("including", "excluding", "append", "prepend", "union"), 1),
-    **dict.fromkeys(("intersection", "at", "indexOf", "selectByKind", "selectByType"), 1),
-}
-_ANY_OPS = frozenset({"oclIsKindOf", "oclIsTypeOf", "oclAsType", "toString", "allInstances"})
-_DOT_OPS: dict[str, int | tuple[int, ...]] = {
-    **dict.fromkeys(("oclIsKindOf", "oclIsTypeOf", "oclAsType"), 1),
-    **dict.fromkeys(("allInstances", "oclContainer", "toString", "size", "trim"), 0),
-    **dict.fromkeys(("toUpper", "toUpperCase", "toLower", "toLowerCase", "characters"), 0),
-    **dict.fromkeys(("toInteger", "toReal", "toBoolean", "abs", "floor", "round"), 0),
-    **dict.fromkeys(("concat", "indexOf", "lastIndexOf", "startsWith", "endsWith"), 1),
-    **dict.fromkeys(("equalsIgnoreCase", "at", "max", "min", "div", "mod"), 1),
-    "substring": 2,
-}
-
-
-def _as_collection(value: Value) -> Collection:
-    """What `->` sees: a collection as it is, null as Set{}, any other value v as Set{v}."""
-    if isinstance(value, Collection):
-        return value
-    return Collection("Set", () if value is None else (value,))
-
-
-def _primitive_fits(value: Value, type_name_: str) -> tuple[bool, bool]:
-    """(oclIsKindOf, oclIsTypeOf) of a value for a primitive type name."""
-    if type_name_ == "OclAny":
-        return value is not None, False
-    exact = {
-        "Integer": type(value) is int,
-        "Real": type(value) is float,
-        "String": type(value) is str,
-        "Boolean": type(value) is bool,
-        "UnlimitedNatural": type(value) is int and value >= 0,
-    }[type_name_]
-    return exact or (type_name_ == "Real" and type(value) is int), exact
-
-
-def _checked_string(s: str) -> str:
-    if len(s) > MAX_STRING_CHARS:
-        raise Exhausted(f"it made a string longer than {MAX_STRING_CHARS:,} characters")
-    return s
-
-
-def _checked_number(v: int | float) -> int | float:
-    if type(v) is int and v.bit_length() > MAX_INTEGER_BITS:
-        raise Exhausted(f"it made an integer larger than 2^{MAX_INTEGER_BITS}")
-    return v
-
-
-def _number_op(node: n.Call, x: int | float, args: list[Value]) -> Value:
-    name = node.name
-    if name == "abs":
-        return abs(x)
-    if name in ("floor", "round"):
-        if not math.isfinite(x):
-            return Invalid(f"{name}() of {x} is undefined")
-        return math.floor(x) if name == "floor" else math.floor(x + 0.5)
-    other = args[0] if args else None
-    if not is_number(other):
-        return Invalid(f".{name}() needs a number, not {type_name(other)}")
-    y: Any = other
-    if name == "max":
-        return max(x, y)
-    if name == "min":
-        return min(x, y)
-    if name in ("div", "mod"):
-        if type(x) is not int or type(y) is not int:
-            return Invalid(f".{name}() needs Integers")
-        if y == 0:
-            return Invalid(f"{name} by zero is undefined")
-        quotient = abs(x) // abs(y) * (1 if (x >= 0) == (y >= 0) else -1)
-        return quotient if name == "div" else x - quotient * y
-    return Invalid(f".{name}() does not apply to a number")
-
-
-def _parse_string(name: str, s: str) -> Value:
-    try:
-        if name == "toInteger":
-            return int(s.strip()) if len(s) <= 1000 else Invalid("too long for toInteger()")
-        if name == "toReal":
-            return float(s.strip())
-    except ValueError:
-        return Invalid(f"'{s[:40]}' is not a number, so {name}() fails")
-    if s in ("true", "false"):
-        return s == "true"
-    return Invalid(f"'{s[:40]}' is not a Boolean, so toBoolean() fails")
-
-
-def _substring(name: str, s: str, args: list[Value]) -> Value:
-    if any(type(a) is not int for a in args):
-        return Invalid(f".{name}() needs Integer positions")
-    first: Any = args[0]
-    last: Any = args[1] if name == "substring" else first
-    if not 1 <= first <= last <= len(s):
-        return Invalid(f".{name}(): positions out of range for a string of length {len(s)}")
-    return s[first - 1 : last]
-
-
-def _aggregate(name: str, items: Iterable[Value]) -> Value:
-    values = list(items)
-    if any(not is_number(v) for v in values):
-        bad = next(v for v in values if not is_number(v))
-        return bad if isinstance(bad, Invalid) else Invalid(f"->{name}() needs numbers, "
-                                                            f"not {type_name(bad)}")  # fmt: skip
-    numbers: list[Any] = values
-    if name == "sum":
-        total = sum(numbers)
-        return _checked_number(total)
-    if not numbers:
-        return Invalid(f"->{name}() of an empty collection is undefined")
-    return max(numbers) if name == "max" else min(numbers)
-
-
-def _sorted(c: Collection, values: list[Value]) -> Value:
-    if all(is_number(v) for v in values) or all(type(v) is str for v in values):
-        order = sorted(range(len(values)), key=lambda i: values[i])  # type: ignore[arg-type,return-value]
-        kind = "OrderedSet" if c.kind in SET_KINDS else "Sequence"
-        return make(kind, [c.items[i] for i in order])
-    return Invalid("->sortedBy() needs numbers or strings to sort by")
