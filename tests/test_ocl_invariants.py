@@ -316,3 +316,15 @@ def test_http_generate_and_jobs_report_invariant_issues(tmp_path: Path) -> None:
         assert (
             "invariant Small of Doctor: self.maxAppointments < 4" in result["issues"][0]["message"]
         )
+
+
+def test_no_time_left_means_every_invariant_is_not_evaluated(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("INSTANCEGEN_MAX_OCL_MILLIS", "0")
+    mm = load_metamodel([ECORE])
+    report = check_invariants(mm, parse_cim(_mutated("jonas", "age", 150)).objects)
+    assert set(report.status.values()) == {"not-evaluated"}
+    assert report.satisfaction_rate is None
+    assert len(report.issues) == 6
+    assert all("INSTANCEGEN_MAX_OCL_MILLIS" in issue.message for _, issue in report.issues)

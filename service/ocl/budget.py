@@ -46,7 +46,11 @@ class Budget:
             )
         if self.steps >= self._next_clock:
             self._next_clock = self.steps + _CLOCK_EVERY
-            if time.monotonic() > self.deadline:
-                raise Exhausted(
-                    "the validation's time for invariants ran out (INSTANCEGEN_MAX_OCL_MILLIS)"
-                )
+            self.check_time()
+
+    def check_time(self) -> None:
+        """Raise Exhausted once the validation's deadline has passed."""
+        if time.monotonic() > self.deadline:
+            raise Exhausted(
+                "the validation's time for invariants ran out (INSTANCEGEN_MAX_OCL_MILLIS)"
+            )

@@ -62,7 +62,7 @@ def check_invariants(mm: Metamodel, objects: Sequence[CimObject]) -> InvariantRe
 
 
 def quoted(invariant: Invariant) -> str:
-    """The expression on one line, shortened: how messages and prompts quote it."""
+    """The expression on one line, shortened: how issue messages quote it."""
     one_line = invariant.one_line
     return one_line if len(one_line) <= _QUOTED_CHARS else one_line[: _QUOTED_CHARS - 1] + "…"
 
@@ -77,9 +77,7 @@ def _check_one(invariant: Invariant, world: World, budget: Budget, report: Invar
     evaluator = Evaluator(world, budget)
     found: list[tuple[int, Issue]] = []
     try:
-        if time.monotonic() > budget.deadline:
-            raise Exhausted("the validation's time for invariants ran out "
-                            "(INSTANCEGEN_MAX_OCL_MILLIS)")  # fmt: skip
+        budget.check_time()
         for obj in world.instances(invariant.context):
             value = evaluator.evaluate(tree, obj)
             if value is True:
