@@ -185,11 +185,13 @@ def test_complete_ocl_file_adds_invariants(tmp_path: Path) -> None:
         "  inv: self.name.size() > 2\n"
         "context Doctor::busy() : Boolean\n"
         "  body: self.appointments->notEmpty()\n"
+        "context d : Doctor inv Named: d.name.size() > 0\n"
         "endpackage\n"
     )
     mm = load_metamodel([ECORE], [rules])
-    assert [i.name for i in mm.invariants[-2:]] == ["Adult", "Patient_inv2"]
-    assert mm.invariants[-1].source == str(rules)
+    assert [i.name for i in mm.invariants[-3:]] == ["Adult", "Patient_inv2", "Named"]
+    assert mm.invariants[-1].expression == "let d = self in (d.name.size() > 0)"
+    assert mm.invariants[-2].source == str(rules)
     assert any("'body' is not an invariant" in w for w in mm.warnings)
     args = ["-m", str(ECORE), str(CASE / "reference.json"), "--constraints", str(rules)]
     code, issues, _ = _validate(args)

@@ -54,6 +54,7 @@ class Clause:
     text: str  # the expression as written
     line: int
     operation: bool  # the context is an operation or a property, not a class
+    variable: str | None = None  # `context p : Patient` names `self` p
 
 
 @cache
@@ -82,16 +83,21 @@ def parse_document(text: str) -> list[Clause]:
     """The clauses of a Complete OCL document, in order; their bodies are parsed too."""
     tree = _parse(text, "document")
     clauses: list[Clause] = []
-    for block in tree.find_data("context_decl"):
+    for block in tree.iter_subtrees_topdown():
+        if block.data != "context_decl":
+            continue
         parts = [c for c in block.children if isinstance(c, Tree)]
         path = _path(next(c for c in parts if c.data == "pathname"))
         operation = any(c.data == "signature" for c in parts)
+        variable = next((str(c) for c in block.children if isinstance(c, Token)), None)
         for clause in (c for c in parts if c.data in ("inv", "other_clause")):
-            clauses.append(_clause(text, path, clause, operation))
+            clauses.append(_clause(text, path, clause, operation, variable))
     return clauses
 
 
-def _clause(text: str, path: tuple[str, ...], clause: Tree, operation: bool) -> Clause:
+def _clause(
+    text: str, path: tuple[str, ...], clause: Tree, operation: bool, variable: str | None
+) -> Clause:
     tokens = [c for c in clause.children if isinstance(c, Token)]
     body = clause.children[-1]
     assert isinstance(body, Tree)
@@ -104,7 +110,7 @@ def _clause(text: str, path: tuple[str, ...], clause: Tree, operation: bool) -> 
     expression = text[body.meta.start_pos : body.meta.end_pos]
     if kind == "inv":
         _to_ast(body)  # its depth and shape are checked now, where the line is known
-    return Clause(path, kind, name, expression, clause.meta.line, operation)
+    return Clause(path, kind, name, expression, clause.meta.line, operation, variable)
 
 
 def _parse(text: str, start: str) -> Tree:

@@ -82,7 +82,10 @@ def with_constraints(mm: Metamodel, documents: Mapping[str, str]) -> Metamodel:
             if (context, name) in taken:
                 raise InputError(f"{where}: {context} already has an invariant named {name!r}.")
             taken.add((context, name))
-            added.append(Invariant(name, context, clause.text.strip(), display))
+            expression = clause.text.strip()
+            if clause.variable not in (None, "self"):  # `context p : Patient inv: p.age > 0`
+                expression = f"let {clause.variable} = self in ({expression})"
+            added.append(Invariant(name, context, expression, display))
     return dataclasses.replace(
         mm,
         invariants=mm.invariants + tuple(added),
