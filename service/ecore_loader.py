@@ -22,7 +22,7 @@ from pyecore.resources import URI, ResourceSet
 
 from service import limits as limits_mod
 from service.errors import InputError
-from service.input_files import read_input
+from service.input_files import read_input, read_input_text
 from service.metamodel import (
     ECORE_NS,
     Attribute,
@@ -34,6 +34,7 @@ from service.metamodel import (
     Reference,
     TypeKind,
 )
+from service.ocl.sources import from_annotations, with_constraints
 from service.xmlsafe import parse_xml
 
 XMI_NS = "http://www.omg.org/XMI"
@@ -101,12 +102,25 @@ class _Source:
     ns_uris: list[str] = field(default_factory=list)
 
 
-def load_metamodel(files: Sequence[str | Path] | Mapping[str, bytes | str]) -> Metamodel:
+def load_metamodel(
+    files: Sequence[str | Path] | Mapping[str, bytes | str],
+    constraints: Sequence[str | Path] | Mapping[str, str] = (),
+) -> Metamodel:
     """Load `.ecore` files from disk (paths) or from memory (name -> text, e.g. an upload).
 
     From disk, files that the given ones reference by relative path are read too; from
-    memory, nothing outside the mapping is ever read.
+    memory, nothing outside the mapping is ever read. `constraints` are Complete OCL files
+    (paths, or name -> text) whose invariants join those of the `.ecore` annotations.
     """
+    mm = _load(files)
+    if isinstance(constraints, Mapping):
+        return with_constraints(mm, constraints)
+    return with_constraints(
+        mm, {str(p): read_input_text(Path(p), what="a Complete OCL file") for p in constraints}
+    )
+
+
+def _load(files: Sequence[str | Path] | Mapping[str, bytes | str]) -> Metamodel:
     if isinstance(files, Mapping):
         named = {_upload_key(n): (n, _as_bytes(d)) for n, d in files.items()}
         sources = [_parse_source(display, key, data) for key, (display, data) in named.items()]
@@ -439,6 +453,13 @@ class _Viewer:
             clash = names[ecls.name] > 1
             self.keys[id(ecls)] = f"{pkg.path}.{ecls.name}" if clash else ecls.name
         classes = {self.keys[id(c)]: self._class_view(c, p) for c, p in self.eclasses}
+        invariants = tuple(
+            invariant
+            for c, p in self.eclasses
+            for invariant in from_annotations(
+                self.keys[id(c)], ((a.source, a.details) for a in c.eAnnotations), p.source
+            )
+        )
         digest = hashlib.sha256()
         for data in sorted(s.data for s in self.sources):
             digest.update(hashlib.sha256(data).digest())
@@ -449,6 +470,7 @@ class _Viewer:
             sources={s.display: s.data for s in self.sources},
             content_hash=digest.hexdigest(),
             warnings=tuple(self.warnings),
+            invariants=invariants,
         )
 
     def _collect(self, epkg: EPackage, src: _Source, parent: str) -> None:

@@ -2,19 +2,50 @@
 
 The LiteLLM tests and the LLM fault tests set `server.reply` to the status, headers, body and
 delay they want and count `server.hits`, so the real LiteLLM + instructor client is exercised
-against real HTTP, misbehaving on purpose.
+against real HTTP, misbehaving on purpose. A test that must answer each request on its merits
+(a conversation: first a wrong model, then a repaired one) sets `server.responder` instead,
+and reads what the client sent in `server.requests`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 # status, extra headers, body, seconds to wait before answering
 Reply = tuple[int, dict[str, str], bytes, float]
+# the request's JSON body -> the reply to it
+Responder = Callable[[dict[str, Any]], Reply]
+
+
+def completion(message: dict[str, object], finish: str = "stop") -> bytes:
+    """A chat.completion body with one choice carrying `message`."""
+    return json.dumps(
+        {
+            "id": "x",
+            "object": "chat.completion",
+            "created": 0,
+            "model": "stub",
+            "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+            "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
+        }
+    ).encode()
+
+
+def tool_call(arguments: str) -> dict[str, object]:
+    """An assistant message answering through a tool call (how instructor reads answers)."""
+    return {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [
+            {"id": "c", "type": "function", "function": {"name": "f", "arguments": arguments}}
+        ],
+    }
 
 
 class FaultServer(ThreadingHTTPServer):
@@ -22,6 +53,8 @@ class FaultServer(ThreadingHTTPServer):
 
     hits: int = 0
     reply: Reply = (500, {}, b'{"error": {"message": "no reply scripted"}}', 0.0)
+    responder: Responder | None = None
+    requests: list[dict[str, Any]]
 
     @property
     def base_url(self) -> str:
@@ -32,9 +65,14 @@ class _Handler(BaseHTTPRequestHandler):
     server: FaultServer
 
     def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         self.server.hits += 1
-        status, headers, body, wait = self.server.reply
+        reply = self.server.reply
+        if self.server.responder is not None:
+            request = json.loads(raw)
+            self.server.requests.append(request)
+            reply = self.server.responder(request)
+        status, headers, body, wait = reply
         time.sleep(wait)
         self.send_response(status)
         for k, v in {"Content-Type": "application/json", **headers}.items():
@@ -53,6 +91,7 @@ class _Handler(BaseHTTPRequestHandler):
 def fault_server() -> Iterator[FaultServer]:
     """A FaultServer on a free loopback port, served from a thread until the block ends."""
     server = FaultServer(("127.0.0.1", 0), _Handler)
+    server.requests = []
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

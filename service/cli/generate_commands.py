@@ -14,7 +14,16 @@ from rich.status import Status
 import compilers
 from service.atomic import write_atomic
 from service.backends.base import Message
-from service.cli.app import EXIT_BACKEND, EXIT_INVALID, MetamodelOption, app, err, fail, out
+from service.cli.app import (
+    EXIT_BACKEND,
+    EXIT_INVALID,
+    ConstraintsOption,
+    MetamodelOption,
+    app,
+    err,
+    fail,
+    out,
+)
 from service.ecore_loader import load_metamodel
 from service.errors import BackendError, InputError
 from service.generation import MODES, Mode, generate
@@ -93,6 +102,7 @@ def generate_command(
         bool, typer.Option("--allow-invalid", help="Write the output even if it is invalid.")
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
+    constraints: ConstraintsOption = None,
 ) -> None:
     """Generate an instance model from a natural-language specification.
 
@@ -113,7 +123,7 @@ def generate_command(
       (writes out/bank.xmi and out/bank.svg)
     """
     try:
-        mm = load_metamodel(metamodel)
+        mm = load_metamodel(metamodel, constraints or ())
         text = _read_spec(spec, spec_file)
         chosen = formats or ["xmi"]
         targets = _targets(chosen, output)
@@ -158,6 +168,7 @@ def prompt_command(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the messages as a JSON list.")
     ] = False,
+    constraints: ConstraintsOption = None,
 ) -> None:
     """Print the exact messages the first LLM call gets; no LLM is called.
 
@@ -167,7 +178,7 @@ def prompt_command(
     Example:  [bold]instancegen prompt -m metamodels/bank/bank.ecore --spec 'A bank'[/]
     """
     try:
-        mm = load_metamodel(metamodel)
+        mm = load_metamodel(metamodel, constraints or ())
         text = _read_spec(spec, spec_file)
         messages = _first_messages(mm, text, _mode(mode))
     except InputError as exc:

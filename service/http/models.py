@@ -67,6 +67,14 @@ class MetamodelRef(MetamodelUpload):
 Instance = dict[str, Any] | str
 
 
+def _constraints() -> Any:
+    return Field(
+        None,
+        description="A Complete OCL document (`context Patient inv AgeInRange: self.age <= 130`) "
+        "whose invariants are checked as well as the metamodel's own, like --constraints.",
+    )
+
+
 class GenerateRequest(_Strict):
     """Generate an instance model from a spec (sync on /v1/generate, async on /v1/jobs)."""
 
@@ -79,6 +87,7 @@ class GenerateRequest(_Strict):
     )
     max_repairs: int = Field(3, ge=0, le=10)
     mode: Mode = "two-step"
+    constraints: str | None = _constraints()
 
     def formats(self) -> tuple[str, ...]:
         return (self.format,) if isinstance(self.format, str) else tuple(self.format)
@@ -87,6 +96,7 @@ class GenerateRequest(_Strict):
 class ValidateRequest(_Strict):
     metamodel: MetamodelRef
     instance: Instance = Field(description="A CIM (JSON object) or an XMI document (text).")
+    constraints: str | None = _constraints()
 
 
 class ValidateResponse(BaseModel):
@@ -98,6 +108,7 @@ class CompileRequest(_Strict):
     metamodel: MetamodelRef
     instance: Instance = Field(description="A CIM (JSON object) or an XMI document (text).")
     format: str = Field("xmi", description="A compiler name from GET /v1/compilers.")
+    constraints: str | None = _constraints()
 
 
 class ImportRequest(_Strict):

@@ -15,6 +15,7 @@ from service.http.models import MetamodelInfo, MetamodelRef, MetamodelUpload
 from service.http.problems import ApiError
 from service.http.store import Store, StoredMetamodel
 from service.metamodel import Metamodel
+from service.ocl.sources import with_constraints
 
 ID_LENGTH = 16
 
@@ -56,11 +57,13 @@ class MetamodelRegistry:
             for m in self._store.list_metamodels()
         ]
 
-    def resolve(self, ref: MetamodelRef) -> Metamodel:
-        """The metamodel a request names (inline or registered id)."""
-        if ref.id is None:
-            return self._load(ref.as_files())
-        return self.by_id(ref.id)
+    def resolve(self, ref: MetamodelRef, constraints: str | None = None) -> Metamodel:
+        """The metamodel a request names (inline or registered id), plus the invariants of
+        the request's Complete OCL `constraints`, if any."""
+        mm = self._load(ref.as_files()) if ref.id is None else self.by_id(ref.id)
+        if constraints is None:
+            return mm
+        return with_constraints(mm, {"constraints": constraints})
 
     def by_id(self, mm_id: str) -> Metamodel:
         stored = self._store.get_metamodel(mm_id)

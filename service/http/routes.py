@@ -88,7 +88,7 @@ def build_router(
     @api.post("/validate", tags=["models"])
     def validate_model(body: ValidateRequest) -> ValidateResponse:
         """Check an instance (CIM or XMI) against the metamodel."""
-        mm = registry.resolve(body.metamodel)
+        mm = registry.resolve(body.metamodel, body.constraints)
         issues = validate(mm, _instance(body.instance, mm))
         return ValidateResponse(valid=not has_errors(issues), issues=issues)
 
@@ -105,7 +105,7 @@ def build_router(
     )
     def compile_model(body: CompileRequest) -> Response:
         """Compile a valid instance into a format; an invalid one is a 422 listing issues."""
-        mm = registry.resolve(body.metamodel)
+        mm = registry.resolve(body.metamodel, body.constraints)
         compiler = compilers.get(body.format)
         cim = _instance(body.instance, mm)
         issues = validate(mm, cim)
@@ -225,7 +225,7 @@ def _prepared(
     limits_mod.current().check("max_spec_chars", len(body.spec), "the spec length in characters")
     for name in body.formats():
         compilers.get(name)
-    return registry.resolve(body.metamodel)
+    return registry.resolve(body.metamodel, body.constraints)
 
 
 def _instance(instance: Instance, mm: Metamodel) -> Cim:
