@@ -21,9 +21,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from service.cim import Cim, CimObject, Value
+from service.cim import Cim, CimObject, Value, describe_validation_error
+from service.errors import InputError
 from service.issues import Issue
 from service.metamodel import Attribute, EClassView, Metamodel, Reference
 
@@ -65,6 +66,14 @@ class EditList(_Edit):
     """`{"edits": [...]}` as DESIGN.md spells it."""
 
     edits: list[Edit] = Field(default_factory=list)
+
+
+def parse_edits(data: bytes | str, name: str = "edits") -> EditList:
+    """`{"edits": [...]}` from JSON text; errors name the wrong field in one sentence."""
+    try:
+        return EditList.model_validate_json(data)
+    except ValidationError as exc:
+        raise InputError(f"{name}: {describe_validation_error(exc)}") from None
 
 
 class EditOutcome(BaseModel):

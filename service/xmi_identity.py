@@ -83,7 +83,7 @@ def containment_paths(cim: Cim, metamodel: Metamodel) -> dict[str, str]:
         base = paths[oid]
         for kid, step in children.get(oid, ()):
             if kid not in paths:
-                paths[kid] = f"/{step}" if base == "/" else f"{base}/{step}"
+                paths[kid] = f"//{step}" if base == "/" else f"{base}/{step}"
                 stack.append(kid)
     return paths
 

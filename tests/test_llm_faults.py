@@ -8,7 +8,6 @@ reached through the real LiteLLM + instructor backend.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -18,6 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 from fault_server import FaultServer, Reply, fault_server
+from fault_server import completion as _completion
+from fault_server import tool_call as _tool_call
 from http_support import BANK_ECORE, ServerThread
 
 from service.backends.litellm_backend import LiteLLMBackend
@@ -26,29 +27,6 @@ from service.http.app import create_app
 from service.http.settings import Settings
 
 SPEC = "A bank called Acme with one account."
-
-
-def _completion(message: dict[str, object], finish: str = "stop") -> bytes:
-    return json.dumps(
-        {
-            "id": "x",
-            "object": "chat.completion",
-            "created": 0,
-            "model": "stub",
-            "choices": [{"index": 0, "message": message, "finish_reason": finish}],
-            "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
-        }
-    ).encode()
-
-
-def _tool_call(arguments: str) -> dict[str, object]:
-    return {
-        "role": "assistant",
-        "content": None,
-        "tool_calls": [
-            {"id": "c", "type": "function", "function": {"name": "f", "arguments": arguments}}
-        ],
-    }
 
 
 FAULTS: dict[str, Reply] = {
