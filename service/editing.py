@@ -207,26 +207,30 @@ def edit_answer_model(mm: Metamodel, cim: Cim, *, enum_ids: bool) -> type[EditAn
     add = create_model(
         "Add",
         __config__=config,
-        op=(Literal["add"], ...),
+        op=(_op("add"), ...),
         object=(new_object, ...),
         container=(container | None, None),
     )
     set_ = create_model(
         "Set",
         __config__=config,
-        op=(Literal["set"], ...),
+        op=(_op("set"), ...),
         id=(id_type, ...),
         feature=(feature_type, ...),
         value=(value_type, ...),
     )
     delete = create_model(
-        "Delete", __config__=config, op=(Literal["delete"], ...), id=(id_type, ...)
+        "Delete", __config__=config, op=(_op("delete"), ...), id=(id_type, ...)
     )
     return create_model(
         "Edits",
         __base__=EditAnswer,
         edits=(list[add | set_ | delete], ...),
     )
+
+
+def _op(name: str) -> Any:
+    return Literal[name]
 
 
 def edit_messages(
