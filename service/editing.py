@@ -33,7 +33,7 @@ from service.issues import Issue, has_errors
 from service.metamodel import Metamodel
 from service.model_diff import ModelDiff, diff_models
 from service.model_io import read_model
-from service.prompting import render, render_issues
+from service.prompting import render, render_issues, worked_example
 from service.validator import validate
 from service.xmi_identity import carry_xmi_ids, document_xmi_ids
 
@@ -219,9 +219,7 @@ def edit_answer_model(mm: Metamodel, cim: Cim, *, enum_ids: bool) -> type[EditAn
         feature=(feature_type, ...),
         value=(value_type, ...),
     )
-    delete = create_model(
-        "Delete", __config__=config, op=(_op("delete"), ...), id=(id_type, ...)
-    )
+    delete = create_model("Delete", __config__=config, op=(_op("delete"), ...), id=(id_type, ...))
     return create_model(
         "Edits",
         __base__=EditAnswer,
@@ -251,6 +249,7 @@ def edit_messages(
     )
     messages: list[Message] = [
         {"role": "system", "content": render("system.txt")},
+        *_edit_example(mm),
         {"role": "user", "content": text},
     ]
     if previous is not None:
@@ -260,6 +259,40 @@ def edit_messages(
             {"role": "user", "content": render("edit_repair.md", issues=render_issues(issues))}
         )
     return messages
+
+
+def _edit_example(mm: Metamodel) -> list[Message]:
+    """A worked example from another bundled metamodel: one string attribute of its reference
+    model changed by one `set` (a small model copies a demonstrated answer far more reliably
+    than it follows a description)."""
+    ex = worked_example(mm)
+    if ex is None:
+        return []
+    for obj in ex.cim.objects:
+        for attr in ex.metamodel.classes[obj.class_].attributes:
+            old = obj.attributes.get(attr.name)
+            if (
+                attr.type.kind == "string"
+                and not attr.many
+                and not attr.is_id
+                and isinstance(old, str)
+            ):
+                new = f"{old} Two"
+                request = f"Change the {attr.name} of {old} to {new}."
+                answer = {
+                    "edits": [{"op": "set", "id": obj.id, "feature": attr.name, "value": new}]
+                }
+                text = render(
+                    "edit.md",
+                    metamodel=render_metamodel(ex.metamodel),
+                    model=json.dumps(ex.cim.to_json()["objects"], ensure_ascii=False),
+                    request=request,
+                )
+                return [
+                    {"role": "user", "content": text},
+                    {"role": "assistant", "content": json.dumps(answer, ensure_ascii=False)},
+                ]
+    return []
 
 
 @dataclass
