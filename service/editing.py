@@ -38,7 +38,11 @@ from service.validator import validate
 from service.xmi_identity import carry_xmi_ids, document_xmi_ids
 
 EDIT_MAX_TOKENS = 2048
-RETRY_TEMPERATURES = (0.0, 0.6)  # one call per entry while the answer does not parse
+# Attempt n is asked at the n-th temperature (the last repeats): a repair asked as coldly as
+# the answer it repairs tends to repeat it word for word. An answer that does not parse is
+# asked once more, warmer.
+ATTEMPT_TEMPERATURES = (0.0, 0.4, 0.7, 0.9)
+UNPARSED_RETRY_TEMPERATURE = 0.9
 MAX_ID_ENUM = 1000  # above this many objects, ids are plain strings in the schema
 
 
@@ -319,7 +323,8 @@ class _EditRun:
             before, started = (self.prompt_tokens, self.completion_tokens), time.perf_counter()
             messages = edit_messages(self.mm, self.cim, self.request, previous=edits, issues=issues)
             try:
-                edits = self._ask(messages, schema).to_edits()
+                temperature = ATTEMPT_TEMPERATURES[min(n, len(ATTEMPT_TEMPERATURES)) - 1]
+                edits = self._ask(messages, schema, temperature).to_edits()
             except BackendError as exc:
                 raise GenerationFailed(exc, self.usage()) from exc
             cim, issues = _applied(self.mm, self.cim, edits)
@@ -346,9 +351,11 @@ class _EditRun:
         self._emit("finished", len(attempts), status=status, issue_count=len(issues))
         return edits or [], cim, issues, attempts
 
-    def _ask(self, messages: list[Message], schema: type[EditAnswer]) -> EditAnswer:
+    def _ask(
+        self, messages: list[Message], schema: type[EditAnswer], first: float
+    ) -> EditAnswer:
         problem = ""
-        for temperature in RETRY_TEMPERATURES:
+        for temperature in (first, UNPARSED_RETRY_TEMPERATURE):
             reply = self.backend.complete(
                 messages, schema=schema, max_tokens=EDIT_MAX_TOKENS, temperature=temperature
             )
@@ -365,9 +372,7 @@ class _EditRun:
                     if reply.truncated
                     else f"did not match the schema: {describe_validation_error(exc)}"
                 )
-        raise BackendError(
-            f"{self.backend.model}: the answer {problem} ({len(RETRY_TEMPERATURES)} tries)."
-        )
+        raise BackendError(f"{self.backend.model}: the answer {problem} (2 tries).")
 
     def usage(self) -> Usage:
         known = [c for c in self.costs if c is not None]
