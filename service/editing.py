@@ -14,10 +14,11 @@ bytes.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
@@ -44,6 +45,7 @@ EDIT_MAX_TOKENS = 2048
 ATTEMPT_TEMPERATURES = (0.0, 0.4, 0.7, 0.9)
 UNPARSED_RETRY_TEMPERATURE = 0.9
 MAX_ID_ENUM = 1000  # above this many objects, ids are plain strings in the schema
+_CLAUSES = re.compile(r"[.;,\n]+\s*|\s+and\s+|\s+then\s+", re.IGNORECASE)
 
 
 @dataclass
@@ -183,9 +185,24 @@ class EditAnswer(BaseModel):
         return EditList.model_validate(data).edits
 
 
-def edit_answer_model(mm: Metamodel, cim: Cim, *, enum_ids: bool) -> type[EditAnswer]:
+def edit_cap(request: str) -> int:
+    """How many edits a request plausibly asks for: one per clause (sentences, `;`, `,`,
+    `and`), doubled for the references a change may need to follow. A bound for small models,
+    which otherwise keep appending edits nobody asked for."""
+    clauses = len([c for c in _CLAUSES.split(request) if c.strip()])
+    return max(1, clauses) * 2 - 1
+
+
+def edit_answer_model(
+    mm: Metamodel,
+    cim: Cim,
+    *,
+    enum_ids: bool,
+    max_edits: int | None = None,
+) -> type[EditAnswer]:
     """The schema of the answer: add/set/delete edits with classes, features and (for
-    `enum_ids`) existing ids as enums."""
+    `enum_ids`) existing ids as enums; at most `max_edits` of them when given. With `enum_ids`,
+    a `set` is held to each class's own features."""
     ids = [o.id for o in cim.objects]
     id_type: Any = Literal[tuple(ids)] if enum_ids and 0 < len(ids) <= MAX_ID_ENUM else str
     features = sorted({f.name for c in mm.concrete_classes for f in c.features})
@@ -215,24 +232,61 @@ def edit_answer_model(mm: Metamodel, cim: Cim, *, enum_ids: bool) -> type[EditAn
         object=(new_object, ...),
         container=(container | None, None),
     )
-    set_ = create_model(
-        "Set",
-        __config__=config,
-        op=(_op("set"), ...),
-        id=(id_type, ...),
-        feature=(feature_type, ...),
-        value=(value_type, ...),
-    )
+    sets = _set_models(mm, cim, config, value_type) if id_type is not str else []
+    if not sets:
+        sets = [
+            create_model(
+                "Set",
+                __config__=config,
+                op=(_op("set"), ...),
+                id=(id_type, ...),
+                feature=(feature_type, ...),
+                value=(value_type, ...),
+            )
+        ]
     delete = create_model("Delete", __config__=config, op=(_op("delete"), ...), id=(id_type, ...))
     return create_model(
         "Edits",
         __base__=EditAnswer,
-        edits=(list[add | set_ | delete], ...),
+        edits=(_list_of(add, *sets, delete), Field(min_length=1, max_length=max_edits)),
     )
+
+
+def _set_models(mm: Metamodel, cim: Cim, config: ConfigDict, value_type: Any) -> list[Any]:
+    """One `set` variant per class in the model: its objects' ids with its own features, so
+    a constrained answer cannot set a feature on an object whose class lacks it."""
+    by_class: dict[str, list[str]] = {}
+    for o in cim.objects:
+        if o.class_ in mm.classes:
+            by_class.setdefault(o.class_, []).append(o.id)
+    models = []
+    for n, (key, ids) in enumerate(by_class.items()):
+        names = tuple(f.name for f in mm.classes[key].features)
+        if names:
+            models.append(
+                create_model(
+                    f"Set{n}",
+                    __config__=config,
+                    op=(_op("set"), ...),
+                    id=(_enum(*ids), ...),
+                    feature=(_enum(*names), ...),
+                    value=(value_type, ...),
+                )
+            )
+    return models
 
 
 def _op(name: str) -> Any:
     return Literal[name]
+
+
+def _enum(*values: str) -> Any:
+    return Literal[values]
+
+
+def _list_of(*types: Any) -> Any:
+    """`list[A | B | ...]` of types built at run time."""
+    return list[Union.__getitem__(types)]  # type: ignore[misc]
 
 
 def edit_messages(
@@ -311,7 +365,13 @@ class _EditRun:
     costs: list[float | None] = field(default_factory=list)
 
     def loop(self, max_attempts: int) -> tuple[list[Edit], Cim, list[Issue], list[Attempt]]:
-        schema = edit_answer_model(self.mm, self.cim, enum_ids=self.backend.model == LOCAL)
+        small = self.backend.model == LOCAL
+        schema = edit_answer_model(
+            self.mm,
+            self.cim,
+            enum_ids=small,
+            max_edits=edit_cap(self.request) if small else None,
+        )
         edits: list[Edit] | None = None
         cim, issues = self.cim, list[Issue]()
         attempts: list[Attempt] = []
@@ -351,9 +411,7 @@ class _EditRun:
         self._emit("finished", len(attempts), status=status, issue_count=len(issues))
         return edits or [], cim, issues, attempts
 
-    def _ask(
-        self, messages: list[Message], schema: type[EditAnswer], first: float
-    ) -> EditAnswer:
+    def _ask(self, messages: list[Message], schema: type[EditAnswer], first: float) -> EditAnswer:
         problem = ""
         for temperature in (first, UNPARSED_RETRY_TEMPERATURE):
             reply = self.backend.complete(

@@ -347,6 +347,7 @@ def test_openapi_documents_the_edit_shapes(api: httpx.Client) -> None:
 def test_local_model_rename_request_ends_valid(mm: Metamodel, local_model: None) -> None:
     cim = parse_cim(BANK_REFERENCE.read_bytes())
     result = edit(mm, cim, "Rename the person Bob Weber to Robert Weber.", max_repairs=2)
+    assert all(e.op == "set" for e in result.edits)  # held to its own features and ids
     assert result.status == "valid", result.issues
     # whatever it changed, no object it left alone moved or changed
     touched = {c.id for c in result.diff.changed} | {o.id for o in result.diff.removed}
