@@ -248,7 +248,7 @@ def edit_answer_model(
     return create_model(
         "Edits",
         __base__=EditAnswer,
-        edits=(_list_of(add, *sets, delete), Field(min_length=1, max_length=max_edits)),
+        edits=(_list_of(add, *sets, delete), Field(max_length=max_edits)),
     )
 
 
