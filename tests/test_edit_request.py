@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -356,3 +357,50 @@ def test_local_model_rename_request_ends_valid(mm: Metamodel, local_model: None)
     ]
     assert kept == [o for o in cim.objects if o.id not in touched]
     assert result.edits, "the model answered with no edit at all"
+
+
+# --- xmi:ids of other documents -----------------------------------------------------------
+
+LEDGER = ROOT / "metamodels" / "suite" / "bank-ledger" / "ledger.ecore"
+LEDGER_IDS = Path(__file__).resolve().parent / "fixtures" / "xmi" / "ledger-ids.xmi"
+_XMI_ID = re.compile(r'xmi:id="([^"]+)"')
+
+
+def test_an_eclipse_documents_xmi_ids_survive_an_edit(emf: Any, tmp_path: Path) -> None:
+    """Nested containment, subclasses, iD attributes that differ from the xmi:ids."""
+    mm = load_metamodel([LEDGER])
+    data = LEDGER_IDS.read_bytes()
+    source = read_source(data, "ledger-ids.xmi", mm)
+    assert sorted(source.xmi_ids.values()) == sorted(_XMI_ID.findall(data.decode()))
+    ada = next(o.id for o in source.cim.objects if o.attributes.get("name") == "Ada")
+    edits = [{"op": "set", "id": ada, "feature": "name", "value": "Ada L."}]
+    result = apply_to(mm, source, EditList.model_validate({"edits": edits}).edits)
+    assert not any("not applied" in i.message for i in result.issues)  # (the fixture leaves
+    out = result.artifacts["xmi"]  # required currencies at their default: issues of its own)
+    assert sorted(_XMI_ID.findall(out)) == sorted(_XMI_ID.findall(data.decode()))
+    assert 'xmi:id="_cust1"' in next(ln for ln in out.splitlines() if "Ada L." in ln)
+    path = tmp_path / "ledger.xmi"
+    path.write_text(out)
+    assert emf([LEDGER], [path])[0].errors == []
+
+
+def test_xmi_ids_under_a_multi_root_wrapper(mm: Metamodel) -> None:
+    two = parse_cim(
+        {
+            "objects": [
+                {"id": "b1", "class": "Bank", "attributes": {"name": "One"},
+                 "references": {"clients": ["p1"]}},
+                {"id": "b2", "class": "Bank", "attributes": {"name": "Two"},
+                 "references": {"clients": ["p2"]}},
+                {"id": "p1", "class": "Person", "attributes": {"name": "A"}},
+                {"id": "p2", "class": "Person", "attributes": {"name": "B"}},
+            ]
+        }
+    )  # fmt: skip
+    ids = {"b1": "_B1", "b2": "_B2", "p1": "_P1", "p2": "_P2"}
+    data = compilers.get("xmi").compile(two, mm, xmi_ids=ids)
+    assert data.count(b"<xmi:XMI") == 1
+    source = read_source(data, "two.xmi", mm)
+    assert sorted(source.xmi_ids.values()) == sorted(ids.values())
+    result = apply_to(mm, source, [])
+    assert result.artifacts["xmi"].encode() == data
