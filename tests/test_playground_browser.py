@@ -112,6 +112,9 @@ def test_generate_download_and_edit_in_chromium(
         try:
             page.goto(site + "/")
             expect(page.get_by_test_id("example")).to_contain_text("bank")
+            step = "upload a metamodel"
+            page.get_by_test_id("metamodel-file").set_input_files(str(BANK_ECORE))
+            expect(page.locator("#metamodel-source")).to_contain_text("uploaded bank.ecore")
             step = "pick an example"
             page.get_by_test_id("example").select_option("bank")
             expect(page.get_by_test_id("spec")).not_to_have_value("")
@@ -154,3 +157,13 @@ def test_generate_download_and_edit_in_chromium(
             browser.close()
     edit_requests = [r for r in llm.requests if tool_name(r) == "Edits"]
     assert len(edit_requests) == 1
+
+
+def test_config_says_when_the_api_needs_a_key(tmp_path: Path) -> None:
+    settings = Settings(db_path=tmp_path / "api.db", api_keys=("k1",))
+    with ServerThread(create_app(settings)) as server:
+        config = httpx.get(server.url + "/playground-api/config")
+        assert config.status_code == 200 and config.json()["auth"] is True
+        assert httpx.get(server.url + "/").status_code == 200
+        body = {"metamodel": {"ecore": BANK_ECORE.read_text()}, "spec": "x"}
+        assert httpx.post(server.url + "/v1/jobs", json=body).status_code == 401
