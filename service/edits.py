@@ -86,12 +86,13 @@ class EditOutcome(BaseModel):
 def apply_edits(
     cim: Cim, edits: EditList | list[Edit] | list[dict[str, object]], metamodel: Metamodel
 ) -> EditOutcome:
-    """`cim` with `edits` applied in order; `cim` itself is left as it was."""
+    """`cim` with `edits` applied in order. `cim` itself is left as it was; the result shares
+    the objects no edit touched with it (copy it before changing those in place)."""
     if isinstance(edits, EditList):
         items = edits.edits
     else:
         items = EditList.model_validate({"edits": edits}).edits
-    state = _State(metamodel, [o.model_copy(deep=True) for o in cim.objects])
+    state = _State(metamodel, list(cim.objects))
     for n, edit in enumerate(items, start=1):
         state.number = n
         if isinstance(edit, AddEdit):
@@ -100,7 +101,17 @@ def apply_edits(
             state.set_feature(edit.id, edit.feature, edit.value)
         else:
             state.delete_object(edit.id)
-    return EditOutcome(cim=Cim(objects=list(state.objects.values())), issues=state.issues)
+    return EditOutcome(
+        cim=Cim.model_construct(objects=list(state.objects.values())), issues=state.issues
+    )
+
+
+def _copy(o: CimObject) -> CimObject:
+    """A copy whose maps may change; values and id lists are shared, as `_State` only ever
+    replaces them, never changes one in place."""
+    return CimObject.model_construct(
+        id=o.id, class_=o.class_, attributes=dict(o.attributes), references=dict(o.references)
+    )
 
 
 class _Refused(Exception):
@@ -121,6 +132,15 @@ class _State:
 
     def __post_init__(self) -> None:
         self.objects = {o.id: o for o in self.listed}
+        self.own: set[str] = set()  # ids whose object here is a private copy
+
+    def _w(self, oid: str) -> CimObject:
+        """The object to change: copied on its first change, so the input model and the
+        objects no edit touches are never copied or changed."""
+        if oid not in self.own:
+            self.objects[oid] = _copy(self.objects[oid])
+            self.own.add(oid)
+        return self.objects[oid]
 
     # --- the three operations ----------------------------------------------------------------
 
@@ -136,33 +156,32 @@ class _State:
             cls = self._concrete(obj.class_)
             for name in [*obj.attributes, *obj.references]:
                 self._feature(cls, name)
-            owner, slot = self._container(edit.container, cls) if edit.container else (None, None)
+            slot = self._container(edit.container, cls) if edit.container else None
             for name, targets in obj.references.items():
                 self._check_targets(self._reference(cls, name), targets, obj.id)
         except _Refused as r:
             self._issue(r, "add", obj.id)
             return
-        new = CimObject(id=obj.id, class_=cls.key, attributes=dict(obj.attributes))
-        self.objects[new.id] = new
+        self.objects[obj.id] = CimObject(id=obj.id, class_=cls.key, attributes=dict(obj.attributes))
+        self.own.add(obj.id)
         for name, targets in obj.references.items():
-            self._assign(new, self._reference(cls, name), list(targets))
-        if owner is not None and slot is not None:
-            self._link(owner, slot, new.id)
+            self._assign(obj.id, self._reference(cls, name), list(targets))
+        if slot is not None and edit.container is not None:
+            self._link(edit.container[0], slot, obj.id)
 
     def set_feature(self, oid: str, name: str, value: Value) -> None:
         try:
             obj = self._object(oid)
-            cls = self.mm.classes[obj.class_]
-            feature = self._feature(cls, name)
+            feature = self._feature(self.mm.classes[obj.class_], name)
             if isinstance(feature, Attribute):
-                self._set_attribute(obj, feature, value)
+                self._set_attribute(oid, feature, value)
                 return
             targets = self._targets(feature, value, oid)
             self._check_targets(feature, targets, oid)
         except _Refused as r:
             self._issue(r, "set", oid, name)
             return
-        self._assign(obj, feature, targets)
+        self._assign(oid, feature, targets)
 
     def delete_object(self, oid: str) -> None:
         try:
@@ -173,23 +192,21 @@ class _State:
         gone = self._contents(oid)
         for dead in gone:
             del self.objects[dead]
-        for obj in self.objects.values():
+            self.own.discard(dead)
+        for obj in list(self.objects.values()):
             for name, targets in list(obj.references.items()):
                 if any(t in gone for t in targets):
-                    kept = [t for t in targets if t not in gone]
-                    if kept:
-                        obj.references[name] = kept
-                    else:
-                        del obj.references[name]
+                    self._set_refs(obj.id, name, [t for t in targets if t not in gone])
 
     # --- attributes ---------------------------------------------------------------------------
 
-    def _set_attribute(self, obj: CimObject, attr: Attribute, value: Value) -> None:
+    def _set_attribute(self, oid: str, attr: Attribute, value: Value) -> None:
         if value is None or value == []:
-            obj.attributes.pop(attr.name, None)
+            if attr.name in self.objects[oid].attributes:
+                del self._w(oid).attributes[attr.name]
             return
         if attr.many and not isinstance(value, list):
-            self._note(obj.id, attr.name, f"{attr.name} holds many values; {value!r} became a list")
+            self._note(oid, attr.name, f"{attr.name} holds many values; {value!r} became a list")
             value = [value]
         elif not attr.many and isinstance(value, list):
             if len(value) != 1:
@@ -198,9 +215,9 @@ class _State:
                     f"{attr.name} holds one value, not a list of {len(value)}.",
                     "Give a single value (null unsets it).",
                 )
-            self._note(obj.id, attr.name, f"{attr.name} holds one value; [{value[0]!r}] became it")
+            self._note(oid, attr.name, f"{attr.name} holds one value; [{value[0]!r}] became it")
             value = value[0]
-        obj.attributes[attr.name] = value
+        self._w(oid).attributes[attr.name] = value
 
     # --- references ---------------------------------------------------------------------------
 
@@ -253,61 +270,62 @@ class _State:
                     None,
                 )
 
-    def _assign(self, obj: CimObject, ref: Reference, targets: list[str]) -> None:
-        """`obj.ref` becomes `targets`, unlinking the old and linking the new ones so their
-        opposite ends and containers follow."""
-        old = obj.references.get(ref.name, [])
-        for t in [t for t in old if t not in targets]:
-            self._unlink(obj, ref, t)
-        for t in targets:
-            if t not in obj.references.get(ref.name, []):
-                self._link(obj, ref, t)
-        if targets:
-            obj.references[ref.name] = targets  # the order the edit gives
-        else:
-            obj.references.pop(ref.name, None)
+    def _refs(self, oid: str, name: str) -> list[str]:
+        return self.objects[oid].references.get(name, [])
 
-    def _link(self, obj: CimObject, ref: Reference, tid: str) -> None:
-        """Add `tid` to `obj.ref` the way EMF does: a single-valued end drops its old target,
+    def _set_refs(self, oid: str, name: str, targets: list[str]) -> None:
+        """`oid.name` becomes `targets` (a new list; absent when empty)."""
+        if targets:
+            self._w(oid).references[name] = targets
+        elif name in self.objects[oid].references:
+            del self._w(oid).references[name]
+
+    def _assign(self, oid: str, ref: Reference, targets: list[str]) -> None:
+        """`oid.ref` becomes `targets`, unlinking the old and linking the new ones so their
+        opposite ends and containers follow."""
+        for t in [t for t in self._refs(oid, ref.name) if t not in targets]:
+            self._unlink(oid, ref, t)
+        for t in targets:
+            if t not in self._refs(oid, ref.name):
+                self._link(oid, ref, t)
+        self._set_refs(oid, ref.name, list(targets))  # the order the edit gives
+
+    def _link(self, oid: str, ref: Reference, tid: str) -> None:
+        """Add `tid` to `oid.ref` the way EMF does: a single-valued end drops its old target,
         a contained object leaves its old container, the opposite end follows."""
-        current = obj.references.get(ref.name, [])
         if not ref.many:
-            for old in current:
-                self._unlink(obj, ref, old)
+            for old in self._refs(oid, ref.name):
+                self._unlink(oid, ref, old)
         target = self.objects.get(tid)
         if ref.containment and target is not None:
             for owner, owner_ref in self._containers_of(tid):
-                if owner is not obj or owner_ref.name != ref.name:
+                if owner != oid or owner_ref.name != ref.name:
                     self._drop(owner, owner_ref.name, tid)
-        current = obj.references.get(ref.name, [])
-        obj.references[ref.name] = [*current, tid]
+        self._set_refs(oid, ref.name, [*self._refs(oid, ref.name), tid])
         back = self._opposite(ref, target)
         if back is None or target is None:
             return
         given = back.name in target.references  # else left out: implied by this end
         if not back.many:  # the target's single-valued end lets go of its old partner
-            for other in self._partners(target, back, ref):
-                if other is not obj:
+            for other in self._partners(tid, back, ref):
+                if other != oid:
                     self._drop(other, ref.name, tid)
-                    self._drop(target, back.name, other.id)
-        if given:
-            kept = target.references.get(back.name, [])
-            if obj.id not in kept:
-                target.references[back.name] = [*kept, obj.id]
+                    self._drop(tid, back.name, other)
+        if given and oid not in self._refs(tid, back.name):
+            self._set_refs(tid, back.name, [*self._refs(tid, back.name), oid])
 
-    def _unlink(self, obj: CimObject, ref: Reference, tid: str) -> None:
-        self._drop(obj, ref.name, tid)
-        target = self.objects.get(tid)
-        back = self._opposite(ref, target)
-        if back is not None and target is not None:
-            self._drop(target, back.name, obj.id)
+    def _unlink(self, oid: str, ref: Reference, tid: str) -> None:
+        self._drop(oid, ref.name, tid)
+        back = self._opposite(ref, self.objects.get(tid))
+        if back is not None:
+            self._drop(tid, back.name, oid)
 
-    def _partners(self, target: CimObject, back: Reference, ref: Reference) -> list[CimObject]:
-        """Who `target.back` points at: as given, else as implied by the other ends."""
-        given = target.references.get(back.name)
+    def _partners(self, tid: str, back: Reference, ref: Reference) -> list[str]:
+        """Who `tid.back` points at: as given, else as implied by the other ends."""
+        given = self.objects[tid].references.get(back.name)
         if given is not None:
-            return [self.objects[g] for g in given if g in self.objects]
-        return [o for o in self.objects.values() if target.id in o.references.get(ref.name, [])]
+            return [g for g in given if g in self.objects]
+        return [o.id for o in self.objects.values() if tid in o.references.get(ref.name, ())]
 
     def _opposite(self, ref: Reference, target: CimObject | None) -> Reference | None:
         if ref.opposite is None or target is None:
@@ -315,23 +333,17 @@ class _State:
         back = self.mm.classes[target.class_].feature_map.get(ref.opposite)
         return back if isinstance(back, Reference) else None
 
-    @staticmethod
-    def _drop(obj: CimObject, name: str, tid: str) -> None:
-        targets = obj.references.get(name)
-        if targets is None or tid not in targets:
-            return
-        kept = [t for t in targets if t != tid]
-        if kept:
-            obj.references[name] = kept
-        else:
-            del obj.references[name]
+    def _drop(self, oid: str, name: str, tid: str) -> None:
+        targets = self._refs(oid, name)
+        if tid in targets:
+            self._set_refs(oid, name, [t for t in targets if t != tid])
 
-    def _containers_of(self, oid: str) -> list[tuple[CimObject, Reference]]:
+    def _containers_of(self, oid: str) -> list[tuple[str, Reference]]:
         found = []
         for o in self.objects.values():
             for ref in self.mm.classes[o.class_].references:
-                if ref.containment and oid in o.references.get(ref.name, []):
-                    found.append((o, ref))
+                if ref.containment and oid in o.references.get(ref.name, ()):
+                    found.append((o.id, ref))
         return found
 
     def _contents(self, oid: str) -> set[str]:
@@ -393,9 +405,7 @@ class _State:
             raise _Refused("unknown-feature", f"{cls.key}.{name} is not a reference.", None)
         return feature
 
-    def _container(
-        self, container: tuple[str, str], cls: EClassView
-    ) -> tuple[CimObject, Reference]:
+    def _container(self, container: tuple[str, str], cls: EClassView) -> Reference:
         owner_id, name = container
         owner = self._object(owner_id)
         ref = self._feature(self.mm.classes[owner.class_], name)
@@ -418,7 +428,7 @@ class _State:
                 f"{owner.references[name][0]!r}.",
                 "Delete that object first, or add the new one elsewhere.",
             )
-        return owner, ref
+        return ref
 
     # --- findings -----------------------------------------------------------------------------
 

@@ -188,6 +188,8 @@ def test_set_leaves_the_input_and_untouched_objects_alone(mm: Metamodel, cim: Ci
     assert cim.model_dump() == before
     changed = [a for a, b in zip(out.cim.objects, cim.objects, strict=True) if a != b]
     assert [o.id for o in changed] == ["ann"]
+    untouched = [a is b for a, b in zip(out.cim.objects, cim.objects, strict=True)]
+    assert untouched.count(False) == 1  # nothing else was even copied
 
 
 def test_set_scalar_on_many_valued_attribute_is_normalised(mm: Metamodel, cim: Cim) -> None:
