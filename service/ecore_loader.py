@@ -390,6 +390,31 @@ class _MemoryConverter:
 
 
 def _build(sources: list[_Source]) -> Metamodel:
+    loaded = _load_packages(sources)[1]
+    roots = [(src, root) for src in sources for root in loaded[src.key]]
+    try:
+        return _Viewer(sources, roots).metamodel()
+    except InputError:
+        raise
+    except Exception as exc:  # pyecore raises bare errors on unresolvable proxies
+        raise InputError(f"the metamodel cannot be resolved: {_pyecore_message(exc)}.") from None
+
+
+def pyecore_resource_set(metamodel: Metamodel) -> ResourceSet:
+    """A pyecore ResourceSet with `metamodel`'s packages registered by nsURI, loaded again
+    from its sources (the `Metamodel` view itself keeps no pyecore objects), for scripts
+    that work with pyecore's live EObjects."""
+    named = {_upload_key(n): (n, d) for n, d in metamodel.sources.items()}
+    sources = [_parse_source(display, key, data) for key, (display, data) in named.items()]
+    return _load_packages(_close_over_references(sources, False))[0]
+
+
+def load_into(rset: ResourceSet, name: str, data: bytes) -> Any:
+    """A pyecore resource read from `data` (already checked bytes) under the URI `name`."""
+    return rset.get_resource(_MemoryURI(name, {name: data}))
+
+
+def _load_packages(sources: list[_Source]) -> tuple[ResourceSet, dict[str, list[EPackage]]]:
     files = {s.key: etree.tostring(s.tree, xml_declaration=True, encoding="UTF-8") for s in sources}
     rset = ResourceSet()
     rset.uri_converter.insert(0, _MemoryConverter(files))
@@ -406,13 +431,7 @@ def _build(sources: list[_Source]) -> Metamodel:
             for pkg in _walk_packages(root):
                 if pkg.nsURI:
                     rset.metamodel_registry[pkg.nsURI] = pkg
-    roots = [(src, root) for src in sources for root in loaded[src.key]]
-    try:
-        return _Viewer(sources, roots).metamodel()
-    except InputError:
-        raise
-    except Exception as exc:  # pyecore raises bare errors on unresolvable proxies
-        raise InputError(f"the metamodel cannot be resolved: {_pyecore_message(exc)}.") from None
+    return rset, loaded
 
 
 def _pyecore_message(exc: Exception) -> str:

@@ -2,9 +2,9 @@
 
 The LiteLLM tests and the LLM fault tests set `server.reply` to the status, headers, body and
 delay they want and count `server.hits`, so the real LiteLLM + instructor client is exercised
-against real HTTP, misbehaving on purpose. A test that must answer each request on its merits
-(a conversation: first a wrong model, then a repaired one) sets `server.responder` instead,
-and reads what the client sent in `server.requests`.
+against real HTTP, misbehaving on purpose. A conversation that needs different answers sets
+`server.script` instead: it gets each request's JSON body and returns the reply
+(`completion(tool_call(...))` builds a well-formed one).
 """
 
 from __future__ import annotations
@@ -19,33 +19,6 @@ from typing import Any
 
 # status, extra headers, body, seconds to wait before answering
 Reply = tuple[int, dict[str, str], bytes, float]
-# the request's JSON body -> the reply to it
-Responder = Callable[[dict[str, Any]], Reply]
-
-
-def completion(message: dict[str, object], finish: str = "stop") -> bytes:
-    """A chat.completion body with one choice carrying `message`."""
-    return json.dumps(
-        {
-            "id": "x",
-            "object": "chat.completion",
-            "created": 0,
-            "model": "stub",
-            "choices": [{"index": 0, "message": message, "finish_reason": finish}],
-            "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
-        }
-    ).encode()
-
-
-def tool_call(arguments: str) -> dict[str, object]:
-    """An assistant message answering through a tool call (how instructor reads answers)."""
-    return {
-        "role": "assistant",
-        "content": None,
-        "tool_calls": [
-            {"id": "c", "type": "function", "function": {"name": "f", "arguments": arguments}}
-        ],
-    }
 
 
 class FaultServer(ThreadingHTTPServer):
@@ -53,7 +26,7 @@ class FaultServer(ThreadingHTTPServer):
 
     hits: int = 0
     reply: Reply = (500, {}, b'{"error": {"message": "no reply scripted"}}', 0.0)
-    responder: Responder | None = None
+    script: Callable[[dict[str, Any]], Reply] | None = None
     requests: list[dict[str, Any]]
 
     @property
@@ -67,12 +40,13 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         self.server.hits += 1
-        reply = self.server.reply
-        if self.server.responder is not None:
-            request = json.loads(raw)
+        script = self.server.script
+        if script is None:
+            status, headers, body, wait = self.server.reply
+        else:
+            request = json.loads(raw or b"{}")
             self.server.requests.append(request)
-            reply = self.server.responder(request)
-        status, headers, body, wait = reply
+            status, headers, body, wait = script(request)
         time.sleep(wait)
         self.send_response(status)
         for k, v in {"Content-Type": "application/json", **headers}.items():
@@ -99,3 +73,34 @@ def fault_server() -> Iterator[FaultServer]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def completion(message: dict[str, object], finish: str = "stop") -> bytes:
+    """An OpenAI chat completion body holding `message`."""
+    return json.dumps(
+        {
+            "id": "x",
+            "object": "chat.completion",
+            "created": 0,
+            "model": "stub",
+            "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+            "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
+        }
+    ).encode()
+
+
+def tool_call(arguments: str) -> dict[str, object]:
+    """An assistant message calling a tool with `arguments` (how instructor gets answers)."""
+    return {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [
+            {"id": "c", "type": "function", "function": {"name": "f", "arguments": arguments}}
+        ],
+    }
+
+
+def tool_name(request: dict[str, Any]) -> str:
+    """The name of the tool (the response model) a request asks to be called."""
+    tools = request.get("tools") or [{}]
+    return str(tools[0].get("function", {}).get("name", ""))

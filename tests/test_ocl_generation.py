@@ -47,7 +47,7 @@ def test_repair_names_the_broken_invariant_and_the_final_model_satisfies_it() ->
         return 200, {}, completion(tool_call(json.dumps(answer))), 0.0
 
     with fault_server() as server:
-        server.responder = respond
+        server.script = respond
         result = generate(
             mm, (CASE / "spec.txt").read_text(), model="openai/stub", api_base=server.base_url
         )

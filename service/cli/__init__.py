@@ -5,6 +5,7 @@ Each command lives in its own module; importing it registers it on `app`.
 
 from service.cli import (
     compile_commands,  # noqa: F401  (registers compile/import)
+    edit_command,  # noqa: F401  (registers edit)
     eval_commands,  # noqa: F401  (registers score/eval)
     generate_commands,  # noqa: F401  (registers generate/prompt)
     metamodel_commands,  # noqa: F401  (registers inspect/schema/prompt/validate)

@@ -16,6 +16,7 @@ from service.http import problems
 from service.http.guards import ApiKeys, BodySizeLimit
 from service.http.jobs import BackendFactory, GenerationRunner
 from service.http.openapi import problem_responses
+from service.http.playground import playground_router
 from service.http.registry import MetamodelRegistry
 from service.http.routes import build_router
 from service.http.settings import Settings
@@ -61,6 +62,7 @@ def create_app(
             settings.api_bases,
         )
     )
+    app.include_router(playground_router(settings))
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

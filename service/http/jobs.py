@@ -69,6 +69,24 @@ class GenerationRunner:
             raise
         return await asyncio.wrap_future(future)
 
+    async def call(
+        self, model: str, api_base: str | None, work: Callable[[Backend | None], _T]
+    ) -> _T:
+        """Any other LLM work (an edit request) within the same limits and executors; `work`
+        gets the backend the factory makes, or None to pick one by model string."""
+        self._acquire()
+        try:
+            backend = (
+                self._backend_factory(model, api_base)
+                if self._backend_factory is not None
+                else None
+            )
+            future = self._executor(model).submit(self._counted, work, backend)
+        except BaseException:
+            self._release()
+            raise
+        return await asyncio.wrap_future(future)
+
     def submit(self, request: GenerateRequest, metamodel: Metamodel) -> str:
         """Record a queued job and hand it to a worker; returns the job id."""
         self._acquire()

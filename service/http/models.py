@@ -7,6 +7,7 @@ from typing import Any, ClassVar, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
+from service.edits import Edit
 from service.generation_result import GenerationResult
 from service.http.problems import Problem
 from service.issues import Issue
@@ -88,6 +89,41 @@ class GenerateRequest(_Strict):
     max_repairs: int = Field(3, ge=0, le=10)
     mode: Mode = "two-step"
     constraints: str | None = _constraints()
+
+    def formats(self) -> tuple[str, ...]:
+        return (self.format,) if isinstance(self.format, str) else tuple(self.format)
+
+
+class EditRequest(_Strict):
+    """Edit a model: `edits` applied as they are (no LLM), or a change `request` in words
+    that the LLM turns into edits (then validated and repaired like a generation)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"oneOf": [{"required": ["edits"]}, {"required": ["request"]}]}
+    )
+
+    metamodel: MetamodelRef
+    instance: Instance = Field(description="The model to edit: a CIM (JSON object) or XMI text.")
+    edits: list[Edit] | SkipJsonSchema[None] = _source(
+        "CIM edits (add/set/delete), applied in order; no LLM is called."
+    )
+    request: str | SkipJsonSchema[None] = _source(
+        "A change request in words; the LLM answers with edits.", minLength=1
+    )
+    model: str = Field("local", min_length=1, description="The LLM for `request`.")
+    api_base: str | None = Field(None, description="Base URL of an OpenAI-compatible server.")
+    format: list[str] | str = Field(
+        default_factory=lambda: ["xmi"], description="Artifact format(s) of the edited model."
+    )
+    max_repairs: int = Field(3, ge=0, le=10)
+
+    @model_validator(mode="after")
+    def _one_way(self) -> Self:
+        if (self.edits is None) == (self.request is None):
+            raise ValueError('give exactly one of "edits" or "request"')
+        if self.request is not None and not self.request.strip():
+            raise ValueError('"request" is empty')
+        return self
 
     def formats(self) -> tuple[str, ...]:
         return (self.format,) if isinstance(self.format, str) else tuple(self.format)

@@ -21,12 +21,14 @@ from fastapi.responses import Response, StreamingResponse
 import compilers
 from service import limits as limits_mod
 from service.cim import Cim, parse_cim
+from service.editing import EditResult, ModelSource, apply_to, edit, read_source
 from service.generation_result import GenerationResult
 from service.http.guards import ApiKeys
 from service.http.jobs import GenerationRunner
 from service.http.models import (
     CompileRequest,
     CompilerInfo,
+    EditRequest,
     GenerateRequest,
     Health,
     ImportRequest,
@@ -137,6 +139,37 @@ def build_router(
         mm = await run_in_threadpool(_prepared, registry, body, api_bases)
         return await runner.generate(body, mm)
 
+    @api.post("/edit", tags=["models"])
+    async def edit_model(body: EditRequest) -> EditResult:
+        """Edit a model: `edits` are applied as they are (a patch API, no LLM); a `request`
+        is turned into edits by the LLM, then validated and repaired. Untouched elements stay
+        as they were (an XMI instance keeps its xmi:ids)."""
+        if body.request is not None:
+            _check_api_base(body.api_base, api_bases)
+            limits_mod.current().check(
+                "max_spec_chars", len(body.request), "the change request's length"
+            )
+        for name in body.formats():
+            compilers.get(name)
+        mm, source = await run_in_threadpool(_edit_source, registry, body)
+        if body.edits is not None:
+            return await run_in_threadpool(apply_to, mm, source, body.edits, formats=body.formats())
+        request = body.request or ""
+        return await runner.call(
+            body.model,
+            body.api_base,
+            lambda backend: edit(
+                mm,
+                source,
+                request,
+                model=body.model,
+                api_base=body.api_base,
+                formats=body.formats(),
+                max_repairs=body.max_repairs,
+                backend=backend,
+            ),
+        )
+
     @api.post("/jobs", status_code=202, tags=["generation"])
     async def create_job(body: GenerateRequest) -> JobAccepted:
         """Queue a generation; follow it at /v1/jobs/{id}/events."""
@@ -213,19 +246,29 @@ def _prepared(
     registry: MetamodelRegistry, body: GenerateRequest, api_bases: tuple[str, ...]
 ) -> Metamodel:
     """Check everything checkable before any LLM work: bad input is a 4xx, not a failed job."""
-    if body.api_base is not None and body.api_base.rstrip("/") not in {
-        b.rstrip("/") for b in api_bases
-    }:
+    _check_api_base(body.api_base, api_bases)
+    limits_mod.current().check("max_spec_chars", len(body.spec), "the spec length in characters")
+    for name in body.formats():
+        compilers.get(name)
+    return registry.resolve(body.metamodel, body.constraints)
+
+
+def _check_api_base(api_base: str | None, api_bases: tuple[str, ...]) -> None:
+    """Only the LLM servers the operator listed: no request makes us connect elsewhere."""
+    if api_base is not None and api_base.rstrip("/") not in {b.rstrip("/") for b in api_bases}:
         raise ApiError(
             422,
             "api-base-not-allowed",
             "api_base: this server only connects to the LLM servers its operator listed "
             "in INSTANCEGEN_API_BASES.",
         )
-    limits_mod.current().check("max_spec_chars", len(body.spec), "the spec length in characters")
-    for name in body.formats():
-        compilers.get(name)
-    return registry.resolve(body.metamodel, body.constraints)
+
+
+def _edit_source(registry: MetamodelRegistry, body: EditRequest) -> tuple[Metamodel, ModelSource]:
+    mm = registry.resolve(body.metamodel)
+    if isinstance(body.instance, str):
+        return mm, read_source(body.instance.encode("utf-8"), "instance", mm)
+    return mm, ModelSource(parse_cim(body.instance, "instance"))
 
 
 def _instance(instance: Instance, mm: Metamodel) -> Cim:

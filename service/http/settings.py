@@ -57,11 +57,15 @@ class Settings:
     api_bases: tuple[str, ...] = ()
     # Loaded metamodels kept in memory, by content hash.
     metamodel_cache_size: int = 64
+    # LLMs the playground page offers besides `local` (LiteLLM strings). An entry may name the
+    # server to use as `model=api_base`; that api_base must also be in `api_bases`.
+    models: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls) -> Settings:
         """Defaults overridden by `INSTANCEGEN_DB`, `_API_KEYS`, `_MAX_BODY_BYTES`,
-        `_MAX_GENERATIONS`, `_RETRY_AFTER`, `_CORS_ORIGINS`, `_API_BASES` (comma-separated)."""
+        `_MAX_GENERATIONS`, `_RETRY_AFTER`, `_CORS_ORIGINS`, `_API_BASES`, `_MODELS`
+        (comma-separated)."""
         return cls(
             db_path=default_db_path(),
             api_keys=_list_env("INSTANCEGEN_API_KEYS"),
@@ -70,4 +74,5 @@ class Settings:
             retry_after_seconds=_int_env("INSTANCEGEN_RETRY_AFTER", cls.retry_after_seconds),
             cors_origins=_list_env("INSTANCEGEN_CORS_ORIGINS"),
             api_bases=_list_env("INSTANCEGEN_API_BASES"),
+            models=_list_env("INSTANCEGEN_MODELS"),
         )
