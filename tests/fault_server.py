@@ -2,16 +2,19 @@
 
 The LiteLLM tests and the LLM fault tests set `server.reply` to the status, headers, body and
 delay they want and count `server.hits`, so the real LiteLLM + instructor client is exercised
-against real HTTP, misbehaving on purpose.
+against real HTTP, misbehaving on purpose. A test whose answer depends on the request sets
+`server.script` instead: it gets the request's JSON body and returns the reply.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 # status, extra headers, body, seconds to wait before answering
 Reply = tuple[int, dict[str, str], bytes, float]
@@ -22,6 +25,7 @@ class FaultServer(ThreadingHTTPServer):
 
     hits: int = 0
     reply: Reply = (500, {}, b'{"error": {"message": "no reply scripted"}}', 0.0)
+    script: Callable[[dict[str, Any]], Reply] | None = None
 
     @property
     def base_url(self) -> str:
@@ -32,9 +36,12 @@ class _Handler(BaseHTTPRequestHandler):
     server: FaultServer
 
     def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        request = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         self.server.hits += 1
-        status, headers, body, wait = self.server.reply
+        script = self.server.script
+        status, headers, body, wait = (
+            script(json.loads(request)) if script is not None else self.server.reply
+        )
         time.sleep(wait)
         self.send_response(status)
         for k, v in {"Content-Type": "application/json", **headers}.items():
@@ -47,6 +54,31 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, *args: object) -> None:
         pass
+
+
+def completion(message: dict[str, object], finish: str = "stop") -> bytes:
+    """A chat completion body answering with `message`."""
+    return json.dumps(
+        {
+            "id": "x",
+            "object": "chat.completion",
+            "created": 0,
+            "model": "stub",
+            "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+            "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
+        }
+    ).encode()
+
+
+def tool_call(arguments: str, name: str = "f") -> dict[str, object]:
+    """An assistant message calling the tool `name` (how instructor gets structured output)."""
+    return {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [
+            {"id": "c", "type": "function", "function": {"name": name, "arguments": arguments}}
+        ],
+    }
 
 
 @contextlib.contextmanager

@@ -10,6 +10,7 @@ from service.cli import (
     metamodel_commands,  # noqa: F401  (registers inspect/schema/prompt/validate)
     serve_command,  # noqa: F401
     validate_command,  # noqa: F401
+    worker_command,  # noqa: F401  (registers worker)
 )
 from service.cli.app import app, main
 

@@ -1,0 +1,161 @@
+"""Jobs on Celery workers over a real Redis: two workers, two service replicas, one worker
+killed with `kill -9` mid-job; every job finishes exactly once and reads the same through
+either replica, SSE included. The LLM is a scripted OpenAI-compatible server on loopback,
+reached through the real LiteLLM client by the workers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from broker_support import REDIS, bank_llm, redis_server
+from conftest import ROOT, require
+from fault_server import FaultServer, fault_server
+from http_support import BANK_ECORE, free_port, sse
+
+from service.broker.redis_store import RedisStore
+
+JOBS = 20
+LEASE, VISIBILITY = 3, 6
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path) -> Iterator[str]:
+    require(REDIS is not None, "redis-server", "the Debian package redis-server")
+    with redis_server(tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def llm() -> Iterator[FaultServer]:
+    with fault_server() as server:
+        bank_llm(server, delay=0.4)
+        yield server
+
+
+def _env(llm: FaultServer) -> dict[str, str]:
+    return {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "OPENAI_API_KEY": "sk-stub",
+        "INSTANCEGEN_API_BASES": llm.base_url,
+        "INSTANCEGEN_LEASE_SECONDS": str(LEASE),
+        "INSTANCEGEN_VISIBILITY_TIMEOUT": str(VISIBILITY),
+    }
+
+
+@contextmanager
+def _process(args: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+    proc = subprocess.Popen([sys.executable, "-m", "service", *args], env=env)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
+
+
+def _replica(stack: ExitStack, url: str, env: dict[str, str]) -> str:
+    port = free_port()
+    proc = stack.enter_context(_process(["serve", "--broker", url, "--port", str(port)], env))
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        assert proc.poll() is None, "the replica exited during start-up"
+        try:
+            if httpx.get(f"{base}/v1/healthz", timeout=2).status_code == 200:
+                return base
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, "the replica did not start within 60 s"
+        time.sleep(0.1)
+
+
+def test_jobs_survive_a_killed_worker_and_finish_exactly_once(
+    redis_url: str, llm: FaultServer
+) -> None:
+    env = _env(llm)
+    store = RedisStore(redis_url)
+    with ExitStack() as stack:
+        workers = [
+            stack.enter_context(
+                _process(["worker", "--broker", redis_url, "-c", "2", "--loglevel", "WARNING"], env)
+            )
+            for _ in range(2)
+        ]
+        replicas = [_replica(stack, redis_url, env) for _ in range(2)]
+        clients = [stack.enter_context(httpx.Client(base_url=b, timeout=60)) for b in replicas]
+        mm_id = clients[0].post("/v1/metamodels", json={"ecore": BANK_ECORE.read_text()})
+        assert mm_id.status_code == 201
+        body = {
+            "metamodel": {"id": mm_id.json()["id"]},  # registered through replica 0 only
+            "spec": "A bank.",
+            "model": "openai/scripted",
+            "api_base": llm.base_url,
+        }
+        ids = []
+        for n in range(JOBS):
+            r = clients[n % 2].post("/v1/jobs", json=body)
+            assert r.status_code == 202, r.text
+            ids.append(r.json()["id"])
+
+        # kill worker 0 while it holds a job
+        victim = workers[0]
+        deadline = time.monotonic() + 120
+        held: list[str] = []
+        while not held:
+            held = [j for j in ids if f":{victim.pid}:" in (store.holder(j) or "")]
+            assert time.monotonic() < deadline, "worker 0 never took a job"
+            time.sleep(0.05)
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(10)
+        assert store.get_job(held[0]).status == "running"  # type: ignore[union-attr]
+
+        deadline = time.monotonic() + 240
+        for job_id in ids:
+            while (status := clients[1].get(f"/v1/jobs/{job_id}").json()["status"]) in (
+                "queued",
+                "running",
+            ):
+                assert time.monotonic() < deadline, f"job {job_id} never finished"
+                time.sleep(0.2)
+            assert status == "finished"
+
+        assert workers[1].poll() is None
+        for job_id in ids:
+            assert store.finishes(job_id) == 1, f"job {job_id} stored {store.finishes(job_id)}x"
+            views = [c.get(f"/v1/jobs/{job_id}").json() for c in clients]
+            assert views[0] == views[1]
+            assert views[0]["result"]["status"] == "valid"
+            streams = [sse(c, f"/v1/jobs/{job_id}/events") for c in clients]
+            assert streams[0] == streams[1]
+            finished = [e for e in streams[0] if e[1] == "finished"]
+            assert len(finished) == 1 and finished[0] == streams[0][-1]
+            assert [seq for seq, _, _ in streams[0]] == list(range(1, len(streams[0]) + 1))
+        # the killed worker's job was run again to the end by the other worker
+        assert all(store.get_job(j).status == "finished" for j in held)  # type: ignore[union-attr]
+
+
+def test_serve_refuses_a_broker_that_does_not_answer() -> None:
+    port = free_port()
+    r = subprocess.run(
+        [sys.executable, "-m", "service", "serve", "--broker", f"redis://127.0.0.1:{port}/0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert r.returncode == 2
+    assert "does not answer" in r.stderr and "Traceback" not in r.stderr
