@@ -15,8 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from service.broker.celery_app import TASK, make_celery
 from service.broker.redis_store import RedisStore
-from service.generation_result import GenerationResult
-from service.http.models import GenerateRequest
+from service.http.models import GenerateRequest, Outcome, parse_outcome
 from service.http.problems import ApiError
 from service.http.store import TERMINAL
 from service.metamodel import Metamodel
@@ -47,19 +46,21 @@ class BrokerRunner:
             raise ApiError(503, "broker-unavailable", detail) from exc
         return job_id
 
-    async def generate(self, request: GenerateRequest, metamodel: Metamodel) -> GenerationResult:
+    async def generate(self, request: GenerateRequest, metamodel: Metamodel) -> Outcome:
         """Run as a job on a worker and wait for it; a failure is the problem it stored."""
         job_id = await run_in_threadpool(self.submit, request, metamodel)
+        return await run_in_threadpool(self.outcome, job_id)
+
+    def outcome(self, job_id: str) -> Outcome:
+        """Block until the job is over; its result, or its problem raised as an ApiError."""
         after = 0
-        while True:
-            job = await run_in_threadpool(self._store.get_job, job_id)
-            if job is not None and job.status in TERMINAL:
-                break
-            events = await run_in_threadpool(self._store.events_after, job_id, after)
-            after = events[-1][0] if events else after
-            await self.wait_for_change(job_id, after, WAIT_SECONDS)
+        while (job := self._store.get_job(job_id)) is not None and job.status not in TERMINAL:
+            if self._store.wait_for_events(job_id, after, WAIT_SECONDS):
+                after = self._store.events_after(job_id, after)[-1][0]
+        if job is None:
+            raise ApiError(404, "unknown-job", f"the job {job_id!r} expired or was removed.")
         if job.status == "finished" and job.result is not None:
-            return GenerationResult.model_validate(job.result)
+            return parse_outcome(job.result)
         problem = job.error or {}
         raise ApiError(
             int(problem.get("status", 502)),

@@ -4,6 +4,7 @@ Each command lives in its own module; importing it registers it on `app`.
 """
 
 from service.cli import (
+    batch_command,  # noqa: F401  (registers batch)
     compile_commands,  # noqa: F401  (registers compile/import)
     eval_commands,  # noqa: F401  (registers score/eval)
     generate_commands,  # noqa: F401  (registers generate/prompt)

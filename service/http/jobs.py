@@ -17,7 +17,7 @@ from typing import Any, Literal, Protocol, TypeVar
 
 from service.backends.base import Backend
 from service.generation_result import Event, GenerationResult
-from service.http.models import GenerateRequest
+from service.http.models import GenerateRequest, Outcome
 from service.http.problems import ApiError, problem_for
 from service.http.settings import Settings
 from service.http.store import TERMINAL, Store
@@ -35,20 +35,36 @@ def generate_for(
     metamodel: Metamodel,
     on_event: Callable[[Event], None] | None,
     backend: Backend | None = None,
-) -> GenerationResult:
+) -> Outcome:
     """What a request asks for, generated (embedded runner and broker workers alike)."""
+    from service.backends import create_backend
     from service.generation import generate  # imports the LLM clients: slow, so on first use
+    from service.instance_sets import generate_set
 
-    return generate(
+    def run(spec: str, chosen: Backend | None) -> GenerationResult:
+        return generate(
+            metamodel,
+            spec,
+            model=request.model,
+            api_base=request.api_base,
+            formats=request.formats(),
+            max_repairs=request.max_repairs,
+            mode=request.mode,
+            on_event=on_event,
+            backend=chosen,
+        )
+
+    if not request.wants_set():
+        return run(request.spec, backend)
+    return generate_set(
         metamodel,
         request.spec,
+        run,
+        backend or create_backend(request.model, request.api_base),
+        count=request.count,
+        kind=request.kind,
         model=request.model,
-        api_base=request.api_base,
         formats=request.formats(),
-        max_repairs=request.max_repairs,
-        mode=request.mode,
-        on_event=on_event,
-        backend=backend,
     )
 
 
@@ -64,7 +80,7 @@ class JobOutcome:
 
 
 def execute_job(
-    run: Callable[[Callable[[Event], None]], GenerationResult],
+    run: Callable[[Callable[[Event], None]], Outcome],
     record: Callable[[Event], None],
 ) -> JobOutcome:
     """Run a generation as a job: progress events go to `record` as they happen, except the
@@ -89,7 +105,8 @@ def execute_job(
             problem,
             Event(type="finished", data={"status": "failed", "error": problem}),
         )
-    finished = held[-1] if held else Event(type="finished", data={"status": result.status})
+    one_model = isinstance(result, GenerationResult) and held
+    finished = held[-1] if one_model else Event(type="finished", data={"status": result.status})
     return JobOutcome("finished", result.model_dump(mode="json"), None, finished)
 
 
@@ -99,9 +116,7 @@ class Runner(Protocol):
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None: ...
     def shutdown(self) -> None: ...
-    async def generate(
-        self, request: GenerateRequest, metamodel: Metamodel
-    ) -> GenerationResult: ...
+    async def generate(self, request: GenerateRequest, metamodel: Metamodel) -> Outcome: ...
     def submit(self, request: GenerateRequest, metamodel: Metamodel) -> str: ...
     async def wait_for_change(self, job_id: str, after: int, timeout: float) -> bool: ...
 
@@ -133,7 +148,7 @@ class GenerationRunner:
         for executor in (self._local, self._pool):
             executor.shutdown(wait=False, cancel_futures=True)
 
-    async def generate(self, request: GenerateRequest, metamodel: Metamodel) -> GenerationResult:
+    async def generate(self, request: GenerateRequest, metamodel: Metamodel) -> Outcome:
         """One synchronous generation, awaited without blocking the loop. The slot is freed
         when the work ends, even if the caller went away before."""
         self._acquire()
@@ -219,7 +234,7 @@ class GenerationRunner:
         request: GenerateRequest,
         metamodel: Metamodel,
         on_event: Callable[[Event], None] | None,
-    ) -> GenerationResult:
+    ) -> Outcome:
         backend = (
             self._backend_factory(request.model, request.api_base)
             if self._backend_factory is not None

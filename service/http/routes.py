@@ -20,7 +20,6 @@ from fastapi.responses import Response, StreamingResponse
 import compilers
 from service import limits as limits_mod
 from service.cim import Cim, parse_cim
-from service.generation_result import GenerationResult
 from service.http.guards import ApiKeys
 from service.http.jobs import Runner
 from service.http.models import (
@@ -34,6 +33,7 @@ from service.http.models import (
     JobView,
     MetamodelInfo,
     MetamodelUpload,
+    Outcome,
     ValidateRequest,
     ValidateResponse,
 )
@@ -142,7 +142,7 @@ def build_router(
         return read_model(body.instance.encode("utf-8"), "instance", mm)
 
     @api.post("/generate", tags=["generation"])
-    async def generate(body: GenerateRequest) -> GenerationResult:
+    async def generate(body: GenerateRequest) -> Outcome:
         """Generate and wait for the result (use /v1/jobs for long runs)."""
         mm = await run_in_threadpool(_prepared, registry, body, api_bases)
         return await runner.generate(body, mm)
