@@ -5,6 +5,7 @@ reached through the real LiteLLM client by the workers."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -159,3 +160,33 @@ def test_serve_refuses_a_broker_that_does_not_answer() -> None:
     )
     assert r.returncode == 2
     assert "does not answer" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_batch_lines_run_on_workers_through_the_broker(
+    redis_url: str, llm: FaultServer, tmp_path: Path
+) -> None:
+    env = _env(llm)
+    (tmp_path / "bank.ecore").write_text(BANK_ECORE.read_text())
+    lines = [
+        {"metamodel": "bank.ecore", "spec": "A bank.", "model": "openai/scripted",
+         "api_base": llm.base_url, "output": "out/one"},
+        {"metamodel": "bank.ecore", "spec": "A bank.", "model": "openai/scripted",
+         "api_base": llm.base_url, "output": "out/set", "count": 2, "kind": "invalid"},
+    ]  # fmt: skip
+    batch = tmp_path / "jobs.jsonl"
+    batch.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    with _process(["worker", "--broker", redis_url, "-c", "2", "--loglevel", "WARNING"], env):
+        run = subprocess.run(
+            [sys.executable, "-m", "service", "batch", str(batch), "--broker", redis_url],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=240,
+        )
+    # the scripted LLM always writes the same bank: one valid model, and a set of two
+    # distinct models it cannot complete (the second is the first again)
+    assert (tmp_path / "out" / "one.xmi").read_text().startswith("<?xml")
+    manifest = json.loads((tmp_path / "out" / "set-manifest.json").read_text())
+    assert manifest["status"] == "incomplete" and manifest["written"] == 1
+    assert manifest["models"][0]["expected"]["severity"] == "error"
+    assert run.returncode == 1 and "incomplete" in run.stderr
