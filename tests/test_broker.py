@@ -147,6 +147,9 @@ def test_jobs_survive_a_killed_worker_and_finish_exactly_once(
             assert [seq for seq, _, _ in streams[0]] == list(range(1, len(streams[0]) + 1))
         # the killed worker's job was run again to the end by the other worker
         assert all(store.get_job(j).status == "finished" for j in held)  # type: ignore[union-attr]
+        # a synchronous generate through a replica runs on the remaining worker too
+        sync = clients[1].post("/v1/generate", json=body)
+        assert sync.status_code == 200 and sync.json()["status"] == "valid"
 
 
 def test_serve_refuses_a_broker_that_does_not_answer() -> None:

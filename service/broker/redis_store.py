@@ -78,12 +78,18 @@ class RedisStore:
             url, decode_responses=True, socket_timeout=SOCKET_TIMEOUT
         )
         self.job_ttl_seconds = job_ttl_seconds
+        self._url = url
+        self._async: Any = None  # made on first use, bound to the event loop that uses it
         self._claim = self._redis.register_script(_CLAIM)
         self._renew = self._redis.register_script(_RENEW)
         self._finish = self._redis.register_script(_FINISH)
 
     def close(self) -> None:
         self._redis.close()
+
+    async def aclose(self) -> None:
+        if self._async is not None:
+            await self._async.aclose()
 
     def ping(self) -> None:
         """Raise redis.ConnectionError now if the broker cannot be reached."""
@@ -177,6 +183,19 @@ class RedisStore:
         """Block until the job has an event after `after`, or `timeout` seconds pass."""
         block = int(min(timeout, MAX_BLOCK) * 1e3)
         got = self._redis.xread({_events(job_id): f"0-{after}"}, count=1, block=block)
+        return bool(got)
+
+    async def wait_for_events_async(self, job_id: str, after: int, timeout: float) -> bool:
+        """`wait_for_events` on the event loop: a follower holds no thread while it waits
+        (a service replica may have many SSE followers and waiting generate calls)."""
+        if self._async is None:
+            import redis.asyncio
+
+            self._async = redis.asyncio.Redis.from_url(
+                self._url, decode_responses=True, socket_timeout=SOCKET_TIMEOUT
+            )
+        block = int(min(timeout, MAX_BLOCK) * 1e3)
+        got = await self._async.xread({_events(job_id): f"0-{after}"}, count=1, block=block)
         return bool(got)
 
     # leases and the exactly-once finish

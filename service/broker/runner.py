@@ -2,7 +2,8 @@
 
 `POST /v1/jobs` stores the job and sends the task; `POST /v1/generate` does the same and
 waits for the job to end, so every generation runs on a worker whichever replica took it.
-SSE followers block on the job's Redis stream in a worker thread, never on the event loop.
+SSE followers and waiting generate calls block on the job's Redis stream with an asyncio
+client: on the event loop without blocking it, and without holding a thread each.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from service.broker.celery_app import TASK, make_celery
 from service.broker.redis_store import RedisStore
 from service.http.models import GenerateRequest, Outcome, parse_outcome
 from service.http.problems import ApiError
-from service.http.store import TERMINAL
+from service.http.store import TERMINAL, StoredJob
 from service.metamodel import Metamodel
 
 WAIT_SECONDS = 15.0
@@ -47,30 +48,42 @@ class BrokerRunner:
         return job_id
 
     async def generate(self, request: GenerateRequest, metamodel: Metamodel) -> Outcome:
-        """Run as a job on a worker and wait for it; a failure is the problem it stored."""
+        """Run as a job on a worker and wait for it (on the loop, holding no thread); a
+        failure is the problem the job stored."""
         job_id = await run_in_threadpool(self.submit, request, metamodel)
-        return await run_in_threadpool(self.outcome, job_id)
+        after = 0
+        while True:
+            job = await run_in_threadpool(self._store.get_job, job_id)
+            if job is None or job.status in TERMINAL:
+                return _outcome(job_id, job)
+            if await self.wait_for_change(job_id, after, WAIT_SECONDS):
+                after = (await run_in_threadpool(self._store.events_after, job_id, after))[-1][0]
 
     def outcome(self, job_id: str) -> Outcome:
-        """Block until the job is over; its result, or its problem raised as an ApiError."""
+        """Block until the job is over (for callers without an event loop: `batch`)."""
         after = 0
         while (job := self._store.get_job(job_id)) is not None and job.status not in TERMINAL:
             if self._store.wait_for_events(job_id, after, WAIT_SECONDS):
                 after = self._store.events_after(job_id, after)[-1][0]
-        if job is None:
-            raise ApiError(404, "unknown-job", f"the job {job_id!r} expired or was removed.")
-        if job.status == "finished" and job.result is not None:
-            return parse_outcome(job.result)
-        problem = job.error or {}
-        raise ApiError(
-            int(problem.get("status", 502)),
-            str(problem.get("type", "generation-failed")).rpartition(":")[2],
-            str(problem.get("detail", "the generation failed on the worker.")),
-            issues=problem.get("issues"),
-        )
+        return _outcome(job_id, job)
 
     async def wait_for_change(self, job_id: str, after: int, timeout: float) -> bool:
-        return await run_in_threadpool(self._store.wait_for_events, job_id, after, timeout)
+        return await self._store.wait_for_events_async(job_id, after, timeout)
+
+
+def _outcome(job_id: str, job: StoredJob | None) -> Outcome:
+    """A job that is over: its result, or its problem raised as an ApiError."""
+    if job is None:
+        raise ApiError(404, "unknown-job", f"the job {job_id!r} expired or was removed.")
+    if job.status == "finished" and job.result is not None:
+        return parse_outcome(job.result)
+    problem = job.error or {}
+    raise ApiError(
+        int(problem.get("status", 502)),
+        str(problem.get("type", "generation-failed")).rpartition(":")[2],
+        str(problem.get("detail", "the generation failed on the worker.")),
+        issues=problem.get("issues"),
+    )
 
 
 def _unavailable(detail: str) -> dict[str, Any]:

@@ -119,6 +119,7 @@ def _brokered(settings: Settings) -> tuple[JobStore, Runner, Lifespan]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        await store.aclose()
         store.close()
 
     return store, runner, lifespan

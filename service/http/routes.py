@@ -151,7 +151,8 @@ def build_router(
     async def create_job(body: GenerateRequest) -> JobAccepted:
         """Queue a generation; follow it at /v1/jobs/{id}/events."""
         mm = await run_in_threadpool(_prepared, registry, body, api_bases)
-        return JobAccepted(id=runner.submit(body, mm), status="queued")
+        job_id = await run_in_threadpool(runner.submit, body, mm)  # a store write: off the loop
+        return JobAccepted(id=job_id, status="queued")
 
     @api.get("/jobs/{job_id}", tags=["generation"])
     def get_job(job_id: str) -> JobView:
