@@ -1,8 +1,9 @@
 """Request overhead: instancegen's HTTP service against a bare FastAPI app, same run, with wrk.
 
-Both apps run as their own uvicorn process with the same settings (uvloop and httptools when
-`uvicorn[standard]` is installed, as `instancegen serve` uses them); wrk (Debian package `wrk`)
-drives each with `--connections` connections for `--duration` seconds:
+Each app runs as its own process under uvicorn (uvloop and httptools when `uvicorn[standard]`
+is installed): the bare app, and `instancegen serve --no-access-log` (plus, for healthz, a
+second `instancegen serve` with its default access log, to show what logging costs); wrk
+(Debian package `wrk`) drives each with `--connections` connections for `--duration` seconds:
 - `healthz`: the bare app answers `GET /v1/healthz` with the same JSON, so the ratio of the
   two throughputs is what instancegen's middleware, routing and response handling cost;
 - `validate`: `POST /v1/validate` with the bank reference model (7 objects, metamodel by
@@ -56,8 +57,10 @@ def serve_bare(port: int) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 
 
-def start(command: list[str], port: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(command)
+def start(command: list[str], port: int, log: Path | None = None) -> subprocess.Popen[bytes]:
+    """Start a server (its stderr to `log`, as a service would log to a file)."""
+    stderr = log.open("wb") if log is not None else None
+    proc = subprocess.Popen(command, stderr=stderr)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -116,28 +119,35 @@ def main() -> None:
     in_process = statistics.median(times)
 
     with tempfile.TemporaryDirectory() as tmp:
-        bare_port, ig_port = free_port(), free_port()
+        bare_port, ig_port, logged_port = free_port(), free_port(), free_port()
         bare = start([sys.executable, __file__, "--serve-bare", str(bare_port)], bare_port)
+        serve = [sys.executable, "-m", "service", "serve"]
         ig = start(
-            [sys.executable, str(ROOT / "tests" / "http_support.py"),
-             "--db", f"{tmp}/bench.db", "--port", str(ig_port)],
-            ig_port,
-        )  # fmt: skip
+            [*serve, "--db", f"{tmp}/a.db", "--port", str(ig_port), "--no-access-log"], ig_port
+        )
+        logged = start(
+            [*serve, "--db", f"{tmp}/b.db", "--port", str(logged_port)],
+            logged_port,
+            Path(tmp) / "access.log",
+        )
         try:
             ig_url = f"http://127.0.0.1:{ig_port}"
             mm_id = httpx.post(f"{ig_url}/v1/metamodels", json={"ecore": BANK_ECORE.read_text()})
             body = {"metamodel": {"id": mm_id.json()["id"]}, "instance": reference}
             script = post_script(Path(tmp) / "validate.lua", body)
-            runs: dict[str, list[dict[str, float]]] = {"bare": [], "healthz": [], "validate": []}
+            runs: dict[str, list[dict[str, float]]] = {
+                "bare": [], "healthz": [], "logged": [], "validate": []
+            }  # fmt: skip
             for _ in range(args.rounds):
                 for name, url, lua in (
                     ("bare", f"http://127.0.0.1:{bare_port}/v1/healthz", None),
                     ("healthz", f"{ig_url}/v1/healthz", None),
+                    ("logged", f"http://127.0.0.1:{logged_port}/v1/healthz", None),
                     ("validate", f"{ig_url}/v1/validate", script),
                 ):
                     runs[name].append(wrk(url, args.connections, args.duration, lua))
         finally:
-            for proc in (bare, ig):
+            for proc in (bare, ig, logged):
                 proc.terminate()
                 proc.wait(30)
 
@@ -152,11 +162,13 @@ def main() -> None:
     notes = {
         "bare": "FastAPI, one route: the baseline",
         "healthz": f"{best['healthz']['rps'] / best['bare']['rps']:.2f}x the bare app",
+        "logged": f"{best['logged']['rps'] / best['bare']['rps']:.2f}x the bare app",
         "validate": f"in-process validate {in_process * 1e3:.2f} ms",
     }
     labels = {
         "bare": "bare FastAPI /v1/healthz",
         "healthz": "instancegen /v1/healthz",
+        "logged": "  ... with access log",
         "validate": "instancegen /v1/validate",
     }
     for name, r in best.items():

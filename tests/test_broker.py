@@ -193,3 +193,23 @@ def test_batch_lines_run_on_workers_through_the_broker(
     assert manifest["status"] == "incomplete" and manifest["written"] == 1
     assert manifest["models"][0]["expected"]["severity"] == "error"
     assert run.returncode == 1 and "incomplete" in run.stderr
+
+
+def test_store_finishes_once_only_for_the_lease_holder_and_expires(redis_url: str) -> None:
+    store = RedisStore(redis_url, job_ttl_seconds=1)
+    job_id = store.create_job({"spec": "x"})
+    event = {"type": "finished", "attempt": 1, "data": {"status": "valid"}}
+    assert store.claim(job_id, "a", 10) == "claimed"
+    assert store.claim(job_id, "b", 10) == "busy"
+    assert not store.finish(job_id, "b", "finished", {"n": 2}, None, event)  # not its lease
+    assert store.finish(job_id, "a", "finished", {"n": 1}, None, event)
+    assert not store.finish(job_id, "a", "finished", {"n": 3}, None, event)  # already over
+    assert store.claim(job_id, "b", 10) == "done"
+    job = store.get_job(job_id)
+    assert job is not None and job.result == {"n": 1} and store.finishes(job_id) == 1
+    assert [e["type"] for _, e in store.events_after(job_id, 0)] == ["finished"]
+    deadline = time.monotonic() + 10
+    while store.get_job(job_id) is not None:
+        assert time.monotonic() < deadline, "the finished job never expired"
+        time.sleep(0.2)
+    assert store.events_after(job_id, 0) == []

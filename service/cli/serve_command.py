@@ -45,6 +45,13 @@ def serve(
             show_default=False,
         ),
     ] = None,
+    access_log: Annotated[
+        bool,
+        typer.Option(
+            "--access-log/--no-access-log",
+            help="One log line per request on stderr; off saves its cost on busy servers.",
+        ),
+    ] = True,
 ) -> None:
     """Serve the HTTP API for modeling tools: generate, jobs with SSE progress, validate,
     compile, import, metamodel registry.
@@ -81,4 +88,4 @@ def serve(
             raise fail(exc.message) from None
         where = str(settings.db_path)
     err.print(f"instancegen: jobs and metamodels in {where}", highlight=False)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=access_log)
