@@ -213,3 +213,34 @@ def test_store_finishes_once_only_for_the_lease_holder_and_expires(redis_url: st
         assert time.monotonic() < deadline, "the finished job never expired"
         time.sleep(0.2)
     assert store.events_after(job_id, 0) == []
+
+
+class _Task:
+    """Stands in for the bound Celery task: `retry` returns the exception to raise."""
+
+    def retry(self, countdown: float) -> Exception:
+        from celery.exceptions import Retry
+
+        return Retry(when=countdown)
+
+
+def test_a_redelivered_message_waits_for_a_live_holder_and_drops_a_finished_job(
+    redis_url: str,
+) -> None:
+    from celery.exceptions import Retry
+
+    from service.broker.celery_app import run
+
+    store = RedisStore(redis_url)
+    held = store.create_job({"spec": "x"})
+    assert store.claim(held, "another-worker", 30) == "claimed"
+    with pytest.raises(Retry):
+        run(_Task(), redis_url, held)  # type: ignore[arg-type]
+    assert store.get_job(held).status == "running"  # type: ignore[union-attr]
+    assert store.holder(held) == "another-worker" and store.finishes(held) == 0
+
+    over = store.create_job({"spec": "x"})
+    event = {"type": "finished", "attempt": 1, "data": {"status": "valid"}}
+    assert store.finish(over, "", "finished", {"n": 1}, None, event)
+    run(_Task(), redis_url, over)  # type: ignore[arg-type]
+    assert store.finishes(over) == 1 and len(store.events_after(over, 0)) == 1
