@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from types import GenericAlias
-from typing import Annotated, Any, Literal, TypeVar, Union
+from typing import Annotated, Any, Literal, TypeVar, Union, cast
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
 
@@ -411,16 +412,23 @@ def _depth(node: Any, defs: dict[str, Any], seen: tuple[str, ...]) -> int:
 _T = TypeVar("_T")
 _CACHE: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
 _CACHE_SIZE = 64
+# The HTTP service builds schemas from many threads: the LRU's reorder and evict must not
+# interleave. Builds run outside the lock (they take a while); the first one stored wins, so
+# every caller gets the same model class.
+_CACHE_LOCK = threading.Lock()
 
 
 def _cached(key: tuple[Any, ...], build: Callable[[], _T]) -> _T:
-    if key in _CACHE:
-        _CACHE.move_to_end(key)
-        return _CACHE[key]
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return cast(_T, _CACHE[key])
     value = build()
-    _CACHE[key] = value
-    if len(_CACHE) > _CACHE_SIZE:
-        _CACHE.popitem(last=False)
+    with _CACHE_LOCK:
+        value = _CACHE.setdefault(key, value)
+        _CACHE.move_to_end(key)
+        if len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
     return value
 
 

@@ -89,13 +89,14 @@ def completion(message: dict[str, object], finish: str = "stop") -> bytes:
     ).encode()
 
 
-def tool_call(arguments: str) -> dict[str, object]:
-    """An assistant message calling a tool with `arguments` (how instructor gets answers)."""
+def tool_call(arguments: str, name: str = "f") -> dict[str, object]:
+    """An assistant message calling the tool `name` with `arguments` (how instructor gets
+    structured output)."""
     return {
         "role": "assistant",
         "content": None,
         "tool_calls": [
-            {"id": "c", "type": "function", "function": {"name": "f", "arguments": arguments}}
+            {"id": "c", "type": "function", "function": {"name": name, "arguments": arguments}}
         ],
     }
 

@@ -16,9 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fault_server import FaultServer, Reply, fault_server
-from fault_server import completion as _completion
-from fault_server import tool_call as _tool_call
+from fault_server import FaultServer, Reply, completion, fault_server, tool_call
 from http_support import BANK_ECORE, ServerThread
 
 from service.backends.litellm_backend import LiteLLMBackend
@@ -35,15 +33,15 @@ FAULTS: dict[str, Reply] = {
     "rate-limited-retry-after": (429, {"Retry-After": "0"}, b'{"error": {"message": "later"}}', 0),
     "server-error": (500, {}, b'{"error": {"message": "the model crashed"}}', 0),
     "not-json": (200, {"Content-Type": "text/html"}, b"<html>502 Bad Gateway</html>", 0),
-    "empty": (200, {}, _completion({"role": "assistant", "content": ""}), 0),
-    "truncated": (200, {}, _completion(_tool_call('{"Bank": [{"id": "b'), "length"), 0),
+    "empty": (200, {}, completion({"role": "assistant", "content": ""}), 0),
+    "truncated": (200, {}, completion(tool_call('{"Bank": [{"id": "b'), "length"), 0),
     "refusal": (
         200,
         {},
-        _completion({"role": "assistant", "content": None, "refusal": "I can't help with that."}),
+        completion({"role": "assistant", "content": None, "refusal": "I can't help with that."}),
         0,
     ),
-    "slow": (200, {}, _completion({"role": "assistant", "content": "{}"}), 5),
+    "slow": (200, {}, completion({"role": "assistant", "content": "{}"}), 5),
 }
 
 

@@ -10,6 +10,7 @@ from pydantic.json_schema import SkipJsonSchema
 from service.edits import Edit
 from service.generation_result import GenerationResult
 from service.http.problems import Problem
+from service.instance_sets import MAX_COUNT, InstanceSet, Kind
 from service.issues import Issue
 
 JobStatus = Literal["queued", "running", "finished", "failed", "interrupted"]
@@ -89,6 +90,21 @@ class GenerateRequest(_Strict):
     max_repairs: int = Field(3, ge=0, le=10)
     mode: Mode = "two-step"
     constraints: str | None = _constraints()
+    count: int = Field(
+        1,
+        ge=1,
+        le=MAX_COUNT,
+        description="Distinct models to generate; above 1 (or a kind other than typical) "
+        "the answer is an instance set.",
+    )
+    kind: Kind = Field(
+        "typical",
+        description="typical, boundary (limits), edge (minimal), or invalid (one rule "
+        "broken, the expected finding given per model).",
+    )
+
+    def wants_set(self) -> bool:
+        return self.count > 1 or self.kind != "typical"
 
     def formats(self) -> tuple[str, ...]:
         return (self.format,) if isinstance(self.format, str) else tuple(self.format)
@@ -166,6 +182,17 @@ class CompilerInfo(BaseModel):
     description: str
 
 
+Outcome = GenerationResult | InstanceSet
+"""What a generation request answers: one model, or a set (`count`, `kind`)."""
+
+
+def parse_outcome(data: dict[str, Any]) -> Outcome:
+    """A stored outcome read back (a set has `members`)."""
+    if "members" in data:
+        return InstanceSet.model_validate(data)
+    return GenerationResult.model_validate(data)
+
+
 class JobAccepted(BaseModel):
     id: str
     status: JobStatus
@@ -176,7 +203,7 @@ class JobView(BaseModel):
     status: JobStatus
     created: float
     updated: float
-    result: GenerationResult | None = None
+    result: GenerationResult | InstanceSet | None = None
     error: Problem | None = None
 
 
