@@ -67,6 +67,7 @@ class RunRecord(BaseModel):
     emf_valid: bool | None = None  # None: not checked
     error: str | None = None  # the backend failure of a failed run
     issue_codes: list[str] = Field(default_factory=list)
+    normalised: int = 0  # `normalised` warnings: changes generation made to the LLM's answers
     objects: int = 0  # objects in the generated model
     attempts: int = 0
     prompt_tokens: int = 0
@@ -89,6 +90,7 @@ class Aggregate(BaseModel):
     emf_validity_rate: float | None  # None: EMF never checked
     f1: dict[str, float]  # mean F1 per aspect
     attempts: float
+    normalised: float = 0.0  # mean `normalised` warnings per run
     prompt_tokens: float
     completion_tokens: float
     seconds: float
@@ -177,6 +179,7 @@ def run_case(
         valid=result.status == "valid",
         emf_valid=emf_check(case, result) if emf_check else None,
         issue_codes=[i.code for i in result.issues if i.severity == "error"],
+        normalised=sum(i.code == "normalised" for i in result.issues),
         objects=len(result.cim.objects) if result.cim else 0,
         attempts=len(result.attempts),
         prompt_tokens=result.usage.prompt_tokens,
@@ -250,6 +253,7 @@ def aggregate(
         emf_validity_rate=mean(map(float, checked)) if checked else None,
         f1={a: mean(r.scores[a]["f1"] for r in group) for a in ASPECTS},
         attempts=mean(r.attempts for r in group),
+        normalised=mean(r.normalised for r in group),
         prompt_tokens=mean(r.prompt_tokens for r in group),
         completion_tokens=mean(r.completion_tokens for r in group),
         seconds=mean(r.seconds for r in group),

@@ -13,6 +13,9 @@ Rules (documented in README "## Evaluation"):
   R = that sum / reference objects.
 - attributes: every (class, feature, normalised value) triple, one per value of a many-valued
   feature; a triple is right when the matched counterpart has the same feature and value.
+  Values are compared as EMF holds them (`service.values`: an EDate to the millisecond, an
+  EFloat as a 32-bit float), and a single-valued attribute set to its default counts as
+  unset, as EMF reads an absent one as its default (unsettable ones aside).
   Unmatched objects' triples count against P (extra) or R (missing).
 - references: every edge (source, feature, target), with the implied eOpposite edge added on
   both sides so listing one end or both makes no difference; an edge is right when the matched
@@ -27,12 +30,12 @@ import re
 from collections import Counter
 from collections.abc import Hashable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from service.cim import Cim, CimObject
 from service.metamodel import Attribute, DataType, Metamodel, Reference
+from service.values import accepts, emf_date, is_default, is_external, to_lexical
 
 SAME_CLASS, RELATED_CLASS = 1.0, 0.5
 REFINEMENT_ROUNDS = 5
@@ -108,16 +111,20 @@ def _number(value: Any) -> Decimal | None:
 
 
 def _instant(value: Any) -> str | None:
-    """An ISO 8601 date or date-time as the UTC instant it names (naive = UTC)."""
+    """A CIM date as the instant EMF holds (UTC, to the millisecond), in EMF's spelling."""
     if not isinstance(value, str):
         return None
     try:
-        parsed = datetime.fromisoformat(value.strip())
+        return emf_date(value)
     except ValueError:
         return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC).isoformat()
+
+
+def _is_default(attr: Attribute, value: Any) -> bool:
+    try:
+        return is_default(attr, value)
+    except (ValueError, TypeError, ArithmeticError):
+        return False
 
 
 def _boolean(value: Any) -> bool | None:
@@ -135,8 +142,12 @@ def normalise(value: Any, type_: DataType | None = None) -> Hashable:
     without one, the Python type does. Strings ignore case and runs of whitespace.
     """
     kind = type_.kind if type_ else None
+    if kind == "float" and type_ is not None and accepts(type_)(value):
+        return ("number", _number(to_lexical(value, type_)))  # an EFloat as float32 keeps it
     if kind in _NUMERIC_KINDS and (number := _number(value)) is not None:
         return ("number", number)
+    if kind == "other" and type_ is not None and accepts(type_)(value):
+        return ("text", _SPACES.sub(" ", to_lexical(value, type_).strip()).casefold())
     if kind == "bool" and (flag := _boolean(value)) is not None:
         return ("bool", flag)
     if kind == "date" and (instant := _instant(value)) is not None:
@@ -171,6 +182,8 @@ def _triples(mm: Metamodel, obj: CimObject) -> Counter[Triple]:
     for name, raw in obj.attributes.items():
         feature = _feature(mm, obj.class_, name)
         type_ = feature.type if isinstance(feature, Attribute) else None
+        if isinstance(feature, Attribute) and not feature.many and _is_default(feature, raw):
+            continue  # unset and set to the default are one state to EMF
         values = raw if isinstance(raw, list) else [raw]
         result.update((name, normalise(v, type_)) for v in values if v is not None)
     return result
@@ -185,7 +198,7 @@ def edges(mm: Metamodel, cim: Cim) -> set[Edge]:
             opposite = feature.opposite if isinstance(feature, Reference) else None
             for target in targets:
                 result.add((obj.id, name, target))
-                if opposite:
+                if opposite and not is_external(target):
                     result.add((target, opposite, obj.id))
     return result
 
@@ -236,7 +249,13 @@ def _agreement(a: Counter[Any], b: Counter[Any], empty: float) -> float:
 
 def _renamed(hood: Hood, matching: dict[str, str]) -> Hood:
     """A reference object's edges with its neighbours named as their candidate counterparts."""
-    return Counter({(d, f, matching[o]): n for (d, f, o), n in hood.items() if o in matching})
+    return Counter(
+        {
+            (d, f, matching[o] if o in matching else o): n
+            for (d, f, o), n in hood.items()
+            if o in matching or is_external(o)
+        }
+    )
 
 
 def _blocks(mm: Metamodel, ref: list[CimObject], cand: list[CimObject]) -> list[Block]:
@@ -311,8 +330,11 @@ def _grade(mm: Metamodel, ref: _Facts, cand: _Facts, pairs: Pairs) -> Score:
         _class_score(mm, ref.objects[i].class_, cand.objects[j].class_) for i, j in pairs
     )
     attr_hits = sum(_overlap(ref.triples[i], cand.triples[j]) for i, j in pairs)
+    # A target in another document (`other.xmi#frag`) is no object here: it names itself.
     renamed = {
-        (matching[s], f, matching[t]) for s, f, t in ref.edges if s in matching and t in matching
+        (matching[s], f, matching[t] if t in matching else t)
+        for s, f, t in ref.edges
+        if s in matching and (t in matching or is_external(t))
     }
     return Score(
         objects=metric(object_hits, len(cand.objects), len(ref.objects)),

@@ -10,7 +10,7 @@ from lxml import etree
 
 import compilers
 from compilers._tree import ModelTree
-from compilers._values import emf_date, java_double, java_float
+from service.values import emf_date, java_double, java_float
 from service.cim import Cim, parse_cim
 from service.ecore_loader import load_metamodel
 from service.errors import InputError

@@ -249,7 +249,7 @@ BROKEN: dict[str, tuple[list[Edit], tuple[str, str | None, str | None]]] = {
     "bad item in many-valued": ([attr("b1", "scores", [1, "2"])], ("bad-value", "b1", "scores")),
     "reference lists a target twice": (
         [ref("b1", "authors", ["ann", "ann"])],
-        ("bad-value", "b1", "authors"),
+        ("not-unique", "b1", "authors"),
     ),
     "too many attribute values": (
         [attr("b1", "scores", [1, 2, 3, 4])],

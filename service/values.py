@@ -1,9 +1,16 @@
-"""Attribute values in EMF's lexical forms, both ways, and EMF's idea of a default.
+"""The one truth about attribute values, for the validator, the schema, the compilers, the
+importers and the scorer alike: what a CIM value of each EDataType may be (`accepts`), how EMF
+spells it (`to_lexical`, `from_lexical`), when two values are the same to EMF (`same_key`),
+and EMF's idea of a default (`default_of`, `is_default`).
 
 XMI and EMF-JSON both spell values the way `EcoreUtil.convertToString` does (Java's
 `Double.toString`, `EChar` as its code point, EDate as `yyyy-MM-dd'T'HH:mm:ss.SSSZ`, enum
 literals by their literal string). EMF does not save a feature whose value equals its default,
-so compilers ask `is_default` before writing one.
+so compilers ask `is_default` before writing one, and the scorer counts an attribute set to its
+default as unset.
+
+Anything `accepts` lets through, every compiler can write and EMF can load: that is the
+contract the property tests (tests/test_values_properties.py) hold the modules to.
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ from __future__ import annotations
 import math
 import re
 import struct
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -18,12 +26,21 @@ from typing import Any
 
 from service.cim import Scalar, Value
 from service.errors import InputError
-from service.metamodel import Attribute, DataType
+from service.metamodel import INT_RANGES, Attribute, DataType
 
 _INTRINSIC: dict[str, Scalar] = {"bool": False, "int": 0, "float": 0.0, "char": "\x00"}
+# A date, or a date-time with an optional zone (RFC 3339 and EMF's own EDate forms): nothing
+# else, whatever `datetime.fromisoformat` would take (week dates, `19751210`, a space for T).
 _EMF_DATE = re.compile(
-    r"^(\d{4}-\d{2}-\d{2})(?:T(\d{2}:\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$"
+    r"^([0-9]{4}-[0-9]{2}-[0-9]{2})"
+    r"(?:[Tt]([0-9]{2}:[0-9]{2})(?::([0-9]{2})(?:\.([0-9]+))?)?([Zz]|[+-][0-9]{2}:?[0-9]{2})?)?$"
 )
+DATE_EXAMPLE = "2024-05-17T09:30:00Z"
+# Characters XML 1.0 cannot hold (control characters, U+FFFE/U+FFFF, lone surrogates, which
+# UTF-8 cannot encode): no compiler can write a string holding one.
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_FLOAT32_MAX = 3.4028234663852886e38
+_JAVA_STREAM = b"\xac\xed\x00\x05"  # ObjectOutputStream's magic and version
 
 
 def java_double(x: float) -> str:
@@ -66,30 +83,74 @@ def _java_decimal(shortest: str, x: float) -> str:
 
 
 def emf_date(value: Any) -> str:
-    """ISO 8601 (date or date-time, zone optional, UTC assumed) in EMF's EDate form."""
+    """A CIM date (see `parse_date`) in EMF's EDate form, in UTC, to the millisecond."""
     dt = parse_date(str(value))
-    dt = dt.astimezone(UTC)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}+0000"
+    return f"{dt.year:04d}" + dt.strftime("-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}+0000"
 
 
 def parse_date(text: str) -> datetime:
-    """Read ISO 8601 or any form EMF's EDate accepts; naive times are taken as UTC."""
+    """A date (`2024-05-17`, midnight UTC) or a date-time (`2024-05-17T09:30`, seconds and
+    fraction optional, zone `Z`/`+01:00`/`+0100` optional, UTC assumed), as an aware datetime
+    in UTC; a ValueError for anything else, or an instant outside years 1 to 9999 in UTC."""
     m = _EMF_DATE.match(text.strip())
     if not m:
         raise ValueError(f"{text!r} is not a date")
     day, hm, sec, frac, zone = m.groups()
     stamp = f"{day}T{hm or '00:00'}:{sec or '00'}.{(frac or '0')[:6].ljust(6, '0')}"
-    if zone and zone != "Z":
+    if zone and zone not in "Zz":
         zone = zone.replace(":", "")
         stamp += f"{zone[:3]}:{zone[3:]}"
-    dt = datetime.fromisoformat(stamp)
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt
+    try:
+        dt = datetime.fromisoformat(stamp)
+        return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{text!r} is outside the years 1 to 9999 in UTC") from None
 
 
 def iso_date(dt: datetime) -> str:
     """The CIM's ISO 8601 spelling of a date-time read from a model."""
     spec = "milliseconds" if dt.microsecond else "seconds"
     return dt.astimezone(UTC).isoformat(timespec=spec).replace("+00:00", "Z")
+
+
+def java_serialized(text: str) -> str:
+    """A string as EMF writes an EJavaObject holding it: Java's serialization of a
+    `java.lang.String` (modified UTF-8 over UTF-16 units), in hexadecimal."""
+    units = text.encode("utf-16-be", "surrogatepass")
+    out = bytearray()
+    for k in range(0, len(units), 2):
+        c = (units[k] << 8) | units[k + 1]
+        if 0 < c < 0x80:
+            out.append(c)
+        elif c < 0x800:
+            out += bytes((0xC0 | c >> 6, 0x80 | c & 0x3F))
+        else:
+            out += bytes((0xE0 | c >> 12, 0x80 | c >> 6 & 0x3F, 0x80 | c & 0x3F))
+    n = len(out)
+    head = b"\x74" + n.to_bytes(2, "big") if n < 0x10000 else b"\x7c" + n.to_bytes(8, "big")
+    return (_JAVA_STREAM + head + out).hex().upper()
+
+
+def java_deserialized(text: str) -> str:
+    """The string an EJavaObject's text holds (see `java_serialized`); a ValueError for any
+    other serialized object, which a CIM cannot hold."""
+    data = bytes.fromhex(text.strip())
+    if data[:4] != _JAVA_STREAM or len(data) < 7 or data[4] not in (0x74, 0x7C):
+        raise ValueError(f"{text[:40]!r} is not a serialized Java string")
+    start = 7 if data[4] == 0x74 else 13
+    body = data[start : start + int.from_bytes(data[5:start], "big")]
+    units = bytearray()
+    k = 0
+    while k < len(body):
+        b = body[k]
+        if b < 0x80:
+            c, k = b, k + 1
+        elif b >> 5 == 0b110:
+            c, k = (b & 0x1F) << 6 | body[k + 1] & 0x3F, k + 2
+        else:
+            c, k = (b & 0x0F) << 12 | (body[k + 1] & 0x3F) << 6 | body[k + 2] & 0x3F, k + 3
+        units += c.to_bytes(2, "big")
+    return units.decode("utf-16-be", "surrogatepass")
 
 
 def to_lexical(value: Any, dtype: DataType) -> str:
@@ -119,6 +180,8 @@ def to_lexical(value: Any, dtype: DataType) -> str:
             return emf_date(value)
         if kind == "enum":
             return enum_literal(str(value), dtype)
+        if kind == "object" and isinstance(value, str):
+            return java_serialized(value)
     except (TypeError, ValueError, InvalidOperation, IndexError):
         pass
     raise InputError(f"the value {value!r} is not a valid {dtype.name}.")
@@ -182,6 +245,8 @@ def from_lexical(text: str, dtype: DataType) -> Scalar:
         return chr(int(s)) if s.isdigit() else text[:1]
     if kind == "date":
         return iso_date(parse_date(s))
+    if kind == "object":
+        return java_deserialized(s)
     if kind == "enum":
         if s in dtype.literal_values:
             return dtype.literals[dtype.literal_values.index(s)]
@@ -265,3 +330,106 @@ def is_default(attr: Attribute, value: Any) -> bool:
     if isinstance(default, int | float) and isinstance(value, int | float):
         return float(value) == float(default)
     return value == default
+
+
+# --- what a CIM value may be -------------------------------------------------------------
+
+_WHOLE = re.compile(r"[+-]?[0-9]{1,4000}")  # Python's int() takes at most 4300 digits
+_DECIMAL = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]{1,9})?")  # Java's scale is an int
+
+
+def accepts(dtype: DataType) -> Callable[[Any], bool]:
+    """Whether one JSON value (never a list) is a value of `dtype`: exactly what every compiler
+    writes and EMF loads back as the same value."""
+    kind = dtype.kind
+    if kind == "string":
+        return is_xml_text
+    if kind == "bool":
+        return lambda v: isinstance(v, bool)
+    if kind == "int":
+        lo, hi = INT_RANGES[dtype.int_size or "long"]
+        return lambda v: type(v) is int and lo <= v <= hi
+    if kind == "float":
+        if dtype.name in ("EFloat", "EFloatObject"):
+            return lambda v: is_number(v) and -_FLOAT32_MAX <= v <= _FLOAT32_MAX
+        return is_number
+    if kind == "bigint":
+        return lambda v: type(v) is int or (isinstance(v, str) and bool(_WHOLE.fullmatch(v)))
+    if kind == "decimal":
+        return lambda v: is_number(v) or (isinstance(v, str) and bool(_DECIMAL.fullmatch(v)))
+    if kind == "char":
+        return lambda v: isinstance(v, str) and len(v) == 1 and is_xml_text(v)
+    if kind == "date":
+        return _is_date
+    if kind == "enum":
+        literals = frozenset(dtype.literals)
+        return lambda v: isinstance(v, str) and v in literals
+    if kind == "object":
+        return lambda v: isinstance(v, str) and _encodable(v)
+    return lambda v: is_xml_text(v) or is_number(v)
+
+
+def _encodable(v: str) -> bool:
+    try:
+        v.encode("utf-16-be", "surrogatepass")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def is_xml_text(v: Any) -> bool:
+    """A string XML 1.0 can hold (and UTF-8 encode)."""
+    return isinstance(v, str) and NOT_XML.search(v) is None
+
+
+def is_number(v: Any) -> bool:
+    """A finite JSON number (booleans are not numbers)."""
+    t = type(v)
+    if t is float:
+        return math.isfinite(v)
+    return t is int and -sys.float_info.max <= v <= sys.float_info.max
+
+
+def _is_date(v: Any) -> bool:
+    if not isinstance(v, str):
+        return False
+    try:
+        parse_date(v)
+    except ValueError:
+        return False
+    return True
+
+
+def same_key(dtype: DataType) -> Callable[[Any], str]:
+    """What makes two accepted values the same value to EMF (`1` and `1.0` for an EDouble,
+    two spellings of one instant for an EDate): their text as EMF writes it."""
+    return lexical(dtype)
+
+
+# --- iD values and references ------------------------------------------------------------
+
+
+def resolvable_fragment(text: str) -> bool:
+    """Whether EMF's `Resource.getEObject` finds an object by `text` as its URI fragment and
+    XMI's IDREFS keep it whole: not empty, no whitespace (IDREFS split there), no `#` (a link
+    into another document), no leading `/` (a path) and no trailing `?` (a query EMF strips).
+    Compilers point at an object whose iD value breaks this by its containment path instead."""
+    return (
+        bool(text)
+        and text.split() == [text]
+        and "#" not in text
+        and text[0] != "/"
+        and text[-1] != "?"
+    )
+
+
+def is_external(target: str) -> bool:
+    """A reference target naming an object in another document (`other.xmi#frag`, optionally
+    after the target's class and a space), not a CIM object id."""
+    return "#" in target
+
+
+def external_parts(target: str) -> tuple[str | None, str]:
+    """An external target split into (class key or None, URI)."""
+    head, _, uri = target.rpartition(" ")
+    return (head or None), uri
