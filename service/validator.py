@@ -403,8 +403,11 @@ class _Validator:
     ) -> None:
         seen: dict[str, Any] = {}
         for item in value:
-            first = seen.setdefault(same(item), item)
-            if first is not item:
+            key = same(item)
+            if key not in seen:
+                seen[key] = item
+            else:
+                first = seen[key]
                 both = (
                     f"{_show(item)} twice"
                     if first == item and type(first) is type(item)
