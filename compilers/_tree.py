@@ -16,10 +16,11 @@ from collections.abc import Callable, Iterator
 from functools import cached_property
 from typing import Any
 
-from service.values import default_of, external_parts, is_external, lexical, resolvable_fragment
 from service.cim import Cim, CimObject, Scalar
 from service.errors import InputError
 from service.metamodel import Attribute, EClassView, Metamodel, Package, Reference
+from service.values import default_of, external_parts, is_external, lexical, resolvable_fragment
+
 
 class ModelTree:
     """Index over one CIM, built once per compile: roots, children, links, fragments."""

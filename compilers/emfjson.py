@@ -15,6 +15,10 @@ from typing import Any
 
 from compilers._builder import CimBuilder, Node
 from compilers._tree import ModelTree
+from service import limits as limits_mod
+from service.cim import Cim, Scalar
+from service.errors import InputError
+from service.metamodel import Attribute, DataType, EClassView, Metamodel, Reference
 from service.values import (
     as_list,
     decimal_value,
@@ -26,10 +30,6 @@ from service.values import (
     parse_date,
     to_lexical,
 )
-from service import limits as limits_mod
-from service.cim import Cim, Scalar
-from service.errors import InputError
-from service.metamodel import Attribute, DataType, EClassView, Metamodel, Reference
 
 Json = dict[str, Any]
 

@@ -19,6 +19,10 @@ from typing import Any
 from lxml import etree
 
 from compilers._tree import ModelTree
+from service.cim import Cim
+from service.errors import InputError
+from service.gc_pause import gc_paused
+from service.metamodel import Attribute, EClassView, Metamodel, Package, Reference
 from service.values import (
     as_list,
     default_of,
@@ -28,10 +32,6 @@ from service.values import (
     resolvable_fragment,
     saved_text,
 )
-from service.cim import Cim
-from service.errors import InputError
-from service.gc_pause import gc_paused
-from service.metamodel import Attribute, EClassView, Metamodel, Package, Reference
 
 XMI_NS = "http://www.omg.org/XMI"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"

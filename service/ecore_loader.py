@@ -655,9 +655,7 @@ def _with_any_object(classes: dict[str, EClassView], key: str) -> dict[str, ECla
         all_supertypes=frozenset(),
         features=(),
     )
-    result = {
-        k: replace(c, all_supertypes=c.all_supertypes | {key}) for k, c in classes.items()
-    }
+    result = {k: replace(c, all_supertypes=c.all_supertypes | {key}) for k, c in classes.items()}
     result[key] = any_object
     return result
 

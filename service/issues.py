@@ -27,4 +27,6 @@ def has_errors(issues: list[Issue]) -> bool:
 
 def normalised(message: str, obj: str | None = None, feature: str | None = None) -> Issue:
     """A warning that generation changed what the LLM wrote; `message` says what and how."""
-    return Issue(code="normalised", severity="warning", object=obj, feature=feature, message=message)
+    return Issue(
+        code="normalised", severity="warning", object=obj, feature=feature, message=message
+    )

@@ -188,9 +188,7 @@ def objects_answer(mm: Metamodel, cim: Cim) -> dict[str, list[dict[str, Any]]]:
     return answer
 
 
-def declared_objects(
-    mm: Metamodel, cim: Cim, notes: list[Issue] | None = None
-) -> list[CimObject]:
+def declared_objects(mm: Metamodel, cim: Cim, notes: list[Issue] | None = None) -> list[CimObject]:
     """Phase 1's objects, made usable for phase 2: references dropped, exact repeats removed,
     clashing ids made unique (`x`, `x_2`), since ids carry no meaning of their own, colliding
     iD attribute values told apart (`unique_id_values`), and objects no phase-2 answer could

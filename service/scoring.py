@@ -251,11 +251,19 @@ def _renamed(hood: Hood, matching: dict[str, str]) -> Hood:
     """A reference object's edges with its neighbours named as their candidate counterparts."""
     return Counter(
         {
-            (d, f, matching[o] if o in matching else o): n
+            (d, f, matching.get(o, o)): n
             for (d, f, o), n in hood.items()
             if o in matching or is_external(o)
         }
     )
+
+
+def _shape(hood: Hood) -> Counter[tuple[str, str]]:
+    """An object's edges as (direction, feature) counts, whoever is at the other end."""
+    shape: Counter[tuple[str, str]] = Counter()
+    for (direction, feature, _), n in hood.items():
+        shape[(direction, feature)] += n
+    return shape
 
 
 def _blocks(mm: Metamodel, ref: list[CimObject], cand: list[CimObject]) -> list[Block]:
@@ -302,12 +310,18 @@ def _alignments(mm: Metamodel, ref: _Facts, cand: _Facts) -> Iterator[Pairs]:
     empty: Hood = Counter()
     matching: dict[str, str] = {}
     seen: list[Pairs] = []
+    # Before any alignment, objects alike in attributes are told apart by the shape of their
+    # edges (which features go out and come in, how often), the other ends left aside.
+    ref_shapes = [_shape(ref_hoods.get(o.id, empty)) for o in ref.objects]
+    cand_shapes = [_shape(cand_hoods.get(o.id, empty)) for o in cand.objects]
     for _ in range(REFINEMENT_ROUNDS):
         renamed = [_renamed(ref_hoods.get(o.id, empty), matching) for o in ref.objects]
+        ref_side, cand_side = (renamed, None) if matching else (ref_shapes, cand_shapes)
         pairs: Pairs = []
         for (rs, cs), cls, attr in zip(blocks, classes, attrs, strict=True):
             struct = np.array(
-                [[_agreement(renamed[i], cand_hoods.get(cand.objects[j].id, empty), 0.0)
+                [[_agreement(ref_side[i], cand_side[j] if cand_side is not None
+                             else cand_hoods.get(cand.objects[j].id, empty), 0.0)
                   for j in cs] for i in rs]
             )  # fmt: skip
             # Any compatible pair outweighs every sum of similarities (each <= 1), so the
@@ -332,7 +346,7 @@ def _grade(mm: Metamodel, ref: _Facts, cand: _Facts, pairs: Pairs) -> Score:
     attr_hits = sum(_overlap(ref.triples[i], cand.triples[j]) for i, j in pairs)
     # A target in another document (`other.xmi#frag`) is no object here: it names itself.
     renamed = {
-        (matching[s], f, matching[t] if t in matching else t)
+        (matching[s], f, matching.get(t, t))
         for s, f, t in ref.edges
         if s in matching and (t in matching or is_external(t))
     }

@@ -156,7 +156,9 @@ def _value_type(dt: DataType) -> _ValueType:
             f"a literal of {dt.name}",
             f"Use one of the {dt.name} literals: {_names(dt.literals, limit=40)}.",
         )
-    return _ValueType(accepts, f"a {dt.name} value", f"Write the {dt.name} value in its string form.")
+    return _ValueType(
+        accepts, f"a {dt.name} value", f"Write the {dt.name} value in its string form."
+    )
 
 
 def _has_default(attr: Attribute) -> bool:

@@ -335,7 +335,9 @@ def is_default(attr: Attribute, value: Any) -> bool:
 # --- what a CIM value may be -------------------------------------------------------------
 
 _WHOLE = re.compile(r"[+-]?[0-9]{1,4000}")  # Python's int() takes at most 4300 digits
-_DECIMAL = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]{1,9})?")  # Java's scale is an int
+_DECIMAL = re.compile(
+    r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]{1,9})?"
+)  # Java's scale is an int
 
 
 def accepts(dtype: DataType) -> Callable[[Any], bool]:

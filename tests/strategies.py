@@ -15,9 +15,10 @@ round trips)::
 
 - `ecore_texts()` draws `.ecore` XML text: one package with classes (concrete, abstract,
   interfaces), multiple inheritance, enums, every Ecore primitive type, many-valued and
-  required features, iD attributes, containment (some with a container end), eOpposite pairs
-  a hidden (transient) attribute, and references typed `ecore::EObject`. `metamodels()` loads that text through the real loader;
-  the text is kept in `mm.sources["generated.ecore"]` for tools (EMF) that need the file.
+  required features, iD attributes, containment (some with a container end), eOpposite pairs,
+  a hidden (transient) attribute, and references typed `ecore::EObject`. `metamodels()` loads
+  that text through the real loader; the text is kept in `mm.sources["generated.ecore"]`
+  for tools (EMF) that need the file.
 - `valid_cims(mm)` works for any `Metamodel`, bundled ones too. It builds objects of classes
   that can have a finite instance, satisfies required features, gives containment a tree
   shape, writes eOpposite pairs at one or both ends (consistently), keeps iD values unique
@@ -533,7 +534,18 @@ ODD_TEXTS = (
     "&<>\"'",
     "ünï©ødé 𝄞",
 )
-ODD_NUMBERS = (0, -0.0, 1e39, -3.4e38, 3.4028234663852886e38, 1e308, 10**400, 2**63, -(2**63) - 1, 0.1)
+ODD_NUMBERS = (
+    0,
+    -0.0,
+    1e39,
+    -3.4e38,
+    3.4028234663852886e38,
+    1e308,
+    10**400,
+    2**63,
+    -(2**63) - 1,
+    0.1,
+)
 
 
 def odd_values(dt: DataType) -> st.SearchStrategy[Any]:
@@ -543,7 +555,9 @@ def odd_values(dt: DataType) -> st.SearchStrategy[Any]:
     if kind == "date":
         odd = st.sampled_from(ODD_DATES)
     elif kind in ("int", "float", "bigint", "decimal"):
-        odd = st.sampled_from(ODD_NUMBERS) | st.sampled_from(["+5", " 5", "1e999999999", "0" * 5000])
+        odd = st.sampled_from(ODD_NUMBERS) | st.sampled_from(
+            ["+5", " 5", "1e999999999", "0" * 5000]
+        )
     elif kind == "char":
         odd = st.sampled_from(["", "ab", "\x00", "\ud800", "𝄞", "#"])
     return st.one_of(odd, values(dt))

@@ -29,7 +29,9 @@ def _run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *extra: str) -> int:
     model = tmp_path / "m.json"
     model.write_text('{"objects": []}')
     monkeypatch.setattr(validate_command, "validate_model", _boom)
-    monkeypatch.setattr(sys, "argv", ["instancegen", *extra, "validate", "-m", str(BANK_ECORE), str(model)])
+    monkeypatch.setattr(
+        sys, "argv", ["instancegen", *extra, "validate", "-m", str(BANK_ECORE), str(model)]
+    )
     with pytest.raises(SystemExit) as exit_:
         main()
     return int(exit_.value.code or 0)
@@ -66,9 +68,12 @@ def test_http_internal_error_is_a_500_problem_with_a_logged_correlation_id(
 ) -> None:
     app = create_app(Settings(db_path=tmp_path / "i.db"), backend_factory=lambda m, b: _Buggy())
     body = {"metamodel": {"ecore": BANK_ECORE.read_text()}, "spec": "A bank.", "model": "buggy"}
-    with caplog.at_level(logging.ERROR, logger="instancegen.http"):
-        with ServerThread(app) as srv, httpx.Client(base_url=srv.url, timeout=60) as c:
-            response = c.post("/v1/generate", json=body)
+    with (
+        caplog.at_level(logging.ERROR, logger="instancegen.http"),
+        ServerThread(app) as srv,
+        httpx.Client(base_url=srv.url, timeout=60) as c,
+    ):
+        response = c.post("/v1/generate", json=body)
     assert response.status_code == 500
     assert response.headers["content-type"].startswith("application/problem+json")
     problem = response.json()

@@ -68,7 +68,11 @@ def test_what_validates_loads_clean_in_emf(emf, tmp_path_factory, data: st.DataO
     out = tmp_path_factory.mktemp("values")
     ecore = out / "generated.ecore"
     ecore.write_bytes(mm.sources["generated.ecore"])
-    kept = [c for c in (data.draw(candidate_cims(mm)) for _ in range(8)) if not has_errors(validate(mm, c))]
+    kept = [
+        c
+        for c in (data.draw(candidate_cims(mm)) for _ in range(8))
+        if not has_errors(validate(mm, c))
+    ]
     paths: list[Path] = []
     for i, cim in enumerate(kept):
         paths.append(out / f"m{i}.xmi")
