@@ -266,6 +266,34 @@ def _shape(hood: Hood) -> Counter[tuple[str, str]]:
     return shape
 
 
+def _colours(facts: _Facts, hoods: dict[str, Hood], rounds: int = 3) -> list[int]:
+    """Per object, a colour that only objects alike in class, attributes and, a few edges
+    deep, in their neighbours' colours share (Weisfeiler-Lehman refinement): where two
+    models are the same up to ids, corresponding objects get the same colour."""
+    index = {o.id: k for k, o in enumerate(facts.objects)}
+    colour = [
+        hash((o.class_, tuple(sorted(map(repr, t.elements())))))
+        for o, t in zip(facts.objects, facts.triples, strict=True)
+    ]
+    empty: Hood = Counter()
+    for _ in range(rounds):
+        colour = [
+            hash(
+                (
+                    colour[k],
+                    tuple(
+                        sorted(
+                            (d, f, colour[index[other]] if other in index else hash(other))
+                            for (d, f, other) in hoods.get(o.id, empty).elements()
+                        )
+                    ),
+                )
+            )
+            for k, o in enumerate(facts.objects)
+        ]
+    return colour
+
+
 def _blocks(mm: Metamodel, ref: list[CimObject], cand: list[CimObject]) -> list[Block]:
     """Objects split into groups that can only match within: components of class compatibility.
 
@@ -311,25 +339,37 @@ def _alignments(mm: Metamodel, ref: _Facts, cand: _Facts) -> Iterator[Pairs]:
     matching: dict[str, str] = {}
     seen: list[Pairs] = []
     # Before any alignment, objects alike in attributes are told apart by the shape of their
-    # edges (which features go out and come in, how often), the other ends left aside.
+    # edges (which features go out and come in, how often), the other ends left aside. Each
+    # block's assignment is used by the next at once, so structure propagates within a round.
     ref_shapes = [_shape(ref_hoods.get(o.id, empty)) for o in ref.objects]
     cand_shapes = [_shape(cand_hoods.get(o.id, empty)) for o in cand.objects]
+    ref_colours, cand_colours = _colours(ref, ref_hoods), _colours(cand, cand_hoods)
     for _ in range(REFINEMENT_ROUNDS):
-        renamed = [_renamed(ref_hoods.get(o.id, empty), matching) for o in ref.objects]
-        ref_side, cand_side = (renamed, None) if matching else (ref_shapes, cand_shapes)
         pairs: Pairs = []
         for (rs, cs), cls, attr in zip(blocks, classes, attrs, strict=True):
-            struct = np.array(
-                [[_agreement(ref_side[i], cand_side[j] if cand_side is not None
-                             else cand_hoods.get(cand.objects[j].id, empty), 0.0)
-                  for j in cs] for i in rs]
-            )  # fmt: skip
+            if matching:
+                renamed = {
+                    i: _renamed(ref_hoods.get(ref.objects[i].id, empty), matching) for i in rs
+                }
+                struct = np.array(
+                    [[_agreement(renamed[i], cand_hoods.get(cand.objects[j].id, empty), 0.0)
+                      for j in cs] for i in rs]
+                )  # fmt: skip
+            else:
+                struct = np.array(
+                    [[1.0 if ref_colours[i] == cand_colours[j]
+                      else _agreement(ref_shapes[i], cand_shapes[j], 0.0) / 2
+                      for j in cs] for i in rs]
+                )  # fmt: skip
             # Any compatible pair outweighs every sum of similarities (each <= 1), so the
-            # number of matched pairs is maximised first.
+            # number of matched pairs is maximised first. Attributes are facts, structure
+            # under a guessed alignment is not: they weigh double.
             bonus = min(len(rs), len(cs)) + 1.0
-            weights = np.where(cls > 0, bonus + cls * (1 + attr + struct) / 3, 0.0)
+            weights = np.where(cls > 0, bonus + cls * (1 + 2 * attr + struct) / 4, 0.0)
             rows, cols = linear_sum_assignment(weights, maximize=True)
-            pairs += [(rs[a], cs[b]) for a, b in zip(rows, cols, strict=True) if cls[a, b]]
+            found = [(rs[a], cs[b]) for a, b in zip(rows, cols, strict=True) if cls[a, b]]
+            matching.update((ref.objects[i].id, cand.objects[j].id) for i, j in found)
+            pairs += found
         pairs.sort()
         if pairs in seen:
             return

@@ -182,7 +182,7 @@ def to_lexical(value: Any, dtype: DataType) -> str:
             return enum_literal(str(value), dtype)
         if kind == "object" and isinstance(value, str):
             return java_serialized(value)
-    except (TypeError, ValueError, InvalidOperation, IndexError):
+    except (TypeError, ValueError, ArithmeticError, IndexError):
         pass
     raise InputError(f"the value {value!r} is not a valid {dtype.name}.")
 
