@@ -1,5 +1,9 @@
-"""The compiled parts of the importers (Cython over lxml's C API); everything else is in
-pyproject.toml."""
+"""The optional compiled parts of the importers (Cython over lxml's C API); everything else is in
+pyproject.toml.
+
+Both extensions are `optional`: without a C compiler (or Python's headers) the build warns and
+goes on, and the importers run their plain Python path (`compilers.import_core` chooses).
+"""
 
 import lxml
 from Cython.Build import cythonize
@@ -8,7 +12,12 @@ from setuptools import Extension, setup
 setup(
     ext_modules=cythonize(
         [
-            Extension(name, [f"{name.replace('.', '/')}.pyx"], include_dirs=lxml.get_include())
+            Extension(
+                name,
+                [f"{name.replace('.', '/')}.pyx"],
+                include_dirs=lxml.get_include(),
+                optional=True,
+            )
             for name in ("compilers._builder", "compilers._xmi_reader")
         ],
         language_level=3,

@@ -20,11 +20,16 @@ the minor page faults taken during the call (fresh memory the kernel maps in):
 
     python benchmarks/bench_import.py                        # 25k .. 200k objects
     python benchmarks/bench_import.py --sizes 20000 --repeat 1
+    python benchmarks/bench_import.py --plain                # the plain Python importer
+
+It measures whichever importer `compilers.import_core` chooses (the compiled accelerator when
+it is built, and says so); `--plain` sets INSTANCEGEN_PURE_PYTHON for every run.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import subprocess
 import sys
@@ -112,14 +117,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[25_000, 50_000, 100_000, 200_000])
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--plain", action="store_true", help="measure the plain Python importer")
     args = parser.parse_args()
+    if args.plain:
+        os.environ["INSTANCEGEN_PURE_PYTHON"] = "1"  # inherited by the fresh processes too
 
     import compilers
+    from compilers import import_core
     from service.cim import parse_cim
     from service.ecore_loader import load_metamodel
 
     mm = load_metamodel([BANK])
     importer = compilers.get_importer("xmi")
+    why = import_core.plain_reason
+    print(f"importer: {'compiled accelerator' if why is None else f'plain Python ({why})'}")
     print(
         f"{'objects':>9} {'MB':>5} {'run':>6} {'import s':>8} {'walk s':>7} {'ratio':>6} "
         f"{'import CPU':>10} {'walk CPU':>8} {'ratio':>6} {'us/obj':>7} {'faults':>7} {'(walk)':>7}"

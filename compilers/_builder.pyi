@@ -3,6 +3,8 @@
 from service.cim import Cim, Value
 from service.metamodel import EClassView, Reference
 
+BUILT_FOR_LXML: str
+
 class Node:
     cls: EClassView
     attributes: dict[str, Value]

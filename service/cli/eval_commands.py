@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 import tempfile
 from pathlib import Path
 from typing import Annotated, cast
@@ -65,19 +63,11 @@ def score_command(
 
 
 def _emf_hook() -> EmfHook | None:
-    """Real EMF's verdict through the harness of a source checkout (`tests/emf_check.py`).
+    """Real EMF's verdict (`service.emf_judge`); without Java or EMF's jars, EMF validity is
+    recorded as null."""
+    from service import emf_judge
 
-    The harness compiles a small Java program against Debian's EMF jars, so it ships with the
-    tests, not the wheel; without it or without Java, EMF validity is recorded as null.
-    """
-    harness_file = Path(__file__).resolve().parents[2] / "tests" / "emf_check.py"
-    spec = importlib.util.spec_from_file_location("instancegen_emf_harness", harness_file)
-    if not harness_file.is_file() or spec is None or spec.loader is None:
-        return None
-    harness = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = harness  # its dataclasses look their module up while defined
-    spec.loader.exec_module(harness)
-    if not harness.emf_available():
+    if not emf_judge.emf_available():
         return None
 
     def check(case: Case, result: GenerationResult) -> bool:
@@ -96,8 +86,8 @@ def _emf_hook() -> EmfHook | None:
             path = Path(tmp) / f"{case.name}.xmi"
             path.write_bytes(data)
             try:
-                (verdict,) = harness.emf_check(case.ecore, [path])
-            except harness.EmfHarnessError as exc:
+                (verdict,) = emf_judge.emf_check(case.ecore, [path])
+            except emf_judge.EmfHarnessError as exc:
                 raise InputError(f"the EMF harness failed on {case.name}: {exc}") from None
         return bool(verdict.ok)
 
