@@ -342,11 +342,11 @@ def _alignments(mm: Metamodel, ref: _Facts, cand: _Facts) -> Iterator[Pairs]:
     ref_shapes = [_shape(ref_hoods.get(o.id, empty)) for o in ref.objects]
     cand_shapes = [_shape(cand_hoods.get(o.id, empty)) for o in cand.objects]
     ref_colours, cand_colours = _colours(ref, ref_hoods), _colours(cand, cand_hoods)
-    for _ in range(REFINEMENT_ROUNDS):
+    for round_ in range(REFINEMENT_ROUNDS):
         pairs: Pairs = []
         for (rs, cs), cls, attr in zip(blocks, classes, attrs, strict=True):
             hoods = [cand_hoods.get(cand.objects[j].id, empty) for j in cs]
-            if matching:
+            if round_:
                 renamed = {
                     i: _renamed(ref_hoods.get(ref.objects[i].id, empty), matching) for i in rs
                 }
