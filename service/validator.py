@@ -37,6 +37,7 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from service import values
@@ -81,7 +82,7 @@ class _AttributeRule:
     many: bool
     is_id: bool  # the class's iD attribute (EMF's eIDAttribute: the first single-valued one)
     accepts: Callable[[Any], bool]  # vtype.accepts, one lookup nearer
-    same: Callable[[Any], str] | None  # for unique many-valued ones: what makes values equal
+    same: Callable[[Any], Any] | None  # for unique many-valued ones: what makes values equal
 
     def fits(self, n: int) -> bool:
         return self.feature.lower <= n and (self.feature.upper == -1 or n <= self.feature.upper)
@@ -161,6 +162,7 @@ def _value_type(dt: DataType) -> _ValueType:
     )
 
 
+@cache
 def _has_default(attr: Attribute) -> bool:
     """EMF reads an unset attribute as its default, and a required one with a default is
     satisfied by it (EObjectValidator checks for null, not for eIsSet)."""
@@ -401,9 +403,9 @@ class _Validator:
             self._check_value(i, o, name, vtype, item)
 
     def _check_unique(
-        self, i: int, o: CimObject, name: str, same: Callable[[Any], str], value: list[Any]
+        self, i: int, o: CimObject, name: str, same: Callable[[Any], Any], value: list[Any]
     ) -> None:
-        seen: dict[str, Any] = {}
+        seen: dict[Any, Any] = {}
         for item in value:
             key = same(item)
             if key not in seen:

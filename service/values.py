@@ -20,7 +20,7 @@ import re
 import struct
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -380,8 +380,8 @@ def _encodable(v: str) -> bool:
 
 
 def is_xml_text(v: Any) -> bool:
-    """A string XML 1.0 can hold (and UTF-8 encode)."""
-    return isinstance(v, str) and NOT_XML.search(v) is None
+    """A string XML 1.0 can hold (and UTF-8 encode); printable text needs no closer look."""
+    return type(v) is str and (v.isprintable() or NOT_XML.search(v) is None)
 
 
 def is_number(v: Any) -> bool:
@@ -395,6 +395,11 @@ def is_number(v: Any) -> bool:
 def _is_date(v: Any) -> bool:
     if not isinstance(v, str):
         return False
+    if len(v) == 10 and v[4] == v[7] == "-" and v.isascii():  # a plain date, the usual case
+        try:
+            return v[:4].isdigit() and bool(date.fromisoformat(v))
+        except ValueError:
+            return False
     try:
         parse_date(v)
     except ValueError:
@@ -402,10 +407,17 @@ def _is_date(v: Any) -> bool:
     return True
 
 
-def same_key(dtype: DataType) -> Callable[[Any], str]:
+def same_key(dtype: DataType) -> Callable[[Any], Any]:
     """What makes two accepted values the same value to EMF (`1` and `1.0` for an EDouble,
-    two spellings of one instant for an EDate): their text as EMF writes it."""
+    two spellings of one instant for an EDate): their text as EMF writes it; for the types
+    whose JSON values are equal exactly when EMF's are, the value itself (cheaper)."""
+    if dtype.kind in ("string", "int", "bool", "char"):
+        return _itself
     return lexical(dtype)
+
+
+def _itself(v: Any) -> Any:
+    return v
 
 
 # --- iD values and references ------------------------------------------------------------
