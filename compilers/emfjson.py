@@ -226,7 +226,7 @@ class _JsonReader:
                 if kind == "bool":
                     return item
             elif isinstance(item, int | float):
-                if kind in ("int", "bigint") and float(item).is_integer():
+                if kind in ("int", "bigint") and (type(item) is int or float(item).is_integer()):
                     return int(item)
                 if kind in ("float", "decimal"):
                     return item

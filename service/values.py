@@ -39,7 +39,6 @@ DATE_EXAMPLE = "2024-05-17T09:30:00Z"
 # Characters XML 1.0 cannot hold (control characters, U+FFFE/U+FFFF, lone surrogates, which
 # UTF-8 cannot encode): no compiler can write a string holding one.
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_FLOAT32_MAX = 3.4028234663852886e38
 _JAVA_STREAM = b"\xac\xed\x00\x05"  # ObjectOutputStream's magic and version
 
 
@@ -353,7 +352,7 @@ def accepts(dtype: DataType) -> Callable[[Any], bool]:
         return lambda v: type(v) is int and lo <= v <= hi
     if kind == "float":
         if dtype.name in ("EFloat", "EFloatObject"):
-            return lambda v: is_number(v) and -_FLOAT32_MAX <= v <= _FLOAT32_MAX
+            return lambda v: is_number(v) and _fits_float32(v)
         return is_number
     if kind == "bigint":
         return lambda v: type(v) is int or (isinstance(v, str) and bool(_WHOLE.fullmatch(v)))
@@ -390,6 +389,14 @@ def is_number(v: Any) -> bool:
     if t is float:
         return math.isfinite(v)
     return t is int and -sys.float_info.max <= v <= sys.float_info.max
+
+
+def _fits_float32(v: float) -> bool:
+    """Whether a 32-bit float holds `v` (rounded to the nearest, as Java's cast does)."""
+    try:
+        return math.isfinite(struct.unpack("f", struct.pack("f", v))[0])
+    except OverflowError:
+        return False
 
 
 def _is_date(v: Any) -> bool:
