@@ -12,6 +12,9 @@ Decisions the codes rest on:
   many-valued one, `null` (leave a feature out to unset it); an object id holding `#`; an
   external target (`other.xmi#frag`) that is malformed, in a containment, or of an abstract
   type without its class given.
+- iD values EMF cannot look up (`service.values.id_value_problem`: a leading `/`, a `…?…?`
+  tail) are `bad-value`s; other odd ones (spaces, `#`, empty) are kept, and the compilers
+  point at their objects by containment path.
 - `not-unique`: a unique many-valued attribute holding one value twice (by EMF's equality: the
   text EMF writes), or a non-containment reference listing one object twice.
 - `multiplicity`: the number of values is outside [lowerBound, upperBound], a required
@@ -446,6 +449,16 @@ class _Validator:
 
     def _check_id_value(self, i: int, o: CimObject, name: str, value: Any) -> None:
         text = value if type(value) is str else _id_text(value)
+        problem = values.id_value_problem(text)
+        if problem is not None:
+            self._add(
+                i,
+                name,
+                "bad-value",
+                f"{o.id}.{name} = {_show(value)} is {o.id}'s iD, but {problem}.",
+                "Give an iD value that does not start with '/' nor end in '?', e.g. "
+                f"{_show(text.strip('/?') or o.id)}.",
+            )
         first = self.id_values.setdefault(text, i)
         if first != i:
             other = self.objects[first]

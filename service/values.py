@@ -444,6 +444,17 @@ def resolvable_fragment(text: str) -> bool:
     )
 
 
+def id_value_problem(text: str) -> str | None:
+    """Why EMF cannot look an object up by this iD value (`Resource.getEObject`, which its
+    Diagnostician calls for every object with an ID), or None when it can: a leading `/`
+    reads as a containment path, and `…?…?` loses its tail as a query."""
+    if text.startswith("/"):
+        return "it starts with '/', so EMF reads it as a containment path"
+    if text.endswith("?") and text.rfind("?", 0, len(text) - 1) > 0:
+        return "it ends in '?' after another '?', so EMF cuts it there as a query"
+    return None
+
+
 def is_external(target: str) -> bool:
     """A reference target naming an object in another document (`other.xmi#frag`, optionally
     after the target's class and a space), not a CIM object id."""

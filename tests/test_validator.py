@@ -272,6 +272,8 @@ BROKEN: dict[str, tuple[list[Edit], tuple[str, str | None, str | None]]] = {
         [attr("b1", "published", "9999-12-31T23:00:00-05:00")],
         ("bad-value", "b1", "published"),
     ),
+    "iD value EMF reads as a path": ([attr("b1", "isbn", "/978")], ("bad-value", "b1", "isbn")),
+    "iD value EMF cuts as a query": ([attr("b1", "isbn", "978?x?")], ("bad-value", "b1", "isbn")),
     "text XML cannot hold": ([attr("b1", "name", "Du\x00ne")], ("bad-value", "b1", "name")),
     "external target in a containment": (
         [ref("lib", "members", ["ann", "other.xmi#//@members.0"])],
