@@ -126,7 +126,7 @@ ECORE_KINDS = {
     "EBigInteger": ("bigint", None, False),
     "EBigDecimal": ("decimal", None, False),
     "EDate": ("date", None, False),
-    "EJavaObject": ("other", None, False),
+    "EJavaObject": ("object", None, False),  # a Java Object, written serialized
 }
 
 
