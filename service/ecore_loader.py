@@ -520,6 +520,11 @@ class _Viewer:
                 taken = any(c.name == "EObject" for c, _ in self.eclasses)
                 self.any_object = "ecore.EObject" if taken else "EObject"
             return self.any_object
+        if pkg is not None and pkg.nsURI == ECORE_NS and id(etype) not in self.keys:
+            raise InputError(
+                f"{where}: a reference to Ecore's own {etype.name} (objects of a metamodel) is "
+                "not supported; EObject (any object) is."
+            )
         return self._key_of(etype, where)
 
     @staticmethod
