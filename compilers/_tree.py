@@ -19,7 +19,14 @@ from typing import Any
 from service.cim import Cim, CimObject, Scalar
 from service.errors import InputError
 from service.metamodel import Attribute, EClassView, Metamodel, Package, Reference
-from service.values import default_of, external_parts, is_external, lexical, resolvable_fragment
+from service.values import (
+    all_resolvable,
+    default_of,
+    external_parts,
+    is_external,
+    lexical,
+    resolvable_fragment,
+)
 
 
 class ModelTree:
@@ -290,7 +297,7 @@ class ModelTree:
         objects keep their path."""
         ids = self.id_values()
         values = list(ids.values())
-        if len(set(values)) == len(values) and all(map(resolvable_fragment, values)):
+        if len(set(values)) == len(values) and all_resolvable(values):
             return ids
         taken = Counter(values)
         return {oid: v for oid, v in ids.items() if taken[v] == 1 and resolvable_fragment(v)}
