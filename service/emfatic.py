@@ -2,14 +2,23 @@
 
 Far fewer tokens than the `.ecore` XML, and a notation LLMs have seen (Emfatic, Eclipse's
 textual Ecore syntax): `val` contains, `ref` refers, `#opp` names the opposite, `[1]`/`[*]`/
-`[+]`/`[2..5]` are multiplicities (none means [0..1]), `id` marks the ID attribute. Classes
+`[+]`/`[2..5]` are multiplicities (none means [0..1]), `id` marks the ID attribute,
+`invariant Name: expr;` an OCL rule every instance must satisfy (OCLinEcore's form). Classes
 are named by their CIM key, so the prompt and the schema agree. Only features a producer may
 set are shown (derived, transient, volatile and non-changeable ones are left out).
 """
 
 from __future__ import annotations
 
-from service.metamodel import Attribute, DataType, EClassView, Feature, Metamodel, Package
+from service.metamodel import (
+    Attribute,
+    DataType,
+    EClassView,
+    Feature,
+    Invariant,
+    Metamodel,
+    Package,
+)
 
 # Emfatic's short names for Ecore's data types.
 _ALIASES = {
@@ -67,6 +76,7 @@ def _render_class(mm: Metamodel, cls: EClassView) -> str:
     extends = f" extends {', '.join(cls.supertypes)}" if cls.supertypes else ""
     inherited = {name for sup in cls.supertypes for name in mm.classes[sup].feature_map}
     own = [render_feature(f) for f in cls.features if f.name not in inherited]
+    own += [render_invariant(i) for i in mm.invariants_of(cls.key)]
     return f"{head} {cls.key}{extends} {{{' '.join(own)}}}"
 
 
@@ -79,6 +89,11 @@ def render_feature(f: Feature) -> str:
     keyword = "val" if f.containment else "ref"
     opposite = f"#{f.opposite}" if f.opposite else ""
     return f"{keyword} {f.target}{multiplicity(f)}{opposite} {f.name};"
+
+
+def render_invariant(invariant: Invariant) -> str:
+    """An OCL invariant the way OCLinEcore writes it inside its class."""
+    return f"invariant {invariant.name}: {invariant.one_line};"
 
 
 def type_name(t: DataType) -> str:

@@ -26,7 +26,9 @@ class LimitExceeded(InputError):
 class BackendError(Exception):
     """The LLM backend failed (refused, timed out, unauthorised, unusable output)."""
 
-    def __init__(self, message: str, *, timeout: bool = False) -> None:
+    def __init__(self, message: str, *, timeout: bool = False, status: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.timeout = timeout
+        # the provider's HTTP status, when it answered with one (429: rate-limited)
+        self.status = status

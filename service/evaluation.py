@@ -1,7 +1,8 @@
 """The paper's experiment, repeatable: generate every case of a suite and grade the results.
 
 A suite is a folder of case folders, each holding its `.ecore` file(s), `spec.txt` and a
-`reference.json` (CIM) or `reference.xmi`. For every case × model × mode × run this records
+`reference.json` (CIM) or `reference.xmi`, and optionally Complete OCL `.ocl` files whose
+invariants join the metamodel's. For every case × model × mode × run this records
 the validator's verdict, optionally EMF's (through a caller-supplied hook, since the EMF
 harness needs Java and lives with the tests), the scores against the reference, attempts,
 tokens and seconds. A backend failure is a failed run with zero scores, charged the tokens
@@ -30,6 +31,7 @@ from service.generation_result import GenerationFailed, GenerationResult, Usage
 from service.input_files import read_input_text
 from service.metamodel import Metamodel
 from service.model_io import read_model_file
+from service.ocl.check import check_invariants
 from service.scoring import ZERO_SCORE, score
 
 ASPECTS = ("objects", "attributes", "references")
@@ -68,6 +70,9 @@ class RunRecord(BaseModel):
     error: str | None = None  # the backend failure of a failed run
     issue_codes: list[str] = Field(default_factory=list)
     normalised: int = 0  # `normalised` warnings: changes generation made to the LLM's answers
+    # Of the metamodel's evaluated OCL invariants, the share the generated model satisfies on
+    # every object; None when there are none, or no model was produced.
+    invariant_rate: float | None = None
     objects: int = 0  # objects in the generated model
     attempts: int = 0
     prompt_tokens: int = 0
@@ -88,6 +93,7 @@ class Aggregate(BaseModel):
     failed: int
     validity_rate: float
     emf_validity_rate: float | None  # None: EMF never checked
+    invariant_rate: float | None = None  # mean over the runs that have one
     f1: dict[str, float]  # mean F1 per aspect
     attempts: float
     normalised: float = 0.0  # mean `normalised` warnings per run
@@ -137,7 +143,7 @@ def _load_case(folder: Path) -> Case:
         raise InputError(f"{folder}: a case needs a spec.txt.")
     if reference is None:
         raise InputError(f"{folder}: a case needs a reference.json or reference.xmi.")
-    metamodel = load_metamodel(ecore)
+    metamodel = load_metamodel(ecore, sorted(folder.glob("*.ocl")))
     return Case(
         name=folder.name,
         ecore=ecore,
@@ -180,6 +186,11 @@ def run_case(
         emf_valid=emf_check(case, result) if emf_check else None,
         issue_codes=[i.code for i in result.issues if i.severity == "error"],
         normalised=sum(i.code == "normalised" for i in result.issues),
+        invariant_rate=(
+            check_invariants(case.metamodel, result.cim.objects).satisfaction_rate
+            if result.cim
+            else None
+        ),
         objects=len(result.cim.objects) if result.cim else 0,
         attempts=len(result.attempts),
         prompt_tokens=result.usage.prompt_tokens,
@@ -237,6 +248,7 @@ def aggregate(
         if r.model == model and r.mode == mode and (case is None or r.case == case)
     ]  # fmt: skip
     checked = [r.emf_valid for r in group if r.emf_valid is not None]
+    rates = [r.invariant_rate for r in group if r.invariant_rate is not None]
     costs = [r.cost for r in group if r.cost is not None]
 
     def mean(values: Iterable[float]) -> float:
@@ -251,6 +263,7 @@ def aggregate(
         failed=sum(r.status == "failed" for r in group),
         validity_rate=mean(float(r.valid) for r in group),
         emf_validity_rate=mean(map(float, checked)) if checked else None,
+        invariant_rate=mean(rates) if rates else None,
         f1={a: mean(r.scores[a]["f1"] for r in group) for a in ASPECTS},
         attempts=mean(r.attempts for r in group),
         normalised=mean(r.normalised for r in group),

@@ -37,7 +37,7 @@ class GenerationFailed(BackendError):
     the failure spent (an evaluation charges it to the failed run)."""
 
     def __init__(self, cause: BackendError, usage: Usage) -> None:
-        super().__init__(cause.message, timeout=cause.timeout)
+        super().__init__(cause.message, timeout=cause.timeout, status=cause.status)
         self.usage = usage
 
 

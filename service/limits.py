@@ -20,6 +20,8 @@ class Limits:
     max_objects: int = 1_000_000
     max_spec_chars: int = 100_000
     max_classes: int = 5_000
+    max_ocl_steps: int = 2_000_000  # per invariant, over all the objects it is checked on
+    max_ocl_millis: int = 10_000  # per validation, all invariants together
 
     @classmethod
     def from_env(cls) -> Limits:

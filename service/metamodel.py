@@ -118,6 +118,22 @@ class EClassView:
         return tuple(f for f in self.features if isinstance(f, Reference))
 
 
+@dataclass(frozen=True, slots=True)
+class Invariant:
+    """An OCL invariant on a class: every instance of `context` (subclasses too) must satisfy
+    `expression`. Read from the `.ecore`'s OCL annotations or a Complete OCL file."""
+
+    name: str
+    context: str  # class key
+    expression: str
+    source: str  # the file it was read from
+
+    @property
+    def one_line(self) -> str:
+        """The expression with its whitespace collapsed, as prompts and messages quote it."""
+        return " ".join(self.expression.split())
+
+
 @dataclass(frozen=True)
 class Metamodel:
     """One or several loaded `.ecore` files, as a single queryable whole."""
@@ -129,6 +145,7 @@ class Metamodel:
     content_hash: str
     warnings: tuple[str, ...] = field(default=())
     any_object: str | None = None  # the key of Ecore's EObject where a reference has that type
+    invariants: tuple[Invariant, ...] = field(default=())
 
     @property
     def name(self) -> str:
@@ -172,6 +189,10 @@ class Metamodel:
                     for sub in self.concrete_subtypes(ref.target):
                         result[sub].append((owner.key, ref))
         return {k: tuple(v) for k, v in result.items()}
+
+    def invariants_of(self, key: str) -> tuple[Invariant, ...]:
+        """The invariants declared on class `key` itself (not those it inherits)."""
+        return tuple(i for i in self.invariants if i.context == key)
 
     def describe(self) -> dict[str, Any]:
         """A short summary (name, nsURI, class names) used by `inspect` and the HTTP API."""

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from types import GenericAlias
-from typing import Annotated, Any, Literal, TypeVar, Union
+from typing import Annotated, Any, Literal, TypeVar, Union, cast
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
 
@@ -279,13 +280,14 @@ def generic_model(
     cls: Any = Literal[keys] if keys and class_enum else str
     ident = id_annotation(options.id_pattern)
     if not options.strict:
+        targets: Any = GenericAlias(dict, (str, _list_of(ident)))  # a type made at run time
         obj = create_model(
             "GenericObject",
             __config__=_CONFIG,
             class_=(cls, Field(alias="class")),
             id=(ident, ...),
             attributes=(dict[str, Value], Field(default_factory=dict)),
-            references=(GenericAlias(dict, (str, _list_of(ident))), Field(default_factory=dict)),
+            references=(targets, Field(default_factory=dict)),
         )
         return root_model([obj])
     attr = create_model("AttributeEntry", __config__=_CONFIG, name=(str, ...), value=(Value, ...))
@@ -410,16 +412,23 @@ def _depth(node: Any, defs: dict[str, Any], seen: tuple[str, ...]) -> int:
 _T = TypeVar("_T")
 _CACHE: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
 _CACHE_SIZE = 64
+# The HTTP service builds schemas from many threads: the LRU's reorder and evict must not
+# interleave. Builds run outside the lock (they take a while); the first one stored wins, so
+# every caller gets the same model class.
+_CACHE_LOCK = threading.Lock()
 
 
 def _cached(key: tuple[Any, ...], build: Callable[[], _T]) -> _T:
-    if key in _CACHE:
-        _CACHE.move_to_end(key)
-        return _CACHE[key]
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return cast(_T, _CACHE[key])
     value = build()
-    _CACHE[key] = value
-    if len(_CACHE) > _CACHE_SIZE:
-        _CACHE.popitem(last=False)
+    with _CACHE_LOCK:
+        value = _CACHE.setdefault(key, value)
+        _CACHE.move_to_end(key)
+        if len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
     return value
 
 

@@ -56,8 +56,10 @@ from service.metamodel import (
     Metamodel,
     Reference,
 )
+from service.ocl.check import check_invariants
 
 _UNKNOWN_RANK = 1 << 30  # features the class does not offer sort after its own
+_INVARIANT_RANK = _UNKNOWN_RANK + 1  # invariant findings after an object's feature findings
 _LISTED = 6  # how many names a hint spells out before "…"
 
 
@@ -222,8 +224,15 @@ class _Validator:
         self._check_implied_bounds()
         self._check_cycles()
         self._check_roots()
+        self._check_invariants()
         self.found.sort(key=lambda t: (t[0], t[1]))
         return [issue for _, _, issue in self.found]
+
+    def _check_invariants(self) -> None:
+        """OCL invariants (service.ocl): after an object's own findings, model-wide last."""
+        if self.mm.invariants:
+            for i, issue in check_invariants(self.mm, self.objects).issues:
+                self.found.append((i, _INVARIANT_RANK, issue))
 
     def _add(
         self,

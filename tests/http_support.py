@@ -38,7 +38,8 @@ BANK_REFERENCE = ROOT / "metamodels" / "bank" / "reference.json"
 
 class ScriptedBackend:
     """An LLM that knows the answer: a fixed CIM, served the way each request asks for it
-    (phase 1 objects, phase 2 links, or XMI for the direct mode), after a fixed delay."""
+    (phase 1 objects, phase 2 links, or XMI for the direct mode; no edits when asked for
+    edits), after a fixed delay."""
 
     def __init__(
         self,
@@ -63,6 +64,8 @@ class ScriptedBackend:
         time.sleep(self.delay)
         if schema is None:
             text = compilers.get("xmi").compile(self.cim, self.mm).decode()
+        elif schema.__name__ == "Edits":
+            text = json.dumps({"edits": []})  # a change nobody can object to
         elif schema.__name__ == "Links":
             plan = plan_links(self.mm, declared_objects(self.mm, self.cim))
             text = json.dumps(plan.answer_of(self.cim))

@@ -8,7 +8,6 @@ reached through the real LiteLLM + instructor backend.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -17,7 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fault_server import FaultServer, Reply, fault_server
+from fault_server import FaultServer, Reply, completion, fault_server, tool_call
 from http_support import BANK_ECORE, ServerThread
 
 from service.backends.litellm_backend import LiteLLMBackend
@@ -28,44 +27,21 @@ from service.http.settings import Settings
 SPEC = "A bank called Acme with one account."
 
 
-def _completion(message: dict[str, object], finish: str = "stop") -> bytes:
-    return json.dumps(
-        {
-            "id": "x",
-            "object": "chat.completion",
-            "created": 0,
-            "model": "stub",
-            "choices": [{"index": 0, "message": message, "finish_reason": finish}],
-            "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
-        }
-    ).encode()
-
-
-def _tool_call(arguments: str) -> dict[str, object]:
-    return {
-        "role": "assistant",
-        "content": None,
-        "tool_calls": [
-            {"id": "c", "type": "function", "function": {"name": "f", "arguments": arguments}}
-        ],
-    }
-
-
 FAULTS: dict[str, Reply] = {
     "unauthorized": (401, {}, b'{"error": {"message": "invalid api key sk-stub"}}', 0),
     "rate-limited": (429, {}, b'{"error": {"message": "slow down"}}', 0),
     "rate-limited-retry-after": (429, {"Retry-After": "0"}, b'{"error": {"message": "later"}}', 0),
     "server-error": (500, {}, b'{"error": {"message": "the model crashed"}}', 0),
     "not-json": (200, {"Content-Type": "text/html"}, b"<html>502 Bad Gateway</html>", 0),
-    "empty": (200, {}, _completion({"role": "assistant", "content": ""}), 0),
-    "truncated": (200, {}, _completion(_tool_call('{"Bank": [{"id": "b'), "length"), 0),
+    "empty": (200, {}, completion({"role": "assistant", "content": ""}), 0),
+    "truncated": (200, {}, completion(tool_call('{"Bank": [{"id": "b'), "length"), 0),
     "refusal": (
         200,
         {},
-        _completion({"role": "assistant", "content": None, "refusal": "I can't help with that."}),
+        completion({"role": "assistant", "content": None, "refusal": "I can't help with that."}),
         0,
     ),
-    "slow": (200, {}, _completion({"role": "assistant", "content": "{}"}), 5),
+    "slow": (200, {}, completion({"role": "assistant", "content": "{}"}), 5),
 }
 
 

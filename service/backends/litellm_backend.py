@@ -178,7 +178,7 @@ def _backend_error(model: str, api_base: str | None, exc: Exception) -> BackendE
         return BackendError(f"{model}: cannot connect to the server{where} ({_short(str(exc))})")
     code = f" (HTTP {status})" if status else ""
     message = _short(str(exc).strip()) or type(exc).__name__
-    return BackendError(f"{model}{code}: {message}", timeout=timeout)
+    return BackendError(f"{model}{code}: {message}", timeout=timeout, status=status)
 
 
 def _short(text: str, limit: int = 500) -> str:

@@ -4,12 +4,15 @@ Each command lives in its own module; importing it registers it on `app`.
 """
 
 from service.cli import (
+    batch_command,  # noqa: F401  (registers batch)
     compile_commands,  # noqa: F401  (registers compile/import)
+    edit_command,  # noqa: F401  (registers edit)
     eval_commands,  # noqa: F401  (registers score/eval)
     generate_commands,  # noqa: F401  (registers generate/prompt)
     metamodel_commands,  # noqa: F401  (registers inspect/schema/prompt/validate)
     serve_command,  # noqa: F401
     validate_command,  # noqa: F401
+    worker_command,  # noqa: F401  (registers worker)
 )
 from service.cli.app import app, main
 

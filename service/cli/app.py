@@ -49,6 +49,16 @@ MetamodelOption = Annotated[
     ),
 ]
 
+ConstraintsOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--constraints",
+        help="A Complete OCL file (context Patient inv AgeInRange: self.age <= 130) whose "
+        "invariants are checked as well as the .ecore's own; repeat for several.",
+        show_default=False,
+    ),
+]
+
 
 def fail(message: str, code: int = EXIT_INPUT) -> typer.Exit:
     """Print one clear line on stderr and return the Exit to raise."""

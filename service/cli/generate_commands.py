@@ -13,16 +13,28 @@ from rich.status import Status
 
 import compilers
 from service.atomic import write_atomic
-from service.backends.base import Message
-from service.cli.app import EXIT_BACKEND, EXIT_INVALID, MetamodelOption, app, err, fail, out
+from service.backends import create_backend
+from service.backends.base import Backend, Message
+from service.cli.app import (
+    EXIT_BACKEND,
+    EXIT_INVALID,
+    ConstraintsOption,
+    MetamodelOption,
+    app,
+    err,
+    fail,
+    out,
+)
 from service.ecore_loader import load_metamodel
 from service.errors import BackendError, InputError
 from service.generation import MODES, Mode, generate
 from service.generation_result import Event, GenerationResult
 from service.input_files import read_input_text
+from service.instance_sets import MAX_COUNT, check_set_request, generate_set
 from service.issues import Issue
 from service.metamodel import Metamodel
 from service.prompting import direct_messages, objects_messages
+from service.set_files import write_set
 
 SpecOption = Annotated[
     str | None, typer.Option("--spec", help="The specification text.", show_default=False)
@@ -93,6 +105,26 @@ def generate_command(
         bool, typer.Option("--allow-invalid", help="Write the output even if it is invalid.")
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
+    constraints: ConstraintsOption = None,
+    count: Annotated[
+        int,
+        typer.Option(
+            "--count",
+            min=1,
+            max=MAX_COUNT,
+            help="Write this many distinct models (no two isomorphic) as OUT-001.xmi, "
+            "OUT-002.xmi, … plus OUT-manifest.json with their diversity; needs -o.",
+        ),
+    ] = 1,
+    kind: Annotated[
+        str,
+        typer.Option(
+            "--kind",
+            help="typical; boundary (multiplicities and values at their limits); edge "
+            "(minimal, degenerate); invalid (exactly one rule broken, the expected finding "
+            "in the manifest). Any kind but typical writes a set, like --count.",
+        ),
+    ] = "typical",
 ) -> None:
     """Generate an instance model from a natural-language specification.
 
@@ -111,9 +143,20 @@ def generate_command(
         -f xmi -f svg -o out/bank[/]
 
       (writes out/bank.xmi and out/bank.svg)
+
+      [bold]instancegen generate -m bank.ecore --spec 'A bank' --count 5 --kind boundary \\
+        -o out/bank[/]
+
+      (writes out/bank-001.xmi … out/bank-005.xmi and out/bank-manifest.json)
     """
+    if count > 1 or kind != "typical":
+        _generate_set_command(
+            metamodel, constraints or [], spec, spec_file, model, api_base, formats or ["xmi"],
+            output, max_repairs, mode, count, kind, quiet,
+        )  # fmt: skip
+        return
     try:
-        mm = load_metamodel(metamodel)
+        mm = load_metamodel(metamodel, constraints or ())
         text = _read_spec(spec, spec_file)
         chosen = formats or ["xmi"]
         targets = _targets(chosen, output)
@@ -157,6 +200,7 @@ def prompt_command(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the messages as a JSON list.")
     ] = False,
+    constraints: ConstraintsOption = None,
 ) -> None:
     """Print the exact messages the first LLM call gets; no LLM is called.
 
@@ -166,7 +210,7 @@ def prompt_command(
     Example:  [bold]instancegen prompt -m metamodels/bank/bank.ecore --spec 'A bank'[/]
     """
     try:
-        mm = load_metamodel(metamodel)
+        mm = load_metamodel(metamodel, constraints or ())
         text = _read_spec(spec, spec_file)
         messages = _first_messages(mm, text, _mode(mode))
     except InputError as exc:
@@ -177,6 +221,77 @@ def prompt_command(
     for m in messages:
         out.print(f"[bold cyan]── {m['role']} ──[/]")
         out.print(escape(m["content"]), highlight=False)
+
+
+def _generate_set_command(
+    metamodel: list[Path],
+    constraints: list[Path],
+    spec: str | None,
+    spec_file: Path | None,
+    model: str,
+    api_base: str | None,
+    formats: list[str],
+    output: Path | None,
+    max_repairs: int,
+    mode: str,
+    count: int,
+    kind: str,
+    quiet: bool,
+) -> None:
+    """`generate --count N --kind K`: a set of distinct models and its manifest."""
+    try:
+        if output is None:
+            raise InputError("--count and --kind write several files: name them with -o OUT.")
+        checked = check_set_request(count, kind)
+        mm = load_metamodel(metamodel, constraints)
+        text = _read_spec(spec, spec_file)
+        _targets(formats, output)
+        chosen_mode = _mode(mode)
+        progress = None if quiet else _Progress()
+
+        def run(member_spec: str, backend: Backend | None) -> GenerationResult:
+            return generate(
+                mm,
+                member_spec,
+                model=model,
+                api_base=api_base,
+                formats=formats,
+                max_repairs=max_repairs,
+                mode=chosen_mode,
+                on_event=progress.on_event if progress else None,
+                backend=backend,
+            )
+
+        try:
+            result = generate_set(
+                mm,
+                text,
+                run,
+                create_backend(model, api_base),
+                count=count,
+                kind=checked,
+                model=model,
+                formats=formats,
+            )
+        finally:
+            if progress:
+                progress.stop()
+    except InputError as exc:
+        raise fail(exc.message) from None
+    except BackendError as exc:
+        raise fail(f"LLM backend failed: {exc.message}", EXIT_BACKEND) from None
+    manifest = write_set(result, output, text)[0]
+    for problem in result.problems:
+        err.print(f"[yellow]note:[/] {escape(problem)}", highlight=False)
+    if not quiet:
+        spread = f", diversity {result.diversity:.3f}" if result.diversity is not None else ""
+        err.print(
+            f"{len(result.members)} of {count} {kind} model(s) written{spread}; "
+            f"manifest {manifest}",
+            highlight=False,
+        )
+    if result.status != "complete":
+        raise typer.Exit(EXIT_INVALID)
 
 
 def _first_messages(mm: Metamodel, spec: str, mode: Mode) -> list[Message]:

@@ -10,24 +10,24 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from service.cli.app import MetamodelOption, app, fail, out
+from service.cli.app import ConstraintsOption, MetamodelOption, app, fail, out
 from service.ecore_loader import load_metamodel
-from service.emfatic import render_datatype, render_feature, render_metamodel
+from service.emfatic import render_datatype, render_feature, render_invariant, render_metamodel
 from service.errors import InputError
 from service.metamodel import EClassView, Metamodel
 from service.schema import SchemaOptions, conceptual_schema, measure_schema, schema_variant
 from service.tokens import count_tokens
 
 
-def _load(paths: list[Path]) -> Metamodel:
+def _load(paths: list[Path], constraints: list[Path] | None = None) -> Metamodel:
     try:
-        return load_metamodel(paths)
+        return load_metamodel(paths, constraints or ())
     except InputError as exc:
         raise fail(exc.message) from None
 
 
 @app.command()
-def inspect(metamodel: MetamodelOption) -> None:
+def inspect(metamodel: MetamodelOption, constraints: ConstraintsOption = None) -> None:
     """Show a metamodel's classes, their features, and how big it is in a prompt.
 
     One row per class: abstract or interface, direct supertypes, and its features
@@ -35,6 +35,8 @@ def inspect(metamodel: MetamodelOption) -> None:
     [bold]val[/] contains, [bold]ref[/] refers, [bold]#x[/] names the opposite,
     [bold]id[/] marks the ID attribute;
     multiplicities [bold][1][/] [bold][*][/] [bold][+][/] [bold][2..5][/], none means [0..1].
+    [bold]invariant Name: expr;[/] is an OCL invariant every instance must satisfy (from
+    the .ecore's OCL annotations, or a Complete OCL file given with --constraints).
 
     Below the table: enums and data types, loader warnings, the schema variant
     (typed, or generic when too large), and the token count of the Emfatic text
@@ -46,7 +48,7 @@ def inspect(metamodel: MetamodelOption) -> None:
 
       [bold]instancegen inspect -m hardware.ecore -m software.ecore[/]   (split over files)
     """
-    mm = _load(metamodel)
+    mm = _load(metamodel, constraints)
     table = Table(title=f"{escape(mm.name)}: {len(mm.classes)} classes", show_lines=True)
     for col in ("class", "kind", "supertypes", "features"):
         table.add_column(col, overflow="fold")
@@ -57,6 +59,10 @@ def inspect(metamodel: MetamodelOption) -> None:
         out.print(escape(render_datatype(datatype)))
     for warning in mm.warnings:
         out.print(f"[yellow]warning:[/] {escape(warning)}")
+    if mm.invariants:
+        out.print(
+            f"invariants: {len(mm.invariants)} OCL, checked by validate and sent in the prompt"
+        )
     schema = conceptual_schema(mm)
     size = measure_schema(schema)
     out.print(
@@ -82,6 +88,10 @@ def _features(mm: Metamodel, c: EClassView) -> str:
     for f in c.features:
         text = escape(render_feature(f))
         lines.append(f"[dim]{text}[/]" if f.name in inherited else text)
+    for key in (*sorted(c.all_supertypes), c.key):
+        for invariant in mm.invariants_of(key):
+            text = f"[magenta]{escape(render_invariant(invariant))}[/]"
+            lines.append(text if key == c.key else f"[dim]{text}[/]")
     return "\n".join(lines)
 
 

@@ -8,7 +8,9 @@ from typing import Annotated
 
 import typer
 
-from service.cli.app import app, err
+from service.cli.app import app, err, fail
+from service.cli.worker_command import check_broker
+from service.errors import InputError
 
 
 @app.command("serve")
@@ -33,23 +35,57 @@ def serve(
             show_default=False,
         ),
     ] = None,
+    broker: Annotated[
+        str | None,
+        typer.Option(
+            "--broker",
+            help="A Redis URL (redis://HOST:6379/0): jobs run on `instancegen worker` "
+            "processes and their state is in Redis, shared by every replica "
+            "(default: $INSTANCEGEN_BROKER; unset: embedded, SQLite and threads).",
+            show_default=False,
+        ),
+    ] = None,
+    access_log: Annotated[
+        bool,
+        typer.Option(
+            "--access-log/--no-access-log",
+            help="One log line per request on stderr; off saves its cost on busy servers.",
+        ),
+    ] = True,
 ) -> None:
     """Serve the HTTP API for modeling tools: generate, jobs with SSE progress, validate,
     compile, import, metamodel registry.
 
-    Jobs and registered metamodels persist in SQLite; set [bold]INSTANCEGEN_API_KEYS[/]
-    (comma-separated) to require `Authorization: Bearer <key>`.
+    Jobs and registered metamodels persist in SQLite (one server per file), or with
+    --broker in Redis, where any number of replicas serve the same jobs and workers run
+    them. Set [bold]INSTANCEGEN_API_KEYS[/] (comma-separated) to require
+    `Authorization: Bearer <key>`.
 
     Example:  [bold]instancegen serve --port 8000[/]  then open http://127.0.0.1:8000/docs
+
+    Several machines:  [bold]instancegen worker --broker redis://HOST:6379/0[/] on each, and
+    [bold]instancegen serve --broker redis://HOST:6379/0[/] behind a load balancer.
     """
     import uvicorn
 
     from service.http import Settings, create_app
+    from service.http.dblock import DatabaseLock
 
     settings = Settings.from_env()
     if db is not None:
         settings = dataclasses.replace(settings, db_path=db)
     if workers_limit is not None:
         settings = dataclasses.replace(settings, max_generations=workers_limit)
-    err.print(f"instancegen: jobs and metamodels in {settings.db_path}", highlight=False)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    if broker is not None:
+        settings = dataclasses.replace(settings, broker_url=broker)
+    if settings.broker_url is not None:
+        check_broker(settings.broker_url)
+        where = f"Redis at {settings.broker_url}, run by instancegen workers"
+    else:
+        try:
+            DatabaseLock(settings.db_path).check()
+        except InputError as exc:
+            raise fail(exc.message) from None
+        where = str(settings.db_path)
+    err.print(f"instancegen: jobs and metamodels in {where}", highlight=False)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=access_log)

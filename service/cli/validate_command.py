@@ -10,7 +10,15 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from service.cli.app import EXIT_INVALID, EXIT_OK, MetamodelOption, app, fail, out
+from service.cli.app import (
+    EXIT_INVALID,
+    EXIT_OK,
+    ConstraintsOption,
+    MetamodelOption,
+    app,
+    fail,
+    out,
+)
 from service.ecore_loader import load_metamodel
 from service.errors import InputError
 from service.issues import Issue, has_errors
@@ -33,6 +41,7 @@ def validate(
         bool,
         typer.Option("--json", help="Print the findings as a JSON list of issue records."),
     ] = False,
+    constraints: ConstraintsOption = None,
 ) -> None:
     """Check an instance model against its metamodel and list every problem found.
 
@@ -43,11 +52,15 @@ def validate(
 
     Example:  [bold]instancegen validate -m metamodels/bank/bank.ecore bank.json[/]
 
+    OCL invariants (the .ecore's annotations, and --constraints files) are checked
+    too: a violation is an [bold]invariant[/] error naming the constraint; one the
+    validator cannot evaluate is a [bold]not-evaluated[/] warning.
+
     For scripts and repair loops, [bold]--json[/] prints a list of issue records
     {"code", "severity", "object", "feature", "message", "hint"}.
     """
     try:
-        mm = load_metamodel(metamodel)
+        mm = load_metamodel(metamodel, constraints or ())
         cim = read_model_file(model, mm)
     except InputError as exc:
         raise fail(exc.message) from None

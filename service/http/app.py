@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -13,13 +14,15 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from service.generation_result import Event
 from service.http import problems
+from service.http.dblock import DatabaseLock
 from service.http.guards import ApiKeys, BodySizeLimit
-from service.http.jobs import BackendFactory, GenerationRunner
+from service.http.jobs import BackendFactory, GenerationRunner, Runner
 from service.http.openapi import problem_responses
+from service.http.playground import playground_router
 from service.http.registry import MetamodelRegistry
 from service.http.routes import build_router
 from service.http.settings import Settings
-from service.http.store import Store
+from service.http.store import JobStore, Store
 
 log = logging.getLogger("instancegen.http")
 
@@ -30,20 +33,10 @@ def create_app(
     """A ready app. `backend_factory` replaces model-string backend selection (tests,
     benchmarks, embedding a custom LLM client); None lets `generate` pick by model string."""
     settings = settings or Settings.from_env()
-    store = Store(settings.db_path)
-    runner = GenerationRunner(store, settings, backend_factory)
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        interrupted = store.interrupt_unfinished(
-            Event(type="finished", data={"status": "interrupted"}).model_dump(mode="json")
-        )
-        if interrupted:
-            log.warning("%d job(s) of a previous run were marked interrupted", len(interrupted))
-        runner.start(asyncio.get_running_loop())
-        yield
-        runner.shutdown()
-        store.close()
+    if settings.broker_url is not None:
+        store, runner, lifespan = _brokered(settings)
+    else:
+        store, runner, lifespan = _embedded(settings, backend_factory)
 
     app = FastAPI(
         title="instancegen",
@@ -61,6 +54,7 @@ def create_app(
             settings.api_bases,
         )
     )
+    app.include_router(playground_router(settings))
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -82,3 +76,63 @@ def create_app(
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def _embedded(
+    settings: Settings, backend_factory: BackendFactory | None
+) -> tuple[JobStore, Runner, Lifespan]:
+    """SQLite and in-process threads: one server owns the database file."""
+    store = Store(settings.db_path)
+    runner = GenerationRunner(store, settings, backend_factory)
+    db_lock = DatabaseLock(settings.db_path)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if str(settings.db_path) != ":memory:":
+            db_lock.acquire()  # before touching jobs: they may be another live server's
+        interrupted = store.interrupt_unfinished(
+            Event(type="finished", data={"status": "interrupted"}).model_dump(mode="json")
+        )
+        if interrupted:
+            log.warning("%d job(s) of a previous run were marked interrupted", len(interrupted))
+        runner.start(asyncio.get_running_loop())
+        expiry = asyncio.create_task(_expire_jobs(store, settings.job_ttl_seconds))
+        yield
+        expiry.cancel()
+        runner.shutdown()
+        store.close()
+        db_lock.release()
+
+    return store, runner, lifespan
+
+
+def _brokered(settings: Settings) -> tuple[JobStore, Runner, Lifespan]:
+    """Redis and Celery workers: any number of replicas share the jobs (Redis expires them)."""
+    from service.broker.redis_store import RedisStore
+    from service.broker.runner import BrokerRunner
+
+    assert settings.broker_url is not None
+    store = RedisStore(settings.broker_url, job_ttl_seconds=settings.job_ttl_seconds)
+    runner = BrokerRunner(store, settings.broker_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await store.aclose()
+        store.close()
+
+    return store, runner, lifespan
+
+
+async def _expire_jobs(store: Store, ttl: float) -> None:
+    """Delete jobs over for longer than `ttl` seconds, checking a few times per TTL (at
+    least once a minute), in a worker thread so the event loop never waits on SQLite."""
+    interval = min(60.0, max(0.5, ttl / 4))
+    while True:
+        removed = await asyncio.to_thread(store.purge_finished, time.time() - ttl)
+        if removed:
+            log.info("%d finished job(s) expired (INSTANCEGEN_JOB_TTL=%ss)", removed, ttl)
+        await asyncio.sleep(interval)

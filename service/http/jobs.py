@@ -12,14 +12,15 @@ import asyncio
 import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol, TypeVar
 
 from service.backends.base import Backend
 from service.generation_result import Event, GenerationResult
-from service.http.models import GenerateRequest
+from service.http.models import GenerateRequest, Outcome
 from service.http.problems import ApiError, problem_for
 from service.http.settings import Settings
-from service.http.store import Store
+from service.http.store import TERMINAL, Store
 from service.metamodel import Metamodel
 
 BackendFactory = Callable[[str, str | None], Backend]
@@ -27,6 +28,100 @@ BackendFactory = Callable[[str, str | None], Backend]
 
 LOCAL_MODEL = "local"
 _T = TypeVar("_T")
+
+
+def generate_for(
+    request: GenerateRequest,
+    metamodel: Metamodel,
+    on_event: Callable[[Event], None] | None,
+    backend: Backend | None = None,
+) -> Outcome:
+    """What a request asks for, generated (embedded runner and broker workers alike)."""
+    from service.backends import create_backend
+    from service.generation import generate  # imports the LLM clients: slow, so on first use
+    from service.instance_sets import generate_set
+
+    def run(spec: str, chosen: Backend | None) -> GenerationResult:
+        return generate(
+            metamodel,
+            spec,
+            model=request.model,
+            api_base=request.api_base,
+            formats=request.formats(),
+            max_repairs=request.max_repairs,
+            mode=request.mode,
+            on_event=on_event,
+            backend=chosen,
+        )
+
+    if not request.wants_set():
+        return run(request.spec, backend)
+    return generate_set(
+        metamodel,
+        request.spec,
+        run,
+        backend or create_backend(request.model, request.api_base),
+        count=request.count,
+        kind=request.kind,
+        model=request.model,
+        formats=request.formats(),
+    )
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    """How a job ended: its status, result or problem, and the `finished` event to store
+    with it (held back so a store can write both at once: see the broker's `finish`)."""
+
+    status: Literal["finished", "failed"]
+    result: dict[str, Any] | None
+    error: dict[str, Any] | None
+    last_event: Event
+
+
+def execute_job(
+    run: Callable[[Callable[[Event], None]], Outcome],
+    record: Callable[[Event], None],
+) -> JobOutcome:
+    """Run a generation as a job: progress events go to `record` as they happen, except the
+    final `finished` one, returned in the outcome. A failure becomes the problem a
+    synchronous request would get (embedded runner and broker workers alike)."""
+
+    held: list[Event] = []
+
+    def progress(event: Event) -> None:
+        if event.type == "finished":
+            held.append(event)
+        else:
+            record(event)
+
+    try:
+        result = run(progress)
+    except Exception as exc:
+        problem: dict[str, Any] = problem_for(exc).model_dump(exclude_none=True)
+        return JobOutcome(
+            "failed",
+            None,
+            problem,
+            Event(type="finished", data={"status": "failed", "error": problem}),
+        )
+    one_model = isinstance(result, GenerationResult) and held
+    finished = held[-1] if one_model else Event(type="finished", data={"status": result.status})
+    return JobOutcome("finished", result.model_dump(mode="json"), None, finished)
+
+
+class Runner(Protocol):
+    """How the routes run generations: `GenerationRunner` here, in threads, or
+    `service.broker.runner.BrokerRunner` on Celery workers."""
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None: ...
+    def shutdown(self) -> None: ...
+    async def generate(self, request: GenerateRequest, metamodel: Metamodel) -> Outcome: ...
+    async def call(
+        self, model: str, api_base: str | None, work: Callable[[Backend | None], _T]
+    ) -> _T: ...
+    def submit(self, request: GenerateRequest, metamodel: Metamodel) -> str: ...
+    async def wait_for_change(self, job_id: str, after: int, timeout: float) -> bool: ...
 
 
 class GenerationRunner:
@@ -56,7 +151,7 @@ class GenerationRunner:
         for executor in (self._local, self._pool):
             executor.shutdown(wait=False, cancel_futures=True)
 
-    async def generate(self, request: GenerateRequest, metamodel: Metamodel) -> GenerationResult:
+    async def generate(self, request: GenerateRequest, metamodel: Metamodel) -> Outcome:
         """One synchronous generation, awaited without blocking the loop. The slot is freed
         when the work ends, even if the caller went away before."""
         self._acquire()
@@ -64,6 +159,24 @@ class GenerationRunner:
             future = self._executor(request.model).submit(
                 self._counted, self._generate, request, metamodel, None
             )
+        except BaseException:
+            self._release()
+            raise
+        return await asyncio.wrap_future(future)
+
+    async def call(
+        self, model: str, api_base: str | None, work: Callable[[Backend | None], _T]
+    ) -> _T:
+        """Any other LLM work (an edit request) within the same limits and executors; `work`
+        gets the backend the factory makes, or None to pick one by model string."""
+        self._acquire()
+        try:
+            backend = (
+                self._backend_factory(model, api_base)
+                if self._backend_factory is not None
+                else None
+            )
+            future = self._executor(model).submit(self._counted, work, backend)
         except BaseException:
             self._release()
             raise
@@ -94,6 +207,22 @@ class GenerationRunner:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._followers.setdefault(job_id, set()).add(future)
         return future
+
+    async def wait_for_change(self, job_id: str, after: int, timeout: float) -> bool:
+        """Until the job has an event after `after` or is over (True), or `timeout` (False)."""
+        changed = self.follow(job_id)  # before looking, so no change slips through
+        try:
+            job = await asyncio.to_thread(self._store.get_job, job_id)
+            if job is None or job.status in TERMINAL:
+                return True
+            if await asyncio.to_thread(self._store.events_after, job_id, after):
+                return True
+            await asyncio.wait_for(asyncio.shield(changed), timeout)
+            return True
+        except TimeoutError:
+            return False
+        finally:
+            self.unfollow(job_id, changed)
 
     def unfollow(self, job_id: str, future: asyncio.Future[None]) -> None:
         followers = self._followers.get(job_id)
@@ -126,46 +255,29 @@ class GenerationRunner:
         request: GenerateRequest,
         metamodel: Metamodel,
         on_event: Callable[[Event], None] | None,
-    ) -> GenerationResult:
-        from service.generation import generate  # imports the LLM clients: slow, so on first use
-
+    ) -> Outcome:
         backend = (
             self._backend_factory(request.model, request.api_base)
             if self._backend_factory is not None
             else None
         )
-        return generate(
-            metamodel,
-            request.spec,
-            model=request.model,
-            api_base=request.api_base,
-            formats=request.formats(),
-            max_repairs=request.max_repairs,
-            mode=request.mode,
-            on_event=on_event,
-            backend=backend,
-        )
+        return generate_for(request, metamodel, on_event, backend)
 
     def _run_job(self, job_id: str, request: GenerateRequest, metamodel: Metamodel) -> None:
-        finished = False
-
         def record(event: Event) -> None:
-            nonlocal finished
-            finished = finished or event.type == "finished"
             self._store.add_event(job_id, event.model_dump(mode="json"))
             self._wake(job_id)
 
         try:
             self._store.set_status(job_id, "running")
             self._wake(job_id)
-            result = self._generate(request, metamodel, record)
-            if not finished:
-                record(Event(type="finished", data={"status": result.status}))
-            self._store.set_status(job_id, "finished", result=result.model_dump(mode="json"))
-        except Exception as exc:  # the job records the same problem a sync request would get
-            problem: dict[str, Any] = problem_for(exc).model_dump(exclude_none=True)
-            record(Event(type="finished", data={"status": "failed", "error": problem}))
-            self._store.set_status(job_id, "failed", error=problem)
+            outcome = execute_job(
+                lambda on_event: self._generate(request, metamodel, on_event), record
+            )
+            record(outcome.last_event)
+            self._store.set_status(
+                job_id, outcome.status, result=outcome.result, error=outcome.error
+            )
         finally:
             self._wake(job_id)
 

@@ -7,8 +7,10 @@ from typing import Any, ClassVar, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
+from service.edits import Edit
 from service.generation_result import GenerationResult
 from service.http.problems import Problem
+from service.instance_sets import MAX_COUNT, InstanceSet, Kind
 from service.issues import Issue
 
 JobStatus = Literal["queued", "running", "finished", "failed", "interrupted"]
@@ -67,6 +69,14 @@ class MetamodelRef(MetamodelUpload):
 Instance = dict[str, Any] | str
 
 
+def _constraints() -> Any:
+    return Field(
+        None,
+        description="A Complete OCL document (`context Patient inv AgeInRange: self.age <= 130`) "
+        "whose invariants are checked as well as the metamodel's own, like --constraints.",
+    )
+
+
 class GenerateRequest(_Strict):
     """Generate an instance model from a spec (sync on /v1/generate, async on /v1/jobs)."""
 
@@ -79,6 +89,57 @@ class GenerateRequest(_Strict):
     )
     max_repairs: int = Field(3, ge=0, le=10)
     mode: Mode = "two-step"
+    constraints: str | None = _constraints()
+    count: int = Field(
+        1,
+        ge=1,
+        le=MAX_COUNT,
+        description="Distinct models to generate; above 1 (or a kind other than typical) "
+        "the answer is an instance set.",
+    )
+    kind: Kind = Field(
+        "typical",
+        description="typical, boundary (limits), edge (minimal), or invalid (one rule "
+        "broken, the expected finding given per model).",
+    )
+
+    def wants_set(self) -> bool:
+        return self.count > 1 or self.kind != "typical"
+
+    def formats(self) -> tuple[str, ...]:
+        return (self.format,) if isinstance(self.format, str) else tuple(self.format)
+
+
+class EditRequest(_Strict):
+    """Edit a model: `edits` applied as they are (no LLM), or a change `request` in words
+    that the LLM turns into edits (then validated and repaired like a generation)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"oneOf": [{"required": ["edits"]}, {"required": ["request"]}]}
+    )
+
+    metamodel: MetamodelRef
+    instance: Instance = Field(description="The model to edit: a CIM (JSON object) or XMI text.")
+    edits: list[Edit] | SkipJsonSchema[None] = _source(
+        "CIM edits (add/set/delete), applied in order; no LLM is called."
+    )
+    request: str | SkipJsonSchema[None] = _source(
+        "A change request in words; the LLM answers with edits.", minLength=1
+    )
+    model: str = Field("local", min_length=1, description="The LLM for `request`.")
+    api_base: str | None = Field(None, description="Base URL of an OpenAI-compatible server.")
+    format: list[str] | str = Field(
+        default_factory=lambda: ["xmi"], description="Artifact format(s) of the edited model."
+    )
+    max_repairs: int = Field(3, ge=0, le=10)
+
+    @model_validator(mode="after")
+    def _one_way(self) -> Self:
+        if (self.edits is None) == (self.request is None):
+            raise ValueError('give exactly one of "edits" or "request"')
+        if self.request is not None and not self.request.strip():
+            raise ValueError('"request" is empty')
+        return self
 
     def formats(self) -> tuple[str, ...]:
         return (self.format,) if isinstance(self.format, str) else tuple(self.format)
@@ -87,6 +148,7 @@ class GenerateRequest(_Strict):
 class ValidateRequest(_Strict):
     metamodel: MetamodelRef
     instance: Instance = Field(description="A CIM (JSON object) or an XMI document (text).")
+    constraints: str | None = _constraints()
 
 
 class ValidateResponse(BaseModel):
@@ -98,6 +160,7 @@ class CompileRequest(_Strict):
     metamodel: MetamodelRef
     instance: Instance = Field(description="A CIM (JSON object) or an XMI document (text).")
     format: str = Field("xmi", description="A compiler name from GET /v1/compilers.")
+    constraints: str | None = _constraints()
 
 
 class ImportRequest(_Strict):
@@ -119,6 +182,17 @@ class CompilerInfo(BaseModel):
     description: str
 
 
+Outcome = GenerationResult | InstanceSet
+"""What a generation request answers: one model, or a set (`count`, `kind`)."""
+
+
+def parse_outcome(data: dict[str, Any]) -> Outcome:
+    """A stored outcome read back (a set has `members`)."""
+    if "members" in data:
+        return InstanceSet.model_validate(data)
+    return GenerationResult.model_validate(data)
+
+
 class JobAccepted(BaseModel):
     id: str
     status: JobStatus
@@ -129,7 +203,7 @@ class JobView(BaseModel):
     status: JobStatus
     created: float
     updated: float
-    result: GenerationResult | None = None
+    result: GenerationResult | InstanceSet | None = None
     error: Problem | None = None
 
 

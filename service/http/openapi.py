@@ -11,8 +11,19 @@ from typing import Any
 
 from service.http.problems import MEDIA_TYPE, Problem
 
-_GENERATION_PATHS = {"/v1/generate": (429, 502, 504), "/v1/jobs": (429,)}
-_METAMODEL_BODIES = {"/v1/validate", "/v1/compile", "/v1/import", "/v1/generate", "/v1/jobs"}
+_GENERATION_PATHS = {
+    "/v1/generate": (429, 502, 504),
+    "/v1/jobs": (429,),
+    "/v1/edit": (429, 502, 504),
+}
+_METAMODEL_BODIES = {
+    "/v1/validate",
+    "/v1/compile",
+    "/v1/import",
+    "/v1/generate",
+    "/v1/jobs",
+    "/v1/edit",
+}
 _OPEN_PATHS = {"/v1/healthz"}
 
 

@@ -13,8 +13,9 @@ from collections import OrderedDict
 from service.ecore_loader import load_metamodel
 from service.http.models import MetamodelInfo, MetamodelRef, MetamodelUpload
 from service.http.problems import ApiError
-from service.http.store import Store, StoredMetamodel
+from service.http.store import JobStore, StoredMetamodel
 from service.metamodel import Metamodel
+from service.ocl.sources import with_constraints
 
 ID_LENGTH = 16
 
@@ -31,7 +32,7 @@ def content_key(files: dict[str, str]) -> str:
 class MetamodelRegistry:
     """Resolves `metamodel` fields of requests; registers uploads in the store."""
 
-    def __init__(self, store: Store, cache_size: int) -> None:
+    def __init__(self, store: JobStore, cache_size: int) -> None:
         self._store = store
         self._cache: OrderedDict[str, Metamodel] = OrderedDict()
         self._cache_size = cache_size
@@ -56,13 +57,25 @@ class MetamodelRegistry:
             for m in self._store.list_metamodels()
         ]
 
-    def resolve(self, ref: MetamodelRef) -> Metamodel:
-        """The metamodel a request names (inline or registered id)."""
-        if ref.id is None:
-            return self._load(ref.as_files())
-        return self.by_id(ref.id)
+    def resolve(self, ref: MetamodelRef, constraints: str | None = None) -> Metamodel:
+        """The metamodel a request names (inline or registered id), plus the invariants of
+        the request's Complete OCL `constraints`, if any."""
+        mm = self._load(ref.as_files()) if ref.id is None else self.by_id(ref.id)
+        if constraints is None:
+            return mm
+        return with_constraints(mm, {"constraints": constraints})
+
+    def loaded(self, ref: MetamodelRef) -> bool:
+        """Whether `ref` is a registered id already in memory: resolving it then costs
+        no database read, hashing or parsing."""
+        return ref.id is not None and self._cached(f"id:{ref.id}") is not None
 
     def by_id(self, mm_id: str) -> Metamodel:
+        # An id is a content hash, so what it names never changes: once loaded, a request
+        # naming it costs neither a database read nor hashing the files again.
+        cached = self._cached(f"id:{mm_id}")
+        if cached is not None:
+            return cached
         stored = self._store.get_metamodel(mm_id)
         if stored is None:
             raise ApiError(
@@ -71,7 +84,9 @@ class MetamodelRegistry:
                 f"no metamodel is registered with id {mm_id!r}; register it with "
                 "POST /v1/metamodels first.",
             )
-        return self._load(stored.files)
+        mm = self._load(stored.files)
+        self._remember(f"id:{mm_id}", mm)
+        return mm
 
     def _load(self, files: dict[str, str]) -> Metamodel:
         key = content_key(files)
@@ -83,11 +98,14 @@ class MetamodelRegistry:
             if cached is not None:
                 return cached
             mm = load_metamodel(files)
+        self._remember(key, mm)
+        return mm
+
+    def _remember(self, key: str, mm: Metamodel) -> None:
         with self._cache_lock:
             self._cache[key] = mm
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
-        return mm
 
     def _cached(self, key: str) -> Metamodel | None:
         with self._cache_lock:

@@ -57,11 +57,24 @@ class Settings:
     api_bases: tuple[str, ...] = ()
     # Loaded metamodels kept in memory, by content hash.
     metamodel_cache_size: int = 64
+    # LLMs the playground page offers besides `local` (LiteLLM strings). An entry may name the
+    # server to use as `model=api_base`; that api_base must also be in `api_bases`.
+    models: tuple[str, ...] = ()
+    # Seconds a job is kept after it is over (its request, inline metamodel, events, result).
+    job_ttl_seconds: int = 7 * 24 * 3600
+    # With a broker (redis://…): jobs run on Celery workers, their state is in Redis.
+    broker_url: str | None = None
+    # Seconds a message a worker took may stay unacknowledged before another worker gets it.
+    visibility_timeout_seconds: int = 300
+    # Seconds a worker's hold on a job lasts without a heartbeat (a killed worker's lapses).
+    lease_seconds: int = 30
 
     @classmethod
     def from_env(cls) -> Settings:
         """Defaults overridden by `INSTANCEGEN_DB`, `_API_KEYS`, `_MAX_BODY_BYTES`,
-        `_MAX_GENERATIONS`, `_RETRY_AFTER`, `_CORS_ORIGINS`, `_API_BASES` (comma-separated)."""
+        `_MAX_GENERATIONS`, `_RETRY_AFTER`, `_CORS_ORIGINS`, `_API_BASES`, `_MODELS`
+        (comma-separated), `_JOB_TTL`, `_VISIBILITY_TIMEOUT`, `_LEASE_SECONDS` (seconds),
+        `_BROKER` (a URL)."""
         return cls(
             db_path=default_db_path(),
             api_keys=_list_env("INSTANCEGEN_API_KEYS"),
@@ -70,4 +83,11 @@ class Settings:
             retry_after_seconds=_int_env("INSTANCEGEN_RETRY_AFTER", cls.retry_after_seconds),
             cors_origins=_list_env("INSTANCEGEN_CORS_ORIGINS"),
             api_bases=_list_env("INSTANCEGEN_API_BASES"),
+            models=_list_env("INSTANCEGEN_MODELS"),
+            job_ttl_seconds=_int_env("INSTANCEGEN_JOB_TTL", cls.job_ttl_seconds),
+            broker_url=os.environ.get("INSTANCEGEN_BROKER") or None,
+            visibility_timeout_seconds=_int_env(
+                "INSTANCEGEN_VISIBILITY_TIMEOUT", cls.visibility_timeout_seconds
+            ),
+            lease_seconds=_int_env("INSTANCEGEN_LEASE_SECONDS", cls.lease_seconds),
         )

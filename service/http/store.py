@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS metamodels (
@@ -65,6 +65,19 @@ class StoredJob:
     error: dict[str, Any] | None
     created: float
     updated: float
+
+
+class JobStore(Protocol):
+    """What the routes, the registry and the runners need of a store: `Store` (SQLite,
+    embedded) or `service.broker.redis_store.RedisStore` (shared by replicas)."""
+
+    def put_metamodel(self, mm: StoredMetamodel) -> None: ...
+    def get_metamodel(self, mm_id: str) -> StoredMetamodel | None: ...
+    def list_metamodels(self) -> list[StoredMetamodel]: ...
+    def create_job(self, request: dict[str, Any]) -> str: ...
+    def get_job(self, job_id: str) -> StoredJob | None: ...
+    def events_after(self, job_id: str, seq: int) -> list[tuple[int, dict[str, Any]]]: ...
+    def close(self) -> None: ...
 
 
 class Store:
@@ -189,6 +202,24 @@ class Store:
         for job_id in ids:
             self.add_event(job_id, last_event)
         return ids
+
+    def purge_finished(self, older_than: float) -> int:
+        """Delete jobs over (finished, failed, interrupted) before `older_than` (epoch s),
+        with their events and their requests (inline metamodels included); returns how many."""
+        with self._tx() as conn:
+            conn.execute("BEGIN")
+            ids = [
+                (row[0],)
+                for row in conn.execute(
+                    "SELECT id FROM jobs WHERE status IN ('finished', 'failed', 'interrupted') "
+                    "AND updated < ?",
+                    (older_than,),
+                ).fetchall()
+            ]
+            conn.executemany("DELETE FROM events WHERE job_id = ?", ids)
+            conn.executemany("DELETE FROM jobs WHERE id = ?", ids)
+            conn.execute("COMMIT")
+        return len(ids)
 
     def add_event(self, job_id: str, event: dict[str, Any]) -> int:
         """Append an event; returns its sequence number (1, 2, …), the SSE `id`."""
