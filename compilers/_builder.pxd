@@ -54,6 +54,6 @@ cdef class CimBuilder:
     cdef list _document_order(self)
     cdef _assign_ids(self)
     cdef dict _id_index(self)
-    cdef Node _resolve(self, Node node, str feature, str token, dict by_id)
+    cdef str _target(self, Node node, str feature, str token, dict by_id)
     cdef Node _by_path(self, str frag)
     cdef Node _step(self, Node node, str frag, Py_ssize_t start, Py_ssize_t end)

@@ -5,7 +5,9 @@ A reader (XMI, EMF-JSON) adds objects in document order with their container, at
 values and raw reference tokens. `finish` then gives every object a readable, unique id and
 resolves the tokens the way EMF's `Resource.getEObject` does: fragment paths
 (`//@a.0/@b.1`, `/1/@x.0` in multi-root documents, `@f[key='v']`), `xmi:id`s, iD attribute
-values, and `#…` / `thisfile#…` hrefs into the same document.
+values, and `#…` / `thisfile#…` hrefs into the same document. A target in another document
+stays as written (`other.xmi#frag`, after its class key when the document gives the class),
+the CIM's form of an external reference. A malformed fragment path is a clear error.
 
 Compiled (Cython) because importing is per-object work on hundreds of thousands of objects:
 in CPython the bookkeeping alone cost several times an lxml parse of the same file.
@@ -49,6 +51,9 @@ cdef extern from *:
 
 _NAME_ISH = ("name", "title", "label", "id", "key", "code")
 _KEY_SEGMENT = re.compile(r"^@([^.\[]+)\[(.*)\]$")
+# A fragment path as EMF reads it: a root (its index with several), then `@feature`,
+# `@feature.index` or `@feature[key='value']` segments.
+_PATH = re.compile(r"^/[0-9]*(/@[^/.\[]+(\.[0-9]+|\[[^\]]*\])?)*$")
 _NON_WORD = re.compile(r"\W+")
 
 cdef set _EVERY_FIELD = set(CimObject.model_fields)
@@ -195,21 +200,21 @@ cdef class CimBuilder:
             children = node.children
             if node._ref_name is not None and node._tokens is None and children is None:
                 refs[node._ref_name] = [
-                    self._resolve(node, node._ref_name, t, by_id).id for t in node._ref_text.split()
+                    self._target(node, node._ref_name, t, by_id) for t in node._ref_text.split()
                 ]
                 made.append(_cim_object(node.id, node.key, node.attributes, refs))
                 continue
             tokens = node.token_map() if node._ref_name is not None else node._tokens
             if children is None and tokens is not None and len(tokens) == 1:
                 for name, given in tokens.items():  # one reference: no feature order to keep
-                    refs[name] = [self._resolve(node, name, t, by_id).id for t in given]
+                    refs[name] = [self._target(node, name, t, by_id) for t in given]
             elif children or tokens:
                 for f in self._references(node):
                     name = f.name
                     if children is not None and name in children:
                         refs[name] = [(<Node>k).id for k in children[name]]
                     elif tokens is not None and name in tokens:
-                        refs[name] = [self._resolve(node, name, t, by_id).id for t in tokens[name]]
+                        refs[name] = [self._target(node, name, t, by_id) for t in tokens[name]]
             made.append(_cim_object(node.id, node.key, node.attributes, refs))
         return Cim.model_construct(objects=made)
 
@@ -250,6 +255,8 @@ cdef class CimBuilder:
         cdef Py_ssize_t n, taken
         for node in self.nodes:
             wanted = node.id_text or node.xmi_id
+            if wanted and "#" in wanted:  # a CIM target holding `#` names another document
+                wanted = wanted.replace("#", "_")
             if not wanted:
                 cls = node.cls
                 stem, keys = naming.get(node.key) or naming.setdefault(node.key, _naming(cls))
@@ -287,30 +294,42 @@ cdef class CimBuilder:
                 index.setdefault(node.id_text, node)
         return index
 
-    cdef Node _resolve(self, Node node, str feature, str token, dict by_id):
+    cdef str _target(self, Node node, str feature, str token, dict by_id):
+        """The CIM target a token names: an object's id, or the token itself (without a
+        type hint's prefix) for an object in another document."""
+        cdef Node target
         if token.startswith("/") and "#" not in token:  # a fragment path, as EMF writes them
             target = self._by_path(token)
             if target is not None:
-                return target
+                return target.id
         target = by_id.get(token)  # the usual case: an xmi:id or iD value, no `#`, no path
         if target is not None and "#" not in token and not token.startswith("/"):
-            return target
-        doc, hash_, frag = token.rpartition("#")
+            return target.id
+        cls, _, uri = token.rpartition(" ")
+        doc, hash_, frag = uri.rpartition("#")
         if hash_ and doc and doc.replace("\\", "/").rsplit("/", 1)[-1] != self.base:
-            raise InputError(
-                f"{self.where_node(node)}: {node.cls.name}.{feature} refers to another "
-                f"document ({token!r}); only references within the same file can be imported."
-            )
+            if not frag:
+                raise InputError(
+                    f"{self.where_node(node)}: {node.cls.name}.{feature} refers to {token!r}, "
+                    "which names a document but no object in it."
+                )
+            return token
         if frag.startswith("/"):
             target = self._by_path(frag)
         else:
             target = by_id.get(frag)
         if target is None:
+            if frag.startswith("/") and not _PATH.match(frag):
+                raise InputError(
+                    f"{self.where_node(node)}: {node.cls.name}.{feature} refers to {token!r}, "
+                    "which is no fragment path EMF can read (`//@feature.index/@feature…`, "
+                    "`/1/@feature.index` with several roots)."
+                )
             raise InputError(
                 f"{self.where_node(node)}: {node.cls.name}.{feature} refers to {token!r}, "
                 "which is not in the document."
             )
-        return target
+        return target.id
 
     cdef Node _by_path(self, str frag):
         """The object at a fragment path (`//@a.0/@b`, `/1/@x.0`), one segment at a time."""
@@ -357,13 +376,14 @@ cdef class CimBuilder:
         kids = node.children.get(name)
         if kids is None:
             return None
-        if i + 1 < end:  # `.index`; anything but digits after the dot reads as 0
+        if i + 1 < end:  # `.index`: digits only, else the path is malformed
             for j in range(i + 1, end):
                 digit = <Py_ssize_t><Py_UCS4>frag[j] - 48
                 if digit < 0 or digit > 9:
-                    index = 0
-                    break
+                    return None
                 index = index * 10 + digit
+        elif i < end:
+            return None  # `@feature.` with no index
         return kids[index] if index < len(kids) else None
 
 

@@ -5,23 +5,28 @@ contains whom, what every non-containment reference holds once both ends of an e
 are merged, and the fragment EMF uses to point at an object (its iD attribute value, else its
 containment path `//@accounts.0/@owners.1`). Structural breakage a compiler cannot write
 (unknown ids or classes, two containers, cycles) is an InputError; everything else is the
-validator's business.
+validator's business. A target holding `#` is an object in another document
+(`service.values.is_external`): it has no fragment here, and writers spell it as an href.
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from functools import cached_property
 from typing import Any
 
-from compilers._values import default_of, lexical
 from service.cim import Cim, CimObject, Scalar
 from service.errors import InputError
 from service.metamodel import Attribute, EClassView, Metamodel, Package, Reference
-
-_SPACE = re.compile(r"\s")  # what str.split() splits at
+from service.values import (
+    all_resolvable,
+    default_of,
+    external_parts,
+    is_external,
+    lexical,
+    resolvable_fragment,
+)
 
 
 class ModelTree:
@@ -41,6 +46,9 @@ class ModelTree:
         self.extended: dict[tuple[str, str], list[str]] = {}
         # Objects listing themselves in a reference that has an eOpposite.
         self.self_linked: set[str] = set()
+        # Classes named by targets in other documents (`Class other.xmi#frag`).
+        self.external_classes: set[str] = set()
+        self.has_external = False  # some reference names an object in another document
         self._index_references(kinds)
         self.roots = [oid for oid in self.objects if oid not in self.contained]
         # Per class: its containment features, each with whether its objects may contain more.
@@ -99,8 +107,7 @@ class ModelTree:
                 if ref is None:
                     raise InputError(f"{oid}: class {obj.class_} has no reference {name!r}.")
                 if not all(map(has, targets)):
-                    tid = next(t for t in targets if t not in objects)
-                    raise InputError(f"{oid}.{name} refers to {tid!r}, which is not an object.")
+                    targets = self._local(oid, name, ref, targets)
                 if ref.containment:
                     before = len(contained)
                     contained.update(targets)
@@ -127,6 +134,23 @@ class ModelTree:
                                 continue
                     implied.append((tid, opp, oid))
         self._add_implied(implied)
+
+    def _local(self, oid: str, name: str, ref: Reference, targets: list[str]) -> list[str]:
+        """The targets in this document; an InputError for one that is neither an object nor
+        (outside a containment) a target in another document."""
+        local = []
+        for tid in targets:
+            if tid in self.objects:
+                local.append(tid)
+            elif ref.containment or not is_external(tid):
+                raise InputError(f"{oid}.{name} refers to {tid!r}, which is not an object.")
+            else:
+                self.has_external = True
+                cls, _ = external_parts(tid)
+                if cls is not None:
+                    self.metamodel.get_class(cls)
+                    self.external_classes.add(cls)
+        return local
 
     def _add_implied(self, implied: list[tuple[str, str, str]]) -> None:
         """Append each source to its target's opposite list, where that end can hold it."""
@@ -220,16 +244,20 @@ class ModelTree:
 
     def packages(self) -> list[Package]:
         """The packages of the objects' classes, in order of first appearance."""
+        named = self._held.keys() | self.external_classes
         by_uri = {
             cls.package.ns_uri: cls.package
             for cls in self.metamodel.classes.values()
-            if cls.key in self._held
+            if cls.key in named
         }
         if len(by_uri) == 1:
             return list(by_uri.values())
         classes = self.classes
         seen: dict[str, Package] = {}
         for key in dict.fromkeys(classes[oid].key for oid in self.order):
+            pkg = self.metamodel.classes[key].package
+            seen.setdefault(pkg.ns_uri, pkg)
+        for key in sorted(self.external_classes):
             pkg = self.metamodel.classes[key].package
             seen.setdefault(pkg.ns_uri, pkg)
         return list(seen.values())
@@ -264,15 +292,15 @@ class ModelTree:
         return paths
 
     def _usable_ids(self) -> dict[str, str]:
-        """The iD values EMF's fragments use: a colliding, blank or space-holding one would
-        resolve wrongly, so those objects keep their path."""
+        """The iD values EMF's fragments use: a colliding one, or one EMF cannot resolve as a
+        fragment (`service.values.resolvable_fragment`), would resolve wrongly, so those
+        objects keep their path."""
         ids = self.id_values()
         values = list(ids.values())
-        unique = set(values)
-        if len(unique) == len(values) and "" not in unique and not _SPACE.search("\0".join(values)):
+        if len(set(values)) == len(values) and all_resolvable(values):
             return ids
         taken = Counter(values)
-        return {oid: v for oid, v in ids.items() if taken[v] == 1 and v.split() == [v]}
+        return {oid: v for oid, v in ids.items() if taken[v] == 1 and resolvable_fragment(v)}
 
     def id_values(self) -> dict[str, str]:
         """What `EcoreUtil.getID` returns for each object that has one: its iD attribute's

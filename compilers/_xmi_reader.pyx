@@ -18,7 +18,7 @@ from compilers._builder cimport CimBuilder, Node
 from lxml import etree
 
 from compilers import xmi
-from compilers._values import enum_names, reader
+from service.values import enum_names, reader
 from service.errors import InputError
 from service.metamodel import Attribute
 
@@ -212,7 +212,13 @@ cdef class _Reader:
             if meaning.kind == CONTAINED:
                 self._object(kid, node, meaning)
             elif meaning.kind == REF:
-                token = _attribute(kid, b"href", NULL) or _attribute(kid, b"idref", XMI_NS)
+                token = _attribute(kid, b"href", NULL)
+                if token is not None:
+                    typed = self._explicit_type(kid)  # kept for objects of other documents
+                    if typed is not None:
+                        token = f"{typed.key} {token}"
+                else:
+                    token = _attribute(kid, b"idref", XMI_NS)
                 if token is None:
                     raise InputError(
                         f"{self.builder.where(self._line(kid))}: <{meaning.name}> names no "

@@ -16,6 +16,7 @@ from compilers._tree import ModelTree
 from service.cim import Cim
 from service.errors import InputError
 from service.metamodel import Attribute, Metamodel, Reference
+from service.values import NOT_XML
 
 MAX_ATTRIBUTES = 6
 MAX_VALUE_CHARS = 32
@@ -42,7 +43,10 @@ def _quote(text: str) -> str:
 
 
 def _short(value: Any) -> str:
+    """A value as shown in a box: shortened, control characters (which Graphviz cannot read,
+    e.g. in an EJavaObject's string) shown as U+FFFD."""
     text = str(value) if not isinstance(value, bool) else str(value).lower()
+    text = NOT_XML.sub("\ufffd", text)
     return text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 1] + "…"
 
 

@@ -11,25 +11,26 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import UTC
 from typing import Any
 
 from compilers._tree import ModelTree
-from compilers._values import (
-    as_list,
-    decimal_value,
-    enum_literal,
-    from_lexical,
-    is_default,
-    parse_date,
-    to_lexical,
-)
 from compilers.import_builder import Node
 from compilers.import_core import CimBuilder
 from service import limits as limits_mod
 from service.cim import Cim, Scalar
 from service.errors import InputError
 from service.metamodel import Attribute, DataType, EClassView, Metamodel, Reference
+from service.values import (
+    as_list,
+    decimal_value,
+    enum_literal,
+    external_parts,
+    from_lexical,
+    is_default,
+    is_external,
+    parse_date,
+    to_lexical,
+)
 
 Json = dict[str, Any]
 
@@ -58,11 +59,13 @@ def _json_form(value: Any, dtype: DataType) -> Any:
         number = float(to_lexical(value, dtype))
         return to_lexical(value, dtype) if not math.isfinite(number) else number
     if kind == "date":
-        stamp = parse_date(str(value)).astimezone(UTC)
+        stamp = parse_date(str(value))
         millis = f".{stamp.microsecond // 1000:03d}" if stamp.microsecond >= 1000 else ""
-        return stamp.strftime("%Y-%m-%dT%H:%M:%S") + millis
+        return f"{stamp.year:04d}" + stamp.strftime("-%m-%dT%H:%M:%S") + millis
     if kind == "enum":
         return enum_literal(str(value), dtype)
+    if kind == "object":
+        return to_lexical(value, dtype)
     return str(value)
 
 
@@ -77,7 +80,16 @@ class EmfJsonCompiler:
     def compile(self, cim: Cim, metamodel: Metamodel, **options: Any) -> bytes:
         tree = ModelTree(cim, metamodel)
         use_ids = options.get("ids") == "xmi"
-        ref = (lambda t: {"$ref": t}) if use_ids else (lambda t: {"$ref": tree.fragment(t)})
+        local = (lambda t: t) if use_ids else tree.fragment
+
+        def ref(target: str) -> Json:
+            if not is_external(target):
+                return {"$ref": local(target)}
+            cls, uri = external_parts(target)
+            if cls is None:
+                return {"$ref": uri}
+            return {"eClass": class_uri(metamodel.classes[cls]), "$ref": uri}
+
         made = {oid: self._shell(tree.classes[oid], oid, use_ids) for oid in tree.order}
         for oid in tree.order:
             out, obj = made[oid], tree.objects[oid]
@@ -196,7 +208,9 @@ class _JsonReader:
 
     def _ref(self, item: Any, where: str) -> str:
         if isinstance(item, dict) and isinstance(item.get("$ref"), str):
-            return str(item["$ref"])
+            uri = str(item["$ref"])
+            cls = self.by_uri.get(str(item.get("eClass")))
+            return f"{cls.key} {uri}" if cls is not None and "#" in uri else uri
         if isinstance(item, str):  # emfjson's OPTION_SERIALIZE_REF_AS_VALUE
             return item
         raise self._fail(where, 'a reference must be {"$ref": "..."}.')
@@ -212,7 +226,7 @@ class _JsonReader:
                 if kind == "bool":
                     return item
             elif isinstance(item, int | float):
-                if kind in ("int", "bigint") and float(item).is_integer():
+                if kind in ("int", "bigint") and (type(item) is int or float(item).is_integer()):
                     return int(item)
                 if kind in ("float", "decimal"):
                     return item

@@ -4,7 +4,9 @@ A reader (XMI, EMF-JSON) adds objects in document order with their container, at
 values and raw reference tokens. `finish` then gives every object a readable, unique id and
 resolves the tokens the way EMF's `Resource.getEObject` does: fragment paths
 (`//@a.0/@b.1`, `/1/@x.0` in multi-root documents, `@f[key='v']`), `xmi:id`s, iD attribute
-values, and `#…` / `thisfile#…` hrefs into the same document.
+values, and `#…` / `thisfile#…` hrefs into the same document. A target in another document
+stays as written (`other.xmi#frag`, after its class key when the document gives the class),
+the CIM's form of an external reference. A malformed fragment path is a clear error.
 
 This is the path that always works. `compilers/_builder.pyx` is the same logic compiled, an
 accelerator used when it is built (`compilers.import_core` chooses); the equivalence tests
@@ -23,6 +25,9 @@ from service.metamodel import EClassView, Reference
 
 _NAME_ISH = ("name", "title", "label", "id", "key", "code")
 _KEY_SEGMENT = re.compile(r"^@([^.\[]+)\[(.*)\]$")
+# A fragment path as EMF reads it: a root (its index with several), then `@feature`,
+# `@feature.index` or `@feature[key='value']` segments.
+_PATH = re.compile(r"^/[0-9]*(/@[^/.\[]+(\.[0-9]+|\[[^\]]*\])?)*$")
 _NON_WORD = re.compile(r"\W+")
 
 
@@ -110,7 +115,7 @@ class CimBuilder:
                 if name in children:
                     refs[name] = [k.id for k in children[name]]
                 elif name in tokens:
-                    refs[name] = [self._resolve(node, name, t, by_id).id for t in tokens[name]]
+                    refs[name] = [self._target(node, name, t, by_id) for t in tokens[name]]
             made.append(trusted_object(node.id, node.cls.key, node.attributes, refs))
         return Cim.model_construct(objects=made)
 
@@ -142,6 +147,8 @@ class CimBuilder:
         naming: dict[str, tuple[str, tuple[str, ...]]] = {}  # per class: id stem, name-ish keys
         for node in self.nodes:
             wanted = node.id_text or node.xmi_id
+            if wanted and "#" in wanted:  # a CIM target holding `#` names another document
+                wanted = wanted.replace("#", "_")
             if not wanted:
                 cls = node.cls
                 stem, keys = naming.get(cls.key) or naming.setdefault(cls.key, _naming(cls))
@@ -173,27 +180,38 @@ class CimBuilder:
                 index.setdefault(node.id_text, node)
         return index
 
-    def _resolve(self, node: Node, feature: str, token: str, by_id: dict[str, Node]) -> Node:
+    def _target(self, node: Node, feature: str, token: str, by_id: dict[str, Node]) -> str:
+        """The CIM target a token names: an object's id, or the token itself (without a
+        type hint's prefix) for an object in another document."""
         if token.startswith("/") and "#" not in token:  # a fragment path, as EMF writes them
             found = self._by_path(token)
             if found is not None:
-                return found
+                return found.id
         target = by_id.get(token)  # an xmi:id or iD value, no `#`, no path
         if target is not None and "#" not in token and not token.startswith("/"):
-            return target
-        doc, hash_, frag = token.rpartition("#")
+            return target.id
+        uri = token.rpartition(" ")[2]
+        doc, hash_, frag = uri.rpartition("#")
         if hash_ and doc and doc.replace("\\", "/").rsplit("/", 1)[-1] != self.base:
-            raise InputError(
-                f"{self.where(node.line)}: {node.cls.name}.{feature} refers to another "
-                f"document ({token!r}); only references within the same file can be imported."
-            )
+            if not frag:
+                raise InputError(
+                    f"{self.where(node.line)}: {node.cls.name}.{feature} refers to {token!r}, "
+                    "which names a document but no object in it."
+                )
+            return token
         target = self._by_path(frag) if frag.startswith("/") else by_id.get(frag)
         if target is None:
+            if frag.startswith("/") and not _PATH.match(frag):
+                raise InputError(
+                    f"{self.where(node.line)}: {node.cls.name}.{feature} refers to {token!r}, "
+                    "which is no fragment path EMF can read (`//@feature.index/@feature…`, "
+                    "`/1/@feature.index` with several roots)."
+                )
             raise InputError(
                 f"{self.where(node.line)}: {node.cls.name}.{feature} refers to {token!r}, "
                 "which is not in the document."
             )
-        return target
+        return target.id
 
     def _by_path(self, frag: str) -> Node | None:
         """The object at a fragment path (`//@a.0/@b`, `/1/@x.0`), one segment at a time."""
@@ -225,8 +243,12 @@ def _step(node: Node, seg: str) -> Node | None:
     kids = node.children.get(name)
     if kids is None:
         return None
-    digits = rest[1:]
-    index = int(digits) if digits.isascii() and digits.isdigit() else 0  # junk reads as 0
+    if not rest:
+        index = 0
+    elif rest[0] == "." and rest[1:].isascii() and rest[1:].isdigit():
+        index = int(rest[1:])
+    else:
+        return None  # a malformed index: the path is malformed
     return kids[index] if index < len(kids) else None
 
 

@@ -19,11 +19,19 @@ from typing import Any
 from lxml import etree
 
 from compilers._tree import ModelTree
-from compilers._values import as_list, default_of, lexical, saved_text
 from service.cim import Cim
 from service.errors import InputError
 from service.gc_pause import gc_paused
 from service.metamodel import Attribute, EClassView, Metamodel, Package, Reference
+from service.values import (
+    as_list,
+    default_of,
+    external_parts,
+    is_external,
+    lexical,
+    resolvable_fragment,
+    saved_text,
+)
 
 XMI_NS = "http://www.omg.org/XMI"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
@@ -159,6 +167,7 @@ class _Writer:
         plans = self._plans
         append, pop, push = out.append, stack.pop, stack.append
         special = _ATTR_SPECIAL.search
+        outside = tree.has_external
         while stack:
             item = pop()
             if isinstance(item, str):
@@ -195,6 +204,10 @@ class _Writer:
                         targets = refs.get(name)
                     if not targets:
                         continue
+                    if outside and any(map(is_external, targets)):
+                        body = body or []
+                        body += self._hrefs(name, targets, indent + "  ", fragment)
+                        continue
                     if own_id is None:
                         joined = (
                             fragment(targets[0])
@@ -228,6 +241,24 @@ class _Writer:
                 stack += body
             else:
                 append("/>\n")
+
+    def _hrefs(
+        self, name: str, targets: list[str], indent: str, fragment: Callable[[str], str]
+    ) -> list[_Item]:
+        """A reference holding objects of other documents, as EMF writes it: one `href`
+        element per target (`#fragment` for this document's), with `xsi:type` where the
+        target's class is given."""
+        items: list[_Item] = []
+        for target in targets:
+            head = ""
+            if is_external(target):
+                cls, uri = external_parts(target)
+                if cls is not None:
+                    head = self._type_attr(self.tree.metamodel.classes[cls])
+            else:
+                uri = "#" + fragment(target)
+            items.append(f'{indent}<{name}{head} href="{escape_attribute(uri)}"/>\n')
+        return items
 
     def _self_referring(self) -> tuple[set[str], set[str]]:
         """Objects referring to themselves through an eOpposite reference: (single, many)."""
@@ -293,9 +324,12 @@ def _check_name(name: str) -> None:
 
 
 def _xmi_id(oid: str) -> str:
-    """An id usable as xmi:id and in IDREFS (no whitespace)."""
-    if oid.split() != [oid]:
-        raise InputError(f"the id {oid!r} holds whitespace; xmi:ids cannot.")
+    """An id usable as xmi:id and in IDREFS (`service.values.resolvable_fragment`)."""
+    if not resolvable_fragment(oid):
+        raise InputError(
+            f"the id {oid!r} cannot be an xmi:id EMF resolves (it is empty, holds whitespace "
+            "or '#', starts with '/' or ends with '?'); compile without ids='xmi'."
+        )
     return oid
 
 

@@ -11,12 +11,12 @@ from collections.abc import Callable
 
 from lxml import etree
 
-from compilers._values import reader
 from compilers.import_builder import CimBuilder, Node
 from compilers.xmi import XMI_NS, XSI_NS
 from service.cim import Scalar
 from service.errors import InputError
 from service.metamodel import Attribute, EClassView, Metamodel, Reference
+from service.values import reader
 
 _XMI_XMI = f"{{{XMI_NS}}}XMI"
 _XMI_ID = f"{{{XMI_NS}}}id"
@@ -143,7 +143,13 @@ class _Reader:
                 assert isinstance(feature, Reference)
                 kids.append((child, node, feature))
             elif kind == _REF:
-                token = child.get("href") or child.get(_IDREF)
+                token = child.get("href")
+                if token is not None:
+                    typed = self._explicit_type(child)  # kept for objects of other documents
+                    if typed is not None:
+                        token = f"{typed.key} {token}"
+                else:
+                    token = child.get(_IDREF)
                 if token is None:
                     raise InputError(
                         f"{self.builder.where(child.sourceline)}: <{name}> names no "

@@ -11,7 +11,7 @@ import hashlib
 import posixpath
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -66,6 +66,7 @@ _ECORE_TYPES: dict[str, tuple[TypeKind, str | None, bool]] = {
     "EBigInteger": ("bigint", None, False),
     "EBigDecimal": ("decimal", None, False),
     "EDate": ("date", None, False),
+    "EJavaObject": ("object", None, False),
 }
 _JAVA_TYPES: dict[str, str] = {
     "java.lang.String": "EString",
@@ -88,6 +89,7 @@ _JAVA_TYPES: dict[str, str] = {
     "java.math.BigInteger": "EBigInteger",
     "java.math.BigDecimal": "EBigDecimal",
     "java.util.Date": "EDate",
+    "java.lang.Object": "EJavaObject",
 }
 
 
@@ -458,6 +460,7 @@ class _Viewer:
         self.datatypes: dict[str, DataType] = {}
         self._dt_cache: dict[int, DataType] = {}
         self._features: dict[int, tuple[Feature, ...]] = {}
+        self.any_object: str | None = None  # the key of Ecore's EObject, once a reference uses it
 
     def metamodel(self) -> Metamodel:
         for src, root in self.roots:
@@ -472,6 +475,8 @@ class _Viewer:
             clash = names[ecls.name] > 1
             self.keys[id(ecls)] = f"{pkg.path}.{ecls.name}" if clash else ecls.name
         classes = {self.keys[id(c)]: self._class_view(c, p) for c, p in self.eclasses}
+        if self.any_object is not None:
+            classes = _with_any_object(classes, self.any_object)
         invariants = tuple(
             invariant
             for c, p in self.eclasses
@@ -489,6 +494,7 @@ class _Viewer:
             sources={s.display: s.data for s in self.sources},
             content_hash=digest.hexdigest(),
             warnings=tuple(self.warnings),
+            any_object=self.any_object,
             invariants=invariants,
         )
 
@@ -545,6 +551,22 @@ class _Viewer:
                 f"{user}: refers to class {ecls.name!r}, which no given file declares."
             )
         return k
+
+    def _reference_type(self, etype: EClass, where: str) -> str:
+        """The key of a reference's type; Ecore's EObject (any object) gets a key of its own,
+        `EObject` unless a class of the metamodel is called that."""
+        pkg = etype.ePackage
+        if etype.name == "EObject" and pkg is not None and pkg.nsURI == ECORE_NS:
+            if self.any_object is None:
+                taken = any(c.name == "EObject" for c, _ in self.eclasses)
+                self.any_object = "ecore.EObject" if taken else "EObject"
+            return self.any_object
+        if pkg is not None and pkg.nsURI == ECORE_NS and id(etype) not in self.keys:
+            raise InputError(
+                f"{where}: a reference to Ecore's own {etype.name} (objects of a metamodel) is "
+                "not supported; EObject (any object) is."
+            )
+        return self._key_of(etype, where)
 
     @staticmethod
     def _resolved(obj: Any, what: str) -> Any:
@@ -603,7 +625,7 @@ class _Viewer:
                 return None  # the container end of a containment: implied, never serialized
             return Reference(
                 name=str(ef.name),
-                target=self._key_of(etype, where),
+                target=self._reference_type(etype, where),
                 lower=lower,
                 upper=upper,
                 containment=bool(ef.containment),
@@ -619,6 +641,7 @@ class _Viewer:
                 default=ef.defaultValueLiteral,
                 is_id=bool(ef.iD),
                 unsettable=bool(ef.unsettable),
+                unique=bool(getattr(ef, "unique", True)),
             )
         return None
 
@@ -658,6 +681,29 @@ class _Viewer:
             self.datatypes[f"{ns}#//{name}"] = dt
         self._dt_cache[id(etype)] = dt
         return dt
+
+
+_ECORE_PACKAGE = Package(
+    name="ecore", ns_uri=ECORE_NS, ns_prefix="ecore", path="ecore", source="Ecore.ecore"
+)
+
+
+def _with_any_object(classes: dict[str, EClassView], key: str) -> dict[str, EClassView]:
+    """The classes plus Ecore's EObject as an abstract class every class inherits from (as in
+    EMF), so "any object" needs no special case where types are compared."""
+    any_object = EClassView(
+        key=key,
+        name="EObject",
+        package=_ECORE_PACKAGE,
+        abstract=True,
+        interface=False,
+        supertypes=(),
+        all_supertypes=frozenset(),
+        features=(),
+    )
+    result = {k: replace(c, all_supertypes=c.all_supertypes | {key}) for k, c in classes.items()}
+    result[key] = any_object
+    return result
 
 
 def _offered(ef: Any) -> bool:

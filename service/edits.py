@@ -244,7 +244,7 @@ class _State:
                 "Give a list with one id.",
             )
         if len(set(targets)) != len(targets):
-            raise _Refused("bad-value", f"{ref.name} lists an object twice.", "List each id once.")
+            raise _Refused("not-unique", f"{ref.name} lists an object twice.", "List each id once.")
         for t in targets:
             if "#" in t:
                 continue  # an external URI: kept as it is

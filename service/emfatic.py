@@ -53,6 +53,7 @@ _KIND_WORDS = {
     "decimal": "BigDecimal",
     "char": "char",
     "date": "Date",
+    "object": "String",
     "other": "String",
 }
 
@@ -102,7 +103,7 @@ def type_name(t: DataType) -> str:
 
 def _literal(f: Attribute) -> str:
     value = f.default or ""
-    if f.type.kind in ("string", "char", "date", "other"):
+    if f.type.kind in ("string", "char", "date", "object", "other"):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return value
 

@@ -69,6 +69,7 @@ class RunRecord(BaseModel):
     emf_valid: bool | None = None  # None: not checked
     error: str | None = None  # the backend failure of a failed run
     issue_codes: list[str] = Field(default_factory=list)
+    normalised: int = 0  # `normalised` warnings: changes generation made to the LLM's answers
     # Of the metamodel's evaluated OCL invariants, the share the generated model satisfies on
     # every object; None when there are none, or no model was produced.
     invariant_rate: float | None = None
@@ -95,6 +96,7 @@ class Aggregate(BaseModel):
     invariant_rate: float | None = None  # mean over the runs that have one
     f1: dict[str, float]  # mean F1 per aspect
     attempts: float
+    normalised: float = 0.0  # mean `normalised` warnings per run
     prompt_tokens: float
     completion_tokens: float
     seconds: float
@@ -183,6 +185,7 @@ def run_case(
         valid=result.status == "valid",
         emf_valid=emf_check(case, result) if emf_check else None,
         issue_codes=[i.code for i in result.issues if i.severity == "error"],
+        normalised=sum(i.code == "normalised" for i in result.issues),
         invariant_rate=(
             check_invariants(case.metamodel, result.cim.objects).satisfaction_rate
             if result.cim
@@ -263,6 +266,7 @@ def aggregate(
         invariant_rate=mean(rates) if rates else None,
         f1={a: mean(r.scores[a]["f1"] for r in group) for a in ASPECTS},
         attempts=mean(r.attempts for r in group),
+        normalised=mean(r.normalised for r in group),
         prompt_tokens=mean(r.prompt_tokens for r in group),
         completion_tokens=mean(r.completion_tokens for r in group),
         seconds=mean(r.seconds for r in group),

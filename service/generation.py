@@ -159,15 +159,16 @@ class _Run:
         caps = dict.fromkeys((cap, max(1, cap // 3), 1))  # smaller schemas for cut-off answers
         schemas = [objects_model(self.mm, c) for c in caps]
         answer = self._ask(messages, schemas, OBJECTS_MAX_TOKENS)
-        plan = plan_links(self.mm, declared_objects(self.mm, answer.to_cim()))
+        notes: list[Issue] = []  # what was changed in the answers, as `normalised` warnings
+        plan = plan_links(self.mm, declared_objects(self.mm, answer.to_cim(), notes))
         links_model = plan.model()
         links: dict[str, Any] = {}
         if links_model is not None:
             messages = links_messages(self.mm, self.spec, plan, issues=issues)
             reply = self._ask(messages, [links_model], LINKS_MAX_TOKENS)
             links = reply.model_dump(by_alias=True)
-        cim = plan.apply(links)
-        return _Outcome(cim, validate(self.mm, cim), cim)
+        cim = plan.apply(links, notes)
+        return _Outcome(cim, validate(self.mm, cim) + notes, cim)
 
     def _direct(self, previous: str | None, issues: list[Issue]) -> _Outcome:
         messages = direct_messages(self.mm, self.spec, previous=previous, issues=issues)

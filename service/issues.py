@@ -23,3 +23,10 @@ class Issue(BaseModel):
 def has_errors(issues: list[Issue]) -> bool:
     """A model is valid when no finding is an error (warnings do not count)."""
     return any(i.severity == "error" for i in issues)
+
+
+def normalised(message: str, obj: str | None = None, feature: str | None = None) -> Issue:
+    """A warning that generation changed what the LLM wrote; `message` says what and how."""
+    return Issue(
+        code="normalised", severity="warning", object=obj, feature=feature, message=message
+    )

@@ -15,8 +15,8 @@ from service.errors import InputError
 ECORE_NS = "http://www.eclipse.org/emf/2002/Ecore"
 
 TypeKind = Literal[
-    "string", "bool", "int", "float", "bigint", "decimal", "char", "date", "enum", "other"
-]
+    "string", "bool", "int", "float", "bigint", "decimal", "char", "date", "enum", "object", "other"
+]  # "object": a Java Object (EJavaObject), written serialized; "other": text EMF converts
 
 INT_RANGES: dict[str, tuple[int, int]] = {
     "byte": (-(2**7), 2**7 - 1),
@@ -50,6 +50,7 @@ class Attribute:
     default: str | None  # defaultValueLiteral as written in the .ecore
     is_id: bool = False
     unsettable: bool = False
+    unique: bool = True  # a many-valued one holds each value once (EMF drops a repeat)
 
     @property
     def many(self) -> bool:
@@ -143,6 +144,7 @@ class Metamodel:
     sources: dict[str, bytes]  # file name -> the bytes read (after normalisation)
     content_hash: str
     warnings: tuple[str, ...] = field(default=())
+    any_object: str | None = None  # the key of Ecore's EObject where a reference has that type
     invariants: tuple[Invariant, ...] = field(default=())
 
     @property

@@ -30,6 +30,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from service.cim import Cim, CimObject, parse_cim
+from service.issues import Issue, normalised
 from service.metamodel import INT_RANGES, Attribute, EClassView, Metamodel, Reference
 from service.schema import (
     NameAllocator,
@@ -187,32 +188,52 @@ def objects_answer(mm: Metamodel, cim: Cim) -> dict[str, list[dict[str, Any]]]:
     return answer
 
 
-def declared_objects(mm: Metamodel, cim: Cim) -> list[CimObject]:
+def declared_objects(mm: Metamodel, cim: Cim, notes: list[Issue] | None = None) -> list[CimObject]:
     """Phase 1's objects, made usable for phase 2: references dropped, exact repeats removed,
     clashing ids made unique (`x`, `x_2`), since ids carry no meaning of their own, colliding
     iD attribute values told apart (`unique_id_values`), and objects no phase-2 answer could
-    complete left out (`completable`)."""
+    complete left out (`completable`). Each change is added to `notes` as a `normalised`
+    warning."""
+    notes = [] if notes is None else notes
     seen: set[str] = set()
     kept: dict[str, CimObject] = {}
     for obj in cim.objects:
         key = obj.model_dump_json(exclude={"references"})
         if key in seen:
+            notes.append(
+                normalised(
+                    f"{obj.id} ({obj.class_}) was declared twice with the same values; the "
+                    "repeat was dropped.",
+                    obj.id,
+                )
+            )
             continue
         seen.add(key)
         new_id, n = obj.id, 1
         while new_id in kept:
             n += 1
             new_id = f"{obj.id}_{n}"
+        if new_id != obj.id:
+            notes.append(
+                normalised(
+                    f"Two objects had the id {obj.id!r}; the later one ({obj.class_}) is now "
+                    f"{new_id!r}.",
+                    new_id,
+                )
+            )
         kept[new_id] = obj.model_copy(update={"id": new_id, "references": {}})
-    return completable(mm, unique_id_values(mm, list(kept.values())))
+    return completable(mm, unique_id_values(mm, list(kept.values()), notes), notes)
 
 
-def completable(mm: Metamodel, objects: list[CimObject]) -> list[CimObject]:
+def completable(
+    mm: Metamodel, objects: list[CimObject], notes: list[Issue] | None = None
+) -> list[CimObject]:
     """`objects` without those whose required plain references cannot be filled from the
     declared objects (a Marriage needing two spouses when one Person is declared): no phase-2
     answer could make them valid, and a smaller valid model beats an invalid one. Objects of
     a class the model must have (`required_classes`) stay, for the validator to report. Leaving
-    one out can starve another, so this repeats until nothing changes."""
+    one out can starve another, so this repeats until nothing changes; each one left out is
+    added to `notes`."""
     needed = required_classes(mm)
     kept = objects
     while True:
@@ -220,6 +241,16 @@ def completable(mm: Metamodel, objects: list[CimObject]) -> list[CimObject]:
         left = [o for o in kept if o.class_ in needed or _fillable(mm, o.class_, pool)]
         if len(left) == len(kept):
             return left
+        if notes is not None:
+            dropped = [o for o in kept if not (o.class_ in needed or _fillable(mm, o.class_, pool))]
+            notes.extend(
+                normalised(
+                    f"{o.id} ({o.class_}) was left out: its required references need more "
+                    "objects than were declared.",
+                    o.id,
+                )
+                for o in dropped
+            )
         kept = left
 
 
@@ -238,7 +269,9 @@ def _to_container(mm: Metamodel, ref: Reference) -> bool:
     return isinstance(opp, Reference) and opp.containment
 
 
-def unique_id_values(mm: Metamodel, objects: list[CimObject]) -> list[CimObject]:
+def unique_id_values(
+    mm: Metamodel, objects: list[CimObject], notes: list[Issue] | None = None
+) -> list[CimObject]:
     """`objects` with no two iD attribute values equal: the first object keeps its value, each
     later one gets the nearest unused value of its type (strings `v-2`, `v-3`, ...; numbers the
     next unused one; enums the next unused literal). EMF keeps one ID table per resource, a
@@ -265,6 +298,15 @@ def unique_id_values(mm: Metamodel, objects: list[CimObject]) -> list[CimObject]
         if value is not None:
             taken.add(_id_text(value))
             result[i] = obj.model_copy(update={"attributes": {**obj.attributes, attr.name: value}})
+            if notes is not None:
+                notes.append(
+                    normalised(
+                        f"{obj.id}.{attr.name} was {obj.attributes[attr.name]!r}, an iD value "
+                        f"another object already has; it is now {value!r}.",
+                        obj.id,
+                        attr.name,
+                    )
+                )
     return result
 
 
@@ -381,19 +423,42 @@ class LinksPlan:
             answer[entry.obj.id] = item
         return answer
 
-    def apply(self, answer: dict[str, Any]) -> Cim:
-        """The full CIM: declared objects, their containers and references from `answer`."""
+    def apply(self, answer: dict[str, Any], notes: list[Issue] | None = None) -> Cim:
+        """The full CIM: declared objects, their containers and references from `answer`.
+        A repeated target is kept once, and an unknown container label leaves the object a
+        root; each such change is added to `notes`."""
+        notes = [] if notes is None else notes
         refs: dict[str, dict[str, list[str]]] = {o.id: {} for o in self.objects}
         for entry in self.entries:
-            decided = answer.get(entry.obj.id, {})
-            container = _pick_container(entry, decided.get(entry.container_key))
+            oid = entry.obj.id
+            decided = answer.get(oid, {})
+            label = decided.get(entry.container_key)
+            container = _pick_container(entry, label)
             if container is not None:
                 owner, ref_name = container
-                refs[owner].setdefault(ref_name, []).append(entry.obj.id)
+                refs[owner].setdefault(ref_name, []).append(oid)
+            elif label is not None and entry.containers:
+                notes.append(
+                    normalised(
+                        f"{oid}'s container {label!r} is none of the offered ones; it was left "
+                        "a root.",
+                        oid,
+                    )
+                )
             for slot in entry.slots:
-                ids = list(dict.fromkeys(decided.get(slot.ref.name, ())))
+                given = list(decided.get(slot.ref.name, ()))
+                ids = list(dict.fromkeys(given))
+                if len(ids) < len(given):
+                    notes.append(
+                        normalised(
+                            f"{oid}.{slot.ref.name} listed a target more than once; each is "
+                            "kept once.",
+                            oid,
+                            slot.ref.name,
+                        )
+                    )
                 if ids:
-                    refs[entry.obj.id][slot.ref.name] = ids
+                    refs[oid][slot.ref.name] = ids
         return Cim(objects=[o.model_copy(update={"references": refs[o.id]}) for o in self.objects])
 
 

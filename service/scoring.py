@@ -13,6 +13,9 @@ Rules (documented in README "## Evaluation"):
   R = that sum / reference objects.
 - attributes: every (class, feature, normalised value) triple, one per value of a many-valued
   feature; a triple is right when the matched counterpart has the same feature and value.
+  Values are compared as EMF holds them (`service.values`: an EDate to the millisecond, an
+  EFloat as a 32-bit float), and a single-valued attribute set to its default counts as
+  unset, as EMF reads an absent one as its default (unsettable ones aside).
   Unmatched objects' triples count against P (extra) or R (missing).
 - references: every edge (source, feature, target), with the implied eOpposite edge added on
   both sides so listing one end or both makes no difference; an edge is right when the matched
@@ -27,13 +30,13 @@ import re
 from collections import Counter
 from collections.abc import Hashable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from service.assignment import best_assignment
 from service.cim import Cim, CimObject
 from service.metamodel import Attribute, DataType, Metamodel, Reference
+from service.values import accepts, emf_date, is_default, is_external, to_lexical
 
 SAME_CLASS, RELATED_CLASS = 1.0, 0.5
 REFINEMENT_ROUNDS = 5
@@ -109,16 +112,20 @@ def _number(value: Any) -> Decimal | None:
 
 
 def _instant(value: Any) -> str | None:
-    """An ISO 8601 date or date-time as the UTC instant it names (naive = UTC)."""
+    """A CIM date as the instant EMF holds (UTC, to the millisecond), in EMF's spelling."""
     if not isinstance(value, str):
         return None
     try:
-        parsed = datetime.fromisoformat(value.strip())
+        return emf_date(value)
     except ValueError:
         return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC).isoformat()
+
+
+def _is_default(attr: Attribute, value: Any) -> bool:
+    try:
+        return is_default(attr, value)
+    except (ValueError, TypeError, ArithmeticError):
+        return False
 
 
 def _boolean(value: Any) -> bool | None:
@@ -136,8 +143,12 @@ def normalise(value: Any, type_: DataType | None = None) -> Hashable:
     without one, the Python type does. Strings ignore case and runs of whitespace.
     """
     kind = type_.kind if type_ else None
+    if kind == "float" and type_ is not None and accepts(type_)(value):
+        return ("number", _number(to_lexical(value, type_)))  # an EFloat as float32 keeps it
     if kind in _NUMERIC_KINDS and (number := _number(value)) is not None:
         return ("number", number)
+    if kind == "other" and type_ is not None and accepts(type_)(value):
+        return ("text", _SPACES.sub(" ", to_lexical(value, type_).strip()).casefold())
     if kind == "bool" and (flag := _boolean(value)) is not None:
         return ("bool", flag)
     if kind == "date" and (instant := _instant(value)) is not None:
@@ -172,6 +183,8 @@ def _triples(mm: Metamodel, obj: CimObject) -> Counter[Triple]:
     for name, raw in obj.attributes.items():
         feature = _feature(mm, obj.class_, name)
         type_ = feature.type if isinstance(feature, Attribute) else None
+        if isinstance(feature, Attribute) and not feature.many and _is_default(feature, raw):
+            continue  # unset and set to the default are one state to EMF
         values = raw if isinstance(raw, list) else [raw]
         result.update((name, normalise(v, type_)) for v in values if v is not None)
     return result
@@ -186,7 +199,7 @@ def edges(mm: Metamodel, cim: Cim) -> set[Edge]:
             opposite = feature.opposite if isinstance(feature, Reference) else None
             for target in targets:
                 result.add((obj.id, name, target))
-                if opposite:
+                if opposite and not is_external(target):
                     result.add((target, opposite, obj.id))
     return result
 
@@ -237,7 +250,49 @@ def _agreement(a: Counter[Any], b: Counter[Any], empty: float) -> float:
 
 def _renamed(hood: Hood, matching: dict[str, str]) -> Hood:
     """A reference object's edges with its neighbours named as their candidate counterparts."""
-    return Counter({(d, f, matching[o]): n for (d, f, o), n in hood.items() if o in matching})
+    return Counter(
+        {
+            (d, f, matching.get(o, o)): n
+            for (d, f, o), n in hood.items()
+            if o in matching or is_external(o)
+        }
+    )
+
+
+def _shape(hood: Hood) -> Counter[tuple[str, str]]:
+    """An object's edges as (direction, feature) counts, whoever is at the other end."""
+    shape: Counter[tuple[str, str]] = Counter()
+    for (direction, feature, _), n in hood.items():
+        shape[(direction, feature)] += n
+    return shape
+
+
+def _colours(facts: _Facts, hoods: dict[str, Hood], rounds: int = 3) -> list[int]:
+    """Per object, a colour that only objects alike in class, attributes and, a few edges
+    deep, in their neighbours' colours share (Weisfeiler-Lehman refinement): where two
+    models are the same up to ids, corresponding objects get the same colour."""
+    index = {o.id: k for k, o in enumerate(facts.objects)}
+    colour = [
+        hash((o.class_, tuple(sorted(map(repr, t.elements())))))
+        for o, t in zip(facts.objects, facts.triples, strict=True)
+    ]
+    empty: Hood = Counter()
+    for _ in range(rounds):
+        colour = [
+            hash(
+                (
+                    colour[k],
+                    tuple(
+                        sorted(
+                            (d, f, colour[index[other]] if other in index else hash(other))
+                            for (d, f, other) in hoods.get(o.id, empty).elements()
+                        )
+                    ),
+                )
+            )
+            for k, o in enumerate(facts.objects)
+        ]
+    return colour
 
 
 def _blocks(mm: Metamodel, ref: list[CimObject], cand: list[CimObject]) -> list[Block]:
@@ -281,23 +336,45 @@ def _alignments(mm: Metamodel, ref: _Facts, cand: _Facts) -> Iterator[Pairs]:
     empty: Hood = Counter()
     matching: dict[str, str] = {}
     seen: list[Pairs] = []
-    for _ in range(REFINEMENT_ROUNDS):
-        renamed = [_renamed(ref_hoods.get(o.id, empty), matching) for o in ref.objects]
+    # Before any alignment, objects alike in attributes are told apart by the shape of their
+    # edges (which features go out and come in, how often), the other ends left aside. Each
+    # block's assignment is used by the next at once, so structure propagates within a round.
+    ref_shapes = [_shape(ref_hoods.get(o.id, empty)) for o in ref.objects]
+    cand_shapes = [_shape(cand_hoods.get(o.id, empty)) for o in cand.objects]
+    ref_colours, cand_colours = _colours(ref, ref_hoods), _colours(cand, cand_hoods)
+    for round_ in range(REFINEMENT_ROUNDS):
         pairs: Pairs = []
         for (rs, cs), cls, attr in zip(blocks, classes, attrs, strict=True):
             hoods = [cand_hoods.get(cand.objects[j].id, empty) for j in cs]
+            if round_:
+                renamed = {
+                    i: _renamed(ref_hoods.get(ref.objects[i].id, empty), matching) for i in rs
+                }
+                struct = [[_agreement(renamed[i], hood, 0.0) for hood in hoods] for i in rs]
+            else:
+                struct = [
+                    [
+                        1.0
+                        if ref_colours[i] == cand_colours[j]
+                        else _agreement(ref_shapes[i], cand_shapes[j], 0.0) / 2
+                        for j in cs
+                    ]
+                    for i in rs
+                ]
             # Any compatible pair outweighs every sum of similarities (each <= 1), so the
-            # number of matched pairs is maximised first.
+            # number of matched pairs is maximised first. Attributes are facts, structure
+            # under a guessed alignment is not: they weigh double.
             bonus = min(len(rs), len(cs)) + 1.0
             weights = [
                 [
-                    bonus + c * (1 + a + _agreement(renamed[i], hood, 0.0)) / 3 if c > 0 else 0.0
-                    for c, a, hood in zip(cls[row], attr[row], hoods, strict=True)
+                    bonus + c * (1 + 2 * a + t) / 4 if c > 0 else 0.0
+                    for c, a, t in zip(cls[row], attr[row], struct[row], strict=True)
                 ]
-                for row, i in enumerate(rs)
+                for row in range(len(rs))
             ]
-            found = best_assignment(weights)
-            pairs += [(rs[a], cs[b]) for a, b in found if cls[a][b]]
+            found = [(rs[a], cs[b]) for a, b in best_assignment(weights) if cls[a][b]]
+            matching.update((ref.objects[i].id, cand.objects[j].id) for i, j in found)
+            pairs += found
         pairs.sort()
         if pairs in seen:
             return
@@ -312,8 +389,11 @@ def _grade(mm: Metamodel, ref: _Facts, cand: _Facts, pairs: Pairs) -> Score:
         _class_score(mm, ref.objects[i].class_, cand.objects[j].class_) for i, j in pairs
     )
     attr_hits = sum(_overlap(ref.triples[i], cand.triples[j]) for i, j in pairs)
+    # A target in another document (`other.xmi#frag`) is no object here: it names itself.
     renamed = {
-        (matching[s], f, matching[t]) for s, f, t in ref.edges if s in matching and t in matching
+        (matching[s], f, matching.get(t, t))
+        for s, f, t in ref.edges
+        if s in matching and (t in matching or is_external(t))
     }
     return Score(
         objects=metric(object_hits, len(cand.objects), len(ref.objects)),

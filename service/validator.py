@@ -6,12 +6,20 @@ to fix it. Issues come ordered by object (CIM order), then by feature (the class
 order, unknown features last); model-wide findings come at the end.
 
 Decisions the codes rest on:
-- `bad-value`: a value of the wrong JSON type or outside its type (enum literal, integer
-  range, one-character EChar, ISO 8601 EDate, …); also the wrong *shape*: a list for a
-  single-valued attribute, a scalar for a many-valued one, `null` (leave a feature out to
-  unset it), or a non-containment reference listing one object twice.
+- `bad-value`: a value of the wrong JSON type or outside its type (`service.values.accepts`
+  decides: enum literal, integer range, one-character EChar, ISO 8601 EDate, text XML can
+  hold, …); also the wrong *shape*: a list for a single-valued attribute, a scalar for a
+  many-valued one, `null` (leave a feature out to unset it); an object id holding `#`; an
+  external target (`other.xmi#frag`) that is malformed, in a containment, or of an abstract
+  type without its class given.
+- iD values EMF cannot look up (`service.values.id_value_problem`: a leading `/`, a `…?…?`
+  tail) are `bad-value`s; other odd ones (spaces, `#`, empty) are kept, and the compilers
+  point at their objects by containment path.
+- `not-unique`: a unique many-valued attribute holding one value twice (by EMF's equality: the
+  text EMF writes), or a non-containment reference listing one object twice.
 - `multiplicity`: the number of values is outside [lowerBound, upperBound], a required
-  feature left out included.
+  feature left out included (unless it is a single-valued attribute with a default: EMF
+  reads the default).
 - eOpposite pairs: either end may be given (DESIGN.md). When an end is left out, it is
   implied by the other end and its bounds are checked on what the other objects imply. When
   both ends are given they must agree: if `a.x` lists `b` and `b` gives `x`'s opposite `y`,
@@ -29,14 +37,13 @@ from __future__ import annotations
 
 import difflib
 import json
-import math
-import re
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from functools import cache
 from typing import Any
 
+from service import values
 from service.cim import Cim, CimObject
 from service.gc_pause import gc_paused
 from service.issues import Issue, Severity
@@ -54,8 +61,6 @@ from service.ocl.check import check_invariants
 _UNKNOWN_RANK = 1 << 30  # features the class does not offer sort after its own
 _INVARIANT_RANK = _UNKNOWN_RANK + 1  # invariant findings after an object's feature findings
 _LISTED = 6  # how many names a hint spells out before "…"
-_WHOLE = re.compile(r"[+-]?\d+")
-_DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
 
 def validate(metamodel: Metamodel, cim: Cim) -> list[Issue]:
@@ -82,6 +87,7 @@ class _AttributeRule:
     many: bool
     is_id: bool  # the class's iD attribute (EMF's eIDAttribute: the first single-valued one)
     accepts: Callable[[Any], bool]  # vtype.accepts, one lookup nearer
+    same: Callable[[Any], Any] | None  # for unique many-valued ones: what makes values equal
 
     def fits(self, n: int) -> bool:
         return self.feature.lower <= n and (self.feature.upper == -1 or n <= self.feature.upper)
@@ -98,74 +104,74 @@ class _ClassRules:
     required: tuple[Feature, ...]
 
 
-def _is_number(v: Any) -> bool:
-    return type(v) in (int, float) and math.isfinite(v)
-
-
-def _is_iso_date(v: Any) -> bool:
-    if not isinstance(v, str):
-        return False
-    try:
-        datetime.fromisoformat(v)
-    except ValueError:
-        return False
-    return True
-
-
 def _value_type(dt: DataType) -> _ValueType:
-    """The check for one data type; `expected` completes "expected …"."""
+    """The check for one data type (`service.values.accepts`); `expected` completes
+    "expected …"."""
+    accepts = values.accepts(dt)
     kind = dt.kind
     if kind == "string":
-        return _ValueType(lambda v: isinstance(v, str), "a string", "Write it as a JSON string.")
-    if kind == "bool":
         return _ValueType(
-            lambda v: isinstance(v, bool), "true or false", "Write true or false, unquoted."
+            accepts,
+            "a string XML can hold",
+            "Write it as a JSON string without control characters.",
         )
+    if kind == "bool":
+        return _ValueType(accepts, "true or false", "Write true or false, unquoted.")
     if kind == "int":
         lo, hi = INT_RANGES[dt.int_size or "long"]
         return _ValueType(
-            lambda v: type(v) is int and lo <= v <= hi,
+            accepts,
             f"a whole number from {lo} to {hi} ({dt.name})",
             f"Write a JSON integer (no quotes, no fraction) between {lo} and {hi}.",
         )
     if kind == "float":
-        return _ValueType(_is_number, "a number", "Write a JSON number such as 12.5, unquoted.")
+        single = dt.name in ("EFloat", "EFloatObject")
+        return _ValueType(
+            accepts,
+            "a number within a 32-bit float's range" if single else "a finite number",
+            "Write a JSON number such as 12.5, unquoted.",
+        )
     if kind == "bigint":
         return _ValueType(
-            lambda v: type(v) is int or (isinstance(v, str) and bool(_WHOLE.fullmatch(v))),
+            accepts,
             "a whole number (or a string of digits)",
             'Write a JSON integer, or a string of digits such as "123456789012345678901234".',
         )
     if kind == "decimal":
         return _ValueType(
-            lambda v: _is_number(v) or (isinstance(v, str) and bool(_DECIMAL.fullmatch(v))),
+            accepts,
             "a decimal number (or a numeric string)",
             'Write a JSON number, or a numeric string such as "1234.5678".',
         )
     if kind == "char":
         return _ValueType(
-            lambda v: isinstance(v, str) and len(v) == 1 and ord(v) <= 0xFFFF,
+            accepts,
             "exactly one character",
             'Write a one-character string such as "A".',
         )
     if kind == "date":
         return _ValueType(
-            _is_iso_date,
-            "an ISO 8601 date",
-            'Write an ISO 8601 string such as "2024-05-17" or "2024-05-17T09:30:00Z".',
+            accepts,
+            "an ISO 8601 date-time or date",
+            f'Write a date-time such as "{values.DATE_EXAMPLE}" (zone optional, UTC assumed) '
+            'or a date such as "2024-05-17" (midnight UTC).',
         )
     if kind == "enum":
-        literals = frozenset(dt.literals)
         return _ValueType(
-            lambda v: isinstance(v, str) and v in literals,
+            accepts,
             f"a literal of {dt.name}",
             f"Use one of the {dt.name} literals: {_names(dt.literals, limit=40)}.",
         )
     return _ValueType(
-        lambda v: isinstance(v, str | int | float),
-        f"a {dt.name} value",
-        f"Write the {dt.name} value in its string form.",
+        accepts, f"a {dt.name} value", f"Write the {dt.name} value in its string form."
     )
+
+
+@cache
+def _has_default(attr: Attribute) -> bool:
+    """EMF reads an unset attribute as its default, and a required one with a default is
+    satisfied by it (EObjectValidator checks for null, not for eIsSet)."""
+    return not (attr.many or attr.unsettable) and values.default_of(attr) is not None
 
 
 def _names(items: Iterable[str], limit: int = _LISTED) -> str:
@@ -260,8 +266,9 @@ class _Validator:
             attributes = {}
             for a in attrs:
                 vtype = self._value_type(a.type)
+                same = values.same_key(a.type) if a.many and a.unique else None
                 attributes[a.name] = _AttributeRule(
-                    a, vtype, a.many, a.name == id_attr, vtype.accepts
+                    a, vtype, a.many, a.name == id_attr, vtype.accepts, same
                 )
             rules = _ClassRules(
                 view=view,
@@ -277,6 +284,15 @@ class _Validator:
 
     def _index_ids(self) -> None:
         for i, o in enumerate(self.objects):
+            if values.is_external(o.id):
+                self._add(
+                    i,
+                    None,
+                    "bad-value",
+                    f"Object #{i + 1} ({o.class_}) has id {o.id!r}; an id holding '#' reads "
+                    "as a reference into another document, so nothing could refer to it.",
+                    f"Give it an id without '#', e.g. {o.id.replace('#', '_')!r}.",
+                )
             first = self.index.setdefault(o.id, i)
             if first != i:
                 self._add(
@@ -358,6 +374,8 @@ class _Validator:
             if rule.many:
                 if not (type(value) is list and rule.fits(len(value)) and all(map(accepts, value))):
                     self._check_many_values(i, o, rule.feature, rule.vtype, value)
+                elif rule.same is not None and len(value) > 1:
+                    self._check_unique(i, o, name, rule.same, value)
             elif accepts(value):
                 if rule.is_id:
                     self._check_id_value(i, o, name, value)
@@ -396,6 +414,30 @@ class _Validator:
         for item in value:
             self._check_value(i, o, name, vtype, item)
 
+    def _check_unique(
+        self, i: int, o: CimObject, name: str, same: Callable[[Any], Any], value: list[Any]
+    ) -> None:
+        seen: dict[Any, Any] = {}
+        for item in value:
+            key = same(item)
+            if key not in seen:
+                seen[key] = item
+            else:
+                first = seen[key]
+                both = (
+                    f"{_show(item)} twice"
+                    if first == item and type(first) is type(item)
+                    else f"{_show(first)} and {_show(item)}, the same value to EMF,"
+                )
+                self._add(
+                    i,
+                    name,
+                    "not-unique",
+                    f"{o.id}.{name} holds {both} but its values are unique: EMF would keep one.",
+                    f"Remove the repeated {_show(item)} from {o.id}.{name}.",
+                )
+                return
+
     def _check_value(self, i: int, o: CimObject, name: str, vtype: _ValueType, v: Any) -> None:
         if v is None:
             self._add(
@@ -416,6 +458,16 @@ class _Validator:
 
     def _check_id_value(self, i: int, o: CimObject, name: str, value: Any) -> None:
         text = value if type(value) is str else _id_text(value)
+        problem = values.id_value_problem(text)
+        if problem is not None:
+            self._add(
+                i,
+                name,
+                "bad-value",
+                f"{o.id}.{name} = {_show(value)} is {o.id}'s iD, but {problem}.",
+                "Give an iD value that does not start with '/' nor end in '?', e.g. "
+                f"{_show(text.strip('/?') or o.id)}.",
+            )
         first = self.id_values.setdefault(text, i)
         if first != i:
             other = self.objects[first]
@@ -483,7 +535,10 @@ class _Validator:
                     seen.add(target)
                 j = index.get(target)
                 if j is None:
-                    self._dangling(i, o, feature, target)
+                    if values.is_external(target):
+                        self._check_external(i, o, feature, target)
+                    else:
+                        self._dangling(i, o, feature, target)
                     continue
                 target_rules = classes[j]
                 if target_rules is None:
@@ -529,7 +584,7 @@ class _Validator:
             self._add(
                 i,
                 feature.name,
-                "bad-value",
+                "not-unique",
                 f"{o.id}.{feature.name} lists {target!r} twice; a reference holds each object "
                 "once.",
                 f"Remove the repeated {target!r} from {o.id}.{feature.name}.",
@@ -563,6 +618,36 @@ class _Validator:
             f"{o.id}.{feature.name} refers to {target!r}, but no object has that id.",
             hint,
         )
+
+    def _check_external(self, i: int, o: CimObject, feature: Reference, target: str) -> None:
+        """A target in another document: `other.xmi#fragment`, optionally after the class of
+        the object it names (needed where the reference's type is abstract)."""
+        cls, uri = values.external_parts(target)
+        doc, _, fragment = uri.partition("#")
+        view = self.mm.classes.get(cls) if cls is not None else None
+        where = f"{o.id}.{feature.name} refers to {target!r}, an object in another document"
+        form = f'Write it as "other.xmi#fragment" or "{feature.target} other.xmi#fragment".'
+        if feature.containment:
+            problem = "but a containment holds objects of this document only"
+            hint = "Add the object here and list its id, or use a non-containment reference."
+        elif not doc or not fragment or len(target.split()) > 2:
+            problem = "but it does not name a document and a fragment"
+            hint = form
+        elif cls is not None and (view is None or not view.concrete):
+            problem = f"but {cls!r} is no concrete class of the metamodel"
+            hint = f"Name a concrete class: {_names(self.mm.concrete_subtypes(feature.target))}."
+        elif view is not None and not self.mm.is_subtype(view.key, feature.target):
+            problem = f"but a {view.key} is not a {feature.target}"
+            hint = f"Name a class of {_names(self.mm.concrete_subtypes(feature.target))}."
+        elif view is None and not self.mm.classes[feature.target].concrete:
+            if feature.target == self.mm.any_object:
+                return  # EMF makes a plain EObject stand in until it resolves
+            problem = f"but {feature.target} is abstract, so EMF needs the object's class"
+            subs = self.mm.concrete_subtypes(feature.target)
+            hint = f'Put its class first: "{subs[0] if subs else "Class"} {uri}".'
+        else:
+            return
+        self._add(i, feature.name, "bad-value", f"{where}, {problem}.", hint)
 
     def _wrong_target(
         self, i: int, o: CimObject, feature: Reference, target: str, target_rules: _ClassRules
@@ -634,7 +719,7 @@ class _Validator:
                 continue
             for feature in rules.required:
                 if isinstance(feature, Attribute):
-                    if feature.name not in o.attributes:
+                    if feature.name not in o.attributes and not _has_default(feature):
                         self._missing(i, o, feature, 0)
                 elif feature.name not in o.references:
                     n = len(self.implied.get((i, feature.name), ()))

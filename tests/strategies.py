@@ -15,9 +15,10 @@ round trips)::
 
 - `ecore_texts()` draws `.ecore` XML text: one package with classes (concrete, abstract,
   interfaces), multiple inheritance, enums, every Ecore primitive type, many-valued and
-  required features, iD attributes, containment (some with a container end), eOpposite pairs
-  and a hidden (transient) attribute. `metamodels()` loads that text through the real loader;
-  the text is kept in `mm.sources["generated.ecore"]` for tools (EMF) that need the file.
+  required features, iD attributes, containment (some with a container end), eOpposite pairs,
+  a hidden (transient) attribute, and references typed `ecore::EObject`. `metamodels()` loads
+  that text through the real loader; the text is kept in `mm.sources["generated.ecore"]`
+  for tools (EMF) that need the file.
 - `valid_cims(mm)` works for any `Metamodel`, bundled ones too. It builds objects of classes
   that can have a finite instance, satisfies required features, gives containment a tree
   shape, writes eOpposite pairs at one or both ends (consistently), keeps iD values unique
@@ -25,6 +26,11 @@ round trips)::
   warning) but never an error. Metamodels whose constraints it cannot meet by construction
   (e.g. mutually required opposite ends) make it reject the example.
 - `values(datatype)` draws one JSON value the validator accepts for a `DataType`.
+- `candidate_cims(mm)` draws `valid_cims` and then spoils some of them the way producers do:
+  odd values (`odd_values`: dates in forms ISO 8601 allows and EMF does not, iD-ish strings
+  with `/ # ? ..` and spaces, text XML cannot hold, numbers beyond a type's range), repeats
+  in unique many-valued attributes, required attributes with defaults left out. Some still
+  validate, some do not: tests keep what the validator passes.
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ from hypothesis.strategies import DrawFn
 from service.cim import Cim, CimObject
 from service.ecore_loader import load_metamodel
 from service.metamodel import INT_RANGES, Attribute, DataType, EClassView, Metamodel, Reference
+from service.values import default_of
 
 ECORE = "http://www.eclipse.org/emf/2002/Ecore#//"
 ECORE_TYPES = (
@@ -56,7 +63,9 @@ ECORE_TYPES = (
     "EBigInteger",
     "EBigDecimal",
     "EIntegerObject",
+    "EJavaObject",
 )
+EOBJECT = f"ecore:EClass {ECORE}EObject"
 
 # ---------------------------------------------------------------------------------------------
 # metamodels
@@ -127,10 +136,18 @@ def _attribute(draw: DrawFn, name: str, types: list[str]) -> str:
 
 
 def _reference(draw: DrawFn, owner: _ClassSpec, target: _ClassSpec, counter: Any) -> None:
-    """A reference owner -> target; sometimes with an eOpposite (or container end) in target."""
+    """A reference owner -> target; sometimes with an eOpposite (or container end) in target,
+    sometimes typed `ecore::EObject` instead (any object)."""
     name, other = f"r{next(counter)}", f"r{next(counter)}"
     containment = draw(st.booleans())
     upper = draw(st.sampled_from([1, 2, -1]))
+    if draw(st.integers(0, 5)) == 0:  # typed ecore::EObject: any object
+        extra = ' containment="true"' if containment else ""
+        owner.features.append(
+            f'<eStructuralFeatures xsi:type="ecore:EReference" name="{name}"{_bound(0, upper)} '
+            f'eType="{EOBJECT}"{extra}/>'
+        )
+        return
     opposite = draw(st.integers(0, 2)) == 0
     lower = 0 if opposite else draw(st.sampled_from([0, 0, 0, 1]))
     extra = ' containment="true"' if containment else ""
@@ -475,3 +492,94 @@ def valid_cims(draw: DrawFn, mm: Metamodel, max_objects: int = 24) -> Cim:
     builder.link_pairs()
     builder.fill_attributes()
     return builder.cim()
+
+
+# ---------------------------------------------------------------------------------------------
+# candidate CIMs: what a producer might write
+
+ODD_DATES = (
+    "1975-12-10 00:00:00",
+    "19751210",
+    "1975-12-10T00",
+    "1975-W50-3",
+    "1975-12-10",
+    "1975-12-10T08:15",
+    "1975-12-10t08:15:30z",
+    "0001-01-01T00:00:00+01:00",
+    "0001-01-01T00:00:00-01:00",
+    "0999-06-30",
+    "1582-10-10",
+    "9999-12-31T23:59:59.9999999-12:00",
+    "9999-12-31T23:59:59.999Z",
+    "2024-02-29T12:00:00.123456789+0530",
+    "2024-02-30",
+    "2024-05-17T24:00",
+    " 2024-05-17 ",
+)
+ODD_TEXTS = (
+    "#ada",
+    "/ada",
+    "ada@x#y",
+    "a b",
+    "x?",
+    "a?b?",
+    "..",
+    "../x",
+    "",
+    " ",
+    "tab\there",
+    "line\nbreak",
+    "nul\x00",
+    "lone\ud800",
+    "&<>\"'",
+    "ünï©ødé 𝄞",
+)
+ODD_NUMBERS = (
+    0,
+    -0.0,
+    1e39,
+    -3.4e38,
+    3.4028234663852886e38,
+    1e308,
+    10**400,
+    2**63,
+    -(2**63) - 1,
+    0.1,
+)
+
+
+def odd_values(dt: DataType) -> st.SearchStrategy[Any]:
+    """A value a producer might write for `dt`, valid or not (see the module docstring)."""
+    kind = dt.kind
+    odd: st.SearchStrategy[Any] = st.sampled_from(ODD_TEXTS)
+    if kind == "date":
+        odd = st.sampled_from(ODD_DATES)
+    elif kind in ("int", "float", "bigint", "decimal"):
+        odd = st.sampled_from(ODD_NUMBERS) | st.sampled_from(
+            ["+5", " 5", "1e999999999", "0" * 5000]
+        )
+    elif kind == "char":
+        odd = st.sampled_from(["", "ab", "\x00", "\ud800", "𝄞", "#"])
+    return st.one_of(odd, values(dt))
+
+
+@st.composite
+def candidate_cims(draw: DrawFn, mm: Metamodel, max_objects: int = 12) -> Cim:
+    """`valid_cims(mm)` with some values made odd, unique lists given a repeat and required
+    attributes with a default left out (see the module docstring)."""
+    data = draw(valid_cims(mm, max_objects)).to_json()
+    for o in data["objects"]:
+        view = mm.classes[o["class"]]
+        for a in view.attributes:
+            if a.name not in o["attributes"] or draw(st.integers(0, 3)) != 0:
+                continue
+            value = o["attributes"][a.name]
+            if a.many and value and draw(st.booleans()):
+                value.insert(draw(st.integers(0, len(value))), draw(st.sampled_from(value)))
+            elif a.many:
+                value.append(draw(odd_values(a.type)))
+            elif a.lower and default_of(a) is not None and not a.unsettable and draw(st.booleans()):
+                del o["attributes"][a.name]
+            else:
+                o["attributes"][a.name] = draw(odd_values(a.type))
+    return Cim.model_validate(data)

@@ -10,11 +10,11 @@ from lxml import etree
 
 import compilers
 from compilers._tree import ModelTree
-from compilers._values import emf_date, java_double, java_float
 from service.cim import Cim, parse_cim
 from service.ecore_loader import load_metamodel
 from service.errors import InputError
 from service.validator import validate
+from service.values import emf_date, java_double, java_float
 
 ROOT = Path(__file__).resolve().parent.parent
 BANK = ROOT / "metamodels" / "bank" / "bank.ecore"

@@ -298,7 +298,7 @@ def test_edits_apply_in_order(mm: Metamodel, cim: Cim) -> None:
         ),
         ({"op": "set", "id": "ann", "feature": "desk", "value": ["d1", "d2"]}, "multiplicity"),
         ({"op": "set", "id": "ann", "feature": "desk", "value": ["bob"]}, "wrong-target-type"),
-        ({"op": "set", "id": "ann", "feature": "reports", "value": ["bob", "bob"]}, "bad-value"),
+        ({"op": "set", "id": "ann", "feature": "reports", "value": ["bob", "bob"]}, "not-unique"),
         ({"op": "set", "id": "lab", "feature": "sub", "value": ["rd"]}, "containment-cycle"),
         ({"op": "add", "object": _o("ann", "Employee", {"name": "A"})}, "duplicate-id"),
         ({"op": "add", "object": _o("z", "Robot")}, "unknown-class"),

@@ -299,3 +299,19 @@ def test_emf_hook_asks_real_emf(tmp_path: Path) -> None:
     answer = _result("valid", REFERENCE, 1, 1).model_copy(update={"answer_xmi": "<bank:Bank/>"})
     assert hook(case, answer) is False  # direct mode: the answer as written, not our compile
     assert hook(case, GenerationResult(status="invalid", model="m")) is False  # no model
+
+
+def test_normalised_warnings_are_counted_per_run_and_averaged(tmp_path: Path) -> None:
+    suite = _suite(tmp_path, ("alpha",))
+    noted = _result("valid", REFERENCE, attempts=1, tokens=10)
+    noted.issues = [
+        Issue(code="normalised", severity="warning", message="a repeat was dropped"),
+        Issue(code="normalised", severity="warning", message="an id was renamed"),
+        Issue(code="several-roots", severity="warning", message="two roots"),
+    ]
+    plain = _result("valid", REFERENCE, attempts=1, tokens=10)
+    report = evaluate(
+        suite, discover(suite), ["fake"], ["two-step"], 2, ScriptedGenerate([noted, plain])
+    )
+    assert [r.normalised for r in report.runs] == [2, 0]
+    assert report.aggregates[0].normalised == 1.0

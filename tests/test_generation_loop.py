@@ -26,8 +26,9 @@ from service.errors import BackendError, InputError
 from service.evaluation import Case, run_case
 from service.generation import generate
 from service.generation_result import Event, GenerationFailed
+from service.issues import Issue
 from service.metamodel import Metamodel
-from service.phased_schema import declared_objects
+from service.phased_schema import declared_objects, plan_links
 from service.validator import validate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -133,12 +134,20 @@ def test_objects_no_links_could_complete_are_left_out(bank: Metamodel) -> None:
     result = generate(bank, SPEC, backend=ScriptedBackend([NO_OWNERS]), max_repairs=0)
     assert result.status == "valid" and result.cim is not None
     assert [o.id for o in result.cim.objects] == ["alpha"]  # the root class always stays
+    left_out = [i.object for i in result.issues if i.code == "normalised"]
+    assert left_out and "alpha" not in left_out
+    assert all(i.severity == "warning" for i in result.issues)
 
 
 def test_colliding_id_values_are_told_apart_without_a_repair(bank: Metamodel) -> None:
     backend = ScriptedBackend([DUPLICATE_IBANS, LINKS])
     result = generate(bank, SPEC, backend=backend, max_repairs=0)
-    assert result.status == "valid" and result.issues == []
+    assert result.status == "valid"
+    # the change is said: a `normalised` warning naming the object, the feature, both values
+    assert [(i.code, i.severity, i.object, i.feature) for i in result.issues] == [
+        ("normalised", "warning", "a2", "iban")
+    ]
+    assert "'DE01'" in result.issues[0].message and "'DE01-2'" in result.issues[0].message
     assert result.cim is not None
     ibans = {o.id: o.attributes.get("iban") for o in result.cim.objects}
     assert ibans["a1"] == "DE01" and ibans["a2"] == "DE01-2"
@@ -370,3 +379,25 @@ def test_prompt_prints_the_first_call_messages_without_an_llm(bank: Metamodel) -
         app, ["prompt", "-m", str(BANK), "--spec", SPEC, "--mode", "direct", "--json"]
     )
     assert "XMI" in json.loads(direct.stdout)[-1]["content"]
+
+
+def test_repeated_targets_and_unknown_containers_are_said(bank: Metamodel) -> None:
+    """Phase 2's answers are cleaned up too, and each change is a `normalised` warning."""
+    cim = parse_cim(
+        {
+            "objects": [
+                {"id": "b", "class": "Bank", "attributes": {"name": "B"}},
+                {"id": "c", "class": "Bank", "attributes": {"name": "C"}},
+                {"id": "p", "class": "Person", "attributes": {"name": "P"}},
+                {"id": "a", "class": "Account", "attributes": {"iban": "X"}},
+            ]
+        }
+    )
+    notes: list[Issue] = []
+    plan = plan_links(bank, declared_objects(bank, cim, notes))
+    assert notes == []
+    answer = {"a": {"container": "nowhere", "owners": ["p", "p"]}}
+    plan.apply(answer, notes)
+    said = {(i.code, i.object, i.feature) for i in notes}
+    assert ("normalised", "a", "owners") in said
+    assert ("normalised", "a", None) in said

@@ -100,8 +100,12 @@ BAD_BANK = {
     "bad value": '<bank:Bank {ns} name="b"><accounts iban="A" balance="lots"/></bank:Bank>',
     "bad enum": '<bank:Bank {ns} name="b"><accounts iban="A" kind="GOLD"/></bank:Bank>',
     "dangling": '<bank:Bank {ns} name="b"><accounts iban="A" owners="nobody"/></bank:Bank>',
-    "other document": (
-        '<bank:Bank {ns} name="b"><accounts iban="A" owners="other.xmi#//@clients.0"/></bank:Bank>'
+    "other document, no object": (
+        '<bank:Bank {ns} name="b"><accounts iban="A" owners="other.xmi#"/></bank:Bank>'
+    ),
+    "malformed path": (
+        '<bank:Bank {ns} name="b"><clients name="c"/>'
+        '<accounts iban="A" owners="//@clients.x"/></bank:Bank>'
     ),
     "bad path": '<bank:Bank {ns} name="b"><accounts iban="A" owners="//@clients.7"/></bank:Bank>',
     "empty href": (

@@ -115,10 +115,20 @@ BAD = {
         b'<accounts iban="A" owners="//@clients.3"/></bank:Bank>',
         "not in the document",
     ),
-    "other document": (
+    "other document, no object": (
         b'<bank:Bank xmlns:bank="http://instancegen.example/bank">'
-        b'<accounts iban="A" owners="other.xmi#//@clients.0"/></bank:Bank>',
-        "another document",
+        b'<accounts iban="A" owners="other.xmi#"/></bank:Bank>',
+        "names a document but no object in it",
+    ),
+    "malformed path index": (
+        b'<bank:Bank xmlns:bank="http://instancegen.example/bank">'
+        b'<clients name="x"/><accounts iban="A" owners="//@clients.x"/></bank:Bank>',
+        "no fragment path EMF can read",
+    ),
+    "malformed path segment": (
+        b'<bank:Bank xmlns:bank="http://instancegen.example/bank">'
+        b'<clients name="x"/><accounts iban="A" owners="//clients.0"/></bank:Bank>',
+        "no fragment path EMF can read",
     ),
     "abstract": (
         b'<bank:NamedElement xmlns:bank="http://instancegen.example/bank"/>',

@@ -126,7 +126,7 @@ ECORE_KINDS = {
     "EBigInteger": ("bigint", None, False),
     "EBigDecimal": ("decimal", None, False),
     "EDate": ("date", None, False),
-    "EJavaObject": ("other", None, False),
+    "EJavaObject": ("object", None, False),  # a Java Object, written serialized
 }
 
 
@@ -327,3 +327,33 @@ def test_same_named_enums_in_two_packages_are_both_kept() -> None:
 
     mm = load_metamodel({"a.ecore": package("a", "RED"), "b.ecore": package("b", "BLUE")})
     assert sorted(t.literals for t in mm.datatypes.values()) == [("BLUE",), ("RED",)]
+
+
+def test_eobject_references_take_any_class_and_km3_types_act_as_their_java_class() -> None:
+    mm = load_metamodel([FIX / "values.ecore"])
+    assert mm.any_object == "EObject"
+    extras = mm.classes["Catalog"].feature_map["extras"]
+    assert isinstance(extras, Reference) and extras.target == "EObject"
+    assert set(mm.concrete_subtypes("EObject")) == {"Catalog", "Item", "Label"}
+    assert all(mm.is_subtype(k, "EObject") for k in ("Catalog", "Item", "Label"))
+    assert not mm.classes["EObject"].concrete  # never an object of its own in a CIM
+    item = mm.classes["Item"].feature_map
+    kinds = {
+        n: (a.type.kind, a.type.primitive) for n, a in item.items() if isinstance(a, Attribute)
+    }
+    assert kinds["count"] == ("int", False) and kinds["available"] == ("bool", True)
+    note = mm.classes["Catalog"].feature_map["note"]
+    assert isinstance(note, Attribute) and note.type.kind == "object"
+
+
+def test_a_reference_to_another_ecore_class_is_refused_naming_it() -> None:
+    text = (
+        (FIX / "values.ecore")
+        .read_text()
+        .replace(
+            'http://www.eclipse.org/emf/2002/Ecore#//EObject"/>',
+            'http://www.eclipse.org/emf/2002/Ecore#//EClassifier"/>',
+        )
+    )
+    with pytest.raises(InputError, match=r"Ecore's own EClassifier .* EObject"):
+        load_metamodel({"values.ecore": text})

@@ -15,7 +15,9 @@ from strategies import metamodels, valid_cims
 import compilers
 from service.cim import Cim
 from service.ecore_loader import load_metamodel
+from service.issues import has_errors
 from service.metamodel import Metamodel
+from service.validator import validate
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "xmi"
@@ -23,6 +25,12 @@ FIXTURE_METAMODELS = {
     "ledger-paths.xmi": ROOT / "metamodels" / "suite" / "bank-ledger" / "ledger.ecore",
     "ledger-ids.xmi": ROOT / "metamodels" / "suite" / "bank-ledger" / "ledger.ecore",
     "bank-multiroot.xmi": ROOT / "metamodels" / "bank" / "bank.ecore",
+    # EObject-typed references (containment and not), xsi:nil, iD-attribute references,
+    # KM3-style data types named Integer/Boolean/String, an EJavaObject, an EDate.
+    "values-eobject.xmi": FIXTURES.parent / "ecore" / "values.ecore",
+    # References into another model file (href elements, with and without xsi:type).
+    "values-a.xmi": FIXTURES.parent / "ecore" / "values.ecore",
+    "values-b.xmi": FIXTURES.parent / "ecore" / "values.ecore",
 }
 
 
@@ -48,10 +56,13 @@ def _variants(cim: Cim, mm: Metamodel, stem: str, out: Path) -> list[Path]:
 
 
 def test_eclipse_style_fixtures_survive_import_and_compile(emf, tmp_path: Path) -> None:
+    for fixture in FIXTURE_METAMODELS:  # the compiled copies refer to the same neighbours
+        (tmp_path / fixture).write_bytes((FIXTURES / fixture).read_bytes())
     for fixture, ecore in FIXTURE_METAMODELS.items():
         original = FIXTURES / fixture
         mm = load_metamodel([ecore])
         cim = compilers.get_importer("xmi").read(original.read_bytes(), fixture, mm)
+        assert not has_errors(validate(mm, cim)), (fixture, validate(mm, cim))
         paths = [original, *_variants(cim, mm, original.stem, tmp_path)]
         results = emf([ecore], paths)
         for result in results:

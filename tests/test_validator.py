@@ -249,6 +249,38 @@ BROKEN: dict[str, tuple[list[Edit], tuple[str, str | None, str | None]]] = {
     "bad item in many-valued": ([attr("b1", "scores", [1, "2"])], ("bad-value", "b1", "scores")),
     "reference lists a target twice": (
         [ref("b1", "authors", ["ann", "ann"])],
+        ("not-unique", "b1", "authors"),
+    ),
+    "unique attribute holds a value twice": (
+        [attr("b1", "tags", ["sf", "classic", "sf"])],
+        ("not-unique", "b1", "tags"),
+    ),
+    "unique attribute holds one number twice": (
+        [attr("b1", "scores", [1, 2, 2])],
+        ("not-unique", "b1", "scores"),
+    ),
+    "date in a form EMF does not read": (
+        [attr("b1", "published", "19650801")],
+        ("bad-value", "b1", "published"),
+    ),
+    "date with a space for T": (
+        [attr("b1", "published", "1965-08-01 10:00:00")],
+        ("bad-value", "b1", "published"),
+    ),
+    "week date": ([attr("b1", "published", "1965-W31-1")], ("bad-value", "b1", "published")),
+    "date beyond year 9999 in UTC": (
+        [attr("b1", "published", "9999-12-31T23:00:00-05:00")],
+        ("bad-value", "b1", "published"),
+    ),
+    "iD value EMF reads as a path": ([attr("b1", "isbn", "/978")], ("bad-value", "b1", "isbn")),
+    "iD value EMF cuts as a query": ([attr("b1", "isbn", "978?x?")], ("bad-value", "b1", "isbn")),
+    "text XML cannot hold": ([attr("b1", "name", "Du\x00ne")], ("bad-value", "b1", "name")),
+    "external target in a containment": (
+        [ref("lib", "members", ["ann", "other.xmi#//@members.0"])],
+        ("bad-value", "lib", "members"),
+    ),
+    "external target without a fragment": (
+        [ref("b1", "authors", ["ann", "other.xmi#"])],
         ("bad-value", "b1", "authors"),
     ),
     "too many attribute values": (
@@ -511,3 +543,24 @@ def test_cli_help_teaches_with_an_example() -> None:
     result = runner.invoke(app, ["validate", "--help"])
     assert result.exit_code == 0
     assert "instancegen validate -m" in result.output and "--json" in result.output
+
+
+def test_external_targets_and_defaults_are_accepted(mm: Metamodel) -> None:
+    """A target in another document is kept as it is (its class first where the type is
+    abstract), and a required attribute with a default may be left out (EMF reads it)."""
+    issues = check(
+        mm,
+        ref("b1", "authors", ["ann", "people.xmi#//@members.0", "Member people.xmi#m7"]),
+        attr("b1", "published", "1965-08-01T10:00"),
+        attr("b2", "published", "2024-05-17T09:30:00.123456789+0200"),
+    )
+    assert issues == []
+
+
+def test_an_id_holding_a_hash_is_refused(mm: Metamodel) -> None:
+    """`f#2` would read as a reference into another document wherever it is listed."""
+    cim = edited()
+    obj(cim, "f2")["id"] = "f#2"
+    obj(cim, "f1")["references"]["sub"] = ["f#2"]
+    issues = found(validate(mm, parse_cim(cim)))
+    assert ("bad-value", "f#2", None) in issues

@@ -19,6 +19,7 @@ from strategies import metamodels, valid_cims
 from service import load_metamodel, parse_cim, validate
 from service.issues import has_errors
 from service.metamodel import INT_RANGES, Attribute, Metamodel, Reference
+from service.values import default_of
 
 Model = dict[str, Any]
 Expected = tuple[str, str | None, str | None]
@@ -41,7 +42,9 @@ def drop_required_attribute(mm: Metamodel, m: Model, data: st.DataObject) -> Exp
         (o, a.name)
         for o in m["objects"]
         for a in features(mm, o, Attribute)
-        if a.lower >= 1 and a.name in o["attributes"]
+        if a.lower >= 1
+        and a.name in o["attributes"]
+        and (a.many or a.unsettable or default_of(a) is None)  # else EMF reads the default
     ]
     if not (chosen := pick(data, options)):
         return None

@@ -1,20 +1,24 @@
 """The Typer application every command module registers on, and its error boundary.
 
-Exit codes (DESIGN.md): 0 ok, 1 model invalid, 2 bad input or usage, 3 LLM/backend failure.
+Exit codes (DESIGN.md): 0 ok, 1 model invalid, 2 bad input or usage, 3 LLM/backend failure,
+4 internal error (one line; `--debug` anywhere on the command line shows the traceback).
 """
 
 from __future__ import annotations
 
 import sys
+import traceback
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from service.errors import BackendError, InputError
 
-EXIT_OK, EXIT_INVALID, EXIT_INPUT, EXIT_BACKEND = 0, 1, 2, 3
+EXIT_OK, EXIT_INVALID, EXIT_INPUT, EXIT_BACKEND, EXIT_INTERNAL = 0, 1, 2, 3, 4
+DEBUG_FLAG = "--debug"
 
 app = typer.Typer(
     name="instancegen",
@@ -22,7 +26,9 @@ app = typer.Typer(
         "Turn an Ecore metamodel plus a natural-language spec into an instance model that "
         "Eclipse EMF loads.\n\n"
         "Start with:  instancegen inspect -m model.ecore   then   "
-        "instancegen generate -m model.ecore --spec 'A bank with two accounts'"
+        "instancegen generate -m model.ecore --spec 'A bank with two accounts'\n\n"
+        "Exit codes: 0 ok, 1 model invalid, 2 bad input, 3 LLM backend failed, 4 internal "
+        "error (add --debug anywhere to see its traceback)."
     ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -61,7 +67,11 @@ def fail(message: str, code: int = EXIT_INPUT) -> typer.Exit:
 
 
 def main() -> None:
-    """Console-script entry point: known failures become one line and an exit code."""
+    """Console-script entry point: known failures become one line and an exit code; anything
+    else is an internal error, one line and exit 4 (the traceback with --debug)."""
+    debug = DEBUG_FLAG in sys.argv[1:]
+    if debug:
+        sys.argv.remove(DEBUG_FLAG)
     try:
         app()
     except InputError as exc:
@@ -73,3 +83,14 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
+    except Exception as exc:
+        if debug:
+            traceback.print_exc()
+        first = (str(exc).strip().splitlines() or [""])[0][:300]
+        hint = "" if debug else f"; rerun with {DEBUG_FLAG} for the traceback"
+        err.print(
+            f"[bold red]internal error:[/] {escape(f'{type(exc).__name__}: {first}')} "
+            f"(a bug in instancegen{hint})",
+            highlight=False,
+        )
+        sys.exit(EXIT_INTERNAL)

@@ -108,14 +108,16 @@ def _aggregate_table(title: str, rows: list[Aggregate]) -> Table:
     table = Table(title=title)
     by_case = any(a.case for a in rows)
     columns = ["case"] * by_case + ["model", "mode", "runs", "valid", "EMF valid", "OCL inv"]
-    columns += [f"F1 {a}" for a in ASPECTS] + ["attempts", "tokens in", "tokens out", "seconds"]
+    columns += [f"F1 {a}" for a in ASPECTS] + ["attempts", "normalised"]
+    columns += ["tokens in", "tokens out", "seconds"]
     for col in columns:
         table.add_column(col, justify="left" if col in ("case", "model", "mode") else "right")
     for a in rows:
         cells = [a.case or ""] * by_case + [a.model, a.mode, str(a.runs)]
         cells += [_rate(a.validity_rate), _rate(a.emf_validity_rate), _rate(a.invariant_rate)]
         cells += [f"{a.f1[x]:.3f}" for x in ASPECTS]
-        cells += [f"{a.attempts:.1f}", f"{a.prompt_tokens:.0f}", f"{a.completion_tokens:.0f}"]
+        cells += [f"{a.attempts:.1f}", f"{a.normalised:.1f}"]
+        cells += [f"{a.prompt_tokens:.0f}", f"{a.completion_tokens:.0f}"]
         cells.append(f"{a.seconds:.1f}")
         table.add_row(*cells)
     return table

@@ -182,8 +182,7 @@ def generate_command(
     if report is not None:
         write_atomic(report, result.model_dump_json(by_alias=True, indent=2).encode("utf-8"))
     valid = result.status == "valid"
-    if not valid:
-        _print_issues(result.issues)
+    _print_issues(result.issues)  # a valid model's warnings too (`normalised`: what was changed)
     if valid or allow_invalid:
         _write(result, targets)
     if not quiet:

@@ -1,12 +1,14 @@
 """Every error the API returns is `application/problem+json` (RFC 9457) with one clear sentence.
 
 Bad input is 4xx naming what is wrong; backend trouble is 502/504; anything unexpected is
-logged and answered with a 500 problem (tests show no input reaches it).
+logged with a correlation id and answered with a 500 problem carrying the same id (also in the
+`X-Correlation-ID` header), so an operator finds the traceback a user reports.
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
@@ -33,6 +35,7 @@ class Problem(BaseModel):
     status: int
     detail: str
     issues: list[Issue] | None = None
+    correlation_id: str | None = None  # 500s: the id the server logged the error under
 
 
 class ApiError(StarletteHTTPException):
@@ -62,6 +65,7 @@ def problem_response(
     *,
     headers: Mapping[str, str] | None = None,
     issues: list[Issue] | None = None,
+    correlation_id: str | None = None,
 ) -> JSONResponse:
     """The one way an error leaves the API."""
     problem = Problem(
@@ -70,6 +74,7 @@ def problem_response(
         status=status,
         detail=detail,
         issues=issues,
+        correlation_id=correlation_id,
     )
     return JSONResponse(
         problem.model_dump(exclude_none=True),
@@ -126,9 +131,14 @@ def _response_for(exc: Exception, request: Request | None = None) -> JSONRespons
         return problem_response(
             exc.status_code, slug, _routing_detail(exc, request, headers), headers=headers
         )
-    log.exception("unexpected error", exc_info=exc)
+    incident = uuid.uuid4().hex
+    log.error("unexpected error [correlation id %s]", incident, exc_info=exc)
     return problem_response(
-        500, "internal", "The server failed unexpectedly; the error has been logged."
+        500,
+        "internal",
+        f"The server failed unexpectedly; the error is logged under correlation id {incident}.",
+        headers={"X-Correlation-ID": incident},
+        correlation_id=incident,
     )
 
 
