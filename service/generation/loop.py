@@ -21,10 +21,9 @@ from service import limits as limits_mod
 from service.backends import Backend
 from service.cim import Cim
 from service.errors import BackendError, InputError
-from service.generation.budget import budget_for
 from service.generation.caller import Caller
 from service.generation.slicing import widen
-from service.generation.strategy import Plan, plan
+from service.generation.strategy import Plan, plan_for
 from service.generation_result import (
     Attempt,
     Event,
@@ -71,10 +70,15 @@ def run(
         raise InputError(f"unknown mode {mode!r}; use two-step or direct.")
     for fmt in formats:
         compilers.get(fmt)  # an unknown format fails before any LLM call
-    budget = budget_for(
-        model, max_output_tokens=max_output_tokens, context_tokens=context_tokens
+    chosen = plan_for(
+        metamodel,
+        spec,
+        model,
+        api_base=api_base,
+        strategy=strategy,
+        max_output_tokens=max_output_tokens,
+        context_tokens=context_tokens,
     )
-    chosen = plan(metamodel, spec, model, budget, api_base=api_base, strategy=strategy)
     return _Run(metamodel, spec, Caller(backend), on_event, chosen).loop(
         model, mode, max_repairs + 1, formats
     )

@@ -24,7 +24,7 @@ from pydantic import BaseModel
 from service.backends import LOCAL, Message
 from service.emfatic import render_metamodel
 from service.errors import InputError
-from service.generation.budget import Budget
+from service.generation.budget import Budget, budget_for
 from service.generation.encoding import CimForm, Encoding, Grouped
 from service.generation.one_shot import OneShot
 from service.generation.phased import TwoPhase
@@ -116,6 +116,21 @@ def plan(
         if too_big:
             chosen, reason = "generic", f"the typed schema is beyond provider limits ({too_big})"
     return Plan(chosen, reason, budget, mm, cut, spec)
+
+
+def plan_for(
+    mm: Metamodel,
+    spec: str,
+    model: str,
+    *,
+    api_base: str | None = None,
+    strategy: str = "auto",
+    max_output_tokens: int | None = None,
+    context_tokens: int | None = None,
+) -> Plan:
+    """`plan` with the budget of `model` (given figures override what is known of it)."""
+    budget = budget_for(model, max_output_tokens=max_output_tokens, context_tokens=context_tokens)
+    return plan(mm, spec.strip(), model, budget, api_base=api_base, strategy=strategy)
 
 
 def _openai(model: str, api_base: str | None) -> bool:
