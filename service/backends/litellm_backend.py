@@ -124,7 +124,8 @@ class LiteLLMBackend:
             except IncompleteOutputException as exc:  # cut off: the caller keeps what it can
                 raw = exc.last_completion
                 return _tool_arguments(raw), raw, "length"
-            return parsed.model_dump_json(by_alias=True, exclude_none=True), raw, None
+            strict = issubclass(schema, StrictAnswer)  # its nulls are required, so kept
+            return parsed.model_dump_json(by_alias=True, exclude_none=not strict), raw, None
 
         text, raw, finish = self._with_retries(structured)
         return self._reply(raw, text, finish)
