@@ -421,7 +421,7 @@ def plan_links(mm: Metamodel, objects: list[CimObject]) -> LinksPlan:
                 entry.containers[f"{objects[j].id}.{ref.name}"] = (objects[j].id, ref.name)
         entry.containers = _short_labels(entry.containers)
         for ref in cls.references:
-            if not _asked(mm, ref):
+            if not asked_reference(mm, ref):
                 continue
             targets = set(mm.concrete_subtypes(ref.target))
             candidates = tuple(o.id for o in objects if o.class_ in targets)
@@ -462,7 +462,7 @@ def _contained_closure(mm: Metamodel, key: str) -> set[str]:
     return seen
 
 
-def _asked(mm: Metamodel, ref: Reference) -> bool:
+def asked_reference(mm: Metamodel, ref: Reference) -> bool:
     """Whether phase 2 asks for `ref`: containment comes from containers, and of an opposite
     pair only one end is asked (preferring a single-valued end, then a required one)."""
     if ref.containment:

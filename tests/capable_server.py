@@ -66,11 +66,11 @@ class CapableServer(ThreadingHTTPServer):
                 for i in line.partition(":")[2].split(",")
             }
             objects = [o for o in objects if o.id not in written]
-        elif spec not in self.answered:
+        data = _fill(schema, mm, reference, objects)
+        if spec not in self.answered:
             self.answered.add(spec)
             if self.dangling_first:
-                objects = _with_dangling(mm, objects)
-        data = _fill(schema, mm, reference, objects)
+                data = _dangle(mm, data)
         text = json.dumps(data, ensure_ascii=False)
         limit = body.get("max_tokens") or body.get("max_completion_tokens")
         if self.cut_at_max_tokens and limit:
@@ -100,15 +100,17 @@ def _text(message: dict[str, Any]) -> str:
     return str(content)
 
 
-def _with_dangling(mm: Metamodel, objects: list[CimObject]) -> list[CimObject]:
-    """`objects` with the first plain reference's first target pointing at no object."""
-    for i, o in enumerate(objects):
-        for name, ids in o.references.items():
-            ref = mm.classes[o.class_].feature_map[name]
-            if isinstance(ref, Reference) and not ref.containment and ids:
-                refs = {**o.references, name: ["ghost", *ids[1:]]}
-                return [*objects[:i], o.model_copy(update={"references": refs}), *objects[i + 1 :]]
-    raise AssertionError("the case has no plain reference to break")
+def _dangle(mm: Metamodel, data: dict[str, Any]) -> dict[str, Any]:
+    """A grouped answer with its first plain reference's first target pointing at no object."""
+    for key, entries in data.items():
+        features = mm.classes[key].feature_map if key in mm.classes else {}
+        for entry in entries:
+            for name, value in entry.items():
+                ref = features.get(name)
+                if isinstance(ref, Reference) and not ref.containment and value:
+                    entry[name] = ["ghost", *value[1:]] if isinstance(value, list) else "ghost"
+                    return data
+    raise AssertionError("the answer has no plain reference to break")
 
 
 # --- filling a schema from the reference -------------------------------------------------------

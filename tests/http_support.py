@@ -28,9 +28,9 @@ import compilers  # noqa: E402
 from service.backends.base import Message, Reply  # noqa: E402
 from service.cim import Cim, parse_cim  # noqa: E402
 from service.ecore_loader import load_metamodel  # noqa: E402
+from service.generation.encoding import Grouped  # noqa: E402
 from service.http import Settings, create_app  # noqa: E402
 from service.metamodel import Metamodel  # noqa: E402
-from service.generation.encoding import Grouped  # noqa: E402
 from service.phased_schema import (  # noqa: E402
     ObjectsRoot,
     declared_objects,
@@ -44,7 +44,8 @@ BANK_REFERENCE = ROOT / "metamodels" / "bank" / "reference.json"
 
 class ScriptedBackend:
     """An LLM that knows the answer: a fixed CIM, served the way each request asks for it
-    (phase 1 objects, phase 2 links, one-shot objects, or XMI for the direct mode), after a fixed delay."""
+    (phase 1 objects, phase 2 links, one-shot objects, or XMI for the direct mode), after a
+    fixed delay."""
 
     def __init__(
         self,

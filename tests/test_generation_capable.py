@@ -108,7 +108,9 @@ def server(module_server: CapableServer, monkeypatch: pytest.MonkeyPatch) -> Cap
     return module_server
 
 
-def _generate(server: CapableServer, mm: Metamodel, spec: str, **options: object) -> GenerationResult:
+def _generate(
+    server: CapableServer, mm: Metamodel, spec: str, **options: object
+) -> GenerationResult:
     return generate(mm, spec, model=MODEL, api_base=server.base_url, **options)  # type: ignore[arg-type]
 
 
@@ -216,26 +218,23 @@ def test_api_key_env_names_the_key_sent(
     _generate(server, case.metamodel, case.spec, max_repairs=0, api_key_env="MY_LLM_KEY")
     assert server.requests[-1]["headers"]["authorization"] == "Bearer sk-mine"
     monkeypatch.delenv("MY_LLM_KEY")
-    result = CliRunner().invoke(
-        app,
-        ["generate", "-m", str(BANK), "--spec", "A bank.", "--model", MODEL]
-        + ["--api-base", server.base_url, "--api-key-env", "MY_LLM_KEY"],
-    )
+    args = ["-m", str(BANK), "--spec", "A bank.", "--model", MODEL, "--api-key-env", "MY_LLM_KEY"]
+    result = CliRunner().invoke(app, ["generate", *args, "--api-base", server.base_url])
     assert result.exit_code == 2 and "MY_LLM_KEY" in result.stderr
 
 
 def test_schema_and_prompt_show_what_is_sent(server: CapableServer) -> None:
     case = next(c for c in SUITE if c.name == "orgchart-company")
-    files = [str(p) for p in case.ecore]
+    files = [arg for p in case.ecore for arg in ("-m", str(p))]
     _generate(server, case.metamodel, case.spec, max_repairs=0)
     sent = server.requests[0]
     common = ["--model", MODEL, "--api-base", server.base_url]
-    shown = CliRunner().invoke(app, ["schema", *sum((["-m", f] for f in files), []), *common])
+    shown = CliRunner().invoke(app, ["schema", *files, *common])
     assert shown.exit_code == 0, shown.output
     assert json.loads(shown.stdout) == sent["tools"][0]["function"]["parameters"]
     prompt = CliRunner().invoke(
         app,
-        ["prompt", *sum((["-m", f] for f in files), []), "--spec", case.spec, "--json", *common],
+        ["prompt", *files, "--spec", case.spec, "--json", *common],
     )
     assert prompt.exit_code == 0, prompt.output
     assert json.loads(prompt.stdout) == sent["messages"]

@@ -16,10 +16,10 @@ from service.cli.app import EXIT_BACKEND, EXIT_INVALID, MetamodelOption, app, er
 from service.ecore_loader import load_metamodel
 from service.errors import BackendError, InputError
 from service.generation import MODES, Mode, generate
+from service.generation.strategy import plan_for
 from service.generation_result import Event, GenerationResult
 from service.input_files import read_input_text
 from service.issues import Issue
-from service.generation.strategy import plan_for
 from service.prompting import direct_messages
 
 SpecOption = Annotated[
@@ -97,8 +97,7 @@ def generate_command(
         str | None,
         typer.Option(
             "--api-key-env",
-            help="The environment variable holding the API key, when not the provider's "
-            "usual one.",
+            help="The environment variable holding the API key, when not the provider's usual one.",
             show_default=False,
         ),
     ] = None,

@@ -24,8 +24,8 @@ from service.cli.generate_commands import (
 from service.ecore_loader import load_metamodel
 from service.emfatic import render_datatype, render_feature, render_metamodel
 from service.errors import InputError
-from service.metamodel import EClassView, Metamodel
 from service.generation.strategy import plan_for, schema_as_sent
+from service.metamodel import EClassView, Metamodel
 from service.schema import conceptual_schema, measure_schema, schema_variant
 from service.tokens import count_tokens
 

@@ -49,7 +49,10 @@ def budget_for(
     model: str, *, max_output_tokens: int | None = None, context_tokens: int | None = None
 ) -> Budget:
     """The budget of `model`; given figures override what is known about it."""
-    for name, value in (("max_output_tokens", max_output_tokens), ("context_tokens", context_tokens)):
+    for name, value in (
+        ("max_output_tokens", max_output_tokens),
+        ("context_tokens", context_tokens),
+    ):
         if value is not None and value < MIN_ANSWER:
             raise InputError(f"{name} must be at least {MIN_ANSWER}, not {value}.")
     if model == LOCAL:

@@ -23,8 +23,9 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from service.backends.base import StrictAnswer
-from service.cim import Cim, CimObject, parse_cim
+from service.cim import Cim, CimObject
 from service.metamodel import Attribute, EClassView, Metamodel, Reference
+from service.phased_schema import asked_reference
 from service.schema import (
     NameAllocator,
     SchemaOptions,
@@ -68,10 +69,11 @@ class Grouped:
         self.id_key = "@id" if clash else "id"
         self._models: dict[bool, type[BaseModel]] = {}
         self.form = (
-            'Answer with the objects grouped by class: {"<Class>": [{"%s": "<id>", '
+            f'Answer with the objects grouped by class: {{"<Class>": [{{"{self.id_key}": "<id>", '
             '"<feature>": <value>, ...}], ...}. An attribute holds its value (a list when '
             "many-valued); a reference holds the id of the object it points to (a list of ids "
-            "when many-valued). Leave out unset features and classes without objects." % self.id_key
+            "when many-valued). Of two opposite references (`#name`) write the one the schema "
+            "has: the other follows. Leave out unset features and classes without objects."
         )
 
     def response_model(self, *, repair: bool = False) -> type[BaseModel]:
@@ -91,20 +93,23 @@ class Grouped:
             else:
                 fields[f"c{i}"] = (many, Field(default_factory=list, alias=cls.key))
         if repair:
-            ids = GenericAlias(list, (str,))
-            description = "ids of objects to remove"
-            fields["delete_"] = (
-                (ids, Field(alias=DELETE, description=description))
-                if self.strict
-                else (ids, Field(default_factory=list, alias=DELETE, description=description))
-            )
+            fields["delete_"] = _delete_field(self.strict)
         if self.strict:
             return create_model("Objects", __base__=StrictAnswer, **fields)
         return create_model("Objects", __config__=_CONFIG, **fields)
 
+    def written(self, cls: EClassView) -> list[Attribute | Reference]:
+        """The features an answer writes for `cls`: all but the implied end of an opposite
+        pair (the compiler writes both ends from one, DESIGN.md)."""
+        return [
+            f
+            for f in cls.features
+            if isinstance(f, Attribute) or f.containment or asked_reference(self.mm, f)
+        ]
+
     def _object_model(self, cls: EClassView, names: NameAllocator) -> type[BaseModel]:
         fields: dict[str, Any] = {"oid": (id_annotation(), Field(alias=self.id_key))}
-        for i, f in enumerate(cls.features):
+        for i, f in enumerate(self.written(cls)):
             annotation = _annotation(f)
             described = Field(alias=f.name, description=_describe(f))
             if f.lower > 0:
@@ -141,14 +146,17 @@ class Grouped:
         return Cim(objects=objects), list(data.get(DELETE) or ())
 
     def encode(self, cim: Cim) -> dict[str, Any]:
+        """`cim` as an answer; of an opposite pair, the written end holds what either end
+        says."""
+        edges = _edges_with_opposites(self.mm, cim)
         answer: dict[str, list[dict[str, Any]]] = {}
         for o in cim.objects:
             entry: dict[str, Any] = {self.id_key: o.id, **o.attributes}
-            features = self.mm.classes[o.class_].feature_map if o.class_ in self.mm.classes else {}
-            for name, ids in o.references.items():
-                f = features.get(name)
-                single = isinstance(f, Reference) and not f.many and len(ids) == 1
-                entry[name] = ids[0] if single else ids
+            cls = self.mm.classes.get(o.class_)
+            for f in self.written(cls) if cls is not None else ():
+                ids = edges.get((o.id, f.name), []) if isinstance(f, Reference) else []
+                if ids:
+                    entry[f.name] = ids[0] if not f.many and len(ids) == 1 else ids
             answer.setdefault(o.class_, []).append(entry)
         return answer
 
@@ -159,9 +167,31 @@ class Grouped:
         whole.update(data)
         for cls in self.mm.concrete_classes:
             for entry in whole[cls.key]:
-                for f in cls.features:
+                for f in self.written(cls):
                     entry.setdefault(f.name, None)
         return whole
+
+
+def _edges_with_opposites(mm: Metamodel, cim: Cim) -> dict[tuple[str, str], list[str]]:
+    """(object, reference) -> targets, each opposite end completed from the other."""
+    edges: dict[tuple[str, str], list[str]] = {}
+    for o in cim.objects:
+        features = mm.classes[o.class_].feature_map if o.class_ in mm.classes else {}
+        for name, ids in o.references.items():
+            edges.setdefault((o.id, name), []).extend(ids)
+            ref = features.get(name)
+            if isinstance(ref, Reference) and ref.opposite:
+                for target in ids:
+                    edges.setdefault((target, ref.opposite), []).append(o.id)
+    return {key: list(dict.fromkeys(ids)) for key, ids in edges.items()}
+
+
+def _delete_field(strict: bool) -> tuple[Any, Any]:
+    """`$delete` of a repair answer: ids of objects to remove (required but empty in strict)."""
+    described = "ids of objects to remove"
+    if strict:
+        return list[str], Field(alias=DELETE, description=described)
+    return list[str], Field(default_factory=list, alias=DELETE, description=described)
 
 
 def _annotation(f: Attribute | Reference) -> Any:
@@ -195,27 +225,23 @@ class CimForm:
             '["<id>", ...]}'
         )
         self.form = (
-            'Answer with {"objects": [{"class": "<Class>", "id": "<id>", %s}, ...]}: one entry '
-            "per object, an attribute's value a list when many-valued, a reference a list of "
-            "ids." % features
+            f'Answer with {{"objects": [{{"class": "<Class>", "id": "<id>", {features}}}, ...]}}: '
+            "one entry per object, an attribute's value a list when many-valued, a reference a "
+            "list of ids."
         )
 
     def response_model(self, *, repair: bool = False) -> type[BaseModel]:
         if not repair:
             return self._model
         if self._repair is None:
-            ids = GenericAlias(list, (str,))
-            delete = (ids, Field(alias=DELETE)) if self.strict else (
-                ids,
-                Field(default_factory=list, alias=DELETE),
+            self._repair = create_model(
+                "CIMRepair", __base__=self._model, delete_=_delete_field(self.strict)
             )
-            self._repair = create_model("CIMRepair", __base__=self._model, delete_=delete)
         return self._repair
 
     def decode(self, data: dict[str, Any]) -> tuple[Cim, list[str]]:
         deleted = list(data.get(DELETE) or ())
-        model = self._model.model_validate({"objects": data.get("objects", [])})
-        cim = model.to_cim() if hasattr(model, "to_cim") else parse_cim(data)
+        cim = self._model.model_validate({"objects": data.get("objects", [])}).to_cim()
         return cim, deleted
 
     def encode(self, cim: Cim) -> dict[str, Any]:

@@ -172,7 +172,9 @@ class _Run:
         assert self.plan.slice is not None
         wanted = {o.class_ for o in previous.objects}
         for i in issues:
-            wanted.update(w for w in re.findall(r"[A-Za-z_][\w.]*", i.message) if w in self.mm.classes)
+            wanted.update(
+                w for w in re.findall(r"[A-Za-z_][\w.]*", i.message) if w in self.mm.classes
+            )
         wider = widen(self.plan.slice, wanted)
         if wider is not self.plan.slice:
             self.plan = Plan(

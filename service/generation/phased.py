@@ -60,9 +60,7 @@ class TwoPhase:
         """The new model; in a repair, `previous` is the last one and `issues` its findings."""
         object_issues, link_issues = split_issues(self.mm, previous, issues)
         if previous is None or object_issues:
-            messages = objects_messages(
-                self.mm, self.spec, previous=previous, issues=object_issues
-            )
+            messages = objects_messages(self.mm, self.spec, previous=previous, issues=object_issues)
             answer = caller.ask(messages, self.objects_schemas(), self._tokens(messages, True))
             declared = declared_objects(self.mm, answer.to_cim())
         else:
@@ -111,4 +109,3 @@ def split_issues(
         if issue.code == "multiplicity" and available < ref.lower:
             objects.append(issue)  # too few objects to point at: phase 1 must add some
     return objects, links
-
