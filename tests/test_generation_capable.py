@@ -16,8 +16,10 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from capable_server import CapableServer, capable_server
+from http_support import ServerThread
 from typer.testing import CliRunner
 
 from service.cim import Cim, CimObject, parse_cim
@@ -26,6 +28,7 @@ from service.ecore_loader import load_metamodel
 from service.evaluation import Case, discover
 from service.generation import generate
 from service.generation_result import GenerationResult
+from service.http import Settings, create_app
 from service.metamodel import Metamodel
 from service.scoring import score
 
@@ -238,3 +241,26 @@ def test_schema_and_prompt_show_what_is_sent(server: CapableServer) -> None:
     )
     assert prompt.exit_code == 0, prompt.output
     assert json.loads(prompt.stdout) == sent["messages"]
+
+
+def test_http_generate_and_schema_follow_the_model(server: CapableServer, tmp_path: Path) -> None:
+    case = next(c for c in SUITE if c.name == "petrinet-traffic-light")
+    ecore = case.ecore[0].read_text(encoding="utf-8")
+    app = create_app(Settings(db_path=tmp_path / "h.db", api_bases=(server.base_url,)))
+    body = {"metamodel": {"ecore": ecore}, "spec": case.spec, "model": MODEL}
+    body |= {"api_base": server.base_url, "format": "cim", "max_repairs": 0}
+    with ServerThread(app) as srv, httpx.Client(base_url=srv.url, timeout=120) as c:
+        for strategy in ("auto", "generic"):
+            r = c.post("/v1/generate", json={**body, "strategy": strategy})
+            assert r.status_code == 200, r.text
+            data = r.json()
+            expected = "typed" if strategy == "auto" else strategy
+            assert data["strategy"].startswith(f"strategy {expected} ")
+            graded = score(case.metamodel, case.reference, parse_cim(data["cim"]))
+            assert (graded.objects.f1, graded.attributes.f1, graded.references.f1) == (1, 1, 1)
+        mm_id = c.post("/v1/metamodels", json={"ecore": ecore}).json()["id"]
+        params = {"model": MODEL, "api_base": server.base_url}
+        shown = c.get(f"/v1/metamodels/{mm_id}/schema", params=params).json()
+        assert shown == server.requests[0]["tools"][0]["function"]["parameters"]
+        r = c.get(f"/v1/metamodels/{mm_id}/schema", params={"strategy": "clever"})
+        assert r.status_code in (400, 422) and "clever" in r.json()["detail"]

@@ -17,7 +17,7 @@ and `--strategy` overrides it; `instancegen schema/prompt --model M` print what 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal, cast
+from typing import Any, Literal, cast, get_args
 
 from pydantic import BaseModel
 
@@ -35,7 +35,8 @@ from service.schema import SchemaLimits, measure_schema, model_schema, typed_pro
 from service.tokens import count_tokens
 
 Strategy = Literal["typed", "strict", "generic", "two-phase"]
-STRATEGIES: tuple[str, ...] = ("auto", "typed", "strict", "generic", "two-phase")
+StrategyChoice = Literal["auto", "typed", "strict", "generic", "two-phase"]  # what users pass
+STRATEGIES: tuple[str, ...] = get_args(StrategyChoice)
 SLICE_SHARE = 4  # slice when the metamodel takes more than 1/SLICE_SHARE of the context
 
 

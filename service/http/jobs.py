@@ -144,6 +144,9 @@ class GenerationRunner:
             mode=request.mode,
             on_event=on_event,
             backend=backend,
+            strategy=request.strategy,
+            max_output_tokens=request.max_output_tokens,
+            context_tokens=request.context_tokens,
         )
 
     def _run_job(self, job_id: str, request: GenerateRequest, metamodel: Metamodel) -> None:

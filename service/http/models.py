@@ -7,6 +7,7 @@ from typing import Any, ClassVar, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
+from service.generation.strategy import StrategyChoice
 from service.generation_result import GenerationResult
 from service.http.problems import Problem
 from service.issues import Issue
@@ -79,6 +80,15 @@ class GenerateRequest(_Strict):
     )
     max_repairs: int = Field(3, ge=0, le=10)
     mode: Mode = "two-step"
+    strategy: StrategyChoice = Field(
+        "auto", description="How the LLM is asked (as `instancegen generate --strategy`)."
+    )
+    max_output_tokens: int | None = Field(
+        None, ge=256, description="Most tokens per answer, for a model LiteLLM does not know."
+    )
+    context_tokens: int | None = Field(
+        None, ge=256, description="The context window, for a model LiteLLM does not know."
+    )
 
     def formats(self) -> tuple[str, ...]:
         return (self.format,) if isinstance(self.format, str) else tuple(self.format)

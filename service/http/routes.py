@@ -84,16 +84,22 @@ def build_router(
     def metamodel_schema(
         mm_id: str,
         model: Annotated[str, Query(max_length=200)] = "local",
+        api_base: Annotated[str | None, Query(max_length=2000)] = None,
         strategy: Annotated[str, Query(max_length=20)] = "auto",
         spec: Annotated[str, Query(max_length=10_000)] = "",
         strict: Annotated[bool, Query()] = False,
     ) -> dict[str, Any]:
         """The JSON schema `model`'s first call is held to for this metamodel, exactly as
         `generate` sends it (`strict=true`: the strict strategy). The strategy is chosen as
-        for `generate` (see `instancegen generate --help`); `spec` matters where the schema
-        depends on it (a small model's objects per class, a sliced metamodel)."""
+        for `generate` (see `instancegen generate --help`; `api_base` only tells an
+        OpenAI-compatible server from OpenAI, nothing is fetched); `spec` matters where the
+        schema depends on it (a small model's objects per class, a sliced metamodel)."""
         chosen = plan_for(
-            registry.by_id(mm_id), spec, model, strategy="strict" if strict else strategy
+            registry.by_id(mm_id),
+            spec,
+            model,
+            api_base=api_base,
+            strategy="strict" if strict else strategy,
         )
         return schema_as_sent(model, chosen.first_request()[1])[0]
 
