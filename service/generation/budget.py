@@ -25,7 +25,8 @@ MIN_ANSWER = 256
 @dataclass(frozen=True)
 class Budget:
     """Most tokens one answer may take, the context window, and where the figures come from.
-    `small` marks a model that needs bounded schemas (the bundled one)."""
+    `small` marks a model that needs bounded two-phase schemas: the bundled one, or any whose
+    answers hold at most LOCAL_OUTPUT tokens (a small model served over HTTP)."""
 
     output_tokens: int
     context_tokens: int
@@ -64,7 +65,7 @@ def budget_for(
         source = "given"
     context = context_tokens or context
     output = min(max_output_tokens or output, context)
-    return Budget(output, context, source, small=model == LOCAL)
+    return Budget(output, context, source, small=model == LOCAL or output <= LOCAL_OUTPUT)
 
 
 def _litellm_info(model: str) -> tuple[int, int, str] | None:
