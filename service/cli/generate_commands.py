@@ -62,7 +62,8 @@ MaxOutputOption = Annotated[
         "--max-output-tokens",
         min=256,
         help="Most tokens one answer may hold, for a model LiteLLM does not know (default "
-        "4096; LiteLLM's figure for a known one). Longer answers come in parts.",
+        "4096; LiteLLM's figure for a known one). Longer answers come in parts. At most 3072 "
+        "marks a small model: two-phase then bounds its schemas as for the bundled one.",
         show_default=False,
     ),
 ]
