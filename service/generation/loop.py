@@ -171,10 +171,9 @@ class _Run:
         target, an object's class the LLM could not have written)."""
         assert self.plan.slice is not None
         wanted = {o.class_ for o in previous.objects}
-        for i in issues:
-            wanted.update(
-                w for w in re.findall(r"[A-Za-z_][\w.]*", i.message) if w in self.mm.classes
-            )
+        for i in issues:  # messages and hints name the classes they need
+            text = f"{i.message} {i.hint or ''}"
+            wanted.update(w for w in re.findall(r"[A-Za-z_][\w.]*", text) if w in self.mm.classes)
         wider = widen(self.plan.slice, wanted)
         if wider is not self.plan.slice:
             self.plan = Plan(
