@@ -134,8 +134,8 @@ class Grouped:
                 refs: dict[str, list[str]] = {}
                 for name, value in entry.items():
                     f = features.get(name)
-                    if value is None or f is None:
-                        continue
+                    if value is None or value == [] or f is None:
+                        continue  # unset is absent in the CIM
                     if isinstance(f, Reference):
                         refs[name] = [value] if isinstance(value, str) else list(value)
                     else:
