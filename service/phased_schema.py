@@ -69,21 +69,26 @@ class ObjectsRoot(BaseModel):
         return parse_cim({"objects": objects}, "the answer")
 
 
-def objects_model(mm: Metamodel, max_per_class: int = MAX_PER_CLASS) -> type[ObjectsRoot]:
+def objects_model(
+    mm: Metamodel, max_per_class: int | None = MAX_PER_CLASS, *, bounded: bool = True
+) -> type[ObjectsRoot]:
     """`{"<Class>": [{"id", "attributes"}], ...}` with a key for every concrete class, in
     containment order (roots first): the grammar walks a small model through every class, and
     a class the model must instantiate (the single root class and what it requires) needs at
-    least one entry."""
+    least one entry. `bounded` caps strings, values and ids for a small model; a capable one
+    (`max_per_class` None, `bounded` False) may write all the spec asks for."""
     names = NameAllocator()
     names.allocate("Objects")
     needed = required_classes(mm)
     fields: dict[str, Any] = {}
     for i, cls in enumerate(phase_classes(mm)):
         base = names.allocate(cls.key)
-        entry: dict[str, Any] = {"id": (id_annotation(ID_PATTERN), ...)}
+        entry: dict[str, Any] = {"id": (id_annotation(ID_PATTERN if bounded else None), ...)}
         if cls.attributes:
             attrs = [
                 (a, attribute_annotation(_bounded(a), max_string=MAX_STRING))
+                if bounded
+                else (a, attribute_annotation(a))
                 for a in cls.attributes
             ]
             model = features_model(names.allocate(f"{base}Attributes"), attrs)
@@ -481,7 +486,7 @@ def plan_links(mm: Metamodel, objects: list[CimObject]) -> LinksPlan:
                 entry.containers[f"{objects[j].id}.{ref.name}"] = (objects[j].id, ref.name)
         entry.containers = _short_labels(entry.containers)
         for ref in cls.references:
-            if not _asked(mm, ref):
+            if not asked_reference(mm, ref):
                 continue
             targets = set(mm.concrete_subtypes(ref.target))
             candidates = tuple(o.id for o in objects if o.class_ in targets)
@@ -522,7 +527,7 @@ def _contained_closure(mm: Metamodel, key: str) -> set[str]:
     return seen
 
 
-def _asked(mm: Metamodel, ref: Reference) -> bool:
+def asked_reference(mm: Metamodel, ref: Reference) -> bool:
     """Whether phase 2 asks for `ref`: containment comes from containers, and of an opposite
     pair only one end is asked (preferring a single-valued end, then a required one)."""
     if ref.containment:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from string import Template
+from typing import Any
 
 import compilers
 from service.backends.base import Message
@@ -126,9 +127,23 @@ def _generate_text(mm: Metamodel, spec: str) -> str:
 
 
 def links_messages(
-    mm: Metamodel, spec: str, plan: LinksPlan, *, issues: Sequence[Issue] = ()
+    mm: Metamodel,
+    spec: str,
+    plan: LinksPlan,
+    *,
+    issues: Sequence[Issue] = (),
+    previous: dict[str, Any] | None = None,
 ) -> list[Message]:
-    """Ask for containers and references of the declared objects."""
+    """Ask for containers and references of the declared objects. A repair with `previous`
+    links (the last answer, in this plan's form) shows them and asks to fix only the issues;
+    without, the issues are notes to avoid."""
+    if previous is not None:
+        messages = [_system(), *_links_example(mm)]
+        messages.append(_user(_links_text(mm, spec, plan, "")))
+        messages.append({"role": "assistant", "content": json.dumps(previous, ensure_ascii=False)})
+        found = render_issues(issues) if issues else "- none in the links; the objects changed"
+        messages.append(_user(render("links_repair.md", issues=found)))
+        return messages
     notes = render("links_notes.md", issues=render_issues(issues)) if issues else ""
     messages = [_system(), *_links_example(mm)]
     messages.append(_user(_links_text(mm, spec, plan, notes)))

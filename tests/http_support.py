@@ -28,9 +28,15 @@ import compilers  # noqa: E402
 from service.backends.base import Message, Reply  # noqa: E402
 from service.cim import Cim, parse_cim  # noqa: E402
 from service.ecore_loader import load_metamodel  # noqa: E402
+from service.generation.encoding import Grouped  # noqa: E402
 from service.http import Settings, create_app  # noqa: E402
 from service.metamodel import Metamodel  # noqa: E402
-from service.phased_schema import declared_objects, objects_answer, plan_links  # noqa: E402
+from service.phased_schema import (  # noqa: E402
+    ObjectsRoot,
+    declared_objects,
+    objects_answer,
+    plan_links,
+)
 
 BANK_ECORE = ROOT / "metamodels" / "bank" / "bank.ecore"
 BANK_REFERENCE = ROOT / "metamodels" / "bank" / "reference.json"
@@ -38,8 +44,8 @@ BANK_REFERENCE = ROOT / "metamodels" / "bank" / "reference.json"
 
 class ScriptedBackend:
     """An LLM that knows the answer: a fixed CIM, served the way each request asks for it
-    (phase 1 objects, phase 2 links, or XMI for the direct mode; no edits when asked for
-    edits), after a fixed delay."""
+    (phase 1 objects, phase 2 links, one-shot objects, or XMI for the direct mode; no edits
+    when asked for edits), after a fixed delay."""
 
     def __init__(
         self,
@@ -69,8 +75,10 @@ class ScriptedBackend:
         elif schema.__name__ == "Links":
             plan = plan_links(self.mm, declared_objects(self.mm, self.cim))
             text = json.dumps(plan.answer_of(self.cim))
-        else:
+        elif issubclass(schema, ObjectsRoot):
             text = json.dumps(objects_answer(self.mm, self.cim))
+        else:  # a one-shot answer: objects grouped by class, features flattened
+            text = json.dumps(Grouped(self.mm).encode(self.cim))
         return Reply(text=text, prompt_tokens=100, completion_tokens=len(text) // 4)
 
 

@@ -8,8 +8,6 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from service.cli import app
-from service.ecore_loader import load_metamodel
-from service.schema import conceptual_schema
 
 ROOT = Path(__file__).parent.parent
 FIX = Path(__file__).parent / "fixtures" / "ecore"
@@ -51,16 +49,26 @@ def test_inspect_shows_warnings_and_several_files() -> None:
     assert "interface" in out and "Named, Identified" in out
 
 
-def test_schema_prints_the_conceptual_schema() -> None:
+def test_schema_follows_the_model_and_its_strategy() -> None:
     code, out, err = run("schema", "-m", BANK)
-    assert code == 0 and err == ""
-    assert json.loads(out) == conceptual_schema(load_metamodel([BANK]))
-    code, strict_out, _ = run("schema", "-m", BANK, "--strict")
-    assert code == 0
-    assert json.loads(strict_out) == conceptual_schema(load_metamodel([BANK]), strict=True)
-    assert strict_out != out
+    assert code == 0 and "strategy two-phase" in err and "grammar" in err
+    objects = json.loads(out)  # the bundled model: phase 1, bounded per class
+    assert objects["properties"]["Account"]["maxItems"] >= 1
+    assert "attributes" in json.dumps(objects["$defs"])
+    code, typed_out, err = run(
+        "schema", "-m", BANK, "--model", "openai/any", "--api-base", "http://127.0.0.1:9/v1"
+    )
+    assert code == 0 and "strategy typed" in err and "forced tool call" in err
+    account = json.loads(typed_out)["$defs"]["Account"]["properties"]
+    assert {"id", "iban", "owners"} <= set(account)  # features flattened into the object
+    code, strict_out, err = run("schema", "-m", BANK, "--model", "openai/any", "--strict")
+    assert code == 0 and "strategy strict" in err and "strict mode" in err
+    strict_account = json.loads(strict_out)["$defs"]["Account"]
+    assert set(strict_account["required"]) == set(strict_account["properties"])
     _, again, _ = run("schema", "-m", BANK)
     assert again == out
+    code, _, err = run("schema", "-m", BANK, "--strategy", "clever")
+    assert code == 2 and "unknown strategy 'clever'" in err
 
 
 def test_bad_metamodel_exits_2_with_one_line() -> None:

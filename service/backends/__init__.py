@@ -6,21 +6,25 @@ from __future__ import annotations
 
 import os
 
-from service.backends.base import Backend, Message, Reply
+from service.backends.base import Backend, Message, Reply, StrictAnswer
 from service.errors import InputError
 
 LOCAL = "local"
 
 
-def create_backend(model: str, api_base: str | None = None) -> Backend:
-    """The backend `model` names (`local`, or a LiteLLM string such as `openai/gpt-4o`)."""
+def create_backend(
+    model: str, api_base: str | None = None, *, api_key_env: str | None = None
+) -> Backend:
+    """The backend `model` names (`local`, or a LiteLLM string such as `openai/gpt-4o`);
+    `api_key_env` names the variable holding the key, when not the provider's usual one."""
     if model == LOCAL:
         from service.backends.local import LocalBackend
 
         return LocalBackend()
-    from service.backends.litellm_backend import LiteLLMBackend
+    from service.backends.litellm_backend import LiteLLMBackend, api_key_for
 
-    return LiteLLMBackend(model, api_base=api_base, timeout=_timeout())
+    key = api_key_for(model, api_base, api_key_env)
+    return LiteLLMBackend(model, api_base=api_base, api_key=key, timeout=_timeout())
 
 
 def _timeout() -> float:
@@ -37,4 +41,4 @@ def _timeout() -> float:
     return value
 
 
-__all__ = ["LOCAL", "Backend", "Message", "Reply", "create_backend"]
+__all__ = ["LOCAL", "Backend", "Message", "Reply", "StrictAnswer", "create_backend"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, TypedDict
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 
 class Message(TypedDict):
@@ -29,6 +29,13 @@ class Reply:
     completion_tokens: int = 0
     cost: float | None = None
     truncated: bool = False  # stopped at max_tokens: the text is probably cut short
+
+
+class StrictAnswer(BaseModel):
+    """Base of response models built for OpenAI's strict structured outputs (every property
+    required, optional ones nullable): a backend that supports strict mode sends them so."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 class Backend(Protocol):

@@ -1,7 +1,9 @@
 """Any LiteLLM model string (`openai/gpt-4o`, `anthropic/…`, `ollama/…`, `openai/<name>` with
 an `api_base`) through instructor, which sends the response model as a forced tool call.
 
-Keys come from the providers' usual environment variables (LiteLLM reads them). Rate limits
+Keys come from the providers' usual environment variables (LiteLLM reads them), or from the
+one `api_key` names; a local server reached by `api_base` with no key gets a placeholder, since
+the OpenAI client refuses to send a request without one. Rate limits
 and server errors (429, 5xx) are retried with exponential backoff, honouring `Retry-After`;
 other client errors (401, 400, …), refused connections and timeouts fail at once: retrying
 cannot fix them. Every failure becomes a `BackendError` carrying the provider's message.
@@ -19,8 +21,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from service.backends.base import Message, Reply
-from service.errors import BackendError
+from service.backends.base import Message, Reply, StrictAnswer
+from service.errors import BackendError, InputError
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no network fetch at import
 import httpx
@@ -39,6 +41,25 @@ logging.getLogger("instructor").propagate = False
 
 _T = TypeVar("_T")
 MAX_RETRY_AFTER = 60.0  # seconds: a longer Retry-After is not worth waiting for here
+PLACEHOLDER_KEY = "sk-no-key"  # what a keyless local server gets (the client needs a key)
+
+
+def api_key_for(model: str, api_base: str | None, api_key_env: str | None = None) -> str | None:
+    """The key to send: from the variable `api_key_env` names; else None (LiteLLM reads the
+    provider's usual variables), or a placeholder when a server is given by `api_base` and the
+    provider's variables hold no key (llama.cpp's server, vLLM and Ollama need none)."""
+    if api_key_env is not None:
+        key = os.environ.get(api_key_env)
+        if not key:
+            raise InputError(f"the environment variable {api_key_env} (--api-key-env) is not set.")
+        return key
+    if api_base is None:
+        return None
+    try:
+        found = litellm.validate_environment(model=model).get("keys_in_environment", False)
+    except Exception:  # a model string LiteLLM cannot place: let the request say what is wrong
+        return None
+    return None if found else PLACEHOLDER_KEY
 
 
 class LiteLLMBackend:
@@ -49,6 +70,7 @@ class LiteLLMBackend:
         model: str,
         *,
         api_base: str | None = None,
+        api_key: str | None = None,
         timeout: float = 120.0,
         retries: int = 3,
         backoff: float = 1.0,
@@ -63,6 +85,7 @@ class LiteLLMBackend:
         # The SDK's own retries are off (ours are only for 429/5xx); bound here because
         # instructor takes `max_retries` for itself (re-asking after a validation failure).
         self._client = instructor.from_litellm(functools.partial(litellm.completion, max_retries=0))
+        self.api_key = api_key
 
     def complete(
         self,
@@ -83,17 +106,29 @@ class LiteLLMBackend:
         }
         if self.api_base:
             common["api_base"] = self.api_base
+        if self.api_key is not None:
+            common["api_key"] = self.api_key
         if schema is None:
             raw = self._with_retries(lambda: litellm.completion(**common))
             choice = raw.choices[0]
             return self._reply(raw, choice.message.content or "", choice.finish_reason)
         del common["max_retries"]  # instructor's own; the SDK's is bound in the client
-        parsed, raw = self._with_retries(
-            lambda: self._client.chat.completions.create_with_completion(
-                response_model=schema, max_retries=self.validation_retries, **common
-            )
-        )
-        return self._reply(raw, parsed.model_dump_json(by_alias=True, exclude_none=True), None)
+        if issubclass(schema, StrictAnswer):
+            common["strict"] = True  # OpenAI's strict structured outputs
+
+        def structured() -> tuple[str, Any, str | None]:
+            try:
+                parsed, raw = self._client.chat.completions.create_with_completion(
+                    response_model=schema, max_retries=self.validation_retries, **common
+                )
+            except IncompleteOutputException as exc:  # cut off: the caller keeps what it can
+                raw = exc.last_completion
+                return _tool_arguments(raw), raw, "length"
+            strict = issubclass(schema, StrictAnswer)  # its nulls are required, so kept
+            return parsed.model_dump_json(by_alias=True, exclude_none=not strict), raw, None
+
+        text, raw, finish = self._with_retries(structured)
+        return self._reply(raw, text, finish)
 
     def _reply(self, raw: Any, text: str, finish_reason: str | None) -> Reply:
         usage = getattr(raw, "usage", None)
@@ -185,6 +220,28 @@ def _short(text: str, limit: int = 500) -> str:
     """One line (providers' messages may span many), at most `limit` characters."""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[:limit] + " …"
+
+
+def _tool_arguments(raw: Any) -> str:
+    """The (cut-off) arguments of the forced tool call, or the text when there is none."""
+    try:
+        message = raw.choices[0].message
+    except (AttributeError, IndexError):
+        return ""
+    calls = getattr(message, "tool_calls", None) or []
+    if calls:
+        return str(calls[0].function.arguments or "")
+    return str(getattr(message, "content", "") or "")
+
+
+def sent_schema(schema: type[BaseModel]) -> dict[str, Any]:
+    """The tool definition instructor sends for `schema` (name, description, parameters)."""
+    from instructor.v2.providers.openai.schema import generate_openai_schema
+
+    sent = dict(generate_openai_schema(schema))
+    if issubclass(schema, StrictAnswer):
+        sent["strict"] = True
+    return sent
 
 
 def _cost(raw: Any) -> float | None:

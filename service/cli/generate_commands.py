@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, cast
+from typing import Annotated, Any, cast
 
 import typer
 from rich.markup import escape
@@ -14,7 +13,7 @@ from rich.status import Status
 import compilers
 from service.atomic import write_atomic
 from service.backends import create_backend
-from service.backends.base import Backend, Message
+from service.backends.base import Backend
 from service.cli.app import (
     EXIT_BACKEND,
     EXIT_INVALID,
@@ -28,12 +27,12 @@ from service.cli.app import (
 from service.ecore_loader import load_metamodel
 from service.errors import BackendError, InputError
 from service.generation import MODES, Mode, generate
+from service.generation.strategy import plan_for
 from service.generation_result import Event, GenerationResult
 from service.input_files import read_input_text
 from service.instance_sets import MAX_COUNT, check_set_request, generate_set
 from service.issues import Issue
-from service.metamodel import Metamodel
-from service.prompting import direct_messages, objects_messages
+from service.prompting import direct_messages
 from service.set_files import write_set
 
 SpecOption = Annotated[
@@ -42,6 +41,54 @@ SpecOption = Annotated[
 SpecFileOption = Annotated[
     Path | None,
     typer.Option("--spec-file", help="A file holding the specification.", show_default=False),
+]
+ModelOption = Annotated[
+    str,
+    typer.Option(
+        "--model",
+        help="The LLM: `local` (bundled SmolLM2-135M, offline) or a LiteLLM model string "
+        "such as openai/gpt-4o (keys from the provider's usual environment variables).",
+    ),
+]
+ApiBaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--api-base",
+        help="The server URL of an OpenAI-compatible endpoint (llama.cpp, vLLM, Ollama). "
+        "Without a key in the environment, a placeholder key is sent.",
+    ),
+]
+StrategyOption = Annotated[
+    str,
+    typer.Option(
+        "--strategy",
+        help="How the LLM is asked. auto: two-phase for the bundled model, strict for "
+        "OpenAI, typed for other models, generic when the typed schema is too large; "
+        "typed: the whole model in one answer, objects grouped by class; strict: the same "
+        "for OpenAI's strict structured outputs; generic: the CIM with free feature maps; "
+        "two-phase: objects, then links.",
+    ),
+]
+MaxOutputOption = Annotated[
+    int | None,
+    typer.Option(
+        "--max-output-tokens",
+        min=256,
+        help="Most tokens one answer may hold, for a model LiteLLM does not know (default "
+        "4096; LiteLLM's figure for a known one). Longer answers come in parts. At most 3072 "
+        "marks a small model: two-phase then bounds its schemas as for the bundled one.",
+        show_default=False,
+    ),
+]
+ContextOption = Annotated[
+    int | None,
+    typer.Option(
+        "--context-tokens",
+        min=256,
+        help="The model's context window, for a model LiteLLM does not know (default 32768). "
+        "A metamodel over a quarter of it is sliced to what the spec needs.",
+        show_default=False,
+    ),
 ]
 ModeOption = Annotated[
     str,
@@ -58,18 +105,19 @@ def generate_command(
     metamodel: MetamodelOption,
     spec: SpecOption = None,
     spec_file: SpecFileOption = None,
-    model: Annotated[
-        str,
-        typer.Option(
-            "--model",
-            help="The LLM: `local` (bundled SmolLM2-135M, offline) or a LiteLLM model string "
-            "such as openai/gpt-4o (keys from the provider's usual environment variables).",
-        ),
-    ] = "local",
-    api_base: Annotated[
+    model: ModelOption = "local",
+    api_base: ApiBaseOption = None,
+    api_key_env: Annotated[
         str | None,
-        typer.Option("--api-base", help="The server URL of an OpenAI-compatible endpoint."),
+        typer.Option(
+            "--api-key-env",
+            help="The environment variable holding the API key, when not the provider's usual one.",
+            show_default=False,
+        ),
     ] = None,
+    strategy: StrategyOption = "auto",
+    max_output_tokens: MaxOutputOption = None,
+    context_tokens: ContextOption = None,
     formats: Annotated[
         list[str] | None,
         typer.Option(
@@ -148,16 +196,29 @@ def generate_command(
         -o out/bank[/]
 
       (writes out/bank-001.xmi … out/bank-005.xmi and out/bank-manifest.json)
+
+      [bold]instancegen generate -m bank.ecore --spec-file spec.txt \\
+        --model openai/llama-3.1-70b --api-base http://127.0.0.1:8080/v1 \\
+        --max-output-tokens 8192 --context-tokens 32768[/]
+
+      (a local OpenAI-compatible server: no key needed; answers longer than 8,192 tokens
+      come in parts)
     """
     if count > 1 or kind != "typical":
+        tuning = {
+            "strategy": strategy,
+            "max_output_tokens": max_output_tokens,
+            "context_tokens": context_tokens,
+            "api_key_env": api_key_env,
+        }
         _generate_set_command(
             metamodel, constraints or [], spec, spec_file, model, api_base, formats or ["xmi"],
-            output, max_repairs, mode, count, kind, quiet,
+            output, max_repairs, mode, count, kind, quiet, tuning,
         )  # fmt: skip
         return
     try:
         mm = load_metamodel(metamodel, constraints or ())
-        text = _read_spec(spec, spec_file)
+        text = read_spec(spec, spec_file)
         chosen = formats or ["xmi"]
         targets = _targets(chosen, output)
         progress = None if quiet else _Progress()
@@ -171,6 +232,10 @@ def generate_command(
                 max_repairs=max_repairs,
                 mode=_mode(mode),
                 on_event=progress.on_event if progress else None,
+                strategy=strategy,
+                max_output_tokens=max_output_tokens,
+                context_tokens=context_tokens,
+                api_key_env=api_key_env,
             )
         finally:
             if progress:
@@ -197,22 +262,46 @@ def prompt_command(
     spec: SpecOption = None,
     spec_file: SpecFileOption = None,
     mode: ModeOption = "two-step",
+    model: ModelOption = "local",
+    api_base: ApiBaseOption = None,
+    strategy: StrategyOption = "auto",
+    max_output_tokens: MaxOutputOption = None,
+    context_tokens: ContextOption = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the messages as a JSON list.")
     ] = False,
     constraints: ConstraintsOption = None,
 ) -> None:
-    """Print the exact messages the first LLM call gets; no LLM is called.
+    """Print the exact messages the first LLM call gets from --model; no LLM is called.
 
-    In two-step mode that is the objects phase; the links phase's messages depend on the
-    objects the LLM declares (its schema: [bold]instancegen schema[/]).
+    The strategy chosen for that model (and why, its token budget, any metamodel slice) is
+    printed on stderr. For two-phase that is the objects phase; the links phase's messages
+    depend on the objects the LLM declares. The schema sent with them:
+    [bold]instancegen schema --model M[/].
 
-    Example:  [bold]instancegen prompt -m metamodels/bank/bank.ecore --spec 'A bank'[/]
+    Examples:
+
+      [bold]instancegen prompt -m metamodels/bank/bank.ecore --spec 'A bank'[/]
+
+      [bold]instancegen prompt -m bank.ecore --spec 'A bank' --model openai/gpt-4o[/]
     """
     try:
         mm = load_metamodel(metamodel, constraints or ())
-        text = _read_spec(spec, spec_file)
-        messages = _first_messages(mm, text, _mode(mode))
+        text = read_spec(spec, spec_file)
+        if _mode(mode) == "direct":
+            messages = direct_messages(mm, text.strip())
+        else:
+            chosen = plan_for(
+                mm,
+                text,
+                model,
+                api_base=api_base,
+                strategy=strategy,
+                max_output_tokens=max_output_tokens,
+                context_tokens=context_tokens,
+            )
+            messages = chosen.first_request()[0]
+            err.print(escape(chosen.describe()), highlight=False)
     except InputError as exc:
         raise fail(exc.message) from None
     if as_json:
@@ -237,14 +326,16 @@ def _generate_set_command(
     count: int,
     kind: str,
     quiet: bool,
+    tuning: dict[str, Any],
 ) -> None:
-    """`generate --count N --kind K`: a set of distinct models and its manifest."""
+    """`generate --count N --kind K`: a set of distinct models and its manifest; `tuning`
+    holds generate's strategy and budget options, passed on to every member."""
     try:
         if output is None:
             raise InputError("--count and --kind write several files: name them with -o OUT.")
         checked = check_set_request(count, kind)
         mm = load_metamodel(metamodel, constraints)
-        text = _read_spec(spec, spec_file)
+        text = read_spec(spec, spec_file)
         _targets(formats, output)
         chosen_mode = _mode(mode)
         progress = None if quiet else _Progress()
@@ -260,6 +351,7 @@ def _generate_set_command(
                 mode=chosen_mode,
                 on_event=progress.on_event if progress else None,
                 backend=backend,
+                **tuning,
             )
 
         try:
@@ -267,7 +359,7 @@ def _generate_set_command(
                 mm,
                 text,
                 run,
-                create_backend(model, api_base),
+                create_backend(model, api_base, api_key_env=tuning["api_key_env"]),
                 count=count,
                 kind=checked,
                 model=model,
@@ -294,14 +386,7 @@ def _generate_set_command(
         raise typer.Exit(EXIT_INVALID)
 
 
-def _first_messages(mm: Metamodel, spec: str, mode: Mode) -> list[Message]:
-    build: Callable[..., list[Message]] = (
-        objects_messages if mode == "two-step" else direct_messages
-    )
-    return build(mm, spec.strip())
-
-
-def _read_spec(spec: str | None, spec_file: Path | None) -> str:
+def read_spec(spec: str | None, spec_file: Path | None) -> str:
     if (spec is None) == (spec_file is None):
         raise InputError("give the specification with exactly one of --spec or --spec-file.")
     if spec_file is None:
@@ -366,6 +451,8 @@ def _summary(result: GenerationResult) -> None:
         f"tokens {u.prompt_tokens:,} in, {u.completion_tokens:,} out{cost}",
         highlight=False,
     )
+    if result.strategy:
+        err.print(escape(result.strategy), style="dim", highlight=False)
 
 
 class _Progress:

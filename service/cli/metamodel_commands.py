@@ -10,12 +10,23 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from service.cli.app import ConstraintsOption, MetamodelOption, app, fail, out
+from service.cli.app import ConstraintsOption, MetamodelOption, app, err, fail, out
+from service.cli.generate_commands import (
+    ApiBaseOption,
+    ContextOption,
+    MaxOutputOption,
+    ModelOption,
+    SpecFileOption,
+    SpecOption,
+    StrategyOption,
+    read_spec,
+)
 from service.ecore_loader import load_metamodel
 from service.emfatic import render_datatype, render_feature, render_invariant, render_metamodel
 from service.errors import InputError
+from service.generation.strategy import plan_for, schema_as_sent
 from service.metamodel import EClassView, Metamodel
-from service.schema import SchemaOptions, conceptual_schema, measure_schema, schema_variant
+from service.schema import conceptual_schema, measure_schema, schema_variant
 from service.tokens import count_tokens
 
 
@@ -98,27 +109,52 @@ def _features(mm: Metamodel, c: EClassView) -> str:
 @app.command()
 def schema(
     metamodel: MetamodelOption,
+    model: ModelOption = "local",
+    api_base: ApiBaseOption = None,
+    strategy: StrategyOption = "auto",
+    spec: SpecOption = None,
+    spec_file: SpecFileOption = None,
+    max_output_tokens: MaxOutputOption = None,
+    context_tokens: ContextOption = None,
     strict: Annotated[
         bool,
         typer.Option(
             "--strict",
-            help="OpenAI strict structured outputs: every property required, optional ones "
-            "nullable, only the keywords OpenAI supports.",
+            help="Short for --strategy strict: OpenAI strict structured outputs (every "
+            "property required, optional ones nullable, only keywords OpenAI supports).",
         ),
     ] = False,
 ) -> None:
-    """Print the JSON schema an LLM is held to when it writes an instance model.
+    """Print the JSON schema --model is held to in its first call, exactly as sent.
 
-    One object type per concrete class, a union discriminated on [bold]class[/],
-    typed attributes, references as lists of ids. A metamodel too large for a
-    typed schema gets the generic one (class names as an enum, free attribute
-    and reference maps). The same metamodel always gives byte-identical output.
+    The strategy chosen for that model (see [bold]instancegen generate --help[/]) decides
+    the schema: two-phase (the bundled model) gets the objects phase's schema, compiled into
+    a grammar; other models get the parameters of instructor's forced tool call: objects
+    grouped by class with typed features (typed, strict), or the CIM with free feature maps
+    (generic). How it is sent, and why that strategy, is printed on stderr. The spec matters
+    where the schema depends on it (a small model's objects per class, a sliced metamodel).
+    The same input always gives byte-identical output.
 
     Examples:
 
       [bold]instancegen schema -m metamodels/bank/bank.ecore > bank.schema.json[/]
 
-      [bold]instancegen schema -m metamodels/bank/bank.ecore --strict[/]   (for OpenAI)
+      [bold]instancegen schema -m metamodels/bank/bank.ecore --model openai/gpt-4o[/]
     """
     mm = _load(metamodel)
-    typer.echo(json.dumps(conceptual_schema(mm, options=SchemaOptions(strict=strict)), indent=2))
+    try:
+        text = "" if spec is None and spec_file is None else read_spec(spec, spec_file)
+        chosen = plan_for(
+            mm,
+            text,
+            model,
+            api_base=api_base,
+            strategy="strict" if strict else strategy,
+            max_output_tokens=max_output_tokens,
+            context_tokens=context_tokens,
+        )
+        sent, how = schema_as_sent(model, chosen.first_request()[1])
+    except InputError as exc:
+        raise fail(exc.message) from None
+    err.print(escape(f"{chosen.describe()}; sent as {how}"), highlight=False)
+    typer.echo(json.dumps(sent, indent=2))

@@ -52,6 +52,9 @@ def generate_for(
             mode=request.mode,
             on_event=on_event,
             backend=chosen,
+            strategy=request.strategy,
+            max_output_tokens=request.max_output_tokens,
+            context_tokens=request.context_tokens,
         )
 
     if not request.wants_set():

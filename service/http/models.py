@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from service.edits import Edit
+from service.generation.strategy import StrategyChoice
 from service.generation_result import GenerationResult
 from service.http.problems import Problem
 from service.instance_sets import MAX_COUNT, InstanceSet, Kind
@@ -90,6 +91,15 @@ class GenerateRequest(_Strict):
     max_repairs: int = Field(3, ge=0, le=10)
     mode: Mode = "two-step"
     constraints: str | None = _constraints()
+    strategy: StrategyChoice = Field(
+        "auto", description="How the LLM is asked (as `instancegen generate --strategy`)."
+    )
+    max_output_tokens: int | None = Field(
+        None, ge=256, description="Most tokens per answer, for a model LiteLLM does not know."
+    )
+    context_tokens: int | None = Field(
+        None, ge=256, description="The context window, for a model LiteLLM does not know."
+    )
     count: int = Field(
         1,
         ge=1,

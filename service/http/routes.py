@@ -21,6 +21,7 @@ import compilers
 from service import limits as limits_mod
 from service.cim import Cim, parse_cim
 from service.editing import EditResult, ModelSource, apply_to, edit, read_source
+from service.generation.strategy import plan_for, schema_as_sent
 from service.http.guards import ApiKeys
 from service.http.jobs import Runner
 from service.http.models import (
@@ -45,7 +46,6 @@ from service.http.store import TERMINAL, JobStore, StoredJob
 from service.issues import has_errors
 from service.metamodel import Metamodel
 from service.model_io import read_model
-from service.schema import conceptual_schema
 from service.validator import validate
 
 KEEPALIVE_SECONDS = 15.0
@@ -85,9 +85,27 @@ def build_router(
         return registry.registered()
 
     @api.get("/metamodels/{mm_id}/schema", tags=["metamodels"])
-    def metamodel_schema(mm_id: str, strict: Annotated[bool, Query()] = False) -> dict[str, Any]:
-        """The JSON schema of the CIM an LLM is held to for this metamodel."""
-        return conceptual_schema(registry.by_id(mm_id), strict=strict)
+    def metamodel_schema(
+        mm_id: str,
+        model: Annotated[str, Query(max_length=200)] = "local",
+        api_base: Annotated[str | None, Query(max_length=2000)] = None,
+        strategy: Annotated[str, Query(max_length=20)] = "auto",
+        spec: Annotated[str, Query(max_length=10_000)] = "",
+        strict: Annotated[bool, Query()] = False,
+    ) -> dict[str, Any]:
+        """The JSON schema `model`'s first call is held to for this metamodel, exactly as
+        `generate` sends it (`strict=true`: the strict strategy). The strategy is chosen as
+        for `generate` (see `instancegen generate --help`; `api_base` only tells an
+        OpenAI-compatible server from OpenAI, nothing is fetched); `spec` matters where the
+        schema depends on it (a small model's objects per class, a sliced metamodel)."""
+        chosen = plan_for(
+            registry.by_id(mm_id),
+            spec,
+            model,
+            api_base=api_base,
+            strategy="strict" if strict else strategy,
+        )
+        return schema_as_sent(model, chosen.first_request()[1])[0]
 
     def check(body: ValidateRequest, mm: Metamodel | None = None) -> ValidateResponse:
         mm = mm or registry.resolve(body.metamodel, body.constraints)

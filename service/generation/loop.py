@@ -1,13 +1,11 @@
 """The generate → validate → repair loop behind `service.generate(...)`, the CLI and the API.
 
-Two-step mode (the paper's method): the LLM fills the CIM in two constrained phases
-(`service.phased_schema`), the validator checks it, and while errors remain and repairs are
-left, the next attempt shows the LLM its previous model with the issue list. Direct mode (the
-paper's baseline) asks for XMI itself and imports it; XMI that cannot be read is an issue to
-repair, not a crash. An answer that does not parse against the schema (garbage, cut off) is
-asked again, warmer each time, except that an answer cut off at the token cap is first asked
-again with a smaller phase-1 schema (fewer objects per class); when that keeps failing the
-backend is to blame: BackendError.
+It knows no strategy's internals: the plan (`strategy.py`) says how to ask, the asker answers
+with a CIM (or, in direct mode, XMI), the validator judges it against the whole metamodel,
+and while errors remain and repairs are left, the asker gets its previous answer and the
+issues. Direct mode (the paper's baseline) asks for XMI itself and imports it; XMI that
+cannot be read is an issue to repair, not a crash. An answer that never parses is the
+backend's failure: BackendError.
 """
 
 from __future__ import annotations
@@ -15,16 +13,17 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
-
-from pydantic import BaseModel, ValidationError
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import compilers
 from service import limits as limits_mod
-from service.backends import Backend, Message, Reply, create_backend
-from service.cim import Cim, describe_validation_error
+from service.backends import Backend
+from service.cim import Cim
 from service.errors import BackendError, InputError
+from service.generation.caller import Caller
+from service.generation.slicing import widen
+from service.generation.strategy import Plan, plan_for
 from service.generation_result import (
     Attempt,
     Event,
@@ -36,22 +35,17 @@ from service.generation_result import (
 from service.issues import Issue, has_errors
 from service.metamodel import Metamodel
 from service.model_io import read_model
-from service.phased_schema import declared_objects, object_cap, objects_model, plan_links
-from service.prompting import direct_messages, links_messages, objects_messages
+from service.prompting import direct_messages
 from service.validator import validate
 
 Mode = Literal["two-step", "direct"]
 MODES: tuple[Mode, ...] = ("two-step", "direct")
-OBJECTS_MAX_TOKENS = 3072  # phase 1's objects per class are bounded to fit this
-LINKS_MAX_TOKENS = 1024
-DIRECT_MAX_TOKENS = 3072
-RETRY_TEMPERATURES = (0.0, 0.5, 0.9)  # one call per entry while the answer does not parse
-_M = TypeVar("_M", bound=BaseModel)
 
 
-def generate(
+def run(
     metamodel: Metamodel,
     spec: str,
+    backend: Backend,
     *,
     model: str = "local",
     api_base: str | None = None,
@@ -59,10 +53,13 @@ def generate(
     max_repairs: int = 3,
     mode: Mode = "two-step",
     on_event: Callable[[Event], None] | None = None,
-    backend: Backend | None = None,
+    strategy: str = "auto",
+    max_output_tokens: int | None = None,
+    context_tokens: int | None = None,
 ) -> GenerationResult:
-    """Generate an instance model of `metamodel` for `spec`, repairing up to `max_repairs`
-    times. Raises InputError for bad arguments and BackendError when the LLM fails."""
+    """Generate an instance model of `metamodel` for `spec` with `backend`, repairing up to
+    `max_repairs` times. Raises InputError for bad arguments and BackendError when the LLM
+    fails."""
     spec = spec.strip()
     if not spec:
         raise InputError("the specification is empty.")
@@ -73,8 +70,18 @@ def generate(
         raise InputError(f"unknown mode {mode!r}; use two-step or direct.")
     for fmt in formats:
         compilers.get(fmt)  # an unknown format fails before any LLM call
-    run = _Run(metamodel, spec, backend or create_backend(model, api_base), on_event)
-    return run.loop(model, mode, max_repairs + 1, formats)
+    chosen = plan_for(
+        metamodel,
+        spec,
+        model,
+        api_base=api_base,
+        strategy=strategy,
+        max_output_tokens=max_output_tokens,
+        context_tokens=context_tokens,
+    )
+    return _Run(metamodel, spec, Caller(backend), on_event, chosen).loop(
+        model, mode, max_repairs + 1, formats
+    )
 
 
 @dataclass
@@ -88,16 +95,14 @@ class _Outcome:
 class _Run:
     mm: Metamodel
     spec: str
-    backend: Backend
+    caller: Caller
     on_event: Callable[[Event], None] | None
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    costs: list[float | None] = field(default_factory=list)
+    plan: Plan
 
     def loop(
         self, model: str, mode: Mode, max_attempts: int, formats: Sequence[str]
     ) -> GenerationResult:
-        step = self._two_step if mode == "two-step" else self._direct
+        step = self._ask if mode == "two-step" else self._direct
         outcome = _Outcome(None, [], None)
         attempts: list[Attempt] = []
         for n in range(1, max_attempts + 1):
@@ -105,7 +110,8 @@ class _Run:
             self._emit("attempt_started", n, kind=kind, of=max_attempts)
             if kind == "repair":
                 self._emit("repair_sent", n, issue_count=len(outcome.issues))
-            tokens, started = (self.prompt_tokens, self.completion_tokens), time.perf_counter()
+            c = self.caller
+            tokens, started = (c.prompt_tokens, c.completion_tokens), time.perf_counter()
             try:
                 outcome = step(outcome.previous, outcome.issues)
             except BackendError as exc:
@@ -114,8 +120,8 @@ class _Run:
                 Attempt(
                     number=n,
                     kind=kind,
-                    prompt_tokens=self.prompt_tokens - tokens[0],
-                    completion_tokens=self.completion_tokens - tokens[1],
+                    prompt_tokens=c.prompt_tokens - tokens[0],
+                    completion_tokens=c.completion_tokens - tokens[1],
                     seconds=round(time.perf_counter() - started, 3),
                     issue_count=len(outcome.issues),
                 )
@@ -134,6 +140,7 @@ class _Run:
             status="valid" if valid else "invalid",
             model=model,
             mode=mode,
+            strategy=self.plan.describe() if mode == "two-step" else None,
             cim=outcome.cim,
             artifacts=self._artifacts(outcome.cim, formats, valid),
             issues=outcome.issues,
@@ -146,33 +153,38 @@ class _Run:
 
     def _usage(self) -> Usage:
         return Usage(
-            prompt_tokens=self.prompt_tokens,
-            completion_tokens=self.completion_tokens,
-            cost=_total_cost(self.costs),
+            prompt_tokens=self.caller.prompt_tokens,
+            completion_tokens=self.caller.completion_tokens,
+            cost=_total_cost(self.caller.costs),
         )
 
     # --- the two modes ------------------------------------------------------------------------
 
-    def _two_step(self, previous: Cim | None, issues: list[Issue]) -> _Outcome:
-        messages = objects_messages(self.mm, self.spec, previous=previous, issues=issues)
-        cap = object_cap(self.mm, self.spec, OBJECTS_MAX_TOKENS)
-        caps = dict.fromkeys((cap, max(1, cap // 3), 1))  # smaller schemas for cut-off answers
-        schemas = [objects_model(self.mm, c) for c in caps]
-        answer = self._ask(messages, schemas, OBJECTS_MAX_TOKENS)
+    def _ask(self, previous: Cim | None, issues: list[Issue]) -> _Outcome:
+        if previous is not None and self.plan.slice is not None:
+            self._widen(previous, issues)
         notes: list[Issue] = []  # what was changed in the answers, as `normalised` warnings
-        plan = plan_links(self.mm, declared_objects(self.mm, answer.to_cim(), notes))
-        links_model = plan.model()
-        links: dict[str, Any] = {}
-        if links_model is not None:
-            messages = links_messages(self.mm, self.spec, plan, issues=issues)
-            reply = self._ask(messages, [links_model], LINKS_MAX_TOKENS)
-            links = reply.model_dump(by_alias=True)
-        cim = plan.apply(links, notes)
+        cim = self.plan.asker().answer(self.caller, previous, issues, notes)
         return _Outcome(cim, validate(self.mm, cim) + notes, cim)
+
+    def _widen(self, previous: Cim, issues: list[Issue]) -> None:
+        """Add to the slice the classes the issues turn out to need (a required reference's
+        target, an object's class the LLM could not have written)."""
+        assert self.plan.slice is not None
+        wanted = {o.class_ for o in previous.objects}
+        for i in issues:  # messages and hints name the classes they need
+            text = f"{i.message} {i.hint or ''}"
+            wanted.update(w for w in re.findall(r"[A-Za-z_][\w.]*", text) if w in self.mm.classes)
+        wider = widen(self.plan.slice, wanted)
+        if wider is not self.plan.slice:
+            self.plan = Plan(
+                self.plan.strategy, self.plan.reason, self.plan.budget, self.mm, wider, self.spec
+            )
 
     def _direct(self, previous: str | None, issues: list[Issue]) -> _Outcome:
         messages = direct_messages(self.mm, self.spec, previous=previous, issues=issues)
-        xmi = extract_xmi(self._call(messages, None, DIRECT_MAX_TOKENS, 0.0).text)
+        max_tokens = self.plan.budget.output_tokens
+        xmi = extract_xmi(self.caller.call(messages, None, max_tokens, 0.0).text)
         try:
             cim = read_model(xmi.encode("utf-8"), "answer.xmi", self.mm)
         except InputError as exc:
@@ -184,50 +196,11 @@ class _Run:
             return _Outcome(None, [issue], xmi)
         return _Outcome(cim, validate(self.mm, cim), xmi)
 
-    # --- talking to the backend ---------------------------------------------------------------
-
-    def _ask(self, messages: list[Message], schemas: Sequence[type[_M]], max_tokens: int) -> _M:
-        """The answer parsed against the first of `schemas`. An answer cut off at `max_tokens`
-        is asked again with the next (smaller) schema while there is one; any other answer
-        that does not parse is asked again warmer."""
-        problem, size, warmth = "", 0, 0
-        while warmth < len(RETRY_TEMPERATURES):
-            schema = schemas[size]
-            reply = self._call(messages, schema, max_tokens, RETRY_TEMPERATURES[warmth])
-            try:
-                return schema.model_validate_json(reply.text)
-            except ValidationError as exc:
-                problem = (
-                    f"was cut off at {max_tokens} tokens"
-                    if reply.truncated
-                    else f"did not match the schema: {describe_validation_error(exc)}"
-                )
-            if reply.truncated and size + 1 < len(schemas):
-                size += 1
-            else:
-                warmth += 1
-        raise BackendError(f"{self.backend.model}: the answer {problem} ({size + warmth} tries).")
-
-    def _call(
-        self,
-        messages: list[Message],
-        schema: type[BaseModel] | None,
-        max_tokens: int,
-        temperature: float,
-    ) -> Reply:
-        reply = self.backend.complete(
-            messages, schema=schema, max_tokens=max_tokens, temperature=temperature
-        )
-        self.prompt_tokens += reply.prompt_tokens
-        self.completion_tokens += reply.completion_tokens
-        self.costs.append(reply.cost)
-        return reply
-
     def _emit(self, type_: EventType, attempt: int, **data: Any) -> None:
         if self.on_event is None:
             return
-        data["prompt_tokens"] = self.prompt_tokens
-        data["completion_tokens"] = self.completion_tokens
+        data["prompt_tokens"] = self.caller.prompt_tokens
+        data["completion_tokens"] = self.caller.completion_tokens
         self.on_event(Event(type=type_, attempt=attempt, data=data))
 
     def _artifacts(self, cim: Cim | None, formats: Sequence[str], valid: bool) -> dict[str, str]:

@@ -1,0 +1,124 @@
+"""The whole CIM in one answer (typed, strict or generic encoding), continued in parts when
+the answer does not fit the model's output limit.
+
+A first attempt asks for every object; a repair shows the previous answer and the issues and
+asks only for the objects to change, add or delete, so its output grows with the fix, not with
+the model, and whatever was right stays as it was (`parts.merge`). Either answer, cut off at
+max_tokens, keeps what it completed and is continued (`prompts/continue.md`) until an answer
+ends on its own.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from service.backends import Message
+from service.cim import Cim
+from service.emfatic import render_metamodel
+from service.errors import BackendError
+from service.generation.budget import Budget
+from service.generation.caller import Caller
+from service.generation.encoding import Encoding
+from service.generation.parts import merge, written_ids
+from service.issues import Issue, normalised
+from service.metamodel import Metamodel
+from service.prompting import render, render_issues, worked_example
+from service.tokens import count_tokens
+
+MAX_PARTS = 64  # continuations of one answer; each must add an object, so this only bounds cost
+
+
+@dataclass
+class OneShot:
+    """Ask for the CIM in `encoding`; the sliced or whole metamodel `mm` is what is shown."""
+
+    mm: Metamodel
+    spec: str
+    encoding: Encoding
+    budget: Budget
+    example_encoding: Encoding | None = None  # the same form over the worked example's metamodel
+
+    def messages(self, previous: Cim | None = None, issues: Sequence[Issue] = ()) -> list[Message]:
+        """The first call's messages; in a repair, followed by the previous answer and issues."""
+        messages: list[Message] = [_message("system", render("system.txt"))]
+        messages += self._example()
+        messages.append(_message("user", self._request(self.mm, self.spec, self.encoding)))
+        if previous is not None:
+            answer = json.dumps(self.encoding.encode(previous), ensure_ascii=False)
+            messages.append(_message("assistant", answer))
+            messages.append(
+                _message("user", render("one_shot_repair.md", issues=render_issues(issues)))
+            )
+        return messages
+
+    def _example(self) -> list[Message]:
+        ex = worked_example(self.mm)
+        if ex is None or self.example_encoding is None:
+            return []
+        answer = json.dumps(self.example_encoding.encode(ex.cim), ensure_ascii=False)
+        return [
+            _message("user", self._request(ex.metamodel, ex.spec, self.example_encoding)),
+            _message("assistant", answer),
+        ]
+
+    @staticmethod
+    def _request(mm: Metamodel, spec: str, encoding: Encoding) -> str:
+        return render("one_shot.md", metamodel=render_metamodel(mm), spec=spec, form=encoding.form)
+
+    def answer(
+        self, caller: Caller, previous: Cim | None, issues: Sequence[Issue], notes: list[Issue]
+    ) -> Cim:
+        """The new CIM: the whole answer, or `previous` with a repair answer merged in. An
+        object written twice under one id keeps its last version, noted in `notes`."""
+        repair = previous is not None
+        base = self.messages(previous, issues)
+        schema = self.encoding.response_model(repair=repair)
+        written: Cim = Cim()
+        deleted: list[str] = []
+        messages = base
+        for _ in range(MAX_PARTS):
+            max_tokens = self.budget.answer_tokens(_prompt_tokens(messages))
+            data, cut = caller.ask_part(messages, schema, max_tokens, self.encoding.complete)
+            part, gone = self.encoding.decode(data)
+            notes += _rewritten(written, part)
+            before = len(written.objects)
+            written, deleted = merge(written, part), deleted + gone
+            if not cut:
+                break
+            if len(written.objects) == before:
+                raise BackendError(
+                    f"{caller.backend.model}: a continued answer was cut off without adding "
+                    "an object."
+                )
+            text = render("continue.md", ids=written_ids(written))
+            messages = [*base, _message("user", text)]
+        else:
+            raise BackendError(f"{caller.backend.model}: the answer needed over {MAX_PARTS} parts.")
+        return merge(previous or Cim(), written, deleted)
+
+
+def _rewritten(written: Cim, part: Cim) -> list[Issue]:
+    """A `normalised` warning for each object of `part` whose id was already written (in an
+    earlier part or earlier in this one): only its last version is kept."""
+    seen = {o.id for o in written.objects}
+    notes = []
+    for o in part.objects:
+        if o.id in seen:
+            notes.append(
+                normalised(
+                    f"the answer wrote {o.id!r} more than once; its last version was kept.", o.id
+                )
+            )
+        seen.add(o.id)
+    return notes
+
+
+def _message(role: str, content: str) -> Message:
+    return {"role": role, "content": content}
+
+
+def _prompt_tokens(messages: list[Message]) -> int:
+    """An estimate of the prompt's size (o200k; other tokenizers differ by some percent)."""
+    return sum(count_tokens(m["content"]) + 4 for m in messages)

@@ -1,0 +1,297 @@
+"""An OpenAI-compatible server on loopback that answers like a capable model knowing the answer.
+
+It is given reference models by specification. For each chat completion it finds the case
+whose specification is in the request, reads the JSON schema of the forced tool call, and fills
+that schema from the reference: whatever form it asks for (objects grouped by class with
+flattened features, the CIM with typed or free feature maps, two-phase objects or links). Like
+a model, it reads what it needs from the prompt: a repair answers the objects the issues name,
+a continuation skips the ids already written. It can misbehave on purpose: cut every answer
+at `max_tokens` (o200k tokens, finish reason `length`), or put a dangling reference into its
+first answer for a case.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from service.cim import Cim, CimObject
+from service.metamodel import Metamodel, Reference
+from service.tokens import _encoding
+
+_ISSUE = re.compile(r"^- \[[a-z-]+\] ([^.:\s]+)", re.MULTILINE)
+_WRITTEN = re.compile(r"\(ids by class\):\n(.*?)\n\n", re.DOTALL)
+
+
+class CapableServer(ThreadingHTTPServer):
+    """The server: its cases, how it misbehaves, and the requests it got."""
+
+    cut_at_max_tokens: bool = False
+    dangling_first: bool = False
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.cases: dict[str, tuple[Metamodel, Cim]] = {}
+        self.requests: list[dict[str, Any]] = []
+        self.answered: set[str] = set()  # specs answered once (for `dangling_first`)
+        self.cuts = 0
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/v1"
+
+    def add_case(self, spec: str, mm: Metamodel, reference: Cim) -> None:
+        self.cases[spec.strip()] = (mm, reference)
+
+    def answer(self, body: dict[str, Any]) -> tuple[str, str]:
+        """The tool call's arguments and the finish reason for one request."""
+        messages = body["messages"]
+        spec, (mm, reference) = self._case(messages)
+        schema = body["tools"][0]["function"]["parameters"]
+        last = _text(messages[-1])
+        objects = list(reference.objects)
+        if "found these problems" in last:
+            named = set(_ISSUE.findall(last))
+            objects = [o for o in objects if o.id in named]
+        elif "cut off at the output limit" in last:
+            found = _WRITTEN.search(last)
+            written = {
+                i.strip()
+                for line in (found.group(1).splitlines() if found else ())
+                for i in line.partition(":")[2].split(",")
+            }
+            objects = [o for o in objects if o.id not in written]
+        data = _fill(schema, mm, reference, objects)
+        if spec not in self.answered:
+            self.answered.add(spec)
+            if self.dangling_first:
+                data = _dangle(mm, data)
+        text = json.dumps(data, ensure_ascii=False)
+        limit = body.get("max_tokens") or body.get("max_completion_tokens")
+        if self.cut_at_max_tokens and limit:
+            tokens = _encoding("o200k_base").encode(text)
+            if len(tokens) > limit:
+                self.cuts += 1
+                return _encoding("o200k_base").decode(tokens[:limit]), "length"
+        return text, "tool_calls"
+
+    def _case(self, messages: list[dict[str, Any]]) -> tuple[str, tuple[Metamodel, Cim]]:
+        """The case whose spec the request states (the last user message naming one: an
+        earlier one may be a worked example)."""
+        for m in reversed(messages):
+            if m["role"] != "user":
+                continue
+            text = _text(m)
+            for spec, case in self.cases.items():
+                if spec in text:
+                    return spec, case
+        raise LookupError("no known specification in the request")
+
+
+def _text(message: dict[str, Any]) -> str:
+    content = message.get("content") or ""
+    if isinstance(content, list):
+        return "".join(part.get("text", "") for part in content)
+    return str(content)
+
+
+def _dangle(mm: Metamodel, data: dict[str, Any]) -> dict[str, Any]:
+    """A grouped answer with its first plain reference's first target pointing at no object."""
+    for key, entries in data.items():
+        features = mm.classes[key].feature_map if key in mm.classes else {}
+        for entry in entries:
+            for name, value in entry.items():
+                ref = features.get(name)
+                if isinstance(ref, Reference) and not ref.containment and value:
+                    entry[name] = ["ghost", *value[1:]] if isinstance(value, list) else "ghost"
+                    return data
+    raise AssertionError("the answer has no plain reference to break")
+
+
+# --- filling a schema from the reference -------------------------------------------------------
+
+
+def _resolve(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
+    """`schema` with `$ref` followed and a nullable `anyOf` reduced to its non-null branch."""
+    while True:
+        if "$ref" in schema:
+            schema = root["$defs"][schema["$ref"].rsplit("/", 1)[1]]
+        elif "anyOf" in schema:
+            branches = [b for b in schema["anyOf"] if b.get("type") != "null"]
+            schema = branches[0]
+        else:
+            return schema
+
+
+def _fill(
+    schema: dict[str, Any], mm: Metamodel, reference: Cim, objects: list[CimObject]
+) -> dict[str, Any]:
+    props = schema.get("properties", {})
+    if "objects" in props:
+        return _cim_form(schema, objects)
+    if set(props) - {"$delete"} <= set(mm.classes):
+        return _grouped(schema, mm, objects)
+    return _links(schema, mm, reference)
+
+
+def _cim_form(schema: dict[str, Any], objects: list[CimObject]) -> dict[str, Any]:
+    item = _resolve(_resolve(schema["properties"]["objects"], schema)["items"], schema)
+    as_entries = _resolve(item["properties"]["attributes"], schema).get("type") == "array"
+    data: dict[str, Any] = {"objects": []}
+    for o in objects:
+        entry = o.model_dump(by_alias=True)
+        if as_entries:
+            entry["attributes"] = [{"name": k, "value": v} for k, v in o.attributes.items()]
+            entry["references"] = [{"name": k, "ids": v} for k, v in o.references.items()]
+        data["objects"].append(entry)
+    if "$delete" in schema["properties"]:
+        data["$delete"] = []
+    return data
+
+
+def _grouped(schema: dict[str, Any], mm: Metamodel, objects: list[CimObject]) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    required = set(schema.get("required", ()))
+    for key, prop in schema["properties"].items():
+        if key == "$delete":
+            data[key] = []
+            continue
+        item = _resolve(_resolve(prop, schema)["items"], schema)
+        fields = item["properties"]
+        entries = []
+        for o in (o for o in objects if o.class_ == key):
+            if "attributes" in fields and "id" in fields and len(fields) <= 2:  # two-phase
+                entry: dict[str, Any] = {"id": o.id}
+                if o.attributes:
+                    entry["attributes"] = dict(o.attributes)
+                entries.append(entry)
+                continue
+            entry = {"@id" if "@id" in fields else "id": o.id}
+            for name, sub in fields.items():
+                if name in ("id", "@id"):
+                    continue
+                if name in o.attributes:
+                    entry[name] = o.attributes[name]
+                elif name in o.references:
+                    ids = o.references[name]
+                    many = _resolve(sub, schema).get("type") == "array"
+                    entry[name] = ids if many else ids[0]
+                elif name in item.get("required", ()):
+                    entry[name] = None  # strict: an unset feature is null
+            entries.append(entry)
+        if entries or key in required:
+            data[key] = entries
+    return data
+
+
+def _links(schema: dict[str, Any], mm: Metamodel, reference: Cim) -> dict[str, Any]:
+    """Phase 2: for each object asked, its container (a label of the enum) and its links."""
+    parent: dict[str, tuple[str, str]] = {}
+    edges: dict[tuple[str, str], list[str]] = {}
+    for o in reference.objects:
+        for name, ids in o.references.items():
+            ref = mm.classes[o.class_].feature_map[name]
+            assert isinstance(ref, Reference)
+            for target in ids:
+                if ref.containment:
+                    parent[target] = (o.id, name)
+                edges.setdefault((o.id, name), []).append(target)
+                if ref.opposite:
+                    edges.setdefault((target, ref.opposite), []).append(o.id)
+    data: dict[str, Any] = {}
+    for oid, prop in schema["properties"].items():
+        item = _resolve(prop, schema)
+        entry: dict[str, Any] = {}
+        for name, sub in item.get("properties", {}).items():
+            sub = _resolve(sub, schema)
+            if name in ("container", "@container"):
+                owner, via = parent[oid]
+                labels = sub["enum"] if "enum" in sub else [sub["const"]]
+                entry[name] = next(lb for lb in labels if lb in (owner, f"{owner}.{via}"))
+            else:
+                allowed = _resolve(sub["items"], schema)
+                choices = allowed.get("enum") or [allowed.get("const")]
+                entry[name] = [t for t in dict.fromkeys(edges.get((oid, name), [])) if t in choices]
+        data[oid] = entry
+    return data
+
+
+# --- HTTP ----------------------------------------------------------------------------------------
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: CapableServer
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+        body["headers"] = {k.lower(): v for k, v in self.headers.items()}
+        self.server.requests.append(body)
+        try:
+            arguments, finish = self.server.answer(body)
+        except LookupError as exc:
+            self._send(400, {"error": {"message": str(exc), "type": "invalid_request_error"}})
+            return
+        prompt = sum(len(_text(m)) for m in body["messages"]) // 4
+        name = body["tools"][0]["function"]["name"]
+        completion = len(_encoding("o200k_base").encode(arguments))
+        self._send(
+            200,
+            {
+                "id": "chatcmpl-capable",
+                "object": "chat.completion",
+                "created": 0,
+                "model": body.get("model", "capable"),
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": finish,
+                        "message": {
+                            "role": "assistant",
+                            "content": None,
+                            "tool_calls": [
+                                {
+                                    "id": "call_0",
+                                    "type": "function",
+                                    "function": {"name": name, "arguments": arguments},
+                                }
+                            ],
+                        },
+                    }
+                ],
+                "usage": {
+                    "prompt_tokens": prompt,
+                    "completion_tokens": completion,
+                    "total_tokens": prompt + completion,
+                },
+            },
+        )
+
+    def _send(self, status: int, payload: dict[str, Any]) -> None:
+        data = json.dumps(payload).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def capable_server() -> Iterator[CapableServer]:
+    """A CapableServer on a free loopback port, served from a thread until the block ends."""
+    server = CapableServer()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
