@@ -119,8 +119,8 @@ def to_lexical(value: Any, dtype: DataType) -> str:
             return emf_date(value)
         if kind == "enum":
             return enum_literal(str(value), dtype)
-    except (TypeError, ValueError, InvalidOperation, IndexError):
-        pass
+    except (TypeError, ValueError, OverflowError, InvalidOperation, IndexError):
+        pass  # OverflowError: int(inf)
     raise InputError(f"the value {value!r} is not a valid {dtype.name}.")
 
 
