@@ -1,12 +1,14 @@
 """The paper's experiment, repeatable: generate every case of a suite and grade the results.
 
 A suite is a folder of case folders, each holding its `.ecore` file(s), `spec.txt` and a
-`reference.json` (CIM) or `reference.xmi`, and optionally Complete OCL `.ocl` files whose
-invariants join the metamodel's. For every case × model × mode × run this records
-the validator's verdict, optionally EMF's (through a caller-supplied hook, since the EMF
-harness needs Java and lives with the tests), the scores against the reference, attempts,
-tokens and seconds. A backend failure is a failed run with zero scores, charged the tokens
-its calls before the failure spent; the eval goes on.
+`reference.json` (CIM) or `reference.xmi`, and optionally a `case.json` whose `"frozen": true`
+marks a case held out from tuning: its means are also reported apart from the old cases', so a
+change tuned to the old cases shows up as a gap between the two. For every case × model ×
+mode × run this records the validator's verdict, optionally EMF's (through a caller-supplied
+hook, since the EMF harness needs Java and lives with the tests), the scores against the
+reference, attempts, tokens and seconds. A backend failure is a failed run with zero scores,
+charged the tokens its calls before the failure spent; the eval goes on. Optional Complete OCL
+`.ocl` files in a case folder add invariants to the metamodel's.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 from statistics import fmean
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
 from service.atomic import write_atomic
 from service.cim import Cim
@@ -36,6 +38,17 @@ from service.scoring import ZERO_SCORE, score
 
 ASPECTS = ("objects", "attributes", "references")
 REFERENCE_NAMES = ("reference.json", "reference.xmi")
+CASE_META = "case.json"
+Group = Literal["all", "old", "frozen"]
+"""Which cases a mean is over: all of them, the old (tunable) ones, or the frozen ones."""
+GROUPS: tuple[Group, ...] = ("old", "frozen")
+
+
+class CaseMeta(BaseModel):
+    """A case's optional `case.json`."""
+
+    model_config = ConfigDict(extra="forbid")
+    frozen: StrictBool = False  # held out from tuning; reported apart
 
 
 @dataclass(frozen=True)
@@ -47,6 +60,7 @@ class Case:
     spec: str
     metamodel: Metamodel
     reference: Cim
+    frozen: bool = False
 
 
 Generate = Callable[..., GenerationResult]
@@ -64,6 +78,7 @@ class RunRecord(BaseModel):
     model: str
     mode: Mode
     run: int
+    frozen: bool = False  # the case is a frozen one
     status: Literal["valid", "invalid", "failed"]
     valid: bool
     emf_valid: bool | None = None  # None: not checked
@@ -84,11 +99,12 @@ class RunRecord(BaseModel):
 
 
 class Aggregate(BaseModel):
-    """Means over a group of runs (one model × mode, optionally one case)."""
+    """Means over a group of runs (one model × mode, optionally one case or group of cases)."""
 
     model: str
     mode: Mode
-    case: str | None = None  # None: over all cases
+    case: str | None = None  # None: over every case of `group`
+    group: Group = "all"  # of one case: the group it belongs to
     runs: int
     failed: int
     validity_rate: float
@@ -112,9 +128,11 @@ class EvalReport(BaseModel):
     modes: list[Mode]
     runs_per_case: int
     cases: list[str]
+    frozen_cases: list[str] = Field(default_factory=list)
     runs: list[RunRecord]
     per_case: list[Aggregate]
-    aggregates: list[Aggregate]
+    aggregates: list[Aggregate]  # over all cases
+    groups: list[Aggregate] = Field(default_factory=list)  # old and frozen cases apart
 
 
 def discover(suite: Path, only: Sequence[str] = ()) -> list[Case]:
@@ -150,7 +168,22 @@ def _load_case(folder: Path) -> Case:
         spec=read_input_text(spec_file, what="a specification file"),
         metamodel=metamodel,
         reference=read_model_file(reference, metamodel),
+        frozen=_read_meta(folder / CASE_META).frozen,
     )
+
+
+def _read_meta(path: Path) -> CaseMeta:
+    if not path.is_file():
+        return CaseMeta()
+    try:
+        return CaseMeta.model_validate_json(read_input_text(path, what="a case.json file"))
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(map(str, error["loc"]))
+        raise InputError(
+            f"{path}: {where + ': ' if where else ''}{error['msg']} "
+            '(expected a JSON object such as {"frozen": true}).'
+        ) from None
 
 
 def run_case(
@@ -169,7 +202,8 @@ def run_case(
     except BackendError as exc:
         spent = exc.usage if isinstance(exc, GenerationFailed) else Usage()
         return RunRecord(
-            case=case.name, model=model, mode=mode, run=run, status="failed", valid=False,
+            case=case.name, model=model, mode=mode, run=run, frozen=case.frozen,
+            status="failed", valid=False,
             error=exc.message, seconds=time.perf_counter() - started,
             prompt_tokens=spent.prompt_tokens, completion_tokens=spent.completion_tokens,
             cost=spent.cost, scores=ZERO_SCORE.to_json(),
@@ -181,6 +215,7 @@ def run_case(
         model=model,
         mode=mode,
         run=run,
+        frozen=case.frozen,
         status=result.status,
         valid=result.status == "valid",
         emf_valid=emf_check(case, result) if emf_check else None,
@@ -225,7 +260,8 @@ def evaluate(
                     records.append(record)
                     if on_run:
                         on_run(record)
-    groups = [(m, md) for m in models for md in modes]
+    pairs = [(m, md) for m in models for md in modes]
+    present = [g for g in GROUPS if any(c.frozen == (g == "frozen") for c in cases)]
     return EvalReport(
         suite=str(suite),
         created=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -233,23 +269,34 @@ def evaluate(
         modes=list(modes),
         runs_per_case=runs,
         cases=[c.name for c in cases],
+        frozen_cases=[c.name for c in cases if c.frozen],
         runs=records,
-        per_case=[aggregate(records, m, md, c.name) for m, md in groups for c in cases],
-        aggregates=[aggregate(records, m, md) for m, md in groups],
+        per_case=[
+            aggregate(records, m, md, c.name, "frozen" if c.frozen else "old")
+            for m, md in pairs
+            for c in cases
+        ],
+        aggregates=[aggregate(records, m, md) for m, md in pairs],
+        groups=[aggregate(records, m, md, group=g) for m, md in pairs for g in present],
     )
 
 
 def aggregate(
-    records: Iterable[RunRecord], model: str, mode: Mode, case: str | None = None
+    records: Iterable[RunRecord],
+    model: str,
+    mode: Mode,
+    case: str | None = None,
+    group: Group = "all",
 ) -> Aggregate:
-    """Means over the runs of one model × mode (and case, when given)."""
-    group = [
+    """Means over the runs of one model × mode (and one case, or one group, when given)."""
+    chosen = [
         r for r in records
         if r.model == model and r.mode == mode and (case is None or r.case == case)
+        and (group == "all" or r.frozen == (group == "frozen"))
     ]  # fmt: skip
-    checked = [r.emf_valid for r in group if r.emf_valid is not None]
-    rates = [r.invariant_rate for r in group if r.invariant_rate is not None]
-    costs = [r.cost for r in group if r.cost is not None]
+    checked = [r.emf_valid for r in chosen if r.emf_valid is not None]
+    rates = [r.invariant_rate for r in chosen if r.invariant_rate is not None]
+    costs = [r.cost for r in chosen if r.cost is not None]
 
     def mean(values: Iterable[float]) -> float:
         listed = list(values)
@@ -259,17 +306,18 @@ def aggregate(
         model=model,
         mode=mode,
         case=case,
-        runs=len(group),
-        failed=sum(r.status == "failed" for r in group),
-        validity_rate=mean(float(r.valid) for r in group),
+        group=group,
+        runs=len(chosen),
+        failed=sum(r.status == "failed" for r in chosen),
+        validity_rate=mean(float(r.valid) for r in chosen),
         emf_validity_rate=mean(map(float, checked)) if checked else None,
         invariant_rate=mean(rates) if rates else None,
-        f1={a: mean(r.scores[a]["f1"] for r in group) for a in ASPECTS},
-        attempts=mean(r.attempts for r in group),
-        normalised=mean(r.normalised for r in group),
-        prompt_tokens=mean(r.prompt_tokens for r in group),
-        completion_tokens=mean(r.completion_tokens for r in group),
-        seconds=mean(r.seconds for r in group),
+        f1={a: mean(r.scores[a]["f1"] for r in chosen) for a in ASPECTS},
+        attempts=mean(r.attempts for r in chosen),
+        normalised=mean(r.normalised for r in chosen),
+        prompt_tokens=mean(r.prompt_tokens for r in chosen),
+        completion_tokens=mean(r.completion_tokens for r in chosen),
+        seconds=mean(r.seconds for r in chosen),
         cost=sum(costs) if costs else None,
     )
 

@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from types import GenericAlias
-from typing import Any, Literal
+from typing import Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
@@ -43,6 +43,7 @@ ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,29}$"
 MAX_STRING = 80  # characters per string attribute value
 MAX_PER_CLASS = 12  # objects per class: caps a small model that starts repeating itself
 MAX_VALUES = 4  # values per many-valued attribute (unbounded lists let it repeat one value)
+MAX_SEQUENCES = 64  # repeat-free id lists a grammar may spell out one by one (`_ids_field`)
 WORDS_PER_OBJECT = 20  # a specification describes about one object per this many words
 MIN_PER_CLASS = 3  # "a few": what a terse specification still gets room for
 _NUMBER_WORDS: tuple[str, ...] = ("one", "two", "three", "four", "five", "six")
@@ -560,13 +561,27 @@ def _entry_model(name: str, entry: ObjectLinks) -> type[BaseModel]:
     if len(entry.containers) > 1:
         fields["container_"] = (_enum(entry.containers), Field(alias=entry.container_key))
     for i, slot in enumerate(entry.slots):
-        lower = min(slot.ref.lower, len(slot.candidates))
-        ids = GenericAlias(list, (_enum(slot.candidates),))
-        fields[f"r{i}"] = (
-            ids,
-            Field(alias=slot.ref.name, min_length=lower, max_length=_upper(slot)),
-        )
+        fields[f"r{i}"] = _ids_field(slot)
     return create_model(name, __config__=_CONFIG, **fields)
+
+
+def _ids_field(slot: Slot) -> tuple[Any, Any]:
+    """A slot's id list. Repeats are dropped (`apply`), so where a repeat could leave fewer ids
+    than the lower bound (2 or more) and the repeat-free lists are few, the grammar offers
+    exactly those lists, in any order: a repeat cannot be written, an order still can (a home
+    team first). Otherwise any candidates, as many as the bounds allow."""
+    lower, upper = min(slot.ref.lower, len(slot.candidates)), _upper(slot)
+    lengths = range(lower, upper + 1)
+    count = sum(math.perm(len(slot.candidates), k) for k in lengths)
+    if lower >= 2 and count <= MAX_SEQUENCES:
+        sequences = (
+            GenericAlias(tuple, tuple(Literal[i] for i in ids))
+            for k in lengths
+            for ids in itertools.permutations(slot.candidates, k)
+        )
+        return (Union[tuple(sequences)], Field(alias=slot.ref.name))  # noqa: UP007
+    ids = GenericAlias(list, (_enum(slot.candidates),))
+    return (ids, Field(alias=slot.ref.name, min_length=lower, max_length=upper))
 
 
 def _enum(values: Iterable[str]) -> Any:

@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from fault_server import FaultServer, Reply, completion, tool_call
-from http_support import BANK_REFERENCE, bank_metamodel, free_port
+from http_support import BANK_REFERENCE, bank_metamodel, free_port, objects_arguments
 
 from service.cim import parse_cim
-from service.phased_schema import declared_objects, objects_answer, plan_links
+from service.phased_schema import declared_objects, plan_links
 
 REDIS = shutil.which("redis-server")
 
@@ -59,12 +59,13 @@ def bank_llm(server: FaultServer, delay: float = 0.0) -> None:
     """Make `server` answer like an LLM that knows the bank reference model."""
     mm = bank_metamodel()
     cim = parse_cim(BANK_REFERENCE.read_bytes())
-    objects = json.dumps(objects_answer(mm, cim))
     links = json.dumps(plan_links(mm, declared_objects(mm, cim)).answer_of(cim))
 
     def answer(body: dict[str, Any]) -> Reply:
-        name = body["tools"][0]["function"]["name"]
-        arguments = links if name == "Links" else objects
+        function = body["tools"][0]["function"]
+        name = function["name"]
+        objects = name != "Links"
+        arguments = objects_arguments(mm, cim, function["parameters"]) if objects else links
         return 200, {}, completion(tool_call(arguments, name)), delay
 
     server.script = answer

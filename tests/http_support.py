@@ -82,6 +82,16 @@ class ScriptedBackend:
         return Reply(text=text, prompt_tokens=100, completion_tokens=len(text) // 4)
 
 
+def objects_arguments(mm: Metamodel, cim: Cim, parameters: dict[str, Any]) -> str:
+    """What a model knowing `cim` answers to an `Objects` tool call, whichever form its
+    parameters ask for: phase 1's (attributes nested per object) or the one-shot grouped
+    form (features flattened), which a non-local model is asked for by default."""
+    defs = parameters.get("$defs", {}).values()
+    if any("attributes" in d.get("properties", {}) for d in defs):
+        return json.dumps(objects_answer(mm, cim))
+    return json.dumps(Grouped(mm).encode(cim))
+
+
 @cache
 def bank_metamodel() -> Metamodel:
     return load_metamodel([BANK_ECORE])

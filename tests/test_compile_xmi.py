@@ -200,6 +200,17 @@ def test_structural_breakage_is_a_clear_input_error() -> None:
         compilers.get("xmi").compile(control, mm)
 
 
+def test_an_infinite_int_is_a_clear_input_error_not_an_overflow() -> None:
+    """An EInt has no infinity: the value is refused, as any other unwritable value is."""
+    mm = load_metamodel([ROOT / "metamodels" / "suite" / "university-courses" / "university.ecore"])
+    for value in (float("inf"), float("-inf")):
+        cim = _cim(
+            [{"id": "s", "class": "Student", "attributes": {"name": "A", "semester": value}}]
+        )
+        with pytest.raises(InputError, match="not a valid EInt"):
+            compilers.get("xmi").compile(cim, mm)
+
+
 def test_schema_location_points_at_the_ecore(emf, tmp_path: Path) -> None:
     ecore = tmp_path / "mm" / "bank.ecore"
     ecore.parent.mkdir()

@@ -7,6 +7,7 @@ outcomes, so every number in the report can be worked out by hand.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Callable
 from functools import partial
@@ -205,6 +206,119 @@ def test_broken_case_is_one_clear_input_error(
     breakage(suite / "x")
     with pytest.raises(InputError, match=message):
         discover(suite)
+
+
+def _freeze(suite: Path, name: str, text: str = '{"frozen": true}') -> None:
+    (suite / name / "case.json").write_text(text)
+
+
+def test_frozen_cases_are_reported_apart_from_the_old_ones(tmp_path: Path) -> None:
+    suite = _suite(tmp_path, ("alpha", "beta", "gamma"))
+    _freeze(suite, "beta")
+    _freeze(suite, "gamma")
+    (suite / "alpha" / "case.json").write_text('{"frozen": false}')  # same as no case.json
+    generate = ScriptedGenerate(
+        [
+            _result("valid", REFERENCE, attempts=1, tokens=100),  # alpha (old): all right
+            _result("invalid", HALF_RIGHT, attempts=3, tokens=200),  # beta (frozen)
+            BackendError("server went away"),  # gamma (frozen)
+        ]
+    )
+    cases = discover(suite)
+    assert [(c.name, c.frozen) for c in cases] == [
+        ("alpha", False), ("beta", True), ("gamma", True),
+    ]  # fmt: skip
+    report = evaluate(suite, cases, ["fake"], ["two-step"], 1, generate)
+    assert report.frozen_cases == ["beta", "gamma"]
+    assert [(r.case, r.frozen) for r in report.runs] == [
+        ("alpha", False), ("beta", True), ("gamma", True),
+    ]  # fmt: skip
+    assert [(a.case, a.group) for a in report.per_case] == [
+        ("alpha", "old"), ("beta", "frozen"), ("gamma", "frozen"),
+    ]  # fmt: skip
+    (overall,) = report.aggregates
+    assert (overall.group, overall.runs, overall.failed) == ("all", 3, 1)
+    assert overall.f1["attributes"] == pytest.approx((1 + 0.5 + 0) / 3)
+    old, frozen = report.groups
+    assert (old.group, old.runs, old.failed, old.validity_rate) == ("old", 1, 0, 1.0)
+    assert old.f1 == pytest.approx({"objects": 1.0, "attributes": 1.0, "references": 1.0})
+    assert (frozen.group, frozen.runs, frozen.failed, frozen.validity_rate) == (
+        "frozen", 2, 1, 0.0,
+    )  # fmt: skip
+    # beta: objects 1, attributes .5, references 1; gamma failed: all 0
+    assert frozen.f1 == pytest.approx({"objects": 0.5, "attributes": 0.25, "references": 0.5})
+    assert frozen.attempts == pytest.approx(1.5) and frozen.prompt_tokens == pytest.approx(300)
+    assert EvalReport.model_validate_json(report.model_dump_json()) == report
+
+
+def test_groups_hold_only_the_kinds_of_case_that_ran(tmp_path: Path) -> None:
+    suite = _suite(tmp_path, ("alpha", "beta"))
+    _freeze(suite, "beta")
+    generate = ScriptedGenerate([_result("valid", REFERENCE, 1, 10) for _ in range(2)])
+    only_old = evaluate(suite, discover(suite, ["alpha"]), ["m"], ["two-step"], 1, generate)
+    assert only_old.frozen_cases == [] and [a.group for a in only_old.groups] == ["old"]
+    only_frozen = evaluate(suite, discover(suite, ["beta"]), ["m"], ["two-step"], 1, generate)
+    assert only_frozen.frozen_cases == ["beta"]
+    assert [a.group for a in only_frozen.groups] == ["frozen"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{", r"case\.json: Invalid JSON"),
+        ('{"frozen": "yes"}', r"case\.json: frozen: Input should be a valid boolean"),
+        ('{"frozen": true, "tuned": 1}', r"case\.json: tuned: Extra inputs"),
+        ("[true]", r"case\.json: Input should be an object"),
+    ],
+)
+def test_a_bad_case_json_is_one_clear_input_error(tmp_path: Path, text: str, message: str) -> None:
+    suite = _suite(tmp_path, ("x",))
+    _freeze(suite, "x", text)
+    with pytest.raises(InputError, match=message) as exc:
+        discover(suite)
+    assert "\n" not in exc.value.message and '{"frozen": true}' in exc.value.message
+
+
+def test_bundled_frozen_cases_come_from_domains_the_old_cases_do_not_cover() -> None:
+    """The guard against tuning to the suite: held-out cases, from held-out domains."""
+    cases = discover(ROOT / "metamodels" / "suite")
+    frozen = [c for c in cases if c.frozen]
+    assert len(frozen) >= 6
+    old_namespaces = {p.ns_uri for c in cases if not c.frozen for p in c.metamodel.packages}
+    for case in frozen:
+        assert not {p.ns_uri for p in case.metamodel.packages} & old_namespaces, case.name
+        assert case.reference.objects, case.name
+
+
+def test_cli_eval_prints_old_and_frozen_means_apart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    suite = _suite(tmp_path, ("alpha", "beta"))
+    _freeze(suite, "beta")
+    generate = ScriptedGenerate(
+        [_result("valid", REFERENCE, 1, 10), _result("valid", HALF_RIGHT, 1, 10)]
+    )
+    monkeypatch.setattr(eval_commands, "generate", generate)
+    monkeypatch.setattr(eval_commands.out, "width", 240)  # every column readable
+    report_file = tmp_path / "report.json"
+    result = CliRunner().invoke(
+        app, ["eval", str(suite), "--model", "fake", "--report", str(report_file)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "old and frozen cases apart" in result.output
+    per_case, apart = result.output.split("old and frozen cases apart")
+    assert re.search(r"beta\s*│\s*frozen\s*│", per_case)
+    assert re.search(r"│\s*old\s*│\s*fake\s*│.*│\s*1\.000\s*│", apart)
+    assert re.search(r"│\s*frozen\s*│\s*fake\s*│.*│\s*0\.500\s*│", apart)
+    report = EvalReport.model_validate_json(report_file.read_text())
+    assert [(a.group, a.f1["attributes"]) for a in report.groups] == [
+        ("old", 1.0), ("frozen", 0.5),
+    ]  # fmt: skip
+
+    monkeypatch.setattr(eval_commands, "generate", ScriptedGenerate([generate.outcomes[0]]))
+    plain = CliRunner().invoke(app, ["eval", str(suite), "--model", "fake", "--cases", "alpha"])
+    assert plain.exit_code == 0, plain.output
+    assert "apart" not in plain.output
 
 
 def test_discover_rejects_unknown_cases_and_empty_suites(tmp_path: Path) -> None:

@@ -49,7 +49,11 @@ def test_repair_names_the_broken_invariant_and_the_final_model_satisfies_it() ->
     with fault_server() as server:
         server.script = respond
         result = generate(
-            mm, (CASE / "spec.txt").read_text(), model="openai/stub", api_base=server.base_url
+            mm,
+            (CASE / "spec.txt").read_text(),
+            model="openai/stub",
+            api_base=server.base_url,
+            strategy="two-phase",  # the scripted server answers the two phases
         )
     assert len(objects_requests) == 2, [r["tools"][0]["function"]["name"] for r in server.requests]
     first_prompt = json.dumps(objects_requests[0]["messages"])

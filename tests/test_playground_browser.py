@@ -17,11 +17,17 @@ import httpx
 import pytest
 from conftest import require
 from fault_server import FaultServer, Reply, completion, fault_server, tool_call, tool_name
-from http_support import BANK_ECORE, BANK_REFERENCE, ServerThread, bank_metamodel
+from http_support import (
+    BANK_ECORE,
+    BANK_REFERENCE,
+    ServerThread,
+    bank_metamodel,
+    objects_arguments,
+)
 
 from service.cim import parse_cim
 from service.http import Settings, create_app
-from service.phased_schema import declared_objects, objects_answer, plan_links
+from service.phased_schema import declared_objects, plan_links
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,8 +50,10 @@ def _bank_llm(request: dict[str, Any]) -> Reply:
     mm, cim = bank_metamodel(), parse_cim(BANK_REFERENCE.read_bytes())
     name = tool_name(request)
     if name == "Objects":
-        answer: Any = objects_answer(mm, cim)
-    elif name == "Links":
+        arguments = objects_arguments(mm, cim, request["tools"][0]["function"]["parameters"])
+        return (200, {}, completion(tool_call(arguments)), 0.0)
+    answer: Any
+    if name == "Links":
         answer = plan_links(mm, declared_objects(mm, cim)).answer_of(cim)
     elif name == "Edits":
         answer = {"edits": [RENAME]}

@@ -107,13 +107,15 @@ def _rate(value: float | None) -> str:
 def _aggregate_table(title: str, rows: list[Aggregate]) -> Table:
     table = Table(title=title)
     by_case = any(a.case for a in rows)
-    columns = ["case"] * by_case + ["model", "mode", "runs", "valid", "EMF valid", "OCL inv"]
-    columns += [f"F1 {a}" for a in ASPECTS] + ["attempts", "normalised"]
-    columns += ["tokens in", "tokens out", "seconds"]
+    by_group = any(a.group == "frozen" for a in rows)
+    columns = ["case"] * by_case + ["cases"] * by_group + ["model", "mode", "runs", "valid"]
+    columns += ["EMF valid", "OCL inv", *(f"F1 {a}" for a in ASPECTS)]
+    columns += ["attempts", "normalised", "tokens in", "tokens out", "seconds"]
     for col in columns:
-        table.add_column(col, justify="left" if col in ("case", "model", "mode") else "right")
+        left = col in ("case", "cases", "model", "mode")
+        table.add_column(col, justify="left" if left else "right")
     for a in rows:
-        cells = [a.case or ""] * by_case + [a.model, a.mode, str(a.runs)]
+        cells = [a.case or ""] * by_case + [a.group] * by_group + [a.model, a.mode, str(a.runs)]
         cells += [_rate(a.validity_rate), _rate(a.emf_validity_rate), _rate(a.invariant_rate)]
         cells += [f"{a.f1[x]:.3f}" for x in ASPECTS]
         cells += [f"{a.attempts:.1f}", f"{a.normalised:.1f}"]
@@ -164,6 +166,9 @@ def eval_command(
     invariants (annotations, and any .ocl file in the case folder), the share the model
     satisfies on every object; "—" where a case has none.
 
+    A case whose case.json says {"frozen": true} is held out from tuning: besides the
+    overall means, the old and the frozen cases get means of their own.
+
     Example:  instancegen eval metamodels/suite --mode two-step --mode direct --report r.json
     """
     bad = [m for m in mode if m not in MODES]
@@ -183,6 +188,8 @@ def eval_command(
     )  # fmt: skip
     out.print(_aggregate_table("per case", result.per_case))
     out.print(_aggregate_table("overall", result.aggregates))
+    if result.frozen_cases:  # frozen cases are held out from tuning: their means stand apart
+        out.print(_aggregate_table("old and frozen cases apart", result.groups))
     if report:
         write_atomic(report, result.model_dump_json(indent=2).encode())
     if chart:
