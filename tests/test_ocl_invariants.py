@@ -24,6 +24,7 @@ import compilers
 from service import load_metamodel
 from service.cim import parse_cim
 from service.cli import app
+from service.cli.app import out as cli_out
 from service.emfatic import render_metamodel
 from service.errors import InputError
 from service.evaluation import discover, run_case
@@ -141,8 +142,11 @@ def test_emfatic_prompt_shows_invariants_inside_their_class() -> None:
     assert patient.endswith("self.guardian.size() > 0;}")
 
 
-def test_inspect_lists_invariants_per_class() -> None:
-    result = CliRunner().invoke(app, ["inspect", "-m", str(ECORE)], env={"COLUMNS": "300"})
+def test_inspect_lists_invariants_per_class(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The console was made (and its width read) when the CLI was first imported: widen it so
+    # rich does not wrap the expression across lines.
+    monkeypatch.setattr(cli_out, "width", 300)
+    result = CliRunner().invoke(app, ["inspect", "-m", str(ECORE)])
     assert result.exit_code == 0
     row = next(line for line in result.stdout.splitlines() if "AgeInRange" in line)
     assert "invariant AgeInRange: self.age >= 0 and self.age <= 130;" in row

@@ -54,6 +54,8 @@ def _statuses(path: str, method: str, operation: dict[str, Any], auth: bool) -> 
         statuses.append(404)
     if method == "post":
         statuses.extend((400, 413))
+    elif operation.get("parameters"):
+        statuses.append(400)  # a request line the HTTP server cannot read (too long, malformed)
     if method == "post" or operation.get("parameters"):
         statuses.append(422)
     statuses.extend(_GENERATION_PATHS.get(path, ()) if method == "post" else ())
