@@ -10,7 +10,7 @@ so compilers ask `is_default` before writing one, and the scorer counts an attri
 default as unset.
 
 Anything `accepts` lets through, every compiler can write and EMF can load: that is the
-contract the property tests (tests/test_values_properties.py) hold the modules to.
+contract the value property tests of the test suite hold the modules to.
 """
 
 from __future__ import annotations
