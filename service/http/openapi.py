@@ -39,9 +39,16 @@ def problem_responses(schema: dict[str, Any], *, auth: bool) -> dict[str, Any]:
         for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
             for status in _statuses(path, method, operation, auth):
+                content: dict[str, Any] = {
+                    MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}
+                }
+                if status == 400:
+                    # The HTTP server itself refuses a request it cannot read (a request line
+                    # too long or malformed) before the app sees it, in plain text.
+                    content["text/plain"] = {"schema": {"type": "string"}}
                 responses[str(status)] = {
                     "description": HTTPStatus(status).phrase,
-                    "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+                    "content": content,
                 }
     return schema
 
@@ -55,7 +62,7 @@ def _statuses(path: str, method: str, operation: dict[str, Any], auth: bool) -> 
     if method == "post":
         statuses.extend((400, 413))
     elif operation.get("parameters"):
-        statuses.append(400)  # a request line the HTTP server cannot read (too long, malformed)
+        statuses.append(400)  # a request line the HTTP server cannot read
     if method == "post" or operation.get("parameters"):
         statuses.append(422)
     statuses.extend(_GENERATION_PATHS.get(path, ()) if method == "post" else ())
