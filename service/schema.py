@@ -427,7 +427,7 @@ def _cached(key: tuple[Any, ...], build: Callable[[], _T]) -> _T:
     with _CACHE_LOCK:
         value = _CACHE.setdefault(key, value)
         _CACHE.move_to_end(key)
-        if len(_CACHE) > _CACHE_SIZE:
+        while len(_CACHE) > _CACHE_SIZE:  # `while`: the bound holds even after it shrank
             _CACHE.popitem(last=False)
     return value
 
