@@ -18,6 +18,7 @@ from compilers._builder cimport CimBuilder, Node
 from lxml import etree
 
 from compilers import xmi
+from compilers.xmi_walk import without_type_hints  # rare (typed hrefs): no compiled copy
 from service.values import enum_names, reader
 from service.errors import InputError
 from service.metamodel import Attribute
@@ -178,7 +179,7 @@ cdef class _Reader:
                     node.id_text = text
             elif meaning.kind == REF:
                 if "#" in text and len(text.split()) > 1:
-                    tokens = _without_type_hints(text.split(), cetree.elementFactory(self.doc, c))
+                    tokens = without_type_hints(text.split(), cetree.elementFactory(self.doc, c))
                     text = " ".join(tokens)
                 node.add_ref_text(meaning.name, text)
             elif meaning.kind == MANY:
@@ -367,16 +368,3 @@ cdef str _element_text(tree.xmlNode* c):
             parts.append(PyUnicode_FromString(<const char*>t.content))
         t = t.next
     return "".join(parts)
-
-
-def _without_type_hints(list tokens, el):
-    """The targets in an IDREFS value holding hrefs, without the `prefix:Class` type hints
-    written before them."""
-    result = []
-    for i, token in enumerate(tokens):
-        prefix, colon, _ = token.partition(":")
-        nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
-        if colon and "#" not in token and "#" in nxt and prefix in el.nsmap:
-            continue
-        result.append(token)
-    return result

@@ -106,7 +106,7 @@ class _Reader:
                 elif kind == _REF:
                     tokens = text.split()
                     if len(tokens) > 1 and "#" in text:
-                        tokens = _without_type_hints(tokens, el)
+                        tokens = without_type_hints(tokens, el)
                     node.tokens.setdefault(name, []).extend(tokens)
                 elif kind == _MANY:
                     values = node.attributes.setdefault(name, [])
@@ -237,7 +237,7 @@ def _in_ns(el: etree._Element, ns: str) -> bool:
     return isinstance(el.tag, str) and el.tag.startswith(f"{{{ns}}}")
 
 
-def _without_type_hints(tokens: list[str], el: etree._Element) -> list[str]:
+def without_type_hints(tokens: list[str], el: etree._Element) -> list[str]:
     """The targets in an IDREFS value holding hrefs, without the `prefix:Class` type hints
     written before them."""
     result = []
