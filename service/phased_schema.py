@@ -25,11 +25,12 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from types import GenericAlias
-from typing import Any, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from service.cim import Cim, CimObject, parse_cim
+from service.grounding import KINDS, Grounding
 from service.issues import Issue, normalised
 from service.metamodel import INT_RANGES, Attribute, EClassView, Metamodel, Reference
 from service.schema import (
@@ -43,6 +44,7 @@ ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,29}$"
 MAX_STRING = 80  # characters per string attribute value
 MAX_PER_CLASS = 12  # objects per class: caps a small model that starts repeating itself
 MAX_VALUES = 4  # values per many-valued attribute (unbounded lists let it repeat one value)
+MAX_CHOICES = 96  # spec values offered per attribute (keeps the grammar small)
 MAX_SEQUENCES = 64  # repeat-free id lists a grammar may spell out one by one (`_ids_field`)
 WORDS_PER_OBJECT = 20  # a specification describes about one object per this many words
 MIN_PER_CLASS = 3  # "a few": what a terse specification still gets room for
@@ -71,23 +73,35 @@ class ObjectsRoot(BaseModel):
 
 
 def objects_model(
-    mm: Metamodel, max_per_class: int | None = MAX_PER_CLASS, *, bounded: bool = True
+    mm: Metamodel,
+    max_per_class: int | None = MAX_PER_CLASS,
+    *,
+    bounded: bool = True,
+    grounding: Grounding | None = None,
 ) -> type[ObjectsRoot]:
     """`{"<Class>": [{"id", "attributes"}], ...}` with a key for every concrete class, in
     containment order (roots first): the grammar walks a small model through every class, and
     a class the model must instantiate (the single root class and what it requires) needs at
     least one entry. `bounded` caps strings, values and ids for a small model; a capable one
-    (`max_per_class` None, `bounded` False) may write all the spec asks for."""
+    (`max_per_class` None, `bounded` False) may write all the spec asks for. With `grounding`
+    (what the spec states), a bounded model's values are the spec's (`grounded_annotation`)
+    and a class the spec counts gets exactly that many entries."""
     names = NameAllocator()
     names.allocate("Objects")
     needed = required_classes(mm)
+    counts = grounding.counts if grounding is not None and bounded else {}
     fields: dict[str, Any] = {}
     for i, cls in enumerate(phase_classes(mm)):
         base = names.allocate(cls.key)
         entry: dict[str, Any] = {"id": (id_annotation(ID_PATTERN if bounded else None), ...)}
         if cls.attributes:
             attrs = [
-                (a, attribute_annotation(_bounded(a), max_string=MAX_STRING))
+                (
+                    a,
+                    grounded_annotation(
+                        cls.key, _bounded(a), grounding, a.name == naming_attribute(cls)
+                    ),
+                )
                 if bounded
                 else (a, attribute_annotation(a))
                 for a in cls.attributes
@@ -97,16 +111,121 @@ def objects_model(
             entry["attributes"] = (
                 (model, ...) if required else (model, Field(default_factory=model))
             )
-        item = create_model(base, __config__=_CONFIG, **entry)
+        least = 1 if cls.key in needed else 0
+        most = max_per_class
+        stated = counts.get(cls.key)
+        if stated is not None and stated >= least:
+            least = most = stated if most is None else min(stated, most)
+        item: Any = create_model(base, __config__=_CONFIG, **entry)
+        pinned = (
+            _pinned_entries(cls, entry, grounding, least, names)
+            if bounded and grounding is not None and least == most and least
+            else None
+        )
+        if pinned is not None:  # one entry per stated object: a tuple
+            fields[f"c{i}"] = (pinned, Field(alias=cls.key))
+            continue
         fields[f"c{i}"] = (
             GenericAlias(list, (item,)),
-            Field(
-                alias=cls.key,
-                min_length=1 if cls.key in needed else 0,
-                max_length=max_per_class,
-            ),
+            Field(alias=cls.key, min_length=least, max_length=most),
         )
     return create_model("Objects", __base__=ObjectsRoot, **fields)
+
+
+def _pinned_entries(
+    cls: EClassView, entry: dict[str, Any], grounding: Grounding, n: int, names: NameAllocator
+) -> GenericAlias | None:
+    """When the spec states `n` objects of `cls` and, for some single-valued attribute, exactly
+    `n` values attached to the class or the attribute, the k-th object gets the k-th value
+    (specs introduce objects and their values in the same order): a tuple of `n` entries with
+    those values fixed. None when no attribute has exactly `n` such values."""
+    naming = naming_attribute(cls)
+    pinned = {
+        a.name: values
+        for a in cls.attributes
+        if not a.many and len(values := _typed(a, _attached(cls.key, a, grounding, naming))) == n
+    }
+    if not pinned:
+        return None
+    items = []
+    for k in range(n):
+        attrs = [
+            (
+                replace(a, lower=1) if a.name in pinned else a,
+                Literal[pinned[a.name][k]]
+                if a.name in pinned
+                else grounded_annotation(
+                    cls.key, _bounded(a), grounding, a.name == naming_attribute(cls)
+                ),
+            )
+            for a in cls.attributes
+        ]
+        model = features_model(names.allocate(f"{cls.key}{k + 1}Attributes"), attrs)
+        fields = {**entry, "attributes": (model, ...)}
+        items.append(
+            create_model(names.allocate(f"{cls.key}{k + 1}"), __config__=_CONFIG, **fields)
+        )
+    return GenericAlias(tuple, tuple(items))
+
+
+def grounded_annotation(
+    cls_key: str, attr: Attribute, grounding: Grounding | None, naming: bool = False
+) -> Any:
+    """A bounded attribute's type; with `grounding`, a choice among the values the spec states
+    that fit the attribute (its strings, numbers in range, dates). A small model picks a
+    value it is offered far more faithfully than it spells one. An attribute the spec offers
+    nothing for stays free; enums and booleans already are choices."""
+    choices = _choices(cls_key, attr, grounding, naming) if grounding is not None else ()
+    if not choices:
+        return attribute_annotation(attr, max_string=MAX_STRING)
+    scalar: Any = Literal[choices]
+    if not attr.many:
+        return scalar
+    return Annotated[
+        GenericAlias(list, (scalar,)),
+        Field(min_length=attr.lower or None, max_length=None if attr.upper == -1 else attr.upper),
+    ]
+
+
+def naming_attribute(cls: EClassView) -> str | None:
+    """The attribute a spec's name for an object of `cls` goes to ('the ECU "X"'): its
+    single-valued string iD attribute, else its first single-valued string attribute."""
+    strings = [a for a in cls.attributes if a.type.kind == "string" and not a.many]
+    ids = [a for a in strings if a.is_id]
+    return (ids or strings)[0].name if strings else None
+
+
+def _choices(
+    cls_key: str, attr: Attribute, grounding: Grounding, naming: bool = False
+) -> tuple[Any, ...]:
+    """The spec's values that fit `attr` (`Grounding.choices`), typed for it."""
+    kind = attr.type.kind
+    if kind not in KINDS:
+        return ()
+    return _typed(attr, grounding.choices(cls_key, attr.name, KINDS[kind], naming=naming))
+
+
+def _attached(
+    cls_key: str, attr: Attribute, grounding: Grounding, naming: str | None
+) -> tuple[Any, ...]:
+    """The spec's values attached to `attr` or (for the naming attribute) its class."""
+    if attr.type.kind not in KINDS:
+        return ()
+    found = grounding.attached(
+        cls_key, attr.name, KINDS[attr.type.kind], naming=attr.name == naming
+    )
+    return tuple(dict.fromkeys(m.value for m in found))
+
+
+def _typed(attr: Attribute, values: tuple[Any, ...]) -> tuple[Any, ...]:
+    """`values` that fit `attr`'s type, as that type."""
+    kind = attr.type.kind
+    if kind == "string":
+        values = tuple(v for v in values if len(str(v)) <= MAX_STRING)
+    elif kind in ("int", "bigint"):
+        lo, hi = INT_RANGES[attr.type.int_size or "long"] if kind == "int" else (-(2**63), 2**63)
+        values = tuple(int(v) for v in values if float(v) == int(v) and lo <= int(v) <= hi)
+    return values[:MAX_CHOICES]
 
 
 def object_cap(mm: Metamodel, spec: str, max_tokens: int) -> int:

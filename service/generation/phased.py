@@ -23,6 +23,7 @@ from service.backends import Message
 from service.cim import Cim
 from service.generation.budget import Budget
 from service.generation.caller import Caller
+from service.grounding import ground
 from service.issues import Issue
 from service.metamodel import Metamodel, Reference
 from service.phased_schema import (
@@ -51,7 +52,8 @@ class TwoPhase:
             return [objects_model(self.mm, None, bounded=False)]
         cap = object_cap(self.mm, self.spec, SMALL_OBJECTS_TOKENS)
         caps = dict.fromkeys((cap, max(1, cap // 3), 1))
-        return [objects_model(self.mm, c) for c in caps]
+        grounding = ground(self.mm, self.spec)
+        return [objects_model(self.mm, c, grounding=grounding) for c in caps]
 
     def first_messages(self) -> list[Message]:
         return objects_messages(self.mm, self.spec)

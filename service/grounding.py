@@ -1,0 +1,546 @@
+"""What a specification states, read without an LLM: the values it names and the counts it gives.
+
+A small model copies a value it is offered far more reliably than it spells one: left free, the
+bundled model writes "SIGNNAL" for "Signal" and its own numbers for the spec's. So phase 1 offers
+a small model the spec's strings, numbers and dates as choices (`service.phased_schema`), and a
+count the spec states for a class ("two ECUs", "three clients", "no sensors") fixes how many
+objects of it are asked for. Everything here is plain text analysis of English prose: nothing
+knows any metamodel's names beyond what it is given.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from service.metamodel import Metamodel
+
+_WORD_NUMBERS = tuple(
+    [
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+    ]
+)
+_MONTHS = tuple(
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+)
+_MONTH = r"((?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*)\.?"
+# "3 March 1998", "14 September 2024 at 15:00", "March 3, 1998", "2024-09-14", "2024-09-14 15:00"
+_DAY_FIRST = re.compile(
+    rf"\b(\d{{1,2}})\s+{_MONTH}\s+(\d{{4}})(?:,?\s+(?:at\s+)?(\d{{1,2}}):(\d{{2}}))?"
+)
+_MONTH_FIRST = re.compile(
+    rf"\b{_MONTH}\s+(\d{{1,2}}),?\s+(\d{{4}})(?:,?\s+(?:at\s+)?(\d{{1,2}}):(\d{{2}}))?"
+)
+_ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2}))?")
+_QUOTED = re.compile(r"\"([^\"\n]{1,80})\"|“([^”\n]{1,80})”|(?<![\w])'([^'\n]{1,80})'(?![\w])")
+_NUMBER = re.compile(r"(?<![\w.\-/])-?\d+(?:\.\d+)?(?![\w])")
+# A token with a digit, an @, an inner capital, an underscore or two capitals: an identifier,
+# code or address ("DE01", "BCM-100", "alice@example.org", "doorStatusOut", "EUR").
+_TOKEN = re.compile(r"[\w][\w@.\-/+]*[\w]|\w")
+_CODE = re.compile(r"\d|@|_|[a-z][A-Z]|[A-Z]{2}")
+# Function words that open a sentence or a phrase without being part of a name.
+_STOP = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "this",
+        "that",
+        "these",
+        "those",
+        "each",
+        "every",
+        "its",
+        "their",
+        "his",
+        "her",
+        "our",
+        "my",
+        "your",
+        "it",
+        "he",
+        "she",
+        "they",
+        "we",
+        "i",
+        "in",
+        "on",
+        "at",
+        "of",
+        "for",
+        "to",
+        "from",
+        "by",
+        "with",
+        "and",
+        "or",
+        "but",
+        "as",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "has",
+        "have",
+        "had",
+        "no",
+        "not",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "there",
+        "here",
+        "when",
+        "where",
+        "which",
+        "who",
+        "whose",
+        "both",
+        "all",
+        "some",
+        "any",
+        "also",
+        "then",
+        "after",
+        "before",
+    ]
+)
+_CONNECTORS = frozenset(("of", "for", "the", "de", "von", "van"))
+# A capitalised article inside a sentence, right before a name: part of a title.
+_TITLE_ARTICLE = re.compile(r"(?<![.!?]\s)(?<=\s)(The|A|An) $")
+_COUNT = re.compile(
+    r"(?<![\w\-/.:])(\d+|no|" + "|".join(_WORD_NUMBERS) + r")\s+(?=[a-z])", re.IGNORECASE
+)
+_PHRASE_WORD = re.compile(r"\s*([A-Za-z][\w-]*)")
+_ANAPHORA = re.compile(r"\b(the|these|those|both|all|of)\s+$", re.IGNORECASE)
+
+
+Value = str | float
+Kind = str  # "string" | "number" | "date"
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One value the spec states, where it stands."""
+
+    start: int
+    end: int
+    value: Value
+    kind: Kind
+
+
+@dataclass(frozen=True)
+class Grounding:
+    """What a spec states: its values in order of first mention, the values it attaches to a
+    feature's name ("IBAN DE01", "a balance of 8000", "founded in 1921", keyed by feature
+    name) or to a class's name ('the ECU "BodyControlModule"', keyed by class), and counts
+    per class."""
+
+    mentions: tuple[Mention, ...] = ()
+    by_feature: dict[str, tuple[Mention, ...]] = field(default_factory=dict)
+    by_class: dict[str, tuple[Mention, ...]] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)  # class key -> objects stated
+    shared: frozenset[str] = frozenset()  # features several concrete classes have ("name")
+
+    @property
+    def strings(self) -> tuple[str, ...]:
+        return _values(self.mentions, "string")  # type: ignore[return-value]
+
+    @property
+    def numbers(self) -> tuple[float, ...]:
+        return _values(self.mentions, "number")  # type: ignore[return-value]
+
+    @property
+    def dates(self) -> tuple[str, ...]:
+        return _values(self.mentions, "date")  # type: ignore[return-value]
+
+    def choices(
+        self, class_key: str, feature: str, kind: Kind, *, naming: bool = False
+    ) -> tuple[Value, ...]:
+        """The values of `kind` the spec offers for `class_key.feature`, in order of mention.
+        A feature only one class has gets what is attached to its name (plus, for the class's
+        `naming` feature, what is attached to the class's name) when there is any; otherwise
+        those come first among every value not attached to another feature or class."""
+        attached = self.attached(class_key, feature, kind, naming=naming)
+        own = [m for m in self.by_feature.get(feature, ()) if m.kind == kind]
+        if own and feature not in self.shared:
+            return _values(attached, kind)
+        mine = {m.start for m in attached}
+        taken = {m.start for ms in self.by_feature.values() for m in ms} - mine
+        taken |= {m.start for ms in self.by_class.values() for m in ms} - mine
+        return _values([m for m in self.mentions if m.start not in taken], kind)
+
+    def attached(
+        self, class_key: str, feature: str, kind: Kind, *, naming: bool = False
+    ) -> list[Mention]:
+        """The values of `kind` attached to `feature`'s name (when only one class has it)
+        and, for a `naming` feature, to `class_key`'s name, in order of mention: one per
+        object, when the spec introduces each object with them."""
+        own = [] if feature in self.shared else list(self.by_feature.get(feature, ()))
+        if naming:
+            own += self.by_class.get(class_key, ())
+        return sorted((m for m in set(own) if m.kind == kind), key=_start)
+
+
+def _values(mentions: Sequence[Mention], kind: Kind) -> tuple[Value, ...]:
+    return tuple(dict.fromkeys(m.value for m in mentions if m.kind == kind))
+
+
+def ground(mm: Metamodel, spec: str) -> Grounding:
+    """Read `spec`'s values, what they are attached to, and its counts of `mm`'s classes."""
+    dates, spans = _dates(spec)
+    rest = "".join(" " if any(a <= i < b for a, b in spans) else ch for i, ch in enumerate(spec))
+    mentions = sorted(set(dates + _strings(rest, _vocabulary(mm)) + _numbers(rest)), key=_start)
+    words = [(w.start(), w.end(), w.group(0).lower()) for w in _ALPHA.finditer(spec)]
+    kinds: dict[str, set[Kind]] = {}
+    for cls in mm.classes.values():
+        for attr in cls.attributes:
+            if attr.type.kind in KINDS:
+                kinds.setdefault(attr.name, set()).add(KINDS[attr.type.kind])
+    by_feature: dict[str, tuple[Mention, ...]] = {}
+    for name, wanted in sorted(kinds.items()):
+        found = _attached(spec, words, mentions, _cue(name), set(), wanted)
+        if found:
+            by_feature[name] = found
+    taken = {m.start for ms in by_feature.values() for m in ms}
+    by_class: dict[str, tuple[Mention, ...]] = {}
+    cues = _class_cues(mm)
+    cue_spans = [_cue_spans(words, noun) for noun, _ in cues]
+    for noun, key in cues:
+        found = _attached(
+            spec, words, mentions, noun, taken, {"string"}, after_only=True, longer=cue_spans
+        )
+        if found:
+            by_class[key] = tuple(sorted(set(by_class.get(key, ()) + found), key=_start))
+    holders: dict[str, int] = {}
+    for cls in mm.concrete_classes:
+        for attr in cls.attributes:
+            holders[attr.name] = holders.get(attr.name, 0) + 1
+    shared = frozenset(name for name, n in holders.items() if n > 1)
+    return Grounding(tuple(mentions), by_feature, by_class, class_counts(mm, spec), shared)
+
+
+def _start(m: Mention) -> int:
+    return m.start
+
+
+_ALPHA = re.compile(r"[A-Za-z]+")
+# What a spec value may be for an attribute of each type kind (others are choices already).
+KINDS: dict[str, Kind] = {"string": "string", "date": "date", "int": "number"}
+KINDS |= {"bigint": "number", "float": "number", "decimal": "number"}
+_GAP_WORDS = 3  # words allowed between a name and the value it introduces ("balance of 8000")
+
+
+def _cue(name: str) -> list[str]:
+    """A feature's name as the words a spec uses for it: `partNumber` → part number,
+    `cycleTimeMs` → cycle time (a trailing unit is dropped)."""
+    words = [w.lower() for w in re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+", name)]
+    while len(words) > 1 and len(words[-1]) <= 2:
+        words = words[:-1]
+    return words
+
+
+def _class_cues(mm: Metamodel) -> list[tuple[list[str], str]]:
+    """The words that name each concrete class: its own name, a containment reference's name
+    for its single concrete target, an abstract class's name for its single subclass."""
+    return [(_cue(noun), key) for noun, key in _class_nouns(mm, raw=True).items()]
+
+
+def _cue_spans(words: list[tuple[int, int, str]], cue: list[str]) -> dict[int, int]:
+    """Where a class's name stands in the spec's words: first word index → words long."""
+    n = len(cue)
+    return {
+        i: n
+        for i in range(len(words) - n + 1)
+        if all(_same(c, words[i + j][2], True) for j, c in enumerate(cue))
+    }
+
+
+def _same(cue: str, word: str, strict: bool = False) -> bool:
+    """Whether spec `word` says cue word `cue` ("named" for name, "weighs" for weight);
+    `strict`: only as the same word, singular or plural."""
+    if _singular(word) == _singular(cue):
+        return True
+    if strict:
+        return False
+    if len(cue) >= 4 and word.startswith(cue):
+        return True
+    return len(cue) >= 5 and len(word) >= 5 and cue[:5] == word[:5]
+
+
+def _attached(
+    spec: str,
+    words: list[tuple[int, int, str]],
+    mentions: list[Mention],
+    cue: list[str],
+    taken: set[int],
+    kinds: set[Kind],
+    *,
+    after_only: bool = False,
+    longer: Sequence[dict[int, int]] = (),
+) -> tuple[Mention, ...]:
+    """For each place the spec says `cue`, the value of each of `kinds` it introduces: the
+    one right before it ("1 CPU core") unless `after_only`, else the first within a few words
+    after it, in the same sentence, not already `taken`."""
+    found: dict[int, Mention] = {}
+    n = len(cue)
+    for i in range(len(words) - n + 1):
+        if not all(_same(c, words[i + j][2], after_only) for j, c in enumerate(cue)):
+            continue
+        if any(i in spans and spans[i] > n for spans in longer):
+            continue  # "state" inside "state machine": the longer name is meant
+        begin, end = words[i][0], words[i + n - 1][1]
+        for kind in sorted(kinds):
+            near = None if after_only else _before(spec, mentions, begin, kind, taken)
+            gap = 1 if after_only else _GAP_WORDS  # a class's name comes right before a name
+            near = near or _near(spec, mentions, end, kind, taken, gap)
+            if near is not None:
+                found[near.start] = near
+    return tuple(found[k] for k in sorted(found))
+
+
+def _near(
+    spec: str, mentions: list[Mention], end: int, kind: Kind, taken: set[int], gap_words: int
+) -> Mention | None:
+    for m in mentions:
+        if m.start < end or m.kind != kind:
+            continue
+        gap = spec[end : m.start]
+        if re.search(r"[.;]\s", gap) or len(_ALPHA.findall(gap)) > gap_words:
+            return None
+        if m.start not in taken:
+            return m
+    return None
+
+
+def _before(
+    spec: str, mentions: list[Mention], begin: int, kind: Kind, taken: set[int]
+) -> Mention | None:
+    for m in reversed(mentions):
+        if m.end > begin or m.kind != kind:
+            continue
+        gap = spec[m.end : begin]
+        if not re.fullmatch(r"[\sA-Za-z]*", gap) or len(_ALPHA.findall(gap)) > 1:
+            return None
+        return None if m.start in taken else m
+    return None
+
+
+def _vocabulary(mm: Metamodel) -> set[str]:
+    """The metamodel's own words (class and feature names, enum literals): a spec mentions
+    them to say what a thing is ("the ECU", "ASIL QM"), not as a string value."""
+    words = {_singular(c.name.lower()) for c in mm.classes.values()}
+    for cls in mm.classes.values():
+        words.update(_singular(f.name.lower()) for f in cls.features)
+        for attr in cls.attributes:
+            words.update(_singular(lit.lower()) for lit in attr.type.literals)
+    return words
+
+
+def _numbers(spec: str) -> list[Mention]:
+    return [
+        Mention(m.start(), m.end(), float(m.group(0)), "number") for m in _NUMBER.finditer(spec)
+    ]
+
+
+def _dates(spec: str) -> tuple[list[Mention], list[tuple[int, int]]]:
+    """The dates in `spec`, spelt the CIM's way (ISO 8601), and where they stand (their
+    numbers are no numbers of their own)."""
+    found: list[Mention] = []
+    spans: list[tuple[int, int]] = []
+    for pattern, order in ((_DAY_FIRST, "dmy"), (_MONTH_FIRST, "mdy"), (_ISO, "iso")):
+        for m in pattern.finditer(spec):
+            g = m.groups()
+            if order == "iso":
+                y, mo, d, hh, mm_ = int(g[0]), int(g[1]), int(g[2]), g[3], g[4]
+            else:
+                day, month, year = (g[0], g[1], g[2]) if order == "dmy" else (g[1], g[0], g[2])
+                y, mo, d, hh, mm_ = int(year), _month(month), int(day), g[3], g[4]
+            try:
+                stamp = datetime(y, mo, d, int(hh or 0), int(mm_ or 0))
+            except ValueError:
+                continue
+            found.append(Mention(m.start(), m.end(), stamp.isoformat(), "date"))
+            spans.append(m.span())
+    return found, spans
+
+
+def _month(name: str) -> int:
+    return _MONTHS.index(name[:3].lower()) + 1
+
+
+def _strings(spec: str, vocabulary: set[str]) -> list[Mention]:
+    """Quoted text (as written), capitalised names ("Alice Schmidt", "Harbour FC") and
+    code-like tokens, without the metamodel's own words, also as a label in front ("IBAN
+    DE01" → "DE01"); a name is not repeated as a part of an earlier longer one ("Alice" after
+    "Alice Schmidt")."""
+    found: list[Mention] = []
+    quoted: list[tuple[int, int]] = []
+    for q in _QUOTED.finditer(spec):
+        g = next(i for i, v in enumerate(q.groups(), 1) if v is not None)
+        if q.group(g).strip():
+            found.append(Mention(q.start(g), q.end(g), q.group(g).strip(), "string"))
+            quoted.append(q.span())
+    tokens = [t for t in _TOKEN.finditer(spec) if not any(a <= t.start() < b for a, b in quoted)]
+    run: list[re.Match[str]] = []
+    for i, tok in enumerate([*tokens, None]):
+        word = tok.group(0) if tok is not None else ""
+        if tok is not None and _CODE.search(word) and not _NUMBER.fullmatch(word):
+            found.append(Mention(tok.start(), tok.end(), word, "string"))
+        joined = bool(run) and tok is not None and _joins(spec, run[-1], tok)
+        if tok is not None and _name_word(word) and (not run or joined):
+            run.append(tok)
+            continue
+        if tok is not None and joined and word.lower() in _CONNECTORS:
+            ahead = tokens[i + 1 : i + 3]
+            nxt = next((t for t in ahead if t.group(0).lower() not in _CONNECTORS), None)
+            if nxt is not None and _name_word(nxt.group(0)):
+                run.append(tok)
+                continue
+        found.extend(_name_phrase(spec, run, vocabulary))
+        run = [tok] if tok is not None and _name_word(word) else []
+    kept: list[Mention] = []
+    for m in sorted(found, key=_start):
+        text = str(m.value)
+        after = _ALPHA.match(spec[m.end :].lstrip())
+        named = _singular((text + (after.group(0) if after else "")).lower())
+        exempt = any(a <= m.start < b for a, b in quoted)  # quoted text is a value as written
+        if not exempt and (_singular(text.lower()) in vocabulary or named in vocabulary):
+            continue  # the metamodel's own word, or part of one ("CAN bus")
+        if any(
+            text != k.value and re.search(rf"\b{re.escape(text)}\b", str(k.value)) for k in kept
+        ):
+            continue
+        kept.append(m)
+    return kept
+
+
+def _joins(spec: str, before: re.Match[str], after: re.Match[str]) -> bool:
+    """Whether two tokens stand in one name: a space apart, or an initial's dot between
+    ("J. R. R. Tolkien")."""
+    gap = spec[before.end() : after.start()]
+    return gap == " " or (gap == ". " and len(before.group(0)) == 1 and before.group(0).isupper())
+
+
+def _name_word(word: str) -> bool:
+    if _NUMBER.fullmatch(word):
+        return False
+    return (word[:1].isupper() and word.lower() not in _STOP) or bool(_CODE.search(word))
+
+
+def _name_phrase(spec: str, run: list[re.Match[str]], vocabulary: set[str]) -> list[Mention]:
+    """The name a run of capitalised words spells, without leading function words or the
+    metamodel's words ("The ECU", "IBAN DE01") and trailing connectors."""
+    stripped = False
+    while run and (
+        run[0].group(0).lower() in _STOP | _CONNECTORS
+        or _singular(run[0].group(0).lower()) in vocabulary
+    ):
+        stripped = stripped or _singular(run[0].group(0).lower()) in vocabulary
+        run = run[1:]
+    while run and run[-1].group(0).lower() in _CONNECTORS:
+        run = run[:-1]
+    if not run:
+        return []
+    start, end = run[0].start(), run[-1].end()
+    article = _TITLE_ARTICLE.search(spec, max(0, start - 12), start)
+    if article is not None and not stripped:  # "borrowed The Hobbit": part of a title
+        start = article.start(1)
+    if spec[end : end + 1] == "." and len(run[-1].group(0)) == 1:  # an initial keeps its dot
+        end += 1
+    return [Mention(start, end, spec[start:end], "string")]
+
+
+def class_counts(mm: Metamodel, spec: str) -> dict[str, int]:
+    """Objects per concrete class that `spec` states: "two ECUs", "three clients" (a
+    containment reference's name), "no sensors". Counts of one class in several sentences
+    add up ("Harbour FC has two players ... Millers United has two players"); a count after
+    "the", "these", "both" or "of" refers back to one already given and is skipped. A count of
+    a class with several concrete subclasses says nothing about each and is left out."""
+    nouns = _class_nouns(mm)
+    counts: dict[str, int] = {}
+    for m in _COUNT.finditer(spec):
+        if _ANAPHORA.search(spec[max(0, m.start() - 8) : m.start()]):
+            continue
+        word = m.group(1).lower()
+        n = 0 if word == "no" else int(word) if word.isdigit() else _WORD_NUMBERS.index(word) + 1
+        key = _noun_class(nouns, _phrase(spec, m.end()))
+        if key is not None:
+            counts[key] = counts.get(key, 0) + n
+    return counts
+
+
+def _phrase(spec: str, at: int) -> list[str]:
+    """Up to four words from `at`, ending before punctuation or a function word."""
+    words: list[str] = []
+    while len(words) < 4:
+        m = _PHRASE_WORD.match(spec, at)
+        if m is None or m.group(1).lower() in _STOP:
+            break
+        words.append(m.group(1))
+        at = m.end()
+    return words
+
+
+def _noun_class(nouns: dict[str, str], words: list[str]) -> str | None:
+    """The class the first noun phrase in `words` names (the phrase ends at the first word
+    that, alone or with those before it, names a class)."""
+    for end in range(1, len(words) + 1):
+        for start in range(end):
+            key = nouns.get(_singular("".join(words[start:end]).lower()))
+            if key is not None:
+                return key
+    return None
+
+
+def _class_nouns(mm: Metamodel, *, raw: bool = False) -> dict[str, str]:
+    """Names → the one concrete class they stand for: a concrete class's name, a containment
+    reference's name for its single concrete target, an abstract class's name for its single
+    concrete subclass. Lower-case and singular, or as declared when `raw`."""
+    named: list[tuple[str, str]] = [(c.name, c.key) for c in mm.concrete_classes]
+    for cls in mm.classes.values():
+        for ref in cls.references:
+            subs = mm.concrete_subtypes(ref.target)
+            if ref.containment and len(subs) == 1:
+                named.append((ref.name, subs[0]))
+    for cls in mm.classes.values():
+        subs = mm.concrete_subtypes(cls.key)
+        if len(subs) == 1:
+            named.append((cls.name, subs[0]))
+    nouns: dict[str, str] = {}
+    for name, key in named:
+        nouns.setdefault(name if raw else _singular(name.lower()), key)
+    return nouns
+
+
+def _singular(word: str) -> str:
+    word = word.replace("-", "").replace("_", "")
+    for plural, single in (("ies", "y"), ("sses", "ss"), ("ches", "ch"), ("shes", "sh")):
+        if word.endswith(plural):
+            return word[: -len(plural)] + single
+    if word.endswith(("xes", "zes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word

@@ -1,0 +1,168 @@
+"""Values and counts read from a spec (`service.grounding`) and the phase-1 schemas built on
+them: a small model chooses among the spec's values instead of spelling its own."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from service.backends.local import LocalBackend
+from service.ecore_loader import load_metamodel
+from service.generation import generate
+from service.grounding import Grounding, ground
+from service.metamodel import Metamodel
+from service.phased_schema import objects_model
+from service.schema import model_schema
+
+# A metamodel of no bundled case: a depot with bays and staff.
+ECORE = b"""<?xml version="1.0" encoding="UTF-8"?>
+<ecore:EPackage xmi:version="2.0" xmlns:xmi="http://www.omg.org/XMI"
+    xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+    xmlns:ecore="http://www.eclipse.org/emf/2002/Ecore" name="depot" nsURI="http://t/depot"
+    nsPrefix="depot">
+  <eClassifiers xsi:type="ecore:EClass" name="Depot">
+    <eStructuralFeatures xsi:type="ecore:EAttribute" name="name" lowerBound="1"
+        eType="ecore:EDataType http://www.eclipse.org/emf/2002/Ecore#//EString"/>
+    <eStructuralFeatures xsi:type="ecore:EReference" name="bays" upperBound="-1"
+        eType="#//Bay" containment="true"/>
+    <eStructuralFeatures xsi:type="ecore:EReference" name="staff" upperBound="-1"
+        eType="#//Clerk" containment="true"/>
+  </eClassifiers>
+  <eClassifiers xsi:type="ecore:EClass" name="Bay">
+    <eStructuralFeatures xsi:type="ecore:EAttribute" name="code" iD="true"
+        eType="ecore:EDataType http://www.eclipse.org/emf/2002/Ecore#//EString"/>
+    <eStructuralFeatures xsi:type="ecore:EAttribute" name="maxLoadKg"
+        eType="ecore:EDataType http://www.eclipse.org/emf/2002/Ecore#//EDouble"/>
+    <eStructuralFeatures xsi:type="ecore:EAttribute" name="zone" eType="#//Zone"/>
+  </eClassifiers>
+  <eClassifiers xsi:type="ecore:EClass" name="Clerk">
+    <eStructuralFeatures xsi:type="ecore:EAttribute" name="name"
+        eType="ecore:EDataType http://www.eclipse.org/emf/2002/Ecore#//EString"/>
+    <eStructuralFeatures xsi:type="ecore:EAttribute" name="badgeNumber"
+        eType="ecore:EDataType http://www.eclipse.org/emf/2002/Ecore#//EInt"/>
+    <eStructuralFeatures xsi:type="ecore:EAttribute" name="hiredOn"
+        eType="ecore:EDataType http://www.eclipse.org/emf/2002/Ecore#//EDate"/>
+  </eClassifiers>
+  <eClassifiers xsi:type="ecore:EEnum" name="Zone">
+    <eLiterals name="COLD"/>
+    <eLiterals name="DRY" value="1"/>
+  </eClassifiers>
+</ecore:EPackage>
+"""
+SPEC = (
+    'The depot "North Yard" has three bays and two clerks. '
+    "Bay B-10 is cold and takes a max load of 1200.5 kg; bay B-11 is dry with a max load of "
+    "800 kg; bay B-12 is dry with a max load of 650 kg. "
+    "Clerk Ana Lopez (badge number 17) was hired on 3 March 2021 at 09:30, and the two clerks "
+    "share the early shift with Omar Haddad (badge number 23, hired 2022-01-10). "
+    "There are no trucks."
+)
+
+
+@pytest.fixture(scope="module")
+def depot() -> Metamodel:
+    return load_metamodel({"depot.ecore": ECORE})
+
+
+@pytest.fixture(scope="module")
+def grounding(depot: Metamodel) -> Grounding:
+    return ground(depot, SPEC)
+
+
+def test_counts_of_classes_and_of_containment_references(grounding: Grounding) -> None:
+    # "the two clerks" refers back to the count already given: not four clerks.
+    assert grounding.counts == {"Bay": 3, "Clerk": 2}
+
+
+def test_values_keep_quotes_names_codes_numbers_and_dates(grounding: Grounding) -> None:
+    assert grounding.strings == ("North Yard", "B-10", "B-11", "B-12", "Ana Lopez", "Omar Haddad")
+    assert 1200.5 in grounding.numbers and 17.0 in grounding.numbers
+    assert 2021.0 not in grounding.numbers  # a date's numbers are the date's
+    assert grounding.dates == ("2021-03-03T09:30:00", "2022-01-10T00:00:00")
+
+
+def test_values_attach_to_feature_and_class_names(grounding: Grounding) -> None:
+    attached = {k: [m.value for m in v] for k, v in grounding.by_feature.items()}
+    assert attached["badgeNumber"] == [17.0, 23.0]
+    assert attached["maxLoadKg"] == [1200.5, 800.0, 650.0]
+    assert [m.value for m in grounding.by_class["Bay"]] == ["B-10", "B-11", "B-12"]
+    # `name` belongs to two classes: what is attached to it decides nothing on its own.
+    assert "name" in grounding.shared
+    # A clerk's name: what is attached to "clerk" first, then any value attached to nothing
+    # else ("North Yard" is the depot's, "B-10" a bay's).
+    clerk = grounding.choices("Clerk", "name", "string", naming=True)
+    assert clerk == ("Ana Lopez", "Omar Haddad")
+
+
+def test_the_metamodels_own_words_are_no_values(depot: Metamodel) -> None:
+    found = ground(depot, 'Bay B-7 is the only bay. The Depot "Bay Ten" is cold.')
+    assert "B-7" in found.strings and "Bay Ten" in found.strings  # quoted text as written
+    assert not {"Bay", "Depot", "COLD"} & set(found.strings)
+
+
+def _schema(depot: Metamodel, grounding: Grounding) -> dict[str, Any]:
+    return model_schema(objects_model(depot, 12, grounding=grounding))
+
+
+def test_a_stated_count_fixes_the_entries_and_pins_attached_values(
+    depot: Metamodel, grounding: Grounding
+) -> None:
+    model = objects_model(depot, 12, grounding=grounding)
+    loads = (1200.5, 800.0, 650.0)
+    bays = [
+        {"id": f"b{i}", "attributes": {"code": c, "maxLoadKg": w}}
+        for i, (c, w) in enumerate(zip(("B-10", "B-11", "B-12"), loads, strict=True))
+    ]
+    clerks = [
+        {"id": "ana", "attributes": {"name": "Ana Lopez", "badgeNumber": 17}},
+        {"id": "omar", "attributes": {"name": "Omar Haddad", "badgeNumber": 23}},
+    ]
+    clerks[0]["attributes"]["hiredOn"] = "2021-03-03T09:30:00"
+    clerks[1]["attributes"]["hiredOn"] = "2022-01-10T00:00:00"
+    answer = {"Depot": [{"id": "d", "attributes": {"name": "North Yard"}}]}
+    cim = model.model_validate({**answer, "Bay": bays, "Clerk": clerks}).to_cim()
+    assert [o.attributes["code"] for o in cim.objects if o.class_ == "Bay"] == [
+        "B-10",
+        "B-11",
+        "B-12",
+    ]
+    for wrong in (
+        {"Bay": bays[:2], "Clerk": clerks},  # two bays where the spec says three
+        {"Bay": [bays[1], bays[0], bays[2]], "Clerk": clerks},  # the k-th bay is B-1k
+        {"Bay": bays, "Clerk": [clerks[0], {**clerks[1], "attributes": {"name": "X"}}]},
+    ):
+        with pytest.raises(ValidationError):
+            model.model_validate({**answer, **wrong})
+    free = {**clerks[1], "attributes": {**clerks[1]["attributes"], "name": "Zed"}}
+    with pytest.raises(ValidationError):  # a name the spec does not state
+        model.model_validate({**answer, "Bay": bays, "Clerk": [clerks[0], free]})
+    text = json.dumps(_schema(depot, grounding))
+    assert '"North Yard"' in text and '"2021-03-03T09:30:00"' in text
+
+
+def test_without_grounding_or_unbounded_the_schema_stays_free(
+    depot: Metamodel, grounding: Grounding
+) -> None:
+    assert '"B-10"' not in json.dumps(model_schema(objects_model(depot, 12)))
+    free = objects_model(depot, None, bounded=False, grounding=grounding)
+    assert '"B-10"' not in json.dumps(model_schema(free))
+
+
+@pytest.mark.usefixtures("local_model")
+def test_the_local_model_writes_only_what_the_spec_states(depot: Metamodel) -> None:
+    result = generate(depot, SPEC, backend=LocalBackend(), max_repairs=0)
+    assert result.cim is not None
+    by_class: dict[str, list[dict[str, Any]]] = {}
+    for obj in result.cim.objects:
+        by_class.setdefault(obj.class_, []).append(obj.attributes)
+    assert len(by_class.get("Bay", [])) == 3
+    assert len(by_class.get("Clerk", [])) == 2
+    assert [a.get("code") for a in by_class["Bay"]] == ["B-10", "B-11", "B-12"]
+    stated = {*ground(depot, SPEC).strings, *ground(depot, SPEC).dates, "COLD", "DRY"}
+    written = {
+        v for attrs in (a for objs in by_class.values() for a in objs) for v in attrs.values()
+    }
+    assert {v for v in written if isinstance(v, str)} <= stated
