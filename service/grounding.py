@@ -233,6 +233,15 @@ def ground(mm: Metamodel, spec: str) -> Grounding:
         )
         if found:
             by_class[key] = tuple(sorted(set(by_class.get(key, ()) + found), key=_start))
+    first: dict[Value, tuple[int, str]] = {}  # a name attached to two classes: the first wins
+    for key, found in by_class.items():
+        for m in found:
+            first[m.value] = min(first.get(m.value, (m.start, key)), (m.start, key))
+    by_class = {
+        key: kept
+        for key, found in by_class.items()
+        if (kept := tuple(m for m in found if first[m.value][1] == key))
+    }
     holders: dict[str, int] = {}
     for cls in mm.concrete_classes:
         for attr in cls.attributes:

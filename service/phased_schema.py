@@ -119,7 +119,7 @@ def objects_model(
         item: Any = create_model(base, __config__=_CONFIG, **entry)
         pinned = (
             _pinned_entries(cls, entry, grounding, least, names)
-            if bounded and grounding is not None and least == most and least
+            if bounded and grounding is not None and least == most and least >= 2
             else None
         )
         if pinned is not None:  # one entry per stated object: a tuple
@@ -135,8 +135,9 @@ def objects_model(
 def _pinned_entries(
     cls: EClassView, entry: dict[str, Any], grounding: Grounding, n: int, names: NameAllocator
 ) -> GenericAlias | None:
-    """When the spec states `n` objects of `cls` and, for some single-valued attribute, exactly
-    `n` values attached to the class or the attribute, the k-th object gets the k-th value
+    """When the spec states `n` (2 or more) objects of `cls` and, for some single-valued
+    attribute, exactly `n` values attached to the class or the attribute, the k-th object gets
+    the k-th value
     (specs introduce objects and their values in the same order): a tuple of `n` entries with
     those values fixed. None when no attribute has exactly `n` such values."""
     naming = naming_attribute(cls)
