@@ -118,7 +118,7 @@ def objects_model(
             least = most = stated if most is None else min(stated, most)
         item: Any = create_model(base, __config__=_CONFIG, **entry)
         pinned = (
-            _pinned_entries(cls, entry, grounding, least, names)
+            _ordered_entries(cls, entry, grounding, least, names)
             if bounded and grounding is not None and least == most and least >= 2
             else None
         )
@@ -132,33 +132,35 @@ def objects_model(
     return create_model("Objects", __base__=ObjectsRoot, **fields)
 
 
-def _pinned_entries(
+def _ordered_entries(
     cls: EClassView, entry: dict[str, Any], grounding: Grounding, n: int, names: NameAllocator
 ) -> GenericAlias | None:
-    """When the spec states `n` (2 or more) objects of `cls` and, for some single-valued
-    attribute, exactly `n` values attached to the class or the attribute, the k-th object gets
-    the k-th value
-    (specs introduce objects and their values in the same order): a tuple of `n` entries with
-    those values fixed. None when no attribute has exactly `n` such values."""
+    """When the spec states `n` (2 or more) objects of `cls`: a tuple of `n` entries that
+    follow the spec's order, since specs introduce objects, and their values, in the order
+    they list them. A single-valued attribute with exactly `n` values attached to it (or, for
+    the naming attribute, to the class) gets the k-th of them in the k-th entry; otherwise the
+    naming attribute's k-th entry chooses among its values k to k + (choices - n), so `n`
+    entries cannot all take one name, as a small model repeating itself would. None when
+    neither applies."""
     naming = naming_attribute(cls)
-    pinned = {
-        a.name: values
-        for a in cls.attributes
-        if not a.many and len(values := _typed(a, _attached(cls.key, a, grounding, naming))) == n
-    }
-    if not pinned:
+    per_entry: dict[str, list[tuple[Any, ...]]] = {}
+    for a in cls.attributes:
+        if a.many:
+            continue
+        attached = _typed(a, _attached(cls.key, a, grounding, naming))
+        if len(attached) == n:
+            per_entry[a.name] = [(v,) for v in attached]
+        elif a.name == naming and len(choices := _choices(cls.key, a, grounding, True)) >= n:
+            spare = len(choices) - n
+            per_entry[a.name] = [choices[k : k + spare + 1] for k in range(n)]
+    if not per_entry:
         return None
     items = []
     for k in range(n):
         attrs = [
-            (
-                replace(a, lower=1) if a.name in pinned else a,
-                Literal[pinned[a.name][k]]
-                if a.name in pinned
-                else grounded_annotation(
-                    cls.key, _bounded(a), grounding, a.name == naming_attribute(cls)
-                ),
-            )
+            (replace(a, lower=1), Literal[per_entry[a.name][k]])
+            if a.name in per_entry
+            else (a, grounded_annotation(cls.key, _bounded(a), grounding, a.name == naming))
             for a in cls.attributes
         ]
         model = features_model(names.allocate(f"{cls.key}{k + 1}Attributes"), attrs)

@@ -33,7 +33,7 @@ from service.validator import validate
 
 ROOT = Path(__file__).resolve().parent.parent
 BANK = ROOT / "metamodels" / "bank" / "bank.ecore"
-SPEC = "Bank Alpha holds two accounts, DE01 and DE02, owned by Ann."
+SPEC = "Bank Alpha holds the accounts DE01 and DE02, owned by Ann."
 
 
 class ScriptedBackend:

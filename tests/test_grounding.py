@@ -133,6 +133,7 @@ def test_a_stated_count_fixes_the_entries_and_pins_attached_values(
         {"Bay": bays[:2], "Clerk": clerks},  # two bays where the spec says three
         {"Bay": [bays[1], bays[0], bays[2]], "Clerk": clerks},  # the k-th bay is B-1k
         {"Bay": bays, "Clerk": [clerks[0], {**clerks[1], "attributes": {"name": "X"}}]},
+        {"Bay": bays, "Clerk": [clerks[1], clerks[0]]},  # in the spec's order
     ):
         with pytest.raises(ValidationError):
             model.model_validate({**answer, **wrong})
