@@ -133,7 +133,12 @@ _COUNT = re.compile(
     r"(?<![\w\-/.:])(\d+|no|" + "|".join(_WORD_NUMBERS) + r")\s+(?=[a-z])", re.IGNORECASE
 )
 _PHRASE_WORD = re.compile(r"\s*([A-Za-z][\w-]*)")
-_ANAPHORA = re.compile(r"\b(the|these|those|both|all|of)\s+$", re.IGNORECASE)
+# A number after these is no count of its own: it refers back ("the two teams") or bounds
+# ("at most 3 appointments", "up to 4 seats").
+_ANAPHORA = re.compile(
+    r"\b(the|these|those|both|all|of|most|least|than|to|max|maximum|min|minimum)\s+$",
+    re.IGNORECASE,
+)
 
 
 Value = str | float
@@ -484,13 +489,14 @@ def _name_phrase(spec: str, run: list[re.Match[str]], vocabulary: set[str]) -> l
 def class_counts(mm: Metamodel, spec: str) -> dict[str, int]:
     """Objects per concrete class that `spec` states: "two ECUs", "three clients" (a
     containment reference's name), "no sensors". Counts of one class in several sentences
-    add up ("Harbour FC has two players ... Millers United has two players"); a count after
-    "the", "these", "both" or "of" refers back to one already given and is skipped. A count of
+    add up ("Harbour FC has two players ... Millers United has two players"); a number after
+    "the", "these", "both" or "of" refers back to a count already given, and one after "at
+    most", "up to" and the like is a bound: both are skipped. A count of
     a class with several concrete subclasses says nothing about each and is left out."""
     nouns = _class_nouns(mm)
     counts: dict[str, int] = {}
     for m in _COUNT.finditer(spec):
-        if _ANAPHORA.search(spec[max(0, m.start() - 8) : m.start()]):
+        if _ANAPHORA.search(spec[max(0, m.start() - 10) : m.start()]):
             continue
         word = m.group(1).lower()
         n = 0 if word == "no" else int(word) if word.isdigit() else _WORD_NUMBERS.index(word) + 1
