@@ -11,7 +11,7 @@ knows any metamodel's names beyond what it is given.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -559,3 +559,41 @@ def _singular(word: str) -> str:
     if word.endswith("s") and not word.endswith("ss"):
         return word[:-1]
     return word
+
+
+# --- links: which declared objects the spec mentions together -------------------------------
+
+_SENTENCE_END = re.compile(r"(?<![A-Z])(?<!\b[A-Z][a-z])(?<!\b[A-Z][a-z][a-z])[.;!?](?=\s)|\n")
+
+
+@dataclass(frozen=True)
+class Mentions:
+    """Where each declared object is named in a spec: the sentences (or `;` clauses) holding
+    one of its string values, or a word of one no other object's values share ("Jonas" for
+    "Jonas Weber", not "Miller" of four Millers)."""
+
+    sentences: dict[str, frozenset[int]]
+
+    def together(self, source: str, candidates: Sequence[str]) -> tuple[str, ...]:
+        """The `candidates` named in a sentence that names `source`, in their order."""
+        mine = self.sentences.get(source, frozenset())
+        return tuple(c for c in candidates if mine & self.sentences.get(c, frozenset()))
+
+
+def mentions(spec: str, names: Mapping[str, Sequence[str]]) -> Mentions:
+    """`names`: object id → its string values. Where in `spec` each object is named."""
+    bounds = [0] + [m.end() for m in _SENTENCE_END.finditer(spec)] + [len(spec) + 1]
+    words: dict[str, set[str]] = {}
+    for oid, values in names.items():
+        for value in values:
+            for word in re.findall(r"[A-Z][\w-]{2,}", value):
+                if word.lower() not in _STOP:
+                    words.setdefault(word, set()).add(oid)
+    found: dict[str, set[int]] = {}
+    for oid, values in names.items():
+        keys = {v for v in values if len(v) >= 2} | {w for w, ids in words.items() if ids == {oid}}
+        for key in keys:
+            for m in re.finditer(rf"(?<![\w-]){re.escape(key)}(?![\w-])", spec):
+                sentence = next(i for i, end in enumerate(bounds[1:]) if m.start() < end)
+                found.setdefault(oid, set()).add(sentence)
+    return Mentions({oid: frozenset(s) for oid, s in found.items()})

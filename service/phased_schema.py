@@ -30,7 +30,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from service.cim import Cim, CimObject, parse_cim
-from service.grounding import KINDS, Grounding
+from service.grounding import KINDS, Grounding, Mentions, mentions
 from service.issues import Issue, normalised
 from service.metamodel import INT_RANGES, Attribute, EClassView, Metamodel, Reference
 from service.schema import (
@@ -590,8 +590,11 @@ class LinksPlan:
         return Cim(objects=[o.model_copy(update={"references": refs[o.id]}) for o in self.objects])
 
 
-def plan_links(mm: Metamodel, objects: list[CimObject]) -> LinksPlan:
-    """Work out, for each declared object, its possible containers and reference targets."""
+def plan_links(mm: Metamodel, objects: list[CimObject], spec: str | None = None) -> LinksPlan:
+    """Work out, for each declared object, its possible containers and reference targets.
+    With `spec` (a small model's plan), an object whose spec sentence also names some of its
+    options is offered only those (`_together`)."""
+    named = _mentions(mm, objects, spec) if spec is not None else None
     by_class: dict[str, list[int]] = {}
     for i, o in enumerate(objects):
         by_class.setdefault(o.class_, []).append(i)
@@ -607,16 +610,37 @@ def plan_links(mm: Metamodel, objects: list[CimObject]) -> LinksPlan:
                 if j == i or (owner_key in reachable and j > i):
                     continue
                 entry.containers[f"{objects[j].id}.{ref.name}"] = (objects[j].id, ref.name)
+        if named is not None:
+            owners = named.together(obj.id, [owner for owner, _ in entry.containers.values()])
+            if owners:
+                entry.containers = {k: v for k, v in entry.containers.items() if v[0] in owners}
         entry.containers = _short_labels(entry.containers)
         for ref in cls.references:
             if not asked_reference(mm, ref):
                 continue
             targets = set(mm.concrete_subtypes(ref.target))
             candidates = tuple(o.id for o in objects if o.class_ in targets)
+            if named is not None:
+                together = named.together(obj.id, candidates)
+                if len(together) >= max(1, ref.lower):
+                    candidates = together
             if candidates:
                 entry.slots.append(Slot(ref, candidates))
         entries.append(entry)
     return LinksPlan(mm, objects, entries)
+
+
+def _mentions(mm: Metamodel, objects: list[CimObject], spec: str) -> Mentions:
+    """Where `spec` names each object, by its string attribute values."""
+    names: dict[str, list[str]] = {}
+    for o in objects:
+        view = mm.classes[o.class_]
+        for name, value in o.attributes.items():
+            attr = view.feature_map.get(name)
+            if isinstance(attr, Attribute) and attr.type.kind == "string":
+                values = value if isinstance(value, list) else [value]
+                names.setdefault(o.id, []).extend(v for v in values if isinstance(v, str))
+    return mentions(spec, names)
 
 
 def _short_labels(options: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:

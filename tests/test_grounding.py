@@ -10,11 +10,12 @@ import pytest
 from pydantic import ValidationError
 
 from service.backends.local import LocalBackend
+from service.cim import CimObject
 from service.ecore_loader import load_metamodel
 from service.generation import generate
-from service.grounding import Grounding, ground
+from service.grounding import Grounding, ground, mentions
 from service.metamodel import Metamodel
-from service.phased_schema import objects_model
+from service.phased_schema import objects_model, plan_links
 from service.schema import model_schema
 
 # A metamodel of no bundled case: a depot with bays and staff.
@@ -167,3 +168,36 @@ def test_the_local_model_writes_only_what_the_spec_states(depot: Metamodel) -> N
         v for attrs in (a for objs in by_class.values() for a in objs) for v in attrs.values()
     }
     assert {v for v in written if isinstance(v, str)} <= stated
+
+
+def test_links_are_offered_among_the_objects_a_sentence_names_together() -> None:
+    spec = (
+        "Dr. Ana Lopez sees Omar Haddad in visit V-1; Dr. Ben Cole sees Ana Smith in visit V-2. "
+        "Ana Lopez and Ben Cole both work at the North Yard depot."
+    )
+    named = mentions(
+        spec,
+        {"v1": ["V-1"], "v2": ["V-2"], "lopez": ["Ana Lopez"], "cole": ["Ben Cole"]}
+        | {"omar": ["Omar Haddad"], "smith": ["Ana Smith"], "depot": ["North Yard"]},
+    )
+    # "Dr." ends no sentence; the `;` clause does.
+    assert named.together("v1", ["lopez", "cole", "omar", "smith"]) == ("lopez", "omar")
+    assert named.together("v2", ["lopez", "cole", "omar", "smith"]) == ("cole", "smith")
+    # "Ana" is shared by two objects, so it names neither; "Haddad" names only Omar.
+    assert named.together("depot", ["lopez", "cole", "smith"]) == ("lopez", "cole")
+    assert named.together("nobody", ["lopez"]) == ()
+
+
+def test_phase_two_offers_the_co_mentioned_targets_when_enough(depot: Metamodel) -> None:
+    objects = [
+        CimObject(id="d", class_="Depot", attributes={"name": "North Yard"}),
+        CimObject(id="b1", class_="Bay", attributes={"code": "B-10"}),
+        CimObject(id="b2", class_="Bay", attributes={"code": "B-11"}),
+    ]
+    spec = 'Bay B-10 and bay B-11 belong to the depot "North Yard".'
+    plan = plan_links(depot, objects, spec)
+    assert {e.obj.id: list(e.containers) for e in plan.entries} == {
+        "d": [],
+        "b1": ["d"],
+        "b2": ["d"],
+    }

@@ -70,7 +70,7 @@ class TwoPhase:
             declared = declared_objects(self.mm, answer.to_cim(), notes)
         else:
             declared = declared_objects(self.mm, previous, notes)
-        plan = plan_links(self.mm, declared)
+        plan = plan_links(self.mm, declared, self.spec if self.budget.small else None)
         links_model = plan.model()
         links: dict[str, Any] = {}
         if links_model is not None:
