@@ -157,18 +157,36 @@ def _ordered_entries(
         return None
     items = []
     for k in range(n):
-        attrs = [
-            (replace(a, lower=1), Literal[per_entry[a.name][k]])
-            if a.name in per_entry
-            else (a, grounded_annotation(cls.key, _bounded(a), grounding, a.name == naming))
-            for a in cls.attributes
-        ]
-        model = features_model(names.allocate(f"{cls.key}{k + 1}Attributes"), attrs)
-        fields = {**entry, "attributes": (model, ...)}
-        items.append(
-            create_model(names.allocate(f"{cls.key}{k + 1}"), __config__=_CONFIG, **fields)
-        )
+        # With the name decided per entry, the id (written first) is that name's id, so what
+        # a small model writes first leads it to the matching name, not away from it.
+        named = per_entry.get(naming or "", [()])[k]
+        variants: list[type[BaseModel]] = []
+        for value in named or (None,):
+            attrs = [
+                (
+                    replace(a, lower=1),
+                    Literal[(value,) if a.name == naming else per_entry[a.name][k]],
+                )
+                if a.name in per_entry
+                else (a, grounded_annotation(cls.key, _bounded(a), grounding, a.name == naming))
+                for a in cls.attributes
+            ]
+            label = f"{cls.key}{k + 1}{'' if value is None else f'_{len(variants)}'}"
+            model = features_model(names.allocate(f"{label}Attributes"), attrs)
+            fields = {**entry, "attributes": (model, ...)}
+            if value is not None:
+                fields["id"] = (Literal[id_for(cls.name, str(value))], ...)
+            variants.append(create_model(names.allocate(label), __config__=_CONFIG, **fields))
+        items.append(variants[0] if len(variants) == 1 else Union[tuple(variants)])  # noqa: UP007
     return GenericAlias(tuple, tuple(items))
+
+
+def id_for(class_name: str, value: str) -> str:
+    """An id made of a name: "Anna Berg" → anna_berg, "A-001" → a_001, "2024" → x_2024."""
+    slug = re.sub(r"[^A-Za-z0-9]+", "_", value).strip("_").lower()
+    if not slug[:1].isalpha():
+        slug = f"{class_name[:1].lower() or 'x'}_{slug}".rstrip("_")
+    return slug[:30]
 
 
 def grounded_annotation(

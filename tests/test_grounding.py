@@ -114,17 +114,19 @@ def test_a_stated_count_fixes_the_entries_and_pins_attached_values(
     model = objects_model(depot, 12, grounding=grounding)
     loads = (1200.5, 800.0, 650.0)
     bays = [
-        {"id": f"b{i}", "attributes": {"code": c, "maxLoadKg": w}}
-        for i, (c, w) in enumerate(zip(("B-10", "B-11", "B-12"), loads, strict=True))
+        {"id": c.lower().replace("-", "_"), "attributes": {"code": c, "maxLoadKg": w}}
+        for c, w in zip(("B-10", "B-11", "B-12"), loads, strict=True)
     ]
     clerks = [
-        {"id": "ana", "attributes": {"name": "Ana Lopez", "badgeNumber": 17}},
-        {"id": "omar", "attributes": {"name": "Omar Haddad", "badgeNumber": 23}},
+        {"id": "ana_lopez", "attributes": {"name": "Ana Lopez", "badgeNumber": 17}},
+        {"id": "omar_haddad", "attributes": {"name": "Omar Haddad", "badgeNumber": 23}},
     ]
     clerks[0]["attributes"]["hiredOn"] = "2021-03-03T09:30:00"
     clerks[1]["attributes"]["hiredOn"] = "2022-01-10T00:00:00"
     answer = {"Depot": [{"id": "d", "attributes": {"name": "North Yard"}}]}
     cim = model.model_validate({**answer, "Bay": bays, "Clerk": clerks}).to_cim()
+    # the id of an entry whose name is decided is that name's id
+    assert [o.id for o in cim.objects] == ["d", "b_10", "b_11", "b_12", "ana_lopez", "omar_haddad"]
     assert [o.attributes["code"] for o in cim.objects if o.class_ == "Bay"] == [
         "B-10",
         "B-11",

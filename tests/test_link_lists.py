@@ -33,8 +33,8 @@ SPEC = (
 OBJECTS = {
     "League": [{"id": "riverside", "attributes": {"name": "Riverside"}}],
     "Team": [
-        {"id": "harbour", "attributes": {"name": "Harbour FC"}},
-        {"id": "millers", "attributes": {"name": "Millers United"}},
+        {"id": "harbour_fc", "attributes": {"name": "Harbour FC"}},
+        {"id": "millers_united", "attributes": {"name": "Millers United"}},
     ],
     "Player": [],
     "Match": [{"id": "match1", "attributes": {"venue": "Fratton Green"}}],
@@ -60,14 +60,17 @@ def test_two_candidates_and_a_lower_bound_of_two_admit_no_repeat(league: Metamod
     plan = plan_links(league, objects)
     links = plan.model()
     assert links is not None
-    for repeated in (["harbour", "harbour"], ["millers", "millers"]):
+    for repeated in (["harbour_fc", "harbour_fc"], ["millers_united", "millers_united"]):
         with pytest.raises(ValidationError):
             links.model_validate(
-                {"match1": {"teams": repeated, "scorers": []}, "leo": {"container": "harbour"}}
+                {"match1": {"teams": repeated, "scorers": []}, "leo": {"container": "harbour_fc"}}
             )
-    for order in (["harbour", "millers"], ["millers", "harbour"]):  # the home team first
+    for order in (
+        ["harbour_fc", "millers_united"],
+        ["millers_united", "harbour_fc"],
+    ):  # the home team first
         answer = links.model_validate(
-            {"match1": {"teams": order, "scorers": ["leo"]}, "leo": {"container": "harbour"}}
+            {"match1": {"teams": order, "scorers": ["leo"]}, "leo": {"container": "harbour_fc"}}
         )
         match = next(o for o in plan.apply(answer.model_dump(by_alias=True)).objects
                      if o.id == "match1")  # fmt: skip
@@ -76,8 +79,8 @@ def test_two_candidates_and_a_lower_bound_of_two_admit_no_repeat(league: Metamod
     match_links = next(d for d in schema["$defs"].values() if "teams" in d["properties"])
     options = match_links["properties"]["teams"]["anyOf"]
     assert [[i["const"] for i in o["prefixItems"]] for o in options] == [
-        ["harbour", "millers"],
-        ["millers", "harbour"],
+        ["harbour_fc", "millers_united"],
+        ["millers_united", "harbour_fc"],
     ]
     # lower bound 0: a plain list, as before (a dropped repeat leaves the bound met)
     scorers = match_links["properties"]["scorers"]
@@ -134,8 +137,8 @@ class ScriptedBackend:
     def __init__(self) -> None:
         self.replies = [
             json.dumps(OBJECTS),
-            json.dumps({"match1": {"teams": ["harbour", "harbour"]}}),
-            json.dumps({"match1": {"teams": ["harbour", "millers"]}}),
+            json.dumps({"match1": {"teams": ["harbour_fc", "harbour_fc"]}}),
+            json.dumps({"match1": {"teams": ["harbour_fc", "millers_united"]}}),
         ]
         self.schemas: list[Any] = []
 
@@ -156,7 +159,7 @@ def test_a_repeated_team_is_refused_by_the_schema_not_dropped_into_an_invalid_mo
     assert len(result.attempts) == 1
     assert result.cim is not None
     match = next(o for o in result.cim.objects if o.id == "match1")
-    assert match.references["teams"] == ["harbour", "millers"]
+    assert match.references["teams"] == ["harbour_fc", "millers_united"]
 
 
 @pytest.mark.slow
