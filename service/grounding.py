@@ -231,6 +231,7 @@ def ground(mm: Metamodel, spec: str) -> Grounding:
     taken = {m.start for ms in by_feature.values() for m in ms}
     by_class: dict[str, tuple[Mention, ...]] = {}
     cues = _class_cues(mm)
+    nouns = _class_nouns(mm)
     cue_spans = [_cue_spans(words, noun) for noun, _ in cues]
     for noun, key in cues:
         found = _attached(
@@ -238,6 +239,11 @@ def ground(mm: Metamodel, spec: str) -> Grounding:
         )
         if found:
             by_class[key] = tuple(sorted(set(by_class.get(key, ()) + found), key=_start))
+    for m in mentions:  # a name ending in a class's name names one of its objects
+        parts = str(m.value).split() if m.kind == "string" else []
+        named = nouns.get(_singular(parts[-1].lower())) if len(parts) > 1 else None
+        if named is not None and m.start not in taken:
+            by_class[named] = tuple(sorted({*by_class.get(named, ()), m}, key=_start))
     first: dict[Value, tuple[int, str]] = {}  # a name attached to two classes: the first wins
     for key, found in by_class.items():
         for m in found:

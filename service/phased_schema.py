@@ -45,6 +45,7 @@ MAX_STRING = 80  # characters per string attribute value
 MAX_PER_CLASS = 12  # objects per class: caps a small model that starts repeating itself
 MAX_VALUES = 4  # values per many-valued attribute (unbounded lists let it repeat one value)
 MAX_CHOICES = 96  # spec values offered per attribute (keeps the grammar small)
+MAX_NAME_SEQUENCES = 16  # in-order name selections a grammar may spell out (`_ordered_entries`)
 MAX_SEQUENCES = 64  # repeat-free id lists a grammar may spell out one by one (`_ids_field`)
 WORDS_PER_OBJECT = 20  # a specification describes about one object per this many words
 MIN_PER_CLASS = 3  # "a few": what a terse specification still gets room for
@@ -134,16 +135,18 @@ def objects_model(
 
 def _ordered_entries(
     cls: EClassView, entry: dict[str, Any], grounding: Grounding, n: int, names: NameAllocator
-) -> GenericAlias | None:
-    """When the spec states `n` (2 or more) objects of `cls`: a tuple of `n` entries that
-    follow the spec's order, since specs introduce objects, and their values, in the order
-    they list them. A single-valued attribute with exactly `n` values attached to it (or, for
-    the naming attribute, to the class) gets the k-th of them in the k-th entry; otherwise the
-    naming attribute's k-th entry chooses among its values k to k + (choices - n), so `n`
-    entries cannot all take one name, as a small model repeating itself would. None when
-    neither applies."""
+) -> Any:
+    """When the spec states `n` (2 or more) objects of `cls`: `n` entries that follow the
+    spec's order, since specs introduce objects, and their values, in the order they list
+    them. A single-valued attribute with exactly `n` values attached to it (or, for the naming
+    attribute, to the class) gets the k-th of them in the k-th entry. Otherwise, when the
+    naming attribute has at least `n` choices, the entries take `n` of them in order: every
+    such selection as an alternative while they are few (MAX_NAME_SEQUENCES), else entry k
+    chooses among choices k to k + spare; either way `n` entries cannot all take one name,
+    as a small model repeating itself would. None when neither applies."""
     naming = naming_attribute(cls)
     per_entry: dict[str, list[tuple[Any, ...]]] = {}
+    choices: tuple[Any, ...] = ()
     for a in cls.attributes:
         if a.many:
             continue
@@ -155,28 +158,42 @@ def _ordered_entries(
             per_entry[a.name] = [choices[k : k + spare + 1] for k in range(n)]
     if not per_entry:
         return None
+    made: dict[tuple[int, Any], type[BaseModel]] = {}
+
+    def item(k: int, value: Any) -> type[BaseModel]:
+        """Entry k, with `value` as its name when the name is decided per entry. Its id
+        (written first) is then that name's id, so what a small model writes first leads it
+        to the matching name, not away from it."""
+        if (k, value) in made:
+            return made[k, value]
+        attrs = [
+            (
+                replace(a, lower=1),
+                Literal[(value,) if a.name == naming else per_entry[a.name][k]],
+            )
+            if a.name in per_entry
+            else (a, grounded_annotation(cls.key, _bounded(a), grounding, a.name == naming))
+            for a in cls.attributes
+        ]
+        label = f"{cls.key}{k + 1}{'' if value is None else f'_{len(made)}'}"
+        model = features_model(names.allocate(f"{label}Attributes"), attrs)
+        fields = {**entry, "attributes": (model, ...)}
+        if value is not None:
+            fields["id"] = (Literal[id_for(cls.name, str(value))], ...)
+        made[k, value] = create_model(names.allocate(label), __config__=_CONFIG, **fields)
+        return made[k, value]
+
+    if naming not in per_entry:
+        return GenericAlias(tuple, tuple(item(k, None) for k in range(n)))
+    if len(per_entry[naming][0]) > 1 and math.comb(len(choices), n) <= MAX_NAME_SEQUENCES:
+        selections = itertools.combinations(choices, n)
+        tuples = [
+            GenericAlias(tuple, tuple(item(k, v) for k, v in enumerate(c))) for c in selections
+        ]
+        return Union[tuple(tuples)]  # noqa: UP007
     items = []
     for k in range(n):
-        # With the name decided per entry, the id (written first) is that name's id, so what
-        # a small model writes first leads it to the matching name, not away from it.
-        named = per_entry.get(naming or "", [()])[k]
-        variants: list[type[BaseModel]] = []
-        for value in named or (None,):
-            attrs = [
-                (
-                    replace(a, lower=1),
-                    Literal[(value,) if a.name == naming else per_entry[a.name][k]],
-                )
-                if a.name in per_entry
-                else (a, grounded_annotation(cls.key, _bounded(a), grounding, a.name == naming))
-                for a in cls.attributes
-            ]
-            label = f"{cls.key}{k + 1}{'' if value is None else f'_{len(variants)}'}"
-            model = features_model(names.allocate(f"{label}Attributes"), attrs)
-            fields = {**entry, "attributes": (model, ...)}
-            if value is not None:
-                fields["id"] = (Literal[id_for(cls.name, str(value))], ...)
-            variants.append(create_model(names.allocate(label), __config__=_CONFIG, **fields))
+        variants = [item(k, v) for v in per_entry[naming][k]]
         items.append(variants[0] if len(variants) == 1 else Union[tuple(variants)])  # noqa: UP007
     return GenericAlias(tuple, tuple(items))
 
