@@ -167,6 +167,32 @@ class Grounding:
     by_class: dict[str, tuple[Mention, ...]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)  # class key -> objects stated
     shared: frozenset[str] = frozenset()  # features several concrete classes have ("name")
+    spec: str = ""
+
+    def segment(self, name: Value, others: Sequence[Value]) -> list[tuple[str, list[Mention]]]:
+        """What the spec says around where it first names an object `name`: the text after
+        it up to the end of its sentence (or `;` clause) or the first of `others` (the other
+        objects of its class), then the text before it back to the sentence's start or the
+        last of `others` ("the checking account with IBAN DE01"); each with the values stated
+        in it."""
+        starts = [m for m in self.mentions if m.value == name]
+        if not starts:
+            return []
+        first = starts[0]
+        rivals = [m for m in self.mentions if m.value in others and m.value != name]
+        ends = [b.start() for b in _SENTENCE_END.finditer(self.spec)]
+        after_end = min(
+            [len(self.spec), *(e for e in ends if e >= first.end)]
+            + [r.start for r in rivals if r.start >= first.end]
+        )
+        before_start = max(
+            [0, *(e + 1 for e in ends if e < first.start)]
+            + [r.end for r in rivals if r.end <= first.start]
+        )
+        return [
+            (self.spec[a:b], [m for m in self.mentions if a <= m.start < b and m is not first])
+            for a, b in ((first.end, after_end), (before_start, first.start))
+        ]
 
     @property
     def strings(self) -> tuple[str, ...]:
@@ -258,7 +284,8 @@ def ground(mm: Metamodel, spec: str) -> Grounding:
         for attr in cls.attributes:
             holders[attr.name] = holders.get(attr.name, 0) + 1
     shared = frozenset(name for name, n in holders.items() if n > 1)
-    return Grounding(tuple(mentions), by_feature, by_class, class_counts(mm, spec), shared)
+    counts = class_counts(mm, spec)
+    return Grounding(tuple(mentions), by_feature, by_class, counts, shared, spec)
 
 
 def _start(m: Mention) -> int:
@@ -266,6 +293,8 @@ def _start(m: Mention) -> int:
 
 
 _ALPHA = re.compile(r"[A-Za-z]+")
+# The end of a sentence or `;` clause, not of an abbreviation ("Dr.") or initial ("J.").
+_SENTENCE_END = re.compile(r"(?<![A-Z])(?<!\b[A-Z][a-z])(?<!\b[A-Z][a-z][a-z])[.;!?](?=\s)|\n")
 # What a spec value may be for an attribute of each type kind (others are choices already).
 KINDS: dict[str, Kind] = {"string": "string", "date": "date", "int": "number"}
 KINDS |= {"bigint": "number", "float": "number", "decimal": "number"}
@@ -285,6 +314,17 @@ def _class_cues(mm: Metamodel) -> list[tuple[list[str], str]]:
     """The words that name each concrete class: its own name, a containment reference's name
     for its single concrete target, an abstract class's name for its single subclass."""
     return [(_cue(noun), key) for noun, key in _class_nouns(mm, raw=True).items()]
+
+
+def says(text: str, name: str) -> bool:
+    """Whether `text` uses the words of `name` (an enum literal like GENERAL_PRACTICE, or a
+    feature's name) in a row, in any case ("in general practice", "a surgeon")."""
+    cue = _cue(name) if not name.isupper() else name.lower().split("_")
+    words = [w.lower() for w in _ALPHA.findall(text)]
+    return any(
+        all(_same(c, words[i + j]) for j, c in enumerate(cue))
+        for i in range(len(words) - len(cue) + 1)
+    )
 
 
 def _cue_spans(words: list[tuple[int, int, str]], cue: list[str]) -> dict[int, int]:
@@ -568,8 +608,6 @@ def _singular(word: str) -> str:
 
 
 # --- links: which declared objects the spec mentions together -------------------------------
-
-_SENTENCE_END = re.compile(r"(?<![A-Z])(?<!\b[A-Z][a-z])(?<!\b[A-Z][a-z][a-z])[.;!?](?=\s)|\n")
 
 
 @dataclass(frozen=True)

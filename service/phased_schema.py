@@ -30,7 +30,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from service.cim import Cim, CimObject, parse_cim
-from service.grounding import KINDS, Grounding, Mentions, mentions
+from service.grounding import KINDS, Grounding, Mention, Mentions, mentions, says
 from service.issues import Issue, normalised
 from service.metamodel import INT_RANGES, Attribute, EClassView, Metamodel, Reference
 from service.schema import (
@@ -166,13 +166,19 @@ def _ordered_entries(
         to the matching name, not away from it."""
         if (k, value) in made:
             return made[k, value]
+        names_of_class = [v for vs in per_entry.get(naming or "", ()) for v in vs]
+        said = grounding.segment(value, names_of_class) if value is not None else []
         attrs = [
             (
                 replace(a, lower=1),
                 Literal[(value,) if a.name == naming else per_entry[a.name][k]],
             )
             if a.name in per_entry
-            else (a, grounded_annotation(cls.key, _bounded(a), grounding, a.name == naming))
+            else (
+                a,
+                _said_annotation(a, said)
+                or grounded_annotation(cls.key, _bounded(a), grounding, a.name == naming),
+            )
             for a in cls.attributes
         ]
         label = f"{cls.key}{k + 1}{'' if value is None else f'_{len(made)}'}"
@@ -196,6 +202,25 @@ def _ordered_entries(
         variants = [item(k, v) for v in per_entry[naming][k]]
         items.append(variants[0] if len(variants) == 1 else Union[tuple(variants)])  # noqa: UP007
     return GenericAlias(tuple, tuple(items))
+
+
+def _said_annotation(attr: Attribute, said: list[tuple[str, list[Mention]]]) -> Any:
+    """For a single-valued enum, date or number attribute, the choice among what the spec
+    says around where it names the object (`Grounding.segment`: after the name first, else
+    before it): the literals it uses ("a surgeon", "male"), the dates and numbers it states.
+    None when it says none of them."""
+    kind = attr.type.kind
+    if attr.many or not (kind == "enum" or KINDS.get(kind, "string") != "string"):
+        return None
+    for text, found in said:
+        if kind == "enum":
+            values: tuple[Any, ...] = tuple(x for x in attr.type.literals if says(text, x))
+        else:
+            stated = tuple(dict.fromkeys(m.value for m in found if m.kind == KINDS[kind]))
+            values = _typed(attr, stated)
+        if values:
+            return Literal[values]
+    return None
 
 
 def id_for(class_name: str, value: str) -> str:
