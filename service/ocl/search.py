@@ -108,11 +108,16 @@ def search(mm: Metamodel, cim: Cim, *, offered: Offered | None = None) -> Search
     pairs = sorted(current.violated, key=lambda p: (ids[p[0]], p[1].name, p[1].context))
     if len(ids) < len(cim.objects):
         pairs = []
+    def spent() -> bool:
+        return trials >= MAX_TRIALS or time.monotonic() >= deadline
+
     for oid, invariant in pairs:
+        if spent():
+            break
         if (oid, invariant) not in current.violated:
             continue  # an earlier edit made it hold
         for edit in _candidates(mm, current.cim, oid, invariant, offered):
-            if trials >= MAX_TRIALS or time.monotonic() >= deadline:
+            if spent():
                 break
             trials += 1
             change = SetEdit(id=edit.oid, feature=edit.feature, value=edit.value)
