@@ -205,3 +205,16 @@ def test_false_has_nothing_to_try(mm: Metamodel) -> None:
     mm, cim = _crowd(1000, "Never: false")
     found = search(mm, cim)
     assert found.trials == 0 and len(_errors(found.issues)) == 1000
+
+
+def test_a_value_of_the_wrong_shape_is_no_obstacle(mm: Metamodel) -> None:
+    """A list where one name belongs makes the uniqueness rule invalid: the spec's unused
+    name mends both findings, and the other invariant is still mended."""
+    data = mutated("jonas", "age", 150)
+    next(o for o in data["objects"] if o["id"] == "omar")["attributes"]["name"] = ["O", "H"]
+    broken = parse_cim(data)
+    assert sorted(i.code for i in validate(mm, broken)) == ["bad-value", "invariant", "invariant"]
+    found = search(mm, broken, offered=_spec_offers(mm))
+    assert _changes(broken, found.cim) == {("omar", "name"): "Omar Haddad", ("jonas", "age"): 54}
+    assert found.notes[0].message.startswith('Changed omar.name from ["O", "H"] to "Omar Haddad"')
+    assert _errors(found.issues) == []

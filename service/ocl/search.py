@@ -235,7 +235,9 @@ def _alternatives(
 
 
 def _identity(v: Any) -> tuple[str, Any]:
-    """Equality as JSON sees it: true is not 1, 3 is 3.0."""
+    """Equality as JSON sees it (true is not 1, 3 is 3.0), hashable for any CIM value."""
+    if isinstance(v, list):  # a many-valued attribute, or a single-valued one written wrong
+        return ("l", json.dumps(v))
     return ("b", v) if isinstance(v, bool) else ("n" if values.is_number(v) else "s", v)
 
 
