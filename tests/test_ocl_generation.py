@@ -2,7 +2,9 @@
 
 A scripted OpenAI-compatible server on loopback (reached through the real LiteLLM +
 instructor backend) first answers the clinic case with a patient aged 150, breaking
-AgeInRange, then with the reference model; the bundled local model runs the case once.
+AgeInRange, then with the reference model. A scripted backend that never mends a broken
+invariant shows the last resort: the repair names it, then the search (`service.ocl.search`)
+mends it. The bundled local model runs the case once, with one repair.
 """
 
 from __future__ import annotations

@@ -108,6 +108,7 @@ def search(mm: Metamodel, cim: Cim, *, offered: Offered | None = None) -> Search
     pairs = sorted(current.violated, key=lambda p: (ids[p[0]], p[1].name, p[1].context))
     if len(ids) < len(cim.objects):
         pairs = []
+
     def spent() -> bool:
         return trials >= MAX_TRIALS or time.monotonic() >= deadline
 
