@@ -258,6 +258,12 @@ def naming_attribute(cls: EClassView) -> str | None:
     return (ids or strings)[0].name if strings else None
 
 
+def spec_choices(cls: EClassView, attr: Attribute, grounding: Grounding) -> tuple[Any, ...]:
+    """The spec's values phase 1 offers for `attr` of `cls`, typed: also what the invariant
+    search (`service.ocl.search`) tries first."""
+    return _choices(cls.key, attr, grounding, attr.name == naming_attribute(cls))
+
+
 def _choices(
     cls_key: str, attr: Attribute, grounding: Grounding, naming: bool = False
 ) -> tuple[Any, ...]:

@@ -63,10 +63,11 @@ _INVARIANT_RANK = _UNKNOWN_RANK + 1  # invariant findings after an object's feat
 _LISTED = 6  # how many names a hint spells out before "…"
 
 
-def validate(metamodel: Metamodel, cim: Cim) -> list[Issue]:
-    """Every way `cim` breaks `metamodel`; an empty list means EMF will accept it."""
+def validate(metamodel: Metamodel, cim: Cim, *, invariants: bool = True) -> list[Issue]:
+    """Every way `cim` breaks `metamodel`; an empty list means EMF will accept it. Without
+    `invariants`, the OCL invariants are left to the caller (`service.ocl.check`)."""
     with gc_paused():  # its indexes are many small containers, none of them cyclic garbage
-        return _Validator(metamodel, cim.objects).run()
+        return _Validator(metamodel, cim.objects, invariants).run()
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,9 +198,12 @@ def _id_text(value: Any) -> str:
 class _Validator:
     """One validation run: the id index, the findings, and cross-object bookkeeping."""
 
-    def __init__(self, metamodel: Metamodel, objects: Sequence[CimObject]) -> None:
+    def __init__(
+        self, metamodel: Metamodel, objects: Sequence[CimObject], invariants: bool = True
+    ) -> None:
         self.mm = metamodel
         self.objects = objects
+        self.invariants = invariants
         self.rules_by_key: dict[str, _ClassRules | None] = {}
         self.index: dict[str, int] = {}
         self.classes: list[_ClassRules | None] = []
@@ -230,7 +234,7 @@ class _Validator:
 
     def _check_invariants(self) -> None:
         """OCL invariants (service.ocl): after an object's own findings, model-wide last."""
-        if self.mm.invariants:
+        if self.invariants and self.mm.invariants:
             for i, issue in check_invariants(self.mm, self.objects).issues:
                 self.found.append((i, _INVARIANT_RANK, issue))
 

@@ -47,8 +47,18 @@ INVARIANTS = [
     "InsuredForSurgery",
 ]
 
+# For each invariant, the one attribute change (None: left out) that breaks it and only it.
+MUTATIONS: list[tuple[str, str, str, Any]] = [
+    ("AgeInRange", "jonas", "age", 150),
+    ("UniquePatientNames", "omar", "name", "Jonas Weber"),
+    ("WithinCapacity", "berg", "maxAppointments", 1),
+    ("SurgeonOperates", "berg", "specialty", "GENERAL_PRACTICE"),
+    ("InsuredForSurgery", "clara", "insured", False),
+    ("MinorHasGuardian", "sara", "guardian", None),
+]
 
-def _mutated(object_id: str, attribute: str, value: Any) -> dict[str, Any]:
+
+def mutated(object_id: str, attribute: str, value: Any) -> dict[str, Any]:
     data = json.loads(json.dumps(REFERENCE))
     attributes = next(o for o in data["objects"] if o["id"] == object_id)["attributes"]
     if value is None:
@@ -83,22 +93,12 @@ def test_reference_model_satisfies_every_invariant() -> None:
     assert (code, issues) == (0, [])
 
 
-@pytest.mark.parametrize(
-    ("invariant", "object_id", "attribute", "value"),
-    [
-        ("AgeInRange", "jonas", "age", 150),
-        ("UniquePatientNames", "omar", "name", "Jonas Weber"),
-        ("WithinCapacity", "berg", "maxAppointments", 1),
-        ("SurgeonOperates", "berg", "specialty", "GENERAL_PRACTICE"),
-        ("InsuredForSurgery", "clara", "insured", False),
-        ("MinorHasGuardian", "sara", "guardian", None),
-    ],
-)
+@pytest.mark.parametrize(("invariant", "object_id", "attribute", "value"), MUTATIONS)
 def test_one_mutation_breaks_one_invariant_and_validate_names_it(
     invariant: str, object_id: str, attribute: str, value: Any, tmp_path: Path
 ) -> None:
     model = tmp_path / "mutated.json"
-    model.write_text(json.dumps(_mutated(object_id, attribute, value)))
+    model.write_text(json.dumps(mutated(object_id, attribute, value)))
     code, issues, _ = _validate(["-m", str(ECORE), str(model)])
     assert code == 1
     found = [i for i in issues if i["code"] == "invariant"]
@@ -113,7 +113,7 @@ def test_one_mutation_breaks_one_invariant_and_validate_names_it(
 
 def test_violation_points_at_the_context_object_with_its_values(tmp_path: Path) -> None:
     model = tmp_path / "m.json"
-    model.write_text(json.dumps(_mutated("jonas", "age", 150)))
+    model.write_text(json.dumps(mutated("jonas", "age", 150)))
     _, [issue], _ = _validate(["-m", str(ECORE), str(model)])
     assert issue["object"] == "jonas" and issue["severity"] == "error"
     assert issue["message"] == (
@@ -246,7 +246,7 @@ def test_missing_constraints_file_is_a_clear_input_error(tmp_path: Path) -> None
 def test_http_validate_reports_invariants_and_takes_constraints(tmp_path: Path) -> None:
     app_ = create_app(Settings(db_path=tmp_path / "ocl.db"))
     ecore = ECORE.read_text()
-    broken = _mutated("jonas", "age", 150)
+    broken = mutated("jonas", "age", 150)
     with ServerThread(app_) as server, httpx.Client(base_url=server.url, timeout=60) as http:
         answer = http.post(
             "/v1/validate", json={"metamodel": {"ecore": ecore}, "instance": broken}
@@ -256,7 +256,7 @@ def test_http_validate_reports_invariants_and_takes_constraints(tmp_path: Path) 
         extra = {
             "metamodel": {"ecore": ecore},
             "instance": REFERENCE,
-            "constraints": "context Doctor inv Small: self.maxAppointments < 4",
+            "constraints": "context Doctor inv Small: self.appointments->size() < 3",
         }
         answer = http.post("/v1/validate", json=extra).json()
         assert [(i["object"], "Small" in i["message"]) for i in answer["issues"]] == [
@@ -274,7 +274,7 @@ def test_http_validate_reports_invariants_and_takes_constraints(tmp_path: Path) 
 
 def test_eval_records_the_invariant_satisfaction_rate() -> None:
     [case] = discover(ROOT / "metamodels" / "suite", ["clinic-scheduling"])
-    broken = parse_cim(_mutated("jonas", "age", 150))
+    broken = parse_cim(mutated("jonas", "age", 150))
 
     def generate(metamodel: Any, spec: str, **options: Any) -> GenerationResult:
         return GenerationResult(status="invalid", model="m", cim=broken)
@@ -295,7 +295,8 @@ def test_emf_loads_the_clinic_reference_model(emf: Any, tmp_path: Path) -> None:
 
 def test_http_generate_and_jobs_report_invariant_issues(tmp_path: Path) -> None:
     """A scripted LLM that always writes the reference model; the request's constraints make
-    one doctor break `Small`, which generate and the job's result both report."""
+    one doctor break `Small`, which generate and the job's result both report (no single
+    edit can mend it, so the loop's last-resort search leaves it)."""
     mm = load_metamodel([ECORE])
     backend = ScriptedBackend(cim=parse_cim(REFERENCE), metamodel=mm)
     app_ = create_app(
@@ -306,7 +307,7 @@ def test_http_generate_and_jobs_report_invariant_issues(tmp_path: Path) -> None:
         "spec": (CASE / "spec.txt").read_text(),
         "model": "scripted",
         "max_repairs": 0,
-        "constraints": "context Doctor inv Small: self.maxAppointments < 4",
+        "constraints": "context Doctor inv Small: self.appointments->size() < 3",
     }
     with ServerThread(app_) as server, httpx.Client(base_url=server.url, timeout=120) as http:
         result = http.post("/v1/generate", json=body).json()
@@ -320,7 +321,8 @@ def test_http_generate_and_jobs_report_invariant_issues(tmp_path: Path) -> None:
             i["message"] for i in result["issues"]
         ]
         assert (
-            "invariant Small of Doctor: self.maxAppointments < 4" in result["issues"][0]["message"]
+            "invariant Small of Doctor: self.appointments->size() < 3"
+            in result["issues"][0]["message"]
         )
 
 
@@ -329,7 +331,7 @@ def test_no_time_left_means_every_invariant_is_not_evaluated(
 ) -> None:
     monkeypatch.setenv("INSTANCEGEN_MAX_OCL_MILLIS", "0")
     mm = load_metamodel([ECORE])
-    report = check_invariants(mm, parse_cim(_mutated("jonas", "age", 150)).objects)
+    report = check_invariants(mm, parse_cim(mutated("jonas", "age", 150)).objects)
     assert set(report.status.values()) == {"not-evaluated"}
     assert report.satisfaction_rate is None
     assert len(report.issues) == 6

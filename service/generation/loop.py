@@ -32,9 +32,12 @@ from service.generation_result import (
     GenerationResult,
     Usage,
 )
+from service.grounding import ground
 from service.issues import Issue, has_errors
 from service.metamodel import Metamodel
 from service.model_io import read_model
+from service.ocl.search import search
+from service.phased_schema import spec_choices
 from service.prompting import direct_messages
 from service.validator import validate
 
@@ -135,6 +138,8 @@ class _Run:
                 )
             if outcome.cim is not None and not has_errors(outcome.issues):
                 break
+        if mode == "two-step":
+            outcome = self._search_invariants(outcome)
         valid = outcome.cim is not None and not has_errors(outcome.issues)
         result = GenerationResult(
             status="valid" if valid else "invalid",
@@ -150,6 +155,23 @@ class _Run:
         )
         self._emit("finished", len(attempts), status=result.status, issue_count=len(result.issues))
         return result
+
+    def _search_invariants(self, outcome: _Outcome) -> _Outcome:
+        """The last resort for invariants no answer met: a bounded search for single edits
+        that make them hold (`service.ocl.search`), trying the spec's values first. Each kept
+        edit is a `normalised` warning; the model is validated again."""
+        if outcome.cim is None or not any(i.code == "invariant" for i in outcome.issues):
+            return outcome
+        grounding = ground(self.mm, self.spec)
+        found = search(
+            self.mm,
+            outcome.cim,
+            offered=lambda key, attr: spec_choices(self.mm.classes[key], attr, grounding),
+        )
+        if not found.notes:
+            return outcome
+        earlier = [i for i in outcome.issues if i.code == "normalised"]  # the answers' notes
+        return _Outcome(found.cim, found.issues + earlier + found.notes, found.cim)
 
     def _usage(self) -> Usage:
         return Usage(

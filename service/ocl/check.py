@@ -34,10 +34,12 @@ _SHOWN_VALUES = 4
 @dataclass
 class InvariantReport:
     """Findings as (object index, issue), model-wide ones at len(objects); each invariant's
-    status for rates."""
+    status for rates; each violation as (object index, invariant), for whoever must tell the
+    invariants' findings apart (`service.ocl.search`)."""
 
     issues: list[tuple[int, Issue]] = field(default_factory=list)
     status: dict[Invariant, Status] = field(default_factory=dict)
+    violations: list[tuple[int, Invariant]] = field(default_factory=list)
 
     @property
     def satisfaction_rate(self) -> float | None:
@@ -90,12 +92,17 @@ def _check_one(invariant: Invariant, world: World, budget: Budget, report: Invar
         return
     except Exhausted as exc:
         _not_evaluated(invariant, f"stopped, because {exc.message}", model_wide, report)
-        report.issues.extend(found)
+        _record(invariant, found, report)
         if found:
             report.status[invariant] = "violated"
         return
-    report.issues.extend(found)
+    _record(invariant, found, report)
     report.status[invariant] = "violated" if found else "held"
+
+
+def _record(invariant: Invariant, found: list[tuple[int, Issue]], report: InvariantReport) -> None:
+    report.issues.extend(found)
+    report.violations.extend((i, invariant) for i, _ in found)
 
 
 def _not_evaluated(invariant: Invariant, why: str, at: int, report: InvariantReport) -> None:
