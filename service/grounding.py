@@ -174,25 +174,56 @@ class Grounding:
         it up to the end of its sentence (or `;` clause) or the first of `others` (the other
         objects of its class), then the text before it back to the sentence's start or the
         last of `others` ("the checking account with IBAN DE01"); each with the values stated
-        in it."""
+        in it, nearest to the name first."""
+        around = self._around(name, others)
+        if around is None:
+            return []
+        first, start, end = around
+        after = [m for m in self.mentions if first.end <= m.start < end and m is not first]
+        before = [m for m in self.mentions if start <= m.start < first.start]
+        return [
+            (self.spec[first.end : end], after),
+            (self.spec[start : first.start], before[::-1]),
+        ]
+
+    def nearest(
+        self, name: Value, others: Sequence[Value], kind: Kind, skip: set[int]
+    ) -> Value | None:
+        """The value of `kind` stated closest to where the spec first names `name`, within
+        its sentence and before any of `others` ("Management (code MGT)" for MGT); None when
+        there is none. Mentions at `skip` do not count."""
+        around = self._around(name, others)
+        if around is None:
+            return None
+        first, start, end = around
+        near = [
+            (_distance(self.spec, m, first), m.value)
+            for m in self.mentions
+            if start <= m.start < end
+            and m is not first
+            and m.kind == kind
+            and m.start not in skip
+            and m.value != name
+        ]
+        return min(near, key=lambda d: d[0])[1] if near else None
+
+    def _around(self, name: Value, others: Sequence[Value]) -> tuple[Mention, int, int] | None:
+        """The first mention of `name`, and the span of its sentence between `others`."""
         starts = [m for m in self.mentions if m.value == name]
         if not starts:
-            return []
+            return None
         first = starts[0]
         rivals = [m for m in self.mentions if m.value in others and m.value != name]
         ends = [b.start() for b in _SENTENCE_END.finditer(self.spec)]
-        after_end = min(
+        end = min(
             [len(self.spec), *(e for e in ends if e >= first.end)]
             + [r.start for r in rivals if r.start >= first.end]
         )
-        before_start = max(
+        start = max(
             [0, *(e + 1 for e in ends if e < first.start)]
             + [r.end for r in rivals if r.end <= first.start]
         )
-        return [
-            (self.spec[a:b], [m for m in self.mentions if a <= m.start < b and m is not first])
-            for a, b in ((first.end, after_end), (before_start, first.start))
-        ]
+        return first, start, end
 
     @property
     def strings(self) -> tuple[str, ...]:
@@ -222,6 +253,11 @@ class Grounding:
         taken |= {m.start for ms in self.by_class.values() for m in ms} - mine
         return _values([m for m in self.mentions if m.start not in taken], kind)
 
+    def elsewhere(self, class_key: str, feature: str) -> set[int]:
+        """Where the values attached to another feature or another class stand."""
+        taken = {m.start for f, ms in self.by_feature.items() if f != feature for m in ms}
+        return taken | {m.start for c, ms in self.by_class.items() if c != class_key for m in ms}
+
     def attached(
         self, class_key: str, feature: str, kind: Kind, *, naming: bool = False
     ) -> list[Mention]:
@@ -232,6 +268,16 @@ class Grounding:
         if naming:
             own += self.by_class.get(class_key, ())
         return sorted((m for m in set(own) if m.kind == kind), key=_start)
+
+
+def _distance(spec: str, m: Mention, anchor: Mention) -> int:
+    """How far `m` stands from `anchor`, in characters; a name right before a parenthesis
+    holding the anchor is nearest ("Management (code MGT)"), one past its closing farthest."""
+    if m.end <= anchor.start:
+        gap = spec[m.end : anchor.start]
+        return 0 if "(" in gap and ")" not in gap else len(gap)
+    gap = spec[anchor.end : m.start]
+    return len(gap) + (len(spec) if ")" in gap else 0)
 
 
 def _values(mentions: Sequence[Mention], kind: Kind) -> tuple[Value, ...]:

@@ -30,7 +30,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from service.cim import Cim, CimObject, parse_cim
-from service.grounding import KINDS, Grounding, Mention, Mentions, mentions, says
+from service.grounding import KINDS, Grounding, Mentions, mentions, says
 from service.issues import Issue, normalised
 from service.metamodel import INT_RANGES, Attribute, EClassView, Metamodel, Reference
 from service.schema import (
@@ -100,7 +100,7 @@ def objects_model(
                 (
                     a,
                     grounded_annotation(
-                        cls.key, _bounded(a), grounding, a.name == naming_attribute(cls)
+                        cls.key, _bounded(a), grounding, a.name == naming_attribute(cls, grounding)
                     ),
                 )
                 if bounded
@@ -144,20 +144,23 @@ def _ordered_entries(
     such selection as an alternative while they are few (MAX_NAME_SEQUENCES), else entry k
     chooses among choices k to k + spare; either way `n` entries cannot all take one name,
     as a small model repeating itself would. None when neither applies."""
-    naming = naming_attribute(cls)
+    naming = naming_attribute(cls, grounding)
     per_entry: dict[str, list[tuple[Any, ...]]] = {}
-    choices: tuple[Any, ...] = ()
     for a in cls.attributes:
-        if a.many:
-            continue
-        attached = _typed(a, _attached(cls.key, a, grounding, naming))
+        attached = () if a.many else _typed(a, _attached(cls.key, a, grounding, naming))
         if len(attached) == n:
             per_entry[a.name] = [(v,) for v in attached]
-        elif a.name == naming and len(choices := _choices(cls.key, a, grounding, True)) >= n:
+    strings = [a.name for a in cls.attributes if a.type.kind == "string" and a.name in per_entry]
+    choices: tuple[Any, ...] = ()
+    if naming is not None and not strings:  # no name pinned: take names in the spec's order
+        choices = _choices(cls.key, cls.feature_map[naming], grounding, True)  # type: ignore[arg-type]
+        if len(choices) >= n:
             spare = len(choices) - n
-            per_entry[a.name] = [choices[k : k + spare + 1] for k in range(n)]
+            per_entry[naming] = [choices[k : k + spare + 1] for k in range(n)]
     if not per_entry:
         return None
+    # Where the spec names entry k: its pinned name, else another pinned string ("MGT").
+    anchors = [per_entry[strings[0]][k][0] for k in range(n)] if strings else [None] * n
     made: dict[tuple[int, Any], type[BaseModel]] = {}
 
     def item(k: int, value: Any) -> type[BaseModel]:
@@ -166,8 +169,8 @@ def _ordered_entries(
         to the matching name, not away from it."""
         if (k, value) in made:
             return made[k, value]
-        names_of_class = [v for vs in per_entry.get(naming or "", ()) for v in vs]
-        said = grounding.segment(value, names_of_class) if value is not None else []
+        anchor = value if value is not None else anchors[k]
+        others = [v for vs in per_entry.get(naming or "", ()) for v in vs] + anchors
         attrs = [
             (
                 replace(a, lower=1),
@@ -176,7 +179,7 @@ def _ordered_entries(
             if a.name in per_entry
             else (
                 a,
-                _said_annotation(a, said)
+                _said_annotation(a, grounding, cls.key, anchor, others, a.name == naming)
                 or grounded_annotation(cls.key, _bounded(a), grounding, a.name == naming),
             )
             for a in cls.attributes
@@ -184,8 +187,8 @@ def _ordered_entries(
         label = f"{cls.key}{k + 1}{'' if value is None else f'_{len(made)}'}"
         model = features_model(names.allocate(f"{label}Attributes"), attrs)
         fields = {**entry, "attributes": (model, ...)}
-        if value is not None:
-            fields["id"] = (Literal[id_for(cls.name, str(value))], ...)
+        if anchor is not None:
+            fields["id"] = (Literal[id_for(cls.name, str(anchor))], ...)
         made[k, value] = create_model(names.allocate(label), __config__=_CONFIG, **fields)
         return made[k, value]
 
@@ -204,20 +207,38 @@ def _ordered_entries(
     return GenericAlias(tuple, tuple(items))
 
 
-def _said_annotation(attr: Attribute, said: list[tuple[str, list[Mention]]]) -> Any:
-    """For a single-valued enum, date or number attribute, the choice among what the spec
-    says around where it names the object (`Grounding.segment`: after the name first, else
-    before it): the literals it uses ("a surgeon", "male"), the dates and numbers it states.
-    None when it says none of them."""
+def _said_annotation(
+    attr: Attribute,
+    grounding: Grounding,
+    cls_key: str,
+    name: Any,
+    others: list[Any],
+    naming: bool = False,
+) -> Any:
+    """For a single-valued attribute of the object the spec names `name`, the choice among
+    what the spec says around that name: for the naming attribute, or one with values of its
+    own ("email eng@x.io"), the string closest to it ("Management (code MGT)");
+    the enum literals it uses ("a surgeon", "male"), the numbers and dates it states, after
+    the name first, else before it (`Grounding.segment`). Values attached to another feature
+    or class do not count. None when the spec says none of them there."""
     kind = attr.type.kind
-    if attr.many or not (kind == "enum" or KINDS.get(kind, "string") != "string"):
+    if name is None or attr.many or not (kind == "enum" or kind in KINDS):
         return None
-    for text, found in said:
+    skip = grounding.elsewhere(cls_key, attr.name)
+    if kind == "string":  # the naming attribute, or a feature with values of its own
+        own = {m.start for m in grounding.by_feature.get(attr.name, ())}
+        if not own and not naming:
+            return None
+        if own:
+            skip = {m.start for m in grounding.mentions if m.start not in own}
+        value = grounding.nearest(name, others, "string", skip)
+        return None if value is None or len(str(value)) > MAX_STRING else Literal[(value,)]
+    for text, found in grounding.segment(name, others):
         if kind == "enum":
             values: tuple[Any, ...] = tuple(x for x in attr.type.literals if says(text, x))
         else:
-            stated = tuple(dict.fromkeys(m.value for m in found if m.kind == KINDS[kind]))
-            values = _typed(attr, stated)
+            stated = (m.value for m in found if m.kind == KINDS[kind] and m.start not in skip)
+            values = _typed(attr, tuple(dict.fromkeys(stated)))
         if values:
             return Literal[values]
     return None
@@ -250,18 +271,25 @@ def grounded_annotation(
     ]
 
 
-def naming_attribute(cls: EClassView) -> str | None:
+def naming_attribute(cls: EClassView, grounding: Grounding | None = None) -> str | None:
     """The attribute a spec's name for an object of `cls` goes to ('the ECU "X"'): its
-    single-valued string iD attribute, else its first single-valued string attribute."""
+    single-valued string iD attribute, else its first single-valued string attribute;
+    with `grounding`, the first of those the spec does not already give values of its own
+    ("Management (code MGT)": the name, not the code)."""
     strings = [a for a in cls.attributes if a.type.kind == "string" and not a.many]
-    ids = [a for a in strings if a.is_id]
-    return (ids or strings)[0].name if strings else None
+    ranked = [a for a in strings if a.is_id] + [a for a in strings if not a.is_id]
+    if grounding is not None:
+        free = [
+            a for a in ranked if a.name in grounding.shared or not grounding.by_feature.get(a.name)
+        ]
+        ranked = free or ranked
+    return ranked[0].name if ranked else None
 
 
 def spec_choices(cls: EClassView, attr: Attribute, grounding: Grounding) -> tuple[Any, ...]:
     """The spec's values phase 1 offers for `attr` of `cls`, typed: also what the invariant
     search (`service.ocl.search`) tries first."""
-    return _choices(cls.key, attr, grounding, attr.name == naming_attribute(cls))
+    return _choices(cls.key, attr, grounding, attr.name == naming_attribute(cls, grounding))
 
 
 def _choices(
