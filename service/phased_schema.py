@@ -443,8 +443,30 @@ def declared_objects(mm: Metamodel, cim: Cim, notes: list[Issue] | None = None) 
                     new_id,
                 )
             )
-        kept[new_id] = obj.model_copy(update={"id": new_id, "references": {}})
+        attributes = _without_repeats(mm, obj, new_id, notes)
+        kept[new_id] = obj.model_copy(
+            update={"id": new_id, "references": {}, "attributes": attributes}
+        )
     return completable(mm, unique_id_values(mm, list(kept.values()), notes), notes)
+
+
+def _without_repeats(mm: Metamodel, obj: CimObject, oid: str, notes: list[Issue]) -> dict[str, Any]:
+    """`obj`'s attributes with each value of a unique many-valued one kept once (a small model
+    choosing from a list repeats a choice; EMF would keep one)."""
+    features = mm.classes[obj.class_].feature_map
+    attributes = dict(obj.attributes)
+    for name, values in obj.attributes.items():
+        attr = features.get(name)
+        if not (isinstance(attr, Attribute) and attr.many and attr.unique):
+            continue
+        if isinstance(values, list) and len(set(map(str, values))) < len(values):
+            attributes[name] = list({str(v): v for v in values}.values())
+            notes.append(
+                normalised(
+                    f"{oid}.{name} listed a value more than once; each is kept once.", oid, name
+                )
+            )
+    return attributes
 
 
 def completable(

@@ -10,12 +10,13 @@ import pytest
 from pydantic import ValidationError
 
 from service.backends.local import LocalBackend
-from service.cim import CimObject
+from service.cim import Cim, CimObject
 from service.ecore_loader import load_metamodel
 from service.generation import generate
 from service.grounding import Grounding, ground, mentions
+from service.issues import Issue
 from service.metamodel import Metamodel
-from service.phased_schema import objects_model, plan_links
+from service.phased_schema import declared_objects, objects_model, plan_links
 from service.schema import model_schema
 
 # A metamodel of no bundled case: a depot with bays and staff.
@@ -44,6 +45,8 @@ ECORE = b"""<?xml version="1.0" encoding="UTF-8"?>
         eType="ecore:EDataType http://www.eclipse.org/emf/2002/Ecore#//EString"/>
     <eStructuralFeatures xsi:type="ecore:EAttribute" name="badgeNumber"
         eType="ecore:EDataType http://www.eclipse.org/emf/2002/Ecore#//EInt"/>
+    <eStructuralFeatures xsi:type="ecore:EAttribute" name="skills" upperBound="-1"
+        eType="ecore:EDataType http://www.eclipse.org/emf/2002/Ecore#//EString"/>
     <eStructuralFeatures xsi:type="ecore:EAttribute" name="hiredOn"
         eType="ecore:EDataType http://www.eclipse.org/emf/2002/Ecore#//EDate"/>
   </eClassifiers>
@@ -203,3 +206,13 @@ def test_phase_two_offers_the_co_mentioned_targets_when_enough(depot: Metamodel)
         "b1": ["d"],
         "b2": ["d"],
     }
+
+
+def test_a_value_chosen_twice_for_a_unique_list_is_kept_once(depot: Metamodel) -> None:
+    notes: list[Issue] = []
+    clerk = CimObject(
+        id="ana", class_="Clerk", attributes={"skills": ["forklift", "forklift", "first aid"]}
+    )
+    (kept,) = declared_objects(depot, Cim(objects=[clerk]), notes)
+    assert kept.attributes["skills"] == ["forklift", "first aid"]
+    assert [(i.code, i.object, i.feature) for i in notes] == [("normalised", "ana", "skills")]
