@@ -352,7 +352,13 @@ class XmiBackend:
         self.calls = 0
 
     def complete(
-        self, messages: list[Message], *, schema: object, max_tokens: int, temperature: float = 0.0
+        self,
+        messages: list[Message],
+        *,
+        schema: object,
+        max_tokens: int,
+        temperature: float = 0.0,
+        seed: int | None = None,
     ) -> Reply:
         reply = self.replies[self.calls]
         self.calls += 1
