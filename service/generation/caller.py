@@ -36,8 +36,8 @@ class Caller:
     @contextmanager
     def sampling(self, temperature: float) -> Iterator[None]:
         """Calls made inside draw at `temperature` at least, each with a seed of its own
-        (1, 2, … over the run): samples of one prompt differ, retries do not repeat the draw
-        that failed, and a rerun draws the same samples again."""
+        (1, 2, … over the run): samples of one prompt differ, a retry does not repeat the draw
+        that failed, and a rerun asks for the same seeds."""
         self.floor = temperature
         try:
             yield
