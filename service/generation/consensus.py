@@ -158,9 +158,9 @@ class _Builder:
         result: dict[str, Value] = {}
         for name in dict.fromkeys(name for _, o in members for name in o.attributes):
             feature = self._feature(class_, name)
-            if not self._known(class_, name) or isinstance(feature, Reference):
+            if not self._known(class_, name):
                 continue
-            type_ = feature.type if feature is not None else None
+            type_ = feature.type if isinstance(feature, Attribute) else None
             votes: Counter[Hashable] = Counter()
             first: dict[Hashable, Scalar] = {}  # each voted value as its earliest sample wrote it
             for _, obj in members:
