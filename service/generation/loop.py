@@ -42,7 +42,7 @@ from service.validator import validate
 
 Mode = Literal["two-step", "direct"]
 MODES: tuple[Mode, ...] = ("two-step", "direct")
-MAX_SAMPLES = 9  # each sample costs a full first answer; beyond this the vote barely moves
+MAX_SAMPLES = 9  # each sample costs a whole first answer: one request's cost stays bounded
 SAMPLE_TEMPERATURE = 0.7
 """What self-consistency samples at: warm enough that a small model's slips differ between
 draws (so the vote can outvote them), cool enough that what the spec states still recurs.
@@ -111,7 +111,7 @@ class _Run:
     on_event: Callable[[Event], None] | None
     plan: Plan
     samples: int = 1
-    consensus: str | None = None  # what the vote kept, once it ran
+    consensus_note: str | None = None  # what the vote kept, once it ran
 
     def loop(
         self, model: str, mode: Mode, max_attempts: int, formats: Sequence[str]
@@ -161,7 +161,7 @@ class _Run:
             attempts=attempts,
             usage=self._usage(),
             samples=self.samples,
-            consensus=self.consensus,
+            consensus=self.consensus_note,
             answer_xmi=outcome.previous if mode == "direct" else None,
         )
         self._emit("finished", len(attempts), status=result.status, issue_count=len(result.issues))
@@ -198,7 +198,7 @@ class _Run:
                 drawn.append((self.plan.asker().answer(self.caller, None, [], own), own))
         voted = consensus.vote(self.mm, [cim for cim, _ in drawn])
         notes += drawn[voted.pivot][1]
-        self.consensus = (
+        self.consensus_note = (
             f"consensus of {voted.samples} samples: kept {voted.objects_kept} of "
             f"{voted.objects_proposed} objects"
         )
@@ -208,7 +208,7 @@ class _Run:
             samples=voted.samples,
             objects_kept=voted.objects_kept,
             objects_proposed=voted.objects_proposed,
-            message=self.consensus,
+            message=self.consensus_note,
         )
         return voted.cim
 
