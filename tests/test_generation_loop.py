@@ -238,6 +238,23 @@ def test_samples_are_drawn_warm_with_their_own_seeds_and_voted(bank: Metamodel) 
     assert backend.replies == [LINKS]
 
 
+def test_a_sample_without_a_usable_answer_is_left_out_of_the_vote(bank: Metamodel) -> None:
+    garbage = ["Sure! Here is your model:"] * 3  # every retry of the second sample
+    backend = ScriptedBackend([GOOD, LINKS, *garbage, GOOD, LINKS])
+    result = generate(bank, SPEC, backend=backend, samples=3, max_repairs=0)
+    assert result.status == "valid" and result.cim is not None and len(result.cim.objects) == 4
+    assert result.consensus is not None
+    assert result.consensus.startswith("consensus of 2 samples: kept 4 of 4 objects (1 of 3 ")
+    assert "did not match the schema" in result.consensus
+    assert result.usage.prompt_tokens == 700  # the failed sample's calls are paid for too
+    with pytest.raises(BackendError, match=r"\(3 tries\)"):
+        generate(bank, SPEC, backend=ScriptedBackend(garbage * 2), samples=2)
+    provider = ScriptedBackend([BackendError("capable (HTTP 500): down", status=500)])
+    with pytest.raises(BackendError, match="HTTP 500"):
+        generate(bank, SPEC, backend=provider, samples=3)
+    assert not provider.replies
+
+
 def test_repairs_after_a_vote_are_asked_cold(bank: Metamodel) -> None:
     backend = ScriptedBackend([BAD_BALANCE, LINKS] * 2 + [GOOD, LINKS])
     result = generate(bank, SPEC, backend=backend, samples=2, max_repairs=1)

@@ -190,22 +190,39 @@ class _Run:
         """The first answer as the vote of `samples` answers drawn at SAMPLE_TEMPERATURE. What
         the vote drops is the software choosing among the LLM's own answers, so it is one
         `consensus` event and the result's `consensus`, not `normalised` warnings; the pivot
-        sample's own warnings are kept, as the consensus is built around its answer."""
+        sample's own warnings are kept, as the consensus is built around its answer. A warm
+        draw may ramble past the token cap or never parse: that sample is left out of the
+        vote (and said); the provider failing (timeout, HTTP status) or every sample failing
+        is the backend's failure, as for one answer."""
         drawn: list[tuple[Cim, list[Issue]]] = []
+        failed: list[BackendError] = []
         with self.caller.sampling(SAMPLE_TEMPERATURE):
             for _ in range(self.samples):
                 own: list[Issue] = []
-                drawn.append((self.plan.asker().answer(self.caller, None, [], own), own))
+                try:
+                    drawn.append((self.plan.asker().answer(self.caller, None, [], own), own))
+                except BackendError as exc:
+                    if exc.timeout or exc.status is not None:
+                        raise
+                    failed.append(exc)
+        if not drawn:
+            raise failed[0]
         voted = consensus.vote(self.mm, [cim for cim, _ in drawn])
         notes += drawn[voted.pivot][1]
         self.consensus_note = (
             f"consensus of {voted.samples} samples: kept {voted.objects_kept} of "
             f"{voted.objects_proposed} objects"
         )
+        if failed:
+            self.consensus_note += (
+                f" ({len(failed)} of {self.samples} samples had no usable answer: "
+                f"{failed[0].message.rstrip('.')})"
+            )
         self._emit(
             "consensus",
             1,
             samples=voted.samples,
+            failed_samples=len(failed),
             objects_kept=voted.objects_kept,
             objects_proposed=voted.objects_proposed,
             message=self.consensus_note,
