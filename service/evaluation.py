@@ -89,6 +89,7 @@ class RunRecord(BaseModel):
     # every object; None when there are none, or no model was produced.
     invariant_rate: float | None = None
     objects: int = 0  # objects in the generated model
+    samples: int = 1  # first answers drawn and voted (`--samples`); tokens and seconds cover all
     attempts: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -106,6 +107,7 @@ class Aggregate(BaseModel):
     case: str | None = None  # None: over every case of `group`
     group: Group = "all"  # of one case: the group it belongs to
     runs: int
+    samples: int = 1  # first answers drawn per run
     failed: int
     validity_rate: float
     emf_validity_rate: float | None  # None: EMF never checked
@@ -127,6 +129,7 @@ class EvalReport(BaseModel):
     models: list[str]
     modes: list[Mode]
     runs_per_case: int
+    samples: int = 1  # first answers drawn and voted per run (`--samples`)
     cases: list[str]
     frozen_cases: list[str] = Field(default_factory=list)
     runs: list[RunRecord]
@@ -203,7 +206,7 @@ def run_case(
         spent = exc.usage if isinstance(exc, GenerationFailed) else Usage()
         return RunRecord(
             case=case.name, model=model, mode=mode, run=run, frozen=case.frozen,
-            status="failed", valid=False,
+            status="failed", valid=False, samples=options.get("samples", 1),
             error=exc.message, seconds=time.perf_counter() - started,
             prompt_tokens=spent.prompt_tokens, completion_tokens=spent.completion_tokens,
             cost=spent.cost, scores=ZERO_SCORE.to_json(),
@@ -227,6 +230,7 @@ def run_case(
             else None
         ),
         objects=len(result.cim.objects) if result.cim else 0,
+        samples=result.samples,
         attempts=len(result.attempts),
         prompt_tokens=result.usage.prompt_tokens,
         completion_tokens=result.usage.completion_tokens,
@@ -248,7 +252,8 @@ def evaluate(
     on_run: Callable[[RunRecord], None] | None = None,
     **options: Any,
 ) -> EvalReport:
-    """Every case × model × mode, `runs` times; `options` go to `generate` (e.g. api_base)."""
+    """Every case × model × mode, `runs` times; `options` go to `generate` (e.g. api_base,
+    samples)."""
     if runs < 1:
         raise InputError("--runs must be at least 1.")
     records: list[RunRecord] = []
@@ -268,6 +273,7 @@ def evaluate(
         models=list(models),
         modes=list(modes),
         runs_per_case=runs,
+        samples=options.get("samples", 1),
         cases=[c.name for c in cases],
         frozen_cases=[c.name for c in cases if c.frozen],
         runs=records,
@@ -308,6 +314,7 @@ def aggregate(
         case=case,
         group=group,
         runs=len(chosen),
+        samples=max((r.samples for r in chosen), default=1),
         failed=sum(r.status == "failed" for r in chosen),
         validity_rate=mean(float(r.valid) for r in chosen),
         emf_validity_rate=mean(map(float, checked)) if checked else None,

@@ -10,7 +10,7 @@ from service.cim import Cim
 from service.errors import BackendError
 from service.issues import Issue
 
-EventType = Literal["attempt_started", "issues_found", "repair_sent", "finished"]
+EventType = Literal["attempt_started", "consensus", "issues_found", "repair_sent", "finished"]
 
 
 class Attempt(BaseModel):
@@ -54,6 +54,9 @@ class GenerationResult(BaseModel):
     issues: list[Issue] = Field(default_factory=list)
     attempts: list[Attempt] = Field(default_factory=list)
     usage: Usage = Field(default_factory=Usage)
+    samples: int = 1  # answers drawn for the first attempt (`--samples`), voted into one
+    # With samples > 1, what the vote kept: "consensus of 3 samples: kept 5 of 7 objects".
+    consensus: str | None = None
     # Direct mode: the XMI the LLM last wrote, as written (`artifacts` hold our compilation of
     # what was read from it). For the evaluation's EMF check; not part of the API's JSON.
     answer_xmi: str | None = Field(default=None, exclude=True)

@@ -103,12 +103,14 @@ class Warmer:
         schema: type[BaseModel] | None,
         max_tokens: int,
         temperature: float = 0.0,
+        seed: int | None = None,
     ) -> Reply:
         return self.backend.complete(
             messages,
             schema=schema,
             max_tokens=max_tokens,
             temperature=max(temperature, self.temperature),
+            seed=seed,
         )
 
 

@@ -7,7 +7,8 @@ flattened features, the CIM with typed or free feature maps, two-phase objects o
 a model, it reads what it needs from the prompt: a repair answers the objects the issues name,
 a continuation skips the ids already written. It can misbehave on purpose: cut every answer
 at `max_tokens` (o200k tokens, finish reason `length`), or put a dangling reference into its
-first answer for a case.
+first answer for a case. A case may have variants by seed: a request drawn with that seed
+(self-consistency's samples) gets its variant, so samples differ as a sampled model's would.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class CapableServer(ThreadingHTTPServer):
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.cases: dict[str, tuple[Metamodel, Cim]] = {}
+        self.variants: dict[str, dict[int, Cim]] = {}  # spec -> seed -> what to answer
         self.requests: list[dict[str, Any]] = []
         self.answered: set[str] = set()  # specs answered once (for `dangling_first`)
         self.cuts = 0
@@ -48,10 +50,15 @@ class CapableServer(ThreadingHTTPServer):
     def add_case(self, spec: str, mm: Metamodel, reference: Cim) -> None:
         self.cases[spec.strip()] = (mm, reference)
 
+    def add_variant(self, spec: str, seed: int, reference: Cim) -> None:
+        """What a request for `spec` drawn with `seed` is answered from, instead of the case's."""
+        self.variants.setdefault(spec.strip(), {})[seed] = reference
+
     def answer(self, body: dict[str, Any]) -> tuple[str, str]:
         """The tool call's arguments and the finish reason for one request."""
         messages = body["messages"]
         spec, (mm, reference) = self._case(messages)
+        reference = self.variants.get(spec, {}).get(body.get("seed", -1), reference)
         schema = body["tools"][0]["function"]["parameters"]
         last = _text(messages[-1])
         objects = list(reference.objects)

@@ -66,6 +66,7 @@ class ScriptedBackend:
         schema: type[BaseModel] | None,
         max_tokens: int,
         temperature: float = 0.0,
+        seed: int | None = None,
     ) -> Reply:
         time.sleep(self.delay)
         if schema is None:

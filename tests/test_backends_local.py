@@ -40,3 +40,21 @@ def test_max_tokens_cut_is_reported(local_model: None) -> None:
         [{"role": "user", "content": "Write a long story."}], schema=None, max_tokens=4
     )
     assert reply.truncated and reply.completion_tokens == 4
+
+
+@pytest.mark.slow
+def test_a_seed_varies_a_warm_draw_and_greedy_stays_fixed(local_model: None) -> None:
+    """Self-consistency's samples differ only because each has its own seed: llama.cpp's
+    sampler is seeded, and with the one fixed seed of greedy calls every draw would match."""
+    backend = LocalBackend()
+    ask = [{"role": "user", "content": "Invent a name for a small bakery."}]
+
+    def draw(temperature: float, seed: int | None) -> str:
+        return backend.complete(
+            ask, schema=None, max_tokens=24, temperature=temperature, seed=seed
+        ).text
+
+    draw(1.0, 1)  # the first call evaluates the prompt cold; later ones reuse it (numerics)
+    assert draw(1.0, 1) == draw(1.0, 1)  # one seed, one draw
+    assert len({draw(1.0, seed) for seed in (1, 2, 3)}) > 1
+    assert draw(0.0, None) == draw(0.0, None) == draw(0.0, 7)  # greedy ignores the seed

@@ -47,3 +47,28 @@ def test_local_model_writes_xmi_that_emf_loads(
     assert len(data["cim"]["objects"]) >= 2
     [checked] = emf(ecores, [out])
     assert checked.ok, checked.errors
+
+
+@pytest.mark.slow
+def test_local_model_votes_three_samples(tmp_path: Path, local_model: None) -> None:
+    """--samples 3 with the bundled model: three warm first answers (their tokens all
+    counted), one consensus, and a result that is valid or says why not."""
+    bank = ROOT / "metamodels" / "bank"
+    base = ["generate", "-m", str(bank / "bank.ecore"), "--spec-file", str(bank / "spec.txt")]
+    reports = {k: tmp_path / f"k{k}.json" for k in (1, 3)}
+    for k, report in reports.items():
+        args = [*base, "--samples", str(k), "--max-repairs", "0", "--report", str(report)]
+        result = CliRunner().invoke(app, [*args, "-o", str(tmp_path / f"k{k}.xmi")])
+        assert result.exit_code in (0, 1), result.output
+        if k == 3:
+            assert "consensus of 3 samples: kept" in result.stderr
+    one, three = (json.loads(reports[k].read_text()) for k in (1, 3))
+    assert (one["samples"], one["consensus"]) == (1, None)
+    assert three["samples"] == 3 and three["consensus"].startswith("consensus of 3 samples")
+    assert len(three["attempts"]) == 1 and three["attempts"][0]["kind"] == "generate"
+    first = [(d["attempts"][0]["prompt_tokens"], d["attempts"][0]["completion_tokens"])
+             for d in (one, three)]  # fmt: skip
+    assert first[1][0] > 2 * first[0][0] and first[1][1] > first[0][1]
+    # valid, or invalid with its errors reported
+    errors = [i for i in three["issues"] if i["severity"] == "error"]
+    assert (three["status"] == "valid") == (not errors)

@@ -352,7 +352,13 @@ class XmiBackend:
         self.calls = 0
 
     def complete(
-        self, messages: list[Message], *, schema: object, max_tokens: int, temperature: float = 0.0
+        self,
+        messages: list[Message],
+        *,
+        schema: object,
+        max_tokens: int,
+        temperature: float = 0.0,
+        seed: int | None = None,
     ) -> Reply:
         reply = self.replies[self.calls]
         self.calls += 1
@@ -429,3 +435,31 @@ def test_normalised_warnings_are_counted_per_run_and_averaged(tmp_path: Path) ->
     )
     assert [r.normalised for r in report.runs] == [2, 0]
     assert report.aggregates[0].normalised == 1.0
+
+
+def test_cli_eval_passes_samples_on_and_shows_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    suite = _suite(tmp_path, ("alpha",))
+    voted = _result("valid", REFERENCE, 1, 30)
+    voted.samples = 3
+    generate = ScriptedGenerate([voted, BackendError("refused")])
+    monkeypatch.setattr(eval_commands, "generate", generate)
+    monkeypatch.setattr(eval_commands.out, "width", 240)
+    report_file = tmp_path / "report.json"
+    args = ["eval", str(suite), "--model", "fake", "--samples", "3", "--report", str(report_file)]
+    result = CliRunner().invoke(app, [*args, "--runs", "2"])
+    assert result.exit_code == 0, result.output
+    assert generate.calls[0]["samples"] == 3
+    assert re.search(r"┃\s*runs\s*┃\s*samples\s*┃\s*valid\s*┃", result.output)
+    assert re.search(r"│\s*two-step\s*│\s*2\s*│\s*3\s*│\s*50%\s*│", result.output)
+    report = EvalReport.model_validate_json(report_file.read_text())
+    assert report.samples == 3 and [r.samples for r in report.runs] == [3, 3]  # failed too
+    assert report.aggregates[0].samples == 3
+    bad = CliRunner().invoke(app, ["eval", str(suite), "--samples", "0"])
+    assert bad.exit_code == 2 and "--samples" in bad.stderr
+    monkeypatch.setattr(
+        eval_commands, "generate", ScriptedGenerate([_result("valid", REFERENCE, 1, 9)])
+    )
+    plain = CliRunner().invoke(app, ["eval", str(suite), "--model", "fake"])
+    assert "samples" not in plain.output

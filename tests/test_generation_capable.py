@@ -264,3 +264,39 @@ def test_http_generate_and_schema_follow_the_model(server: CapableServer, tmp_pa
         assert shown == server.requests[0]["tools"][0]["function"]["parameters"]
         r = c.get(f"/v1/metamodels/{mm_id}/schema", params={"strategy": "clever"})
         assert r.status_code in (400, 422) and "clever" in r.json()["detail"]
+
+
+def test_samples_are_drawn_with_seeds_and_the_majority_kept(
+    server: CapableServer, bank: Metamodel
+) -> None:
+    """Three samples through LiteLLM, each answered by seed: one invents an account, one gets
+    a balance and an owner wrong. The vote gives back the reference exactly."""
+    spec = "Self-consistency bank: Deutsche Bank with three accounts and three clients."
+    reference = parse_cim((ROOT / "metamodels" / "bank" / "reference.json").read_bytes())
+    server.add_case(spec, bank, reference)
+    invented = reference.model_copy(deep=True)
+    invented.objects.append(
+        CimObject(id="acc9", class_="Account", attributes={"iban": "DE99"},
+                  references={"owners": ["alice"]})
+    )  # fmt: skip
+    invented.objects[0].references["accounts"].append("acc9")
+    wrong = reference.model_copy(deep=True)
+    acc2 = next(o for o in wrong.objects if o.id == "acc2")
+    acc2.attributes["balance"] = 1.0
+    acc2.references["owners"] = ["carol"]
+    server.add_variant(spec, 1, invented)
+    server.add_variant(spec, 2, wrong)
+    result = _generate(server, bank, spec, samples=3, max_repairs=0)
+    assert [(r.get("temperature"), r.get("seed")) for r in server.requests] == [
+        (0.7, 1),
+        (0.7, 2),
+        (0.7, 3),
+    ]
+    assert result.status == "valid" and result.cim is not None
+    assert result.consensus == "consensus of 3 samples: kept 7 of 8 objects"
+    graded = score(bank, reference, result.cim)
+    assert (graded.objects.f1, graded.attributes.f1, graded.references.f1) == (1.0, 1.0, 1.0)
+    one = _generate(server, bank, spec, max_repairs=0)  # greedy: no seed is sent
+    assert "seed" not in server.requests[-1] and one.usage.prompt_tokens * 3 == (
+        result.usage.prompt_tokens
+    )

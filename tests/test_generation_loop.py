@@ -24,7 +24,8 @@ from service.cli import app
 from service.ecore_loader import load_metamodel
 from service.errors import BackendError, InputError
 from service.evaluation import Case, run_case
-from service.generation import generate
+from service.generation import MAX_SAMPLES, generate
+from service.generation.loop import SAMPLE_TEMPERATURE
 from service.generation_result import Event, GenerationFailed
 from service.issues import Issue
 from service.metamodel import Metamodel
@@ -53,8 +54,11 @@ class ScriptedBackend:
         schema: type[BaseModel] | None,
         max_tokens: int,
         temperature: float = 0.0,
+        seed: int | None = None,
     ) -> Reply:
-        self.calls.append({"messages": messages, "schema": schema, "temperature": temperature})
+        self.calls.append(
+            {"messages": messages, "schema": schema, "temperature": temperature, "seed": seed}
+        )
         if not self.replies:
             raise AssertionError("the loop asked for more answers than scripted")
         item = self.replies.pop(0)
@@ -202,6 +206,78 @@ ID_ECORE = """<?xml version="1.0" encoding="UTF-8"?>
   </eClassifiers>
 </ecore:EPackage>
 """
+
+
+def test_one_sample_is_the_greedy_path_with_the_backends_own_seed(bank: Metamodel) -> None:
+    backend = ScriptedBackend([GOOD, LINKS])
+    events: list[Event] = []
+    result = generate(bank, SPEC, backend=backend, samples=1, on_event=events.append)
+    assert [(c["temperature"], c["seed"]) for c in backend.calls] == [(0.0, None), (0.0, None)]
+    assert (result.samples, result.consensus) == (1, None)
+    assert "consensus" not in [e.type for e in events]
+
+
+def test_samples_are_drawn_warm_with_their_own_seeds_and_voted(bank: Metamodel) -> None:
+    # The third sample gets a2's iban wrong and invents a client: both are outvoted.
+    odd = json.loads(objects("DE01", "DE99"))
+    odd["Person"].append({"id": "zed", "attributes": {"name": "Zed"}})
+    backend = ScriptedBackend([GOOD, LINKS, GOOD, LINKS, json.dumps(odd), LINKS, LINKS])
+    events: list[Event] = []
+    result = generate(bank, SPEC, backend=backend, samples=3, on_event=events.append)
+    assert result.status == "valid" and result.cim is not None
+    assert sorted(str(o.attributes.get("iban") or o.attributes.get("name"))
+                  for o in result.cim.objects) == ["Alpha", "Ann", "DE01", "DE02"]  # fmt: skip
+    assert [c["temperature"] for c in backend.calls] == [SAMPLE_TEMPERATURE] * 6
+    assert [c["seed"] for c in backend.calls] == [1, 2, 3, 4, 5, 6]
+    assert result.samples == 3 and result.consensus == "consensus of 3 samples: kept 4 of 5 objects"
+    assert [e.type for e in events] == ["attempt_started", "consensus", "finished"]
+    assert events[1].data["objects_kept"] == 4 and events[1].data["objects_proposed"] == 5
+    assert result.usage.prompt_tokens == 600  # every sample's calls count
+    assert len(result.attempts) == 1 and result.attempts[0].prompt_tokens == 600
+    # Zed's links were never asked for (the schema had no such object): one reply is left.
+    assert backend.replies == [LINKS]
+
+
+def test_a_sample_without_a_usable_answer_is_left_out_of_the_vote(bank: Metamodel) -> None:
+    garbage = ["Sure! Here is your model:"] * 3  # every retry of the second sample
+    backend = ScriptedBackend([GOOD, LINKS, *garbage, GOOD, LINKS])
+    result = generate(bank, SPEC, backend=backend, samples=3, max_repairs=0)
+    assert result.status == "valid" and result.cim is not None and len(result.cim.objects) == 4
+    assert result.consensus is not None
+    assert result.consensus.startswith("consensus of 2 samples: kept 4 of 4 objects (1 of 3 ")
+    assert "did not match the schema" in result.consensus
+    assert result.usage.prompt_tokens == 700  # the failed sample's calls are paid for too
+    with pytest.raises(BackendError, match=r"\(3 tries\)"):
+        generate(bank, SPEC, backend=ScriptedBackend(garbage * 2), samples=2)
+    provider = ScriptedBackend([BackendError("capable (HTTP 500): down", status=500)])
+    with pytest.raises(BackendError, match="HTTP 500"):
+        generate(bank, SPEC, backend=provider, samples=3)
+    assert not provider.replies
+
+
+def test_repairs_after_a_vote_are_asked_cold(bank: Metamodel) -> None:
+    backend = ScriptedBackend([BAD_BALANCE, LINKS] * 2 + [GOOD, LINKS])
+    result = generate(bank, SPEC, backend=backend, samples=2, max_repairs=1)
+    assert result.status == "valid"
+    assert [(c["temperature"], c["seed"]) for c in backend.calls[4:]] == [(0.0, None)] * 2
+
+
+def test_samples_out_of_range_or_in_direct_mode_are_refused(bank: Metamodel) -> None:
+    backend = ScriptedBackend([])
+    for bad in (0, MAX_SAMPLES + 1):
+        with pytest.raises(InputError, match=f"samples must be between 1 and 9, not {bad}"):
+            generate(bank, SPEC, backend=backend, samples=bad)
+    with pytest.raises(InputError, match="need mode two-step"):
+        generate(bank, SPEC, backend=backend, samples=3, mode="direct")
+    assert backend.calls == []
+
+
+@pytest.mark.parametrize("bad", ["0", "10", "three"])
+def test_cli_samples_out_of_range_is_bad_input(bad: str) -> None:
+    result = CliRunner().invoke(
+        app, ["generate", "-m", str(BANK), "--spec", SPEC, "--samples", bad]
+    )
+    assert result.exit_code == 2 and "--samples" in result.stderr
 
 
 def test_garbage_json_is_asked_again_warmer(bank: Metamodel) -> None:

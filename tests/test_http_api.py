@@ -203,6 +203,22 @@ def test_generate_sync(client: httpx.Client) -> None:
     assert result["attempts"] and result["attempts"][0]["kind"] == "generate"
 
 
+def test_generate_with_samples_votes_and_reports_the_consensus(client: httpx.Client) -> None:
+    body = {"metamodel": {"ecore": ECORE}, "spec": "A bank.", "model": "scripted"}
+    one = client.post("/v1/generate", json=body).json()
+    three = client.post("/v1/generate", json={**body, "samples": 3})
+    assert three.status_code == 200, three.text
+    result = three.json()
+    n = len(REFERENCE["objects"])
+    assert result["status"] == "valid" and result["samples"] == 3
+    assert result["consensus"] == f"consensus of 3 samples: kept {n} of {n} objects"
+    assert result["usage"]["prompt_tokens"] == 3 * one["usage"]["prompt_tokens"]
+    for bad, words in [(0, "samples"), (10, "samples"), ("three", "samples")]:
+        assert_problem(client.post("/v1/generate", json={**body, "samples": bad}), 422, words)
+    direct = {**body, "samples": 3, "mode": "direct"}
+    assert_problem(client.post("/v1/jobs", json=direct), 422, "two-step")
+
+
 def test_job_followed_through_sse(client: httpx.Client) -> None:
     r = client.post(
         "/v1/jobs",

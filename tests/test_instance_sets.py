@@ -83,12 +83,13 @@ class VaryingBackend(ScriptedBackend):
         schema: type[BaseModel] | None,
         max_tokens: int,
         temperature: float = 0.0,
+        seed: int | None = None,
     ) -> Reply:
         if schema is not None and schema.__name__ != "Links":
             text = json.dumps(_reference().to_json()).replace("1250.5", f"{next(self.variants)}.5")
             self.cim = parse_cim(text)
         return super().complete(
-            messages, schema=schema, max_tokens=max_tokens, temperature=temperature
+            messages, schema=schema, max_tokens=max_tokens, temperature=temperature, seed=seed
         )
 
 

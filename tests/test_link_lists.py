@@ -143,7 +143,13 @@ class ScriptedBackend:
         self.schemas: list[Any] = []
 
     def complete(
-        self, messages: list[Message], *, schema: Any, max_tokens: int, temperature: float = 0.0
+        self,
+        messages: list[Message],
+        *,
+        schema: Any,
+        max_tokens: int,
+        temperature: float = 0.0,
+        seed: int | None = None,
     ) -> Reply:
         self.schemas.append(schema)
         return Reply(text=self.replies.pop(0), prompt_tokens=100, completion_tokens=20)

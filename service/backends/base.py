@@ -39,7 +39,10 @@ class StrictAnswer(BaseModel):
 
 
 class Backend(Protocol):
-    """An LLM. `schema` None asks for free text (the direct-XMI baseline)."""
+    """An LLM. `schema` None asks for free text (the direct-XMI baseline). `seed` None keeps
+    the backend's own (a fixed one where it has one, so temperature-0 calls repeat); self-
+    consistency passes a different seed per sample, or k draws at one temperature from a
+    seeded sampler would all be the same answer."""
 
     model: str
 
@@ -50,4 +53,5 @@ class Backend(Protocol):
         schema: type[BaseModel] | None,
         max_tokens: int,
         temperature: float = 0.0,
+        seed: int | None = None,
     ) -> Reply: ...

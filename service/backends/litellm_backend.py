@@ -94,6 +94,7 @@ class LiteLLMBackend:
         schema: type[BaseModel] | None,
         max_tokens: int,
         temperature: float = 0.0,
+        seed: int | None = None,
     ) -> Reply:
         common: dict[str, Any] = {
             "model": self.model,
@@ -104,6 +105,9 @@ class LiteLLMBackend:
             "num_retries": 0,  # retries are ours: only for 429/5xx, with Retry-After;
             "max_retries": 0,  # ... neither LiteLLM nor the OpenAI SDK under it retries
         }
+        if seed is not None:  # a provider without seeds has it dropped (drop_params)
+            common["seed"] = seed
+            common["drop_params"] = True
         if self.api_base:
             common["api_base"] = self.api_base
         if self.api_key is not None:

@@ -94,6 +94,7 @@ class LocalBackend:
         schema: type[BaseModel] | None,
         max_tokens: int,
         temperature: float = 0.0,
+        seed: int | None = None,
     ) -> Reply:
         llm = _llama(self._path)
         grammar = _grammar(schema) if schema is not None else None
@@ -104,7 +105,7 @@ class LocalBackend:
                     grammar=grammar,
                     temperature=temperature,
                     max_tokens=max_tokens,
-                    seed=0,
+                    seed=0 if seed is None else seed,  # fixed unless a sample asks for its own
                 )
             except ValueError as exc:  # e.g. the prompt does not fit the context window
                 raise BackendError(f"the local model failed: {exc}") from None

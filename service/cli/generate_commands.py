@@ -26,7 +26,8 @@ from service.cli.app import (
 )
 from service.ecore_loader import load_metamodel
 from service.errors import BackendError, InputError
-from service.generation import MODES, Mode, generate
+from service.generation import MAX_SAMPLES, MODES, Mode, generate
+from service.generation.loop import SAMPLE_TEMPERATURE
 from service.generation.strategy import plan_for
 from service.generation_result import Event, GenerationResult
 from service.input_files import read_input_text
@@ -88,6 +89,18 @@ ContextOption = Annotated[
         help="The model's context window, for a model LiteLLM does not know (default 32768). "
         "A metamodel over a quarter of it is sliced to what the spec needs.",
         show_default=False,
+    ),
+]
+SamplesOption = Annotated[
+    int,
+    typer.Option(
+        "--samples",
+        min=1,
+        max=MAX_SAMPLES,
+        help=f"Self-consistency: draw this many first answers at temperature "
+        f"{SAMPLE_TEMPERATURE} and keep the "
+        "objects, values and links most of them agree on, then validate and repair as usual. "
+        "Costs about this many times the first answer's tokens and time.",
     ),
 ]
 ModeOption = Annotated[
@@ -173,6 +186,7 @@ def generate_command(
             "in the manifest). Any kind but typical writes a set, like --count.",
         ),
     ] = "typical",
+    samples: SamplesOption = 1,
 ) -> None:
     """Generate an instance model from a natural-language specification.
 
@@ -203,6 +217,10 @@ def generate_command(
 
       (a local OpenAI-compatible server: no key needed; answers longer than 8,192 tokens
       come in parts)
+
+      [bold]instancegen generate -m bank.ecore --spec-file spec.txt --samples 3 -o bank.xmi[/]
+
+      (three answers drawn, voted into one: "consensus of 3 samples: kept 5 of 7 objects")
     """
     if count > 1 or kind != "typical":
         tuning = {
@@ -210,6 +228,7 @@ def generate_command(
             "max_output_tokens": max_output_tokens,
             "context_tokens": context_tokens,
             "api_key_env": api_key_env,
+            "samples": samples,
         }
         _generate_set_command(
             metamodel, constraints or [], spec, spec_file, model, api_base, formats or ["xmi"],
@@ -236,6 +255,7 @@ def generate_command(
                 max_output_tokens=max_output_tokens,
                 context_tokens=context_tokens,
                 api_key_env=api_key_env,
+                samples=samples,
             )
         finally:
             if progress:
@@ -470,6 +490,8 @@ class _Progress:
             self.of = d.get("of", self.of)
             verb = "generating" if d.get("kind") == "generate" else "repairing"
             self.status.update(f"attempt {event.attempt} of {self.of}: {verb} ({tokens})")
+        elif event.type == "consensus":
+            err.print(f"attempt 1 of {self.of}: {d.get('message')} ({tokens})", highlight=False)
         elif event.type == "issues_found":
             err.print(
                 f"attempt {event.attempt} of {self.of}: {d.get('issue_count')} issue(s) ({tokens})",

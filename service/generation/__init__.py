@@ -9,6 +9,7 @@
 - `parts`: cut-off answers salvaged, parts and repairs merged
 - `slicing`: the metamodel cut to what the spec needs
 - `caller`: calls, token accounting, retries
+- `consensus`: k sampled answers voted into one (`samples`)
 """
 
 from __future__ import annotations
@@ -16,12 +17,20 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from service.backends import Backend, create_backend
-from service.generation.loop import MODES, Mode, extract_xmi, run
+from service.generation.loop import MAX_SAMPLES, MODES, Mode, extract_xmi, run
 from service.generation.strategy import STRATEGIES
 from service.generation_result import Event, GenerationResult
 from service.metamodel import Metamodel
 
-__all__ = ["MODES", "STRATEGIES", "Mode", "create_backend", "extract_xmi", "generate"]
+__all__ = [
+    "MAX_SAMPLES",
+    "MODES",
+    "STRATEGIES",
+    "Mode",
+    "create_backend",
+    "extract_xmi",
+    "generate",
+]
 
 
 def generate(
@@ -39,11 +48,14 @@ def generate(
     max_output_tokens: int | None = None,
     context_tokens: int | None = None,
     api_key_env: str | None = None,
+    samples: int = 1,
 ) -> GenerationResult:
     """Generate an instance model of `metamodel` for `spec`, repairing up to `max_repairs`
     times. `strategy` overrides the automatic choice (`auto`, `typed`, `strict`, `generic`,
     `two-phase`); `max_output_tokens`/`context_tokens` give the budget of a model LiteLLM does
-    not know. Raises InputError for bad arguments and BackendError when the LLM fails."""
+    not know. `samples` k > 1 draws k first answers warm and keeps what most of them agree
+    on (self-consistency; k times the first answer's tokens). Raises InputError for bad
+    arguments and BackendError when the LLM fails."""
     if backend is None:
         # without the keyword when unused: stand-ins for create_backend may not take it
         backend = (
@@ -64,4 +76,5 @@ def generate(
         strategy=strategy,
         max_output_tokens=max_output_tokens,
         context_tokens=context_tokens,
+        samples=samples,
     )

@@ -8,7 +8,8 @@ handle (it shrinks the schema, or keeps what was completed and continues in part
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -29,6 +30,19 @@ class Caller:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     costs: list[float | None] = field(default_factory=list)
+    floor: float = 0.0  # the least temperature calls are made at (raised while sampling)
+    draws: int = 0  # seeds given out so far while sampling (outside, the backend's own)
+
+    @contextmanager
+    def sampling(self, temperature: float) -> Iterator[None]:
+        """Calls made inside draw at `temperature` at least, each with a seed of its own
+        (1, 2, … over the run): samples of one prompt differ, a retry does not repeat the draw
+        that failed, and a rerun asks for the same seeds."""
+        self.floor = temperature
+        try:
+            yield
+        finally:
+            self.floor = 0.0
 
     def call(
         self,
@@ -37,8 +51,16 @@ class Caller:
         max_tokens: int,
         temperature: float,
     ) -> Reply:
+        seed = None
+        if self.floor > 0:
+            self.draws += 1
+            seed = self.draws
         reply = self.backend.complete(
-            messages, schema=schema, max_tokens=max_tokens, temperature=temperature
+            messages,
+            schema=schema,
+            max_tokens=max_tokens,
+            temperature=max(temperature, self.floor),
+            seed=seed,
         )
         self.prompt_tokens += reply.prompt_tokens
         self.completion_tokens += reply.completion_tokens

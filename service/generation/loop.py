@@ -3,9 +3,10 @@
 It knows no strategy's internals: the plan (`strategy.py`) says how to ask, the asker answers
 with a CIM (or, in direct mode, XMI), the validator judges it against the whole metamodel,
 and while errors remain and repairs are left, the asker gets its previous answer and the
-issues. Direct mode (the paper's baseline) asks for XMI itself and imports it; XMI that
-cannot be read is an issue to repair, not a crash. An answer that never parses is the
-backend's failure: BackendError.
+issues. With `samples` k > 1 the first attempt draws k answers warm and votes them into one
+(`consensus.py`); repairs are asked as usual. Direct mode (the paper's baseline) asks for XMI
+itself and imports it; XMI that cannot be read is an issue to repair, not a crash. An answer
+that never parses is the backend's failure: BackendError.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from service import limits as limits_mod
 from service.backends import Backend
 from service.cim import Cim
 from service.errors import BackendError, InputError
+from service.generation import consensus
 from service.generation.caller import Caller
 from service.generation.slicing import widen
 from service.generation.strategy import Plan, plan_for
@@ -43,6 +45,11 @@ from service.validator import validate
 
 Mode = Literal["two-step", "direct"]
 MODES: tuple[Mode, ...] = ("two-step", "direct")
+MAX_SAMPLES = 9  # each sample costs a whole first answer: one request's cost stays bounded
+SAMPLE_TEMPERATURE = 0.7
+"""What self-consistency samples at: warm enough that a small model's slips differ between
+draws (so the vote can outvote them), cool enough that what the spec states still recurs.
+Repairs stay at the caller's usual temperature 0."""
 
 
 def run(
@@ -59,10 +66,11 @@ def run(
     strategy: str = "auto",
     max_output_tokens: int | None = None,
     context_tokens: int | None = None,
+    samples: int = 1,
 ) -> GenerationResult:
     """Generate an instance model of `metamodel` for `spec` with `backend`, repairing up to
-    `max_repairs` times. Raises InputError for bad arguments and BackendError when the LLM
-    fails."""
+    `max_repairs` times; with `samples` k > 1 the first answer is the vote of k drawn ones.
+    Raises InputError for bad arguments and BackendError when the LLM fails."""
     spec = spec.strip()
     if not spec:
         raise InputError("the specification is empty.")
@@ -71,6 +79,10 @@ def run(
         raise InputError(f"max_repairs must be 0 or more, not {max_repairs}.")
     if mode not in MODES:
         raise InputError(f"unknown mode {mode!r}; use two-step or direct.")
+    if not 1 <= samples <= MAX_SAMPLES:
+        raise InputError(f"samples must be between 1 and {MAX_SAMPLES}, not {samples}.")
+    if samples > 1 and mode == "direct":
+        raise InputError("samples above 1 need mode two-step: direct answers are not voted.")
     for fmt in formats:
         compilers.get(fmt)  # an unknown format fails before any LLM call
     chosen = plan_for(
@@ -82,7 +94,7 @@ def run(
         max_output_tokens=max_output_tokens,
         context_tokens=context_tokens,
     )
-    return _Run(metamodel, spec, Caller(backend), on_event, chosen).loop(
+    return _Run(metamodel, spec, Caller(backend), on_event, chosen, samples).loop(
         model, mode, max_repairs + 1, formats
     )
 
@@ -101,6 +113,8 @@ class _Run:
     caller: Caller
     on_event: Callable[[Event], None] | None
     plan: Plan
+    samples: int = 1
+    consensus_note: str | None = None  # what the vote kept, once it ran
 
     def loop(
         self, model: str, mode: Mode, max_attempts: int, formats: Sequence[str]
@@ -151,6 +165,8 @@ class _Run:
             issues=outcome.issues,
             attempts=attempts,
             usage=self._usage(),
+            samples=self.samples,
+            consensus=self.consensus_note,
             answer_xmi=outcome.previous if mode == "direct" else None,
         )
         self._emit("finished", len(attempts), status=result.status, issue_count=len(result.issues))
@@ -186,8 +202,54 @@ class _Run:
         if previous is not None and self.plan.slice is not None:
             self._widen(previous, issues)
         notes: list[Issue] = []  # what was changed in the answers, as `normalised` warnings
-        cim = self.plan.asker().answer(self.caller, previous, issues, notes)
+        if previous is None and self.samples > 1:
+            cim = self._vote(notes)
+        else:
+            cim = self.plan.asker().answer(self.caller, previous, issues, notes)
         return _Outcome(cim, validate(self.mm, cim) + notes, cim)
+
+    def _vote(self, notes: list[Issue]) -> Cim:
+        """The first answer as the vote of `samples` answers drawn at SAMPLE_TEMPERATURE. What
+        the vote drops is the software choosing among the LLM's own answers, so it is one
+        `consensus` event and the result's `consensus`, not `normalised` warnings; the pivot
+        sample's own warnings are kept, as the consensus is built around its answer. A warm
+        draw may ramble past the token cap or never parse: that sample is left out of the
+        vote (and said); the provider failing (timeout, HTTP status) or every sample failing
+        is the backend's failure, as for one answer."""
+        drawn: list[tuple[Cim, list[Issue]]] = []
+        failed: list[BackendError] = []
+        with self.caller.sampling(SAMPLE_TEMPERATURE):
+            for _ in range(self.samples):
+                own: list[Issue] = []
+                try:
+                    drawn.append((self.plan.asker().answer(self.caller, None, [], own), own))
+                except BackendError as exc:
+                    if exc.timeout or exc.status is not None:
+                        raise
+                    failed.append(exc)
+        if not drawn:
+            raise failed[0]
+        voted = consensus.vote(self.mm, [cim for cim, _ in drawn])
+        notes += drawn[voted.pivot][1]
+        self.consensus_note = (
+            f"consensus of {voted.samples} samples: kept {voted.objects_kept} of "
+            f"{voted.objects_proposed} objects"
+        )
+        if failed:
+            self.consensus_note += (
+                f" ({len(failed)} of {self.samples} samples had no usable answer: "
+                f"{failed[0].message.rstrip('.')})"
+            )
+        self._emit(
+            "consensus",
+            1,
+            samples=voted.samples,
+            failed_samples=len(failed),
+            objects_kept=voted.objects_kept,
+            objects_proposed=voted.objects_proposed,
+            message=self.consensus_note,
+        )
+        return voted.cim
 
     def _widen(self, previous: Cim, issues: list[Issue]) -> None:
         """Add to the slice the classes the issues turn out to need (a required reference's

@@ -55,6 +55,7 @@ def generate_for(
             strategy=request.strategy,
             max_output_tokens=request.max_output_tokens,
             context_tokens=request.context_tokens,
+            samples=request.samples,
         )
 
     if not request.wants_set():

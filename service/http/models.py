@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from service.edits import Edit
+from service.generation.loop import MAX_SAMPLES, SAMPLE_TEMPERATURE
 from service.generation.strategy import StrategyChoice
 from service.generation_result import GenerationResult
 from service.http.problems import Problem
@@ -89,6 +90,13 @@ class GenerateRequest(_Strict):
         default_factory=lambda: ["xmi"], description="Artifact format(s) to compile."
     )
     max_repairs: int = Field(3, ge=0, le=10)
+    samples: int = Field(
+        1,
+        ge=1,
+        le=MAX_SAMPLES,
+        description=f"Self-consistency (as --samples): first answers drawn at temperature "
+        f"{SAMPLE_TEMPERATURE} and voted into one; the result's `consensus` says what was kept.",
+    )
     mode: Mode = "two-step"
     constraints: str | None = _constraints()
     strategy: StrategyChoice = Field(
@@ -112,6 +120,14 @@ class GenerateRequest(_Strict):
         description="typical, boundary (limits), edge (minimal), or invalid (one rule "
         "broken, the expected finding given per model).",
     )
+
+    @model_validator(mode="after")
+    def _voted_in_two_step(self) -> Self:
+        if self.samples > 1 and self.mode == "direct":
+            raise ValueError(
+                '"samples" above 1 needs "mode" two-step: direct answers are not voted'
+            )
+        return self
 
     def wants_set(self) -> bool:
         return self.count > 1 or self.kind != "typical"
