@@ -18,24 +18,9 @@ from datetime import datetime
 from service.metamodel import Metamodel
 
 _WORD_NUMBERS = tuple(
-    [
-        "one",
-        "two",
-        "three",
-        "four",
-        "five",
-        "six",
-        "seven",
-        "eight",
-        "nine",
-        "ten",
-        "eleven",
-        "twelve",
-    ]
+    "one two three four five six seven eight nine ten eleven twelve".split()  # noqa: SIM905
 )
-_MONTHS = tuple(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
-)
+_MONTHS = tuple("jan feb mar apr may jun jul aug sep oct nov dec".split())  # noqa: SIM905
 _MONTH = r"((?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*)\.?"
 # "3 March 1998", "14 September 2024 at 15:00", "March 3, 1998", "2024-09-14", "2024-09-14 15:00"
 _DAY_FIRST = re.compile(
@@ -52,80 +37,12 @@ _NUMBER = re.compile(r"(?<![\w.\-/])-?\d+(?:\.\d+)?(?![\w])")
 _TOKEN = re.compile(r"[\w][\w@.\-/+]*[\w]|\w")
 _CODE = re.compile(r"\d|@|_|[a-z][A-Z]|[A-Z]{2}")
 # Function words that open a sentence or a phrase without being part of a name.
-_STOP = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "this",
-        "that",
-        "these",
-        "those",
-        "each",
-        "every",
-        "its",
-        "their",
-        "his",
-        "her",
-        "our",
-        "my",
-        "your",
-        "it",
-        "he",
-        "she",
-        "they",
-        "we",
-        "i",
-        "in",
-        "on",
-        "at",
-        "of",
-        "for",
-        "to",
-        "from",
-        "by",
-        "with",
-        "and",
-        "or",
-        "but",
-        "as",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "has",
-        "have",
-        "had",
-        "no",
-        "not",
-        "one",
-        "two",
-        "three",
-        "four",
-        "five",
-        "six",
-        "seven",
-        "eight",
-        "nine",
-        "ten",
-        "there",
-        "here",
-        "when",
-        "where",
-        "which",
-        "who",
-        "whose",
-        "both",
-        "all",
-        "some",
-        "any",
-        "also",
-        "then",
-        "after",
-        "before",
-    ]
+_FUNCTION_WORDS = (
+    "a an the this that these those each every its their his her our my your it he she they we "
+    "i in on at of for to from by with and or but as is are was were be has have had no not "
+    "there here when where which who whose both all some any also then after before"
 )
+_STOP = frozenset(_FUNCTION_WORDS.split()) | frozenset(_WORD_NUMBERS[:10])
 _CONNECTORS = frozenset(("of", "for", "the", "de", "von", "van"))
 # A capitalised article inside a sentence, right before a name: part of a title.
 _TITLE_ARTICLE = re.compile(r"(?<![.!?]\s)(?<=\s)(The|A|An) $")
