@@ -10,9 +10,10 @@ knows any metamodel's names beyond what it is given.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from service.metamodel import Metamodel
@@ -85,6 +86,18 @@ class Grounding:
     counts: dict[str, int] = field(default_factory=dict)  # class key -> objects stated
     shared: frozenset[str] = frozenset()  # features several concrete classes have ("name")
     spec: str = ""
+    described: dict[Value, frozenset[str]] = field(default_factory=dict)  # name -> classes
+
+    def names(
+        self, class_key: str, values: Sequence[Value], only: int | None = None
+    ) -> tuple[Value, ...]:
+        """Of `values`, those the spec may name an object of `class_key` with: the ones whose
+        sentence describes that class or none (`described`); only the former when there are
+        at least `only` of them."""
+        mine = tuple(v for v in values if class_key in self.described.get(v, ()))
+        if only is not None and len(mine) >= only:
+            return mine
+        return tuple(v for v in values if class_key in self.described.get(v, {class_key}))
 
     def segment(self, name: Value, others: Sequence[Value]) -> list[tuple[str, list[Mention]]]:
         """What the spec says around where it first names an object `name`: the text after
@@ -140,6 +153,7 @@ class Grounding:
             [0, *(e + 1 for e in ends if e < first.start)]
             + [r.end for r in rivals if r.end <= first.start]
         )
+        start = max(start, self.spec.rfind(")", start, first.start) + 1)  # an earlier thing's
         return first, start, end
 
     @property
@@ -154,16 +168,24 @@ class Grounding:
     def dates(self) -> tuple[str, ...]:
         return _values(self.mentions, "date")  # type: ignore[return-value]
 
+    def coded(self, feature: str) -> bool:
+        """Whether the values attached to `feature` are all codes ("IBAN DE01", "DE02"): an
+        identifier, not a name, whichever classes hold it."""
+        own = self.by_feature.get(feature, ())
+        return bool(own) and all(_shape(m) is not None for m in own)
+
     def choices(
         self, class_key: str, feature: str, kind: Kind, *, naming: bool = False
     ) -> tuple[Value, ...]:
         """The values of `kind` the spec offers for `class_key.feature`, in order of mention.
-        A feature only one class has gets what is attached to its name (plus, for the class's
-        `naming` feature, what is attached to the class's name) when there is any; otherwise
-        those come first among every value not attached to another feature or class."""
+        A feature only one class has gets what is attached to its name (plus, for the
+        class's `naming` feature, what is attached to the class's name) when there is any, and
+        so does a feature whose attached values are codes ("DE01" and "DE02"); otherwise those
+        come first among every value not attached to another feature or class."""
         attached = self.attached(class_key, feature, kind, naming=naming)
         own = [m for m in self.by_feature.get(feature, ()) if m.kind == kind]
-        if own and feature not in self.shared:
+        codes = len(attached) > 1 and all(_shape(m) is not None for m in attached)
+        if codes or (own and feature not in self.shared):
             return _values(attached, kind)
         mine = {m.start for m in attached}
         taken = {m.start for ms in self.by_feature.values() for m in ms} - mine
@@ -181,7 +203,8 @@ class Grounding:
         """The values of `kind` attached to `feature`'s name (when only one class has it)
         and, for a `naming` feature, to `class_key`'s name, in order of mention: one per
         object, when the spec introduces each object with them."""
-        own = [] if feature in self.shared else list(self.by_feature.get(feature, ()))
+        shared = feature in self.shared and not self.coded(feature)
+        own = [] if shared else list(self.by_feature.get(feature, ()))
         if naming:
             own += self.by_class.get(class_key, ())
         return sorted((m for m in set(own) if m.kind == kind), key=_start)
@@ -192,7 +215,7 @@ def _distance(spec: str, m: Mention, anchor: Mention) -> int:
     holding the anchor is nearest ("Management (code MGT)"), one past its closing farthest."""
     if m.end <= anchor.start:
         gap = spec[m.end : anchor.start]
-        return 0 if "(" in gap and ")" not in gap else len(gap)
+        return 0 if re.fullmatch(r"\s*\([^()]*", gap) else len(gap)
     gap = spec[anchor.end : m.start]
     return len(gap) + (len(spec) if ")" in gap else 0)
 
@@ -208,15 +231,19 @@ def ground(mm: Metamodel, spec: str) -> Grounding:
     mentions = sorted(set(dates + _strings(rest, _vocabulary(mm)) + _numbers(rest)), key=_start)
     words = [(w.start(), w.end(), w.group(0).lower()) for w in _ALPHA.finditer(spec)]
     kinds: dict[str, set[Kind]] = {}
+    lists: set[str] = set()  # many-valued: "skills Go and Kubernetes" attaches both
     for cls in mm.classes.values():
         for attr in cls.attributes:
             if attr.type.kind in KINDS:
                 kinds.setdefault(attr.name, set()).add(KINDS[attr.type.kind])
+                if attr.many:
+                    lists.add(attr.name)
     by_feature: dict[str, tuple[Mention, ...]] = {}
     for name, wanted in sorted(kinds.items()):
-        found = _attached(spec, words, mentions, _cue(name), set(), wanted)
+        found = _attached(spec, words, mentions, _cue(name), set(), wanted, many=name in lists)
         if found:
             by_feature[name] = found
+    by_feature = _alike(mentions, by_feature)
     taken = {m.start for ms in by_feature.values() for m in ms}
     by_class: dict[str, tuple[Mention, ...]] = {}
     cues = _class_cues(mm)
@@ -242,13 +269,113 @@ def ground(mm: Metamodel, spec: str) -> Grounding:
         for key, found in by_class.items()
         if (kept := tuple(m for m in found if first[m.value][1] == key))
     }
-    holders: dict[str, int] = {}
+    shared = _shared(mm)
+    counts = class_counts(mm, spec)
+    grounding = Grounding(tuple(mentions), by_feature, by_class, counts, shared, spec)
+    return replace(grounding, described=_described(mm, grounding))
+
+
+def _described(mm: Metamodel, g: Grounding) -> dict[Value, frozenset[str]]:
+    """For each free string the spec states (attached to no feature), the concrete classes its
+    sentence describes: the words around its first mention, up to the next name, that say a
+    class's name (2 points) or its features' names (1 each), or hold values attached to its
+    features (2 each), when they add up to 2 or more (a name listed right after one with a
+    class, "A (54, insured), B (37)", has its class):
+    "Raj Patel is a contractor from the agency CloudHands" is a Contractor's name, "Tom
+    (M-1002)" a member's after "member id M-1001". Classes with at least half the best points
+    are kept, as the words may be shared; a subclass with no more points than its superclass
+    loses to it; a name attached to a class is that class's; a string no class's words stand
+    near is left out (it may name anything)."""
+    taken = {m.start for ms in g.by_feature.values() for m in ms}
+    free = [m for m in g.mentions if m.kind == "string" and m.start not in taken]
+    rivals = [m.value for m in free if not _CODE.search(str(m.value))]
+    nouns: dict[str, list[str]] = {}
+    for noun, key in _class_nouns(mm, raw=True).items():
+        nouns.setdefault(key, []).append(noun)
+    result: dict[Value, frozenset[str]] = {}
+    for value in dict.fromkeys(m.value for m in free):
+        parts = g.segment(value, rivals)
+        text = " ".join(t for t, _ in parts)
+        own = _uncounted(text)  # "has two departments" speaks of other objects
+        near = {m.start for _, found in parts for m in found}
+        valued = {f for f, ms in g.by_feature.items() if any(m.start in near for m in ms)}
+        points = {
+            cls.key: 2 * any(says(own, n, strict=True) for n in nouns.get(cls.key, ()))
+            + sum(says(text, f.name) + 2 * (f.name in valued) for f in cls.features)
+            for cls in mm.concrete_classes
+        }
+        best = max(points.values(), default=0)
+        if best >= 2:  # one word alone is too weak a clue
+            top = {k for k, p in points.items() if 2 * p >= best}
+            result[value] = frozenset(
+                k
+                for k in top
+                if not any(o != k and mm.is_subtype(k, o) and points[o] >= points[k] for o in top)
+            )
+    for key, attached in g.by_class.items():
+        for m in attached:
+            result[m.value] = frozenset({key})
+    named = [m for m in free if not _CODE.search(str(m.value))]
+    for before, m in itertools.pairwise(named):  # "A (54, insured), B (37) and C": one list
+        gap = re.sub(r"\([^()]*\)", "", g.spec[before.end : m.start])
+        if m.value not in result and before.value in result and _LIST_JOIN.fullmatch(gap):
+            result[m.value] = result[before.value]
+    return result
+
+
+def _shared(mm: Metamodel) -> frozenset[str]:
+    """Attribute names that unrelated concrete classes hold ("name" of a department and of an
+    employee): a value next to such a name says nothing of whose it is. A subclass inheriting
+    from a concrete holder (a contractor is an employee) is the same kind of thing."""
+    holders: dict[str, list[str]] = {}
     for cls in mm.concrete_classes:
         for attr in cls.attributes:
-            holders[attr.name] = holders.get(attr.name, 0) + 1
-    shared = frozenset(name for name, n in holders.items() if n > 1)
-    counts = class_counts(mm, spec)
-    return Grounding(tuple(mentions), by_feature, by_class, counts, shared, spec)
+            holders.setdefault(attr.name, []).append(cls.key)
+    return frozenset(
+        name
+        for name, keys in holders.items()
+        if sum(not any(o != k and mm.is_subtype(k, o) for o in keys) for k in keys) > 1
+    )
+
+
+def _alike(
+    mentions: list[Mention], by_feature: dict[str, tuple[Mention, ...]]
+) -> dict[str, tuple[Mention, ...]]:
+    """`by_feature` plus the codes shaped like the codes attached to one feature: after
+    "employee id E001", "E002" and "E003" are employee ids too, wherever they stand."""
+    owners: dict[str, set[str]] = {}
+    for feature, found in by_feature.items():
+        for m in found:
+            if (shape := _shape(m)) is not None:
+                owners.setdefault(shape, set()).add(feature)
+    taken = {m.start for found in by_feature.values() for m in found}
+    result = dict(by_feature)
+    for m in mentions:
+        features = owners.get(_shape(m) or "", set())
+        if m.start not in taken and len(features) == 1:
+            (feature,) = features
+            result[feature] = tuple(sorted({*result[feature], m}, key=_start))
+    return result
+
+
+def _shape(m: Mention) -> str | None:
+    """A code's shape ("E001" → A999, "BK-0002" → AA-9999, an address → a@a.a); None for a
+    string without a digit or an @, and for numbers and dates."""
+    text = str(m.value)
+    if m.kind != "string" or not re.search(r"[\d@]", text):
+        return None
+    shape = re.sub(r"[a-z]", "a", re.sub(r"[A-Z]", "A", re.sub(r"\d", "9", text)))
+    return re.sub(r"([aA9])\1+", r"\1", shape.lower()) if "@" in text else shape
+
+
+def _uncounted(text: str) -> str:
+    """`text` without its counted phrases ("two departments")."""
+    for m in reversed(list(_COUNT.finditer(text))):
+        end = m.end()
+        for _ in _phrase(text, m.end()):
+            end = _PHRASE_WORD.match(text, end).end()  # type: ignore[union-attr]
+        text = text[: m.start()] + text[end:]
+    return text
 
 
 def _start(m: Mention) -> int:
@@ -261,14 +388,15 @@ _SENTENCE_END = re.compile(r"(?<![A-Z])(?<!\b[A-Z][a-z])(?<!\b[A-Z][a-z][a-z])[.
 # What a spec value may be for an attribute of each type kind (others are choices already).
 KINDS: dict[str, Kind] = {"string": "string", "date": "date", "int": "number"}
 KINDS |= {"bigint": "number", "float": "number", "decimal": "number"}
+_LIST_JOIN = re.compile(r"\s*(?:,\s*(?:and\s+|or\s+)?|\s(?:and|or)\s+)")
 _GAP_WORDS = 3  # words allowed between a name and the value it introduces ("balance of 8000")
 
 
 def _cue(name: str) -> list[str]:
     """A feature's name as the words a spec uses for it: `partNumber` → part number,
-    `cycleTimeMs` → cycle time (a trailing unit is dropped)."""
+    `cycleTimeMs` → cycle time (a trailing unit is dropped, an "id" is kept)."""
     words = [w.lower() for w in re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+", name)]
-    while len(words) > 1 and len(words[-1]) <= 2:
+    while len(words) > 1 and len(words[-1]) <= 2 and words[-1] != "id":
         words = words[:-1]
     return words
 
@@ -279,13 +407,19 @@ def _class_cues(mm: Metamodel) -> list[tuple[list[str], str]]:
     return [(_cue(noun), key) for noun, key in _class_nouns(mm, raw=True).items()]
 
 
-def says(text: str, name: str) -> bool:
+def says(text: str, name: str, *, strict: bool = False) -> bool:
     """Whether `text` uses the words of `name` (an enum literal like GENERAL_PRACTICE, or a
-    feature's name) in a row, in any case ("in general practice", "a surgeon")."""
-    cue = _cue(name) if not name.isupper() else name.lower().split("_")
+    feature's name) in a row, in any case ("in general practice", "a surgeon"). A literal, or
+    any name when `strict`, is said as itself ("manager" is no "management")."""
+    literal = strict or name.isupper()
+    cue = name.lower().split("_") if name.isupper() else _cue(name)
     words = [w.lower() for w in _ALPHA.findall(text)]
     return any(
-        all(_same(c, words[i + j]) for j, c in enumerate(cue))
+        all(
+            _same(c, words[i + j], literal)
+            or (literal and len(c) >= 4 and words[i + j].startswith(c))
+            for j, c in enumerate(cue)
+        )
         for i in range(len(words) - len(cue) + 1)
     )
 
@@ -322,10 +456,12 @@ def _attached(
     *,
     after_only: bool = False,
     longer: Sequence[dict[int, int]] = (),
+    many: bool = False,
 ) -> tuple[Mention, ...]:
     """For each place the spec says `cue`, the value of each of `kinds` it introduces: the
     one right before it ("1 CPU core") unless `after_only`, else the first within a few words
-    after it, in the same sentence, not already `taken`."""
+    after it, in the same sentence, not already `taken`; for a `many`-valued feature, also
+    the values listed right after that one ("skills Go, Rust and Kubernetes")."""
     found: dict[int, Mention] = {}
     n = len(cue)
     for i in range(len(words) - n + 1):
@@ -338,9 +474,20 @@ def _attached(
             near = None if after_only else _before(spec, mentions, begin, kind, taken)
             gap = 1 if after_only else _GAP_WORDS  # a class's name comes right before a name
             near = near or _near(spec, mentions, end, kind, taken, gap)
-            if near is not None:
+            while near is not None:
                 found[near.start] = near
+                near = _listed_after(spec, mentions, near) if many else None
     return tuple(found[k] for k in sorted(found))
+
+
+def _listed_after(spec: str, mentions: list[Mention], m: Mention) -> Mention | None:
+    """The value listed right after `m`, of its kind ("Go and Kubernetes", "A, B or C")."""
+    later = [x for x in mentions if x.start >= m.end and x.kind == m.kind]
+    if not later:
+        return None
+    nxt = min(later, key=_start)
+    gap = re.sub(r"[\"“”']", "", spec[m.end : nxt.start])  # 'keywords "a", "b" and "c"'
+    return nxt if _LIST_JOIN.fullmatch(gap) else None
 
 
 def _near(
@@ -350,8 +497,8 @@ def _near(
         if m.start < end or m.kind != kind:
             continue
         gap = spec[end : m.start]
-        if re.search(r"[.;]\s", gap) or len(_ALPHA.findall(gap)) > gap_words:
-            return None
+        if re.search(r"[.;]\s|^[^(]*\)", gap) or len(_ALPHA.findall(gap)) > gap_words:
+            return None  # past the sentence, the parenthesis, or a few words
         if m.start not in taken:
             return m
     return None

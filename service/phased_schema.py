@@ -46,12 +46,14 @@ MAX_PER_CLASS = 12  # objects per class: caps a small model that starts repeatin
 MAX_VALUES = 4  # values per many-valued attribute (unbounded lists let it repeat one value)
 MAX_CHOICES = 96  # spec values offered per attribute (keeps the grammar small)
 MAX_NAME_SEQUENCES = 16  # in-order name selections a grammar may spell out (`_ordered_entries`)
+MAX_NAMED = 24  # names offered as entries of their own to a class the spec does not count
 MAX_SEQUENCES = 64  # repeat-free id lists a grammar may spell out one by one (`_ids_field`)
 WORDS_PER_OBJECT = 20  # a specification describes about one object per this many words
 MIN_PER_CLASS = 3  # "a few": what a terse specification still gets room for
 _NUMBER_WORDS: tuple[str, ...] = ("one", "two", "three", "four", "five", "six")
 _NUMBER_WORDS += ("seven", "eight", "nine", "ten", "eleven", "twelve")
 _COUNT = re.compile(r"\b(\d+|" + "|".join(_NUMBER_WORDS) + r")\s+[a-z]", re.IGNORECASE)
+_NAME_WORDS = re.compile(r"name|title|label", re.IGNORECASE)  # attributes that name objects
 _CONFIG = ConfigDict(extra="forbid", populate_by_name=True)
 
 
@@ -117,15 +119,17 @@ def objects_model(
         stated = counts.get(cls.key)
         if stated is not None and stated >= least:
             least = most = stated if most is None else min(stated, most)
-        item: Any = create_model(base, __config__=_CONFIG, **entry)
+        grounded = bounded and grounding is not None
         pinned = (
             _ordered_entries(cls, entry, grounding, least, names)
-            if bounded and grounding is not None and least == most and least >= 2
+            if grounded and grounding is not None and least == most and least >= 2
             else None
         )
         if pinned is not None:  # one entry per stated object: a tuple
             fields[f"c{i}"] = (pinned, Field(alias=cls.key))
             continue
+        named = _named_entries(cls, entry, grounding, names) if grounded and grounding else None
+        item: Any = named or create_model(base, __config__=_CONFIG, **entry)
         fields[f"c{i}"] = (
             GenericAlias(list, (item,)),
             Field(alias=cls.key, min_length=least, max_length=most),
@@ -153,7 +157,7 @@ def _ordered_entries(
     strings = [a.name for a in cls.attributes if a.type.kind == "string" and a.name in per_entry]
     choices: tuple[Any, ...] = ()
     if naming is not None and not strings:  # no name pinned: take names in the spec's order
-        choices = _choices(cls.key, cls.feature_map[naming], grounding, True)  # type: ignore[arg-type]
+        choices = _choices(cls.key, cls.feature_map[naming], grounding, True, least=n)  # type: ignore[arg-type]
         if len(choices) >= n:
             spare = len(choices) - n
             per_entry[naming] = [choices[k : k + spare + 1] for k in range(n)]
@@ -169,27 +173,19 @@ def _ordered_entries(
         to the matching name, not away from it."""
         if (k, value) in made:
             return made[k, value]
-        anchor = value if value is not None else anchors[k]
-        others = [v for vs in per_entry.get(naming or "", ()) for v in vs] + anchors
-        attrs = [
-            (
-                replace(a, lower=1),
-                Literal[(value,) if a.name == naming else per_entry[a.name][k]],
-            )
-            if a.name in per_entry
-            else (
-                a,
-                _said_annotation(a, grounding, cls.key, anchor, others, a.name == naming)
-                or grounded_annotation(cls.key, _bounded(a), grounding, a.name == naming),
-            )
-            for a in cls.attributes
-        ]
-        label = f"{cls.key}{k + 1}{'' if value is None else f'_{len(made)}'}"
-        model = features_model(names.allocate(f"{label}Attributes"), attrs)
-        fields = {**entry, "attributes": (model, ...)}
-        if anchor is not None:
-            fields["id"] = (Literal[id_for(cls.name, str(anchor))], ...)
-        made[k, value] = create_model(names.allocate(label), __config__=_CONFIG, **fields)
+        fixed = {a: vs[k] for a, vs in per_entry.items()}
+        if value is not None:
+            fixed[naming or ""] = (value,)
+        made[k, value] = _entry_about(
+            cls,
+            entry,
+            grounding,
+            names,
+            label=f"{cls.key}{k + 1}{'' if value is None else f'_{len(made)}'}",
+            anchor=value if value is not None else anchors[k],
+            others=[v for vs in per_entry.get(naming or "", ()) for v in vs] + anchors,
+            fixed=fixed,
+        )
         return made[k, value]
 
     if naming not in per_entry:
@@ -207,6 +203,75 @@ def _ordered_entries(
     return GenericAlias(tuple, tuple(items))
 
 
+def _entry_about(
+    cls: EClassView,
+    entry: dict[str, Any],
+    grounding: Grounding,
+    names: NameAllocator,
+    *,
+    label: str,
+    anchor: Any,
+    others: list[Any],
+    fixed: dict[str, tuple[Any, ...]],
+) -> type[BaseModel]:
+    """An entry of `cls` for the object the spec names `anchor` (None: not known): the
+    `fixed` attributes hold one of their values, the others choose among what the spec says
+    around that name (`_said_annotation`), else among the spec's values. Its id (written
+    first) is the name's id, so what a small model writes first leads it to the matching
+    values, not away from them."""
+    naming = naming_attribute(cls, grounding)
+    attrs: list[tuple[Attribute, Any]] = []
+    for a in cls.attributes:
+        said = _said_annotation(a, grounding, cls.key, anchor, others, a.name == naming)
+        if a.name in fixed:
+            attrs.append((replace(a, lower=max(a.lower, 1)), Literal[fixed[a.name]]))
+        elif said is not None and _said_surely(a, grounding):  # written, not skipped
+            attrs.append((replace(a, lower=max(a.lower, 1)), said))
+        elif said is not None:
+            attrs.append((a, said))
+        else:
+            attrs.append(
+                (a, grounded_annotation(cls.key, _bounded(a), grounding, a.name == naming))
+            )
+    model = features_model(names.allocate(f"{label}Attributes"), attrs)
+    fields = {**entry, "attributes": (model, ...)}
+    if anchor is not None:
+        fields["id"] = (Literal[id_for(cls.name, str(anchor))], ...)
+    return create_model(names.allocate(label), __config__=_CONFIG, **fields)
+
+
+def _named_entries(
+    cls: EClassView, entry: dict[str, Any], grounding: Grounding, names: NameAllocator
+) -> Any:
+    """For a class the spec does not count, whose objects have names (its naming attribute
+    is an iD or a name, title or label): an entry per name the spec may give one of them
+    (`Grounding.names`), each with that name's id and the values said around it; a small
+    model then picks a name and the rest follows from it. None without a name (MAX_NAMED at
+    most, in the spec's order)."""
+    naming = naming_attribute(cls, grounding)
+    attr = cls.feature_map.get(naming or "")
+    if not isinstance(attr, Attribute) or not (attr.is_id or _NAME_WORDS.search(attr.name)):
+        return None
+    offered = _typed(attr, grounding.choices(cls.key, attr.name, "string", naming=True))
+    choices = grounding.names(cls.key, offered, only=2)[:MAX_NAMED]
+    if not choices:
+        return None
+    variants = [
+        _entry_about(
+            cls,
+            entry,
+            grounding,
+            names,
+            label=f"{cls.key}Named",
+            anchor=v,
+            others=list(choices),
+            fixed={attr.name: (v,)},
+        )
+        for v in choices
+    ]
+    return Union[tuple(variants)]  # noqa: UP007
+
+
 def _said_annotation(
     attr: Attribute,
     grounding: Grounding,
@@ -222,8 +287,10 @@ def _said_annotation(
     the name first, else before it (`Grounding.segment`). Values attached to another feature
     or class do not count. None when the spec says none of them there."""
     kind = attr.type.kind
-    if name is None or attr.many or not (kind == "enum" or kind in KINDS):
+    if name is None or not (kind == "enum" or kind in KINDS):
         return None
+    if attr.many:
+        return _said_list(attr, grounding, name, others)
     skip = grounding.elsewhere(cls_key, attr.name)
     if kind == "string":  # the naming attribute, or a feature with values of its own
         own = {m.start for m in grounding.by_feature.get(attr.name, ())}
@@ -233,14 +300,39 @@ def _said_annotation(
             skip = {m.start for m in grounding.mentions if m.start not in own}
         value = grounding.nearest(name, others, "string", skip)
         return None if value is None or len(str(value)) > MAX_STRING else Literal[(value,)]
+    own = {m.start for m in grounding.by_feature.get(attr.name, ())}
     for text, found in grounding.segment(name, others):
         if kind == "enum":
             values: tuple[Any, ...] = tuple(x for x in attr.type.literals if says(text, x))
         else:
-            stated = (m.value for m in found if m.kind == KINDS[kind] and m.start not in skip)
+            stated = (
+                m.value
+                for m in found
+                if m.kind == KINDS[kind] and m.start not in skip and (not own or m.start in own)
+            )
             values = _typed(attr, tuple(dict.fromkeys(stated)))
         if values:
             return Literal[values]
+    return None
+
+
+def _said_surely(attr: Attribute, grounding: Grounding) -> bool:
+    """Whether what `_said_annotation` finds for `attr` is surely this attribute's: an enum
+    literal or a string named for it, or a number or date attached to its name ("1200 kg"
+    next to a bare "in 1949" is not)."""
+    kind = attr.type.kind
+    return kind in ("enum", "string") or attr.many or bool(grounding.by_feature.get(attr.name))
+
+
+def _said_list(attr: Attribute, grounding: Grounding, name: Any, others: list[Any]) -> Any:
+    """For a many-valued attribute with values of its own ("skills Go and Kubernetes"), a
+    list of those the spec states around `name`, after it first, else before it."""
+    own = {m.start for m in grounding.by_feature.get(attr.name, ())}
+    for _, found in grounding.segment(name, others):
+        values = _typed(attr, tuple(dict.fromkeys(m.value for m in found if m.start in own)))
+        if values:
+            most = len(values) if attr.upper == -1 else min(attr.upper, len(values))
+            return Annotated[list[Literal[values]], Field(min_length=1, max_length=most)]  # type: ignore[valid-type]
     return None
 
 
@@ -275,12 +367,15 @@ def naming_attribute(cls: EClassView, grounding: Grounding | None = None) -> str
     """The attribute a spec's name for an object of `cls` goes to ('the ECU "X"'): its
     single-valued string iD attribute, else its first single-valued string attribute;
     with `grounding`, the first of those the spec does not already give values of its own
-    ("Management (code MGT)": the name, not the code)."""
+    ("Management (code MGT)": the name, not the code), or codes ("customer number C-1")."""
     strings = [a for a in cls.attributes if a.type.kind == "string" and not a.many]
     ranked = [a for a in strings if a.is_id] + [a for a in strings if not a.is_id]
     if grounding is not None:
         free = [
-            a for a in ranked if a.name in grounding.shared or not grounding.by_feature.get(a.name)
+            a
+            for a in ranked
+            if not grounding.by_feature.get(a.name)
+            or (a.name in grounding.shared and not grounding.coded(a.name))
         ]
         ranked = free or ranked
     return ranked[0].name if ranked else None
@@ -293,13 +388,17 @@ def spec_choices(cls: EClassView, attr: Attribute, grounding: Grounding) -> tupl
 
 
 def _choices(
-    cls_key: str, attr: Attribute, grounding: Grounding, naming: bool = False
+    cls_key: str, attr: Attribute, grounding: Grounding, naming: bool = False, least: int = 1
 ) -> tuple[Any, ...]:
-    """The spec's values that fit `attr` (`Grounding.choices`), typed for it."""
+    """The spec's values that fit `attr` (`Grounding.choices`), typed for it; for the
+    `naming` attribute, those that may name an object of the class (`Grounding.names`) when
+    at least `least` do."""
     kind = attr.type.kind
     if kind not in KINDS:
         return ()
-    return _typed(attr, grounding.choices(cls_key, attr.name, KINDS[kind], naming=naming))
+    found = _typed(attr, grounding.choices(cls_key, attr.name, KINDS[kind], naming=naming))
+    named = grounding.names(cls_key, found) if naming else found
+    return named if len(named) >= least else found
 
 
 def _attached(

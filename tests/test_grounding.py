@@ -116,9 +116,13 @@ def test_a_stated_count_fixes_the_entries_and_pins_attached_values(
 ) -> None:
     model = objects_model(depot, 12, grounding=grounding)
     loads = (1200.5, 800.0, 650.0)
+    zones = ("COLD", "DRY", "DRY")  # said of each bay, so written (required)
     bays = [
-        {"id": c.lower().replace("-", "_"), "attributes": {"code": c, "maxLoadKg": w}}
-        for c, w in zip(("B-10", "B-11", "B-12"), loads, strict=True)
+        {
+            "id": c.lower().replace("-", "_"),
+            "attributes": {"code": c, "maxLoadKg": w, "zone": z},
+        }
+        for c, w, z in zip(("B-10", "B-11", "B-12"), loads, zones, strict=True)
     ]
     clerks = [
         {"id": "ana_lopez", "attributes": {"name": "Ana Lopez", "badgeNumber": 17}},
@@ -126,10 +130,11 @@ def test_a_stated_count_fixes_the_entries_and_pins_attached_values(
     ]
     clerks[0]["attributes"]["hiredOn"] = "2021-03-03T09:30:00"
     clerks[1]["attributes"]["hiredOn"] = "2022-01-10T00:00:00"
-    answer = {"Depot": [{"id": "d", "attributes": {"name": "North Yard"}}]}
+    answer = {"Depot": [{"id": "north_yard", "attributes": {"name": "North Yard"}}]}
     cim = model.model_validate({**answer, "Bay": bays, "Clerk": clerks}).to_cim()
     # the id of an entry whose name is decided is that name's id
-    assert [o.id for o in cim.objects] == ["d", "b_10", "b_11", "b_12", "ana_lopez", "omar_haddad"]
+    ids = [o.id for o in cim.objects]
+    assert ids == ["north_yard", "b_10", "b_11", "b_12", "ana_lopez", "omar_haddad"]
     assert [o.attributes["code"] for o in cim.objects if o.class_ == "Bay"] == [
         "B-10",
         "B-11",

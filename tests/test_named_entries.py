@@ -1,0 +1,177 @@
+"""Objects the spec names (`service.grounding`, `service.phased_schema`): codes shaped alike
+belong to one feature, listed values all attach, the words around a name say whose it is, and
+a class the spec does not count gets one phase-1 entry per name, its id and values following
+from the name."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from service.ecore_loader import load_metamodel
+from service.grounding import Grounding, ground
+from service.metamodel import Metamodel
+from service.phased_schema import objects_model
+from service.schema import model_schema
+
+# A metamodel of no bundled case: a workshop with teams, members and freelancers.
+ECORE = b"""<?xml version="1.0" encoding="UTF-8"?>
+<ecore:EPackage xmi:version="2.0" xmlns:xmi="http://www.omg.org/XMI"
+    xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+    xmlns:ecore="http://www.eclipse.org/emf/2002/Ecore" name="works" nsURI="http://t/works"
+    nsPrefix="works">
+  <eClassifiers xsi:type="ecore:EClass" name="Workshop">
+    <eStructuralFeatures xsi:type="ecore:EAttribute" name="name"
+        eType="ecore:EDataType http://www.eclipse.org/emf/2002/Ecore#//EString"/>
+    <eStructuralFeatures xsi:type="ecore:EAttribute" name="city"
+        eType="ecore:EDataType http://www.eclipse.org/emf/2002/Ecore#//EString"/>
+    <eStructuralFeatures xsi:type="ecore:EReference" name="teams" upperBound="-1"
+        eType="#//Team" containment="true"/>
+    <eStructuralFeatures xsi:type="ecore:EReference" name="members" upperBound="-1"
+        eType="#//Member" containment="true"/>
+  </eClassifiers>
+  <eClassifiers xsi:type="ecore:EClass" name="Team">
+    <eStructuralFeatures xsi:type="ecore:EAttribute" name="name"
+        eType="ecore:EDataType http://www.eclipse.org/emf/2002/Ecore#//EString"/>
+    <eStructuralFeatures xsi:type="ecore:EAttribute" name="code"
+        eType="ecore:EDataType http://www.eclipse.org/emf/2002/Ecore#//EString"/>
+  </eClassifiers>
+  <eClassifiers xsi:type="ecore:EClass" name="Member">
+    <eStructuralFeatures xsi:type="ecore:EAttribute" name="name"
+        eType="ecore:EDataType http://www.eclipse.org/emf/2002/Ecore#//EString"/>
+    <eStructuralFeatures xsi:type="ecore:EAttribute" name="memberNo"
+        eType="ecore:EDataType http://www.eclipse.org/emf/2002/Ecore#//EString"/>
+    <eStructuralFeatures xsi:type="ecore:EAttribute" name="level" eType="#//Level"/>
+    <eStructuralFeatures xsi:type="ecore:EAttribute" name="tools" upperBound="-1"
+        eType="ecore:EDataType http://www.eclipse.org/emf/2002/Ecore#//EString"/>
+    <eStructuralFeatures xsi:type="ecore:EAttribute" name="joined"
+        eType="ecore:EDataType http://www.eclipse.org/emf/2002/Ecore#//EDate"/>
+    <eStructuralFeatures xsi:type="ecore:EReference" name="team" eType="#//Team"/>
+  </eClassifiers>
+  <eClassifiers xsi:type="ecore:EClass" name="Freelancer" eSuperTypes="#//Member">
+    <eStructuralFeatures xsi:type="ecore:EAttribute" name="firm"
+        eType="ecore:EDataType http://www.eclipse.org/emf/2002/Ecore#//EString"/>
+  </eClassifiers>
+  <eClassifiers xsi:type="ecore:EEnum" name="Level">
+    <eLiterals name="JUNIOR"/>
+    <eLiterals name="SENIOR" value="1"/>
+  </eClassifiers>
+</ecore:EPackage>
+"""
+SPEC = (
+    "Harbour Works, based in the city of Leeds, has two teams: Joinery (code JN) and Metal "
+    "(code MT). Ivy Stone (member no M-01, level senior, joined 2 May 2019) works in Joinery. "
+    "Ben Cole (M-02, level junior, tools Torch and Grinder) works in Metal. "
+    "Kai Long is a freelancer from the firm Steelworks."
+)
+
+
+@pytest.fixture(scope="module")
+def works() -> Metamodel:
+    return load_metamodel({"works.ecore": ECORE})
+
+
+@pytest.fixture(scope="module")
+def grounding(works: Metamodel) -> Grounding:
+    return ground(works, SPEC)
+
+
+def values(found: dict[str, Any]) -> dict[str, list[Any]]:
+    return {k: [m.value for m in ms] for k, ms in found.items()}
+
+
+def test_a_subclass_shares_no_feature_with_its_superclass(grounding: Grounding) -> None:
+    # "name" is a workshop's, a team's and a member's: a value next to it says not whose.
+    # A freelancer is a member: "tools" and "level" stay the member's own.
+    assert grounding.shared == frozenset({"name"})
+
+
+def test_listed_values_attach_and_codes_alike_follow(grounding: Grounding) -> None:
+    by_feature = values(grounding.by_feature)
+    assert by_feature["tools"] == ["Torch", "Grinder"]  # "tools Torch and Grinder"
+    assert by_feature["memberNo"] == ["M-01", "M-02"]  # M-02 is shaped like "member no M-01"
+    assert by_feature["code"] == ["JN", "MT"]
+
+
+def test_the_words_around_a_name_say_its_class(grounding: Grounding) -> None:
+    described = grounding.described
+    assert described["Ivy Stone"] == {"Member"} and described["Ben Cole"] == {"Member"}
+    assert described["Kai Long"] == {"Freelancer"}  # "is a freelancer from the firm ..."
+    assert described["Joinery"] == {"Team"} and described["Metal"] == {"Team"}
+    assert grounding.names("Freelancer", ["Ivy Stone", "Kai Long"]) == ("Kai Long",)
+
+
+def entry_schemas(schema: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    defs = schema["$defs"]
+    items = schema["properties"][key]["items"]
+    refs = [v["$ref"] for v in items["anyOf"]] if "anyOf" in items else [items["$ref"]]
+    return [defs[r.rsplit("/", 1)[1]] for r in refs]
+
+
+def attributes_of(schema: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
+    ref = entry["properties"]["attributes"]["$ref"].rsplit("/", 1)[1]
+    return schema["$defs"][ref]
+
+
+def test_an_uncounted_class_gets_an_entry_per_name(works: Metamodel, grounding: Grounding) -> None:
+    schema = model_schema(objects_model(works, grounding=grounding))
+    members = entry_schemas(schema, "Member")
+    by_id = {m["properties"]["id"]["const"]: attributes_of(schema, m) for m in members}
+    assert {"ivy_stone", "ben_cole"} <= set(by_id) and "kai_long" not in by_id
+    assert "joinery" not in by_id  # a team's name, by the words around it
+    ivy, ben = by_id["ivy_stone"], by_id["ben_cole"]
+    # What the spec says around a name is that entry's, and is written, not skipped.
+    assert ivy["properties"]["memberNo"]["const"] == "M-01"
+    assert ivy["properties"]["level"]["const"] == "SENIOR"
+    assert ivy["properties"]["joined"]["const"] == "2019-05-02T00:00:00"
+    assert {"name", "memberNo", "level", "joined"} <= set(ivy["required"])
+    assert ben["properties"]["memberNo"]["const"] == "M-02"
+    assert ben["properties"]["tools"]["items"]["enum"] == ["Torch", "Grinder"]
+    assert ben["properties"]["tools"]["minItems"] == 1
+    (kai,) = entry_schemas(schema, "Freelancer")
+    assert attributes_of(schema, kai)["properties"]["firm"]["const"] == "Steelworks"
+    # Counted teams: a name before its parenthesis is the nearest ("Joinery (code JN)").
+    teams = schema["properties"]["Team"]["prefixItems"]
+    names = [attributes_of(schema, schema["$defs"][t["$ref"].rsplit("/", 1)[1]]) for t in teams]
+    assert [n["properties"]["name"]["const"] for n in names] == ["Joinery", "Metal"]
+
+
+def test_an_entry_holds_its_names_values(works: Metamodel, grounding: Grounding) -> None:
+    model = objects_model(works, grounding=grounding)
+    good = {
+        "Workshop": [
+            {"id": "harbour_works", "attributes": {"name": "Harbour Works", "city": "Leeds"}}
+        ],
+        "Team": [
+            {"id": "jn", "attributes": {"name": "Joinery", "code": "JN"}},
+            {"id": "mt", "attributes": {"name": "Metal", "code": "MT"}},
+        ],
+        "Member": [
+            {
+                "id": "ben_cole",
+                "attributes": {
+                    "name": "Ben Cole",
+                    "memberNo": "M-02",
+                    "level": "JUNIOR",
+                    "tools": ["Torch"],
+                },
+            }
+        ],
+        "Freelancer": [],
+    }
+    cim = model.model_validate(good).to_cim()
+    assert [o.id for o in cim.objects if o.class_ == "Member"] == ["ben_cole"]
+    wrong = json.loads(json.dumps(good))
+    wrong["Member"][0]["attributes"]["memberNo"] = "M-01"  # Ivy's number on Ben
+    with pytest.raises(ValidationError):
+        model.model_validate(wrong)
+
+
+def test_without_names_the_entries_stay_free(works: Metamodel) -> None:
+    plain = ground(works, "A workshop has two teams and three members.")
+    schema = model_schema(objects_model(works, grounding=plain))
+    assert "$ref" in schema["properties"]["Member"]["items"]
+    assert schema["properties"]["Member"]["minItems"] == 3
