@@ -44,6 +44,7 @@ _FUNCTION_WORDS = (
     "there here when where which who whose both all some any also then after before"
 )
 _STOP = frozenset(_FUNCTION_WORDS.split()) | frozenset(_WORD_NUMBERS[:10])
+_PREPOSITIONS = frozenset("by of from to with for at in on into onto under over via".split())  # noqa: SIM905
 _CONNECTORS = frozenset(("of", "for", "the", "de", "von", "van"))
 # A capitalised article inside a sentence, right before a name: part of a title.
 _TITLE_ARTICLE = re.compile(r"(?<![.!?]\s)(?<=\s)(The|A|An) $")
@@ -87,13 +88,16 @@ class Grounding:
     shared: frozenset[str] = frozenset()  # features several concrete classes have ("name")
     spec: str = ""
     described: dict[Value, frozenset[str]] = field(default_factory=dict)  # name -> classes
+    claimed: dict[Value, str] = field(default_factory=dict)  # name -> the counted class's
 
     def names(
         self, class_key: str, values: Sequence[Value], only: int | None = None
     ) -> tuple[Value, ...]:
         """Of `values`, those the spec may name an object of `class_key` with: the ones whose
         sentence describes that class or none (`described`); only the former when there are
-        at least `only` of them."""
+        at least `only` of them. A name another class needs for its stated count (`claimed`)
+        is not offered."""
+        values = [v for v in values if self.claimed.get(v, class_key) == class_key]
         mine = tuple(v for v in values if class_key in self.described.get(v, ()))
         if only is not None and len(mine) >= only:
             return mine
@@ -138,16 +142,20 @@ class Grounding:
         return min(near, key=lambda d: d[0])[1] if near else None
 
     def _around(self, name: Value, others: Sequence[Value]) -> tuple[Mention, int, int] | None:
-        """The first mention of `name`, and the span of its sentence between `others`."""
+        """The first mention of `name`, and the span of its sentence between `others` (up
+        to the next of any name `described`)."""
         starts = [m for m in self.mentions if m.value == name]
         if not starts:
             return None
         first = starts[0]
         rivals = [m for m in self.mentions if m.value in others and m.value != name]
+        after = [  # the next object named, of any class, ends what is said of this one
+            m for m in self.mentions if m.value in self.described and m.value != name
+        ]
         ends = [b.start() for b in _SENTENCE_END.finditer(self.spec)]
         end = min(
             [len(self.spec), *(e for e in ends if e >= first.end)]
-            + [r.start for r in rivals if r.start >= first.end]
+            + [r.start for r in rivals + after if r.start >= first.end]
         )
         start = max(
             [0, *(e + 1 for e in ends if e < first.start)]
@@ -272,7 +280,21 @@ def ground(mm: Metamodel, spec: str) -> Grounding:
     shared = _shared(mm)
     counts = class_counts(mm, spec)
     grounding = Grounding(tuple(mentions), by_feature, by_class, counts, shared, spec)
-    return replace(grounding, described=_described(mm, grounding))
+    described = _described(mm, grounding)
+    return replace(grounding, described=described, claimed=_claimed(counts, described))
+
+
+def _claimed(counts: dict[str, int], described: dict[Value, frozenset[str]]) -> dict[Value, str]:
+    """Names a counted class needs: when the spec states n objects of a class and names at
+    most n that may be its, they are its ("two books: The Hobbit and ..." names no DVD),
+    unless another counted class needs them too."""
+    claims: dict[Value, set[str]] = {}
+    for key, n in counts.items():
+        names = [v for v, classes in described.items() if key in classes]
+        if 0 < len(names) <= n:
+            for v in names:
+                claims.setdefault(v, set()).add(key)
+    return {v: key for v, keys in claims.items() if len(keys) == 1 for key in keys}
 
 
 def _described(mm: Metamodel, g: Grounding) -> dict[Value, frozenset[str]]:
@@ -473,7 +495,7 @@ def _attached(
         for kind in sorted(kinds):
             near = None if after_only else _before(spec, mentions, begin, kind, taken)
             gap = 1 if after_only else _GAP_WORDS  # a class's name comes right before a name
-            near = near or _near(spec, mentions, end, kind, taken, gap)
+            near = near or _near(spec, mentions, end, kind, taken, gap, after_only)
             while near is not None:
                 found[near.start] = near
                 near = _listed_after(spec, mentions, near) if many else None
@@ -491,12 +513,22 @@ def _listed_after(spec: str, mentions: list[Mention], m: Mention) -> Mention | N
 
 
 def _near(
-    spec: str, mentions: list[Mention], end: int, kind: Kind, taken: set[int], gap_words: int
+    spec: str,
+    mentions: list[Mention],
+    end: int,
+    kind: Kind,
+    taken: set[int],
+    gap_words: int,
+    naming: bool = False,
 ) -> Mention | None:
+    """The first value of `kind` within `gap_words` words after `end`; for a class's name
+    (`naming`), not one a preposition leads to ("books by Tolkien" names no book)."""
     for m in mentions:
         if m.start < end or m.kind != kind:
             continue
         gap = spec[end : m.start]
+        if naming and any(w.lower() in _PREPOSITIONS for w in _ALPHA.findall(gap)):
+            return None
         if re.search(r"[.;]\s|^[^(]*\)", gap) or len(_ALPHA.findall(gap)) > gap_words:
             return None  # past the sentence, the parenthesis, or a few words
         if m.start not in taken:

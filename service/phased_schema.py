@@ -365,11 +365,11 @@ def grounded_annotation(
 
 def naming_attribute(cls: EClassView, grounding: Grounding | None = None) -> str | None:
     """The attribute a spec's name for an object of `cls` goes to ('the ECU "X"'): its
-    single-valued string iD attribute, else its first single-valued string attribute;
-    with `grounding`, the first of those the spec does not already give values of its own
-    ("Management (code MGT)": the name, not the code), or codes ("customer number C-1")."""
+    single-valued string attribute called a name, title or label, else its iD one, else its
+    first; with `grounding`, the first of those the spec does not already give values of its
+    own ("Management (code MGT)": the name, not the code), or codes ("customer number C-1")."""
     strings = [a for a in cls.attributes if a.type.kind == "string" and not a.many]
-    ranked = [a for a in strings if a.is_id] + [a for a in strings if not a.is_id]
+    ranked = sorted(strings, key=lambda a: (not _NAME_WORDS.search(a.name), not a.is_id))
     if grounding is not None:
         free = [
             a

@@ -175,3 +175,13 @@ def test_without_names_the_entries_stay_free(works: Metamodel) -> None:
     schema = model_schema(objects_model(works, grounding=plain))
     assert "$ref" in schema["properties"]["Member"]["items"]
     assert schema["properties"]["Member"]["minItems"] == 3
+
+
+def test_names_a_counted_class_needs_are_not_offered_elsewhere(grounding: Grounding) -> None:
+    # "two teams: Joinery ... and Metal": both names are the teams'.
+    assert grounding.claimed == {"Joinery": "Team", "Metal": "Team"}
+    assert grounding.names("Member", ["Joinery", "Ivy Stone", "Metal"]) == ("Ivy Stone",)
+    assert grounding.names("Team", ["Joinery", "Ivy Stone", "Metal"], only=2) == (
+        "Joinery",
+        "Metal",
+    )
