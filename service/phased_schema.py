@@ -119,16 +119,16 @@ def objects_model(
         stated = counts.get(cls.key)
         if stated is not None and stated >= least:
             least = most = stated if most is None else min(stated, most)
-        grounded = bounded and grounding is not None
+        said = grounding if bounded else None  # what a small model is held to
         pinned = (
-            _ordered_entries(cls, entry, grounding, least, names)
-            if grounded and grounding is not None and least == most and least >= 2
+            _ordered_entries(cls, entry, said, least, names)
+            if said is not None and least == most and least >= 2
             else None
         )
         if pinned is not None:  # one entry per stated object: a tuple
             fields[f"c{i}"] = (pinned, Field(alias=cls.key))
             continue
-        named = _named_entries(cls, entry, grounding, names) if grounded and grounding else None
+        named = _named_entries(cls, entry, said, names) if said is not None else None
         item: Any = named or create_model(base, __config__=_CONFIG, **entry)
         fields[f"c{i}"] = (
             GenericAlias(list, (item,)),
