@@ -129,6 +129,8 @@ def objects_model(
             fields[f"c{i}"] = (pinned, Field(alias=cls.key))
             continue
         named = _named_entries(cls, entry, said, names) if said is not None else None
+        if said is not None and named is None and least == 0 and _named_elsewhere(cls, said):
+            most = 0  # every name the spec gives is another class's: none of this class
         item: Any = named or create_model(base, __config__=_CONFIG, **entry)
         fields[f"c{i}"] = (
             GenericAlias(list, (item,)),
@@ -216,9 +218,10 @@ def _entry_about(
 ) -> type[BaseModel]:
     """An entry of `cls` for the object the spec names `anchor` (None: not known): the
     `fixed` attributes hold one of their values, the others choose among what the spec says
-    around that name (`_said_annotation`), else among the spec's values. Its id (written
-    first) is the name's id, so what a small model writes first leads it to the matching
-    values, not away from them."""
+    around that name (`_said_annotation`); an optional string, number or date it says none
+    of there is left out, others choose among the spec's values. Its id (written first) is
+    the name's id, so what a small model writes first leads it to the matching values, not
+    away from them."""
     naming = naming_attribute(cls, grounding)
     attrs: list[tuple[Attribute, Any]] = []
     for a in cls.attributes:
@@ -229,10 +232,12 @@ def _entry_about(
             attrs.append((replace(a, lower=max(a.lower, 1)), said))
         elif said is not None:
             attrs.append((a, said))
-        else:
+        elif anchor is None or a.lower > 0 or a.type.kind not in KINDS:
             attrs.append(
                 (a, grounded_annotation(cls.key, _bounded(a), grounding, a.name == naming))
             )
+        # else: a string, number or date the spec states nowhere near this object's name is
+        # not its: offered, a small model fills it with another object's name or number.
     model = features_model(names.allocate(f"{label}Attributes"), attrs)
     fields = {**entry, "attributes": (model, ...)}
     if anchor is not None:
@@ -270,6 +275,16 @@ def _named_entries(
         for v in choices
     ]
     return Union[tuple(variants)]  # noqa: UP007
+
+
+def _named_elsewhere(cls: EClassView, grounding: Grounding) -> bool:
+    """Whether objects of `cls` have names (an iD, or a name, title or label) and every name
+    the spec gives is another class's (`Grounding.names` offers none)."""
+    attr = cls.feature_map.get(naming_attribute(cls, grounding) or "")
+    if not isinstance(attr, Attribute) or not (attr.is_id or _NAME_WORDS.search(attr.name)):
+        return False
+    offered = _typed(attr, grounding.choices(cls.key, attr.name, "string", naming=True))
+    return bool(offered) and not grounding.names(cls.key, offered)
 
 
 def _said_annotation(

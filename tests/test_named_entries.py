@@ -128,6 +128,8 @@ def test_an_uncounted_class_gets_an_entry_per_name(works: Metamodel, grounding: 
     assert ivy["properties"]["level"]["const"] == "SENIOR"
     assert ivy["properties"]["joined"]["const"] == "2019-05-02T00:00:00"
     assert {"name", "memberNo", "level", "joined"} <= set(ivy["required"])
+    # What it says nowhere near a name is not offered: it would be another object's.
+    assert "tools" not in ivy["properties"] and "joined" not in ben["properties"]
     assert ben["properties"]["memberNo"]["const"] == "M-02"
     assert ben["properties"]["tools"]["items"]["enum"] == ["Torch", "Grinder"]
     assert ben["properties"]["tools"]["minItems"] == 1
@@ -185,3 +187,12 @@ def test_names_a_counted_class_needs_are_not_offered_elsewhere(grounding: Ground
         "Joinery",
         "Metal",
     )
+
+
+def test_a_named_class_none_of_whose_names_the_spec_gives_gets_no_entry(
+    works: Metamodel,
+) -> None:
+    spec = SPEC.replace(" Kai Long is a freelancer from the firm Steelworks.", "")
+    schema = model_schema(objects_model(works, grounding=ground(works, spec)))
+    assert schema["properties"]["Freelancer"]["maxItems"] == 0  # every name is a member's
+    assert schema["properties"]["Member"]["maxItems"] > 0
