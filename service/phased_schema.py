@@ -250,7 +250,8 @@ def _named_entries(
 ) -> Any:
     """For a class the spec does not count, whose objects have names (its naming attribute
     is an iD or a name, title or label): an entry per name the spec may give one of them
-    (`Grounding.names`), each with that name's id and the values said around it; a small
+    (`Grounding.names`: those it describes as this class's, if any), each with that name's
+    id and the values said around it; a small
     model then picks a name and the rest follows from it. None without a name (MAX_NAMED at
     most, in the spec's order)."""
     naming = naming_attribute(cls, grounding)
@@ -258,7 +259,7 @@ def _named_entries(
     if not isinstance(attr, Attribute) or not (attr.is_id or _NAME_WORDS.search(attr.name)):
         return None
     offered = _typed(attr, grounding.choices(cls.key, attr.name, "string", naming=True))
-    choices = grounding.names(cls.key, offered, only=2)[:MAX_NAMED]
+    choices = grounding.names(cls.key, offered, only=1)[:MAX_NAMED]
     if not choices:
         return None
     variants = [
