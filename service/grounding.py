@@ -89,6 +89,7 @@ class Grounding:
     spec: str = ""
     described: dict[Value, frozenset[str]] = field(default_factory=dict)  # name -> classes
     claimed: dict[Value, str] = field(default_factory=dict)  # name -> the counted class's
+    absent: frozenset[str] = frozenset()  # classes the spec never speaks of (`_absent`)
 
     def names(
         self, class_key: str, values: Sequence[Value], only: int | None = None
@@ -280,8 +281,38 @@ def ground(mm: Metamodel, spec: str) -> Grounding:
     shared = _shared(mm)
     counts = class_counts(mm, spec)
     grounding = Grounding(tuple(mentions), by_feature, by_class, counts, shared, spec)
-    described = _described(mm, grounding)
-    return replace(grounding, described=described, claimed=_claimed(counts, described))
+    spoken = _spoken(mm, spec, counts)
+    described = _described(mm, grounding, spoken)
+    absent = _absent(mm, spoken | {k for classes in described.values() for k in classes})
+    return replace(
+        grounding, described=described, claimed=_claimed(counts, described), absent=absent
+    )
+
+
+def _spoken(mm: Metamodel, spec: str, counts: dict[str, int]) -> set[str]:
+    """Concrete classes `spec` speaks of by name: their own, or a containment reference's that
+    only they fill ("two departments"), or by a count."""
+    nouns: dict[str, list[str]] = {}
+    for noun, key in _class_nouns(mm, raw=True).items():
+        nouns.setdefault(key, []).append(noun)
+    return {
+        c.key
+        for c in mm.concrete_classes
+        if c.key in counts
+        or any(says(spec, n, strict=True) for n in [c.name, *nouns.get(c.key, ())])
+    }
+
+
+def _absent(mm: Metamodel, spoken: set[str]) -> frozenset[str]:
+    """Concrete classes the spec never speaks of (by name, count or a name described as
+    theirs) while it speaks of a sibling (a subclass of one of their superclasses): a spec
+    about books that never says "DVD" nor names one describes no DVD."""
+    absent: set[str] = set()
+    for c in mm.concrete_classes:
+        siblings = {k for sup in c.all_supertypes for k in mm.concrete_subtypes(sup) if k != c.key}
+        if c.key not in spoken and siblings & spoken:
+            absent.add(c.key)
+    return frozenset(absent)
 
 
 def _claimed(counts: dict[str, int], described: dict[Value, frozenset[str]]) -> dict[Value, str]:
@@ -297,16 +328,18 @@ def _claimed(counts: dict[str, int], described: dict[Value, frozenset[str]]) -> 
     return {v: key for v, keys in claims.items() if len(keys) == 1 for key in keys}
 
 
-def _described(mm: Metamodel, g: Grounding) -> dict[Value, frozenset[str]]:
+def _described(mm: Metamodel, g: Grounding, spoken: set[str]) -> dict[Value, frozenset[str]]:
     """For each free string the spec states (attached to no feature), the concrete classes its
     sentence describes: the words around its first mention, up to the next name, that say a
     class's name (2 points) or its features' names (1 each), or hold values attached to its
     features (2 each), when they add up to 2 or more (a name listed right after one with a
-    class, "A (54, insured), B (37)", has its class):
+    class, "A (54, insured), B (37)", has its class, and a code shaped like one with a class
+    has that class):
     "Raj Patel is a contractor from the agency CloudHands" is a Contractor's name, "Tom
     (M-1002)" a member's after "member id M-1001". Classes with at least half the best points
     are kept, as the words may be shared; a subclass with no more points than its superclass
-    loses to it; a name attached to a class is that class's; a string no class's words stand
+    loses to it, and so does a class the spec never names (`_spoken`) to one it does; a name
+    attached to a class is that class's; a string no class's words stand
     near is left out (it may name anything)."""
     taken = {m.start for ms in g.by_feature.values() for m in ms}
     free = [m for m in g.mentions if m.kind == "string" and m.start not in taken]
@@ -329,14 +362,22 @@ def _described(mm: Metamodel, g: Grounding) -> dict[Value, frozenset[str]]:
         best = max(points.values(), default=0)
         if best >= 2:  # one word alone is too weak a clue
             top = {k for k, p in points.items() if 2 * p >= best}
-            result[value] = frozenset(
+            top = {
                 k
                 for k in top
                 if not any(o != k and mm.is_subtype(k, o) and points[o] >= points[k] for o in top)
-            )
+            }
+            result[value] = frozenset(top & spoken or top)  # one the spec names wins a tie
     for key, attached in g.by_class.items():
         for m in attached:
             result[m.value] = frozenset({key})
+    kinds: dict[str, set[str]] = {}  # "A-002" is what "A-001" is
+    for m in free:
+        if (shape := _shape(m)) is not None and m.value in result:
+            kinds.setdefault(shape, set()).update(result[m.value])
+    for m in free:
+        if m.value not in result and (classes := kinds.get(_shape(m) or "")):
+            result[m.value] = frozenset(classes)
     named = [m for m in free if not _CODE.search(str(m.value))]
     for before, m in itertools.pairwise(named):  # "A (54, insured), B (37) and C": one list
         gap = re.sub(r"\([^()]*\)", "", g.spec[before.end : m.start])

@@ -128,15 +128,51 @@ def objects_model(
         if pinned is not None:  # one entry per stated object: a tuple
             fields[f"c{i}"] = (pinned, Field(alias=cls.key))
             continue
-        named = _named_entries(cls, entry, said, names) if said is not None else None
-        if said is not None and named is None and least == 0 and _named_elsewhere(cls, said):
-            most = 0  # every name the spec gives is another class's: none of this class
-        item: Any = named or create_model(base, __config__=_CONFIG, **entry)
+        kind: Any
+        if said is not None:
+            kind, least, most = _grounded_list(cls, base, entry, said, names, least, most, stated)
+        else:
+            kind = _plain_entry(base, entry)
         fields[f"c{i}"] = (
-            GenericAlias(list, (item,)),
+            GenericAlias(list, (kind,)),
             Field(alias=cls.key, min_length=least, max_length=most),
         )
     return create_model("Objects", __base__=ObjectsRoot, **fields)
+
+
+def _plain_entry(name: str, entry: dict[str, Any]) -> type[BaseModel]:
+    """A phase-1 entry with nothing decided by name: an id and the attributes."""
+    return create_model(name, __config__=_CONFIG, **entry)
+
+
+def _grounded_list(
+    cls: EClassView,
+    base: str,
+    entry: dict[str, Any],
+    grounding: Grounding,
+    names: NameAllocator,
+    least: int,
+    most: int | None,
+    stated: int | None,
+) -> tuple[Any, int, int | None]:
+    """A small model's entry kind and list bounds for `cls` when no stated count of 2 or
+    more pins its entries: none of a class the spec speaks only of siblings of, or whose
+    every name is another class's; named entries (`_named_entries`) where the spec names
+    enough of its objects, no more than it names, and at least one when it names one as
+    this class's alone; else the plain entry."""
+    if least == 0 and cls.key in grounding.absent:
+        return _plain_entry(base, entry), 0, 0
+    named = _named_entries(cls, entry, grounding, names)
+    if named is not None and (stated or 0) <= len(named[1]):
+        kind, choices = named
+        if stated is None:  # more entries than names would only repeat one
+            most = len(choices) if most is None else min(most, len(choices))
+            if any(grounding.described.get(v) == {cls.key} for v in choices):
+                least = max(least, 1)  # the spec names one: it exists
+        return kind, least, most
+    if least == 0 and _named_elsewhere(cls, grounding):
+        return _plain_entry(base, entry), 0, 0
+    return _plain_entry(base, entry), least, most
 
 
 def _ordered_entries(
@@ -247,13 +283,12 @@ def _entry_about(
 
 def _named_entries(
     cls: EClassView, entry: dict[str, Any], grounding: Grounding, names: NameAllocator
-) -> Any:
-    """For a class the spec does not count, whose objects have names (its naming attribute
-    is an iD or a name, title or label): an entry per name the spec may give one of them
-    (`Grounding.names`: those it describes as this class's, if any), each with that name's
-    id and the values said around it; a small
-    model then picks a name and the rest follows from it. None without a name (MAX_NAMED at
-    most, in the spec's order)."""
+) -> tuple[Any, tuple[Any, ...]] | None:
+    """For a class whose objects have names (its naming attribute is an iD or a name, title
+    or label): an entry per name the spec may give one of them (`Grounding.names`: those it
+    describes as this class's, if any), each with that name's id and the values said around
+    it, and those names; a small model then picks a name and the rest follows from it. None
+    without a name (MAX_NAMED at most, in the spec's order)."""
     naming = naming_attribute(cls, grounding)
     attr = cls.feature_map.get(naming or "")
     if not isinstance(attr, Attribute) or not (attr.is_id or _NAME_WORDS.search(attr.name)):
@@ -275,7 +310,7 @@ def _named_entries(
         )
         for v in choices
     ]
-    return Union[tuple(variants)]  # noqa: UP007
+    return Union[tuple(variants)], choices  # noqa: UP007
 
 
 def _named_elsewhere(cls: EClassView, grounding: Grounding) -> bool:

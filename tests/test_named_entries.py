@@ -134,6 +134,9 @@ def test_an_uncounted_class_gets_an_entry_per_name(works: Metamodel, grounding: 
     assert ben["properties"]["tools"]["items"]["enum"] == ["Torch", "Grinder"]
     assert ben["properties"]["tools"]["minItems"] == 1
     (kai,) = entry_schemas(schema, "Freelancer")
+    # Kai is named as a freelancer, so there is one; more entries than names would repeat one.
+    freelancers = schema["properties"]["Freelancer"]
+    assert (freelancers["minItems"], freelancers["maxItems"]) == (1, 1)
     assert attributes_of(schema, kai)["properties"]["firm"]["const"] == "Steelworks"
     # Counted teams: a name before its parenthesis is the nearest ("Joinery (code JN)").
     teams = schema["properties"]["Team"]["prefixItems"]
@@ -162,7 +165,9 @@ def test_an_entry_holds_its_names_values(works: Metamodel, grounding: Grounding)
                 },
             }
         ],
-        "Freelancer": [],
+        "Freelancer": [
+            {"id": "kai_long", "attributes": {"name": "Kai Long", "firm": "Steelworks"}}
+        ],
     }
     cim = model.model_validate(good).to_cim()
     assert [o.id for o in cim.objects if o.class_ == "Member"] == ["ben_cole"]
