@@ -51,11 +51,12 @@ _TITLE_ARTICLE = re.compile(r"(?<![.!?]\s)(?<=\s)(The|A|An) $")
 _COUNT = re.compile(
     r"(?<![\w\-/.:])(\d+|no|" + "|".join(_WORD_NUMBERS) + r")\s+(?=[a-z])", re.IGNORECASE
 )
+_RELATIVE = re.compile(r"\b(who|which|whose|whom)\b", re.IGNORECASE)
 _PHRASE_WORD = re.compile(r"\s*([A-Za-z][\w-]*)")
 # A number after these is no count of its own: it refers back ("the two teams") or bounds
 # ("at most 3 appointments", "up to 4 seats").
 _ANAPHORA = re.compile(
-    r"\b(the|these|those|both|all|of|most|least|than|to|max|maximum|min|minimum)\s+$",
+    r"\b(the|these|those|both|all|other|of|most|least|than|to|max|maximum|min|minimum)\s+$",
     re.IGNORECASE,
 )
 
@@ -197,7 +198,8 @@ class Grounding:
         if codes or (own and feature not in self.shared):
             return _values(attached, kind)
         mine = {m.start for m in attached}
-        taken = {m.start for ms in self.by_feature.values() for m in ms} - mine
+        taken = {m.start for f, ms in self.by_feature.items() if f != feature for m in ms}
+        taken -= mine
         taken |= {m.start for ms in self.by_class.values() for m in ms} - mine
         return _values([m for m in self.mentions if m.start not in taken], kind)
 
@@ -378,9 +380,8 @@ def _described(mm: Metamodel, g: Grounding, spoken: set[str]) -> dict[Value, fro
     for m in free:
         if m.value not in result and (classes := kinds.get(_shape(m) or "")):
             result[m.value] = frozenset(classes)
-    named = [m for m in free if not _CODE.search(str(m.value))]
-    for before, m in itertools.pairwise(named):  # "A (54, insured), B (37) and C": one list
-        gap = re.sub(r"\([^()]*\)", "", g.spec[before.end : m.start])
+    for before, m in itertools.pairwise(free):  # "A (54, insured), B (37) and C": one list
+        gap = re.sub(r"\([^()]*\)|[\"“”']", "", g.spec[before.end : m.start])
         if m.value not in result and before.value in result and _LIST_JOIN.fullmatch(gap):
             result[m.value] = result[before.value]
     return result
@@ -719,15 +720,19 @@ def class_counts(mm: Metamodel, spec: str) -> dict[str, int]:
     """Objects per concrete class that `spec` states: "two ECUs", "three clients" (a
     containment reference's name), "no sensors". Counts of one class in several sentences
     add up ("Harbour FC has two players ... Millers United has two players"); a number after
-    "the", "these", "both" or "of" refers back to a count already given, and one after "at
-    most", "up to" and the like is a bound: both are skipped. A count of
-    a class with several concrete subclasses says nothing about each and is left out."""
+    "the", "these", "both", "other" or "of" refers back to a count already given, one after
+    "at most", "up to" and the like is a bound, and a "no" in a relative clause ("who has no
+    loans") is one object's: all are skipped. A count of a class with several concrete
+    subclasses says nothing about each and is left out."""
     nouns = _class_nouns(mm)
     counts: dict[str, int] = {}
     for m in _COUNT.finditer(spec):
         if _ANAPHORA.search(spec[max(0, m.start() - 10) : m.start()]):
             continue
         word = m.group(1).lower()
+        clause = re.split(r"[,;:.()]", spec[max(0, m.start() - 40) : m.start()])[-1]
+        if word == "no" and _RELATIVE.search(clause):
+            continue  # "Lena, who has no loans": one object's, not the model's
         n = 0 if word == "no" else int(word) if word.isdigit() else _WORD_NUMBERS.index(word) + 1
         key = _noun_class(nouns, _phrase(spec, m.end()))
         if key is not None:

@@ -201,3 +201,14 @@ def test_a_named_class_none_of_whose_names_the_spec_gives_gets_no_entry(
     schema = model_schema(objects_model(works, grounding=ground(works, spec)))
     assert schema["properties"]["Freelancer"]["maxItems"] == 0  # every name is a member's
     assert schema["properties"]["Member"]["maxItems"] > 0
+
+
+def test_counts_skip_the_other_ones_and_one_objects_none(works: Metamodel) -> None:
+    spec = (
+        "The workshop has two teams and the other two teams are closed. "
+        "Ivy Stone, who mentors no members, works alone. There are no freelancers."
+    )
+    counts = ground(works, spec).counts
+    assert counts.get("Team") == 2  # "the other two teams" refers back
+    assert counts.get("Freelancer") == 0  # a statement about the model
+    assert "Member" not in counts  # "who mentors no members" is Ivy's
