@@ -163,7 +163,8 @@ class Grounding:
             [0, *(e + 1 for e in ends if e < first.start)]
             + [r.end for r in rivals if r.end <= first.start]
         )
-        start = max(start, self.spec.rfind(")", start, first.start) + 1)  # an earlier thing's
+        # a closed parenthesis or a list's comma ends what is said of an earlier thing
+        start = max(start, *(self.spec.rfind(c, start, first.start) + 1 for c in "),"))
         return first, start, end
 
     @property
@@ -293,16 +294,36 @@ def ground(mm: Metamodel, spec: str) -> Grounding:
 
 def _spoken(mm: Metamodel, spec: str, counts: dict[str, int]) -> set[str]:
     """Concrete classes `spec` speaks of by name: their own, or a containment reference's that
-    only they fill ("two departments"), or by a count."""
+    only they fill ("two departments"), or by a count; and every kind of a general (abstract)
+    class whose name it says on its own ("eleven arcs", not "an inhibitor arc")."""
     nouns: dict[str, list[str]] = {}
     for noun, key in _class_nouns(mm, raw=True).items():
         nouns.setdefault(key, []).append(noun)
-    return {
+    spoken = {
         c.key
         for c in mm.concrete_classes
         if c.key in counts
         or any(says(spec, n, strict=True) for n in [c.name, *nouns.get(c.key, ())])
     }
+    words = [(w.start(), w.end(), w.group(0).lower()) for w in _ALPHA.finditer(spec)]
+    spans = [
+        (j, n) for c in mm.classes.values() for j, n in _cue_spans(words, _cue(c.name)).items()
+    ]
+    for general in mm.classes.values():  # "eleven arcs": of any kind
+        kinds = mm.concrete_subtypes(general.key)
+        if general.concrete or len(kinds) < 2:
+            continue
+        holders = [r for c in mm.classes.values() for r in c.references if r.containment]
+        names = [general.name, *(r.name for r in holders if r.target == general.key)]
+        for cue in map(_cue, names):
+            k = len(cue)
+            if any(  # said alone, not inside a kind's longer name ("an inhibitor arc")
+                not any(j <= i and i + k <= j + n and n > k for j, n in spans)
+                for i in _cue_spans(words, cue)
+            ):
+                spoken.update(kinds)
+                break
+    return spoken
 
 
 def _absent(mm: Metamodel, spoken: set[str]) -> frozenset[str]:

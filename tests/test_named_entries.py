@@ -212,3 +212,34 @@ def test_counts_skip_the_other_ones_and_one_objects_none(works: Metamodel) -> No
     assert counts.get("Team") == 2  # "the other two teams" refers back
     assert counts.get("Freelancer") == 0  # a statement about the model
     assert "Member" not in counts  # "who mentors no members" is Ivy's
+
+
+FLOW = b"""<?xml version="1.0" encoding="UTF-8"?>
+<ecore:EPackage xmi:version="2.0" xmlns:xmi="http://www.omg.org/XMI"
+    xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+    xmlns:ecore="http://www.eclipse.org/emf/2002/Ecore" name="flow" nsURI="http://t/flow"
+    nsPrefix="flow">
+  <eClassifiers xsi:type="ecore:EClass" name="Flow">
+    <eStructuralFeatures xsi:type="ecore:EReference" name="arcs" upperBound="-1"
+        eType="#//Arc" containment="true"/>
+  </eClassifiers>
+  <eClassifiers xsi:type="ecore:EClass" name="Arc" abstract="true">
+    <eStructuralFeatures xsi:type="ecore:EAttribute" name="weight"
+        eType="ecore:EDataType http://www.eclipse.org/emf/2002/Ecore#//EInt"/>
+  </eClassifiers>
+  <eClassifiers xsi:type="ecore:EClass" name="InhibitorArc" eSuperTypes="#//Arc"/>
+  <eClassifiers xsi:type="ecore:EClass" name="NormalArc" eSuperTypes="#//Arc"/>
+  <eClassifiers xsi:type="ecore:EClass" name="ResetArc" eSuperTypes="#//Arc"/>
+</ecore:EPackage>
+"""
+
+
+def test_kinds_the_spec_never_speaks_of_get_no_entry() -> None:
+    flow = load_metamodel({"flow.ecore": FLOW})
+    only = ground(flow, "The flow has an inhibitor arc of weight 3.")
+    assert only.absent == {"NormalArc", "ResetArc"}  # "inhibitor arc" is no arc in general
+    schema = model_schema(objects_model(flow, grounding=only))
+    assert schema["properties"]["NormalArc"]["maxItems"] == 0
+    assert schema["properties"]["InhibitorArc"]["maxItems"] > 0
+    general = ground(flow, "The flow has four arcs; one is an inhibitor arc of weight 3.")
+    assert general.absent == frozenset()  # "four arcs": of any kind
