@@ -352,18 +352,19 @@ def _claimed(counts: dict[str, int], described: dict[Value, frozenset[str]]) -> 
 
 
 def _described(mm: Metamodel, g: Grounding, spoken: set[str]) -> dict[Value, frozenset[str]]:
-    """For each free string the spec states (attached to no feature), the concrete classes its
-    sentence describes: the words around its first mention, up to the next name, that say a
-    class's name (2 points) or its features' names (1 each), or hold values attached to its
-    features (2 each), when they add up to 2 or more (a name listed right after one with a
-    class, "A (54, insured), B (37)", has its class, and a code shaped like one with a class
-    has that class):
-    "Raj Patel is a contractor from the agency CloudHands" is a Contractor's name, "Tom
-    (M-1002)" a member's after "member id M-1001". Classes with at least half the best points
-    are kept, as the words may be shared; a subclass with no more points than its superclass
-    loses to it, and so does a class the spec never names (`_spoken`) to one it does; a name
-    attached to a class is that class's; a string no class's words stand
-    near is left out (it may name anything)."""
+    """For each free string the spec states (attached to no feature), the concrete classes it
+    names objects of, judged by the words around its first mention up to the next name:
+    - a class's name scores 2, its features' names and its enum attributes' literals 1 each
+      ("a surgeon"), values attached to its features 2 each: "Raj Patel is a contractor
+      from the agency CloudHands" names a Contractor, and "Tom (M-1002)" a member after
+      "member id M-1001";
+    - classes with at least half the best score are kept, as words may be shared; a subclass
+      with no more points than its superclass loses to it, and a class the spec never names
+      (`_spoken`) to one it does;
+    - a score under 2 counts only when it points to one class (one word many share is no
+      clue); a string no class's words stand near is left out (it may name anything);
+    - a name attached to a class is that class's, a name listed right after one with a class
+      ("A (54, insured), B (37)") and a code shaped like one with a class have its class."""
     taken = {m.start for ms in g.by_feature.values() for m in ms}
     free = [m for m in g.mentions if m.kind == "string" and m.start not in taken]
     rivals = [m.value for m in free if not _CODE.search(str(m.value))]
@@ -380,17 +381,19 @@ def _described(mm: Metamodel, g: Grounding, spoken: set[str]) -> dict[Value, fro
         points = {
             cls.key: 2 * any(says(own, n, strict=True) for n in nouns.get(cls.key, ()))
             + sum(says(text, f.name) + 2 * (f.name in valued) for f in cls.features)
+            + sum(any(says(text, x) for x in a.type.literals) for a in cls.attributes)
             for cls in mm.concrete_classes
         }
         best = max(points.values(), default=0)
-        if best >= 2:  # one word alone is too weak a clue
-            top = {k for k, p in points.items() if 2 * p >= best}
-            top = {
-                k
-                for k in top
-                if not any(o != k and mm.is_subtype(k, o) and points[o] >= points[k] for o in top)
-            }
-            result[value] = frozenset(top & spoken or top)  # one the spec names wins a tie
+        top = {k for k, p in points.items() if best and 2 * p >= best}
+        top = {
+            k
+            for k in top
+            if not any(o != k and mm.is_subtype(k, o) and points[o] >= points[k] for o in top)
+        }
+        top = top & spoken or top  # one the spec names wins a tie
+        if best >= 2 or len(top) == 1:  # one word shared by several classes is no clue
+            result[value] = frozenset(top)
     for key, attached in g.by_class.items():
         for m in attached:
             result[m.value] = frozenset({key})

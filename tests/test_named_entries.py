@@ -243,3 +243,14 @@ def test_kinds_the_spec_never_speaks_of_get_no_entry() -> None:
     assert schema["properties"]["InhibitorArc"]["maxItems"] > 0
     general = ground(flow, "The flow has four arcs; one is an inhibitor arc of weight 3.")
     assert general.absent == frozenset()  # "four arcs": of any kind
+
+
+def test_what_precedes_a_name_past_a_comma_is_not_its(works: Metamodel) -> None:
+    spec = "Ivy Stone (level senior) joined on 2 May 2019, Ben Cole (level junior) later."
+    schema = model_schema(objects_model(works, grounding=ground(works, spec)))
+    by_id = {
+        m["properties"]["id"]["const"]: attributes_of(schema, m)
+        for m in entry_schemas(schema, "Member")
+    }
+    assert by_id["ivy_stone"]["properties"]["joined"]["const"] == "2019-05-02T00:00:00"
+    assert "joined" not in by_id["ben_cole"]["properties"]  # Ivy's date, before the comma
