@@ -328,11 +328,14 @@ def _spoken(mm: Metamodel, spec: str, counts: dict[str, int]) -> set[str]:
 
 def _absent(mm: Metamodel, spoken: set[str]) -> frozenset[str]:
     """Concrete classes the spec never speaks of (by name, count or a name described as
-    theirs) while it speaks of a sibling (a subclass of one of their superclasses): a spec
-    about books that never says "DVD" nor names one describes no DVD."""
+    theirs) while it speaks of a sibling (a subclass of a superclass some reference holds):
+    a spec about books that never says "DVD" nor names one describes no DVD."""
+    slots = {r.target for c in mm.classes.values() for r in c.references}
     absent: set[str] = set()
     for c in mm.concrete_classes:
-        siblings = {k for sup in c.all_supertypes for k in mm.concrete_subtypes(sup) if k != c.key}
+        siblings = {  # kinds of one thing a reference holds (an Item), not of a NamedElement
+            k for sup in c.all_supertypes & slots for k in mm.concrete_subtypes(sup) if k != c.key
+        }
         if c.key not in spoken and siblings & spoken:
             absent.add(c.key)
     return frozenset(absent)

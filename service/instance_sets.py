@@ -31,6 +31,7 @@ from service.errors import InputError
 from service.generation_result import GenerationResult, Usage
 from service.issues import Issue
 from service.metamodel import Metamodel
+from service.phased_schema import without_named_entries
 from service.scoring import score
 from service.validator import validate
 
@@ -139,8 +140,26 @@ def generate_set(
     formats: Sequence[str],
 ) -> InstanceSet:
     """`count` pairwise non-isomorphic models of `kind`; fewer (status `incomplete`, with
-    `problems`) when the LLM keeps repeating itself or failing."""
+    `problems`) when the LLM keeps repeating itself or failing. A small model's phase 1 has
+    no named entries here: they would pin every member to the one model the spec names."""
     check_set_request(count, kind)
+    with without_named_entries():
+        return _generate_set(
+            mm, spec, run, backend, count=count, kind=kind, model=model, formats=formats
+        )
+
+
+def _generate_set(
+    mm: Metamodel,
+    spec: str,
+    run: Generate,
+    backend: Backend,
+    *,
+    count: int,
+    kind: Kind,
+    model: str,
+    formats: Sequence[str],
+) -> InstanceSet:
     members: list[Member] = []
     seen: set[str] = set()
     usage = Usage()

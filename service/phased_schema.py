@@ -22,7 +22,9 @@ import itertools
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from types import GenericAlias
 from typing import Annotated, Any, Literal, Union
@@ -129,7 +131,7 @@ def objects_model(
             fields[f"c{i}"] = (pinned, Field(alias=cls.key))
             continue
         kind: Any
-        if said is not None:
+        if said is not None and _NAMED_ENTRIES.get():
             kind, least, most = _grounded_list(cls, base, entry, said, names, least, most, stated)
         else:
             kind = _plain_entry(base, entry)
@@ -138,6 +140,21 @@ def objects_model(
             Field(alias=cls.key, min_length=least, max_length=most),
         )
     return create_model("Objects", __base__=ObjectsRoot, **fields)
+
+
+_NAMED_ENTRIES: ContextVar[bool] = ContextVar("named_entries", default=True)
+
+
+@contextmanager
+def without_named_entries() -> Iterator[None]:
+    """Phase 1 without named entries (`_grounded_list`) while the block runs: the members of
+    a set of distinct models (`service.instance_sets`) need room to vary beyond the objects
+    the spec names, which named entries pin down to one model."""
+    token = _NAMED_ENTRIES.set(False)
+    try:
+        yield
+    finally:
+        _NAMED_ENTRIES.reset(token)
 
 
 def _plain_entry(name: str, entry: dict[str, Any]) -> type[BaseModel]:

@@ -6,6 +6,7 @@ from the name."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -254,3 +255,10 @@ def test_what_precedes_a_name_past_a_comma_is_not_its(works: Metamodel) -> None:
     }
     assert by_id["ivy_stone"]["properties"]["joined"]["const"] == "2019-05-02T00:00:00"
     assert "joined" not in by_id["ben_cole"]["properties"]  # Ivy's date, before the comma
+
+
+def test_kinds_of_a_mere_base_class_are_no_siblings() -> None:
+    # Bank and Person both extend NamedElement, which no reference holds: a spec about a
+    # bank says nothing about whether persons exist.
+    bank = load_metamodel([Path(__file__).resolve().parent.parent / "metamodels/bank/bank.ecore"])
+    assert ground(bank, "A bank.").absent == frozenset()
