@@ -93,8 +93,8 @@ def objects_model(
     and a class the spec counts gets exactly that many entries."""
     names = NameAllocator()
     names.allocate("Objects")
-    needed = required_classes(mm)
     counts = grounding.counts if grounding is not None and bounded else {}
+    needed = required_classes(mm) | _required_by(mm, [k for k, n in counts.items() if n > 0])
     fields: dict[str, Any] = {}
     for i, cls in enumerate(phase_classes(mm)):
         base = names.allocate(cls.key)
@@ -562,6 +562,21 @@ def required_classes(mm: Metamodel) -> set[str]:
         for ref in mm.classes[key].references:
             subs = mm.concrete_subtypes(ref.target)
             if ref.containment and ref.lower > 0 and len(subs) == 1:
+                todo.append(subs[0])
+    return needed
+
+
+def _required_by(mm: Metamodel, present: list[str]) -> set[str]:
+    """The classes objects of `present` classes need, transitively: the single concrete
+    target of each required reference ("two books", each with an author [1..*]: an author)."""
+    needed: set[str] = set()
+    todo = list(present)
+    while todo:
+        key = todo.pop()
+        for ref in mm.classes[key].references:
+            subs = mm.concrete_subtypes(ref.target)
+            if ref.lower > 0 and len(subs) == 1 and subs[0] not in needed:
+                needed.add(subs[0])
                 todo.append(subs[0])
     return needed
 

@@ -262,3 +262,12 @@ def test_kinds_of_a_mere_base_class_are_no_siblings() -> None:
     # bank says nothing about whether persons exist.
     bank = load_metamodel([Path(__file__).resolve().parent.parent / "metamodels/bank/bank.ecore"])
     assert ground(bank, "A bank.").absent == frozenset()
+
+
+def test_what_counted_objects_require_is_asked_for() -> None:
+    # "two accounts", each owned by one person or more: a person must be declared.
+    bank = load_metamodel([Path(__file__).resolve().parent.parent / "metamodels/bank/bank.ecore"])
+    schema = model_schema(objects_model(bank, grounding=ground(bank, "A bank with two accounts.")))
+    assert schema["properties"]["Person"]["minItems"] == 1
+    plain = model_schema(objects_model(bank, grounding=ground(bank, "A bank with accounts.")))
+    assert plain["properties"]["Person"]["minItems"] == 0
