@@ -143,23 +143,6 @@ def generate_set(
     `problems`) when the LLM keeps repeating itself or failing. A small model's phase 1 has
     no named entries here: they would pin every member to the one model the spec names."""
     check_set_request(count, kind)
-    with without_named_entries():
-        return _generate_set(
-            mm, spec, run, backend, count=count, kind=kind, model=model, formats=formats
-        )
-
-
-def _generate_set(
-    mm: Metamodel,
-    spec: str,
-    run: Generate,
-    backend: Backend,
-    *,
-    count: int,
-    kind: Kind,
-    model: str,
-    formats: Sequence[str],
-) -> InstanceSet:
     members: list[Member] = []
     seen: set[str] = set()
     usage = Usage()
@@ -168,7 +151,8 @@ def _generate_set(
         for attempt in range(1, TRIES_PER_MEMBER + 1):
             heat = warmth(index, attempt)
             chosen = Warmer(backend, heat) if heat > 0 else None
-            result = run(member_spec(spec, kind, index, count, attempt), chosen or backend)
+            with without_named_entries():
+                result = run(member_spec(spec, kind, index, count, attempt), chosen or backend)
             usage = _add(usage, result.usage)
             if result.status != "valid" or result.cim is None:
                 problems.append(f"model {index}, try {attempt}: still invalid after repairs")
