@@ -296,9 +296,7 @@ def _spoken(mm: Metamodel, spec: str, counts: dict[str, int]) -> set[str]:
     """Concrete classes `spec` speaks of by name: their own, or a containment reference's that
     only they fill ("two departments"), or by a count; and every kind of a general (abstract)
     class whose name it says on its own ("eleven arcs", not "an inhibitor arc")."""
-    nouns: dict[str, list[str]] = {}
-    for noun, key in _class_nouns(mm, raw=True).items():
-        nouns.setdefault(key, []).append(noun)
+    nouns = _nouns_by_class(mm)
     spoken = {
         c.key
         for c in mm.concrete_classes
@@ -309,11 +307,11 @@ def _spoken(mm: Metamodel, spec: str, counts: dict[str, int]) -> set[str]:
     spans = [
         (j, n) for c in mm.classes.values() for j, n in _cue_spans(words, _cue(c.name)).items()
     ]
+    holders = [r for c in mm.classes.values() for r in c.references if r.containment]
     for general in mm.classes.values():  # "eleven arcs": of any kind
         kinds = mm.concrete_subtypes(general.key)
         if general.concrete or len(kinds) < 2:
             continue
-        holders = [r for c in mm.classes.values() for r in c.references if r.containment]
         names = [general.name, *(r.name for r in holders if r.target == general.key)]
         for cue in map(_cue, names):
             k = len(cue)
@@ -324,6 +322,14 @@ def _spoken(mm: Metamodel, spec: str, counts: dict[str, int]) -> set[str]:
                 spoken.update(kinds)
                 break
     return spoken
+
+
+def _nouns_by_class(mm: Metamodel) -> dict[str, list[str]]:
+    """`_class_nouns` the other way round: class key → the names that stand for it."""
+    nouns: dict[str, list[str]] = {}
+    for noun, key in _class_nouns(mm, raw=True).items():
+        nouns.setdefault(key, []).append(noun)
+    return nouns
 
 
 def _absent(mm: Metamodel, spoken: set[str]) -> frozenset[str]:
@@ -371,9 +377,7 @@ def _described(mm: Metamodel, g: Grounding, spoken: set[str]) -> dict[Value, fro
     taken = {m.start for ms in g.by_feature.values() for m in ms}
     free = [m for m in g.mentions if m.kind == "string" and m.start not in taken]
     rivals = [m.value for m in free if not _CODE.search(str(m.value))]
-    nouns: dict[str, list[str]] = {}
-    for noun, key in _class_nouns(mm, raw=True).items():
-        nouns.setdefault(key, []).append(noun)
+    nouns = _nouns_by_class(mm)
     result: dict[Value, frozenset[str]] = {}
     for value in dict.fromkeys(m.value for m in free):
         parts = g.segment(value, rivals)
@@ -469,8 +473,10 @@ def _uncounted(text: str) -> str:
     return text
 
 
-def _start(m: Mention) -> int:
-    return m.start
+def _start(m: Mention) -> tuple[int, int, str, str]:
+    """Where `m` stands, as a total order: mentions starting together ("IP" and "IP 10.0.0.1")
+    sort the same on every run, whatever order a set gave them."""
+    return m.start, m.end, m.kind, str(m.value)
 
 
 _ALPHA = re.compile(r"[A-Za-z]+")
