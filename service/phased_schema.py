@@ -306,11 +306,10 @@ def _named_entries(
     describes as this class's, if any), each with that name's id and the values said around
     it, and those names; a small model then picks a name and the rest follows from it. None
     without a name (MAX_NAMED at most, in the spec's order)."""
-    naming = naming_attribute(cls, grounding)
-    attr = cls.feature_map.get(naming or "")
-    if not isinstance(attr, Attribute) or not (attr.is_id or _NAME_WORDS.search(attr.name)):
+    named = _name_values(cls, grounding)
+    if named is None:
         return None
-    offered = _typed(attr, grounding.choices(cls.key, attr.name, "string", naming=True))
+    attr, offered = named
     choices = grounding.names(cls.key, offered, only=1)[:MAX_NAMED]
     if not choices:
         return None
@@ -333,11 +332,17 @@ def _named_entries(
 def _named_elsewhere(cls: EClassView, grounding: Grounding) -> bool:
     """Whether objects of `cls` have names (an iD, or a name, title or label) and every name
     the spec gives is another class's (`Grounding.names` offers none)."""
+    named = _name_values(cls, grounding)
+    return named is not None and bool(named[1]) and not grounding.names(cls.key, named[1])
+
+
+def _name_values(cls: EClassView, grounding: Grounding) -> tuple[Attribute, tuple[Any, ...]] | None:
+    """The attribute that names objects of `cls` (its naming attribute, when an iD or called
+    a name, title or label) and the strings the spec offers it; None when none names them."""
     attr = cls.feature_map.get(naming_attribute(cls, grounding) or "")
     if not isinstance(attr, Attribute) or not (attr.is_id or _NAME_WORDS.search(attr.name)):
-        return False
-    offered = _typed(attr, grounding.choices(cls.key, attr.name, "string", naming=True))
-    return bool(offered) and not grounding.names(cls.key, offered)
+        return None
+    return attr, _typed(attr, grounding.choices(cls.key, attr.name, "string", naming=True))
 
 
 def _said_annotation(
