@@ -18,8 +18,9 @@ from datetime import datetime
 
 from service.metamodel import Metamodel
 
-_WORD_NUMBERS = tuple(
-    "one two three four five six seven eight nine ten eleven twelve".split()  # noqa: SIM905
+_WORD_NUMBERS = (
+    *"one two three four five six seven eight nine ten eleven twelve thirteen".split(),  # noqa: SIM905
+    *"fourteen fifteen sixteen seventeen eighteen nineteen twenty".split(),  # noqa: SIM905
 )
 _MONTHS = tuple("jan feb mar apr may jun jul aug sep oct nov dec".split())  # noqa: SIM905
 _MONTH = r"((?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*)\.?"
@@ -36,12 +37,16 @@ _NUMBER = re.compile(r"(?<![\w.\-/])-?\d+(?:\.\d+)?(?![\w])")
 # A token with a digit, an @, an inner capital, an underscore or two capitals: an identifier,
 # code or address ("DE01", "BCM-100", "alice@example.org", "doorStatusOut", "EUR").
 _TOKEN = re.compile(r"[\w][\w@.\-/+]*[\w]|\w")
+# A number made an adjective ("a 20-minute checkup", "3-day"): a measure, not a code.
+_MEASURE = re.compile(r"\d+(?:\.\d+)?-[a-z]+")
 _CODE = re.compile(r"\d|@|_|[a-z][A-Z]|[A-Z]{2}")
-# Function words that open a sentence or a phrase without being part of a name.
+# Function words and titles ("Dr. Okafor") that open a sentence or a phrase without being
+# part of a name.
 _FUNCTION_WORDS = (
     "a an the this that these those each every its their his her our my your it he she they we "
     "i in on at of for to from by with and or but as is are was were be has have had no not "
-    "there here when where which who whose both all some any also then after before"
+    "there here when where which who whose both all some any also then after before "
+    "dr mr mrs ms prof"
 )
 _STOP = frozenset(_FUNCTION_WORDS.split()) | frozenset(_WORD_NUMBERS[:10])
 _PREPOSITIONS = frozenset("by of from to with for at in on into onto under over via".split())  # noqa: SIM905
@@ -51,6 +56,8 @@ _TITLE_ARTICLE = re.compile(r"(?<![.!?]\s)(?<=\s)(The|A|An) $")
 _COUNT = re.compile(
     r"(?<![\w\-/.:])(\d+|no|" + "|".join(_WORD_NUMBERS) + r")\s+(?=[a-z])", re.IGNORECASE
 )
+_ORDINALS = tuple("second third fourth fifth sixth seventh eighth ninth tenth".split())  # noqa: SIM905
+_ORDINAL = re.compile(r"\b(" + "|".join(_ORDINALS) + r")\s+(?=[a-z])", re.IGNORECASE)
 _RELATIVE = re.compile(r"\b(who|which|whose|whom)\b", re.IGNORECASE)
 _PHRASE_WORD = re.compile(r"\s*([A-Za-z][\w-]*)")
 # A number after these is no count of its own: it refers back ("the two teams") or bounds
@@ -91,6 +98,7 @@ class Grounding:
     described: dict[Value, frozenset[str]] = field(default_factory=dict)  # name -> classes
     claimed: dict[Value, str] = field(default_factory=dict)  # name -> the counted class's
     absent: frozenset[str] = frozenset()  # classes the spec never speaks of (`_absent`)
+    inner: frozenset[Value] = frozenset()  # strings only said of another name (`_inner`)
 
     def names(
         self, class_key: str, values: Sequence[Value], only: int | None = None
@@ -98,8 +106,10 @@ class Grounding:
         """Of `values`, those the spec may name an object of `class_key` with: the ones whose
         sentence describes that class or none (`described`); only the former when there are
         at least `only` of them. A name another class needs for its stated count (`claimed`)
-        is not offered."""
-        values = [v for v in values if self.claimed.get(v, class_key) == class_key]
+        is not offered, nor one said only inside another's parenthesis (`inner`)."""
+        values = [
+            v for v in values if self.claimed.get(v, class_key) == class_key and v not in self.inner
+        ]
         mine = tuple(v for v in values if class_key in self.described.get(v, ()))
         if only is not None and len(mine) >= only:
             return mine
@@ -283,7 +293,9 @@ def ground(mm: Metamodel, spec: str) -> Grounding:
     }
     shared = _shared(mm)
     counts = class_counts(mm, spec)
+    inner = _inner(spec, mentions, {m.start for ms in by_class.values() for m in ms})
     grounding = Grounding(tuple(mentions), by_feature, by_class, counts, shared, spec)
+    grounding = replace(grounding, inner=inner)
     spoken = _spoken(mm, spec, counts)
     described = _described(mm, grounding, spoken)
     absent = _absent(mm, spoken | {k for classes in described.values() for k in classes})
@@ -363,10 +375,11 @@ def _claimed(counts: dict[str, int], described: dict[Value, frozenset[str]]) -> 
 def _described(mm: Metamodel, g: Grounding, spoken: set[str]) -> dict[Value, frozenset[str]]:
     """For each free string the spec states (attached to no feature), the concrete classes it
     names objects of, judged by the words around its first mention up to the next name:
-    - a class's name scores 2, its features' names and its enum attributes' literals 1 each
-      ("a surgeon"), values attached to its features 2 each: "Raj Patel is a contractor
+    - a class's name scores 2, its attributes' names and its enum attributes' literals 1
+      each ("a surgeon"), values attached to its features 2 each: "Raj Patel is a contractor
       from the agency CloudHands" names a Contractor, and "Tom (M-1002)" a member after
-      "member id M-1001";
+      "member id M-1001"; a reference's name scores 1 for its holder after the name, and
+      before it for the classes it points at (`_pointed_at`: "headed by Jan Kowalski");
     - classes with at least half the best score are kept, as words may be shared; a subclass
       with no more points than its superclass loses to it, and a class the spec never names
       (`_spoken`) to one it does;
@@ -376,7 +389,7 @@ def _described(mm: Metamodel, g: Grounding, spoken: set[str]) -> dict[Value, fro
       ("A (54, insured), B (37)") and a code shaped like one with a class have its class."""
     taken = {m.start for ms in g.by_feature.values() for m in ms}
     free = [m for m in g.mentions if m.kind == "string" and m.start not in taken]
-    rivals = [m.value for m in free if not _CODE.search(str(m.value))]
+    rivals = [m.value for m in free if not _CODE.search(str(m.value)) and m.value not in g.inner]
     nouns = _nouns_by_class(mm)
     result: dict[Value, frozenset[str]] = {}
     for value in dict.fromkeys(m.value for m in free):
@@ -385,10 +398,13 @@ def _described(mm: Metamodel, g: Grounding, spoken: set[str]) -> dict[Value, fro
         own = _uncounted(text)  # "has two departments" speaks of other objects
         near = {m.start for _, found in parts for m in found}
         valued = {f for f, ms in g.by_feature.items() if any(m.start in near for m in ms)}
+        pointed = _pointed_at(mm, parts[1][0] if len(parts) > 1 else "")
         points = {
             cls.key: 2 * any(says(own, n, strict=True) for n in nouns.get(cls.key, ()))
-            + sum(says(text, f.name) + 2 * (f.name in valued) for f in cls.features)
+            + sum(says(text, a.name) + 2 * (a.name in valued) for a in cls.attributes)
+            + sum(says(parts[0][0], r.name) + 2 * (r.name in valued) for r in cls.references)
             + sum(any(says(text, x) for x in a.type.literals) for a in cls.attributes)
+            + (cls.key in pointed)
             for cls in mm.concrete_classes
         }
         best = max(points.values(), default=0)
@@ -416,6 +432,34 @@ def _described(mm: Metamodel, g: Grounding, spoken: set[str]) -> dict[Value, fro
         if m.value not in result and before.value in result and _LIST_JOIN.fullmatch(gap):
             result[m.value] = result[before.value]
     return result
+
+
+def _inner(spec: str, mentions: Sequence[Mention], introduced: set[int]) -> frozenset[Value]:
+    """Strings the spec says only inside a parenthesis right after another string, unless
+    with a class's name: values of that thing, not names of their own ("Walter (born 1930 in
+    Munich)", "Katrin (E100, "Chief Executive Officer")", but "(runnable ReadCrank_1ms)")."""
+    strings = [m for m in mentions if m.kind == "string"]
+    said: dict[Value, bool] = {}
+    for m in strings:
+        opening = spec.rfind("(", 0, m.start)
+        inside = opening >= 0 and ")" not in spec[opening : m.start] and m.start not in introduced
+        owner = [o for o in strings if o.end <= opening]
+        inside = inside and bool(owner) and not spec[owner[-1].end : opening].strip()
+        said[m.value] = said.get(m.value, True) and inside
+    return frozenset(v for v, inside in said.items() if inside)
+
+
+def _pointed_at(mm: Metamodel, before: str) -> set[str]:
+    """The classes a reference said right before a name points at: "is headed by Jan" names
+    the head (an employee), not the department holding the reference; said after the name,
+    a reference is the name's own ("Sales has the members ...")."""
+    return {
+        sub
+        for cls in mm.concrete_classes
+        for r in cls.references
+        if says(before, r.name)
+        for sub in mm.concrete_subtypes(r.target)
+    }
 
 
 def _shared(mm: Metamodel) -> frozenset[str]:
@@ -683,7 +727,7 @@ def _strings(spec: str, vocabulary: set[str]) -> list[Mention]:
     run: list[re.Match[str]] = []
     for i, tok in enumerate([*tokens, None]):
         word = tok.group(0) if tok is not None else ""
-        if tok is not None and _CODE.search(word) and not _NUMBER.fullmatch(word):
+        if tok is not None and _code(word):
             found.append(Mention(tok.start(), tok.end(), word, "string"))
         joined = bool(run) and tok is not None and _joins(spec, run[-1], tok)
         if tok is not None and _name_word(word) and (not run or joined):
@@ -720,10 +764,16 @@ def _joins(spec: str, before: re.Match[str], after: re.Match[str]) -> bool:
     return gap == " " or (gap == ". " and len(before.group(0)) == 1 and before.group(0).isupper())
 
 
+def _code(word: str) -> bool:
+    """Whether `word` is shaped like a code ("A-001", "de_DE", "eth0"), not a number or a
+    measure."""
+    return bool(_CODE.search(word)) and not _NUMBER.fullmatch(word) and not _MEASURE.fullmatch(word)
+
+
 def _name_word(word: str) -> bool:
-    if _NUMBER.fullmatch(word):
+    if _NUMBER.fullmatch(word) or _MEASURE.fullmatch(word):
         return False
-    return (word[:1].isupper() and word.lower() not in _STOP) or bool(_CODE.search(word))
+    return (word[:1].isupper() and word.lower() not in _STOP) or _code(word)
 
 
 def _name_phrase(spec: str, run: list[re.Match[str]], vocabulary: set[str]) -> list[Mention]:
@@ -755,8 +805,10 @@ def class_counts(mm: Metamodel, spec: str) -> dict[str, int]:
     add up ("Harbour FC has two players ... Millers United has two players"); a number after
     "the", "these", "both", "other" or "of" refers back to a count already given, one after
     "at most", "up to" and the like is a bound, and a "no" in a relative clause ("who has no
-    loans") is one object's: all are skipped. A count of a class with several concrete
-    subclasses says nothing about each and is left out."""
+    loans") is one object's: all are skipped. An ordinal beyond a class's count ("one
+    transition ... a second transition") shows the counts were not totals: that class's is
+    dropped. A count of a class with several concrete subclasses says nothing about each and
+    is left out."""
     nouns = _class_nouns(mm)
     counts: dict[str, int] = {}
     for m in _COUNT.finditer(spec):
@@ -770,6 +822,10 @@ def class_counts(mm: Metamodel, spec: str) -> dict[str, int]:
         key = _noun_class(nouns, _phrase(spec, m.end()))
         if key is not None:
             counts[key] = counts.get(key, 0) + n
+    for m in _ORDINAL.finditer(spec):  # "a second transition" after "one transition"
+        key = _noun_class(nouns, _phrase(spec, m.end()))
+        if key in counts and counts[key] < _ORDINALS.index(m.group(1).lower()) + 2:
+            del counts[key]
     return counts
 
 

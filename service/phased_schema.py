@@ -56,6 +56,11 @@ _NUMBER_WORDS: tuple[str, ...] = ("one", "two", "three", "four", "five", "six")
 _NUMBER_WORDS += ("seven", "eight", "nine", "ten", "eleven", "twelve")
 _COUNT = re.compile(r"\b(\d+|" + "|".join(_NUMBER_WORDS) + r")\s+[a-z]", re.IGNORECASE)
 _NAME_WORDS = re.compile(r"name|title|label", re.IGNORECASE)  # attributes that name objects
+# A person's name kept in two parts: the given name(s) and the family name.
+_NAME_PARTS = (
+    re.compile(r"(first|given|fore)_?name", re.IGNORECASE),
+    re.compile(r"(last|family|sur)_?name", re.IGNORECASE),
+)
 _CONFIG = ConfigDict(extra="forbid", populate_by_name=True)
 
 
@@ -175,8 +180,8 @@ def _grounded_list(
     """A small model's entry kind and list bounds for `cls` when no stated count of 2 or
     more pins its entries: none of a class the spec speaks only of siblings of, or whose
     every name is another class's; named entries (`_named_entries`) where the spec names
-    enough of its objects, no more than it names, and at least one when it names one as
-    this class's alone; else the plain entry."""
+    enough of its objects, no more than it names, and at least as many as it names as this
+    class's alone; else the plain entry."""
     if least == 0 and cls.key in grounding.absent:
         return _plain_entry(base, entry), 0, 0
     named = _named_entries(cls, entry, grounding, names)
@@ -184,8 +189,9 @@ def _grounded_list(
         kind, choices = named
         if stated is None:  # more entries than names would only repeat one
             most = len(choices) if most is None else min(most, len(choices))
-            if any(grounding.described.get(v) == {cls.key} for v in choices):
-                least = max(least, 1)  # the spec names one: it exists
+            # The names the spec gives as this class's alone exist: a small model stops early.
+            sure = sum(grounding.described.get(v) == {cls.key} for v in choices)
+            least = max(least, sure if most is None else min(sure, most))
         return kind, least, most
     if least == 0 and _named_elsewhere(cls, grounding):
         return _plain_entry(base, entry), 0, 0
@@ -198,8 +204,10 @@ def _ordered_entries(
     """When the spec states `n` (2 or more) objects of `cls`: `n` entries that follow the
     spec's order, since specs introduce objects, and their values, in the order they list
     them. A single-valued attribute with exactly `n` values attached to it (or, for the naming
-    attribute, to the class) gets the k-th of them in the k-th entry. Otherwise, when the
-    naming attribute has at least `n` choices, the entries take `n` of them in order: every
+    attribute, to the class) gets the k-th of them in the k-th entry. Otherwise, when its
+    objects have names (`_name_values`; a place or a date may repeat, a name does not) and
+    the spec offers at least `n` (those it describes as this class's, if `n` are), the
+    entries take `n` of them in order: every
     such selection as an alternative while they are few (MAX_NAME_SEQUENCES), else entry k
     chooses among choices k to k + spare; either way `n` entries cannot all take one name,
     as a small model repeating itself would. None when neither applies."""
@@ -211,11 +219,13 @@ def _ordered_entries(
             per_entry[a.name] = [(v,) for v in attached]
     strings = [a.name for a in cls.attributes if a.type.kind == "string" and a.name in per_entry]
     choices: tuple[Any, ...] = ()
-    if naming is not None and not strings:  # no name pinned: take names in the spec's order
-        choices = _choices(cls.key, cls.feature_map[naming], grounding, True, least=n)  # type: ignore[arg-type]
+    named = _name_values(cls, grounding)
+    if named is not None and not strings:  # no name pinned: take names in the spec's order
+        choices = _choices(cls.key, named[0], grounding, True, least=n)
+        choices = grounding.names(cls.key, choices, only=n)  # its own names, when enough
         if len(choices) >= n:
             spare = len(choices) - n
-            per_entry[naming] = [choices[k : k + spare + 1] for k in range(n)]
+            per_entry[named[0].name] = [choices[k : k + spare + 1] for k in range(n)]
     if not per_entry:
         return None
     # Where the spec names entry k: its pinned name, else another pinned string ("MGT").
@@ -276,9 +286,13 @@ def _entry_about(
     the name's id, so what a small model writes first leads it to the matching values, not
     away from them."""
     naming = naming_attribute(cls, grounding)
+    fixed = _split_name(cls, naming, fixed)
+    rivals = _unattached_rivals(cls, grounding)
     attrs: list[tuple[Attribute, Any]] = []
     for a in cls.attributes:
-        said = _said_annotation(a, grounding, cls.key, anchor, others, a.name == naming)
+        said = _said_annotation(
+            a, grounding, cls.key, anchor, others, a.name == naming, rivals.get(a.name)
+        )
         if a.name in fixed:
             attrs.append((replace(a, lower=max(a.lower, 1)), Literal[fixed[a.name]]))
         elif said is not None and _said_surely(a, grounding):  # written, not skipped
@@ -296,6 +310,22 @@ def _entry_about(
     if anchor is not None:
         fields["id"] = (Literal[id_for(cls.name, str(anchor))], ...)
     return create_model(names.allocate(label), __config__=_CONFIG, **fields)
+
+
+def _split_name(
+    cls: EClassView, naming: str | None, fixed: dict[str, tuple[Any, ...]]
+) -> dict[str, tuple[Any, ...]]:
+    """`fixed` with a whole name ("Claudia Keller") given to one part of a class that keeps a
+    person's name in two (firstName, lastName) split between them: the last word is the
+    family name, the words before it the given name."""
+    value = fixed.get(naming or "", ())
+    words = str(value[0]).split() if len(value) == 1 else []
+    strings = [a.name for a in cls.attributes if a.type.kind == "string" and not a.many]
+    parts = [next((n for n in strings if p.fullmatch(n)), None) for p in _NAME_PARTS]
+    given, family = parts
+    if len(words) < 2 or given is None or family is None or naming not in parts:
+        return fixed
+    return {**fixed, given: (" ".join(words[:-1]),), family: (words[-1],)}
 
 
 def _named_entries(
@@ -345,6 +375,18 @@ def _name_values(cls: EClassView, grounding: Grounding) -> tuple[Attribute, tupl
     return attr, _typed(attr, grounding.choices(cls.key, attr.name, "string", naming=True))
 
 
+def _unattached_rivals(cls: EClassView, grounding: Grounding) -> dict[str, tuple[int, int]]:
+    """Single-valued number and date attributes of `cls` no value is attached to by name,
+    each with its place among those of its kind and how many they are: born and died, loaned
+    and due, start and end."""
+    rivals: dict[str, list[str]] = {}
+    for a in cls.attributes:
+        kind = KINDS.get(a.type.kind, "string")
+        if kind != "string" and not a.many and not grounding.by_feature.get(a.name):
+            rivals.setdefault(kind, []).append(a.name)
+    return {name: (i, len(ns)) for ns in rivals.values() for i, name in enumerate(ns)}
+
+
 def _said_annotation(
     attr: Attribute,
     grounding: Grounding,
@@ -352,13 +394,18 @@ def _said_annotation(
     name: Any,
     others: list[Any],
     naming: bool = False,
+    rival: tuple[int, int] | None = None,
 ) -> Any:
     """For a single-valued attribute of the object the spec names `name`, the choice among
     what the spec says around that name: for the naming attribute, or one with values of its
     own ("email eng@x.io"), the string closest to it ("Management (code MGT)");
     the enum literals it uses ("a surgeon", "male"), the numbers and dates it states, after
     the name first, else before it (`Grounding.segment`). Values attached to another feature
-    or class do not count. None when the spec says none of them there."""
+    or class do not count. None when the spec says none of them there.
+
+    `rival` (`_unattached_rivals`: the i-th of k attributes of its kind with no values of
+    their own): where the spec says no more values than there are such attributes, the i-th
+    value is this one's, and none past the last ("born 1958" gives no death date)."""
     kind = attr.type.kind
     if name is None or not (kind == "enum" or kind in KINDS):
         return None
@@ -384,6 +431,9 @@ def _said_annotation(
                 if m.kind == KINDS[kind] and m.start not in skip and (not own or m.start in own)
             )
             values = _typed(attr, tuple(dict.fromkeys(stated)))
+            if values and rival is not None and rival[1] > 1 and len(values) <= rival[1]:
+                values = values[rival[0] : rival[0] + 1]
+                return Literal[values] if values else None
         if values:
             return Literal[values]
     return None
@@ -772,10 +822,11 @@ def _id_text(value: Any) -> str:
 
 @dataclass(frozen=True)
 class Slot:
-    """One reference of one object, with the ids it may point at."""
+    """One reference of one object, with the ids it may point at and how many it must."""
 
     ref: Reference
     candidates: tuple[str, ...]
+    least: int
 
 
 @dataclass
@@ -820,7 +871,7 @@ class LinksPlan:
             if len(entry.containers) > 1:
                 parts.append(f"{entry.container_key}: one of {', '.join(entry.containers)}")
             for slot in entry.slots:
-                bounds = _bounds_text(slot.ref.lower, _upper(slot))
+                bounds = _bounds_text(slot.least, _upper(slot))
                 parts.append(f"{slot.ref.name}: {bounds} of {', '.join(slot.candidates)}")
             lines.append(f"- {entry.obj.id} ({entry.obj.class_}): " + "; ".join(parts))
         return "\n".join(lines)
@@ -896,7 +947,8 @@ class LinksPlan:
 def plan_links(mm: Metamodel, objects: list[CimObject], spec: str | None = None) -> LinksPlan:
     """Work out, for each declared object, its possible containers and reference targets.
     With `spec` (a small model's plan), an object whose spec sentence also names some of its
-    options is offered only those (`_together`)."""
+    options is offered only those (`Mentions.together`), and a single-valued reference with
+    such options is set: a small model leaves optional references empty."""
     named = _mentions(mm, objects, spec) if spec is not None else None
     by_class: dict[str, list[int]] = {}
     for i, o in enumerate(objects):
@@ -923,12 +975,15 @@ def plan_links(mm: Metamodel, objects: list[CimObject], spec: str | None = None)
                 continue
             targets = set(mm.concrete_subtypes(ref.target))
             candidates = tuple(o.id for o in objects if o.class_ in targets)
+            least = ref.lower
             if named is not None:
                 together = named.together(obj.id, candidates)
                 if len(together) >= max(1, ref.lower):
                     candidates = together
+                    if ref.upper == 1:  # the spec names the one it points at: it is set
+                        least = 1
             if candidates:
-                entry.slots.append(Slot(ref, candidates))
+                entry.slots.append(Slot(ref, candidates, least))
         entries.append(entry)
     return LinksPlan(mm, objects, entries)
 
@@ -1019,7 +1074,7 @@ def _ids_field(slot: Slot) -> tuple[Any, Any]:
     than the lower bound (2 or more) and the repeat-free lists are few, the grammar offers
     exactly those lists, in any order: a repeat cannot be written, an order still can (a home
     team first). Otherwise any candidates, as many as the bounds allow."""
-    lower, upper = min(slot.ref.lower, len(slot.candidates)), _upper(slot)
+    lower, upper = min(slot.least, len(slot.candidates)), _upper(slot)
     lengths = range(lower, upper + 1)
     count = sum(math.perm(len(slot.candidates), k) for k in lengths)
     if lower >= 2 and count <= MAX_SEQUENCES:

@@ -221,3 +221,15 @@ def test_a_value_chosen_twice_for_a_unique_list_is_kept_once(depot: Metamodel) -
     (kept,) = declared_objects(depot, Cim(objects=[clerk]), notes)
     assert kept.attributes["skills"] == ["forklift", "first aid"]
     assert [(i.code, i.object, i.feature) for i in notes] == [("normalised", "ana", "skills")]
+
+
+def test_counts_read_number_words_and_ordinals_undo_a_partial_count(depot: Metamodel) -> None:
+    spec = (
+        "The depot has thirteen bays. One clerk opens the gate at six; a second clerk, "
+        "Dr. Ana Lopez, does a 20-minute round."
+    )
+    found = ground(depot, spec)
+    # "a second clerk" shows "one clerk" was no total: the clerks are left uncounted.
+    assert found.counts == {"Bay": 13}
+    # A title and a measure are no names or codes.
+    assert [m.value for m in found.mentions if m.kind == "string"] == ["Ana Lopez"]

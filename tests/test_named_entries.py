@@ -15,10 +15,11 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from service.cim import CimObject
 from service.ecore_loader import load_metamodel
 from service.grounding import Grounding, ground
 from service.metamodel import Metamodel
-from service.phased_schema import objects_model
+from service.phased_schema import objects_model, plan_links
 from service.schema import model_schema
 
 # A metamodel of no bundled case: a workshop with teams, members and freelancers.
@@ -141,6 +142,8 @@ def test_an_uncounted_class_gets_an_entry_per_name(works: Metamodel, grounding: 
     # Kai is named as a freelancer, so there is one; more entries than names would repeat one.
     freelancers = schema["properties"]["Freelancer"]
     assert (freelancers["minItems"], freelancers["maxItems"]) == (1, 1)
+    # Ivy and Ben are named as members alone: both exist, so a small model cannot stop early.
+    assert schema["properties"]["Member"]["minItems"] == 2
     assert attributes_of(schema, kai)["properties"]["firm"]["const"] == "Steelworks"
     # Counted teams: a name before its parenthesis is the nearest ("Joinery (code JN)").
     teams = schema["properties"]["Team"]["prefixItems"]
@@ -160,6 +163,15 @@ def test_an_entry_holds_its_names_values(works: Metamodel, grounding: Grounding)
         ],
         "Member": [
             {
+                "id": "ivy_stone",
+                "attributes": {
+                    "name": "Ivy Stone",
+                    "memberNo": "M-01",
+                    "level": "SENIOR",
+                    "joined": "2019-05-02T00:00:00",
+                },
+            },
+            {
                 "id": "ben_cole",
                 "attributes": {
                     "name": "Ben Cole",
@@ -167,16 +179,16 @@ def test_an_entry_holds_its_names_values(works: Metamodel, grounding: Grounding)
                     "level": "JUNIOR",
                     "tools": ["Torch"],
                 },
-            }
+            },
         ],
         "Freelancer": [
             {"id": "kai_long", "attributes": {"name": "Kai Long", "firm": "Steelworks"}}
         ],
     }
     cim = model.model_validate(good).to_cim()
-    assert [o.id for o in cim.objects if o.class_ == "Member"] == ["ben_cole"]
+    assert [o.id for o in cim.objects if o.class_ == "Member"] == ["ivy_stone", "ben_cole"]
     wrong = json.loads(json.dumps(good))
-    wrong["Member"][0]["attributes"]["memberNo"] = "M-01"  # Ivy's number on Ben
+    wrong["Member"][1]["attributes"]["memberNo"] = "M-01"  # Ivy's number on Ben
     with pytest.raises(ValidationError):
         model.model_validate(wrong)
 
@@ -281,7 +293,7 @@ import glob, json, sys
 from pathlib import Path
 from service.ecore_loader import load_metamodel
 from service.grounding import ground
-from service.phased_schema import objects_model
+from service.phased_schema import objects_model, plan_links
 from service.schema import model_schema
 case = Path(sys.argv[1])
 mm = load_metamodel(sorted(glob.glob(str(case / "*.ecore"))))
@@ -306,3 +318,65 @@ def test_the_grounded_schema_does_not_depend_on_the_hash_seed() -> None:
         for seed in ("1", "2", "3")
     }
     assert len(schemas) == 1 and '"Employee"' in next(iter(schemas))
+
+
+def test_a_single_valued_reference_the_sentence_names_is_set(works: Metamodel) -> None:
+    objects = [
+        CimObject(id="jn", class_="Team", attributes={"name": "Joinery"}),
+        CimObject(id="mt", class_="Team", attributes={"name": "Metal"}),
+        CimObject(id="ivy", class_="Member", attributes={"name": "Ivy Stone"}),
+        CimObject(id="kai", class_="Freelancer", attributes={"name": "Kai Long"}),
+    ]
+    plan = plan_links(works, objects, SPEC)
+    slots = {e.obj.id: e.slots[0] for e in plan.entries if e.slots}
+    # "Ivy Stone ... works in Joinery": her team is that one, and it must be written.
+    assert (slots["ivy"].candidates, slots["ivy"].least) == (("jn",), 1)
+    # No sentence names Kai with a team: any team, or none.
+    assert (slots["kai"].candidates, slots["kai"].least) == (("jn", "mt"), 0)
+    schema = model_schema(plan.model())
+    assert schema["$defs"]["Links0"]["properties"]["team"]["minItems"] == 1
+
+
+# People whose names are kept in two parts, with two dates of one kind.
+PEOPLE = b"""<?xml version="1.0" encoding="UTF-8"?>
+<ecore:EPackage xmi:version="2.0" xmlns:xmi="http://www.omg.org/XMI"
+    xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+    xmlns:ecore="http://www.eclipse.org/emf/2002/Ecore" name="club" nsURI="http://t/club"
+    nsPrefix="club">
+  <eClassifiers xsi:type="ecore:EClass" name="Club">
+    <eStructuralFeatures xsi:type="ecore:EReference" name="people" upperBound="-1"
+        eType="#//Person" containment="true"/>
+  </eClassifiers>
+  <eClassifiers xsi:type="ecore:EClass" name="Person">
+    <eStructuralFeatures xsi:type="ecore:EAttribute" name="givenName"
+        eType="ecore:EDataType http://www.eclipse.org/emf/2002/Ecore#//EString"/>
+    <eStructuralFeatures xsi:type="ecore:EAttribute" name="surname"
+        eType="ecore:EDataType http://www.eclipse.org/emf/2002/Ecore#//EString"/>
+    <eStructuralFeatures xsi:type="ecore:EAttribute" name="joinedOn"
+        eType="ecore:EDataType http://www.eclipse.org/emf/2002/Ecore#//EDate"/>
+    <eStructuralFeatures xsi:type="ecore:EAttribute" name="leftOn"
+        eType="ecore:EDataType http://www.eclipse.org/emf/2002/Ecore#//EDate"/>
+  </eClassifiers>
+</ecore:EPackage>
+"""
+
+
+def test_a_whole_name_splits_into_its_parts_and_dates_take_their_turn() -> None:
+    club = load_metamodel({"club.ecore": PEOPLE})
+    spec = (
+        "The club has two people: Mary Ann Clarke, a member from 4 May 2001 to 9 June 2010, "
+        "and Tom Reed, a member since 1 March 2015."
+    )
+    schema = model_schema(objects_model(club, grounding=ground(club, spec)))
+    entries = [
+        attributes_of(schema, schema["$defs"][t["$ref"].rsplit("/", 1)[1]])["properties"]
+        for t in schema["properties"]["Person"]["prefixItems"]
+    ]
+    mary, tom = entries
+    assert (mary["givenName"]["const"], mary["surname"]["const"]) == ("Mary Ann", "Clarke")
+    assert (tom["givenName"]["const"], tom["surname"]["const"]) == ("Tom", "Reed")
+    # No date is named for either attribute: the first said is the first declared one's,
+    # and Tom, with one date, has no second.
+    assert mary["joinedOn"]["const"] == "2001-05-04T00:00:00"
+    assert mary["leftOn"]["const"] == "2010-06-09T00:00:00"
+    assert tom["joinedOn"]["const"] == "2015-03-01T00:00:00" and "leftOn" not in tom
