@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from service.metamodel import Metamodel
+from service.metamodel import Metamodel, Reference
 
 _WORD_NUMBERS = (
     *"one two three four five six seven eight nine ten eleven twelve thirteen".split(),  # noqa: SIM905
@@ -58,6 +58,9 @@ _COUNT = re.compile(
 )
 _ORDINALS = tuple("second third fourth fifth sixth seventh eighth ninth tenth".split())  # noqa: SIM905
 _ORDINAL = re.compile(r"\b(" + "|".join(_ORDINALS) + r")\s+(?=[a-z])", re.IGNORECASE)
+# Between the two ends of a link: "red to redToGreen", "from On back to Off", "init state to".
+_PAIR_GAP = re.compile(r"\s+(?:[a-z]+\s+)?(?:back\s+)?to\s+(?:the\s+)?|\s*(?:->|→)\s*")
+_SOURCE = re.compile(r"source|from|start|origin|tail|src", re.IGNORECASE)
 _RELATIVE = re.compile(r"\b(who|which|whose|whom)\b", re.IGNORECASE)
 _PHRASE_WORD = re.compile(r"\s*([A-Za-z][\w-]*)")
 # A number after these is no count of its own: it refers back ("the two teams") or bounds
@@ -83,6 +86,15 @@ class Mention:
 
 
 @dataclass(frozen=True)
+class Pair:
+    """A link the spec states between two names ("red to redToGreen"), and where."""
+
+    source: Value
+    target: Value
+    at: int
+
+
+@dataclass(frozen=True)
 class Grounding:
     """What a spec states: its values in order of first mention, the values it attaches to a
     feature's name ("IBAN DE01", "a balance of 8000", "founded in 1921", keyed by feature
@@ -99,6 +111,7 @@ class Grounding:
     claimed: dict[Value, str] = field(default_factory=dict)  # name -> the counted class's
     absent: frozenset[str] = frozenset()  # classes the spec never speaks of (`_absent`)
     inner: frozenset[Value] = frozenset()  # strings only said of another name (`_inner`)
+    pairs: dict[str, tuple[Pair, ...]] = field(default_factory=dict)  # `_pairs`
 
     def names(
         self, class_key: str, values: Sequence[Value], only: int | None = None
@@ -298,10 +311,92 @@ def ground(mm: Metamodel, spec: str) -> Grounding:
     grounding = replace(grounding, inner=inner)
     spoken = _spoken(mm, spec, counts)
     described = _described(mm, grounding, spoken)
-    absent = _absent(mm, spoken | {k for classes in described.values() for k in classes})
+    pairs = _pairs(mm, grounding, described)
+    counts = {**{k: len(v) for k, v in pairs.items()}, **counts}  # a stated count comes first
+    absent = _absent(mm, spoken | set(pairs) | {k for cs in described.values() for k in cs})
     return replace(
-        grounding, described=described, claimed=_claimed(counts, described), absent=absent
+        grounding,
+        counts=counts,
+        described=described,
+        claimed=_claimed(counts, described),
+        absent=absent,
+        pairs=pairs,
     )
+
+
+def link_ends(mm: Metamodel, key: str) -> tuple[Reference, Reference] | None:
+    """The two ends of a class whose objects link two others (an arc, a transition, a flow):
+    its only two single-valued references that are not its container, the source first (by
+    name: source, from, start, …, else as declared); None for another class."""
+    cls = mm.classes[key]
+    ends = []
+    for r in cls.references:
+        opp = mm.classes[r.target].feature_map.get(r.opposite or "")
+        if (
+            r.upper == 1
+            and not r.containment
+            and not (isinstance(opp, Reference) and opp.containment)
+        ):
+            ends.append(r)
+    if len(ends) != 2:
+        return None
+    first, second = ends
+    return (
+        (second, first)
+        if _SOURCE.search(second.name) and not _SOURCE.search(first.name)
+        else (first, second)
+    )
+
+
+def _occurrences(spec: str, values: Sequence[Value]) -> list[Mention]:
+    """Every place `spec` says one of the string `values` as a whole word, longest first where
+    two overlap: a name quoted once ('places named "red"') is also meant where it stands bare
+    ("red to redToGreen")."""
+    found = sorted(
+        (
+            Mention(m.start(), m.end(), v, "string")
+            for v in {str(v) for v in values if len(str(v)) >= 2}
+            for m in re.finditer(rf"(?<![\w-]){re.escape(v)}(?![\w-])", spec)
+        ),
+        key=lambda m: (m.start, -m.end),
+    )
+    kept: list[Mention] = []
+    for m in found:
+        if not kept or m.start >= kept[-1].end:
+            kept.append(m)
+    return kept
+
+
+def _pairs(
+    mm: Metamodel, g: Grounding, described: dict[Value, frozenset[str]]
+) -> dict[str, tuple[Pair, ...]]:
+    """For each concrete class whose objects link two others (`link_ends`): the pairs the
+    spec states as "A to B" or "from A (back) to B", in its order,
+    where A may be at the source end and B at the target end by what the spec describes
+    them as (an undescribed name fits any end). A pair that fits a class and a subclass is
+    the subclass's when its name is said just before ("an inhibitor arc ... from buffer to
+    deliver"), else the most general one's; one that fits unrelated classes is left out."""
+    linking = {c.key: ends for c in mm.concrete_classes if (ends := link_ends(mm, c.key))}
+    if not linking:
+        return {}
+    strings = _occurrences(g.spec, [m.value for m in g.mentions if m.kind == "string"])
+
+    def fits(value: Value, ref: Reference) -> bool:
+        kinds = described.get(value)
+        return kinds is None or bool(kinds & set(mm.concrete_subtypes(ref.target)))
+
+    found: dict[str, list[Pair]] = {}
+    for a, b in itertools.pairwise(strings):
+        if not _PAIR_GAP.fullmatch(g.spec[a.end : b.start]) or a.value == b.value:
+            continue
+        keys = [k for k, (src, dst) in linking.items() if fits(a.value, src) and fits(b.value, dst)]
+        lead = g.spec[max(0, g.spec.rfind(".", 0, a.start) + 1, a.start - 60) : a.start]
+        named = [k for k in keys if says(lead, mm.classes[k].name, strict=True)]
+        general = [k for k in keys if not any(o != k and mm.is_subtype(k, o) for o in keys)]
+        chosen = named if len(named) == 1 else general
+        if len(chosen) == 1:
+            found.setdefault(chosen[0], []).append(Pair(a.value, b.value, a.start))
+    return {k: tuple(v) for k, v in found.items()}
 
 
 def _spoken(mm: Metamodel, spec: str, counts: dict[str, int]) -> set[str]:
@@ -805,10 +900,10 @@ def class_counts(mm: Metamodel, spec: str) -> dict[str, int]:
     add up ("Harbour FC has two players ... Millers United has two players"); a number after
     "the", "these", "both", "other" or "of" refers back to a count already given, one after
     "at most", "up to" and the like is a bound, and a "no" in a relative clause ("who has no
-    loans") is one object's: all are skipped. An ordinal beyond a class's count ("one
-    transition ... a second transition") shows the counts were not totals: that class's is
-    dropped. A count of a class with several concrete subclasses says nothing about each and
-    is left out."""
+    loans") or after a preposition ("on no line") is one object's: all are skipped. An
+    ordinal beyond a class's count ("one transition ... a second transition") shows the
+    counts were not totals: that class's is dropped. A count of a class with several
+    concrete subclasses says nothing about each and is left out."""
     nouns = _class_nouns(mm)
     counts: dict[str, int] = {}
     for m in _COUNT.finditer(spec):
@@ -816,8 +911,9 @@ def class_counts(mm: Metamodel, spec: str) -> dict[str, int]:
             continue
         word = m.group(1).lower()
         clause = re.split(r"[,;:.()]", spec[max(0, m.start() - 40) : m.start()])[-1]
-        if word == "no" and _RELATIVE.search(clause):
-            continue  # "Lena, who has no loans": one object's, not the model's
+        last = clause.split()[-1].lower() if clause.split() else ""
+        if word == "no" and (_RELATIVE.search(clause) or last in _PREPOSITIONS):
+            continue  # "Lena, who has no loans", "a hop on no line": one object's
         n = 0 if word == "no" else int(word) if word.isdigit() else _WORD_NUMBERS.index(word) + 1
         key = _noun_class(nouns, _phrase(spec, m.end()))
         if key is not None:
@@ -901,8 +997,11 @@ class Mentions:
         return tuple(c for c in candidates if mine & self.sentences.get(c, frozenset()))
 
 
-def mentions(spec: str, names: Mapping[str, Sequence[str]]) -> Mentions:
-    """`names`: object id → its string values. Where in `spec` each object is named."""
+def mentions(
+    spec: str, names: Mapping[str, Sequence[str]], at: Mapping[str, int] | None = None
+) -> Mentions:
+    """`names`: object id → its string values. Where in `spec` each object is named; `at`:
+    object id → where the spec states an object it does not name (a link's "A to B")."""
     bounds = [0] + [m.end() for m in _SENTENCE_END.finditer(spec)] + [len(spec) + 1]
     words: dict[str, set[str]] = {}
     for oid, values in names.items():
@@ -917,4 +1016,6 @@ def mentions(spec: str, names: Mapping[str, Sequence[str]]) -> Mentions:
             for m in re.finditer(rf"(?<![\w-]){re.escape(key)}(?![\w-])", spec):
                 sentence = next(i for i, end in enumerate(bounds[1:]) if m.start() < end)
                 found.setdefault(oid, set()).add(sentence)
+    for oid, place in (at or {}).items():
+        found.setdefault(oid, set()).add(next(i for i, end in enumerate(bounds[1:]) if place < end))
     return Mentions({oid: frozenset(s) for oid, s in found.items()})

@@ -32,7 +32,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from service.cim import Cim, CimObject, parse_cim
-from service.grounding import KINDS, Grounding, Mentions, mentions, says
+from service.grounding import KINDS, Grounding, Mentions, ground, link_ends, mentions, says
 from service.issues import Issue, normalised
 from service.metamodel import INT_RANGES, Attribute, EClassView, Metamodel, Reference
 from service.schema import (
@@ -948,8 +948,10 @@ def plan_links(mm: Metamodel, objects: list[CimObject], spec: str | None = None)
     """Work out, for each declared object, its possible containers and reference targets.
     With `spec` (a small model's plan), an object whose spec sentence also names some of its
     options is offered only those (`Mentions.together`), and a single-valued reference with
-    such options is set: a small model leaves optional references empty."""
-    named = _mentions(mm, objects, spec) if spec is not None else None
+    such options is set: a small model leaves optional references empty. The ends of an
+    object that links two others follow the spec's "A to B" (`_pinned_ends`)."""
+    pinned, stated = _pinned_ends(mm, objects, spec) if spec is not None else ({}, {})
+    named = _mentions(mm, objects, spec, stated) if spec is not None else None
     by_class: dict[str, list[int]] = {}
     for i, o in enumerate(objects):
         by_class.setdefault(o.class_, []).append(i)
@@ -978,18 +980,56 @@ def plan_links(mm: Metamodel, objects: list[CimObject], spec: str | None = None)
             least = ref.lower
             if named is not None:
                 together = named.together(obj.id, candidates)
-                if len(together) >= max(1, ref.lower):
-                    candidates = together
-                    if ref.upper == 1:  # the spec names the one it points at: it is set
+                if len(together) >= max(1, ref.lower) or obj.id in stated:
+                    candidates = together  # a link's "A to B" clause is all said of it
+                    if ref.upper == 1 and together:  # the spec names its target: it is set
                         least = 1
+            if pinned.get((obj.id, ref.name)):
+                candidates, least = pinned[obj.id, ref.name], 1
             if candidates:
                 entry.slots.append(Slot(ref, candidates, least))
         entries.append(entry)
     return LinksPlan(mm, objects, entries)
 
 
-def _mentions(mm: Metamodel, objects: list[CimObject], spec: str) -> Mentions:
-    """Where `spec` names each object, by its string attribute values."""
+def _pinned_ends(
+    mm: Metamodel, objects: list[CimObject], spec: str
+) -> tuple[dict[tuple[str, str], tuple[str, ...]], dict[str, int]]:
+    """The k-th declared object of a class whose objects link two others gets the spec's k-th
+    "A to B" of that class (`Grounding.pairs`): its source end the objects named A, its
+    target end those named B. Such objects are alike but for their ends, so which takes which
+    pair does not matter, and a small model no longer has to find each pair in the spec.
+    Also where each such object is stated: its other references are among what that clause
+    names ("the event power switches from Off to On")."""
+    pairs = ground(mm, spec).pairs
+    named: dict[str, set[str]] = {}
+    for o in objects:
+        for value in o.attributes.values():
+            for v in value if isinstance(value, list) else [value]:
+                if isinstance(v, str):
+                    named.setdefault(v, set()).add(o.id)
+    pinned: dict[tuple[str, str], tuple[str, ...]] = {}
+    places: dict[str, int] = {}
+    for key, stated in pairs.items():
+        ends = link_ends(mm, key)
+        links = [o for o in objects if o.class_ == key]
+        for obj, pair in zip(links, stated, strict=False):
+            places[obj.id] = pair.at
+            for ref, value in zip(ends or (), (pair.source, pair.target), strict=True):
+                kinds = set(mm.concrete_subtypes(ref.target))
+                ids = tuple(
+                    o.id for o in objects if o.id in named.get(str(value), ()) and o.class_ in kinds
+                )
+                if ids:
+                    pinned[obj.id, ref.name] = ids
+    return pinned, places
+
+
+def _mentions(
+    mm: Metamodel, objects: list[CimObject], spec: str, stated: dict[str, int]
+) -> Mentions:
+    """Where `spec` names each object, by its string attribute values, or states it
+    (`stated`: a link's place)."""
     names: dict[str, list[str]] = {}
     for o in objects:
         view = mm.classes[o.class_]
@@ -998,7 +1038,7 @@ def _mentions(mm: Metamodel, objects: list[CimObject], spec: str) -> Mentions:
             if isinstance(attr, Attribute) and attr.type.kind == "string":
                 values = value if isinstance(value, list) else [value]
                 names.setdefault(o.id, []).extend(v for v in values if isinstance(v, str))
-    return mentions(spec, names)
+    return mentions(spec, names, stated)
 
 
 def _short_labels(options: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:

@@ -1,0 +1,94 @@
+"""Objects that link two others (`service.grounding.link_ends`): the spec's "A to B" gives
+their number and, in phase 2, each one's two ends and the clause its other links come from."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.cim import CimObject
+from service.ecore_loader import load_metamodel
+from service.grounding import ground, link_ends
+from service.metamodel import Metamodel
+from service.phased_schema import plan_links
+
+# A metamodel of no bundled case: a route map with stops, hops and lines.
+ECORE = b"""<?xml version="1.0" encoding="UTF-8"?>
+<ecore:EPackage xmi:version="2.0" xmlns:xmi="http://www.omg.org/XMI"
+    xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+    xmlns:ecore="http://www.eclipse.org/emf/2002/Ecore" name="routes" nsURI="http://t/routes"
+    nsPrefix="routes">
+  <eClassifiers xsi:type="ecore:EClass" name="RouteMap">
+    <eStructuralFeatures xsi:type="ecore:EReference" name="stops" upperBound="-1"
+        eType="#//Stop" containment="true"/>
+    <eStructuralFeatures xsi:type="ecore:EReference" name="hops" upperBound="-1"
+        eType="#//Hop" containment="true" eOpposite="#//Hop/map"/>
+    <eStructuralFeatures xsi:type="ecore:EReference" name="lines" upperBound="-1"
+        eType="#//Line" containment="true"/>
+  </eClassifiers>
+  <eClassifiers xsi:type="ecore:EClass" name="Stop">
+    <eStructuralFeatures xsi:type="ecore:EAttribute" name="name"
+        eType="ecore:EDataType http://www.eclipse.org/emf/2002/Ecore#//EString"/>
+  </eClassifiers>
+  <eClassifiers xsi:type="ecore:EClass" name="Line">
+    <eStructuralFeatures xsi:type="ecore:EAttribute" name="name"
+        eType="ecore:EDataType http://www.eclipse.org/emf/2002/Ecore#//EString"/>
+  </eClassifiers>
+  <eClassifiers xsi:type="ecore:EClass" name="Hop">
+    <eStructuralFeatures xsi:type="ecore:EReference" name="map" eType="#//RouteMap"
+        eOpposite="#//RouteMap/hops"/>
+    <eStructuralFeatures xsi:type="ecore:EReference" name="to" lowerBound="1"
+        eType="#//Stop"/>
+    <eStructuralFeatures xsi:type="ecore:EReference" name="from" lowerBound="1"
+        eType="#//Stop"/>
+    <eStructuralFeatures xsi:type="ecore:EReference" name="lines" upperBound="-1"
+        eType="#//Line"/>
+  </eClassifiers>
+</ecore:EPackage>
+"""
+SPEC = (
+    'The map has the stops "Quay", "Mill" and "Fort". Its lines are "Blue" and "Red". '
+    "Line Blue runs from Quay to Mill; a hop from Mill to Fort is on no line. "
+    "Red goes Fort back to Quay."
+)
+
+
+@pytest.fixture(scope="module")
+def routes() -> Metamodel:
+    return load_metamodel({"routes.ecore": ECORE})
+
+
+def test_the_ends_are_the_two_single_references_source_first(routes: Metamodel) -> None:
+    ends = link_ends(routes, "Hop")
+    assert ends is not None and [r.name for r in ends] == ["from", "to"]  # `from` names a source
+    assert link_ends(routes, "Stop") is None
+
+
+def test_each_a_to_b_is_one_link_in_the_specs_order(routes: Metamodel) -> None:
+    found = ground(routes, SPEC)
+    assert [(p.source, p.target) for p in found.pairs["Hop"]] == [
+        ("Quay", "Mill"),
+        ("Mill", "Fort"),
+        ("Fort", "Quay"),
+    ]
+    # No count was stated: the pairs give it ("on no line" is one hop's, not a count).
+    assert found.counts == {"Hop": 3}
+
+
+def test_phase_two_pins_each_links_ends_and_its_clause(routes: Metamodel) -> None:
+    objects = [
+        CimObject(id="m", class_="RouteMap"),
+        *(
+            CimObject(id=n.lower(), class_="Stop", attributes={"name": n})
+            for n in ("Quay", "Mill", "Fort")
+        ),
+        *(CimObject(id=n.lower(), class_="Line", attributes={"name": n}) for n in ("Blue", "Red")),
+        *(CimObject(id=f"h{k}", class_="Hop") for k in range(1, 5)),
+    ]
+    plan = plan_links(routes, objects, SPEC)
+    slots = {(e.obj.id, s.ref.name): (s.candidates, s.least) for e in plan.entries for s in e.slots}
+    assert slots["h1", "from"] == (("quay",), 1) and slots["h1", "to"] == (("mill",), 1)
+    assert slots["h3", "from"] == (("fort",), 1) and slots["h3", "to"] == (("quay",), 1)
+    # Its lines are those its clause names: Blue for the first hop, none for the second.
+    assert slots["h1", "lines"] == (("blue",), 0) and ("h2", "lines") not in slots
+    # A fourth hop the spec does not state is free.
+    assert slots["h4", "from"] == (("quay", "mill", "fort"), 1)
