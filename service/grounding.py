@@ -370,13 +370,19 @@ def _occurrences(spec: str, values: Sequence[Value]) -> list[Mention]:
 def _pairs(
     mm: Metamodel, g: Grounding, described: dict[Value, frozenset[str]]
 ) -> dict[str, tuple[Pair, ...]]:
-    """For each concrete class whose objects link two others (`link_ends`): the pairs the
-    spec states as "A to B" or "from A (back) to B", in its order,
+    """For each concrete class whose objects link two others (`link_ends`) and go unnamed
+    (no name is described as that class's alone: "Jan reports to Katrin" is no link object
+    between employees): the pairs the spec states as "A to B" or "from A (back) to B", in its order,
     where A may be at the source end and B at the target end by what the spec describes
     them as (an undescribed name fits any end). A pair that fits a class and a subclass is
     the subclass's when its name is said just before ("an inhibitor arc ... from buffer to
     deliver"), else the most general one's; one that fits unrelated classes is left out."""
-    linking = {c.key: ends for c in mm.concrete_classes if (ends := link_ends(mm, c.key))}
+    named = {k for classes in described.values() if len(classes) == 1 for k in classes}
+    linking = {
+        c.key: ends
+        for c in mm.concrete_classes
+        if (ends := link_ends(mm, c.key)) and c.key not in named
+    }
     if not linking:
         return {}
     strings = _occurrences(g.spec, [m.value for m in g.mentions if m.kind == "string"])
