@@ -61,6 +61,7 @@ _ORDINAL = re.compile(r"\b(" + "|".join(_ORDINALS) + r")\s+(?=[a-z])", re.IGNORE
 # Between the two ends of a link: "red to redToGreen", "from On back to Off", "init state to".
 _PAIR_GAP = re.compile(r"\s+(?:[a-z]+\s+)?(?:back\s+)?to\s+(?:the\s+)?|\s*(?:->|→)\s*")
 _SOURCE = re.compile(r"source|from|start|origin|tail|src", re.IGNORECASE)
+_BOUND = re.compile(r"\b(most|least|max|maximum|min|minimum|than)\b", re.IGNORECASE)
 _RELATIVE = re.compile(r"\b(who|which|whose|whom)\b", re.IGNORECASE)
 _PHRASE_WORD = re.compile(r"\s*([A-Za-z][\w-]*)")
 # A number after these is no count of its own: it refers back ("the two teams") or bounds
@@ -111,6 +112,7 @@ class Grounding:
     claimed: dict[Value, str] = field(default_factory=dict)  # name -> the counted class's
     absent: frozenset[str] = frozenset()  # classes the spec never speaks of (`_absent`)
     inner: frozenset[Value] = frozenset()  # strings only said of another name (`_inner`)
+    breaks: tuple[int, ...] = ()  # where another object comes in (`_breaks`)
     pairs: dict[str, tuple[Pair, ...]] = field(default_factory=dict)  # `_pairs`
 
     def names(
@@ -168,7 +170,7 @@ class Grounding:
 
     def _around(self, name: Value, others: Sequence[Value]) -> tuple[Mention, int, int] | None:
         """The first mention of `name`, and the span of its sentence between `others` (up
-        to the next of any name `described`)."""
+        to the next of any name `described`, or another object brought in: `breaks`)."""
         starts = [m for m in self.mentions if m.value == name]
         if not starts:
             return None
@@ -181,6 +183,7 @@ class Grounding:
         end = min(
             [len(self.spec), *(e for e in ends if e >= first.end)]
             + [r.start for r in rivals + after if r.start >= first.end]
+            + [b for b in self.breaks if b >= first.end]
         )
         start = max(
             [0, *(e + 1 for e in ends if e < first.start)]
@@ -308,7 +311,7 @@ def ground(mm: Metamodel, spec: str) -> Grounding:
     counts = class_counts(mm, spec)
     inner = _inner(spec, mentions, {m.start for ms in by_class.values() for m in ms})
     grounding = Grounding(tuple(mentions), by_feature, by_class, counts, shared, spec)
-    grounding = replace(grounding, inner=inner)
+    grounding = replace(grounding, inner=inner, breaks=_breaks(spec, words, _class_cues(mm)))
     spoken = _spoken(mm, spec, counts)
     described = _described(mm, grounding, spoken)
     pairs = _pairs(mm, grounding, described)
@@ -397,9 +400,9 @@ def _pairs(
             continue
         keys = [k for k, (src, dst) in linking.items() if fits(a.value, src) and fits(b.value, dst)]
         lead = g.spec[max(0, g.spec.rfind(".", 0, a.start) + 1, a.start - 60) : a.start]
-        named = [k for k in keys if says(lead, mm.classes[k].name, strict=True)]
+        said = [k for k in keys if says(lead, mm.classes[k].name, strict=True)]
         general = [k for k in keys if not any(o != k and mm.is_subtype(k, o) for o in keys)]
-        chosen = named if len(named) == 1 else general
+        chosen = said if len(said) == 1 else general
         if len(chosen) == 1:
             found.setdefault(chosen[0], []).append(Pair(a.value, b.value, a.start))
     return {k: tuple(v) for k, v in found.items()}
@@ -533,6 +536,22 @@ def _described(mm: Metamodel, g: Grounding, spoken: set[str]) -> dict[Value, fro
         if m.value not in result and before.value in result and _LIST_JOIN.fullmatch(gap):
             result[m.value] = result[before.value]
     return result
+
+
+def _breaks(
+    spec: str, words: list[tuple[int, int, str]], cues: list[tuple[list[str], str]]
+) -> tuple[int, ...]:
+    """Where a class's name led by a preposition brings in another object ("the sole owner
+    of the checking account with IBAN DE01"): what follows is said of that one, not of the
+    name before it. A count or a bound in between ("at most 3 appointments") brings in none."""
+    found = set()
+    for cue, _ in cues:
+        for i in _cue_spans(words, cue):
+            lead = [j for j in range(max(0, i - 3), i) if words[j][2] in _PREPOSITIONS]
+            between = spec[words[lead[-1]][1] : words[i][0]] if lead else ""
+            if lead and not _COUNT.search(between + " x") and not _BOUND.search(between):
+                found.add(words[lead[-1]][0])
+    return tuple(sorted(found))
 
 
 def _inner(spec: str, mentions: Sequence[Mention], introduced: set[int]) -> frozenset[Value]:

@@ -222,7 +222,8 @@ def _ordered_entries(
     named = _name_values(cls, grounding)
     if named is not None and not strings:  # no name pinned: take names in the spec's order
         choices = _choices(cls.key, named[0], grounding, True, least=n)
-        choices = grounding.names(cls.key, choices, only=n)  # its own names, when enough
+        own = grounding.names(cls.key, choices, only=n)
+        choices = own if len(own) >= n else choices  # its own names, when enough
         if len(choices) >= n:
             spare = len(choices) - n
             per_entry[named[0].name] = [choices[k : k + spare + 1] for k in range(n)]

@@ -4,6 +4,7 @@ them: a small model chooses among the spec's values instead of spelling its own.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -233,3 +234,19 @@ def test_counts_read_number_words_and_ordinals_undo_a_partial_count(depot: Metam
     assert found.counts == {"Bay": 13}
     # A title and a measure are no names or codes.
     assert [m.value for m in found.mentions if m.kind == "string"] == ["Ana Lopez"]
+
+
+def test_a_class_name_behind_a_preposition_brings_in_another_object() -> None:
+    suite = Path(__file__).resolve().parents[1] / "metamodels" / "suite"
+    bank = load_metamodel(sorted((suite / "bank-basic").glob("*.ecore")))
+    spec = (
+        "Ann Lee (email ann@x.org) is the sole owner of the savings account DE09, which has a "
+        "balance of 50. The bank allows at most 3 accounts per client."
+    )
+    found = ground(bank, spec)
+    # The account's IBAN and balance are said of the account, not of Ann.
+    assert found.described["Ann Lee"] == {"Person"}
+    said = " ".join(text for text, _ in found.segment("Ann Lee", []))
+    assert "email" in said and "balance" not in said
+    # A bound between ("at most 3 accounts") brings in no object.
+    assert not any(spec.index("at most") <= b < spec.index("accounts") for b in found.breaks)
