@@ -101,6 +101,11 @@ def objects_model(
     counts = grounding.counts if grounding is not None and bounded else {}
     needed = required_classes(mm) | _required_by(mm, [k for k, n in counts.items() if n > 0])
     fields: dict[str, Any] = {}
+    room = (
+        _allotment(mm, grounding, max_per_class)
+        if grounding is not None and bounded and max_per_class is not None
+        else {}
+    )
     for i, cls in enumerate(phase_classes(mm)):
         base = names.allocate(cls.key)
         entry: dict[str, Any] = {"id": (id_annotation(ID_PATTERN if bounded else None), ...)}
@@ -122,7 +127,7 @@ def objects_model(
                 (model, ...) if required else (model, Field(default_factory=model))
             )
         least = 1 if cls.key in needed else 0
-        most = max_per_class
+        most = room.get(cls.key, max_per_class)
         stated = counts.get(cls.key)
         if stated is not None and stated >= least:
             least = most = stated if most is None else min(stated, most)
@@ -571,6 +576,35 @@ def _counts(spec: str) -> list[int]:
         if n <= MAX_PER_CLASS:
             found.append(n)
     return found
+
+
+def _allotment(mm: Metamodel, grounding: Grounding, cap: int) -> dict[str, int]:
+    """Objects per class within the tokens `cap` objects of every class would take: a class
+    the spec counts or names fewer objects of (none, if it never speaks of it) leaves room
+    that goes, an object at a time, to classes it names or counts more of, up to
+    MAX_PER_CLASS. A spec naming thirteen signals and three buses then gets them, where an
+    even cap held every class to three."""
+    classes = phase_classes(mm)
+    tokens = {c.key: _entry_tokens(c) for c in classes}
+    wanted: dict[str, int] = {}
+    for c in classes:
+        named = _name_values(c, grounding)
+        offered = len(grounding.names(c.key, named[1], only=1)) if named is not None else 0
+        if c.key in grounding.counts:
+            wanted[c.key] = grounding.counts[c.key]
+        elif c.key in grounding.absent:
+            wanted[c.key] = 0
+        elif offered:
+            wanted[c.key] = offered
+    room = {c.key: min(cap, wanted.get(c.key, cap)) for c in classes}
+    spare = sum(tokens[k] * (cap - n) for k, n in room.items())
+    grew = True
+    while grew:
+        grew = False
+        for k, n in room.items():
+            if n < min(wanted.get(k, 0), MAX_PER_CLASS) and tokens[k] <= spare:
+                room[k], spare, grew = n + 1, spare - tokens[k], True
+    return {k: max(n, cap) for k, n in room.items()}  # fewer are held to by their own bounds
 
 
 def _entry_tokens(cls: EClassView) -> int:

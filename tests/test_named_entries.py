@@ -19,7 +19,13 @@ from service.cim import CimObject
 from service.ecore_loader import load_metamodel
 from service.grounding import Grounding, ground
 from service.metamodel import Metamodel
-from service.phased_schema import objects_model, plan_links
+from service.phased_schema import (
+    _allotment,
+    _entry_tokens,
+    objects_model,
+    phase_classes,
+    plan_links,
+)
 from service.schema import model_schema
 
 # A metamodel of no bundled case: a workshop with teams, members and freelancers.
@@ -293,7 +299,13 @@ import glob, json, sys
 from pathlib import Path
 from service.ecore_loader import load_metamodel
 from service.grounding import ground
-from service.phased_schema import objects_model, plan_links
+from service.phased_schema import (
+    _allotment,
+    _entry_tokens,
+    objects_model,
+    phase_classes,
+    plan_links,
+)
 from service.schema import model_schema
 case = Path(sys.argv[1])
 mm = load_metamodel(sorted(glob.glob(str(case / "*.ecore"))))
@@ -380,3 +392,20 @@ def test_a_whole_name_splits_into_its_parts_and_dates_take_their_turn() -> None:
     assert mary["joinedOn"]["const"] == "2001-05-04T00:00:00"
     assert mary["leftOn"]["const"] == "2010-06-09T00:00:00"
     assert tom["joinedOn"]["const"] == "2015-03-01T00:00:00" and "leftOn" not in tom
+
+
+def test_room_left_by_classes_with_few_objects_goes_to_those_with_many(
+    works: Metamodel,
+) -> None:
+    spec = (
+        "The workshop Harbour Works has the members Ivy Stone (member no M-01), Ben Cole "
+        "(M-02), Kai Long (M-03), Ada Moss (M-04) and Eli Park (M-05)."
+    )
+    found = ground(works, spec)
+    room = _allotment(works, found, 2)
+    # One workshop and no freelancer leave room: more than two of the five members fit.
+    assert room["Member"] > 2 and room["Team"] == 2
+    # Within the tokens two objects of every class would take, each class at what it needs.
+    tokens = {c.key: _entry_tokens(c) for c in phase_classes(works)}
+    used = {"Workshop": 1, "Freelancer": 0, "Team": 2, "Member": room["Member"]}
+    assert sum(tokens[k] * n for k, n in used.items()) <= 2 * sum(tokens.values())
