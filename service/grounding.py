@@ -266,7 +266,8 @@ def ground(mm: Metamodel, spec: str) -> Grounding:
     """Read `spec`'s values, what they are attached to, and its counts of `mm`'s classes."""
     dates, spans = _dates(spec)
     rest = "".join(" " if any(a <= i < b for a, b in spans) else ch for i, ch in enumerate(spec))
-    mentions = sorted(set(dates + _strings(rest, _vocabulary(mm)) + _numbers(rest)), key=_start)
+    strings = _strings(rest, _vocabulary(mm), _vocabulary(mm, literals=False))
+    mentions = sorted(set(dates + strings + _numbers(rest)), key=_start)
     words = [(w.start(), w.end(), w.group(0).lower()) for w in _ALPHA.finditer(spec)]
     kinds: dict[str, set[Kind]] = {}
     lists: set[str] = set()  # many-valued: "skills Go and Kubernetes" attaches both
@@ -788,13 +789,14 @@ def _before(
     return None
 
 
-def _vocabulary(mm: Metamodel) -> set[str]:
-    """The metamodel's own words (class and feature names, enum literals): a spec mentions
-    them to say what a thing is ("the ECU", "ASIL QM"), not as a string value."""
+def _vocabulary(mm: Metamodel, *, literals: bool = True) -> set[str]:
+    """The metamodel's own words (class and feature names, enum literals unless not
+    `literals`): a spec mentions them to say what a thing is ("the ECU", "ASIL QM"), not as a
+    string value."""
     words = {_singular(c.name.lower()) for c in mm.classes.values()}
     for cls in mm.classes.values():
         words.update(_singular(f.name.lower()) for f in cls.features)
-        for attr in cls.attributes:
+        for attr in cls.attributes if literals else ():
             words.update(_singular(lit.lower()) for lit in attr.type.literals)
     return words
 
@@ -831,11 +833,12 @@ def _month(name: str) -> int:
     return _MONTHS.index(name[:3].lower()) + 1
 
 
-def _strings(spec: str, vocabulary: set[str]) -> list[Mention]:
+def _strings(spec: str, vocabulary: set[str], labels: set[str]) -> list[Mention]:
     """Quoted text (as written), capitalised names ("Alice Schmidt", "Harbour FC") and
     code-like tokens, without the metamodel's own words, also as a label in front ("IBAN
-    DE01" → "DE01"); a name is not repeated as a part of an earlier longer one ("Alice" after
-    "Alice Schmidt")."""
+    DE01" → "DE01"; `labels`: class and feature names, as an enum literal may start a name:
+    "Executive Board"); a name is not repeated as a part of an earlier longer one ("Alice"
+    after "Alice Schmidt")."""
     found: list[Mention] = []
     quoted: list[tuple[int, int]] = []
     for q in _QUOTED.finditer(spec):
@@ -859,7 +862,7 @@ def _strings(spec: str, vocabulary: set[str]) -> list[Mention]:
             if nxt is not None and _name_word(nxt.group(0)):
                 run.append(tok)
                 continue
-        found.extend(_name_phrase(spec, run, vocabulary))
+        found.extend(_name_phrase(spec, run, labels))
         run = [tok] if tok is not None and _name_word(word) else []
     kept: list[Mention] = []
     for m in sorted(found, key=_start):

@@ -409,3 +409,10 @@ def test_room_left_by_classes_with_few_objects_goes_to_those_with_many(
     tokens = {c.key: _entry_tokens(c) for c in phase_classes(works)}
     used = {"Workshop": 1, "Freelancer": 0, "Team": 2, "Member": room["Member"]}
     assert sum(tokens[k] * n for k, n in used.items()) <= 2 * sum(tokens.values())
+
+
+def test_an_enum_literal_may_start_a_name(works: Metamodel) -> None:
+    # SENIOR is a level, yet "Senior Crew" is a team's whole name; "level senior" is a value.
+    found = ground(works, "The team Senior Crew has Ivy Stone, level senior.")
+    strings = [m.value for m in found.mentions if m.kind == "string"]
+    assert "Senior Crew" in strings and "Crew" not in strings
