@@ -212,10 +212,11 @@ def _ordered_entries(
     attribute, to the class) gets the k-th of them in the k-th entry. Otherwise, when its
     objects have names (`_name_values`; a place or a date may repeat, a name does not) and
     the spec offers at least `n` (those it describes as this class's, if `n` are), the
-    entries take `n` of them in order: every
-    such selection as an alternative while they are few (MAX_NAME_SEQUENCES), else entry k
-    chooses among choices k to k + spare; either way `n` entries cannot all take one name,
-    as a small model repeating itself would. None when neither applies."""
+    entries take `n` of them in order: every such selection as an alternative while they are
+    few (MAX_NAME_SEQUENCES), else entry k chooses among choices k to k + spare; either way
+    `n` entries cannot all take one name, as a small model repeating itself would. An entry
+    with no name gets a fixed id of its own (marriage_1, marriage_2, ...): a small model
+    writing the same unnamed entry n times would leave one."""
     naming = naming_attribute(cls, grounding)
     per_entry: dict[str, list[tuple[Any, ...]]] = {}
     for a in cls.attributes:
@@ -232,8 +233,6 @@ def _ordered_entries(
         if len(choices) >= n:
             spare = len(choices) - n
             per_entry[named[0].name] = [choices[k : k + spare + 1] for k in range(n)]
-    if not per_entry:
-        return None
     # Where the spec names entry k: its pinned name, else another pinned string ("MGT").
     anchors = [per_entry[strings[0]][k][0] for k in range(n)] if strings else [None] * n
     made: dict[tuple[int, Any], type[BaseModel]] = {}
@@ -247,15 +246,17 @@ def _ordered_entries(
         fixed = {a: vs[k] for a, vs in per_entry.items()}
         if value is not None:
             fixed[naming or ""] = (value,)
+        anchor = value if value is not None else anchors[k]
         made[k, value] = _entry_about(
             cls,
             entry,
             grounding,
             names,
             label=f"{cls.key}{k + 1}{'' if value is None else f'_{len(made)}'}",
-            anchor=value if value is not None else anchors[k],
+            anchor=anchor,
             others=[v for vs in per_entry.get(naming or "", ()) for v in vs] + anchors,
             fixed=fixed,
+            ident=id_for(cls.name, f"{cls.name} {k + 1}") if anchor is None else None,
         )
         return made[k, value]
 
@@ -284,13 +285,14 @@ def _entry_about(
     anchor: Any,
     others: list[Any],
     fixed: dict[str, tuple[Any, ...]],
+    ident: str | None = None,
 ) -> type[BaseModel]:
     """An entry of `cls` for the object the spec names `anchor` (None: not known): the
     `fixed` attributes hold one of their values, the others choose among what the spec says
     around that name (`_said_annotation`); an optional string, number or date it says none
     of there is left out, others choose among the spec's values. Its id (written first) is
     the name's id, so what a small model writes first leads it to the matching values, not
-    away from them."""
+    away from them; `ident`, when given, instead."""
     naming = naming_attribute(cls, grounding)
     fixed = _split_name(cls, naming, fixed)
     rivals = _unattached_rivals(cls, grounding)
@@ -313,8 +315,8 @@ def _entry_about(
         # not its: offered, a small model fills it with another object's name or number.
     model = features_model(names.allocate(f"{label}Attributes"), attrs)
     fields = {**entry, "attributes": (model, ...)}
-    if anchor is not None:
-        fields["id"] = (Literal[id_for(cls.name, str(anchor))], ...)
+    if anchor is not None or ident is not None:
+        fields["id"] = (Literal[ident or id_for(cls.name, str(anchor))], ...)
     return create_model(names.allocate(label), __config__=_CONFIG, **fields)
 
 
@@ -1148,15 +1150,22 @@ def _ids_field(slot: Slot) -> tuple[Any, Any]:
     """A slot's id list. Repeats are dropped (`apply`), so where a repeat could leave fewer ids
     than the lower bound (2 or more) and the repeat-free lists are few, the grammar offers
     exactly those lists, in any order: a repeat cannot be written, an order still can (a home
-    team first). Otherwise any candidates, as many as the bounds allow."""
+    team first); where those are too many, the lists in declaration order while at most four
+    times as many (two spouses of twelve people: 66). Otherwise any candidates, as many as the
+    bounds allow."""
     lower, upper = min(slot.least, len(slot.candidates)), _upper(slot)
     lengths = range(lower, upper + 1)
-    count = sum(math.perm(len(slot.candidates), k) for k in lengths)
-    if lower >= 2 and count <= MAX_SEQUENCES:
+    n = len(slot.candidates)
+    spell: Any = None
+    if lower >= 2 and sum(math.perm(n, k) for k in lengths) <= MAX_SEQUENCES:
+        spell = itertools.permutations
+    elif lower >= 2 and sum(math.comb(n, k) for k in lengths) <= MAX_SEQUENCES * 4:
+        spell = itertools.combinations  # in declaration order: fewer, and still repeat-free
+    if spell is not None:
         sequences = (
             GenericAlias(tuple, tuple(Literal[i] for i in ids))
             for k in lengths
-            for ids in itertools.permutations(slot.candidates, k)
+            for ids in spell(slot.candidates, k)
         )
         return (Union[tuple(sequences)], Field(alias=slot.ref.name))  # noqa: UP007
     ids = GenericAlias(list, (_enum(slot.candidates),))

@@ -34,7 +34,7 @@ from service.validator import validate
 
 ROOT = Path(__file__).resolve().parent.parent
 BANK = ROOT / "metamodels" / "bank" / "bank.ecore"
-SPEC = "A bank holds two accounts, owned by a person."  # no names: ids stay free
+SPEC = "A bank holds two accounts, owned by a person."  # no names: ids account_1, account_2
 
 
 class ScriptedBackend:
@@ -74,15 +74,15 @@ def objects(iban1: str, iban2: str, *, people: bool = True, balance: float = 0.0
         {
             "Bank": [{"id": "alpha", "attributes": {"name": "Alpha"}}],
             "Account": [
-                {"id": "a1", "attributes": {"iban": iban1, "balance": balance}},
-                {"id": "a2", "attributes": {"iban": iban2}},
+                {"id": "account_1", "attributes": {"iban": iban1, "balance": balance}},
+                {"id": "account_2", "attributes": {"iban": iban2}},
             ],
             "Person": [{"id": "ann", "attributes": {"name": "Ann"}}] if people else [],
         }
     )
 
 
-LINKS = json.dumps({"a1": {"owners": ["ann"]}, "a2": {"owners": ["ann"]}})
+LINKS = json.dumps({"account_1": {"owners": ["ann"]}, "account_2": {"owners": ["ann"]}})
 DUPLICATE_IBANS = objects("DE01", "DE01")  # EMF's ID table forbids it; normalised to DE01-2
 NO_OWNERS = objects("DE01", "DE02", people=False)  # accounts that nobody could own
 BAD_BALANCE = objects("DE01", "DE02", balance=math.nan)  # what no schema or normalisation fixes
@@ -107,12 +107,12 @@ def test_invalid_then_valid_repairs_with_previous_model_and_issues(bank: Metamod
     cim = result.cim
     assert cim is not None
     alpha = next(o for o in cim.objects if o.id == "alpha")
-    assert alpha.references == {"accounts": ["a1", "a2"], "clients": ["ann"]}
+    assert alpha.references == {"accounts": ["account_1", "account_2"], "clients": ["ann"]}
     assert "DE02" in result.artifacts["xmi"]
     # The repair round shows the previous objects and the validator's findings.
     repair = backend.calls[2]["messages"]
     assert repair[-2]["role"] == "assistant" and '"DE01"' in repair[-2]["content"]
-    assert "[bad-value] a1.balance" in repair[-1]["content"]
+    assert "[bad-value] account_1.balance" in repair[-1]["content"]
     # The links phase of that round starts from its previous links, and is not shown the
     # attribute issue it cannot fix.
     links_repair = backend.calls[3]["messages"]
@@ -154,12 +154,12 @@ def test_colliding_id_values_are_told_apart_without_a_repair(bank: Metamodel) ->
     assert result.status == "valid"
     # the change is said: a `normalised` warning naming the object, the feature, both values
     assert [(i.code, i.severity, i.object, i.feature) for i in result.issues] == [
-        ("normalised", "warning", "a2", "iban")
+        ("normalised", "warning", "account_2", "iban")
     ]
     assert "'DE01'" in result.issues[0].message and "'DE01-2'" in result.issues[0].message
     assert result.cim is not None
     ibans = {o.id: o.attributes.get("iban") for o in result.cim.objects}
-    assert ibans["a1"] == "DE01" and ibans["a2"] == "DE01-2"
+    assert ibans["account_1"] == "DE01" and ibans["account_2"] == "DE01-2"
 
 
 def test_id_values_get_the_nearest_unused_value_of_their_type() -> None:
@@ -295,7 +295,9 @@ def test_cut_off_objects_are_asked_again_with_fewer_per_class(bank: Metamodel) -
     cut = ('{"Bank": [{"id": "alpha", "attributes": {"na', True)
     one_each = json.loads(GOOD)
     del one_each["Account"][1:]
-    backend = ScriptedBackend([cut, json.dumps(one_each), json.dumps({"a1": {"owners": ["ann"]}})])
+    backend = ScriptedBackend(
+        [cut, json.dumps(one_each), json.dumps({"account_1": {"owners": ["ann"]}})]
+    )
     assert generate(bank, SPEC, backend=backend).status == "valid"
     first, second = (c["schema"].model_json_schema(by_alias=True) for c in backend.calls[:2])
     assert _most_accounts(second) < _most_accounts(first)
