@@ -111,7 +111,7 @@ class Grounding:
     described: dict[Value, frozenset[str]] = field(default_factory=dict)  # name -> classes
     claimed: dict[Value, str] = field(default_factory=dict)  # name -> the counted class's
     absent: frozenset[str] = frozenset()  # classes the spec never speaks of (`_absent`)
-    inner: frozenset[Value] = frozenset()  # strings only said of another name (`_inner`)
+    inner: dict[Value, Value] = field(default_factory=dict)  # value -> whose (`_inner`)
     breaks: tuple[int, ...] = ()  # where another object comes in (`_breaks`)
     pairs: dict[str, tuple[Pair, ...]] = field(default_factory=dict)  # `_pairs`
 
@@ -129,6 +129,12 @@ class Grounding:
         if only is not None and len(mine) >= only:
             return mine
         return tuple(v for v in values if class_key in self.described.get(v, {class_key}))
+
+    def owner(self, value: Value) -> str | None:
+        """The one class the name a value is said of is described as ("Lea Wolf (email
+        lea@x.io)": an employee's email); None when not known."""
+        kinds = self.described.get(self.inner.get(value, ""), frozenset())
+        return next(iter(kinds)) if len(kinds) == 1 else None
 
     def segment(self, name: Value, others: Sequence[Value]) -> list[tuple[str, list[Mention]]]:
         """What the spec says around where it first names an object `name`: the text after
@@ -555,19 +561,23 @@ def _breaks(
     return tuple(sorted(found))
 
 
-def _inner(spec: str, mentions: Sequence[Mention], introduced: set[int]) -> frozenset[Value]:
+def _inner(spec: str, mentions: Sequence[Mention], introduced: set[int]) -> dict[Value, Value]:
     """Strings the spec says only inside a parenthesis right after another string, unless
     with a class's name: values of that thing, not names of their own ("Walter (born 1930 in
-    Munich)", "Katrin (E100, "Chief Executive Officer")", but "(runnable ReadCrank_1ms)")."""
+    Munich)", "Katrin (E100, "Chief Executive Officer")", but "(runnable ReadCrank_1ms)");
+    each with the string it is said of (first)."""
     strings = [m for m in mentions if m.kind == "string"]
-    said: dict[Value, bool] = {}
+    said: dict[Value, Value | None] = {}
     for m in strings:
         opening = spec.rfind("(", 0, m.start)
         inside = opening >= 0 and ")" not in spec[opening : m.start] and m.start not in introduced
-        owner = [o for o in strings if o.end <= opening]
-        inside = inside and bool(owner) and not spec[owner[-1].end : opening].strip()
-        said[m.value] = said.get(m.value, True) and inside
-    return frozenset(v for v, inside in said.items() if inside)
+        before = [o for o in strings if o.end <= opening]
+        inside = inside and bool(before) and not spec[before[-1].end : opening].strip()
+        if not inside:
+            said[m.value] = None
+        elif m.value not in said:
+            said[m.value] = before[-1].value
+    return {v: owner for v, owner in said.items() if owner is not None}
 
 
 def _pointed_at(mm: Metamodel, before: str) -> set[str]:

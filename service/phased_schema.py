@@ -209,18 +209,21 @@ def _ordered_entries(
     """When the spec states `n` (2 or more) objects of `cls`: `n` entries that follow the
     spec's order, since specs introduce objects, and their values, in the order they list
     them. A single-valued attribute with exactly `n` values attached to it (or, for the naming
-    attribute, to the class) gets the k-th of them in the k-th entry. Otherwise, when its
-    objects have names (`_name_values`; a place or a date may repeat, a name does not) and
-    the spec offers at least `n` (those it describes as this class's, if `n` are), the
-    entries take `n` of them in order: every such selection as an alternative while they are
-    few (MAX_NAME_SEQUENCES), else entry k chooses among choices k to k + spare; either way
-    `n` entries cannot all take one name, as a small model repeating itself would. An entry
-    with no name gets a fixed id of its own (marriage_1, marriage_2, ...): a small model
-    writing the same unnamed entry n times would leave one."""
+    attribute, to the class), none said of another class's name (`Grounding.owner`), gets the
+    k-th of them in the k-th entry.
+    Otherwise, when its objects have names (`_name_values`; a place or a date may repeat, a
+    name does not) and the spec offers at least `n` (those it describes as this class's, if
+    `n` are), the entries take `n` of them in order: every such selection as an alternative
+    while they are few (MAX_NAME_SEQUENCES), else entry k chooses among choices k to
+    k + spare; either way `n` entries cannot all take one name, as a small model repeating
+    itself would. An entry with no name gets a fixed id of its own (marriage_1, marriage_2,
+    ...): a small model writing the same unnamed entry n times would leave one."""
     naming = naming_attribute(cls, grounding)
     per_entry: dict[str, list[tuple[Any, ...]]] = {}
     for a in cls.attributes:
         attached = () if a.many else _typed(a, _attached(cls.key, a, grounding, naming))
+        if any(grounding.owner(v) not in (None, cls.key) for v in attached):
+            attached = ()  # an email said of an employee is no department's
         if len(attached) == n:
             per_entry[a.name] = [(v,) for v in attached]
     strings = [a.name for a in cls.attributes if a.type.kind == "string" and a.name in per_entry]

@@ -202,8 +202,17 @@ def test_an_entry_holds_its_names_values(works: Metamodel, grounding: Grounding)
 def test_without_names_the_entries_stay_free(works: Metamodel) -> None:
     plain = ground(works, "A workshop has two teams and three members.")
     schema = model_schema(objects_model(works, grounding=plain))
-    assert "$ref" in schema["properties"]["Member"]["items"]
-    assert schema["properties"]["Member"]["minItems"] == 3
+    members = schema["properties"]["Member"]
+    assert members["minItems"] == 3
+    # Each counted entry has an id of its own, so three alike entries stay three objects;
+    # what they hold is free.
+    entries = [schema["$defs"][t["$ref"].rsplit("/", 1)[1]] for t in members["prefixItems"]]
+    assert [e["properties"]["id"]["const"] for e in entries] == [
+        "member_1",
+        "member_2",
+        "member_3",
+    ]
+    assert "const" not in attributes_of(schema, entries[0])["properties"]["name"]
 
 
 def test_names_a_counted_class_needs_are_not_offered_elsewhere(grounding: Grounding) -> None:
@@ -416,3 +425,19 @@ def test_an_enum_literal_may_start_a_name(works: Metamodel) -> None:
     found = ground(works, "The team Senior Crew has Ivy Stone, level senior.")
     strings = [m.value for m in found.mentions if m.kind == "string"]
     assert "Senior Crew" in strings and "Crew" not in strings
+
+
+def test_a_value_said_of_another_class_s_name_pins_no_entry(works: Metamodel) -> None:
+    # Two teams and two codes... but MT-9 is said of a member, not of a team.
+    spec = (
+        "Harbour Works has two teams: Joinery (code JN) and Metal. "
+        "Ivy Stone (member no M-01, level senior, code MT-9) works in Metal."
+    )
+    found = ground(works, spec)
+    assert found.owner("MT-9") == "Member" and found.owner("JN") == "Team"
+    schema = model_schema(objects_model(works, grounding=found))
+    teams = [
+        attributes_of(schema, schema["$defs"][t["$ref"].rsplit("/", 1)[1]])["properties"]
+        for t in schema["properties"]["Team"]["prefixItems"]
+    ]
+    assert teams[0]["code"]["const"] == "JN" and "MT-9" not in json.dumps(teams)
