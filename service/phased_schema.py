@@ -411,13 +411,16 @@ def _said_annotation(
     what the spec says around that name: for the naming attribute, or one with values of its
     own ("email eng@x.io"), the string closest to it ("Management (code MGT)");
     the enum literals it uses ("a surgeon", "male"), the numbers and dates it states, after
-    the name first, else before it (`Grounding.segment`). Values attached to another feature
-    or class do not count. None when the spec says none of them there.
+    the name first, else before it (`Grounding.segment`); a boolean's name (`_said_flag`).
+    Values attached to another feature or class do not count. None when the spec says none
+    of them there.
 
     `rival` (`_unattached_rivals`: the i-th of k attributes of its kind with no values of
     their own): where the spec says no more values than there are such attributes, the i-th
     value is this one's, and none past the last ("born 1958" gives no death date)."""
     kind = attr.type.kind
+    if name is not None and kind == "bool" and not attr.many:
+        return _said_flag(attr, grounding, name, others)
     if name is None or not (kind == "enum" or kind in KINDS):
         return None
     if attr.many:
@@ -450,12 +453,30 @@ def _said_annotation(
     return None
 
 
+def _said_flag(attr: Attribute, grounding: Grounding, name: Any, others: list[Any]) -> Any:
+    """A boolean the spec says by its name right after where it names the object: true
+    ("Jonas Weber (54, insured)"), false when "not", "no" or "never" comes just before it
+    ("Omar Haddad (37, not insured)"). None when its name is not said there."""
+    for text, _ in grounding.segment(name, others)[:1]:
+        if says(text, attr.name):
+            words = re.findall(r"[A-Za-z]+", text.lower())
+            negated = any(
+                says(" ".join(words[i + 1 : i + 3]), attr.name)
+                for i, w in enumerate(words)
+                if w in ("not", "no", "never", "without")
+            )
+            return Literal[(not negated,)]
+    return None
+
+
 def _said_surely(attr: Attribute, grounding: Grounding) -> bool:
     """Whether what `_said_annotation` finds for `attr` is surely this attribute's: an enum
-    literal or a string named for it, or a number or date attached to its name ("1200 kg"
-    next to a bare "in 1949" is not)."""
+    literal, a boolean or a string named for it, or a number or date attached to its name
+    ("1200 kg" next to a bare "in 1949" is not)."""
     kind = attr.type.kind
-    return kind in ("enum", "string") or attr.many or bool(grounding.by_feature.get(attr.name))
+    return (
+        kind in ("enum", "string", "bool") or attr.many or bool(grounding.by_feature.get(attr.name))
+    )
 
 
 def _said_list(attr: Attribute, grounding: Grounding, name: Any, others: list[Any]) -> Any:

@@ -441,3 +441,18 @@ def test_a_value_said_of_another_class_s_name_pins_no_entry(works: Metamodel) ->
         for t in schema["properties"]["Team"]["prefixItems"]
     ]
     assert teams[0]["code"]["const"] == "JN" and "MT-9" not in json.dumps(teams)
+
+
+def test_a_boolean_said_by_its_name_is_set_and_a_negation_clears_it() -> None:
+    suite = Path(__file__).resolve().parents[1] / "metamodels" / "suite"
+    clinic = load_metamodel(sorted((suite / "clinic-scheduling").glob("*.ecore")))
+    spec = "Hill Clinic's patients are Ann Lee (40, insured) and Bo Kim (33, not insured)."
+    schema = model_schema(objects_model(clinic, grounding=ground(clinic, spec)))
+    insured = {
+        m["properties"]["id"]["const"]: attributes_of(schema, m)["properties"]["insured"]
+        for m in entry_schemas(schema, "Patient")
+    }
+    assert insured == {
+        "ann_lee": {"const": True, "type": "boolean"},
+        "bo_kim": {"const": False, "type": "boolean"},
+    }
