@@ -61,6 +61,8 @@ _ORDINAL = re.compile(r"\b(" + "|".join(_ORDINALS) + r")\s+(?=[a-z])", re.IGNORE
 # Between the two ends of a link: "red to redToGreen", "from On back to Off", "init state to".
 _PAIR_GAP = re.compile(r"\s+(?:[a-z]+\s+)?(?:back\s+)?to\s+(?:the\s+)?|\s*(?:->|→)\s*")
 _SOURCE = re.compile(r"source|from|start|origin|tail|src", re.IGNORECASE)
+# The end of a lead-in ending in a preposition: "..., a fiction book by " (to the clause start).
+_TIE = re.compile(r"[^,;:()]*\b(?:by|of|from|to|with|for)\s*$", re.IGNORECASE)
 _BOUND = re.compile(r"\b(most|least|max|maximum|min|minimum|than)\b", re.IGNORECASE)
 _RELATIVE = re.compile(r"\b(who|which|whose|whom)\b", re.IGNORECASE)
 _PHRASE_WORD = re.compile(r"\s*([A-Za-z][\w-]*)")
@@ -505,11 +507,15 @@ def _described(mm: Metamodel, g: Grounding, spoken: set[str]) -> dict[Value, fro
     result: dict[Value, frozenset[str]] = {}
     for value in dict.fromkeys(m.value for m in free):
         parts = g.segment(value, rivals)
-        text = " ".join(t for t, _ in parts)
+        lead = parts[1][0] if len(parts) > 1 else ""
+        # "a fiction book by Tolkien", "is headed by Jan": a phrase ending in a preposition
+        # right before the name says what the name is related to, not what it is
+        ties = _TIE.search(lead)
+        text = " ".join([parts[0][0] if parts else "", lead[: ties.start()] if ties else lead])
         own = _uncounted(text)  # "has two departments" speaks of other objects
         near = {m.start for _, found in parts for m in found}
         valued = {f for f, ms in g.by_feature.items() if any(m.start in near for m in ms)}
-        pointed = _pointed_at(mm, parts[1][0] if len(parts) > 1 else "")
+        pointed = _pointed_at(mm, lead)
         points = {
             cls.key: 2 * any(says(own, n, strict=True) for n in nouns.get(cls.key, ()))
             + sum(says(text, a.name) + 2 * (a.name in valued) for a in cls.attributes)
@@ -583,12 +589,14 @@ def _inner(spec: str, mentions: Sequence[Mention], introduced: set[int]) -> dict
 def _pointed_at(mm: Metamodel, before: str) -> set[str]:
     """The classes a reference said right before a name points at: "is headed by Jan" names
     the head (an employee), not the department holding the reference; said after the name,
-    a reference is the name's own ("Sales has the members ...")."""
+    a reference is the name's own ("Sales has the members ..."). A reference named like a
+    class ("books by Tolkien") names those objects, not the name after it."""
+    nouns = _class_nouns(mm)
     return {
         sub
         for cls in mm.concrete_classes
         for r in cls.references
-        if says(before, r.name)
+        if says(before, r.name) and _singular(r.name.lower()) not in nouns
         for sub in mm.concrete_subtypes(r.target)
     }
 

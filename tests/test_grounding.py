@@ -250,3 +250,15 @@ def test_a_class_name_behind_a_preposition_brings_in_another_object() -> None:
     assert "email" in said and "balance" not in said
     # A bound between ("at most 3 accounts") brings in no object.
     assert not any(spec.index("at most") <= b < spec.index("accounts") for b in found.breaks)
+
+
+def test_a_reference_said_before_a_name_points_at_its_target_class() -> None:
+    suite = Path(__file__).resolve().parents[1] / "metamodels" / "suite"
+    org = load_metamodel(sorted((suite / "orgchart-startup").glob("*.ecore")))
+    found = ground(org, "The department Design (code DSG) is headed by Ana Ruiz.")
+    # "headed by" is a department's head: Ana is the employee it points at.
+    assert found.described["Ana Ruiz"] == {"Employee"}
+    library = load_metamodel(sorted((suite / "library-small").glob("*.ecore")))
+    found = ground(library, "The library holds The Waves, a book by Ada Park (born 1901).")
+    # "books" names books: the name after it is no book.
+    assert "Book" not in found.described.get("Ada Park", frozenset())
