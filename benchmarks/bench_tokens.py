@@ -31,8 +31,9 @@ from service.emfatic import render_metamodel
 from service.evaluation import discover
 from service.generation.encoding import Grouped
 from service.generation.slicing import slice_for
+from service.links_schema import plan_links
 from service.metamodel import Metamodel
-from service.phased_schema import declared_objects, objects_answer, plan_links
+from service.phased_schema import declared_objects, objects_answer
 from service.tokens import count_tokens
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -23,8 +23,9 @@ from service.cim import Cim, parse_cim
 from service.ecore_loader import load_metamodel
 from service.emfatic import render_metamodel
 from service.issues import Issue
+from service.links_schema import LinksPlan, plan_links
 from service.metamodel import Metamodel
-from service.phased_schema import LinksPlan, declared_objects, objects_answer, plan_links
+from service.phased_schema import declared_objects, objects_answer
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,8 @@ from fault_server import FaultServer, Reply, completion, tool_call
 from http_support import BANK_REFERENCE, bank_metamodel, free_port, objects_arguments
 
 from service.cim import parse_cim
-from service.phased_schema import declared_objects, plan_links
+from service.links_schema import plan_links
+from service.phased_schema import declared_objects
 
 REDIS = shutil.which("redis-server")
 

@@ -30,13 +30,9 @@ from service.cim import Cim, parse_cim  # noqa: E402
 from service.ecore_loader import load_metamodel  # noqa: E402
 from service.generation.encoding import Grouped  # noqa: E402
 from service.http import Settings, create_app  # noqa: E402
+from service.links_schema import plan_links  # noqa: E402
 from service.metamodel import Metamodel  # noqa: E402
-from service.phased_schema import (  # noqa: E402
-    ObjectsRoot,
-    declared_objects,
-    objects_answer,
-    plan_links,
-)
+from service.phased_schema import ObjectsRoot, declared_objects, objects_answer  # noqa: E402
 
 BANK_ECORE = ROOT / "metamodels" / "bank" / "bank.ecore"
 BANK_REFERENCE = ROOT / "metamodels" / "bank" / "reference.json"

@@ -28,8 +28,9 @@ from service.generation import MAX_SAMPLES, generate
 from service.generation.loop import SAMPLE_TEMPERATURE
 from service.generation_result import Event, GenerationFailed
 from service.issues import Issue
+from service.links_schema import plan_links
 from service.metamodel import Metamodel
-from service.phased_schema import declared_objects, plan_links
+from service.phased_schema import declared_objects
 from service.validator import validate
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,8 +16,9 @@ from service.ecore_loader import load_metamodel
 from service.generation import generate
 from service.grounding import Grounding, ground, mentions
 from service.issues import Issue
+from service.links_schema import plan_links
 from service.metamodel import Metamodel
-from service.phased_schema import declared_objects, objects_model, plan_links
+from service.phased_schema import declared_objects, objects_model
 from service.schema import model_schema
 
 # A metamodel of no bundled case: a depot with bays and staff.

@@ -19,8 +19,9 @@ from service.backends.base import Message, Reply
 from service.cim import Cim, parse_cim
 from service.ecore_loader import load_metamodel
 from service.generation import generate
+from service.links_schema import MAX_SEQUENCES, plan_links
 from service.metamodel import Metamodel
-from service.phased_schema import MAX_SEQUENCES, declared_objects, plan_links
+from service.phased_schema import declared_objects
 from service.schema import model_schema
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,8 +8,8 @@ import pytest
 from service.cim import CimObject
 from service.ecore_loader import load_metamodel
 from service.grounding import ground, link_ends
+from service.links_schema import plan_links
 from service.metamodel import Metamodel
-from service.phased_schema import plan_links
 
 # A metamodel of no bundled case: a route map with stops, hops and lines.
 ECORE = b"""<?xml version="1.0" encoding="UTF-8"?>

@@ -18,14 +18,9 @@ from pydantic import ValidationError
 from service.cim import CimObject
 from service.ecore_loader import load_metamodel
 from service.grounding import Grounding, ground
+from service.links_schema import plan_links
 from service.metamodel import Metamodel
-from service.phased_schema import (
-    _allotment,
-    _entry_tokens,
-    objects_model,
-    phase_classes,
-    plan_links,
-)
+from service.phased_schema import _allotment, _entry_tokens, objects_model, phase_classes
 from service.schema import model_schema
 
 # A metamodel of no bundled case: a workshop with teams, members and freelancers.
@@ -308,13 +303,7 @@ import glob, json, sys
 from pathlib import Path
 from service.ecore_loader import load_metamodel
 from service.grounding import ground
-from service.phased_schema import (
-    _allotment,
-    _entry_tokens,
-    objects_model,
-    phase_classes,
-    plan_links,
-)
+from service.phased_schema import objects_model
 from service.schema import model_schema
 case = Path(sys.argv[1])
 mm = load_metamodel(sorted(glob.glob(str(case / "*.ecore"))))

@@ -25,8 +25,9 @@ from service.backends.base import Reply as BackendReply
 from service.cim import parse_cim
 from service.generation import create_backend, generate
 from service.generation_result import Event
+from service.links_schema import plan_links
 from service.ocl.check import check_invariants
-from service.phased_schema import declared_objects, objects_answer, plan_links
+from service.phased_schema import declared_objects, objects_answer
 from service.validator import validate
 
 _BROKE = re.compile(r"violates invariant (\w+) of")

@@ -27,7 +27,8 @@ from http_support import (
 
 from service.cim import parse_cim
 from service.http import Settings, create_app
-from service.phased_schema import declared_objects, plan_links
+from service.links_schema import plan_links
+from service.phased_schema import declared_objects
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parent.parent

@@ -24,8 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from service.backends.base import StrictAnswer
 from service.cim import Cim, CimObject
+from service.links_schema import asked_reference
 from service.metamodel import Attribute, EClassView, Metamodel, Reference
-from service.phased_schema import asked_reference
 from service.schema import (
     NameAllocator,
     SchemaOptions,

@@ -25,13 +25,9 @@ from service.generation.budget import Budget
 from service.generation.caller import Caller
 from service.grounding import ground
 from service.issues import Issue
+from service.links_schema import plan_links
 from service.metamodel import Metamodel, Reference
-from service.phased_schema import (
-    declared_objects,
-    object_cap,
-    objects_model,
-    plan_links,
-)
+from service.phased_schema import declared_objects, object_cap, objects_model
 from service.prompting import links_messages, objects_messages
 from service.tokens import count_tokens
 
