@@ -285,7 +285,9 @@ def _contained_closure(mm: Metamodel, key: str) -> set[str]:
 
 def asked_reference(mm: Metamodel, ref: Reference) -> bool:
     """Whether phase 2 asks for `ref`: containment comes from containers, and of an opposite
-    pair only one end is asked (preferring a single-valued end, then a required one)."""
+    pair only one end is asked (preferring a single-valued end, then a bounded one, whose
+    bound a list can hold, then a required one). Asking a person's children instead of their
+    two parents let a small model give one child ten parents."""
     if ref.containment:
         return False
     if ref.opposite is None:
@@ -296,8 +298,8 @@ def asked_reference(mm: Metamodel, ref: Reference) -> bool:
     if opp.containment:
         return False  # the child's pointer to its container: implied by containment
 
-    def rank(r: Reference, declaring: str) -> tuple[bool, bool, str, str]:
-        return (r.upper != 1, r.lower == 0, declaring, r.name)
+    def rank(r: Reference, declaring: str) -> tuple[bool, bool, bool, str, str]:
+        return (r.upper != 1, r.upper == -1, r.lower == 0, declaring, r.name)
 
     return rank(ref, opp.target) <= rank(opp, ref.target)
 

@@ -19,8 +19,8 @@ from service.backends.base import Message, Reply
 from service.cim import Cim, parse_cim
 from service.ecore_loader import load_metamodel
 from service.generation import generate
-from service.links_schema import MAX_SEQUENCES, plan_links
-from service.metamodel import Metamodel
+from service.links_schema import MAX_SEQUENCES, asked_reference, plan_links
+from service.metamodel import Metamodel, Reference
 from service.phased_schema import declared_objects
 from service.schema import model_schema
 
@@ -191,3 +191,15 @@ def test_local_model_ends_valid_with_two_teams_and_a_lower_bound_of_two(
     for match in matches:
         teams = match.references["teams"]
         assert len(teams) == len(set(teams)) == 2
+
+
+def test_of_two_many_valued_ends_the_bounded_one_is_asked() -> None:
+    # parents [0..2] and children [0..*]: asking the children would let a small model give a
+    # child more than two parents, which the grammar of the parents' list cannot.
+    family = load_metamodel(
+        sorted((ROOT / "metamodels" / "suite" / "family-small").glob("*.ecore"))
+    )
+    person = family.classes["Person"].feature_map
+    parents, children = person["parents"], person["children"]
+    assert isinstance(parents, Reference) and isinstance(children, Reference)
+    assert asked_reference(family, parents) and not asked_reference(family, children)
