@@ -117,6 +117,12 @@ def entry_schemas(schema: dict[str, Any], key: str) -> list[dict[str, Any]]:
     return [defs[r.rsplit("/", 1)[1]] for r in refs]
 
 
+def counted_entries(schema: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    """The entries of a counted class, one per stated object, in order."""
+    items = schema["properties"][key]["prefixItems"]
+    return [schema["$defs"][t["$ref"].rsplit("/", 1)[1]] for t in items]
+
+
 def attributes_of(schema: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
     ref = entry["properties"]["attributes"]["$ref"].rsplit("/", 1)[1]
     return schema["$defs"][ref]
@@ -147,8 +153,7 @@ def test_an_uncounted_class_gets_an_entry_per_name(works: Metamodel, grounding: 
     assert schema["properties"]["Member"]["minItems"] == 2
     assert attributes_of(schema, kai)["properties"]["firm"]["const"] == "Steelworks"
     # Counted teams: a name before its parenthesis is the nearest ("Joinery (code JN)").
-    teams = schema["properties"]["Team"]["prefixItems"]
-    names = [attributes_of(schema, schema["$defs"][t["$ref"].rsplit("/", 1)[1]]) for t in teams]
+    names = [attributes_of(schema, t) for t in counted_entries(schema, "Team")]
     assert [n["properties"]["name"]["const"] for n in names] == ["Joinery", "Metal"]
 
 
@@ -201,7 +206,7 @@ def test_without_names_the_entries_stay_free(works: Metamodel) -> None:
     assert members["minItems"] == 3
     # Each counted entry has an id of its own, so three alike entries stay three objects;
     # what they hold is free.
-    entries = [schema["$defs"][t["$ref"].rsplit("/", 1)[1]] for t in members["prefixItems"]]
+    entries = counted_entries(schema, "Member")
     assert [e["properties"]["id"]["const"] for e in entries] == [
         "member_1",
         "member_2",
@@ -378,11 +383,7 @@ def test_a_whole_name_splits_into_its_parts_and_dates_take_their_turn() -> None:
         "and Tom Reed, a member since 1 March 2015."
     )
     schema = model_schema(objects_model(club, grounding=ground(club, spec)))
-    entries = [
-        attributes_of(schema, schema["$defs"][t["$ref"].rsplit("/", 1)[1]])["properties"]
-        for t in schema["properties"]["Person"]["prefixItems"]
-    ]
-    mary, tom = entries
+    mary, tom = [attributes_of(schema, t)["properties"] for t in counted_entries(schema, "Person")]
     assert (mary["givenName"]["const"], mary["surname"]["const"]) == ("Mary Ann", "Clarke")
     assert (tom["givenName"]["const"], tom["surname"]["const"]) == ("Tom", "Reed")
     # No date is named for either attribute: the first said is the first declared one's,
@@ -425,10 +426,7 @@ def test_a_value_said_of_another_class_s_name_pins_no_entry(works: Metamodel) ->
     found = ground(works, spec)
     assert found.owner("MT-9") == "Member" and found.owner("JN") == "Team"
     schema = model_schema(objects_model(works, grounding=found))
-    teams = [
-        attributes_of(schema, schema["$defs"][t["$ref"].rsplit("/", 1)[1]])["properties"]
-        for t in schema["properties"]["Team"]["prefixItems"]
-    ]
+    teams = [attributes_of(schema, t)["properties"] for t in counted_entries(schema, "Team")]
     assert teams[0]["code"]["const"] == "JN" and "MT-9" not in json.dumps(teams)
 
 
