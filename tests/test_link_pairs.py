@@ -92,3 +92,52 @@ def test_phase_two_pins_each_links_ends_and_its_clause(routes: Metamodel) -> Non
     assert slots["h1", "lines"] == (("blue",), 0) and ("h2", "lines") not in slots
     # A fourth hop the spec does not state is free.
     assert slots["h4", "from"] == (("quay", "mill", "fort"), 1)
+
+
+# Flights link two airports too, but the spec names each flight: its "A to B" is said of a
+# named object, so it makes no flight of its own.
+FLIGHTS = b"""<?xml version="1.0" encoding="UTF-8"?>
+<ecore:EPackage xmi:version="2.0" xmlns:xmi="http://www.omg.org/XMI"
+    xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+    xmlns:ecore="http://www.eclipse.org/emf/2002/Ecore" name="air" nsURI="http://t/air"
+    nsPrefix="air">
+  <eClassifiers xsi:type="ecore:EClass" name="Network">
+    <eStructuralFeatures xsi:type="ecore:EReference" name="airports" upperBound="-1"
+        eType="#//Airport" containment="true"/>
+    <eStructuralFeatures xsi:type="ecore:EReference" name="flights" upperBound="-1"
+        eType="#//Flight" containment="true"/>
+  </eClassifiers>
+  <eClassifiers xsi:type="ecore:EClass" name="Airport">
+    <eStructuralFeatures xsi:type="ecore:EAttribute" name="code"
+        eType="ecore:EDataType http://www.eclipse.org/emf/2002/Ecore#//EString"/>
+  </eClassifiers>
+  <eClassifiers xsi:type="ecore:EClass" name="Flight">
+    <eStructuralFeatures xsi:type="ecore:EAttribute" name="number"
+        eType="ecore:EDataType http://www.eclipse.org/emf/2002/Ecore#//EString"/>
+    <eStructuralFeatures xsi:type="ecore:EReference" name="origin" lowerBound="1"
+        eType="#//Airport"/>
+    <eStructuralFeatures xsi:type="ecore:EReference" name="destination" lowerBound="1"
+        eType="#//Airport"/>
+  </eClassifiers>
+</ecore:EPackage>
+"""
+
+
+def test_a_named_link_class_takes_no_pairs() -> None:
+    air = load_metamodel({"air.ecore": FLIGHTS})
+    assert link_ends(air, "Flight") is not None  # it has the shape of a link class
+    spec = (
+        'The network has the airports "OSL", "BGO" and "TRD". '
+        'The flight "DY600" goes from OSL to BGO and the flight "DY601" from BGO back to OSL.'
+    )
+    found = ground(air, spec)
+    assert found.described.get("DY600") == frozenset({"Flight"})
+    # Named flights: the two "A to B" are said of them, not two more flights.
+    assert "Flight" not in found.pairs
+    # Unnamed, the same two clauses are two flights.
+    unnamed = ground(air, spec.replace(' "DY600"', "").replace(' "DY601"', ""))
+    assert [(p.source, p.target) for p in unnamed.pairs["Flight"]] == [
+        ("OSL", "BGO"),
+        ("BGO", "OSL"),
+    ]
+    assert unnamed.counts["Flight"] == 2
