@@ -37,6 +37,9 @@ _NUMBER = re.compile(r"(?<![\w.\-/])-?\d+(?:\.\d+)?(?![\w])")
 # A token with a digit, an @, an inner capital, an underscore or two capitals: an identifier,
 # code or address ("DE01", "BCM-100", "alice@example.org", "doorStatusOut", "EUR").
 _TOKEN = re.compile(r"[\w][\w@.\-/+]*[\w]|\w")
+# Short last words of a feature's name that are no unit (`memberNo`, `partNr`, `vlanId`).
+_NUMBERING = frozenset(("id", "no", "nr"))
+_NUMBER_CUES = frozenset(("no", "nr", "number"))  # what a spec says for "no" or "nr"
 # A number made an adjective ("a 20-minute checkup", "3-day"): a measure, not a code.
 _MEASURE = re.compile(r"\d+(?:\.\d+)?-[a-z]+")
 _CODE = re.compile(r"\d|@|_|[a-z][A-Z]|[A-Z]{2}")
@@ -674,9 +677,10 @@ _GAP_WORDS = 3  # words allowed between a name and the value it introduces ("bal
 
 def _cue(name: str) -> list[str]:
     """A feature's name as the words a spec uses for it: `partNumber` → part number,
-    `cycleTimeMs` → cycle time (a trailing unit is dropped, an "id" is kept)."""
+    `cycleTimeMs` → cycle time (a trailing unit is dropped; "id", "no" and "nr" are kept:
+    `memberNo` is "member no", not any "member")."""
     words = [w.lower() for w in re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+", name)]
-    while len(words) > 1 and len(words[-1]) <= 2 and words[-1] != "id":
+    while len(words) > 1 and len(words[-1]) <= 2 and words[-1] not in _NUMBERING:
         words = words[:-1]
     return words
 
@@ -715,9 +719,10 @@ def _cue_spans(words: list[tuple[int, int, str]], cue: list[str]) -> dict[int, i
 
 
 def _same(cue: str, word: str, strict: bool = False) -> bool:
-    """Whether spec `word` says cue word `cue` ("named" for name, "weighs" for weight);
+    """Whether spec `word` says cue word `cue` ("named" for name, "weighs" for weight,
+    "number" for no);
     `strict`: only as the same word, singular or plural."""
-    if _singular(word) == _singular(cue):
+    if _singular(word) == _singular(cue) or {cue, word} <= _NUMBER_CUES:
         return True
     if strict:
         return False
