@@ -78,6 +78,7 @@ def objects_model(
     *,
     bounded: bool = True,
     grounding: Grounding | None = None,
+    tokens: int | None = None,
 ) -> type[ObjectsRoot]:
     """`{"<Class>": [{"id", "attributes"}], ...}` with a key for every concrete class, in
     containment order (roots first): the grammar walks a small model through every class, and
@@ -85,14 +86,15 @@ def objects_model(
     least one entry. `bounded` caps strings, values and ids for a small model; a capable one
     (`max_per_class` None, `bounded` False) may write all the spec asks for. With `grounding`
     (what the spec states), a bounded model's values are the spec's (`grounded_annotation`)
-    and a class the spec counts gets exactly that many entries."""
+    and a class the spec counts gets exactly that many entries; `tokens` is the answer's size,
+    by default what `max_per_class` objects of every class take (`_allotment`)."""
     names = NameAllocator()
     names.allocate("Objects")
     counts = grounding.counts if grounding is not None and bounded else {}
     needed = required_classes(mm) | _required_by(mm, [k for k, n in counts.items() if n > 0])
     fields: dict[str, Any] = {}
     room = (
-        _allotment(mm, grounding, max_per_class)
+        _allotment(mm, grounding, max_per_class, tokens)
         if grounding is not None and bounded and max_per_class is not None
         else {}
     )
@@ -594,16 +596,34 @@ def _counts(spec: str) -> list[int]:
     return found
 
 
-def _allotment(mm: Metamodel, grounding: Grounding, cap: int) -> dict[str, int]:
-    """Objects per class within the tokens `cap` objects of every class would take: a class
-    the spec counts or names fewer objects of (none, if it never speaks of it) leaves room
-    that goes, an object at a time, to classes it names or counts more of, up to
+def _allotment(
+    mm: Metamodel, grounding: Grounding, cap: int, tokens: int | None = None
+) -> dict[str, int]:
+    """Objects per class within `tokens` (by default what `cap` objects of every class
+    take): a class the spec counts or names fewer objects of (none, if it never speaks of it)
+    leaves room that goes, an object at a time, to classes it names or counts more of, up to
     MAX_PER_CLASS. A spec naming thirteen signals and three buses then gets them, where an
     even cap held every class to three."""
     classes = phase_classes(mm)
-    tokens = {c.key: _entry_tokens(c) for c in classes}
+    cost = {c.key: _entry_tokens(c) for c in classes}
+    wanted = _wanted(mm, grounding)
+    room = {c.key: min(cap, wanted.get(c.key, cap)) for c in classes}
+    budget = cap * sum(cost.values()) if tokens is None else tokens
+    spare = budget - sum(cost[k] * n for k, n in room.items())
+    grew = True
+    while grew:
+        grew = False
+        for k, n in room.items():
+            if n < min(wanted.get(k, 0), MAX_PER_CLASS) and cost[k] <= spare:
+                room[k], spare, grew = n + 1, spare - cost[k], True
+    return {k: max(n, cap) for k, n in room.items()}  # fewer are held to by their own bounds
+
+
+def _wanted(mm: Metamodel, grounding: Grounding) -> dict[str, int]:
+    """Objects per class the spec states: its count, the names it gives, or none for a class
+    it never speaks of; a class it says nothing countable of is left out."""
     wanted: dict[str, int] = {}
-    for c in classes:
+    for c in phase_classes(mm):
         named = _name_values(c, grounding)
         offered = len(grounding.names(c.key, named[1], only=1)) if named is not None else 0
         if c.key in grounding.counts:
@@ -612,15 +632,18 @@ def _allotment(mm: Metamodel, grounding: Grounding, cap: int) -> dict[str, int]:
             wanted[c.key] = 0
         elif offered:
             wanted[c.key] = offered
-    room = {c.key: min(cap, wanted.get(c.key, cap)) for c in classes}
-    spare = sum(tokens[k] * (cap - n) for k, n in room.items())
-    grew = True
-    while grew:
-        grew = False
-        for k, n in room.items():
-            if n < min(wanted.get(k, 0), MAX_PER_CLASS) and tokens[k] <= spare:
-                room[k], spare, grew = n + 1, spare - tokens[k], True
-    return {k: max(n, cap) for k, n in room.items()}  # fewer are held to by their own bounds
+    return wanted
+
+
+def answer_tokens(mm: Metamodel, grounding: Grounding, cap: int, most: int) -> int:
+    """Tokens for a small model's phase-1 answer: what `cap` objects of every class take, or
+    more, up to `most`, when the spec names or counts more objects than that holds (a spec
+    naming sixty objects over fifteen classes). `_allotment` spends the extra on them."""
+    classes = phase_classes(mm)
+    even = cap * sum(_entry_tokens(c) for c in classes)
+    wanted = _wanted(mm, grounding)
+    stated = sum(_entry_tokens(c) * min(wanted.get(c.key, cap), MAX_PER_CLASS) for c in classes)
+    return max(even, min(stated, most))
 
 
 def _entry_tokens(cls: EClassView) -> int:

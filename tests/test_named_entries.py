@@ -17,10 +17,18 @@ from pydantic import ValidationError
 
 from service.cim import CimObject
 from service.ecore_loader import load_metamodel
+from service.generation.budget import budget_for
+from service.generation.phased import TwoPhase
 from service.grounding import Grounding, ground
 from service.links_schema import plan_links
 from service.metamodel import Metamodel
-from service.phased_schema import _allotment, _entry_tokens, objects_model, phase_classes
+from service.phased_schema import (
+    _allotment,
+    _entry_tokens,
+    answer_tokens,
+    objects_model,
+    phase_classes,
+)
 from service.schema import model_schema
 
 # A metamodel of no bundled case: a workshop with teams, members and freelancers.
@@ -408,6 +416,52 @@ def test_room_left_by_classes_with_few_objects_goes_to_those_with_many(
     tokens = {c.key: _entry_tokens(c) for c in phase_classes(works)}
     used = {"Workshop": 1, "Freelancer": 0, "Team": 2, "Member": room["Member"]}
     assert sum(tokens[k] * n for k, n in used.items()) <= 2 * sum(tokens.values())
+
+
+# Ten members by name and number: more than an even share of a small answer holds.
+DENSE = "The workshop Harbour Works has the members " + ", ".join(
+    f"{first} {last} (member no M-{k:02})"
+    for k, (first, last) in enumerate(
+        zip(
+            ["Ivy", "Ben", "Kai", "Ada", "Eli", "Liv", "Tom", "Ray", "Una", "Zoe"],
+            ["Stone", "Cole", "Long", "Moss", "Park", "Hart", "Reed", "Voss", "Lind", "Sand"],
+            strict=True,
+        ),
+        start=1,
+    )
+)
+
+
+def test_a_numbering_word_stays_in_a_feature_s_cue(works: Metamodel) -> None:
+    # `memberNo` is said as "member no" or "member number", not as any "member(s)": the
+    # name after "the members" is a member's, not a member number.
+    found = ground(works, DENSE.replace("member no M-02", "member number M-02"))
+    assert [m.value for m in found.by_feature["memberNo"]][:2] == ["M-01", "M-02"]
+    assert found.described["Ivy Stone"] == frozenset({"Member"})
+
+
+def test_a_dense_spec_s_answer_grows_to_hold_what_it_names(works: Metamodel) -> None:
+    found = ground(works, DENSE)
+    even = 2 * sum(_entry_tokens(c) for c in phase_classes(works))
+    grown = answer_tokens(works, found, 2, most=100_000)
+    assert grown > even
+    assert _allotment(works, found, 2, grown)["Member"] == 10  # every member named
+    assert _allotment(works, found, 2)["Member"] < 10  # the even share alone holds fewer
+    # The room left in the context bounds it.
+    assert answer_tokens(works, found, 2, most=even + 1) == even + 1
+    assert answer_tokens(works, ground(works, "A workshop."), 2, most=100_000) == even
+
+
+def test_phase_one_asks_what_the_model_can_write(works: Metamodel) -> None:
+    local = TwoPhase(works, DENSE, budget_for("local"))
+    # The bundled model: its usual 3,072 tokens, and more for a spec naming more objects.
+    assert local._tokens(local.first_messages(), True) >= 3072
+    # A small model served over HTTP that writes at most 1,024 tokens is never asked for more,
+    # and its schemas hold fewer objects than the bundled model's.
+    served = budget_for("openai/tiny", max_output_tokens=1024, context_tokens=8192)
+    small = TwoPhase(works, DENSE, served)
+    assert served.small and small._tokens(small.first_messages(), True) <= 1024
+    assert small._phase_one[0] <= local._phase_one[0]
 
 
 def test_an_enum_literal_may_start_a_name(works: Metamodel) -> None:

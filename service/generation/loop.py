@@ -23,6 +23,7 @@ from service.backends import Backend
 from service.cim import Cim
 from service.errors import BackendError, InputError
 from service.generation import consensus
+from service.generation.budget import prompt_tokens
 from service.generation.caller import Caller
 from service.generation.slicing import widen
 from service.generation.strategy import Plan, plan_for
@@ -267,7 +268,7 @@ class _Run:
 
     def _direct(self, previous: str | None, issues: list[Issue]) -> _Outcome:
         messages = direct_messages(self.mm, self.spec, previous=previous, issues=issues)
-        max_tokens = self.plan.budget.output_tokens
+        max_tokens = self.plan.budget.answer_tokens(prompt_tokens(messages))
         xmi = extract_xmi(self.caller.call(messages, None, max_tokens, 0.0).text)
         try:
             cim = read_model(xmi.encode("utf-8"), "answer.xmi", self.mm)

@@ -18,14 +18,13 @@ from service.backends import Message
 from service.cim import Cim
 from service.emfatic import render_metamodel
 from service.errors import BackendError
-from service.generation.budget import Budget
+from service.generation.budget import Budget, prompt_tokens
 from service.generation.caller import Caller
 from service.generation.encoding import Encoding
 from service.generation.parts import merge, written_ids
 from service.issues import Issue, normalised
 from service.metamodel import Metamodel
 from service.prompting import render, render_issues, worked_example
-from service.tokens import count_tokens
 
 MAX_PARTS = 64  # continuations of one answer; each must add an object, so this only bounds cost
 
@@ -79,7 +78,7 @@ class OneShot:
         deleted: list[str] = []
         messages = base
         for _ in range(MAX_PARTS):
-            max_tokens = self.budget.answer_tokens(_prompt_tokens(messages))
+            max_tokens = self.budget.answer_tokens(prompt_tokens(messages))
             data, cut = caller.ask_part(messages, schema, max_tokens, self.encoding.complete)
             part, gone = self.encoding.decode(data)
             notes += _rewritten(written, part)
@@ -117,8 +116,3 @@ def _rewritten(written: Cim, part: Cim) -> list[Issue]:
 
 def _message(role: str, content: str) -> Message:
     return {"role": role, "content": content}
-
-
-def _prompt_tokens(messages: list[Message]) -> int:
-    """An estimate of the prompt's size (o200k; other tokenizers differ by some percent)."""
-    return sum(count_tokens(m["content"]) + 4 for m in messages)

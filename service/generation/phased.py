@@ -2,8 +2,9 @@
 
 Each phase's schema leaves a small model nothing to get wrong that a schema can rule out
 (`service.phased_schema`). A small model (the bundled one) gets bounded schemas: objects per
-class by what the spec describes and what fits 3,072 tokens, capped strings and lists; a cut-off
-answer is asked again with fewer objects per class. Any other model gets unbounded ones and its
+class by what the spec describes and what fits 3,072 tokens (more, as far as the context allows,
+when the spec names or counts more objects), capped strings and lists; a cut-off answer is asked
+again with fewer objects per class. Any other model gets unbounded ones and its
 own output budget.
 
 A repair gives each phase only the issues it can fix: attribute and object issues to phase 1
@@ -17,19 +18,19 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from service.backends import Message
 from service.cim import Cim
-from service.generation.budget import Budget
+from service.generation.budget import Budget, prompt_tokens
 from service.generation.caller import Caller
 from service.grounding import ground
 from service.issues import Issue
 from service.links_schema import plan_links
 from service.metamodel import Metamodel, Reference
-from service.phased_schema import declared_objects, object_cap, objects_model
+from service.phased_schema import answer_tokens, declared_objects, object_cap, objects_model
 from service.prompting import links_messages, objects_messages
-from service.tokens import count_tokens
 
 SMALL_OBJECTS_TOKENS = 3072  # a small model's phase-1 answers are bounded to fit this
 SMALL_LINKS_TOKENS = 1024
@@ -46,10 +47,24 @@ class TwoPhase:
         with the next)."""
         if not self.budget.small:
             return [objects_model(self.mm, None, bounded=False)]
-        cap = object_cap(self.mm, self.spec, SMALL_OBJECTS_TOKENS)
+        cap, tokens, _ = self._phase_one
         caps = dict.fromkeys((cap, max(1, cap // 3), 1))
         grounding = ground(self.mm, self.spec)
-        return [objects_model(self.mm, c, grounding=grounding) for c in caps]
+        return [
+            objects_model(self.mm, c, grounding=grounding, tokens=tokens if c == cap else None)
+            for c in caps
+        ]
+
+    @cached_property
+    def _phase_one(self) -> tuple[int, int, int]:
+        """A small model's objects per class, the tokens its entries may take, and max_tokens
+        for phase 1: SMALL_OBJECTS_TOKENS (or less, if the model cannot write that much), more
+        where the spec states more objects, as far as the first prompt leaves room."""
+        room = self.budget.answer_tokens(prompt_tokens(self.first_messages()))
+        usual = min(SMALL_OBJECTS_TOKENS, room)
+        cap = object_cap(self.mm, self.spec, usual)
+        tokens = answer_tokens(self.mm, ground(self.mm, self.spec), cap, room)
+        return cap, tokens, max(usual, tokens)
 
     def first_messages(self) -> list[Message]:
         return objects_messages(self.mm, self.spec)
@@ -82,9 +97,10 @@ class TwoPhase:
         return plan.apply(links, notes)
 
     def _tokens(self, messages: list[Message], objects: bool) -> int:
+        prompt = prompt_tokens(messages)
         if self.budget.small:
-            return SMALL_OBJECTS_TOKENS if objects else SMALL_LINKS_TOKENS
-        prompt = sum(count_tokens(m["content"]) + 4 for m in messages)
+            most = self._phase_one[2] if objects else SMALL_LINKS_TOKENS
+            return min(most, self.budget.answer_tokens(prompt))
         return self.budget.answer_tokens(prompt)
 
 
