@@ -18,7 +18,7 @@ from datetime import datetime
 
 from service.metamodel import Metamodel, Reference
 
-_WORD_NUMBERS = (
+WORD_NUMBERS = (  # "thirteen people": counts a spec spells out
     *"one two three four five six seven eight nine ten eleven twelve thirteen".split(),  # noqa: SIM905
     *"fourteen fifteen sixteen seventeen eighteen nineteen twenty".split(),  # noqa: SIM905
 )
@@ -51,13 +51,13 @@ _FUNCTION_WORDS = (
     "there here when where which who whose both all some any also then after before "
     "dr mr mrs ms prof"
 )
-_STOP = frozenset(_FUNCTION_WORDS.split()) | frozenset(_WORD_NUMBERS[:10])
+_STOP = frozenset(_FUNCTION_WORDS.split()) | frozenset(WORD_NUMBERS[:10])
 _PREPOSITIONS = frozenset("by of from to with for at in on into onto under over via".split())  # noqa: SIM905
 _CONNECTORS = frozenset(("of", "for", "the", "de", "von", "van"))
 # A capitalised article inside a sentence, right before a name: part of a title.
 _TITLE_ARTICLE = re.compile(r"(?<![.!?]\s)(?<=\s)(The|A|An) $")
 _COUNT = re.compile(
-    r"(?<![\w\-/.:])(\d+|no|" + "|".join(_WORD_NUMBERS) + r")\s+(?=[a-z])", re.IGNORECASE
+    r"(?<![\w\-/.:])(\d+|no|" + "|".join(WORD_NUMBERS) + r")\s+(?=[a-z])", re.IGNORECASE
 )
 _ORDINALS = tuple("second third fourth fifth sixth seventh eighth ninth tenth".split())  # noqa: SIM905
 _ORDINAL = re.compile(r"\b(" + "|".join(_ORDINALS) + r")\s+(?=[a-z])", re.IGNORECASE)
@@ -965,7 +965,7 @@ def class_counts(mm: Metamodel, spec: str) -> dict[str, int]:
         last = clause.split()[-1].lower() if clause.split() else ""
         if word == "no" and (_RELATIVE.search(clause) or last in _PREPOSITIONS):
             continue  # "Lena, who has no loans", "a hop on no line": one object's
-        n = 0 if word == "no" else int(word) if word.isdigit() else _WORD_NUMBERS.index(word) + 1
+        n = 0 if word == "no" else int(word) if word.isdigit() else WORD_NUMBERS.index(word) + 1
         key = _noun_class(nouns, _phrase(spec, m.end()))
         if key is not None:
             counts[key] = counts.get(key, 0) + n

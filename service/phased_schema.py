@@ -23,7 +23,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from service.cim import Cim, CimObject, parse_cim
-from service.grounding import KINDS, Grounding, says
+from service.grounding import KINDS, WORD_NUMBERS, Grounding, says
 from service.issues import Issue, normalised
 from service.metamodel import INT_RANGES, Attribute, EClassView, Metamodel, Reference
 from service.schema import (
@@ -42,8 +42,7 @@ MAX_NAME_SEQUENCES = 16  # in-order name selections a grammar may spell out (`_o
 MAX_NAMED = 24  # names offered as entries of their own to a class the spec does not count
 WORDS_PER_OBJECT = 20  # a specification describes about one object per this many words
 MIN_PER_CLASS = 3  # "a few": what a terse specification still gets room for
-_NUMBER_WORDS: tuple[str, ...] = ("one", "two", "three", "four", "five", "six")
-_NUMBER_WORDS += ("seven", "eight", "nine", "ten", "eleven", "twelve")
+_NUMBER_WORDS = WORD_NUMBERS[:MAX_PER_CLASS]  # larger counts are capped anyway
 _COUNT = re.compile(r"\b(\d+|" + "|".join(_NUMBER_WORDS) + r")\s+[a-z]", re.IGNORECASE)
 _NAME_WORDS = re.compile(r"name|title|label", re.IGNORECASE)  # attributes that name objects
 # A person's name kept in two parts: the given name(s) and the family name.
