@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -371,7 +371,7 @@ def _occurrences(spec: str, values: Sequence[Value]) -> list[Mention]:
         (
             Mention(m.start(), m.end(), v, "string")
             for v in {str(v) for v in values if len(str(v)) >= 2}
-            for m in re.finditer(rf"(?<![\w-]){re.escape(v)}(?![\w-])", spec)
+            for m in _said(spec, v)
         ),
         key=lambda m: (m.start, -m.end),
     )
@@ -380,6 +380,11 @@ def _occurrences(spec: str, values: Sequence[Value]) -> list[Mention]:
         if not kept or m.start >= kept[-1].end:
             kept.append(m)
     return kept
+
+
+def _said(spec: str, value: str) -> Iterator[re.Match[str]]:
+    """Where `spec` says `value` as a whole word ("Red" in "Red goes", not in "Red-Line")."""
+    return re.finditer(rf"(?<![\w-]){re.escape(value)}(?![\w-])", spec)
 
 
 def _pairs(
@@ -1064,7 +1069,7 @@ def mentions(
     for oid, values in names.items():
         keys = {v for v in values if len(v) >= 2} | {w for w, ids in words.items() if ids == {oid}}
         for key in keys:
-            for m in re.finditer(rf"(?<![\w-]){re.escape(key)}(?![\w-])", spec):
+            for m in _said(spec, key):
                 sentence = next(i for i, end in enumerate(bounds[1:]) if m.start() < end)
                 found.setdefault(oid, set()).add(sentence)
     for oid, place in (at or {}).items():
