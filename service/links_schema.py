@@ -23,7 +23,7 @@ from typing import Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from service.cim import Cim, CimObject
-from service.grounding import Mentions, ground, link_ends, mentions
+from service.grounding import Grounding, Mentions, link_ends, mentions
 from service.issues import Issue, normalised
 from service.metamodel import Attribute, Metamodel, Reference
 
@@ -155,14 +155,17 @@ class LinksPlan:
         return Cim(objects=[o.model_copy(update={"references": refs[o.id]}) for o in self.objects])
 
 
-def plan_links(mm: Metamodel, objects: list[CimObject], spec: str | None = None) -> LinksPlan:
+def plan_links(
+    mm: Metamodel, objects: list[CimObject], grounding: Grounding | None = None
+) -> LinksPlan:
     """Work out, for each declared object, its possible containers and reference targets.
-    With `spec` (a small model's plan), an object whose spec sentence also names some of its
-    options is offered only those (`Mentions.together`), and a single-valued reference with
-    such options is set: a small model leaves optional references empty. The ends of an
+    With `grounding` (what the spec states; a small model's plan), an object whose spec
+    sentence also names some of its options is offered only those (`Mentions.together`), and
+    a single-valued reference with such options is set: a small model leaves optional
+    references empty. The ends of an
     object that links two others follow the spec's "A to B" (`_pinned_ends`)."""
-    pinned, stated = _pinned_ends(mm, objects, spec) if spec is not None else ({}, {})
-    named = _mentions(mm, objects, spec, stated) if spec is not None else None
+    pinned, stated = _pinned_ends(mm, objects, grounding) if grounding is not None else ({}, {})
+    named = _mentions(mm, objects, grounding.spec, stated) if grounding is not None else None
     by_class: dict[str, list[int]] = {}
     for i, o in enumerate(objects):
         by_class.setdefault(o.class_, []).append(i)
@@ -204,7 +207,7 @@ def plan_links(mm: Metamodel, objects: list[CimObject], spec: str | None = None)
 
 
 def _pinned_ends(
-    mm: Metamodel, objects: list[CimObject], spec: str
+    mm: Metamodel, objects: list[CimObject], grounding: Grounding
 ) -> tuple[dict[tuple[str, str], tuple[str, ...]], dict[str, int]]:
     """The k-th declared object of a class whose objects link two others gets the spec's k-th
     "A to B" of that class (`Grounding.pairs`): its source end the objects named A, its
@@ -212,7 +215,7 @@ def _pinned_ends(
     pair does not matter, and a small model no longer has to find each pair in the spec.
     Also where each such object is stated: its other references are among what that clause
     names ("the event power switches from Off to On")."""
-    pairs = ground(mm, spec).pairs
+    pairs = grounding.pairs
     named: dict[str, set[str]] = {}
     for o in objects:
         for value in o.attributes.values():

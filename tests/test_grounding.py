@@ -207,7 +207,7 @@ def test_phase_two_offers_the_co_mentioned_targets_when_enough(depot: Metamodel)
         CimObject(id="b2", class_="Bay", attributes={"code": "B-11"}),
     ]
     spec = 'Bay B-10 and bay B-11 belong to the depot "North Yard".'
-    plan = plan_links(depot, objects, spec)
+    plan = plan_links(depot, objects, ground(depot, spec))
     assert {e.obj.id: list(e.containers) for e in plan.entries} == {
         "d": [],
         "b1": ["d"],

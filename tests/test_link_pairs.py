@@ -84,7 +84,7 @@ def test_phase_two_pins_each_links_ends_and_its_clause(routes: Metamodel) -> Non
         *(CimObject(id=n.lower(), class_="Line", attributes={"name": n}) for n in ("Blue", "Red")),
         *(CimObject(id=f"h{k}", class_="Hop") for k in range(1, 5)),
     ]
-    plan = plan_links(routes, objects, SPEC)
+    plan = plan_links(routes, objects, ground(routes, SPEC))
     slots = {(e.obj.id, s.ref.name): (s.candidates, s.least) for e in plan.entries for s in e.slots}
     assert slots["h1", "from"] == (("quay",), 1) and slots["h1", "to"] == (("mill",), 1)
     assert slots["h3", "from"] == (("fort",), 1) and slots["h3", "to"] == (("quay",), 1)

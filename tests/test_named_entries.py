@@ -350,7 +350,7 @@ def test_a_single_valued_reference_the_sentence_names_is_set(works: Metamodel) -
         CimObject(id="ivy", class_="Member", attributes={"name": "Ivy Stone"}),
         CimObject(id="kai", class_="Freelancer", attributes={"name": "Kai Long"}),
     ]
-    plan = plan_links(works, objects, SPEC)
+    plan = plan_links(works, objects, ground(works, SPEC))
     slots = {e.obj.id: e.slots[0] for e in plan.entries if e.slots}
     # "Ivy Stone ... works in Joinery": her team is that one, and it must be written.
     assert (slots["ivy"].candidates, slots["ivy"].least) == (("jn",), 1)

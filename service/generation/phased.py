@@ -25,7 +25,7 @@ from service.backends import Message
 from service.cim import Cim
 from service.generation.budget import Budget, prompt_tokens
 from service.generation.caller import Caller
-from service.grounding import ground
+from service.grounding import Grounding, ground
 from service.issues import Issue
 from service.links_schema import plan_links
 from service.metamodel import Metamodel, Reference
@@ -49,11 +49,15 @@ class TwoPhase:
             return [objects_model(self.mm, None, bounded=False)]
         cap, tokens, _ = self._phase_one
         caps = dict.fromkeys((cap, max(1, cap // 3), 1))
-        grounding = ground(self.mm, self.spec)
         return [
-            objects_model(self.mm, c, grounding=grounding, tokens=tokens if c == cap else None)
+            objects_model(self.mm, c, grounding=self.grounding, tokens=tokens if c == cap else None)
             for c in caps
         ]
+
+    @cached_property
+    def grounding(self) -> Grounding:
+        """What the spec states, read once for both phases of every attempt."""
+        return ground(self.mm, self.spec)
 
     @cached_property
     def _phase_one(self) -> tuple[int, int, int]:
@@ -63,7 +67,7 @@ class TwoPhase:
         room = self.budget.answer_tokens(prompt_tokens(self.first_messages()))
         usual = min(SMALL_OBJECTS_TOKENS, room)
         cap = object_cap(self.mm, self.spec, usual)
-        tokens = answer_tokens(self.mm, ground(self.mm, self.spec), cap, room)
+        tokens = answer_tokens(self.mm, self.grounding, cap, room)
         return cap, tokens, max(usual, tokens)
 
     def first_messages(self) -> list[Message]:
@@ -81,7 +85,7 @@ class TwoPhase:
             declared = declared_objects(self.mm, answer.to_cim(), notes)
         else:
             declared = declared_objects(self.mm, previous, notes)
-        plan = plan_links(self.mm, declared, self.spec if self.budget.small else None)
+        plan = plan_links(self.mm, declared, self.grounding if self.budget.small else None)
         links_model = plan.model()
         links: dict[str, Any] = {}
         if links_model is not None:
