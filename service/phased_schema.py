@@ -134,6 +134,12 @@ def objects_model(
         kind: Any
         if said is not None and _NAMED_ENTRIES.get():
             kind, least, most = _grounded_list(cls, base, entry, said, names, least, most, stated)
+            if least == most and least >= 2:  # as many entries as it names: in the spec's order
+                fields[f"c{i}"] = (
+                    _ordered_entries(cls, entry, said, least, names, by_name=True),
+                    Field(alias=cls.key),
+                )
+                continue
         else:
             kind = _plain_entry(base, entry)
         fields[f"c{i}"] = (
@@ -195,20 +201,27 @@ def _grounded_list(
 
 
 def _ordered_entries(
-    cls: EClassView, entry: dict[str, Any], grounding: Grounding, n: int, names: NameAllocator
+    cls: EClassView,
+    entry: dict[str, Any],
+    grounding: Grounding,
+    n: int,
+    names: NameAllocator,
+    *,
+    by_name: bool = False,
 ) -> Any:
     """When the spec states `n` (2 or more) objects of `cls`: `n` entries that follow the
     spec's order, since specs introduce objects, and their values, in the order they list
     them. A single-valued attribute with exactly `n` values attached to it (or, for the naming
     attribute, to the class), none said of another class's name (`Grounding.owner`), gets the
     k-th of them in the k-th entry.
-    Otherwise, when its objects have names (`_name_values`; a place or a date may repeat, a
-    name does not) and the spec offers at least `n` (those it describes as this class's, if
-    `n` are), the entries take `n` of them in order: every such selection as an alternative
-    while they are few (MAX_NAME_SEQUENCES), else entry k chooses among choices k to
-    k + spare; either way `n` entries cannot all take one name, as a small model repeating
-    itself would. An entry with no name gets a fixed id of its own (marriage_1, marriage_2,
-    ...): a small model writing the same unnamed entry n times would leave one."""
+    Otherwise (or `by_name`: `n` is the number of names it gives), when its objects have names
+    (`_name_values`; a place or a date may repeat, a name does not) and the spec offers at
+    least `n` (those it describes as this class's, if `n` are), the entries take `n` of them
+    in order: every such selection as an alternative while they are few (MAX_NAME_SEQUENCES),
+    else entry k chooses among choices k to k + spare; either way `n` entries cannot all take
+    one name, as a small model repeating itself would. An entry with no name gets a fixed id
+    of its own (marriage_1, marriage_2, ...): a small model writing the same unnamed entry n
+    times would leave one."""
     naming = naming_attribute(cls, grounding)
     per_entry: dict[str, list[tuple[Any, ...]]] = {}
     for a in cls.attributes:
@@ -220,7 +233,7 @@ def _ordered_entries(
     strings = [a.name for a in cls.attributes if a.type.kind == "string" and a.name in per_entry]
     choices: tuple[Any, ...] = ()
     named = _name_values(cls, grounding)
-    if named is not None and not strings:  # no name pinned: take names in the spec's order
+    if named is not None and (by_name or not strings):  # take names in the spec's order
         choices = _choices(cls.key, named[0], grounding, True, least=n)
         own = grounding.names(cls.key, choices, only=n)
         choices = own if len(own) >= n else choices  # its own names, when enough
@@ -228,7 +241,9 @@ def _ordered_entries(
             spare = len(choices) - n
             per_entry[named[0].name] = [choices[k : k + spare + 1] for k in range(n)]
     # Where the spec names entry k: its pinned name, else another pinned string ("MGT").
-    anchors = [per_entry[strings[0]][k][0] for k in range(n)] if strings else [None] * n
+    # (by name: the names are the anchors, and a code right after one is not another's)
+    pinned = strings and not by_name
+    anchors = [per_entry[strings[0]][k][0] for k in range(n)] if pinned else [None] * n
     made: dict[tuple[int, Any], type[BaseModel]] = {}
 
     def item(k: int, value: Any) -> type[BaseModel]:

@@ -119,9 +119,11 @@ def test_the_words_around_a_name_say_its_class(grounding: Grounding) -> None:
 
 
 def entry_schemas(schema: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    """The entries a class's list may hold, or its tuple's entries in order."""
     defs = schema["$defs"]
-    items = schema["properties"][key]["items"]
-    refs = [v["$ref"] for v in items["anyOf"]] if "anyOf" in items else [items["$ref"]]
+    found = schema["properties"][key]
+    slots = found.get("prefixItems") or [found["items"]]
+    refs = [v["$ref"] for item in slots for v in item.get("anyOf", [item])]
     return [defs[r.rsplit("/", 1)[1]] for r in refs]
 
 
@@ -157,8 +159,10 @@ def test_an_uncounted_class_gets_an_entry_per_name(works: Metamodel, grounding: 
     # Kai is named as a freelancer, so there is one; more entries than names would repeat one.
     freelancers = schema["properties"]["Freelancer"]
     assert (freelancers["minItems"], freelancers["maxItems"]) == (1, 1)
-    # Ivy and Ben are named as members alone: both exist, so a small model cannot stop early.
-    assert schema["properties"]["Member"]["minItems"] == 2
+    # Ivy and Ben are named as members alone: both exist, in the spec's order, so a small
+    # model can neither stop early nor write Ivy twice.
+    assert [m["properties"]["id"]["const"] for m in members] == ["ivy_stone", "ben_cole"]
+    assert len(schema["properties"]["Member"]["prefixItems"]) == 2
     assert attributes_of(schema, kai)["properties"]["firm"]["const"] == "Steelworks"
     # Counted teams: a name before its parenthesis is the nearest ("Joinery (code JN)").
     names = [attributes_of(schema, t) for t in counted_entries(schema, "Team")]
