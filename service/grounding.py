@@ -14,81 +14,32 @@ import itertools
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 
 from service.metamodel import Metamodel, Reference
+from service.spec_values import CODE, KINDS, Kind, Mention, Value, by_place, stated_values
+from service.spec_words import (
+    ALPHA,
+    COUNT,
+    PHRASE_WORD,
+    PREPOSITIONS,
+    STOP,
+    class_counts,
+    class_cues,
+    class_nouns,
+    cue_positions,
+    cue_words,
+    phrase_words,
+    same_word,
+    says,
+    singular,
+)
 
-WORD_NUMBERS = (  # "thirteen people": counts a spec spells out
-    *"one two three four five six seven eight nine ten eleven twelve thirteen".split(),  # noqa: SIM905
-    *"fourteen fifteen sixteen seventeen eighteen nineteen twenty".split(),  # noqa: SIM905
-)
-_MONTHS = tuple("jan feb mar apr may jun jul aug sep oct nov dec".split())  # noqa: SIM905
-_MONTH = r"((?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*)\.?"
-# "3 March 1998", "14 September 2024 at 15:00", "March 3, 1998", "2024-09-14", "2024-09-14 15:00"
-_DAY_FIRST = re.compile(
-    rf"\b(\d{{1,2}})\s+{_MONTH}\s+(\d{{4}})(?:,?\s+(?:at\s+)?(\d{{1,2}}):(\d{{2}}))?"
-)
-_MONTH_FIRST = re.compile(
-    rf"\b{_MONTH}\s+(\d{{1,2}}),?\s+(\d{{4}})(?:,?\s+(?:at\s+)?(\d{{1,2}}):(\d{{2}}))?"
-)
-_ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2}))?")
-_QUOTED = re.compile(r"\"([^\"\n]{1,80})\"|“([^”\n]{1,80})”|(?<![\w])'([^'\n]{1,80})'(?![\w])")
-_NUMBER = re.compile(r"(?<![\w.\-/])-?\d+(?:\.\d+)?(?![\w])")
-# A token with a digit, an @, an inner capital, an underscore or two capitals: an identifier,
-# code or address ("DE01", "BCM-100", "alice@example.org", "doorStatusOut", "EUR").
-_TOKEN = re.compile(r"[\w][\w@.\-/+]*[\w]|\w")
-# Short last words of a feature's name that are no unit (`memberNo`, `partNr`, `vlanId`).
-_NUMBERING = frozenset(("id", "no", "nr"))
-_NUMBER_CUES = frozenset(("no", "nr", "number"))  # what a spec says for "no" or "nr"
-# A number made an adjective ("a 20-minute checkup", "3-day"): a measure, not a code.
-_MEASURE = re.compile(r"\d+(?:\.\d+)?-[a-z]+")
-_CODE = re.compile(r"\d|@|_|[a-z][A-Z]|[A-Z]{2}")
-# Function words and titles ("Dr. Okafor") that open a sentence or a phrase without being
-# part of a name.
-_FUNCTION_WORDS = (
-    "a an the this that these those each every its their his her our my your it he she they we "
-    "i in on at of for to from by with and or but as is are was were be has have had no not "
-    "there here when where which who whose both all some any also then after before "
-    "dr mr mrs ms prof"
-)
-_STOP = frozenset(_FUNCTION_WORDS.split()) | frozenset(WORD_NUMBERS[:10])
-_PREPOSITIONS = frozenset("by of from to with for at in on into onto under over via".split())  # noqa: SIM905
-_CONNECTORS = frozenset(("of", "for", "the", "de", "von", "van"))
-# A capitalised article inside a sentence, right before a name: part of a title.
-_TITLE_ARTICLE = re.compile(r"(?<![.!?]\s)(?<=\s)(The|A|An) $")
-_COUNT = re.compile(
-    r"(?<![\w\-/.:])(\d+|no|" + "|".join(WORD_NUMBERS) + r")\s+(?=[a-z])", re.IGNORECASE
-)
-_ORDINALS = tuple("second third fourth fifth sixth seventh eighth ninth tenth".split())  # noqa: SIM905
-_ORDINAL = re.compile(r"\b(" + "|".join(_ORDINALS) + r")\s+(?=[a-z])", re.IGNORECASE)
 # Between the two ends of a link: "red to redToGreen", "from On back to Off", "init state to".
 _PAIR_GAP = re.compile(r"\s+(?:[a-z]+\s+)?(?:back\s+)?to\s+(?:the\s+)?|\s*(?:->|→)\s*")
 _SOURCE = re.compile(r"source|from|start|origin|tail|src", re.IGNORECASE)
 # The end of a lead-in ending in a preposition: "..., a fiction book by " (to the clause start).
 _TIE = re.compile(r"[^,;:()]*\b(?:by|of|from|to|with|for)\s*$", re.IGNORECASE)
 _BOUND = re.compile(r"\b(most|least|max|maximum|min|minimum|than)\b", re.IGNORECASE)
-_RELATIVE = re.compile(r"\b(who|which|whose|whom)\b", re.IGNORECASE)
-_PHRASE_WORD = re.compile(r"\s*([A-Za-z][\w-]*)")
-# A number after these is no count of its own: it refers back ("the two teams") or bounds
-# ("at most 3 appointments", "up to 4 seats").
-_ANAPHORA = re.compile(
-    r"\b(the|these|those|both|all|other|of|most|least|than|to|max|maximum|min|minimum)\s+$",
-    re.IGNORECASE,
-)
-
-
-Value = str | float
-Kind = str  # "string" | "number" | "date"
-
-
-@dataclass(frozen=True)
-class Mention:
-    """One value the spec states, where it stands."""
-
-    start: int
-    end: int
-    value: Value
-    kind: Kind
 
 
 @dataclass(frozen=True)
@@ -256,7 +207,7 @@ class Grounding:
         own = [] if shared else list(self.by_feature.get(feature, ()))
         if naming:
             own += self.by_class.get(class_key, ())
-        return sorted((m for m in set(own) if m.kind == kind), key=_start)
+        return sorted((m for m in set(own) if m.kind == kind), key=by_place)
 
 
 def _distance(spec: str, m: Mention, anchor: Mention) -> int:
@@ -275,11 +226,8 @@ def _values(mentions: Sequence[Mention], kind: Kind) -> tuple[Value, ...]:
 
 def ground(mm: Metamodel, spec: str) -> Grounding:
     """Read `spec`'s values, what they are attached to, and its counts of `mm`'s classes."""
-    dates, spans = _dates(spec)
-    rest = "".join(" " if any(a <= i < b for a, b in spans) else ch for i, ch in enumerate(spec))
-    strings = _strings(rest, _vocabulary(mm), _vocabulary(mm, literals=False))
-    mentions = sorted(set(dates + strings + _numbers(rest)), key=_start)
-    words = [(w.start(), w.end(), w.group(0).lower()) for w in _ALPHA.finditer(spec)]
+    mentions = stated_values(mm, spec)
+    words = [(w.start(), w.end(), w.group(0).lower()) for w in ALPHA.finditer(spec)]
     kinds: dict[str, set[Kind]] = {}
     lists: set[str] = set()  # many-valued: "skills Go and Kubernetes" attaches both
     for cls in mm.classes.values():
@@ -290,26 +238,26 @@ def ground(mm: Metamodel, spec: str) -> Grounding:
                     lists.add(attr.name)
     by_feature: dict[str, tuple[Mention, ...]] = {}
     for name, wanted in sorted(kinds.items()):
-        found = _attached(spec, words, mentions, _cue(name), set(), wanted, many=name in lists)
+        found = _attached(spec, words, mentions, cue_words(name), set(), wanted, many=name in lists)
         if found:
             by_feature[name] = found
     by_feature = _alike(mentions, by_feature)
     taken = {m.start for ms in by_feature.values() for m in ms}
     by_class: dict[str, tuple[Mention, ...]] = {}
-    cues = _class_cues(mm)
-    nouns = _class_nouns(mm)
-    cue_spans = [_cue_spans(words, noun) for noun, _ in cues]
+    cues = class_cues(mm)
+    nouns = class_nouns(mm)
+    cue_spans = [cue_positions(words, noun) for noun, _ in cues]
     for noun, key in cues:
         found = _attached(
             spec, words, mentions, noun, taken, {"string"}, after_only=True, longer=cue_spans
         )
         if found:
-            by_class[key] = tuple(sorted(set(by_class.get(key, ()) + found), key=_start))
+            by_class[key] = tuple(sorted(set(by_class.get(key, ()) + found), key=by_place))
     for m in mentions:  # a name ending in a class's name names one of its objects
         parts = str(m.value).split() if m.kind == "string" else []
-        named = nouns.get(_singular(parts[-1].lower())) if len(parts) > 1 else None
+        named = nouns.get(singular(parts[-1].lower())) if len(parts) > 1 else None
         if named is not None and m.start not in taken:
-            by_class[named] = tuple(sorted({*by_class.get(named, ()), m}, key=_start))
+            by_class[named] = tuple(sorted({*by_class.get(named, ()), m}, key=by_place))
     first: dict[Value, tuple[int, str]] = {}  # a name attached to two classes: the first wins
     for key, found in by_class.items():
         for m in found:
@@ -323,7 +271,7 @@ def ground(mm: Metamodel, spec: str) -> Grounding:
     counts = class_counts(mm, spec)
     inner = _inner(spec, mentions, {m.start for ms in by_class.values() for m in ms})
     grounding = Grounding(tuple(mentions), by_feature, by_class, counts, shared, spec)
-    grounding = replace(grounding, inner=inner, breaks=_breaks(spec, words, _class_cues(mm)))
+    grounding = replace(grounding, inner=inner, breaks=_breaks(spec, words, class_cues(mm)))
     spoken = _spoken(mm, spec, counts)
     described = _described(mm, grounding, spoken)
     pairs = _pairs(mm, grounding, described)
@@ -436,9 +384,11 @@ def _spoken(mm: Metamodel, spec: str, counts: dict[str, int]) -> set[str]:
         if c.key in counts
         or any(says(spec, n, strict=True) for n in [c.name, *nouns.get(c.key, ())])
     }
-    words = [(w.start(), w.end(), w.group(0).lower()) for w in _ALPHA.finditer(spec)]
+    words = [(w.start(), w.end(), w.group(0).lower()) for w in ALPHA.finditer(spec)]
     spans = [
-        (j, n) for c in mm.classes.values() for j, n in _cue_spans(words, _cue(c.name)).items()
+        (j, n)
+        for c in mm.classes.values()
+        for j, n in cue_positions(words, cue_words(c.name)).items()
     ]
     holders = [r for c in mm.classes.values() for r in c.references if r.containment]
     for general in mm.classes.values():  # "eleven arcs": of any kind
@@ -446,11 +396,11 @@ def _spoken(mm: Metamodel, spec: str, counts: dict[str, int]) -> set[str]:
         if general.concrete or len(kinds) < 2:
             continue
         names = [general.name, *(r.name for r in holders if r.target == general.key)]
-        for cue in map(_cue, names):
+        for cue in map(cue_words, names):
             k = len(cue)
             if any(  # said alone, not inside a kind's longer name ("an inhibitor arc")
                 not any(j <= i and i + k <= j + n and n > k for j, n in spans)
-                for i in _cue_spans(words, cue)
+                for i in cue_positions(words, cue)
             ):
                 spoken.update(kinds)
                 break
@@ -458,9 +408,9 @@ def _spoken(mm: Metamodel, spec: str, counts: dict[str, int]) -> set[str]:
 
 
 def _nouns_by_class(mm: Metamodel) -> dict[str, list[str]]:
-    """`_class_nouns` the other way round: class key → the names that stand for it."""
+    """`class_nouns` the other way round: class key → the names that stand for it."""
     nouns: dict[str, list[str]] = {}
-    for noun, key in _class_nouns(mm, raw=True).items():
+    for noun, key in class_nouns(mm, raw=True).items():
         nouns.setdefault(key, []).append(noun)
     return nouns
 
@@ -510,7 +460,7 @@ def _described(mm: Metamodel, g: Grounding, spoken: set[str]) -> dict[Value, fro
       ("A (54, insured), B (37)") and a code shaped like one with a class have its class."""
     taken = {m.start for ms in g.by_feature.values() for m in ms}
     free = [m for m in g.mentions if m.kind == "string" and m.start not in taken]
-    rivals = [m.value for m in free if not _CODE.search(str(m.value)) and m.value not in g.inner]
+    rivals = [m.value for m in free if not CODE.search(str(m.value)) and m.value not in g.inner]
     nouns = _nouns_by_class(mm)
     result: dict[Value, frozenset[str]] = {}
     for value in dict.fromkeys(m.value for m in free):
@@ -567,10 +517,10 @@ def _breaks(
     name before it. A count or a bound in between ("at most 3 appointments") brings in none."""
     found = set()
     for cue, _ in cues:
-        for i in _cue_spans(words, cue):
-            lead = [j for j in range(max(0, i - 3), i) if words[j][2] in _PREPOSITIONS]
+        for i in cue_positions(words, cue):
+            lead = [j for j in range(max(0, i - 3), i) if words[j][2] in PREPOSITIONS]
             between = spec[words[lead[-1]][1] : words[i][0]] if lead else ""
-            if lead and not _COUNT.search(between + " x") and not _BOUND.search(between):
+            if lead and not COUNT.search(between + " x") and not _BOUND.search(between):
                 found.add(words[lead[-1]][0])
     return tuple(sorted(found))
 
@@ -599,12 +549,12 @@ def _pointed_at(mm: Metamodel, before: str) -> set[str]:
     the head (an employee), not the department holding the reference; said after the name,
     a reference is the name's own ("Sales has the members ..."). A reference named like a
     class ("books by Tolkien") names those objects, not the name after it."""
-    nouns = _class_nouns(mm)
+    nouns = class_nouns(mm)
     return {
         sub
         for cls in mm.concrete_classes
         for r in cls.references
-        if says(before, r.name) and _singular(r.name.lower()) not in nouns
+        if says(before, r.name) and singular(r.name.lower()) not in nouns
         for sub in mm.concrete_subtypes(r.target)
     }
 
@@ -640,7 +590,7 @@ def _alike(
         features = owners.get(_shape(m) or "", set())
         if m.start not in taken and len(features) == 1:
             (feature,) = features
-            result[feature] = tuple(sorted({*result[feature], m}, key=_start))
+            result[feature] = tuple(sorted({*result[feature], m}, key=by_place))
     return result
 
 
@@ -656,84 +606,19 @@ def _shape(m: Mention) -> str | None:
 
 def _uncounted(text: str) -> str:
     """`text` without its counted phrases ("two departments")."""
-    for m in reversed(list(_COUNT.finditer(text))):
+    for m in reversed(list(COUNT.finditer(text))):
         end = m.end()
-        for _ in _phrase(text, m.end()):
-            end = _PHRASE_WORD.match(text, end).end()  # type: ignore[union-attr]
+        for _ in phrase_words(text, m.end()):
+            end = PHRASE_WORD.match(text, end).end()  # type: ignore[union-attr]
         text = text[: m.start()] + text[end:]
     return text
 
 
-def _start(m: Mention) -> tuple[int, int, str, str]:
-    """Where `m` stands, as a total order: mentions starting together ("IP" and "IP 10.0.0.1")
-    sort the same on every run, whatever order a set gave them."""
-    return m.start, m.end, m.kind, str(m.value)
-
-
-_ALPHA = re.compile(r"[A-Za-z]+")
 # The end of a sentence or `;` clause, not of an abbreviation ("Dr.") or initial ("J.").
 _SENTENCE_END = re.compile(r"(?<![A-Z])(?<!\b[A-Z][a-z])(?<!\b[A-Z][a-z][a-z])[.;!?](?=\s)|\n")
-# What a spec value may be for an attribute of each type kind (others are choices already).
-KINDS: dict[str, Kind] = {"string": "string", "date": "date", "int": "number"}
 KINDS |= {"bigint": "number", "float": "number", "decimal": "number"}
 _LIST_JOIN = re.compile(r"\s*(?:,\s*(?:and\s+|or\s+)?|\s(?:and|or)\s+)")
 _GAP_WORDS = 3  # words allowed between a name and the value it introduces ("balance of 8000")
-
-
-def _cue(name: str) -> list[str]:
-    """A feature's name as the words a spec uses for it: `partNumber` → part number,
-    `cycleTimeMs` → cycle time (a trailing unit is dropped; "id", "no" and "nr" are kept:
-    `memberNo` is "member no", not any "member")."""
-    words = [w.lower() for w in re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+", name)]
-    while len(words) > 1 and len(words[-1]) <= 2 and words[-1] not in _NUMBERING:
-        words = words[:-1]
-    return words
-
-
-def _class_cues(mm: Metamodel) -> list[tuple[list[str], str]]:
-    """The words that name each concrete class: its own name, a containment reference's name
-    for its single concrete target, an abstract class's name for its single subclass."""
-    return [(_cue(noun), key) for noun, key in _class_nouns(mm, raw=True).items()]
-
-
-def says(text: str, name: str, *, strict: bool = False) -> bool:
-    """Whether `text` uses the words of `name` (an enum literal like GENERAL_PRACTICE, or a
-    feature's name) in a row, in any case ("in general practice", "a surgeon"). A literal, or
-    any name when `strict`, is said as itself ("manager" is no "management")."""
-    literal = strict or name.isupper()
-    cue = name.lower().split("_") if name.isupper() else _cue(name)
-    words = [w.lower() for w in _ALPHA.findall(text)]
-    return any(
-        all(
-            _same(c, words[i + j], literal)
-            or (literal and len(c) >= 4 and words[i + j].startswith(c))
-            for j, c in enumerate(cue)
-        )
-        for i in range(len(words) - len(cue) + 1)
-    )
-
-
-def _cue_spans(words: list[tuple[int, int, str]], cue: list[str]) -> dict[int, int]:
-    """Where a class's name stands in the spec's words: first word index → words long."""
-    n = len(cue)
-    return {
-        i: n
-        for i in range(len(words) - n + 1)
-        if all(_same(c, words[i + j][2], True) for j, c in enumerate(cue))
-    }
-
-
-def _same(cue: str, word: str, strict: bool = False) -> bool:
-    """Whether spec `word` says cue word `cue` ("named" for name, "weighs" for weight,
-    "number" for no);
-    `strict`: only as the same word, singular or plural."""
-    if _singular(word) == _singular(cue) or {cue, word} <= _NUMBER_CUES:
-        return True
-    if strict:
-        return False
-    if len(cue) >= 4 and word.startswith(cue):
-        return True
-    return len(cue) >= 5 and len(word) >= 5 and cue[:5] == word[:5]
 
 
 def _attached(
@@ -755,7 +640,7 @@ def _attached(
     found: dict[int, Mention] = {}
     n = len(cue)
     for i in range(len(words) - n + 1):
-        if not all(_same(c, words[i + j][2], after_only) for j, c in enumerate(cue)):
+        if not all(same_word(c, words[i + j][2], after_only) for j, c in enumerate(cue)):
             continue
         if any(i in spans and spans[i] > n for spans in longer):
             continue  # "state" inside "state machine": the longer name is meant
@@ -775,7 +660,7 @@ def _listed_after(spec: str, mentions: list[Mention], m: Mention) -> Mention | N
     later = [x for x in mentions if x.start >= m.end and x.kind == m.kind]
     if not later:
         return None
-    nxt = min(later, key=_start)
+    nxt = min(later, key=by_place)
     gap = re.sub(r"[\"“”']", "", spec[m.end : nxt.start])  # 'keywords "a", "b" and "c"'
     return nxt if _LIST_JOIN.fullmatch(gap) else None
 
@@ -795,9 +680,9 @@ def _near(
         if m.start < end or m.kind != kind:
             continue
         gap = spec[end : m.start]
-        if naming and any(w.lower() in _PREPOSITIONS for w in _ALPHA.findall(gap)):
+        if naming and any(w.lower() in PREPOSITIONS for w in ALPHA.findall(gap)):
             return None
-        if re.search(r"[.;]\s|^[^(]*\)", gap) or len(_ALPHA.findall(gap)) > gap_words:
+        if re.search(r"[.;]\s|^[^(]*\)", gap) or len(ALPHA.findall(gap)) > gap_words:
             return None  # past the sentence, the parenthesis, or a few words
         if m.start not in taken:
             return m
@@ -811,229 +696,10 @@ def _before(
         if m.end > begin or m.kind != kind:
             continue
         gap = spec[m.end : begin]
-        if not re.fullmatch(r"[\sA-Za-z]*", gap) or len(_ALPHA.findall(gap)) > 1:
+        if not re.fullmatch(r"[\sA-Za-z]*", gap) or len(ALPHA.findall(gap)) > 1:
             return None
         return None if m.start in taken else m
     return None
-
-
-def _vocabulary(mm: Metamodel, *, literals: bool = True) -> set[str]:
-    """The metamodel's own words (class and feature names, enum literals unless not
-    `literals`): a spec mentions them to say what a thing is ("the ECU", "ASIL QM"), not as a
-    string value."""
-    words = {_singular(c.name.lower()) for c in mm.classes.values()}
-    for cls in mm.classes.values():
-        words.update(_singular(f.name.lower()) for f in cls.features)
-        for attr in cls.attributes if literals else ():
-            words.update(_singular(lit.lower()) for lit in attr.type.literals)
-    return words
-
-
-def _numbers(spec: str) -> list[Mention]:
-    return [
-        Mention(m.start(), m.end(), float(m.group(0)), "number") for m in _NUMBER.finditer(spec)
-    ]
-
-
-def _dates(spec: str) -> tuple[list[Mention], list[tuple[int, int]]]:
-    """The dates in `spec`, spelt the CIM's way (ISO 8601), and where they stand (their
-    numbers are no numbers of their own)."""
-    found: list[Mention] = []
-    spans: list[tuple[int, int]] = []
-    for pattern, order in ((_DAY_FIRST, "dmy"), (_MONTH_FIRST, "mdy"), (_ISO, "iso")):
-        for m in pattern.finditer(spec):
-            g = m.groups()
-            if order == "iso":
-                y, mo, d, hh, mm_ = int(g[0]), int(g[1]), int(g[2]), g[3], g[4]
-            else:
-                day, month, year = (g[0], g[1], g[2]) if order == "dmy" else (g[1], g[0], g[2])
-                y, mo, d, hh, mm_ = int(year), _month(month), int(day), g[3], g[4]
-            try:
-                stamp = datetime(y, mo, d, int(hh or 0), int(mm_ or 0))
-            except ValueError:
-                continue
-            found.append(Mention(m.start(), m.end(), stamp.isoformat(), "date"))
-            spans.append(m.span())
-    return found, spans
-
-
-def _month(name: str) -> int:
-    return _MONTHS.index(name[:3].lower()) + 1
-
-
-def _strings(spec: str, vocabulary: set[str], labels: set[str]) -> list[Mention]:
-    """Quoted text (as written), capitalised names ("Alice Schmidt", "Harbour FC") and
-    code-like tokens, without the metamodel's own words, also as a label in front ("IBAN
-    DE01" → "DE01"; `labels`: class and feature names, as an enum literal may start a name:
-    "Executive Board"); a name is not repeated as a part of an earlier longer one ("Alice"
-    after "Alice Schmidt")."""
-    found: list[Mention] = []
-    quoted: list[tuple[int, int]] = []
-    for q in _QUOTED.finditer(spec):
-        g = next(i for i, v in enumerate(q.groups(), 1) if v is not None)
-        if q.group(g).strip():
-            found.append(Mention(q.start(g), q.end(g), q.group(g).strip(), "string"))
-            quoted.append(q.span())
-    tokens = [t for t in _TOKEN.finditer(spec) if not any(a <= t.start() < b for a, b in quoted)]
-    run: list[re.Match[str]] = []
-    for i, tok in enumerate([*tokens, None]):
-        word = tok.group(0) if tok is not None else ""
-        if tok is not None and _code(word):
-            found.append(Mention(tok.start(), tok.end(), word, "string"))
-        joined = bool(run) and tok is not None and _joins(spec, run[-1], tok)
-        if tok is not None and _name_word(word) and (not run or joined):
-            run.append(tok)
-            continue
-        if tok is not None and joined and word.lower() in _CONNECTORS:
-            ahead = tokens[i + 1 : i + 3]
-            nxt = next((t for t in ahead if t.group(0).lower() not in _CONNECTORS), None)
-            if nxt is not None and _name_word(nxt.group(0)):
-                run.append(tok)
-                continue
-        found.extend(_name_phrase(spec, run, labels))
-        run = [tok] if tok is not None and _name_word(word) else []
-    kept: list[Mention] = []
-    for m in sorted(found, key=_start):
-        text = str(m.value)
-        after = _ALPHA.match(spec[m.end :].lstrip())
-        named = _singular((text + (after.group(0) if after else "")).lower())
-        exempt = any(a <= m.start < b for a, b in quoted)  # quoted text is a value as written
-        if not exempt and (_singular(text.lower()) in vocabulary or named in vocabulary):
-            continue  # the metamodel's own word, or part of one ("CAN bus")
-        if any(
-            text != k.value and re.search(rf"\b{re.escape(text)}\b", str(k.value)) for k in kept
-        ):
-            continue
-        kept.append(m)
-    return kept
-
-
-def _joins(spec: str, before: re.Match[str], after: re.Match[str]) -> bool:
-    """Whether two tokens stand in one name: a space apart, or an initial's dot between
-    ("J. R. R. Tolkien")."""
-    gap = spec[before.end() : after.start()]
-    return gap == " " or (gap == ". " and len(before.group(0)) == 1 and before.group(0).isupper())
-
-
-def _code(word: str) -> bool:
-    """Whether `word` is shaped like a code ("A-001", "de_DE", "eth0"), not a number or a
-    measure."""
-    return bool(_CODE.search(word)) and not _NUMBER.fullmatch(word) and not _MEASURE.fullmatch(word)
-
-
-def _name_word(word: str) -> bool:
-    if _NUMBER.fullmatch(word) or _MEASURE.fullmatch(word):
-        return False
-    return (word[:1].isupper() and word.lower() not in _STOP) or _code(word)
-
-
-def _name_phrase(spec: str, run: list[re.Match[str]], vocabulary: set[str]) -> list[Mention]:
-    """The name a run of capitalised words spells, without leading function words or the
-    metamodel's words ("The ECU", "IBAN DE01") and trailing connectors."""
-    stripped = False
-    while run and (
-        run[0].group(0).lower() in _STOP | _CONNECTORS
-        or _singular(run[0].group(0).lower()) in vocabulary
-    ):
-        stripped = stripped or _singular(run[0].group(0).lower()) in vocabulary
-        run = run[1:]
-    while run and run[-1].group(0).lower() in _CONNECTORS:
-        run = run[:-1]
-    if not run:
-        return []
-    start, end = run[0].start(), run[-1].end()
-    article = _TITLE_ARTICLE.search(spec, max(0, start - 12), start)
-    if article is not None and not stripped:  # "borrowed The Hobbit": part of a title
-        start = article.start(1)
-    if spec[end : end + 1] == "." and len(run[-1].group(0)) == 1:  # an initial keeps its dot
-        end += 1
-    return [Mention(start, end, spec[start:end], "string")]
-
-
-def class_counts(mm: Metamodel, spec: str) -> dict[str, int]:
-    """Objects per concrete class that `spec` states: "two ECUs", "three clients" (a
-    containment reference's name), "no sensors". Counts of one class in several sentences
-    add up ("Harbour FC has two players ... Millers United has two players"); a number after
-    "the", "these", "both", "other" or "of" refers back to a count already given, one after
-    "at most", "up to" and the like is a bound, and a "no" in a relative clause ("who has no
-    loans") or after a preposition ("on no line") is one object's: all are skipped. An
-    ordinal beyond a class's count ("one transition ... a second transition") shows the
-    counts were not totals: that class's is dropped. A count of a class with several
-    concrete subclasses says nothing about each and is left out."""
-    nouns = _class_nouns(mm)
-    counts: dict[str, int] = {}
-    for m in _COUNT.finditer(spec):
-        if _ANAPHORA.search(spec[max(0, m.start() - 10) : m.start()]):
-            continue
-        word = m.group(1).lower()
-        clause = re.split(r"[,;:.()]", spec[max(0, m.start() - 40) : m.start()])[-1]
-        last = clause.split()[-1].lower() if clause.split() else ""
-        if word == "no" and (_RELATIVE.search(clause) or last in _PREPOSITIONS):
-            continue  # "Lena, who has no loans", "a hop on no line": one object's
-        n = 0 if word == "no" else int(word) if word.isdigit() else WORD_NUMBERS.index(word) + 1
-        key = _noun_class(nouns, _phrase(spec, m.end()))
-        if key is not None:
-            counts[key] = counts.get(key, 0) + n
-    for m in _ORDINAL.finditer(spec):  # "a second transition" after "one transition"
-        key = _noun_class(nouns, _phrase(spec, m.end()))
-        if key in counts and counts[key] < _ORDINALS.index(m.group(1).lower()) + 2:
-            del counts[key]
-    return counts
-
-
-def _phrase(spec: str, at: int) -> list[str]:
-    """Up to four words from `at`, ending before punctuation or a function word."""
-    words: list[str] = []
-    while len(words) < 4:
-        m = _PHRASE_WORD.match(spec, at)
-        if m is None or m.group(1).lower() in _STOP:
-            break
-        words.append(m.group(1))
-        at = m.end()
-    return words
-
-
-def _noun_class(nouns: dict[str, str], words: list[str]) -> str | None:
-    """The class the first noun phrase in `words` names (the phrase ends at the first word
-    that, alone or with those before it, names a class)."""
-    for end in range(1, len(words) + 1):
-        for start in range(end):
-            key = nouns.get(_singular("".join(words[start:end]).lower()))
-            if key is not None:
-                return key
-    return None
-
-
-def _class_nouns(mm: Metamodel, *, raw: bool = False) -> dict[str, str]:
-    """Names → the one concrete class they stand for: a concrete class's name, a containment
-    reference's name for its single concrete target, an abstract class's name for its single
-    concrete subclass. Lower-case and singular, or as declared when `raw`."""
-    named: list[tuple[str, str]] = [(c.name, c.key) for c in mm.concrete_classes]
-    for cls in mm.classes.values():
-        for ref in cls.references:
-            subs = mm.concrete_subtypes(ref.target)
-            if ref.containment and len(subs) == 1:
-                named.append((ref.name, subs[0]))
-    for cls in mm.classes.values():
-        subs = mm.concrete_subtypes(cls.key)
-        if len(subs) == 1:
-            named.append((cls.name, subs[0]))
-    nouns: dict[str, str] = {}
-    for name, key in named:
-        nouns.setdefault(name if raw else _singular(name.lower()), key)
-    return nouns
-
-
-def _singular(word: str) -> str:
-    word = word.replace("-", "").replace("_", "")
-    for plural, single in (("ies", "y"), ("sses", "ss"), ("ches", "ch"), ("shes", "sh")):
-        if word.endswith(plural):
-            return word[: -len(plural)] + single
-    if word.endswith(("xes", "zes")):
-        return word[:-2]
-    if word.endswith("s") and not word.endswith("ss"):
-        return word[:-1]
-    return word
 
 
 # --- links: which declared objects the spec mentions together -------------------------------
@@ -1063,7 +729,7 @@ def mentions(
     for oid, values in names.items():
         for value in values:
             for word in re.findall(r"[A-Z][\w-]{2,}", value):
-                if word.lower() not in _STOP:
+                if word.lower() not in STOP:
                     words.setdefault(word, set()).add(oid)
     found: dict[str, set[int]] = {}
     for oid, values in names.items():

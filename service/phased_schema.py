@@ -23,7 +23,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from service.cim import Cim, CimObject, parse_cim
-from service.grounding import KINDS, WORD_NUMBERS, Grounding, says
+from service.grounding import Grounding
 from service.issues import Issue, normalised
 from service.metamodel import INT_RANGES, Attribute, EClassView, Metamodel, Reference
 from service.schema import (
@@ -32,6 +32,8 @@ from service.schema import (
     features_model,
     id_annotation,
 )
+from service.spec_values import KINDS
+from service.spec_words import WORD_NUMBERS, says
 
 ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,29}$"
 MAX_STRING = 80  # characters per string attribute value
