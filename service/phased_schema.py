@@ -80,6 +80,7 @@ def objects_model(
     bounded: bool = True,
     grounding: Grounding | None = None,
     tokens: int | None = None,
+    repair: bool = False,
 ) -> type[ObjectsRoot]:
     """`{"<Class>": [{"id", "attributes"}], ...}` with a key for every concrete class, in
     containment order (roots first): the grammar walks a small model through every class, and
@@ -88,7 +89,9 @@ def objects_model(
     (`max_per_class` None, `bounded` False) may write all the spec asks for. With `grounding`
     (what the spec states), a bounded model's values are the spec's (`grounded_annotation`)
     and a class the spec counts gets exactly that many entries; `tokens` is the answer's size,
-    by default what `max_per_class` objects of every class take (`_allotment`)."""
+    by default what `max_per_class` objects of every class take (`_allotment`). A `repair`
+    may leave out an object a first answer had to write by name: grounding can misread a
+    value as a name, and a repair must be able to drop what it forced."""
     names = NameAllocator()
     names.allocate("Objects")
     counts = grounding.counts if grounding is not None and bounded else {}
@@ -136,7 +139,7 @@ def objects_model(
         kind: Any
         if said is not None and _NAMED_ENTRIES.get():
             kind, least, most = _grounded_list(cls, base, entry, said, names, least, most, stated)
-            if least == most and least >= 2:  # as many entries as it names: in the spec's order
+            if least == most and least >= 2 and not repair:  # one per name, in the spec's order
                 fields[f"c{i}"] = (
                     _ordered_entries(cls, entry, said, least, names, by_name=True),
                     Field(alias=cls.key),

@@ -169,6 +169,19 @@ def test_an_uncounted_class_gets_an_entry_per_name(works: Metamodel, grounding: 
     assert [n["properties"]["name"]["const"] for n in names] == ["Joinery", "Metal"]
 
 
+def test_a_repair_may_leave_out_a_name_the_first_answer_had_to_write(
+    works: Metamodel, grounding: Grounding
+) -> None:
+    # Grounding can take a value for a name; a repair's schema must be able to drop it.
+    schema = model_schema(objects_model(works, grounding=grounding, repair=True))
+    members = schema["properties"]["Member"]
+    assert "prefixItems" not in members and members["maxItems"] == 2
+    assert {m["properties"]["id"]["const"] for m in entry_schemas(schema, "Member")} == {
+        "ivy_stone",
+        "ben_cole",
+    }
+
+
 def test_an_entry_holds_its_names_values(works: Metamodel, grounding: Grounding) -> None:
     model = objects_model(works, grounding=grounding)
     good = {

@@ -42,15 +42,21 @@ class TwoPhase:
     spec: str
     budget: Budget
 
-    def objects_schemas(self) -> list[type[Any]]:
+    def objects_schemas(self, repair: bool = False) -> list[type[Any]]:
         """Phase 1's schemas, most objects first (a small model's cut-off answer is asked again
-        with the next)."""
+        with the next); a `repair`'s may leave out what a first answer had to write."""
         if not self.budget.small:
             return [objects_model(self.mm, None, bounded=False)]
         cap, tokens, _ = self._phase_one
         caps = dict.fromkeys((cap, max(1, cap // 3), 1))
         return [
-            objects_model(self.mm, c, grounding=self.grounding, tokens=tokens if c == cap else None)
+            objects_model(
+                self.mm,
+                c,
+                grounding=self.grounding,
+                tokens=tokens if c == cap else None,
+                repair=repair,
+            )
             for c in caps
         ]
 
@@ -81,7 +87,8 @@ class TwoPhase:
         object_issues, link_issues = split_issues(self.mm, previous, issues)
         if previous is None or object_issues:
             messages = objects_messages(self.mm, self.spec, previous=previous, issues=object_issues)
-            answer = caller.ask(messages, self.objects_schemas(), self._tokens(messages, True))
+            schemas = self.objects_schemas(repair=previous is not None)
+            answer = caller.ask(messages, schemas, self._tokens(messages, True))
             declared = declared_objects(self.mm, answer.to_cim(), notes)
         else:
             declared = declared_objects(self.mm, previous, notes)
