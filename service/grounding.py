@@ -39,6 +39,9 @@ _PAIR_GAP = re.compile(r"\s+(?:[a-z]+\s+)?(?:back\s+)?to\s+(?:the\s+)?|\s*(?:->|
 _SOURCE = re.compile(r"source|from|start|origin|tail|src", re.IGNORECASE)
 # The end of a lead-in ending in a preposition: "..., a fiction book by " (to the clause start).
 _TIE = re.compile(r"[^,;:()]*\b(?:by|of|from|to|with|for)\s*$", re.IGNORECASE)
+# Right before a value said as what someone is or does ('works there as "DevOps Consultant"'):
+# a title or a role of the one spoken of, not the name of another object.
+_CAPACITY = re.compile(r"\bas\s*[\"“']?\s*$", re.IGNORECASE)
 _BOUND = re.compile(r"\b(most|least|max|maximum|min|minimum|than)\b", re.IGNORECASE)
 
 
@@ -455,7 +458,8 @@ def _described(mm: Metamodel, g: Grounding, spoken: set[str]) -> dict[Value, fro
       with no more points than its superclass loses to it, and a class the spec never names
       (`_spoken`) to one it does;
     - a score under 2 counts only when it points to one class (one word many share is no
-      clue); a string no class's words stand near is left out (it may name anything);
+      clue); a string no class's words stand near is left out (it may name anything), as is
+      one said after "as" (`_CAPACITY`: a role or title of the one spoken of);
     - a name attached to a class is that class's, a name listed right after one with a class
       ("A (54, insured), B (37)") and a code shaped like one with a class have its class."""
     taken = {m.start for ms in g.by_feature.values() for m in ms}
@@ -466,6 +470,8 @@ def _described(mm: Metamodel, g: Grounding, spoken: set[str]) -> dict[Value, fro
     for value in dict.fromkeys(m.value for m in free):
         parts = g.segment(value, rivals)
         lead = parts[1][0] if len(parts) > 1 else ""
+        if _CAPACITY.search(lead):
+            continue
         # "a fiction book by Tolkien", "is headed by Jan": a phrase ending in a preposition
         # right before the name says what the name is related to, not what it is
         ties = _TIE.search(lead)

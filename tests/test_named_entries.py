@@ -457,6 +457,17 @@ def test_a_numbering_word_stays_in_a_feature_s_cue(works: Metamodel) -> None:
     assert found.described["Ivy Stone"] == frozenset({"Member"})
 
 
+def test_a_value_said_after_as_names_no_object(works: Metamodel) -> None:
+    # "as ..." is what Ivy is or does there, not another member's name.
+    spec = (
+        "The members are Ivy Stone (member no M-01) and Ben Cole (M-02); "
+        'Ben works as "Lead Welder" with level senior.'
+    )
+    found = ground(works, spec)
+    assert found.described["Ben Cole"] == frozenset({"Member"})
+    assert "Lead Welder" not in found.described
+
+
 def test_a_dense_spec_s_answer_grows_to_hold_what_it_names(works: Metamodel) -> None:
     found = ground(works, DENSE)
     even = 2 * sum(_entry_tokens(c) for c in phase_classes(works))
