@@ -79,8 +79,6 @@ def objects_model(
     *,
     bounded: bool = True,
     grounding: Grounding | None = None,
-    tokens: int | None = None,
-    repair: bool = False,
 ) -> type[ObjectsRoot]:
     """`{"<Class>": [{"id", "attributes"}], ...}` with a key for every concrete class, in
     containment order (roots first): the grammar walks a small model through every class, and
@@ -88,17 +86,14 @@ def objects_model(
     least one entry. `bounded` caps strings, values and ids for a small model; a capable one
     (`max_per_class` None, `bounded` False) may write all the spec asks for. With `grounding`
     (what the spec states), a bounded model's values are the spec's (`grounded_annotation`)
-    and a class the spec counts gets exactly that many entries; `tokens` is the answer's size,
-    by default what `max_per_class` objects of every class take (`_allotment`). A `repair`
-    may leave out an object a first answer had to write by name: grounding can misread a
-    value as a name, and a repair must be able to drop what it forced."""
+    and a class the spec counts gets exactly that many entries."""
     names = NameAllocator()
     names.allocate("Objects")
     counts = grounding.counts if grounding is not None and bounded else {}
     needed = required_classes(mm) | _required_by(mm, [k for k, n in counts.items() if n > 0])
     fields: dict[str, Any] = {}
     room = (
-        _allotment(mm, grounding, max_per_class, tokens)
+        _allotment(mm, grounding, max_per_class)
         if grounding is not None and bounded and max_per_class is not None
         else {}
     )
@@ -139,12 +134,6 @@ def objects_model(
         kind: Any
         if said is not None and _NAMED_ENTRIES.get():
             kind, least, most = _grounded_list(cls, base, entry, said, names, least, most, stated)
-            if least == most and least >= 2 and not repair:  # one per name, in the spec's order
-                fields[f"c{i}"] = (
-                    _ordered_entries(cls, entry, said, least, names, by_name=True),
-                    Field(alias=cls.key),
-                )
-                continue
         else:
             kind = _plain_entry(base, entry)
         fields[f"c{i}"] = (
@@ -206,27 +195,20 @@ def _grounded_list(
 
 
 def _ordered_entries(
-    cls: EClassView,
-    entry: dict[str, Any],
-    grounding: Grounding,
-    n: int,
-    names: NameAllocator,
-    *,
-    by_name: bool = False,
+    cls: EClassView, entry: dict[str, Any], grounding: Grounding, n: int, names: NameAllocator
 ) -> Any:
     """When the spec states `n` (2 or more) objects of `cls`: `n` entries that follow the
     spec's order, since specs introduce objects, and their values, in the order they list
     them. A single-valued attribute with exactly `n` values attached to it (or, for the naming
     attribute, to the class), none said of another class's name (`Grounding.owner`), gets the
     k-th of them in the k-th entry.
-    Otherwise (or `by_name`: `n` is the number of names it gives), when its objects have names
-    (`_name_values`; a place or a date may repeat, a name does not) and the spec offers at
-    least `n` (those it describes as this class's, if `n` are), the entries take `n` of them
-    in order: every such selection as an alternative while they are few (MAX_NAME_SEQUENCES),
-    else entry k chooses among choices k to k + spare; either way `n` entries cannot all take
-    one name, as a small model repeating itself would. An entry with no name gets a fixed id
-    of its own (marriage_1, marriage_2, ...): a small model writing the same unnamed entry n
-    times would leave one."""
+    Otherwise, when its objects have names (`_name_values`; a place or a date may repeat, a
+    name does not) and the spec offers at least `n` (those it describes as this class's, if
+    `n` are), the entries take `n` of them in order: every such selection as an alternative
+    while they are few (MAX_NAME_SEQUENCES), else entry k chooses among choices k to
+    k + spare; either way `n` entries cannot all take one name, as a small model repeating
+    itself would. An entry with no name gets a fixed id of its own (marriage_1, marriage_2,
+    ...): a small model writing the same unnamed entry n times would leave one."""
     naming = naming_attribute(cls, grounding)
     per_entry: dict[str, list[tuple[Any, ...]]] = {}
     for a in cls.attributes:
@@ -238,7 +220,7 @@ def _ordered_entries(
     strings = [a.name for a in cls.attributes if a.type.kind == "string" and a.name in per_entry]
     choices: tuple[Any, ...] = ()
     named = _name_values(cls, grounding)
-    if named is not None and (by_name or not strings):  # take names in the spec's order
+    if named is not None and not strings:  # no name pinned: take names in the spec's order
         choices = _choices(cls.key, named[0], grounding, True, least=n)
         own = grounding.names(cls.key, choices, only=n)
         choices = own if len(own) >= n else choices  # its own names, when enough
@@ -246,9 +228,7 @@ def _ordered_entries(
             spare = len(choices) - n
             per_entry[named[0].name] = [choices[k : k + spare + 1] for k in range(n)]
     # Where the spec names entry k: its pinned name, else another pinned string ("MGT").
-    # (by name: the names are the anchors, and a code right after one is not another's)
-    pinned = strings and not by_name
-    anchors = [per_entry[strings[0]][k][0] for k in range(n)] if pinned else [None] * n
+    anchors = [per_entry[strings[0]][k][0] for k in range(n)] if strings else [None] * n
     made: dict[tuple[int, Any], type[BaseModel]] = {}
 
     def item(k: int, value: Any) -> type[BaseModel]:
@@ -615,34 +595,16 @@ def _counts(spec: str) -> list[int]:
     return found
 
 
-def _allotment(
-    mm: Metamodel, grounding: Grounding, cap: int, tokens: int | None = None
-) -> dict[str, int]:
-    """Objects per class within `tokens` (by default what `cap` objects of every class
-    take): a class the spec counts or names fewer objects of (none, if it never speaks of it)
-    leaves room that goes, an object at a time, to classes it names or counts more of, up to
+def _allotment(mm: Metamodel, grounding: Grounding, cap: int) -> dict[str, int]:
+    """Objects per class within the tokens `cap` objects of every class would take: a class
+    the spec counts or names fewer objects of (none, if it never speaks of it) leaves room
+    that goes, an object at a time, to classes it names or counts more of, up to
     MAX_PER_CLASS. A spec naming thirteen signals and three buses then gets them, where an
     even cap held every class to three."""
     classes = phase_classes(mm)
-    cost = {c.key: _entry_tokens(c) for c in classes}
-    wanted = _wanted(mm, grounding)
-    room = {c.key: min(cap, wanted.get(c.key, cap)) for c in classes}
-    budget = cap * sum(cost.values()) if tokens is None else tokens
-    spare = budget - sum(cost[k] * n for k, n in room.items())
-    grew = True
-    while grew:
-        grew = False
-        for k, n in room.items():
-            if n < min(wanted.get(k, 0), MAX_PER_CLASS) and cost[k] <= spare:
-                room[k], spare, grew = n + 1, spare - cost[k], True
-    return {k: max(n, cap) for k, n in room.items()}  # fewer are held to by their own bounds
-
-
-def _wanted(mm: Metamodel, grounding: Grounding) -> dict[str, int]:
-    """Objects per class the spec states: its count, the names it gives, or none for a class
-    it never speaks of; a class it says nothing countable of is left out."""
+    tokens = {c.key: _entry_tokens(c) for c in classes}
     wanted: dict[str, int] = {}
-    for c in phase_classes(mm):
+    for c in classes:
         named = _name_values(c, grounding)
         offered = len(grounding.names(c.key, named[1], only=1)) if named is not None else 0
         if c.key in grounding.counts:
@@ -651,18 +613,15 @@ def _wanted(mm: Metamodel, grounding: Grounding) -> dict[str, int]:
             wanted[c.key] = 0
         elif offered:
             wanted[c.key] = offered
-    return wanted
-
-
-def answer_tokens(mm: Metamodel, grounding: Grounding, cap: int, most: int) -> int:
-    """Tokens for a small model's phase-1 answer: what `cap` objects of every class take, or
-    more, up to `most`, when the spec names or counts more objects than that holds (a spec
-    naming sixty objects over fifteen classes). `_allotment` spends the extra on them."""
-    classes = phase_classes(mm)
-    even = cap * sum(_entry_tokens(c) for c in classes)
-    wanted = _wanted(mm, grounding)
-    stated = sum(_entry_tokens(c) * min(wanted.get(c.key, cap), MAX_PER_CLASS) for c in classes)
-    return max(even, min(stated, most))
+    room = {c.key: min(cap, wanted.get(c.key, cap)) for c in classes}
+    spare = sum(tokens[k] * (cap - n) for k, n in room.items())
+    grew = True
+    while grew:
+        grew = False
+        for k, n in room.items():
+            if n < min(wanted.get(k, 0), MAX_PER_CLASS) and tokens[k] <= spare:
+                room[k], spare, grew = n + 1, spare - tokens[k], True
+    return {k: max(n, cap) for k, n in room.items()}  # fewer are held to by their own bounds
 
 
 def _entry_tokens(cls: EClassView) -> int:

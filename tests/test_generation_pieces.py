@@ -46,9 +46,7 @@ def synthetic() -> Metamodel:
 
 def test_budgets_come_from_the_model() -> None:
     local = budget_for("local")
-    # The bundled model's answers are bounded only by its context (phase 1 keeps its own bound).
-    assert (local.output_tokens, local.context_tokens, local.small) == (8192, 8192, True)
-    assert local.answer_tokens(2000) == 8192 - 2000 - 256
+    assert (local.output_tokens, local.context_tokens, local.small) == (3072, 8192, True)
     known = budget_for("openai/gpt-4o")
     assert known.output_tokens >= 16_000 and known.context_tokens >= 128_000
     assert known.source == "LiteLLM's model table" and not known.small

@@ -22,13 +22,7 @@ from service.generation.phased import TwoPhase
 from service.grounding import Grounding, ground
 from service.links_schema import plan_links
 from service.metamodel import Metamodel
-from service.phased_schema import (
-    _allotment,
-    _entry_tokens,
-    answer_tokens,
-    objects_model,
-    phase_classes,
-)
+from service.phased_schema import _allotment, _entry_tokens, objects_model, phase_classes
 from service.schema import model_schema
 
 # A metamodel of no bundled case: a workshop with teams, members and freelancers.
@@ -159,27 +153,12 @@ def test_an_uncounted_class_gets_an_entry_per_name(works: Metamodel, grounding: 
     # Kai is named as a freelancer, so there is one; more entries than names would repeat one.
     freelancers = schema["properties"]["Freelancer"]
     assert (freelancers["minItems"], freelancers["maxItems"]) == (1, 1)
-    # Ivy and Ben are named as members alone: both exist, in the spec's order, so a small
-    # model can neither stop early nor write Ivy twice.
-    assert [m["properties"]["id"]["const"] for m in members] == ["ivy_stone", "ben_cole"]
-    assert len(schema["properties"]["Member"]["prefixItems"]) == 2
+    # Ivy and Ben are named as members alone: both exist, so a small model cannot stop early.
+    assert schema["properties"]["Member"]["minItems"] == 2
     assert attributes_of(schema, kai)["properties"]["firm"]["const"] == "Steelworks"
     # Counted teams: a name before its parenthesis is the nearest ("Joinery (code JN)").
     names = [attributes_of(schema, t) for t in counted_entries(schema, "Team")]
     assert [n["properties"]["name"]["const"] for n in names] == ["Joinery", "Metal"]
-
-
-def test_a_repair_may_leave_out_a_name_the_first_answer_had_to_write(
-    works: Metamodel, grounding: Grounding
-) -> None:
-    # Grounding can take a value for a name; a repair's schema must be able to drop it.
-    schema = model_schema(objects_model(works, grounding=grounding, repair=True))
-    members = schema["properties"]["Member"]
-    assert "prefixItems" not in members and members["maxItems"] == 2
-    assert {m["properties"]["id"]["const"] for m in entry_schemas(schema, "Member")} == {
-        "ivy_stone",
-        "ben_cole",
-    }
 
 
 def test_an_entry_holds_its_names_values(works: Metamodel, grounding: Grounding) -> None:
@@ -468,28 +447,15 @@ def test_a_value_said_after_as_names_no_object(works: Metamodel) -> None:
     assert "Lead Welder" not in found.described
 
 
-def test_a_dense_spec_s_answer_grows_to_hold_what_it_names(works: Metamodel) -> None:
-    found = ground(works, DENSE)
-    even = 2 * sum(_entry_tokens(c) for c in phase_classes(works))
-    grown = answer_tokens(works, found, 2, most=100_000)
-    assert grown > even
-    assert _allotment(works, found, 2, grown)["Member"] == 10  # every member named
-    assert _allotment(works, found, 2)["Member"] < 10  # the even share alone holds fewer
-    # The room left in the context bounds it.
-    assert answer_tokens(works, found, 2, most=even + 1) == even + 1
-    assert answer_tokens(works, ground(works, "A workshop."), 2, most=100_000) == even
-
-
 def test_phase_one_asks_what_the_model_can_write(works: Metamodel) -> None:
     local = TwoPhase(works, DENSE, budget_for("local"))
-    # The bundled model: its usual 3,072 tokens, and more for a spec naming more objects.
-    assert local._tokens(local.first_messages(), True) >= 3072
-    # A small model served over HTTP that writes at most 1,024 tokens is never asked for more,
-    # and its schemas hold fewer objects than the bundled model's.
-    served = budget_for("openai/tiny", max_output_tokens=1024, context_tokens=8192)
+    assert local._tokens(local.first_messages(), True) == 3072  # the bundled model's bound
+    # A small model served over HTTP that writes at most 256 tokens is never asked for more,
+    # and its schemas hold fewer objects per class than the bundled model's.
+    served = budget_for("openai/tiny", max_output_tokens=256, context_tokens=8192)
     small = TwoPhase(works, DENSE, served)
-    assert served.small and small._tokens(small.first_messages(), True) <= 1024
-    assert small._phase_one[0] <= local._phase_one[0]
+    assert served.small and small._tokens(small.first_messages(), True) == 256
+    assert small._cap < local._cap
 
 
 def test_an_enum_literal_may_start_a_name(works: Metamodel) -> None:

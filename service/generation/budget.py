@@ -17,8 +17,8 @@ from service.errors import InputError
 from service.tokens import count_tokens
 
 LOCAL = "local"
-LOCAL_CONTEXT = 8192  # SmolLM2-135M's trained context length: all that bounds its answers
-SMALL_OUTPUT = 3072  # a model whose answers hold at most this many tokens gets bounded schemas
+LOCAL_CONTEXT = 8192  # SmolLM2-135M's trained context length
+LOCAL_OUTPUT = 3072  # what its phase-1 answers are bounded to fit
 DEFAULT_OUTPUT = 4096  # an unknown model: what most servers allow per answer
 DEFAULT_CONTEXT = 32768
 MARGIN = 256  # tokens kept free between prompt and answer (chat template overhead)
@@ -29,7 +29,7 @@ MIN_ANSWER = 256
 class Budget:
     """Most tokens one answer may take, the context window, and where the figures come from.
     `small` marks a model that needs bounded two-phase schemas: the bundled one, or any whose
-    answers hold at most SMALL_OUTPUT tokens (a small model served over HTTP)."""
+    answers hold at most LOCAL_OUTPUT tokens (a small model served over HTTP)."""
 
     output_tokens: int
     context_tokens: int
@@ -60,7 +60,7 @@ def budget_for(
         if value is not None and value < MIN_ANSWER:
             raise InputError(f"{name} must be at least {MIN_ANSWER}, not {value}.")
     if model == LOCAL:
-        known: tuple[int, int, str] = (LOCAL_CONTEXT, LOCAL_CONTEXT, "the bundled model")
+        known: tuple[int, int, str] = (LOCAL_OUTPUT, LOCAL_CONTEXT, "the bundled model")
     else:
         known = _litellm_info(model) or (DEFAULT_OUTPUT, DEFAULT_CONTEXT, "defaults: unknown model")
     output, context, source = known
@@ -68,7 +68,7 @@ def budget_for(
         source = "given"
     context = context_tokens or context
     output = min(max_output_tokens or output, context)
-    return Budget(output, context, source, small=model == LOCAL or output <= SMALL_OUTPUT)
+    return Budget(output, context, source, small=model == LOCAL or output <= LOCAL_OUTPUT)
 
 
 def prompt_tokens(messages: Sequence[Message]) -> int:

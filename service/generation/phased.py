@@ -2,10 +2,9 @@
 
 Each phase's schema leaves a small model nothing to get wrong that a schema can rule out
 (`service.phased_schema`). A small model (the bundled one) gets bounded schemas: objects per
-class by what the spec describes and what fits 3,072 tokens (more, as far as the context allows,
-when the spec names or counts more objects), capped strings and lists; a cut-off answer is asked
-again with fewer objects per class. Any other model gets unbounded ones and its
-own output budget.
+class by what the spec describes and what fits 3,072 tokens (or the model's output limit, if
+smaller), capped strings and lists; a cut-off answer is asked again with fewer objects per class.
+Any other model gets unbounded ones and its own output budget.
 
 A repair gives each phase only the issues it can fix: attribute and object issues to phase 1
 (with its previous answer), reference issues to phase 2 (with its previous links, which it keeps
@@ -29,7 +28,7 @@ from service.grounding import Grounding, ground
 from service.issues import Issue
 from service.links_schema import plan_links
 from service.metamodel import Metamodel, Reference
-from service.phased_schema import answer_tokens, declared_objects, object_cap, objects_model
+from service.phased_schema import declared_objects, object_cap, objects_model
 from service.prompting import links_messages, objects_messages
 
 SMALL_OBJECTS_TOKENS = 3072  # a small model's phase-1 answers are bounded to fit this
@@ -42,23 +41,13 @@ class TwoPhase:
     spec: str
     budget: Budget
 
-    def objects_schemas(self, repair: bool = False) -> list[type[Any]]:
+    def objects_schemas(self) -> list[type[Any]]:
         """Phase 1's schemas, most objects first (a small model's cut-off answer is asked again
-        with the next); a `repair`'s may leave out what a first answer had to write."""
+        with the next)."""
         if not self.budget.small:
             return [objects_model(self.mm, None, bounded=False)]
-        cap, tokens, _ = self._phase_one
-        caps = dict.fromkeys((cap, max(1, cap // 3), 1))
-        return [
-            objects_model(
-                self.mm,
-                c,
-                grounding=self.grounding,
-                tokens=tokens if c == cap else None,
-                repair=repair,
-            )
-            for c in caps
-        ]
+        caps = dict.fromkeys((self._cap, max(1, self._cap // 3), 1))
+        return [objects_model(self.mm, c, grounding=self.grounding) for c in caps]
 
     @cached_property
     def grounding(self) -> Grounding:
@@ -66,15 +55,11 @@ class TwoPhase:
         return ground(self.mm, self.spec)
 
     @cached_property
-    def _phase_one(self) -> tuple[int, int, int]:
-        """A small model's objects per class, the tokens its entries may take, and max_tokens
-        for phase 1: SMALL_OBJECTS_TOKENS (or less, if the model cannot write that much), more
-        where the spec states more objects, as far as the first prompt leaves room."""
+    def _cap(self) -> int:
+        """A small model's objects per class in phase 1: what fits SMALL_OBJECTS_TOKENS, or
+        the model's own output limit if that is less."""
         room = self.budget.answer_tokens(prompt_tokens(self.first_messages()))
-        usual = min(SMALL_OBJECTS_TOKENS, room)
-        cap = object_cap(self.mm, self.spec, usual)
-        tokens = answer_tokens(self.mm, self.grounding, cap, room)
-        return cap, tokens, max(usual, tokens)
+        return object_cap(self.mm, self.spec, min(SMALL_OBJECTS_TOKENS, room))
 
     def first_messages(self) -> list[Message]:
         return objects_messages(self.mm, self.spec)
@@ -87,8 +72,7 @@ class TwoPhase:
         object_issues, link_issues = split_issues(self.mm, previous, issues)
         if previous is None or object_issues:
             messages = objects_messages(self.mm, self.spec, previous=previous, issues=object_issues)
-            schemas = self.objects_schemas(repair=previous is not None)
-            answer = caller.ask(messages, schemas, self._tokens(messages, True))
+            answer = caller.ask(messages, self.objects_schemas(), self._tokens(messages, True))
             declared = declared_objects(self.mm, answer.to_cim(), notes)
         else:
             declared = declared_objects(self.mm, previous, notes)
@@ -110,7 +94,7 @@ class TwoPhase:
     def _tokens(self, messages: list[Message], objects: bool) -> int:
         prompt = prompt_tokens(messages)
         if self.budget.small:
-            most = self._phase_one[2] if objects else SMALL_LINKS_TOKENS
+            most = SMALL_OBJECTS_TOKENS if objects else SMALL_LINKS_TOKENS
             return min(most, self.budget.answer_tokens(prompt))
         return self.budget.answer_tokens(prompt)
 
