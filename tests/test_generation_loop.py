@@ -58,7 +58,13 @@ class ScriptedBackend:
         seed: int | None = None,
     ) -> Reply:
         self.calls.append(
-            {"messages": messages, "schema": schema, "temperature": temperature, "seed": seed}
+            {
+                "messages": messages,
+                "schema": schema,
+                "temperature": temperature,
+                "seed": seed,
+                "max_tokens": max_tokens,
+            }
         )
         if not self.replies:
             raise AssertionError("the loop asked for more answers than scripted")
@@ -358,6 +364,21 @@ def test_direct_mode_never_parseable_is_invalid_not_a_crash(bank: Metamodel) -> 
     result = generate(bank, SPEC, backend=backend, mode="direct", max_repairs=0)
     assert result.status == "invalid" and result.cim is None
     assert [i.code for i in result.issues] == ["unparseable-xmi"]
+
+
+def test_direct_mode_asks_what_the_context_leaves(bank: Metamodel) -> None:
+    # A 4,096-token context whose prompt takes part of it: the answer may not take all 4,096.
+    backend = ScriptedBackend([f"```xml\n{_bank_xmi(bank)}```"])
+    generate(
+        bank,
+        SPEC,
+        backend=backend,
+        mode="direct",
+        max_repairs=0,
+        max_output_tokens=4096,
+        context_tokens=4096,
+    )
+    assert 256 <= backend.calls[0]["max_tokens"] < 4096 - 256
 
 
 # --- the command line --------------------------------------------------------------------------
