@@ -4,8 +4,11 @@ A small model copies a value it is offered far more reliably than it spells one:
 bundled model writes "SIGNNAL" for "Signal" and its own numbers for the spec's. So phase 1 offers
 a small model the spec's strings, numbers and dates as choices (`service.phased_schema`), and a
 count the spec states for a class ("two ECUs", "three clients", "no sensors") fixes how many
-objects of it are asked for. Everything here is plain text analysis of English prose: nothing
-knows any metamodel's names beyond what it is given.
+objects of it are asked for. The values themselves are read by `service.spec_values` and the
+words that say a class, a feature or a count by `service.spec_words`; here they are put
+together: which value is whose, which class a name names, which links "A to B" states.
+Everything here is plain text analysis of English prose: nothing knows any metamodel's names
+beyond what it is given.
 """
 
 from __future__ import annotations
