@@ -162,8 +162,8 @@ def plan_links(
     With `grounding` (what the spec states; a small model's plan), an object whose spec
     sentence also names some of its options is offered only those (`Mentions.together`), and
     a single-valued reference with such options is set: a small model leaves optional
-    references empty. The ends of an
-    object that links two others follow the spec's "A to B" (`_pinned_ends`)."""
+    references empty. The ends of an object that links two others follow the spec's "A to B"
+    (`_pinned_ends`)."""
     pinned, stated = _pinned_ends(mm, objects, grounding) if grounding is not None else ({}, {})
     named = _mentions(mm, objects, grounding.spec, stated) if grounding is not None else None
     by_class: dict[str, list[int]] = {}

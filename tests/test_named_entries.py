@@ -113,11 +113,9 @@ def test_the_words_around_a_name_say_its_class(grounding: Grounding) -> None:
 
 
 def entry_schemas(schema: dict[str, Any], key: str) -> list[dict[str, Any]]:
-    """The entries a class's list may hold, or its tuple's entries in order."""
     defs = schema["$defs"]
-    found = schema["properties"][key]
-    slots = found.get("prefixItems") or [found["items"]]
-    refs = [v["$ref"] for item in slots for v in item.get("anyOf", [item])]
+    items = schema["properties"][key]["items"]
+    refs = [v["$ref"] for v in items["anyOf"]] if "anyOf" in items else [items["$ref"]]
     return [defs[r.rsplit("/", 1)[1]] for r in refs]
 
 
@@ -414,7 +412,7 @@ def test_room_left_by_classes_with_few_objects_goes_to_those_with_many(
     assert sum(tokens[k] * n for k, n in used.items()) <= 2 * sum(tokens.values())
 
 
-# Ten members by name and number: more than an even share of a small answer holds.
+# Ten members, each by name and member number.
 DENSE = "The workshop Harbour Works has the members " + ", ".join(
     f"{first} {last} (member no M-{k:02})"
     for k, (first, last) in enumerate(
@@ -437,7 +435,7 @@ def test_a_numbering_word_stays_in_a_feature_s_cue(works: Metamodel) -> None:
 
 
 def test_a_value_said_after_as_names_no_object(works: Metamodel) -> None:
-    # "as ..." is what Ivy is or does there, not another member's name.
+    # "as ..." is what Ben is or does there, not another member's name.
     spec = (
         "The members are Ivy Stone (member no M-01) and Ben Cole (M-02); "
         'Ben works as "Lead Welder" with level senior.'
