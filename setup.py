@@ -12,7 +12,7 @@ from setuptools import Extension, setup
 extensions = cythonize(
     [
         Extension(name, [f"{name.replace('.', '/')}.pyx"], include_dirs=lxml.get_include())
-        for name in ("compilers._builder", "compilers._xmi_reader")
+        for name in ("instancegen.compilers._builder", "instancegen.compilers._xmi_reader")
     ],
     language_level=3,
 )

@@ -157,12 +157,12 @@ def best(fn: Callable[[], Any], repeat: int) -> tuple[float, float]:
 OURS_PROCESS = """
 import sys
 from pathlib import Path
-import compilers
-from service.atomic import write_atomic
-from service.ecore_loader import load_metamodel
-from service.issues import has_errors
-from service.model_io import read_model_file
-from service.validator import validate
+from instancegen import compilers
+from instancegen.service.core.atomic import write_atomic
+from instancegen.service.core.ecore_loader import load_metamodel
+from instancegen.service.core.issues import has_errors
+from instancegen.service.resources.model_io import read_model_file
+from instancegen.service.core.validator import validate
 mm = load_metamodel([sys.argv[1]])
 cim = read_model_file(Path(sys.argv[2]), mm)
 assert not has_errors(validate(mm, cim))
@@ -198,9 +198,9 @@ def main() -> None:
     parser.add_argument("--pyecore-size", type=int, default=20_000)
     args = parser.parse_args()
 
-    import compilers
-    from service.cim import parse_cim
-    from service.ecore_loader import load_metamodel
+    from instancegen import compilers
+    from instancegen.service.core.cim import parse_cim
+    from instancegen.service.core.ecore_loader import load_metamodel
 
     mm = load_metamodel([BANK])
     xmi = compilers.get("xmi")

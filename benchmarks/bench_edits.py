@@ -20,7 +20,7 @@ from typing import Any
 
 from bench_validate import CATALOG_ECORE, best, catalog_cim
 
-from service import apply_edits, load_metamodel, parse_cim, validate
+from instancegen import apply_edits, load_metamodel, parse_cim, validate
 
 EDITS: dict[str, list[dict[str, Any]]] = {
     "set": [{"op": "set", "id": "i7", "feature": "price", "value": 9.5}],

@@ -16,16 +16,16 @@ import time
 from importlib.resources import files
 from pathlib import Path
 
-from service.ecore_loader import load_metamodel
-from service.emfatic import render_metamodel
-from service.errors import BackendError
-from service.generation import generate
-from service.tokens import count_tokens
+from instancegen.service.core.ecore_loader import load_metamodel
+from instancegen.service.core.errors import BackendError
+from instancegen.service.generation import generate
+from instancegen.service.generation.emfatic import render_metamodel
+from instancegen.service.generation.tokens import count_tokens
 
 
 def cases() -> list[tuple[str, Path]]:
     """Every bundled case directory holding an .ecore and a spec.txt."""
-    root = Path(str(files("metamodels")))
+    root = Path(str(files("instancegen.metamodels")))
     found = [d for d in [root / "bank", *sorted((root / "suite").iterdir())] if d.is_dir()]
     return [(str(d.relative_to(root)), d) for d in found if (d / "spec.txt").is_file()]
 

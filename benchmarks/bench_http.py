@@ -37,10 +37,13 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from http_support import BANK_ECORE, BANK_REFERENCE, ScriptedBackend, free_port  # noqa: E402
 
-import compilers  # noqa: E402
-from service import load_metamodel, parse_cim  # noqa: E402
-from service.generation import generate  # noqa: E402
-from service.validator import validate  # noqa: E402
+from instancegen import (  # noqa: E402
+    compilers,
+    load_metamodel,
+    parse_cim,
+)
+from instancegen.service.core.validator import validate  # noqa: E402
+from instancegen.service.generation import generate  # noqa: E402
 
 
 def percentile(values: list[float], q: float) -> float:

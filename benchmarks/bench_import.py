@@ -1,7 +1,7 @@
 """XMI import speed against an lxml parse-and-walk of the same file, side by side in one run.
 
 The file is the bank model from `bench_compile.py`, compiled to XMI. The baseline,
-`parse_and_walk`, parses it with the same hardened parser (`service.xmlsafe.parse_xml`) and
+`parse_and_walk`, parses it with the same hardened parser (`service.core.xmlsafe.parse_xml`) and
 visits every element of the tree (`iter()`), reading its tag, all of its attributes (names
 and values, `items()`) and its text; it keeps nothing. That is the floor any lxml-based
 importer pays; an importer also converts every value, resolves every reference and builds the
@@ -46,8 +46,8 @@ ONE_RUN = """
 import resource, sys, time
 sys.path.insert(0, sys.argv[1])
 from bench_import import parse_and_walk
-import compilers
-from service.ecore_loader import load_metamodel
+from instancegen import compilers
+from instancegen.service.core.ecore_loader import load_metamodel
 from bench_compile import BANK
 mm = load_metamodel([BANK])
 importer = compilers.get_importer("xmi")
@@ -65,7 +65,7 @@ print(wall, cpu, resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults)
 
 def parse_and_walk(data: bytes) -> int:
     """Parse with the hardened parser, then read every element's tag, attributes and text."""
-    from service.xmlsafe import parse_xml
+    from instancegen.service.core.xmlsafe import parse_xml
 
     seen = 0
     for el in parse_xml(data, "model.xmi").getroot().iter():
@@ -122,10 +122,10 @@ def main() -> None:
     if args.plain:
         os.environ["INSTANCEGEN_PURE_PYTHON"] = "1"  # inherited by the fresh processes too
 
-    import compilers
-    from compilers import import_core
-    from service.cim import parse_cim
-    from service.ecore_loader import load_metamodel
+    from instancegen import compilers
+    from instancegen.compilers import import_core
+    from instancegen.service.core.cim import parse_cim
+    from instancegen.service.core.ecore_loader import load_metamodel
 
     mm = load_metamodel([BANK])
     importer = compilers.get_importer("xmi")

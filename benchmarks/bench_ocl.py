@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from service import load_metamodel, parse_cim, validate
-from service.cim import Cim
-from service.metamodel import Metamodel
+from instancegen import load_metamodel, parse_cim, validate
+from instancegen.service.core.cim import Cim
+from instancegen.service.core.metamodel import Metamodel
 
 CASE = Path(__file__).resolve().parent.parent / "metamodels" / "suite" / "clinic-scheduling"
 SPECIALTIES = ("GENERAL_PRACTICE", "SURGEON", "PAEDIATRICS")

@@ -37,8 +37,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from http_support import BANK_ECORE, BANK_REFERENCE, free_port  # noqa: E402
 
-from service import load_metamodel, parse_cim  # noqa: E402
-from service.validator import validate  # noqa: E402
+from instancegen import load_metamodel, parse_cim  # noqa: E402
+from instancegen.service.core.validator import validate  # noqa: E402
 
 _UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}
 
@@ -121,7 +121,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         bare_port, ig_port, logged_port = free_port(), free_port(), free_port()
         bare = start([sys.executable, __file__, "--serve-bare", str(bare_port)], bare_port)
-        serve = [sys.executable, "-m", "service", "serve"]
+        serve = [sys.executable, "-m", "instancegen", "serve"]
         ig = start(
             [*serve, "--db", f"{tmp}/a.db", "--port", str(ig_port), "--no-access-log"], ig_port
         )

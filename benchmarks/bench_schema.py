@@ -24,9 +24,9 @@ from lxml import etree
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.synthetic import write_synthetic
-from service import schema as schema_mod
-from service.ecore_loader import load_metamodel
-from service.schema import SchemaOptions, conceptual_schema, measure_schema
+from instancegen.service.core.ecore_loader import load_metamodel
+from instancegen.service.generation import schema as schema_mod
+from instancegen.service.generation.schema import SchemaOptions, conceptual_schema, measure_schema
 
 
 def best_of(runs: int, fn: Callable[[], Any]) -> tuple[float, Any]:

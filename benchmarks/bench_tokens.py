@@ -23,18 +23,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import compilers
 from benchmarks.synthetic import write_synthetic
-from service.cim import Cim, CimObject
-from service.ecore_loader import load_metamodel
-from service.emfatic import render_metamodel
-from service.evaluation import discover
-from service.generation.encoding import Grouped
-from service.generation.slicing import slice_for
-from service.links_schema import plan_links
-from service.metamodel import Metamodel
-from service.phased_schema import declared_objects, objects_answer
-from service.tokens import count_tokens
+from instancegen import compilers
+from instancegen.service.core.cim import Cim, CimObject
+from instancegen.service.core.ecore_loader import load_metamodel
+from instancegen.service.core.metamodel import Metamodel
+from instancegen.service.eval.evaluation import discover
+from instancegen.service.generation.emfatic import render_metamodel
+from instancegen.service.generation.encoding import Grouped
+from instancegen.service.generation.slicing import slice_for
+from instancegen.service.generation.tokens import count_tokens
+from instancegen.service.generation.two_phase.links_schema import plan_links
+from instancegen.service.generation.two_phase.objects_schema import declared_objects, objects_answer
 
 ROOT = Path(__file__).resolve().parent.parent
 

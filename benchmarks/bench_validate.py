@@ -20,8 +20,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from service import load_metamodel, parse_cim, validate
-from service.metamodel import Metamodel
+from instancegen import load_metamodel, parse_cim, validate
+from instancegen.service.core.metamodel import Metamodel
 
 E = "http://www.eclipse.org/emf/2002/Ecore#//"
 

@@ -5,7 +5,7 @@ loads its default plugins), so `compilers.get("xmi")` and a plugin's own format 
 alike. An entry point names an object that is a `Compiler` (has `compile`) or an `Importer`
 (has `read`); it is keyed by its `name`.
 
-    import compilers
+    from instancegen import compilers
     xmi = compilers.get("xmi").compile(cim, metamodel)
     cim = compilers.get_importer("xmi").read(data, "bank.xmi", metamodel)
 """
@@ -18,9 +18,9 @@ from functools import cache
 from importlib.metadata import entry_points
 from typing import Any, Protocol, runtime_checkable
 
-from service.cim import Cim
-from service.errors import InputError
-from service.metamodel import Metamodel
+from instancegen.service.core.cim import Cim
+from instancegen.service.core.errors import InputError
+from instancegen.service.core.metamodel import Metamodel
 
 GROUP = "instancegen.compilers"
 

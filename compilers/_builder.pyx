@@ -19,10 +19,10 @@ from cpython.object cimport PyObject_GenericSetAttr
 from lxml.includes cimport etreepublic as cetree
 from lxml.includes cimport tree
 
-from compilers._tree import id_attribute
-from service import limits as limits_mod
-from service.cim import Cim, CimObject, shortcut_holds
-from service.errors import InputError
+from instancegen.compilers._tree import id_attribute
+from instancegen.service.core import limits as limits_mod
+from instancegen.service.core.cim import Cim, CimObject, shortcut_holds
+from instancegen.service.core.errors import InputError
 
 cetree.import_lxml__etree()
 
@@ -402,7 +402,7 @@ cdef Node _keyed(Node node, str seg):
 
 cdef object _cim_object(str oid, str class_, dict attributes, dict references):
     """A CimObject from values an importer has already checked: what
-    `service.cim.trusted_object` does (the attributes `model_construct` sets), without a
+    `service.core.cim.trusted_object` does (the attributes `model_construct` sets), without a
     Python call per object. The set of given fields is shared by all; that is safe because
     it holds every field, so pydantic's additions on assignment never change it."""
     obj = instancegen_alloc(CimObject)

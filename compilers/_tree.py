@@ -6,7 +6,7 @@ are merged, and the fragment EMF uses to point at an object (its iD attribute va
 containment path `//@accounts.0/@owners.1`). Structural breakage a compiler cannot write
 (unknown ids or classes, two containers, cycles) is an InputError; everything else is the
 validator's business. A target holding `#` is an object in another document
-(`service.values.is_external`): it has no fragment here, and writers spell it as an href.
+(`service.core.values.is_external`): it has no fragment here, and writers spell it as an href.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterator
 from functools import cached_property
 from typing import Any
 
-from service.cim import Cim, CimObject, Scalar
-from service.errors import InputError
-from service.metamodel import Attribute, EClassView, Metamodel, Package, Reference
-from service.values import (
+from instancegen.service.core.cim import Cim, CimObject, Scalar
+from instancegen.service.core.errors import InputError
+from instancegen.service.core.metamodel import Attribute, EClassView, Metamodel, Package, Reference
+from instancegen.service.core.values import (
     all_resolvable,
     default_of,
     external_parts,
@@ -293,7 +293,7 @@ class ModelTree:
 
     def _usable_ids(self) -> dict[str, str]:
         """The iD values EMF's fragments use: a colliding one, or one EMF cannot resolve as a
-        fragment (`service.values.resolvable_fragment`), would resolve wrongly, so those
+        fragment (`service.core.values.resolvable_fragment`), would resolve wrongly, so those
         objects keep their path."""
         ids = self.id_values()
         values = list(ids.values())

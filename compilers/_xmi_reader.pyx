@@ -13,15 +13,15 @@ from libc.string cimport strcmp
 from lxml.includes cimport etreepublic as cetree
 from lxml.includes cimport tree
 
-from compilers._builder cimport CimBuilder, Node
+from instancegen.compilers._builder cimport CimBuilder, Node
 
 from lxml import etree
 
-from compilers import xmi
-from compilers.xmi_walk import without_type_hints  # rare (typed hrefs): no compiled copy
-from service.values import enum_names, reader
-from service.errors import InputError
-from service.metamodel import Attribute
+from instancegen.compilers import xmi
+from instancegen.compilers.xmi_walk import without_type_hints  # rare (typed hrefs): no compiled copy
+from instancegen.service.core.values import enum_names, reader
+from instancegen.service.core.errors import InputError
+from instancegen.service.core.metamodel import Attribute
 
 cetree.import_lxml__etree()
 

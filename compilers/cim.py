@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from service.cim import Cim
-from service.metamodel import Metamodel
+from instancegen.service.core.cim import Cim
+from instancegen.service.core.metamodel import Metamodel
 
 
 class CimCompiler:

@@ -12,11 +12,11 @@ import shutil
 import subprocess
 from typing import Any
 
-from compilers._tree import ModelTree
-from service.cim import Cim
-from service.errors import InputError
-from service.metamodel import Attribute, Metamodel, Reference
-from service.values import NOT_XML
+from instancegen.compilers._tree import ModelTree
+from instancegen.service.core.cim import Cim
+from instancegen.service.core.errors import InputError
+from instancegen.service.core.metamodel import Attribute, Metamodel, Reference
+from instancegen.service.core.values import NOT_XML
 
 MAX_ATTRIBUTES = 6
 MAX_VALUE_CHARS = 32

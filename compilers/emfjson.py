@@ -13,14 +13,14 @@ import json
 import math
 from typing import Any
 
-from compilers._tree import ModelTree
-from compilers.import_builder import Node
-from compilers.import_core import CimBuilder
-from service import limits as limits_mod
-from service.cim import Cim, Scalar
-from service.errors import InputError
-from service.metamodel import Attribute, DataType, EClassView, Metamodel, Reference
-from service.values import (
+from instancegen.compilers._tree import ModelTree
+from instancegen.compilers.import_builder import Node
+from instancegen.compilers.import_core import CimBuilder
+from instancegen.service.core import limits as limits_mod
+from instancegen.service.core.cim import Cim, Scalar
+from instancegen.service.core.errors import InputError
+from instancegen.service.core.metamodel import Attribute, DataType, EClassView, Metamodel, Reference
+from instancegen.service.core.values import (
     as_list,
     decimal_value,
     enum_literal,

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import re
 
-from compilers._tree import id_attribute
-from service import limits as limits_mod
-from service.cim import Cim, CimObject, Value, trusted_object
-from service.errors import InputError
-from service.metamodel import EClassView, Reference
+from instancegen.compilers._tree import id_attribute
+from instancegen.service.core import limits as limits_mod
+from instancegen.service.core.cim import Cim, CimObject, Value, trusted_object
+from instancegen.service.core.errors import InputError
+from instancegen.service.core.metamodel import EClassView, Reference
 
 _NAME_ISH = ("name", "title", "label", "id", "key", "code")
 _KEY_SEGMENT = re.compile(r"^@([^.\[]+)\[(.*)\]$")

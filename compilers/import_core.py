@@ -15,8 +15,8 @@ from typing import Any, cast
 
 from lxml import etree
 
-from compilers import import_builder, xmi_walk
-from service.metamodel import Metamodel
+from instancegen.compilers import import_builder, xmi_walk
+from instancegen.service.core.metamodel import Metamodel
 
 ReadXmi = Callable[[etree._Element, Metamodel, str, Any], None]
 
@@ -27,7 +27,7 @@ def _choose() -> tuple[type[import_builder.CimBuilder], ReadXmi, str | None]:
     if os.environ.get("INSTANCEGEN_PURE_PYTHON", "") not in ("", "0"):
         return (*plain, "INSTANCEGEN_PURE_PYTHON is set")
     try:
-        from compilers import _builder, _xmi_reader
+        from instancegen.compilers import _builder, _xmi_reader
     except ImportError as exc:
         return (*plain, f"the compiled importer is not available ({exc})")
     built, running = _builder.BUILT_FOR_LXML, etree.__version__

@@ -18,12 +18,12 @@ from typing import Any
 
 from lxml import etree
 
-from compilers._tree import ModelTree
-from service.cim import Cim
-from service.errors import InputError
-from service.gc_pause import gc_paused
-from service.metamodel import Attribute, EClassView, Metamodel, Package, Reference
-from service.values import (
+from instancegen.compilers._tree import ModelTree
+from instancegen.service.core.cim import Cim
+from instancegen.service.core.errors import InputError
+from instancegen.service.core.gc_pause import gc_paused
+from instancegen.service.core.metamodel import Attribute, EClassView, Metamodel, Package, Reference
+from instancegen.service.core.values import (
     as_list,
     default_of,
     external_parts,
@@ -324,7 +324,7 @@ def _check_name(name: str) -> None:
 
 
 def _xmi_id(oid: str) -> str:
-    """An id usable as xmi:id and in IDREFS (`service.values.resolvable_fragment`)."""
+    """An id usable as xmi:id and in IDREFS (`service.core.values.resolvable_fragment`)."""
     if not resolvable_fragment(oid):
         raise InputError(
             f"the id {oid!r} cannot be an xmi:id EMF resolves (it is empty, holds whitespace "

@@ -1,6 +1,6 @@
 """Read XMI (as Eclipse EMF and other EMF-based tools write it) back into a CIM.
 
-Every document goes through the hardened parser (`service.xmlsafe`), so DTDs, entities and
+Every document goes through the hardened parser (`service.core.xmlsafe`), so DTDs, entities and
 oversized input are refused before anything here runs. Understood: single roots and
 `xmi:XMI` wrappers, `xsi:type`/`xmi:type`, attributes in attribute or element form
 (many-valued ones space-separated or repeated), `xsi:nil`, references as fragment paths,
@@ -11,11 +11,11 @@ CIM building run compiled where the accelerator is built, in plain Python otherw
 
 from __future__ import annotations
 
-from compilers.import_core import CimBuilder, read_xmi
-from service.cim import Cim
-from service.gc_pause import gc_paused
-from service.metamodel import Metamodel
-from service.xmlsafe import parse_xml
+from instancegen.compilers.import_core import CimBuilder, read_xmi
+from instancegen.service.core.cim import Cim
+from instancegen.service.core.gc_pause import gc_paused
+from instancegen.service.core.metamodel import Metamodel
+from instancegen.service.core.xmlsafe import parse_xml
 
 
 class XmiImporter:

@@ -11,12 +11,12 @@ from collections.abc import Callable
 
 from lxml import etree
 
-from compilers.import_builder import CimBuilder, Node
-from compilers.xmi import XMI_NS, XSI_NS
-from service.cim import Scalar
-from service.errors import InputError
-from service.metamodel import Attribute, EClassView, Metamodel, Reference
-from service.values import reader
+from instancegen.compilers.import_builder import CimBuilder, Node
+from instancegen.compilers.xmi import XMI_NS, XSI_NS
+from instancegen.service.core.cim import Scalar
+from instancegen.service.core.errors import InputError
+from instancegen.service.core.metamodel import Attribute, EClassView, Metamodel, Reference
+from instancegen.service.core.values import reader
 
 _XMI_XMI = f"{{{XMI_NS}}}XMI"
 _XMI_ID = f"{{{XMI_NS}}}id"

@@ -21,24 +21,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import compilers
-from service.cim import Cim, CimObject, parse_cim
-from service.ecore_loader import load_metamodel
-from service.edits import apply_edits
-from service.emfatic import render_metamodel
-from service.errors import BackendError, InputError, LimitExceeded
-from service.issues import Issue
-from service.metamodel import Metamodel
-from service.model_io import read_model as _read_model
-from service.model_io import read_model_file
-from service.pyecore_interop import from_pyecore, to_pyecore
-from service.schema import conceptual_schema
-from service.validator import validate
+from instancegen import compilers
+from instancegen.service.core.cim import Cim, CimObject, parse_cim
+from instancegen.service.core.ecore_loader import load_metamodel
+from instancegen.service.core.edits import apply_edits
+from instancegen.service.core.errors import BackendError, InputError, LimitExceeded
+from instancegen.service.core.issues import Issue
+from instancegen.service.core.metamodel import Metamodel
+from instancegen.service.core.validator import validate
+from instancegen.service.generation.emfatic import render_metamodel
+from instancegen.service.generation.schema import conceptual_schema
+from instancegen.service.resources.model_io import read_model as _read_model
+from instancegen.service.resources.model_io import read_model_file
+from instancegen.service.resources.pyecore_interop import from_pyecore, to_pyecore
 
 if TYPE_CHECKING:
-    from service.editing import edit
-    from service.generation import generate
-    from service.scoring import Score, score
+    from instancegen.service.eval.scoring import Score, score
+    from instancegen.service.generation import generate
+    from instancegen.service.generation.editing import edit
 
 __version__ = "0.1.0"
 
@@ -57,15 +57,15 @@ def import_model(data: bytes | str, metamodel: Metamodel, name: str = "model") -
 def __getattr__(name: str) -> Any:
     """`generate`, `edit` and `score` are imported on first use (see the module docstring)."""
     if name == "generate":
-        from service.generation import generate
+        from instancegen.service.generation import generate
 
         return generate
     if name == "edit":
-        from service.editing import edit
+        from instancegen.service.generation.editing import edit
 
         return edit
     if name in ("score", "Score"):
-        from service import scoring
+        from instancegen.service.eval import scoring
 
         return getattr(scoring, name)
     raise AttributeError(f"module 'instancegen' has no attribute {name!r}")

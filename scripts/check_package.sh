@@ -22,7 +22,7 @@ smoke() { # $1: venv, $2: "accelerated" or "plain"
   mkdir -p "$out"
   cd "$work" # away from the source tree: nothing may come from it
   local data
-  data=$("$py" -c 'import metamodels, pathlib; print(pathlib.Path(metamodels.__file__).parent / "bank")')
+  data=$("$py" -c 'import importlib.resources as r; print(r.files("instancegen.metamodels") / "bank")')
   case "$data" in "$src"*) echo "package: the bundled examples came from the source tree" >&2; exit 1 ;; esac
   "$ig" validate -m "$data/bank.ecore" "$data/reference.json"
   "$ig" compile -m "$data/bank.ecore" "$data/reference.json" --format xmi -o "$out/bank.xmi"
@@ -33,7 +33,7 @@ smoke() { # $1: venv, $2: "accelerated" or "plain"
   "$py" - "$2" "$data" <<'PY'
 import sys
 import instancegen
-from compilers import import_core
+from instancegen.compilers import import_core
 
 want, data = sys.argv[1], sys.argv[2]
 got = "accelerated" if import_core.ACCELERATED else "plain"

@@ -3,7 +3,7 @@
 # at the exact versions in constraints.txt (scripts/lock.sh refreshes them).
 #   system packages: a JDK and Eclipse EMF's jars (the XMI judge), Graphviz (svg diagrams),
 #   Chromium (the playground's browser test), Redis (the broker tests), wrk (benchmarks),
-#   and a compiler with Python's headers when missing (llama.cpp, compilers/*.pyx)
+#   and a compiler with Python's headers when missing (llama.cpp, instancegen/compilers/*.pyx)
 #   python: llama.cpp (the local model's runtime), the bundled model's weights, and the package
 #   with all its extras (local, score, chart, dev)
 set -euo pipefail

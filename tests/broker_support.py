@@ -20,9 +20,9 @@ from typing import Any
 from fault_server import FaultServer, Reply, completion, tool_call
 from http_support import BANK_REFERENCE, bank_metamodel, free_port, objects_arguments
 
-from service.cim import parse_cim
-from service.links_schema import plan_links
-from service.phased_schema import declared_objects
+from instancegen.service.core.cim import parse_cim
+from instancegen.service.generation.two_phase.links_schema import plan_links
+from instancegen.service.generation.two_phase.objects_schema import declared_objects
 
 REDIS = shutil.which("redis-server")
 

@@ -21,9 +21,9 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from service.cim import Cim, CimObject
-from service.metamodel import Metamodel, Reference
-from service.tokens import _encoding
+from instancegen.service.core.cim import Cim, CimObject
+from instancegen.service.core.metamodel import Metamodel, Reference
+from instancegen.service.generation.tokens import _encoding
 
 _ISSUE = re.compile(r"^- \[[a-z-]+\] ([^.:\s]+)", re.MULTILINE)
 _WRITTEN = re.compile(r"\(ids by class\):\n(.*?)\n\n", re.DOTALL)

@@ -55,8 +55,8 @@ def local_model_available() -> bool:
     """True when llama-cpp-python and the bundled SmolLM2 weights are installed."""
     import importlib.util
 
-    from service.backends.local import weights_path
-    from service.errors import BackendError
+    from instancegen.service.backends.local import weights_path
+    from instancegen.service.core.errors import BackendError
 
     if importlib.util.find_spec("llama_cpp") is None:
         return False

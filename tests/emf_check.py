@@ -1,6 +1,6 @@
-"""The tests' name for the packaged EMF judge (`service.emf_judge`)."""
+"""The tests' name for the packaged EMF judge (`eval.emf_judge`)."""
 
-from service.emf_judge import (
+from instancegen.service.eval.emf_judge import (
     EmfHarnessError,
     EmfModelResult,
     assert_emf_valid,

@@ -24,15 +24,19 @@ from pydantic import BaseModel
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import compilers  # noqa: E402
-from service.backends.base import Message, Reply  # noqa: E402
-from service.cim import Cim, parse_cim  # noqa: E402
-from service.ecore_loader import load_metamodel  # noqa: E402
-from service.generation.encoding import Grouped  # noqa: E402
-from service.http import Settings, create_app  # noqa: E402
-from service.links_schema import plan_links  # noqa: E402
-from service.metamodel import Metamodel  # noqa: E402
-from service.phased_schema import ObjectsRoot, declared_objects, objects_answer  # noqa: E402
+from instancegen import compilers  # noqa: E402
+from instancegen.service.backends.base import Message, Reply  # noqa: E402
+from instancegen.service.core.cim import Cim, parse_cim  # noqa: E402
+from instancegen.service.core.ecore_loader import load_metamodel  # noqa: E402
+from instancegen.service.core.metamodel import Metamodel  # noqa: E402
+from instancegen.service.generation.encoding import Grouped  # noqa: E402
+from instancegen.service.generation.two_phase.links_schema import plan_links  # noqa: E402
+from instancegen.service.generation.two_phase.objects_schema import (  # noqa: E402
+    ObjectsRoot,
+    declared_objects,
+    objects_answer,
+)
+from instancegen.service.http import Settings, create_app  # noqa: E402
 
 BANK_ECORE = ROOT / "metamodels" / "bank" / "bank.ecore"
 BANK_REFERENCE = ROOT / "metamodels" / "bank" / "reference.json"

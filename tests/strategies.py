@@ -9,8 +9,8 @@ round trips)::
     @settings(max_examples=50, deadline=None)
     @given(st.data())
     def test_round_trip(data):
-        mm = data.draw(metamodels())          # a service.metamodel.Metamodel
-        cim = data.draw(valid_cims(mm))       # a service.cim.Cim that validates without errors
+        mm = data.draw(metamodels())          # a service.core.metamodel.Metamodel
+        cim = data.draw(valid_cims(mm))       # a service.core.cim.Cim that validates without errors
         ...
 
 - `ecore_texts()` draws `.ecore` XML text: one package with classes (concrete, abstract,
@@ -43,10 +43,17 @@ from hypothesis import reject
 from hypothesis import strategies as st
 from hypothesis.strategies import DrawFn
 
-from service.cim import Cim, CimObject
-from service.ecore_loader import load_metamodel
-from service.metamodel import INT_RANGES, Attribute, DataType, EClassView, Metamodel, Reference
-from service.values import default_of
+from instancegen.service.core.cim import Cim, CimObject
+from instancegen.service.core.ecore_loader import load_metamodel
+from instancegen.service.core.metamodel import (
+    INT_RANGES,
+    Attribute,
+    DataType,
+    EClassView,
+    Metamodel,
+    Reference,
+)
+from instancegen.service.core.values import default_of
 
 ECORE = "http://www.eclipse.org/emf/2002/Ecore#//"
 ECORE_TYPES = (

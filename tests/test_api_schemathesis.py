@@ -18,7 +18,7 @@ import schemathesis
 from http_support import ServerThread, scripted_app
 from hypothesis import HealthCheck, settings
 
-from service.http import Settings
+from instancegen.service.http import Settings
 
 
 @pytest.fixture(scope="module")

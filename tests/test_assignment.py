@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linear_sum_assignment
 
-from service import assignment, scoring
-from service.ecore_loader import load_metamodel
-from service.model_io import read_model_file
+from instancegen.service.core.ecore_loader import load_metamodel
+from instancegen.service.eval import assignment, scoring
+from instancegen.service.resources.model_io import read_model_file
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from service import atomic
-from service.atomic import write_atomic
-from service.errors import InputError
+from instancegen.service.core import atomic
+from instancegen.service.core.atomic import write_atomic
+from instancegen.service.core.errors import InputError
 
 
 def test_creates_parents_and_replaces(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 import pytest
 from pydantic import BaseModel, Field, StringConstraints
 
-from service.backends.local import LocalBackend
+from instancegen.service.backends.local import LocalBackend
 
 
 class Odd(BaseModel):

@@ -19,7 +19,7 @@ from conftest import ROOT
 from fault_server import FaultServer, fault_server
 from http_support import BANK_ECORE
 
-from service.batch import state_path
+from instancegen.service.app.batch import state_path
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def _batch_file(tmp: Path, llm: FaultServer, lines: int) -> Path:
 
 
 def _command(path: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "service", "batch", str(path), *extra]
+    return [sys.executable, "-m", "instancegen", "batch", str(path), *extra]
 
 
 def _env() -> dict[str, str]:

@@ -22,7 +22,7 @@ from conftest import ROOT, require
 from fault_server import FaultServer, fault_server
 from http_support import BANK_ECORE, free_port, sse
 
-from service.broker.redis_store import RedisStore
+from instancegen.service.broker.redis_store import RedisStore
 
 JOBS = 20
 LEASE, VISIBILITY = 3, 6
@@ -55,7 +55,7 @@ def _env(llm: FaultServer) -> dict[str, str]:
 
 @contextmanager
 def _process(args: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
-    proc = subprocess.Popen([sys.executable, "-m", "service", *args], env=env)
+    proc = subprocess.Popen([sys.executable, "-m", "instancegen", *args], env=env)
     try:
         yield proc
     finally:
@@ -155,7 +155,7 @@ def test_jobs_survive_a_killed_worker_and_finish_exactly_once(
 def test_serve_refuses_a_broker_that_does_not_answer() -> None:
     port = free_port()
     r = subprocess.run(
-        [sys.executable, "-m", "service", "serve", "--broker", f"redis://127.0.0.1:{port}/0"],
+        [sys.executable, "-m", "instancegen", "serve", "--broker", f"redis://127.0.0.1:{port}/0"],
         capture_output=True,
         text=True,
         timeout=60,
@@ -180,7 +180,7 @@ def test_batch_lines_run_on_workers_through_the_broker(
     batch.write_text("".join(json.dumps(line) + "\n" for line in lines))
     with _process(["worker", "--broker", redis_url, "-c", "2", "--loglevel", "WARNING"], env):
         run = subprocess.run(
-            [sys.executable, "-m", "service", "batch", str(batch), "--broker", redis_url],
+            [sys.executable, "-m", "instancegen", "batch", str(batch), "--broker", redis_url],
             env=env,
             capture_output=True,
             text=True,
@@ -229,7 +229,7 @@ def test_a_redelivered_message_waits_for_a_live_holder_and_drops_a_finished_job(
 ) -> None:
     from celery.exceptions import Retry
 
-    from service.broker.celery_app import run
+    from instancegen.service.broker.celery_app import run
 
     store = RedisStore(redis_url)
     held = store.create_job({"spec": "x"})

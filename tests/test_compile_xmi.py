@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-import compilers
-from compilers._tree import ModelTree
-from service.cim import Cim, parse_cim
-from service.ecore_loader import load_metamodel
-from service.errors import InputError
-from service.validator import validate
-from service.values import emf_date, java_double, java_float
+from instancegen import compilers
+from instancegen.compilers._tree import ModelTree
+from instancegen.service.core.cim import Cim, parse_cim
+from instancegen.service.core.ecore_loader import load_metamodel
+from instancegen.service.core.errors import InputError
+from instancegen.service.core.validator import validate
+from instancegen.service.core.values import emf_date, java_double, java_float
 
 ROOT = Path(__file__).resolve().parent.parent
 BANK = ROOT / "metamodels" / "bank" / "bank.ecore"

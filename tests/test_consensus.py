@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from service.cim import Cim, parse_cim
-from service.ecore_loader import load_metamodel
-from service.generation.consensus import vote
-from service.metamodel import Metamodel
-from service.validator import validate
+from instancegen.service.core.cim import Cim, parse_cim
+from instancegen.service.core.ecore_loader import load_metamodel
+from instancegen.service.core.metamodel import Metamodel
+from instancegen.service.core.validator import validate
+from instancegen.service.generation.consensus import vote
 
 BANK = Path(__file__).resolve().parent.parent / "metamodels" / "bank" / "bank.ecore"
 

@@ -14,7 +14,7 @@ import pytest
 from emf_check import EmfModelResult
 from typer.testing import CliRunner
 
-from service.cli import app
+from instancegen.service.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = {

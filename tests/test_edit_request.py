@@ -21,14 +21,14 @@ import pytest
 from fault_server import FaultServer, Reply, completion, fault_server, tool_call, tool_name
 from http_support import BANK_ECORE, BANK_REFERENCE, ServerThread
 
-import compilers
-from service.backends.litellm_backend import LiteLLMBackend
-from service.cim import parse_cim
-from service.ecore_loader import load_metamodel
-from service.editing import apply_to, edit, read_source
-from service.edits import EditList
-from service.http import Settings, create_app
-from service.metamodel import Metamodel
+from instancegen import compilers
+from instancegen.service.backends.litellm_backend import LiteLLMBackend
+from instancegen.service.core.cim import parse_cim
+from instancegen.service.core.ecore_loader import load_metamodel
+from instancegen.service.core.edits import EditList
+from instancegen.service.core.metamodel import Metamodel
+from instancegen.service.generation.editing import apply_to, edit, read_source
+from instancegen.service.http import Settings, create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBLEM = "application/problem+json"
@@ -174,7 +174,7 @@ def test_edit_that_stays_invalid_reports_its_issues(mm: Metamodel, llm: FaultSer
 
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "service", "edit", *args],
+        [sys.executable, "-m", "instancegen", "edit", *args],
         capture_output=True,
         text=True,
         timeout=120,

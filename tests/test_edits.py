@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from service import load_metamodel, parse_cim, validate
-from service.cim import Cim
-from service.edits import apply_edits
-from service.metamodel import Metamodel
+from instancegen import load_metamodel, parse_cim, validate
+from instancegen.service.core.cim import Cim
+from instancegen.service.core.edits import apply_edits
+from instancegen.service.core.metamodel import Metamodel
 
 E = "http://www.eclipse.org/emf/2002/Ecore#//"
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from service.ecore_loader import load_metamodel
-from service.emfatic import render_metamodel
-from service.tokens import count_tokens
+from instancegen.service.core.ecore_loader import load_metamodel
+from instancegen.service.generation.emfatic import render_metamodel
+from instancegen.service.generation.tokens import count_tokens
 
 ROOT = Path(__file__).parent.parent
 FIX = Path(__file__).parent / "fixtures" / "ecore"
@@ -111,7 +111,9 @@ def test_token_counts_work_offline(tmp_path: Path) -> None:
         "HTTPS_PROXY": "http://127.0.0.1:9",
         "HTTP_PROXY": "http://127.0.0.1:9",
     }
-    code = "from service.tokens import count_tokens; print(count_tokens('class Bank {}'))"
+    code = (
+        "from service.generation.tokens import count_tokens; print(count_tokens('class Bank {}'))"
+    )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT, timeout=60
     )

@@ -1,4 +1,4 @@
-"""`service.evaluation`: the suite loop, its bookkeeping and its report, with a scripted generator.
+"""`eval.evaluation`: the suite loop, its bookkeeping and its report, with a scripted generator.
 
 The generator stand-in has `service.generation.generate`'s signature and replays scripted
 outcomes, so every number in the report can be worked out by hand.
@@ -19,16 +19,24 @@ from conftest import require
 from emf_check import emf_available
 from typer.testing import CliRunner
 
-import compilers
-from service import generation
-from service.backends import Message, Reply
-from service.cim import Cim, parse_cim
-from service.cli import app, eval_commands
-from service.errors import BackendError, InputError
-from service.evaluation import ASPECTS, Case, EvalReport, Mode, discover, evaluate, write_chart
-from service.generation_result import Attempt, GenerationResult, Usage
-from service.issues import Issue
-from service.metamodel import Metamodel
+from instancegen import compilers
+from instancegen.service import generation
+from instancegen.service.backends import Message, Reply
+from instancegen.service.cli import app, eval_commands
+from instancegen.service.core.cim import Cim, parse_cim
+from instancegen.service.core.errors import BackendError, InputError
+from instancegen.service.core.issues import Issue
+from instancegen.service.core.metamodel import Metamodel
+from instancegen.service.eval.evaluation import (
+    ASPECTS,
+    Case,
+    EvalReport,
+    Mode,
+    discover,
+    evaluate,
+    write_chart,
+)
+from instancegen.service.generation.result import Attempt, GenerationResult, Usage
 
 ROOT = Path(__file__).resolve().parent.parent
 BANK = ROOT / "metamodels" / "bank" / "bank.ecore"

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from service.cli import app
-from service.evaluation import Aggregate, EvalReport, RunRecord
+from instancegen.service.cli import app
+from instancegen.service.eval.evaluation import Aggregate, EvalReport, RunRecord
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ("bank-basic", "family-small")

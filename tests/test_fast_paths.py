@@ -18,11 +18,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-import compilers
-from service.cim import CimObject, parse_cim
-from service.ecore_loader import load_metamodel
-from service.errors import InputError
-from service.gc_pause import gc_paused
+from instancegen import compilers
+from instancegen.service.core.cim import CimObject, parse_cim
+from instancegen.service.core.ecore_loader import load_metamodel
+from instancegen.service.core.errors import InputError
+from instancegen.service.core.gc_pause import gc_paused
 
 BANK = Path(__file__).resolve().parent.parent / "metamodels" / "bank" / "bank.ecore"
 MM = load_metamodel([BANK])

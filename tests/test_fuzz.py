@@ -15,13 +15,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import compilers
-from service.cim import parse_cim
-from service.ecore_loader import load_metamodel
-from service.errors import InputError
-from service.metamodel import Metamodel
-from service.model_io import read_model
-from service.validator import validate
+from instancegen import compilers
+from instancegen.service.core.cim import parse_cim
+from instancegen.service.core.ecore_loader import load_metamodel
+from instancegen.service.core.errors import InputError
+from instancegen.service.core.metamodel import Metamodel
+from instancegen.service.core.validator import validate
+from instancegen.service.resources.model_io import read_model
 
 ROOT = Path(__file__).resolve().parent.parent
 BANK = ROOT / "metamodels" / "bank"

@@ -22,15 +22,15 @@ from capable_server import CapableServer, capable_server
 from http_support import ServerThread
 from typer.testing import CliRunner
 
-from service.cim import Cim, CimObject, parse_cim
-from service.cli import app
-from service.ecore_loader import load_metamodel
-from service.evaluation import Case, discover
-from service.generation import generate
-from service.generation_result import GenerationResult
-from service.http import Settings, create_app
-from service.metamodel import Metamodel
-from service.scoring import score
+from instancegen.service.cli import app
+from instancegen.service.core.cim import Cim, CimObject, parse_cim
+from instancegen.service.core.ecore_loader import load_metamodel
+from instancegen.service.core.metamodel import Metamodel
+from instancegen.service.eval.evaluation import Case, discover
+from instancegen.service.eval.scoring import score
+from instancegen.service.generation import generate
+from instancegen.service.generation.result import GenerationResult
+from instancegen.service.http import Settings, create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 SUITE = discover(ROOT / "metamodels" / "suite")
@@ -199,7 +199,7 @@ def test_500_objects_from_an_8k_output_model_on_the_command_line(
     args = ["-m", str(BANK), "--spec-file", str(spec), "--model", MODEL]
     args += ["--api-base", server.base_url, "--max-output-tokens", "8192", "-f", "cim"]
     done = subprocess.run(
-        [sys.executable, "-m", "service", "generate", *args, "-o", str(out), "--quiet"],
+        [sys.executable, "-m", "instancegen", "generate", *args, "-o", str(out), "--quiet"],
         capture_output=True,
         text=True,
         env=env,

@@ -16,22 +16,22 @@ import pytest
 from pydantic import BaseModel
 from typer.testing import CliRunner
 
-import compilers
-import service.generation as generation
-from service.backends.base import Message, Reply
-from service.cim import Cim, parse_cim
-from service.cli import app
-from service.ecore_loader import load_metamodel
-from service.errors import BackendError, InputError
-from service.evaluation import Case, run_case
-from service.generation import MAX_SAMPLES, generate
-from service.generation.loop import SAMPLE_TEMPERATURE
-from service.generation_result import Event, GenerationFailed
-from service.issues import Issue
-from service.links_schema import plan_links
-from service.metamodel import Metamodel
-from service.phased_schema import declared_objects
-from service.validator import validate
+from instancegen import compilers
+from instancegen.service import generation
+from instancegen.service.backends.base import Message, Reply
+from instancegen.service.cli import app
+from instancegen.service.core.cim import Cim, parse_cim
+from instancegen.service.core.ecore_loader import load_metamodel
+from instancegen.service.core.errors import BackendError, InputError
+from instancegen.service.core.issues import Issue
+from instancegen.service.core.metamodel import Metamodel
+from instancegen.service.core.validator import validate
+from instancegen.service.eval.evaluation import Case, run_case
+from instancegen.service.generation import MAX_SAMPLES, generate
+from instancegen.service.generation.loop import SAMPLE_TEMPERATURE
+from instancegen.service.generation.result import Event, GenerationFailed
+from instancegen.service.generation.two_phase.links_schema import plan_links
+from instancegen.service.generation.two_phase.objects_schema import declared_objects
 
 ROOT = Path(__file__).resolve().parent.parent
 BANK = ROOT / "metamodels" / "bank" / "bank.ecore"

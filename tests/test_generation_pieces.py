@@ -9,18 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from service.cim import Cim, parse_cim
-from service.ecore_loader import load_metamodel
-from service.errors import InputError
-from service.generation.budget import budget_for
-from service.generation.encoding import Grouped
-from service.generation.parts import merge, salvage, written_ids
-from service.generation.phased import split_issues
-from service.generation.slicing import slice_for, widen
-from service.generation.strategy import plan_for
-from service.issues import Issue
-from service.metamodel import Metamodel
-from service.validator import validate
+from instancegen.service.core.cim import Cim, parse_cim
+from instancegen.service.core.ecore_loader import load_metamodel
+from instancegen.service.core.errors import InputError
+from instancegen.service.core.issues import Issue
+from instancegen.service.core.metamodel import Metamodel
+from instancegen.service.core.validator import validate
+from instancegen.service.generation.budget import budget_for
+from instancegen.service.generation.encoding import Grouped
+from instancegen.service.generation.parts import merge, salvage, written_ids
+from instancegen.service.generation.slicing import slice_for, widen
+from instancegen.service.generation.strategy import plan_for
+from instancegen.service.generation.two_phase.strategy import split_issues
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))

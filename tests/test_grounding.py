@@ -1,4 +1,4 @@
-"""Values and counts read from a spec (`service.grounding`) and the phase-1 schemas built on
+"""Values and counts read from a spec (`two_phase.spec_facts`) and the phase-1 schemas built on
 them: a small model chooses among the spec's values instead of spelling its own."""
 
 from __future__ import annotations
@@ -10,16 +10,16 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from service.backends.local import LocalBackend
-from service.cim import Cim, CimObject
-from service.ecore_loader import load_metamodel
-from service.generation import generate
-from service.grounding import Grounding, ground, mentions
-from service.issues import Issue
-from service.links_schema import plan_links
-from service.metamodel import Metamodel
-from service.phased_schema import declared_objects, objects_model
-from service.schema import model_schema
+from instancegen.service.backends.local import LocalBackend
+from instancegen.service.core.cim import Cim, CimObject
+from instancegen.service.core.ecore_loader import load_metamodel
+from instancegen.service.core.issues import Issue
+from instancegen.service.core.metamodel import Metamodel
+from instancegen.service.generation import generate
+from instancegen.service.generation.schema import model_schema
+from instancegen.service.generation.two_phase.links_schema import plan_links
+from instancegen.service.generation.two_phase.objects_schema import declared_objects, objects_model
+from instancegen.service.generation.two_phase.spec_facts import Grounding, ground, mentions
 
 # A metamodel of no bundled case: a depot with bays and staff.
 ECORE = b"""<?xml version="1.0" encoding="UTF-8"?>

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from service.ecore_loader import load_metamodel
-from service.errors import InputError
+from instancegen.service.core.ecore_loader import load_metamodel
+from instancegen.service.core.errors import InputError
 
 HOSTILE = Path(__file__).parent / "hostile"
 ECORE_FILES = sorted(HOSTILE.glob("*.ecore"))
@@ -47,7 +47,7 @@ def test_upload_refuses(path: Path) -> None:
 )
 def test_cli_exit_2_one_line(path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "service", "inspect", "-m", str(path)],
+        [sys.executable, "-m", "instancegen", "inspect", "-m", str(path)],
         capture_output=True,
         text=True,
         timeout=60,

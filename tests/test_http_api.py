@@ -19,9 +19,9 @@ from http_support import (
     sse,
 )
 
-from service.backends.base import Message, Reply
-from service.errors import BackendError
-from service.http import Settings, create_app
+from instancegen.service.backends.base import Message, Reply
+from instancegen.service.core.errors import BackendError
+from instancegen.service.http import Settings, create_app
 
 ECORE = BANK_ECORE.read_text()
 REFERENCE: dict[str, Any] = json.loads(BANK_REFERENCE.read_text())

@@ -14,11 +14,11 @@ import pytest
 from http_support import BANK_ECORE, ServerThread, bank_metamodel, scripted_app
 from test_http_persistence import server_process
 
-from service import schema as schema_mod
-from service.errors import InputError
-from service.http.dblock import DatabaseLock
-from service.http.settings import Settings
-from service.schema import SchemaOptions, cim_model
+from instancegen.service.core.errors import InputError
+from instancegen.service.generation import schema as schema_mod
+from instancegen.service.generation.schema import SchemaOptions, cim_model
+from instancegen.service.http.dblock import DatabaseLock
+from instancegen.service.http.settings import Settings
 
 ECORE = BANK_ECORE.read_text()
 
@@ -49,7 +49,7 @@ def test_a_second_server_on_the_same_database_is_refused(tmp_path: Path) -> None
         body = {"metamodel": {"ecore": ECORE}, "spec": "A bank.", "model": "x"}
         job_id = c.post("/v1/jobs", json=body).json()["id"]
         second = subprocess.run(
-            [sys.executable, "-m", "service", "serve", "--db", str(db), "--port", "0"],
+            [sys.executable, "-m", "instancegen", "serve", "--db", str(db), "--port", "0"],
             capture_output=True,
             text=True,
             timeout=60,

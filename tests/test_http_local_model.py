@@ -8,7 +8,7 @@ import httpx
 import pytest
 from http_support import BANK_ECORE, ServerThread, sse
 
-from service.http import Settings, create_app
+from instancegen.service.http import Settings, create_app
 
 SPEC = "A bank called Tiny Bank with one checking account DE01 owned by a client named Alice."
 

@@ -98,7 +98,7 @@ def test_job_running_when_killed_is_interrupted(tmp_path: Path) -> None:
 
 def test_serve_command(tmp_path: Path) -> None:
     db = tmp_path / "served.db"
-    with started(["-m", "service", "serve", "--db", str(db), "--workers-limit", "2"]) as (
+    with started(["-m", "instancegen", "serve", "--db", str(db), "--workers-limit", "2"]) as (
         _,
         url,
     ):
@@ -106,5 +106,5 @@ def test_serve_command(tmp_path: Path) -> None:
         assert r.status_code == 201
         assert db.is_file()
         assert "/v1/jobs/{job_id}/events" in httpx.get(f"{url}/openapi.json").json()["paths"]
-    with started(["-m", "service", "serve", "--db", str(db)]) as (_, url):
+    with started(["-m", "instancegen", "serve", "--db", str(db)]) as (_, url):
         assert [m["id"] for m in httpx.get(f"{url}/v1/metamodels").json()] == [r.json()["id"]]

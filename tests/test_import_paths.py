@@ -15,14 +15,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import metamodels, valid_cims
 
-import compilers
-from compilers import import_builder, xmi_walk
-from service.cim import Cim, CimObject, shortcut_holds, trusted_object
-from service.ecore_loader import load_metamodel
-from service.errors import InputError
-from service.metamodel import Metamodel
-from service.model_io import read_model_file
-from service.xmlsafe import parse_xml
+from instancegen import compilers
+from instancegen.compilers import import_builder, xmi_walk
+from instancegen.service.core.cim import Cim, CimObject, shortcut_holds, trusted_object
+from instancegen.service.core.ecore_loader import load_metamodel
+from instancegen.service.core.errors import InputError
+from instancegen.service.core.metamodel import Metamodel
+from instancegen.service.core.xmlsafe import parse_xml
+from instancegen.service.resources.model_io import read_model_file
 
 ROOT = Path(__file__).resolve().parent.parent
 BANK = ROOT / "metamodels" / "bank" / "bank.ecore"
@@ -38,8 +38,8 @@ Outcome = dict[str, Any] | str  # the CIM as JSON, or the error message
 
 def _compiled() -> tuple[Any, Any]:
     try:
-        builder = importlib.import_module("compilers._builder")
-        reader = importlib.import_module("compilers._xmi_reader")
+        builder = importlib.import_module("instancegen.compilers._builder")
+        reader = importlib.import_module("instancegen.compilers._xmi_reader")
     except ImportError:
         builder = reader = None
     require(

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-import compilers
-from service.cim import Cim
-from service.ecore_loader import load_metamodel
-from service.errors import InputError
-from service.model_io import read_model
+from instancegen import compilers
+from instancegen.service.core.cim import Cim
+from instancegen.service.core.ecore_loader import load_metamodel
+from instancegen.service.core.errors import InputError
+from instancegen.service.resources.model_io import read_model
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "xmi"

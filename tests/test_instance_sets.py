@@ -17,14 +17,14 @@ from http_support import BANK_ECORE, BANK_REFERENCE, ScriptedBackend, ServerThre
 from pydantic import BaseModel
 from typer.testing import CliRunner
 
-from service import load_metamodel, parse_cim
-from service.backends.base import Message, Reply
-from service.cim import Cim
-from service.cli import app
-from service.http.app import create_app
-from service.http.settings import Settings
-from service.instance_sets import _MUTATIONS, break_one_rule, diversity, shape_key
-from service.validator import validate
+from instancegen import load_metamodel, parse_cim
+from instancegen.service.app.instance_sets import _MUTATIONS, break_one_rule, diversity, shape_key
+from instancegen.service.backends.base import Message, Reply
+from instancegen.service.cli import app
+from instancegen.service.core.cim import Cim
+from instancegen.service.core.validator import validate
+from instancegen.service.http.app import create_app
+from instancegen.service.http.settings import Settings
 
 EmfCheck = Callable[[Sequence[Path], Sequence[Path]], list[EmfModelResult]]
 SHORT_SPEC = "Bank Alpha (BIC ALPHDEFF) has one client, Ann Lee, who owns the account DE01."

@@ -15,10 +15,9 @@ import httpx
 import pytest
 from http_support import BANK_ECORE, ServerThread
 
-import service.cli.validate_command as validate_command
-from service.backends.base import Message, Reply
-from service.cli import main
-from service.http import Settings, create_app
+from instancegen.service.backends.base import Message, Reply
+from instancegen.service.cli import main, validate_command
+from instancegen.service.http import Settings, create_app
 
 
 def _boom(*args: Any, **kwargs: Any) -> Any:

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-import compilers
-from service.cim import parse_cim
-from service.ecore_loader import load_metamodel
-from service.errors import LimitExceeded
+from instancegen import compilers
+from instancegen.service.core.cim import parse_cim
+from instancegen.service.core.ecore_loader import load_metamodel
+from instancegen.service.core.errors import LimitExceeded
 
 ROOT = Path(__file__).resolve().parent.parent
 BANK = ROOT / "metamodels" / "bank"
@@ -51,7 +51,7 @@ def test_classes_and_bytes(tight: None, monkeypatch: pytest.MonkeyPatch) -> None
 def test_cli_spec_too_long_is_exit_2_before_any_llm(tmp_path: Path) -> None:
     env = {"INSTANCEGEN_MAX_SPEC_CHARS": "10", "PATH": "/usr/bin:/bin"}
     proc = subprocess.run(
-        [sys.executable, "-m", "service", "generate", "-m", str(BANK / "bank.ecore"),
+        [sys.executable, "-m", "instancegen", "generate", "-m", str(BANK / "bank.ecore"),
          "--spec", "A bank with many accounts and people.", "--model", "openai/none",
          "--api-base", "http://127.0.0.1:9/v1", "-o", str(tmp_path / "out.xmi")],
         capture_output=True, text=True, timeout=300, env=env,

@@ -15,14 +15,18 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from service.backends.base import Message, Reply
-from service.cim import Cim, parse_cim
-from service.ecore_loader import load_metamodel
-from service.generation import generate
-from service.links_schema import MAX_SEQUENCES, asked_reference, plan_links
-from service.metamodel import Metamodel, Reference
-from service.phased_schema import declared_objects
-from service.schema import model_schema
+from instancegen.service.backends.base import Message, Reply
+from instancegen.service.core.cim import Cim, parse_cim
+from instancegen.service.core.ecore_loader import load_metamodel
+from instancegen.service.core.metamodel import Metamodel, Reference
+from instancegen.service.generation import generate
+from instancegen.service.generation.schema import model_schema
+from instancegen.service.generation.two_phase.links_schema import (
+    MAX_SEQUENCES,
+    asked_reference,
+    plan_links,
+)
+from instancegen.service.generation.two_phase.objects_schema import declared_objects
 
 ROOT = Path(__file__).resolve().parent.parent
 LEAGUE = ROOT / "metamodels" / "suite" / "league-matchday" / "league.ecore"

@@ -1,15 +1,15 @@
-"""Objects that link two others (`service.grounding.link_ends`): the spec's "A to B" gives
+"""Objects that link two others (`two_phase.spec_facts.link_ends`): the spec's "A to B" gives
 their number and, in phase 2, each one's two ends and the clause its other links come from."""
 
 from __future__ import annotations
 
 import pytest
 
-from service.cim import CimObject
-from service.ecore_loader import load_metamodel
-from service.grounding import ground, link_ends
-from service.links_schema import plan_links
-from service.metamodel import Metamodel
+from instancegen.service.core.cim import CimObject
+from instancegen.service.core.ecore_loader import load_metamodel
+from instancegen.service.core.metamodel import Metamodel
+from instancegen.service.generation.two_phase.links_schema import plan_links
+from instancegen.service.generation.two_phase.spec_facts import ground, link_ends
 
 # A metamodel of no bundled case: a route map with stops, hops and lines.
 ECORE = b"""<?xml version="1.0" encoding="UTF-8"?>

@@ -19,10 +19,10 @@ import httpx
 import pytest
 from fault_server import FaultServer, fault_server
 
-from service.backends.litellm_backend import LiteLLMBackend
-from service.ecore_loader import load_metamodel
-from service.errors import BackendError
-from service.generation import generate
+from instancegen.service.backends.litellm_backend import LiteLLMBackend
+from instancegen.service.core.ecore_loader import load_metamodel
+from instancegen.service.core.errors import BackendError
+from instancegen.service.generation import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 BANK = ROOT / "metamodels" / "bank" / "bank.ecore"
@@ -41,7 +41,7 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from conftest import local_model_available, require
 
     require(local_model_available(), "the bundled local model", "bash scripts/install.sh")
-    from service.backends.local import weights_path
+    from instancegen.service.backends.local import weights_path
 
     port = _free_port()
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(weights_path())]

@@ -19,10 +19,10 @@ import pytest
 from fault_server import FaultServer, Reply, completion, fault_server, tool_call
 from http_support import BANK_ECORE, ServerThread
 
-from service.backends.litellm_backend import LiteLLMBackend
-from service.errors import BackendError
-from service.http.app import create_app
-from service.http.settings import Settings
+from instancegen.service.backends.litellm_backend import LiteLLMBackend
+from instancegen.service.core.errors import BackendError
+from instancegen.service.http.app import create_app
+from instancegen.service.http.settings import Settings
 
 SPEC = "A bank called Acme with one account."
 
@@ -115,7 +115,7 @@ def test_cli_exits_3_with_one_line_and_writes_nothing(
     env = {**os.environ, "INSTANCEGEN_LLM_TIMEOUT": "1.5", "OPENAI_API_KEY": "sk-stub"}
     proc = subprocess.run(
         [
-            sys.executable, "-m", "service", "generate", "-m", str(BANK_ECORE),
+            sys.executable, "-m", "instancegen", "generate", "-m", str(BANK_ECORE),
             "--spec", SPEC, "--model", "openai/stub", "--api-base", provider.base_url,
             "-o", str(out), "--quiet",
         ],

@@ -11,10 +11,10 @@ import pytest
 from typer.testing import CliRunner
 
 from benchmarks.synthetic import synthetic_metamodel, write_synthetic
-from service.cli import app
-from service.ecore_loader import load_metamodel
-from service.errors import InputError
-from service.metamodel import Attribute, Metamodel, Reference
+from instancegen.service.cli import app
+from instancegen.service.core.ecore_loader import load_metamodel
+from instancegen.service.core.errors import InputError
+from instancegen.service.core.metamodel import Attribute, Metamodel, Reference
 
 FIX = Path(__file__).parent / "fixtures" / "ecore"
 BAD = FIX / "bad"

@@ -1,4 +1,4 @@
-"""Objects the spec names (`service.grounding`, `service.phased_schema`): codes shaped alike
+"""Objects the spec names (`two_phase.spec_facts`, `two_phase.objects_schema`): codes shaped alike
 belong to one feature, listed values all attach, the words around a name say whose it is, and
 a class the spec does not count gets one phase-1 entry per name, its id and values following
 from the name."""
@@ -15,15 +15,20 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from service.cim import CimObject
-from service.ecore_loader import load_metamodel
-from service.generation.budget import budget_for
-from service.generation.phased import TwoPhase
-from service.grounding import Grounding, ground
-from service.links_schema import plan_links
-from service.metamodel import Metamodel
-from service.phased_schema import _allotment, _entry_tokens, objects_model, phase_classes
-from service.schema import model_schema
+from instancegen.service.core.cim import CimObject
+from instancegen.service.core.ecore_loader import load_metamodel
+from instancegen.service.core.metamodel import Metamodel
+from instancegen.service.generation.budget import budget_for
+from instancegen.service.generation.schema import model_schema
+from instancegen.service.generation.two_phase.links_schema import plan_links
+from instancegen.service.generation.two_phase.objects_schema import (
+    _allotment,
+    _entry_tokens,
+    objects_model,
+    phase_classes,
+)
+from instancegen.service.generation.two_phase.spec_facts import Grounding, ground
+from instancegen.service.generation.two_phase.strategy import TwoPhase
 
 # A metamodel of no bundled case: a workshop with teams, members and freelancers.
 ECORE = b"""<?xml version="1.0" encoding="UTF-8"?>
@@ -308,10 +313,10 @@ def test_what_counted_objects_require_is_asked_for() -> None:
 SCHEMA_OF_CASE = """
 import glob, json, sys
 from pathlib import Path
-from service.ecore_loader import load_metamodel
-from service.grounding import ground
-from service.phased_schema import objects_model
-from service.schema import model_schema
+from instancegen.service.core.ecore_loader import load_metamodel
+from instancegen.service.generation.two_phase.spec_facts import ground
+from instancegen.service.generation.two_phase.objects_schema import objects_model
+from instancegen.service.generation.schema import model_schema
 case = Path(sys.argv[1])
 mm = load_metamodel(sorted(glob.glob(str(case / "*.ecore"))))
 grounding = ground(mm, (case / "spec.txt").read_text())

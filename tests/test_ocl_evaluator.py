@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
-from service import load_metamodel
-from service.cim import parse_cim
-from service.ocl.budget import Budget, Exhausted, Unsupported
-from service.ocl.evaluator import Evaluator
-from service.ocl.parser import MAX_DEPTH, OclSyntaxError, parse_expression
-from service.ocl.values import Collection, EnumValue, Invalid, Obj, Value
-from service.ocl.world import World
+from instancegen import load_metamodel
+from instancegen.service.core.cim import parse_cim
+from instancegen.service.core.ocl.budget import Budget, Exhausted, Unsupported
+from instancegen.service.core.ocl.evaluator import Evaluator
+from instancegen.service.core.ocl.parser import MAX_DEPTH, OclSyntaxError, parse_expression
+from instancegen.service.core.ocl.values import Collection, EnumValue, Invalid, Obj, Value
+from instancegen.service.core.ocl.world import World
 
 CASE = Path(__file__).resolve().parent.parent / "metamodels" / "suite" / "clinic-scheduling"
 MM = load_metamodel([CASE / "clinic.ecore"])

@@ -3,7 +3,7 @@
 A scripted OpenAI-compatible server on loopback (reached through the real LiteLLM +
 instructor backend) first answers the clinic case with a patient aged 150, breaking
 AgeInRange, then with the reference model. A scripted backend that never mends a broken
-invariant shows the last resort: the repair names it, then the search (`service.ocl.search`)
+invariant shows the last resort: the repair names it, then the search (`service.core.ocl.search`)
 mends it. The bundled local model runs the case once, with one repair.
 """
 
@@ -18,17 +18,17 @@ import pytest
 from fault_server import Reply, completion, fault_server, tool_call
 from http_support import ScriptedBackend
 
-from service import load_metamodel
-from service.backends import Backend
-from service.backends.base import Message
-from service.backends.base import Reply as BackendReply
-from service.cim import parse_cim
-from service.generation import create_backend, generate
-from service.generation_result import Event
-from service.links_schema import plan_links
-from service.ocl.check import check_invariants
-from service.phased_schema import declared_objects, objects_answer
-from service.validator import validate
+from instancegen import load_metamodel
+from instancegen.service.backends import Backend
+from instancegen.service.backends.base import Message
+from instancegen.service.backends.base import Reply as BackendReply
+from instancegen.service.core.cim import parse_cim
+from instancegen.service.core.ocl.check import check_invariants
+from instancegen.service.core.validator import validate
+from instancegen.service.generation import create_backend, generate
+from instancegen.service.generation.result import Event
+from instancegen.service.generation.two_phase.links_schema import plan_links
+from instancegen.service.generation.two_phase.objects_schema import declared_objects, objects_answer
 
 _BROKE = re.compile(r"violates invariant (\w+) of")
 CASE = Path(__file__).resolve().parent.parent / "metamodels" / "suite" / "clinic-scheduling"

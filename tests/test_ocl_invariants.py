@@ -20,18 +20,17 @@ import pytest
 from http_support import ScriptedBackend, ServerThread, sse
 from typer.testing import CliRunner
 
-import compilers
-from service import load_metamodel
-from service.cim import parse_cim
-from service.cli import app
-from service.cli.app import out as cli_out
-from service.emfatic import render_metamodel
-from service.errors import InputError
-from service.evaluation import discover, run_case
-from service.generation_result import GenerationResult
-from service.http.app import create_app
-from service.http.settings import Settings
-from service.ocl.check import check_invariants
+from instancegen import compilers, load_metamodel
+from instancegen.service.cli import app
+from instancegen.service.cli.app import out as cli_out
+from instancegen.service.core.cim import parse_cim
+from instancegen.service.core.errors import InputError
+from instancegen.service.core.ocl.check import check_invariants
+from instancegen.service.eval.evaluation import discover, run_case
+from instancegen.service.generation.emfatic import render_metamodel
+from instancegen.service.generation.result import GenerationResult
+from instancegen.service.http.app import create_app
+from instancegen.service.http.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 CASE = ROOT / "metamodels" / "suite" / "clinic-scheduling"
@@ -159,7 +158,7 @@ def test_unsupported_and_broken_constraints_are_warnings_and_the_rest_is_checked
     env = {**os.environ, "PYTHONPATH": str(ROOT), "INSTANCEGEN_MAX_OCL_STEPS": "200000"}
     started = time.monotonic()
     proc = subprocess.run(
-        [sys.executable, "-m", "service", "validate", "-m", str(FIX / "rules.ecore"),
+        [sys.executable, "-m", "instancegen", "validate", "-m", str(FIX / "rules.ecore"),
          str(FIX / "items.json"), "--json"],
         capture_output=True, text=True, env=env, timeout=120,
     )  # fmt: skip
@@ -228,7 +227,7 @@ def test_bad_constraints_file_is_exit_2_with_one_line(
     rules = tmp_path / "bad.ocl"
     rules.write_text(text)
     proc = subprocess.run(
-        [sys.executable, "-m", "service", "validate", "-m", str(ECORE),
+        [sys.executable, "-m", "instancegen", "validate", "-m", str(ECORE),
          str(CASE / "reference.json"), "--constraints", str(rules)],
         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120,
     )  # fmt: skip

@@ -1,4 +1,4 @@
-"""The last-resort invariant search (`service.ocl.search`) on the clinic-scheduling case.
+"""The last-resort invariant search (`service.core.ocl.search`) on the clinic-scheduling case.
 
 Each invariant's single breaking mutation (shared with test_ocl_invariants) is undone by one
 kept edit, reported as a `normalised` warning; an edit that would add another error is refused;
@@ -14,16 +14,16 @@ from typing import Any
 import pytest
 from test_ocl_invariants import CASE, ECORE, MUTATIONS, REFERENCE, mutated
 
-from service import load_metamodel
-from service.cim import Cim, parse_cim
-from service.grounding import ground
-from service.issues import Issue
-from service.metamodel import Attribute, Metamodel
-from service.ocl import search as search_mod
-from service.ocl.check import check_invariants
-from service.ocl.search import Offered, search
-from service.phased_schema import spec_choices
-from service.validator import validate
+from instancegen import load_metamodel
+from instancegen.service.core.cim import Cim, parse_cim
+from instancegen.service.core.issues import Issue
+from instancegen.service.core.metamodel import Attribute, Metamodel
+from instancegen.service.core.ocl import search as search_mod
+from instancegen.service.core.ocl.check import check_invariants
+from instancegen.service.core.ocl.search import Offered, search
+from instancegen.service.core.validator import validate
+from instancegen.service.generation.two_phase.objects_schema import spec_choices
+from instancegen.service.generation.two_phase.spec_facts import ground
 
 
 @pytest.fixture(scope="module")

@@ -25,10 +25,10 @@ from http_support import (
     objects_arguments,
 )
 
-from service.cim import parse_cim
-from service.http import Settings, create_app
-from service.links_schema import plan_links
-from service.phased_schema import declared_objects
+from instancegen.service.core.cim import parse_cim
+from instancegen.service.generation.two_phase.links_schema import plan_links
+from instancegen.service.generation.two_phase.objects_schema import declared_objects
+from instancegen.service.http import Settings, create_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,12 +11,11 @@ from typing import Any
 import pytest
 from http_support import BANK_ECORE, BANK_REFERENCE
 
-import compilers
-from service import from_pyecore, to_pyecore
-from service.cim import Cim, parse_cim
-from service.ecore_loader import load_metamodel, pyecore_resource_set
-from service.metamodel import Metamodel, Reference
-from service.validator import validate
+from instancegen import compilers, from_pyecore, to_pyecore
+from instancegen.service.core.cim import Cim, parse_cim
+from instancegen.service.core.ecore_loader import load_metamodel, pyecore_resource_set
+from instancegen.service.core.metamodel import Metamodel, Reference
+from instancegen.service.core.validator import validate
 
 XMI = compilers.get("xmi")
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,12 +12,12 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from strategies import metamodels, valid_cims
 
-import compilers
-from service.cim import Cim
-from service.ecore_loader import load_metamodel
-from service.issues import has_errors
-from service.metamodel import Metamodel
-from service.validator import validate
+from instancegen import compilers
+from instancegen.service.core.cim import Cim
+from instancegen.service.core.ecore_loader import load_metamodel
+from instancegen.service.core.issues import has_errors
+from instancegen.service.core.metamodel import Metamodel
+from instancegen.service.core.validator import validate
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "xmi"

@@ -14,9 +14,9 @@ from conftest import require
 from pydantic import ValidationError
 
 from benchmarks.synthetic import synthetic_metamodel
-from service.ecore_loader import load_metamodel
-from service.metamodel import Metamodel
-from service.schema import (
+from instancegen.service.core.ecore_loader import load_metamodel
+from instancegen.service.core.metamodel import Metamodel
+from instancegen.service.generation.schema import (
     SchemaLimits,
     SchemaOptions,
     cim_model,
@@ -360,8 +360,8 @@ def test_typed_properties_predicts_the_measured_count(bank: Metamodel, types: Me
 
 def test_same_input_gives_byte_identical_output_across_processes() -> None:
     code = (
-        "import json, sys; from service.ecore_loader import load_metamodel; "
-        "from service.schema import conceptual_schema; "
+        "import json, sys; from service.core.ecore_loader import load_metamodel; "
+        "from service.generation.schema import conceptual_schema; "
         "mm = load_metamodel(sys.argv[1:]); "
         "print(json.dumps([conceptual_schema(mm), conceptual_schema(mm, strict=True)], "
         "sort_keys=True))"

@@ -1,4 +1,4 @@
-"""`service.scoring`: hand-computed precision/recall/F1 for small, fully understood cases."""
+"""`eval.scoring`: hand-computed precision/recall/F1 for small, fully understood cases."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from service.cim import parse_cim
-from service.cli import app
-from service.ecore_loader import load_metamodel
-from service.metamodel import Metamodel
-from service.scoring import Metric, Score, score
+from instancegen.service.cli import app
+from instancegen.service.core.cim import parse_cim
+from instancegen.service.core.ecore_loader import load_metamodel
+from instancegen.service.core.metamodel import Metamodel
+from instancegen.service.eval.scoring import Metric, Score, score
 
 ROOT = Path(__file__).resolve().parent.parent
 BANK = ROOT / "metamodels" / "bank" / "bank.ecore"

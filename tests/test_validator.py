@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from service import load_metamodel, parse_cim, validate
-from service.cli import app
-from service.issues import Issue
-from service.metamodel import INT_RANGES, Metamodel
+from instancegen import load_metamodel, parse_cim, validate
+from instancegen.service.cli import app
+from instancegen.service.core.issues import Issue
+from instancegen.service.core.metamodel import INT_RANGES, Metamodel
 
 E = "http://www.eclipse.org/emf/2002/Ecore#//"
 

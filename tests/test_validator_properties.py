@@ -16,10 +16,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import metamodels, valid_cims
 
-from service import load_metamodel, parse_cim, validate
-from service.issues import has_errors
-from service.metamodel import INT_RANGES, Attribute, Metamodel, Reference
-from service.values import default_of
+from instancegen import load_metamodel, parse_cim, validate
+from instancegen.service.core.issues import has_errors
+from instancegen.service.core.metamodel import INT_RANGES, Attribute, Metamodel, Reference
+from instancegen.service.core.values import default_of
 
 Model = dict[str, Any]
 Expected = tuple[str, str | None, str | None]

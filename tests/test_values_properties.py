@@ -16,12 +16,12 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from strategies import candidate_cims, metamodels
 
-import compilers
-from service.cim import Cim
-from service.issues import has_errors
-from service.metamodel import Metamodel
-from service.scoring import score
-from service.validator import validate
+from instancegen import compilers
+from instancegen.service.core.cim import Cim
+from instancegen.service.core.issues import has_errors
+from instancegen.service.core.metamodel import Metamodel
+from instancegen.service.core.validator import validate
+from instancegen.service.eval.scoring import score
 
 FORMATS = ("xmi", "json", "cim", "dot")
 

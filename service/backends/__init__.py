@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import os
 
-from service.backends.base import Backend, Message, Reply, StrictAnswer
-from service.errors import InputError
+from instancegen.service.backends.base import Backend, Message, Reply, StrictAnswer
+from instancegen.service.core.errors import InputError
 
 LOCAL = "local"
 
@@ -18,10 +18,10 @@ def create_backend(
     """The backend `model` names (`local`, or a LiteLLM string such as `openai/gpt-4o`);
     `api_key_env` names the variable holding the key, when not the provider's usual one."""
     if model == LOCAL:
-        from service.backends.local import LocalBackend
+        from instancegen.service.backends.local import LocalBackend
 
         return LocalBackend()
-    from service.backends.litellm_backend import LiteLLMBackend, api_key_for
+    from instancegen.service.backends.litellm_backend import LiteLLMBackend, api_key_for
 
     key = api_key_for(model, api_base, api_key_env)
     return LiteLLMBackend(model, api_base=api_base, api_key=key, timeout=_timeout())

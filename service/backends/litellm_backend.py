@@ -21,8 +21,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from service.backends.base import Message, Reply, StrictAnswer
-from service.errors import BackendError, InputError
+from instancegen.service.backends.base import Message, Reply, StrictAnswer
+from instancegen.service.core.errors import BackendError, InputError
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no network fetch at import
 import httpx

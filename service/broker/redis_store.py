@@ -25,8 +25,8 @@ from typing import Any, Literal, cast
 
 import redis
 
-from service.generation_result import Event
-from service.http.store import TERMINAL, StoredJob, StoredMetamodel
+from instancegen.service.app.jobstore import TERMINAL, StoredJob, StoredMetamodel
+from instancegen.service.generation.result import Event
 
 PREFIX = "instancegen:"
 # redis-py gives up on a reply after 5 s by default; a follower's XREAD BLOCK waits longer

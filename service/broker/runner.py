@@ -15,13 +15,13 @@ from typing import Any, TypeVar
 from celery import Celery
 from fastapi.concurrency import run_in_threadpool
 
-from service.backends.base import Backend
-from service.broker.celery_app import TASK, make_celery
-from service.broker.redis_store import RedisStore
-from service.http.models import GenerateRequest, Outcome, parse_outcome
-from service.http.problems import ApiError
-from service.http.store import TERMINAL, StoredJob
-from service.metamodel import Metamodel
+from instancegen.service.app.jobstore import TERMINAL, StoredJob
+from instancegen.service.backends.base import Backend
+from instancegen.service.broker.celery_app import TASK, make_celery
+from instancegen.service.broker.redis_store import RedisStore
+from instancegen.service.core.metamodel import Metamodel
+from instancegen.service.http.models import GenerateRequest, Outcome, parse_outcome
+from instancegen.service.http.problems import ApiError
 
 WAIT_SECONDS = 15.0
 _T = TypeVar("_T")

@@ -3,7 +3,7 @@
 Each command lives in its own module; importing it registers it on `app`.
 """
 
-from service.cli import (
+from instancegen.service.cli import (
     batch_command,  # noqa: F401  (registers batch)
     compile_commands,  # noqa: F401  (registers compile/import)
     edit_command,  # noqa: F401  (registers edit)
@@ -14,6 +14,6 @@ from service.cli import (
     validate_command,  # noqa: F401
     worker_command,  # noqa: F401  (registers worker)
 )
-from service.cli.app import app, main
+from instancegen.service.cli.app import app, main
 
 __all__ = ["app", "main"]

@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from service.errors import BackendError, InputError
+from instancegen.service.core.errors import BackendError, InputError
 
 EXIT_OK, EXIT_INVALID, EXIT_INPUT, EXIT_BACKEND, EXIT_INTERNAL = 0, 1, 2, 3, 4
 DEBUG_FLAG = "--debug"

@@ -10,13 +10,21 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from service.batch import Done, Item, Runner, StateFile, read_batch, request_body, run_batch
-from service.batch import state_path as default_state_path
-from service.cli.app import EXIT_INVALID, app, err, fail
-from service.errors import BackendError, InputError
-from service.generation_result import GenerationResult
-from service.instance_sets import InstanceSet
-from service.metamodel import Metamodel
+from instancegen.service.app.batch import (
+    Done,
+    Item,
+    Runner,
+    StateFile,
+    read_batch,
+    request_body,
+    run_batch,
+)
+from instancegen.service.app.batch import state_path as default_state_path
+from instancegen.service.app.instance_sets import InstanceSet
+from instancegen.service.cli.app import EXIT_INVALID, app, err, fail
+from instancegen.service.core.errors import BackendError, InputError
+from instancegen.service.core.metamodel import Metamodel
+from instancegen.service.generation.result import GenerationResult
 
 
 @app.command("batch")
@@ -93,9 +101,9 @@ def batch(
 
 
 def _local_runner() -> Runner:
-    from service.ecore_loader import load_metamodel
-    from service.http.jobs import generate_for
-    from service.http.models import GenerateRequest
+    from instancegen.service.app.jobs import generate_for
+    from instancegen.service.core.ecore_loader import load_metamodel
+    from instancegen.service.http.models import GenerateRequest
 
     @cache
     def metamodel(paths: tuple[Path, ...]) -> Metamodel:
@@ -109,12 +117,12 @@ def _local_runner() -> Runner:
 
 
 def _broker_runner(url: str) -> Runner:
-    from service.broker.redis_store import RedisStore
-    from service.broker.runner import BrokerRunner
-    from service.cli.worker_command import check_broker
-    from service.ecore_loader import load_metamodel
-    from service.http.models import GenerateRequest
-    from service.http.problems import ApiError
+    from instancegen.service.broker.redis_store import RedisStore
+    from instancegen.service.broker.runner import BrokerRunner
+    from instancegen.service.cli.worker_command import check_broker
+    from instancegen.service.core.ecore_loader import load_metamodel
+    from instancegen.service.http.models import GenerateRequest
+    from instancegen.service.http.problems import ApiError
 
     check_broker(url)
     runner = BrokerRunner(RedisStore(url), url)

@@ -14,15 +14,15 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-import compilers
-from service.atomic import write_atomic
-from service.cli.app import EXIT_INVALID, MetamodelOption, app, err, fail
-from service.ecore_loader import load_metamodel
-from service.errors import InputError
-from service.issues import has_errors
-from service.metamodel import Metamodel
-from service.model_io import read_model_file
-from service.validator import validate
+from instancegen import compilers
+from instancegen.service.cli.app import EXIT_INVALID, MetamodelOption, app, err, fail
+from instancegen.service.core.atomic import write_atomic
+from instancegen.service.core.ecore_loader import load_metamodel
+from instancegen.service.core.errors import InputError
+from instancegen.service.core.issues import has_errors
+from instancegen.service.core.metamodel import Metamodel
+from instancegen.service.core.validator import validate
+from instancegen.service.resources.model_io import read_model_file
 
 
 def _formats_help() -> str:

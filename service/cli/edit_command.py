@@ -8,14 +8,14 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from service.atomic import write_atomic
-from service.cli.app import EXIT_BACKEND, EXIT_INVALID, MetamodelOption, app, err, fail
-from service.cli.generate_commands import _print_issues, _Progress
-from service.ecore_loader import load_metamodel
-from service.editing import EditResult, apply_to, edit, read_source
-from service.edits import parse_edits
-from service.errors import BackendError, InputError
-from service.input_files import read_input, read_input_text
+from instancegen.service.cli.app import EXIT_BACKEND, EXIT_INVALID, MetamodelOption, app, err, fail
+from instancegen.service.cli.generate_commands import _print_issues, _Progress
+from instancegen.service.core.atomic import write_atomic
+from instancegen.service.core.ecore_loader import load_metamodel
+from instancegen.service.core.edits import parse_edits
+from instancegen.service.core.errors import BackendError, InputError
+from instancegen.service.core.input_files import read_input, read_input_text
+from instancegen.service.generation.editing import EditResult, apply_to, edit, read_source
 
 
 @app.command("edit")

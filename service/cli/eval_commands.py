@@ -10,13 +10,13 @@ from typing import Annotated, cast
 import typer
 from rich.table import Table
 
-import compilers
-from service.atomic import write_atomic
-from service.cli.app import MetamodelOption, app, err, out
-from service.cli.generate_commands import SamplesOption
-from service.ecore_loader import load_metamodel
-from service.errors import InputError
-from service.evaluation import (
+from instancegen import compilers
+from instancegen.service.cli.app import MetamodelOption, app, err, out
+from instancegen.service.cli.generate_commands import SamplesOption
+from instancegen.service.core.atomic import write_atomic
+from instancegen.service.core.ecore_loader import load_metamodel
+from instancegen.service.core.errors import InputError
+from instancegen.service.eval.evaluation import (
     ASPECTS,
     Aggregate,
     Case,
@@ -27,10 +27,10 @@ from service.evaluation import (
     evaluate,
     write_chart,
 )
-from service.generation import MODES, generate
-from service.generation_result import GenerationResult
-from service.model_io import read_model_file
-from service.scoring import Score, score
+from instancegen.service.eval.scoring import Score, score
+from instancegen.service.generation import MODES, generate
+from instancegen.service.generation.result import GenerationResult
+from instancegen.service.resources.model_io import read_model_file
 
 
 def _score_table(result: Score) -> Table:
@@ -64,9 +64,9 @@ def score_command(
 
 
 def _emf_hook() -> EmfHook | None:
-    """Real EMF's verdict (`service.emf_judge`); without Java or EMF's jars, EMF validity is
+    """Real EMF's verdict (`eval.emf_judge`); without Java or EMF's jars, EMF validity is
     recorded as null."""
-    from service import emf_judge
+    from instancegen.service.eval import emf_judge
 
     if not emf_judge.emf_available():
         return None

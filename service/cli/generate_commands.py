@@ -10,11 +10,12 @@ import typer
 from rich.markup import escape
 from rich.status import Status
 
-import compilers
-from service.atomic import write_atomic
-from service.backends import create_backend
-from service.backends.base import Backend
-from service.cli.app import (
+from instancegen import compilers
+from instancegen.service.app.instance_sets import MAX_COUNT, check_set_request, generate_set
+from instancegen.service.app.set_files import write_set
+from instancegen.service.backends import create_backend
+from instancegen.service.backends.base import Backend
+from instancegen.service.cli.app import (
     EXIT_BACKEND,
     EXIT_INVALID,
     ConstraintsOption,
@@ -24,17 +25,16 @@ from service.cli.app import (
     fail,
     out,
 )
-from service.ecore_loader import load_metamodel
-from service.errors import BackendError, InputError
-from service.generation import MAX_SAMPLES, MODES, Mode, generate
-from service.generation.loop import SAMPLE_TEMPERATURE
-from service.generation.strategy import plan_for
-from service.generation_result import Event, GenerationResult
-from service.input_files import read_input_text
-from service.instance_sets import MAX_COUNT, check_set_request, generate_set
-from service.issues import Issue
-from service.prompting import direct_messages
-from service.set_files import write_set
+from instancegen.service.core.atomic import write_atomic
+from instancegen.service.core.ecore_loader import load_metamodel
+from instancegen.service.core.errors import BackendError, InputError
+from instancegen.service.core.input_files import read_input_text
+from instancegen.service.core.issues import Issue
+from instancegen.service.generation import MAX_SAMPLES, MODES, Mode, generate
+from instancegen.service.generation.loop import SAMPLE_TEMPERATURE
+from instancegen.service.generation.prompting import direct_messages
+from instancegen.service.generation.result import Event, GenerationResult
+from instancegen.service.generation.strategy import plan_for
 
 SpecOption = Annotated[
     str | None, typer.Option("--spec", help="The specification text.", show_default=False)

@@ -10,8 +10,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from service.cli.app import ConstraintsOption, MetamodelOption, app, err, fail, out
-from service.cli.generate_commands import (
+from instancegen.service.cli.app import ConstraintsOption, MetamodelOption, app, err, fail, out
+from instancegen.service.cli.generate_commands import (
     ApiBaseOption,
     ContextOption,
     MaxOutputOption,
@@ -21,13 +21,18 @@ from service.cli.generate_commands import (
     StrategyOption,
     read_spec,
 )
-from service.ecore_loader import load_metamodel
-from service.emfatic import render_datatype, render_feature, render_invariant, render_metamodel
-from service.errors import InputError
-from service.generation.strategy import plan_for, schema_as_sent
-from service.metamodel import EClassView, Metamodel
-from service.schema import conceptual_schema, measure_schema, schema_variant
-from service.tokens import count_tokens
+from instancegen.service.core.ecore_loader import load_metamodel
+from instancegen.service.core.errors import InputError
+from instancegen.service.core.metamodel import EClassView, Metamodel
+from instancegen.service.generation.emfatic import (
+    render_datatype,
+    render_feature,
+    render_invariant,
+    render_metamodel,
+)
+from instancegen.service.generation.schema import conceptual_schema, measure_schema, schema_variant
+from instancegen.service.generation.strategy import plan_for, schema_as_sent
+from instancegen.service.generation.tokens import count_tokens
 
 
 def _load(paths: list[Path], constraints: list[Path] | None = None) -> Metamodel:

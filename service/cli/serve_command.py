@@ -8,9 +8,9 @@ from typing import Annotated
 
 import typer
 
-from service.cli.app import app, err, fail
-from service.cli.worker_command import check_broker
-from service.errors import InputError
+from instancegen.service.cli.app import app, err, fail
+from instancegen.service.cli.worker_command import check_broker
+from instancegen.service.core.errors import InputError
 
 
 @app.command("serve")
@@ -68,8 +68,8 @@ def serve(
     """
     import uvicorn
 
-    from service.http import Settings, create_app
-    from service.http.dblock import DatabaseLock
+    from instancegen.service.http import Settings, create_app
+    from instancegen.service.http.dblock import DatabaseLock
 
     settings = Settings.from_env()
     if db is not None:

@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from service.cli.app import (
+from instancegen.service.cli.app import (
     EXIT_INVALID,
     EXIT_OK,
     ConstraintsOption,
@@ -19,11 +19,11 @@ from service.cli.app import (
     fail,
     out,
 )
-from service.ecore_loader import load_metamodel
-from service.errors import InputError
-from service.issues import Issue, has_errors
-from service.model_io import read_model_file
-from service.validator import validate as validate_model
+from instancegen.service.core.ecore_loader import load_metamodel
+from instancegen.service.core.errors import InputError
+from instancegen.service.core.issues import Issue, has_errors
+from instancegen.service.core.validator import validate as validate_model
+from instancegen.service.resources.model_io import read_model_file
 
 
 @app.command("validate")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from service.cli.app import app, err, fail
+from instancegen.service.cli.app import app, err, fail
 
 BrokerOption = Annotated[
     str,
@@ -57,8 +57,8 @@ def worker(
 
     Example:  [bold]instancegen worker --broker redis://127.0.0.1:6379/0[/]
     """
-    from service.broker.celery_app import start_worker
-    from service.http.settings import Settings
+    from instancegen.service.broker.celery_app import start_worker
+    from instancegen.service.http.settings import Settings
 
     check_broker(broker)
     settings = dataclasses.replace(Settings.from_env(), broker_url=broker)

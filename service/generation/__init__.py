@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from service.backends import Backend, create_backend
-from service.generation.loop import MAX_SAMPLES, MODES, Mode, extract_xmi, run
-from service.generation.strategy import STRATEGIES
-from service.generation_result import Event, GenerationResult
-from service.metamodel import Metamodel
+from instancegen.service.backends import Backend, create_backend
+from instancegen.service.core.metamodel import Metamodel
+from instancegen.service.generation.loop import MAX_SAMPLES, MODES, Mode, extract_xmi, run
+from instancegen.service.generation.result import Event, GenerationResult
+from instancegen.service.generation.strategy import STRATEGIES
 
 __all__ = [
     "MAX_SAMPLES",

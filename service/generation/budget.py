@@ -12,9 +12,9 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from service.backends import Message
-from service.errors import InputError
-from service.tokens import count_tokens
+from instancegen.service.backends import Message
+from instancegen.service.core.errors import InputError
+from instancegen.service.generation.tokens import count_tokens
 
 LOCAL = "local"
 LOCAL_CONTEXT = 8192  # SmolLM2-135M's trained context length

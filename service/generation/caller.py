@@ -15,10 +15,10 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from service.backends import Backend, Message, Reply
-from service.cim import describe_validation_error
-from service.errors import BackendError
-from service.generation.parts import salvage
+from instancegen.service.backends import Backend, Message, Reply
+from instancegen.service.core.cim import describe_validation_error
+from instancegen.service.core.errors import BackendError
+from instancegen.service.generation.parts import salvage
 
 RETRY_TEMPERATURES = (0.0, 0.5, 0.9)  # one call per entry while the answer does not parse
 _M = TypeVar("_M", bound=BaseModel)

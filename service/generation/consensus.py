@@ -25,10 +25,10 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from statistics import fmean
 
-from service.cim import Cim, CimObject, Scalar, Value
-from service.metamodel import Attribute, Metamodel, Reference
-from service.scoring import Score, edges, normalise, score
-from service.values import is_external
+from instancegen.service.core.cim import Cim, CimObject, Scalar, Value
+from instancegen.service.core.metamodel import Attribute, Metamodel, Reference
+from instancegen.service.core.values import is_external
+from instancegen.service.eval.scoring import Score, edges, normalise, score
 
 Cluster = dict[int, str]  # sample index -> that sample's id of the object
 

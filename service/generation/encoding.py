@@ -22,11 +22,10 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from service.backends.base import StrictAnswer
-from service.cim import Cim, CimObject
-from service.links_schema import asked_reference
-from service.metamodel import Attribute, EClassView, Metamodel, Reference
-from service.schema import (
+from instancegen.service.backends.base import StrictAnswer
+from instancegen.service.core.cim import Cim, CimObject
+from instancegen.service.core.metamodel import Attribute, EClassView, Metamodel, Reference
+from instancegen.service.generation.schema import (
     NameAllocator,
     SchemaOptions,
     attribute_annotation,
@@ -34,6 +33,7 @@ from service.schema import (
     id_annotation,
     reference_annotation,
 )
+from instancegen.service.generation.two_phase.links_schema import asked_reference
 
 DELETE = "$delete"
 _CONFIG = ConfigDict(extra="forbid", populate_by_name=True)

@@ -17,17 +17,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import compilers
-from service import limits as limits_mod
-from service.backends import Backend
-from service.cim import Cim
-from service.errors import BackendError, InputError
-from service.generation import consensus
-from service.generation.budget import prompt_tokens
-from service.generation.caller import Caller
-from service.generation.slicing import widen
-from service.generation.strategy import Plan, plan_for
-from service.generation_result import (
+from instancegen import compilers
+from instancegen.service.backends import Backend
+from instancegen.service.core import limits as limits_mod
+from instancegen.service.core.cim import Cim
+from instancegen.service.core.errors import BackendError, InputError
+from instancegen.service.core.issues import Issue, has_errors
+from instancegen.service.core.metamodel import Metamodel
+from instancegen.service.core.ocl.search import search
+from instancegen.service.core.validator import validate
+from instancegen.service.generation import consensus
+from instancegen.service.generation.budget import prompt_tokens
+from instancegen.service.generation.caller import Caller
+from instancegen.service.generation.prompting import direct_messages
+from instancegen.service.generation.result import (
     Attempt,
     Event,
     EventType,
@@ -35,14 +38,11 @@ from service.generation_result import (
     GenerationResult,
     Usage,
 )
-from service.grounding import ground
-from service.issues import Issue, has_errors
-from service.metamodel import Metamodel
-from service.model_io import read_model
-from service.ocl.search import search
-from service.phased_schema import spec_choices
-from service.prompting import direct_messages
-from service.validator import validate
+from instancegen.service.generation.slicing import widen
+from instancegen.service.generation.strategy import Plan, plan_for
+from instancegen.service.generation.two_phase.objects_schema import spec_choices
+from instancegen.service.generation.two_phase.spec_facts import ground
+from instancegen.service.resources.model_io import read_model
 
 Mode = Literal["two-step", "direct"]
 MODES: tuple[Mode, ...] = ("two-step", "direct")
@@ -175,7 +175,7 @@ class _Run:
 
     def _search_invariants(self, outcome: _Outcome) -> _Outcome:
         """The last resort for invariants no answer met: a bounded search for single edits
-        that make them hold (`service.ocl.search`), trying the spec's values first. Each kept
+        that make them hold (`service.core.ocl.search`), trying the spec's values first. Each kept
         edit is a `normalised` warning; the model is validated again."""
         if outcome.cim is None or not any(i.code == "invariant" for i in outcome.issues):
             return outcome

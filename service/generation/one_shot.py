@@ -14,17 +14,17 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from service.backends import Message
-from service.cim import Cim
-from service.emfatic import render_metamodel
-from service.errors import BackendError
-from service.generation.budget import Budget, prompt_tokens
-from service.generation.caller import Caller
-from service.generation.encoding import Encoding
-from service.generation.parts import merge, written_ids
-from service.issues import Issue, normalised
-from service.metamodel import Metamodel
-from service.prompting import render, render_issues, worked_example
+from instancegen.service.backends import Message
+from instancegen.service.core.cim import Cim
+from instancegen.service.core.errors import BackendError
+from instancegen.service.core.issues import Issue, normalised
+from instancegen.service.core.metamodel import Metamodel
+from instancegen.service.generation.budget import Budget, prompt_tokens
+from instancegen.service.generation.caller import Caller
+from instancegen.service.generation.emfatic import render_metamodel
+from instancegen.service.generation.encoding import Encoding
+from instancegen.service.generation.parts import merge, written_ids
+from instancegen.service.generation.prompting import render, render_issues, worked_example
 
 MAX_PARTS = 64  # continuations of one answer; each must add an object, so this only bounds cost
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from service.cim import Cim, CimObject
+from instancegen.service.core.cim import Cim, CimObject
 
 _CLOSE = {"{": "}", "[": "]"}
 

@@ -15,9 +15,9 @@ import re
 from dataclasses import dataclass, replace
 from functools import cached_property
 
-from service.emfatic import render_metamodel
-from service.metamodel import Attribute, EClassView, Metamodel, Reference
-from service.tokens import count_tokens
+from instancegen.service.core.metamodel import Attribute, EClassView, Metamodel, Reference
+from instancegen.service.generation.emfatic import render_metamodel
+from instancegen.service.generation.tokens import count_tokens
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 

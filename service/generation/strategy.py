@@ -21,18 +21,23 @@ from typing import Any, Literal, cast, get_args
 
 from pydantic import BaseModel
 
-from service.backends import LOCAL, Message
-from service.emfatic import render_metamodel
-from service.errors import InputError
-from service.generation.budget import Budget, budget_for
-from service.generation.encoding import CimForm, Encoding, Grouped
-from service.generation.one_shot import OneShot
-from service.generation.phased import TwoPhase
-from service.generation.slicing import Slice, slice_for
-from service.metamodel import Metamodel
-from service.prompting import worked_example
-from service.schema import SchemaLimits, measure_schema, model_schema, typed_properties
-from service.tokens import count_tokens
+from instancegen.service.backends import LOCAL, Message
+from instancegen.service.core.errors import InputError
+from instancegen.service.core.metamodel import Metamodel
+from instancegen.service.generation.budget import Budget, budget_for
+from instancegen.service.generation.emfatic import render_metamodel
+from instancegen.service.generation.encoding import CimForm, Encoding, Grouped
+from instancegen.service.generation.one_shot import OneShot
+from instancegen.service.generation.prompting import worked_example
+from instancegen.service.generation.schema import (
+    SchemaLimits,
+    measure_schema,
+    model_schema,
+    typed_properties,
+)
+from instancegen.service.generation.slicing import Slice, slice_for
+from instancegen.service.generation.tokens import count_tokens
+from instancegen.service.generation.two_phase.strategy import TwoPhase
 
 Strategy = Literal["typed", "strict", "generic", "two-phase"]
 StrategyChoice = Literal["auto", "typed", "strict", "generic", "two-phase"]  # what users pass
@@ -158,7 +163,7 @@ def schema_as_sent(model: str, response_model: type[BaseModel]) -> tuple[dict[st
     parameters of instructor's forced tool call."""
     if model == LOCAL:
         return model_schema(response_model), "compiled into a llama.cpp grammar"
-    from service.backends.litellm_backend import sent_schema
+    from instancegen.service.backends.litellm_backend import sent_schema
 
     tool = sent_schema(response_model)
     strict = " in strict mode" if tool.get("strict") else ""

@@ -12,17 +12,17 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from service.generation_result import Event
-from service.http import problems
-from service.http.dblock import DatabaseLock
-from service.http.guards import ApiKeys, BodySizeLimit
-from service.http.jobs import BackendFactory, GenerationRunner, Runner
-from service.http.openapi import problem_responses
-from service.http.playground import playground_router
-from service.http.registry import MetamodelRegistry
-from service.http.routes import build_router
-from service.http.settings import Settings
-from service.http.store import JobStore, Store
+from instancegen.service.app.jobs import BackendFactory, GenerationRunner, Runner
+from instancegen.service.app.jobstore import JobStore, Store
+from instancegen.service.generation.result import Event
+from instancegen.service.http import problems
+from instancegen.service.http.dblock import DatabaseLock
+from instancegen.service.http.guards import ApiKeys, BodySizeLimit
+from instancegen.service.http.openapi import problem_responses
+from instancegen.service.http.playground import playground_router
+from instancegen.service.http.registry import MetamodelRegistry
+from instancegen.service.http.routes import build_router
+from instancegen.service.http.settings import Settings
 
 log = logging.getLogger("instancegen.http")
 
@@ -111,8 +111,8 @@ def _embedded(
 
 def _brokered(settings: Settings) -> tuple[JobStore, Runner, Lifespan]:
     """Redis and Celery workers: any number of replicas share the jobs (Redis expires them)."""
-    from service.broker.redis_store import RedisStore
-    from service.broker.runner import BrokerRunner
+    from instancegen.service.broker.redis_store import RedisStore
+    from instancegen.service.broker.runner import BrokerRunner
 
     assert settings.broker_url is not None
     store = RedisStore(settings.broker_url, job_ttl_seconds=settings.job_ttl_seconds)

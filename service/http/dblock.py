@@ -13,7 +13,7 @@ import fcntl
 import os
 from pathlib import Path
 
-from service.errors import InputError
+from instancegen.service.core.errors import InputError
 
 
 class DatabaseLock:

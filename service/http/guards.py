@@ -9,7 +9,7 @@ from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.http.problems import ApiError, problem_response
+from instancegen.service.http.problems import ApiError, problem_response
 
 
 class BodySizeLimit:

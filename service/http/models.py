@@ -7,13 +7,13 @@ from typing import Any, ClassVar, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from service.edits import Edit
-from service.generation.loop import MAX_SAMPLES, SAMPLE_TEMPERATURE
-from service.generation.strategy import StrategyChoice
-from service.generation_result import GenerationResult
-from service.http.problems import Problem
-from service.instance_sets import MAX_COUNT, InstanceSet, Kind
-from service.issues import Issue
+from instancegen.service.app.instance_sets import MAX_COUNT, InstanceSet, Kind
+from instancegen.service.core.edits import Edit
+from instancegen.service.core.issues import Issue
+from instancegen.service.generation.loop import MAX_SAMPLES, SAMPLE_TEMPERATURE
+from instancegen.service.generation.result import GenerationResult
+from instancegen.service.generation.strategy import StrategyChoice
+from instancegen.service.http.problems import Problem
 
 JobStatus = Literal["queued", "running", "finished", "failed", "interrupted"]
 Mode = Literal["two-step", "direct"]

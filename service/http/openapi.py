@@ -9,7 +9,7 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
-from service.http.problems import MEDIA_TYPE, Problem
+from instancegen.service.http.problems import MEDIA_TYPE, Problem
 
 _GENERATION_PATHS = {
     "/v1/generate": (429, 502, 504),

@@ -18,9 +18,9 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 
-from service.backends import LOCAL
-from service.http.problems import ApiError
-from service.http.settings import Settings
+from instancegen.service.backends import LOCAL
+from instancegen.service.http.problems import ApiError
+from instancegen.service.http.settings import Settings
 
 _STATIC = {"playground.js": "text/javascript", "playground.css": "text/css"}
 
@@ -85,14 +85,14 @@ def _choice(entry: str) -> ModelChoice:
 
 @cache
 def _static(name: str) -> bytes:
-    return files("service.http").joinpath("static", name).read_bytes()
+    return files("instancegen.service.http").joinpath("static", name).read_bytes()
 
 
 @cache
 def _examples() -> dict[str, Traversable]:
     """Bundled cases with a spec and a metamodel, by path under `metamodels/`."""
     found: dict[str, Traversable] = {}
-    stack: list[tuple[str, Traversable]] = [("", files("metamodels"))]
+    stack: list[tuple[str, Traversable]] = [("", files("instancegen.metamodels"))]
     while stack:
         prefix, folder = stack.pop()
         for entry in folder.iterdir():

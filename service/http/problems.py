@@ -20,8 +20,8 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from service.errors import BackendError, InputError, LimitExceeded
-from service.issues import Issue
+from instancegen.service.core.errors import BackendError, InputError, LimitExceeded
+from instancegen.service.core.issues import Issue
 
 MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("instancegen.http")

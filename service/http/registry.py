@@ -10,12 +10,12 @@ import hashlib
 import threading
 from collections import OrderedDict
 
-from service.ecore_loader import load_metamodel
-from service.http.models import MetamodelInfo, MetamodelRef, MetamodelUpload
-from service.http.problems import ApiError
-from service.http.store import JobStore, StoredMetamodel
-from service.metamodel import Metamodel
-from service.ocl.sources import with_constraints
+from instancegen.service.app.jobstore import JobStore, StoredMetamodel
+from instancegen.service.core.ecore_loader import load_metamodel
+from instancegen.service.core.metamodel import Metamodel
+from instancegen.service.core.ocl.sources import with_constraints
+from instancegen.service.http.models import MetamodelInfo, MetamodelRef, MetamodelUpload
+from instancegen.service.http.problems import ApiError
 
 ID_LENGTH = 16
 

@@ -17,14 +17,24 @@ from fastapi import APIRouter, Depends, Header, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response, StreamingResponse
 
-import compilers
-from service import limits as limits_mod
-from service.cim import Cim, parse_cim
-from service.editing import EditResult, ModelSource, apply_to, edit, read_source
-from service.generation.strategy import plan_for, schema_as_sent
-from service.http.guards import ApiKeys
-from service.http.jobs import Runner
-from service.http.models import (
+from instancegen import compilers
+from instancegen.service.app.jobs import Runner
+from instancegen.service.app.jobstore import TERMINAL, JobStore, StoredJob
+from instancegen.service.core import limits as limits_mod
+from instancegen.service.core.cim import Cim, parse_cim
+from instancegen.service.core.issues import has_errors
+from instancegen.service.core.metamodel import Metamodel
+from instancegen.service.core.validator import validate
+from instancegen.service.generation.editing import (
+    EditResult,
+    ModelSource,
+    apply_to,
+    edit,
+    read_source,
+)
+from instancegen.service.generation.strategy import plan_for, schema_as_sent
+from instancegen.service.http.guards import ApiKeys
+from instancegen.service.http.models import (
     CompileRequest,
     CompilerInfo,
     EditRequest,
@@ -40,13 +50,9 @@ from service.http.models import (
     ValidateRequest,
     ValidateResponse,
 )
-from service.http.problems import ApiError
-from service.http.registry import MetamodelRegistry
-from service.http.store import TERMINAL, JobStore, StoredJob
-from service.issues import has_errors
-from service.metamodel import Metamodel
-from service.model_io import read_model
-from service.validator import validate
+from instancegen.service.http.problems import ApiError
+from instancegen.service.http.registry import MetamodelRegistry
+from instancegen.service.resources.model_io import read_model
 
 KEEPALIVE_SECONDS = 15.0
 

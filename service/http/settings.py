@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from service.errors import InputError
+from instancegen.service.core.errors import InputError
 
 
 def default_db_path() -> Path:

@@ -1,5 +1,0 @@
-"""`python -m service` runs the `instancegen` command line."""
-
-from service.cli import main
-
-main()

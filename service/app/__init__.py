@@ -1,0 +1,1 @@
+"""The application: jobs, their store, sets and batches, under every entry point."""

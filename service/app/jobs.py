@@ -1,0 +1,298 @@
+"""Generations off the event loop: a bounded number at once, the local model in one worker.
+
+LLM calls block for seconds to minutes, so they run in threads. llama.cpp is not re-entrant,
+so `model == "local"` goes through a single-thread executor (its queue is the wait line);
+other models share a pool. Above `max_generations` in flight, callers get 429 + Retry-After.
+Job progress is written to the store and wakes SSE followers on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol, TypeVar
+
+from instancegen.service.app.jobstore import TERMINAL, Store
+from instancegen.service.backends.base import Backend
+from instancegen.service.core.metamodel import Metamodel
+from instancegen.service.generation.result import Event, GenerationResult
+from instancegen.service.http.models import GenerateRequest, Outcome
+from instancegen.service.http.problems import ApiError, problem_for
+from instancegen.service.http.settings import Settings
+
+BackendFactory = Callable[[str, str | None], Backend]
+"""(model, api_base) -> the backend to use; None in the app means `generate` picks one."""
+
+LOCAL_MODEL = "local"
+_T = TypeVar("_T")
+
+
+def generate_for(
+    request: GenerateRequest,
+    metamodel: Metamodel,
+    on_event: Callable[[Event], None] | None,
+    backend: Backend | None = None,
+) -> Outcome:
+    """What a request asks for, generated (embedded runner and broker workers alike)."""
+    from instancegen.service.app.instance_sets import generate_set
+    from instancegen.service.backends import create_backend
+    from instancegen.service.generation import (
+        generate,  # imports the LLM clients: slow, so on first use
+    )
+
+    def run(spec: str, chosen: Backend | None) -> GenerationResult:
+        return generate(
+            metamodel,
+            spec,
+            model=request.model,
+            api_base=request.api_base,
+            formats=request.formats(),
+            max_repairs=request.max_repairs,
+            mode=request.mode,
+            on_event=on_event,
+            backend=chosen,
+            strategy=request.strategy,
+            max_output_tokens=request.max_output_tokens,
+            context_tokens=request.context_tokens,
+            samples=request.samples,
+        )
+
+    if not request.wants_set():
+        return run(request.spec, backend)
+    return generate_set(
+        metamodel,
+        request.spec,
+        run,
+        backend or create_backend(request.model, request.api_base),
+        count=request.count,
+        kind=request.kind,
+        model=request.model,
+        formats=request.formats(),
+    )
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    """How a job ended: its status, result or problem, and the `finished` event to store
+    with it (held back so a store can write both at once: see the broker's `finish`)."""
+
+    status: Literal["finished", "failed"]
+    result: dict[str, Any] | None
+    error: dict[str, Any] | None
+    last_event: Event
+
+
+def execute_job(
+    run: Callable[[Callable[[Event], None]], Outcome],
+    record: Callable[[Event], None],
+) -> JobOutcome:
+    """Run a generation as a job: progress events go to `record` as they happen, except the
+    final `finished` one, returned in the outcome. A failure becomes the problem a
+    synchronous request would get (embedded runner and broker workers alike)."""
+
+    held: list[Event] = []
+
+    def progress(event: Event) -> None:
+        if event.type == "finished":
+            held.append(event)
+        else:
+            record(event)
+
+    try:
+        result = run(progress)
+    except Exception as exc:
+        problem: dict[str, Any] = problem_for(exc).model_dump(exclude_none=True)
+        return JobOutcome(
+            "failed",
+            None,
+            problem,
+            Event(type="finished", data={"status": "failed", "error": problem}),
+        )
+    one_model = isinstance(result, GenerationResult) and held
+    finished = held[-1] if one_model else Event(type="finished", data={"status": result.status})
+    return JobOutcome("finished", result.model_dump(mode="json"), None, finished)
+
+
+class Runner(Protocol):
+    """How the routes run generations: `GenerationRunner` here, in threads, or
+    `service.broker.runner.BrokerRunner` on Celery workers."""
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None: ...
+    def shutdown(self) -> None: ...
+    async def generate(self, request: GenerateRequest, metamodel: Metamodel) -> Outcome: ...
+    async def call(
+        self, model: str, api_base: str | None, work: Callable[[Backend | None], _T]
+    ) -> _T: ...
+    def submit(self, request: GenerateRequest, metamodel: Metamodel) -> str: ...
+    async def wait_for_change(self, job_id: str, after: int, timeout: float) -> bool: ...
+
+
+class GenerationRunner:
+    """Runs generate calls (synchronous requests and jobs) within the concurrency limits."""
+
+    def __init__(
+        self, store: Store, settings: Settings, backend_factory: BackendFactory | None
+    ) -> None:
+        self._store = store
+        self._settings = settings
+        self._backend_factory = backend_factory
+        self._local = ThreadPoolExecutor(1, thread_name_prefix="instancegen-local")
+        self._pool = ThreadPoolExecutor(
+            settings.max_generations, thread_name_prefix="instancegen-llm"
+        )
+        self._in_flight = 0
+        self._count_lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._followers: dict[str, set[asyncio.Future[None]]] = {}
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Bind to the server's event loop (where SSE followers wait)."""
+        self._loop = loop
+
+    def shutdown(self) -> None:
+        """Drop queued work (its jobs read `interrupted` on the next start); let running end."""
+        for executor in (self._local, self._pool):
+            executor.shutdown(wait=False, cancel_futures=True)
+
+    async def generate(self, request: GenerateRequest, metamodel: Metamodel) -> Outcome:
+        """One synchronous generation, awaited without blocking the loop. The slot is freed
+        when the work ends, even if the caller went away before."""
+        self._acquire()
+        try:
+            future = self._executor(request.model).submit(
+                self._counted, self._generate, request, metamodel, None
+            )
+        except BaseException:
+            self._release()
+            raise
+        return await asyncio.wrap_future(future)
+
+    async def call(
+        self, model: str, api_base: str | None, work: Callable[[Backend | None], _T]
+    ) -> _T:
+        """Any other LLM work (an edit request) within the same limits and executors; `work`
+        gets the backend the factory makes, or None to pick one by model string."""
+        self._acquire()
+        try:
+            backend = (
+                self._backend_factory(model, api_base)
+                if self._backend_factory is not None
+                else None
+            )
+            future = self._executor(model).submit(self._counted, work, backend)
+        except BaseException:
+            self._release()
+            raise
+        return await asyncio.wrap_future(future)
+
+    def submit(self, request: GenerateRequest, metamodel: Metamodel) -> str:
+        """Record a queued job and hand it to a worker; returns the job id."""
+        self._acquire()
+        try:
+            job_id = self._store.create_job(request.model_dump(mode="json"))
+            self._executor(request.model).submit(
+                self._counted, self._run_job, job_id, request, metamodel
+            )
+        except BaseException:
+            self._release()
+            raise
+        return job_id
+
+    def _counted(self, work: Callable[..., _T], *args: Any) -> _T:
+        """Run `work` in a worker, freeing its generation slot when it is over."""
+        try:
+            return work(*args)
+        finally:
+            self._release()
+
+    def follow(self, job_id: str) -> asyncio.Future[None]:
+        """A future the next change of the job (event, status) completes; call on the loop."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._followers.setdefault(job_id, set()).add(future)
+        return future
+
+    async def wait_for_change(self, job_id: str, after: int, timeout: float) -> bool:
+        """Until the job has an event after `after` or is over (True), or `timeout` (False)."""
+        changed = self.follow(job_id)  # before looking, so no change slips through
+        try:
+            job = await asyncio.to_thread(self._store.get_job, job_id)
+            if job is None or job.status in TERMINAL:
+                return True
+            if await asyncio.to_thread(self._store.events_after, job_id, after):
+                return True
+            await asyncio.wait_for(asyncio.shield(changed), timeout)
+            return True
+        except TimeoutError:
+            return False
+        finally:
+            self.unfollow(job_id, changed)
+
+    def unfollow(self, job_id: str, future: asyncio.Future[None]) -> None:
+        followers = self._followers.get(job_id)
+        if followers is not None:
+            followers.discard(future)
+            if not followers:
+                del self._followers[job_id]
+
+    def _acquire(self) -> None:
+        with self._count_lock:
+            if self._in_flight >= self._settings.max_generations:
+                raise ApiError(
+                    429,
+                    "too-many-generations",
+                    f"{self._in_flight} generations are already queued or running, the "
+                    f"server's limit; retry in {self._settings.retry_after_seconds} seconds.",
+                    headers={"Retry-After": str(self._settings.retry_after_seconds)},
+                )
+            self._in_flight += 1
+
+    def _release(self) -> None:
+        with self._count_lock:
+            self._in_flight -= 1
+
+    def _executor(self, model: str) -> Executor:
+        return self._local if model == LOCAL_MODEL else self._pool
+
+    def _generate(
+        self,
+        request: GenerateRequest,
+        metamodel: Metamodel,
+        on_event: Callable[[Event], None] | None,
+    ) -> Outcome:
+        backend = (
+            self._backend_factory(request.model, request.api_base)
+            if self._backend_factory is not None
+            else None
+        )
+        return generate_for(request, metamodel, on_event, backend)
+
+    def _run_job(self, job_id: str, request: GenerateRequest, metamodel: Metamodel) -> None:
+        def record(event: Event) -> None:
+            self._store.add_event(job_id, event.model_dump(mode="json"))
+            self._wake(job_id)
+
+        try:
+            self._store.set_status(job_id, "running")
+            self._wake(job_id)
+            outcome = execute_job(
+                lambda on_event: self._generate(request, metamodel, on_event), record
+            )
+            record(outcome.last_event)
+            self._store.set_status(
+                job_id, outcome.status, result=outcome.result, error=outcome.error
+            )
+        finally:
+            self._wake(job_id)
+
+    def _wake(self, job_id: str) -> None:
+        """Thread-safe: completes the job's follower futures on the loop."""
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._wake_on_loop, job_id)
+
+    def _wake_on_loop(self, job_id: str) -> None:
+        for future in self._followers.pop(job_id, set()):
+            if not future.done():
+                future.set_result(None)

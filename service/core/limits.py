@@ -1,0 +1,53 @@
+"""Size limits enforced before expensive work, configurable through the environment.
+
+Every limit has an environment variable `INSTANCEGEN_<NAME>` (e.g. `INSTANCEGEN_MAX_XML_BYTES`)
+so an operator can tighten or loosen it without code changes.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+
+from instancegen.service.core.errors import InputError, LimitExceeded
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one request or command may hand us at most."""
+
+    max_xml_bytes: int = 50 * 1024 * 1024
+    max_objects: int = 1_000_000
+    max_spec_chars: int = 100_000
+    max_classes: int = 5_000
+    max_ocl_steps: int = 2_000_000  # per invariant, over all the objects it is checked on
+    max_ocl_millis: int = 10_000  # per validation, all invariants together
+
+    @classmethod
+    def from_env(cls) -> Limits:
+        """Defaults overridden by `INSTANCEGEN_MAX_*` variables."""
+        values: dict[str, int] = {}
+        for f in fields(cls):
+            raw = os.environ.get(f"INSTANCEGEN_{f.name.upper()}")
+            if raw is None:
+                continue
+            try:
+                values[f.name] = int(raw)
+            except ValueError:
+                raise InputError(
+                    f"INSTANCEGEN_{f.name.upper()} must be a whole number, not {raw!r}."
+                ) from None
+        return cls(**values)
+
+    def check(self, name: str, value: int, what: str) -> None:
+        """Raise LimitExceeded naming the limit when `value` is above it."""
+        limit = getattr(self, name)
+        if value > limit:
+            raise LimitExceeded(
+                f"{what} is {value:,}, above the limit of {limit:,} (INSTANCEGEN_{name.upper()})."
+            )
+
+
+def current() -> Limits:
+    """The limits in force now (read each time so tests and operators can change them)."""
+    return Limits.from_env()

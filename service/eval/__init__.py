@@ -1,0 +1,1 @@
+"""Scoring one model against another, suite evaluations, and EMF as the judge."""

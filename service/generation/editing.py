@@ -1,0 +1,448 @@
+"""Edit an existing model: `service.edit(...)` (a change request in words, the LLM writes the
+edits) and `apply_to(...)` (edits given as data, no LLM), behind `instancegen edit` and
+`POST /v1/edit`.
+
+The LLM answers with CIM edits (`service.core.edits`), never a whole new model, so whatever the
+request does not touch stays exactly as it was. The edits are applied to the original model,
+the result validated, and while errors remain and repairs are left, the LLM sees its edits and
+the issues and answers with corrected edits. For the local model the answer's ids, classes and
+features are enums of what exists, so grammar-constrained decoding cannot invent them. An XMI
+input keeps its xmi:ids (`service.core.xmi_identity`), so untouched elements compile to the same
+bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+
+from instancegen import compilers
+from instancegen.service.backends import LOCAL, Backend, Message, create_backend
+from instancegen.service.core import limits as limits_mod
+from instancegen.service.core.cim import Cim, Scalar, describe_validation_error
+from instancegen.service.core.edits import Edit, EditList, apply_edits
+from instancegen.service.core.errors import BackendError, InputError
+from instancegen.service.core.issues import Issue, has_errors
+from instancegen.service.core.metamodel import Metamodel
+from instancegen.service.core.model_diff import ModelDiff, diff_models
+from instancegen.service.core.validator import validate
+from instancegen.service.core.xmi_identity import carry_xmi_ids, document_xmi_ids
+from instancegen.service.generation.emfatic import render_metamodel
+from instancegen.service.generation.prompting import render, render_issues, worked_example
+from instancegen.service.generation.result import Attempt, Event, EventType, GenerationFailed, Usage
+from instancegen.service.resources.model_io import read_model
+
+EDIT_MAX_TOKENS = 2048
+# Attempt n is asked at the n-th temperature (the last repeats): a repair asked as coldly as
+# the answer it repairs tends to repeat it word for word. An answer that does not parse is
+# asked once more, warmer.
+ATTEMPT_TEMPERATURES = (0.0, 0.4, 0.7, 0.9)
+UNPARSED_RETRY_TEMPERATURE = 0.9
+MAX_ID_ENUM = 1000  # above this many objects, ids are plain strings in the schema
+_CLAUSES = re.compile(r"[.;,\n]+\s*|\s+and\s+|\s+then\s+", re.IGNORECASE)
+
+
+@dataclass
+class ModelSource:
+    """A model to edit: its CIM, and the xmi:ids of the XMI document it came from (if any)."""
+
+    cim: Cim
+    xmi_ids: dict[str, str] = field(default_factory=dict)
+
+
+def read_source(data: bytes, name: str, metamodel: Metamodel) -> ModelSource:
+    """A model document (CIM JSON, XMI or EMF-JSON) as a ModelSource."""
+    cim = read_model(data, name, metamodel)
+    is_xml = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<"
+    return ModelSource(cim, document_xmi_ids(data, cim, metamodel, name) if is_xml else {})
+
+
+class EditResult(BaseModel):
+    """The edited model, what changed, and what is still wrong."""
+
+    status: Literal["valid", "invalid"]
+    model: str | None = Field(None, description="The LLM that wrote the edits; null: given.")
+    edits: list[Edit] = Field(default_factory=list)
+    cim: Cim
+    diff: ModelDiff
+    issues: list[Issue] = Field(default_factory=list)
+    artifacts: dict[str, str] = Field(default_factory=dict)
+    attempts: list[Attempt] = Field(default_factory=list)
+    usage: Usage = Field(default_factory=Usage)
+
+
+def apply_to(
+    metamodel: Metamodel,
+    source: ModelSource | Cim,
+    edits: EditList | list[Edit],
+    *,
+    formats: Sequence[str] = ("xmi",),
+) -> EditResult:
+    """Apply `edits` (no LLM), validate, and compile the result into `formats`."""
+    source = _as_source(source)
+    for fmt in formats:
+        compilers.get(fmt)
+    items = edits.edits if isinstance(edits, EditList) else list(edits)
+    cim, issues = _applied(metamodel, source.cim, items)
+    return _result(metamodel, source, cim, issues, items, formats, None, [], Usage())
+
+
+def edit(
+    metamodel: Metamodel,
+    source: ModelSource | Cim,
+    request: str,
+    *,
+    model: str = LOCAL,
+    api_base: str | None = None,
+    formats: Sequence[str] = ("xmi",),
+    max_repairs: int = 3,
+    on_event: Callable[[Event], None] | None = None,
+    backend: Backend | None = None,
+) -> EditResult:
+    """Carry out a change request on a model: the LLM writes edits, they are applied and
+    validated, and issues go back for repair up to `max_repairs` times. Raises InputError
+    for bad arguments and BackendError when the LLM fails."""
+    request = request.strip()
+    if not request:
+        raise InputError("the change request is empty.")
+    limits_mod.current().check("max_spec_chars", len(request), "the change request's length")
+    if max_repairs < 0:
+        raise InputError(f"max_repairs must be 0 or more, not {max_repairs}.")
+    for fmt in formats:
+        compilers.get(fmt)
+    source = _as_source(source)
+    run = _EditRun(metamodel, source.cim, request, backend or create_backend(model, api_base))
+    run.on_event = on_event
+    edits, cim, issues, attempts = run.loop(max_repairs + 1)
+    return _result(metamodel, source, cim, issues, edits, formats, model, attempts, run.usage())
+
+
+def _as_source(source: ModelSource | Cim) -> ModelSource:
+    return source if isinstance(source, ModelSource) else ModelSource(source)
+
+
+def _applied(mm: Metamodel, cim: Cim, edits: list[Edit]) -> tuple[Cim, list[Issue]]:
+    outcome = apply_edits(cim, edits, mm)
+    return outcome.cim, [*outcome.issues, *validate(mm, outcome.cim)]
+
+
+def _result(
+    mm: Metamodel,
+    source: ModelSource,
+    cim: Cim,
+    issues: list[Issue],
+    edits: list[Edit],
+    formats: Sequence[str],
+    model: str | None,
+    attempts: list[Attempt],
+    usage: Usage,
+) -> EditResult:
+    valid = not has_errors(issues)
+    xmi_ids = carry_xmi_ids(source.xmi_ids, source.cim, cim)
+    artifacts = {}
+    for fmt in formats:
+        options: dict[str, Any] = {"xmi_ids": xmi_ids} if fmt == "xmi" and xmi_ids else {}
+        try:
+            artifacts[fmt] = compilers.get(fmt).compile(cim, mm, **options).decode("utf-8")
+        except InputError:
+            if valid:
+                raise
+    return EditResult(
+        status="valid" if valid else "invalid",
+        model=model,
+        edits=edits,
+        cim=cim,
+        diff=diff_models(source.cim, cim),
+        issues=issues,
+        artifacts=artifacts,
+        attempts=attempts,
+        usage=usage,
+    )
+
+
+# --- asking the LLM -----------------------------------------------------------------------------
+
+
+class EditAnswer(BaseModel):
+    """What the LLM answers: a list of edits (the schema narrows each field per model)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    edits: list[Any]
+
+    def to_edits(self) -> list[Edit]:
+        data = self.model_dump(by_alias=True, exclude_none=True)
+        for item in data["edits"]:
+            where = item.get("container")
+            if isinstance(where, dict):  # asked as an object (clearer to an LLM than a pair)
+                item["container"] = [where.get("owner"), where.get("feature")]
+        return EditList.model_validate(data).edits
+
+
+def edit_cap(request: str) -> int:
+    """How many edits a request plausibly asks for: one per clause (sentences, `;`, `,`,
+    `and`), doubled for the references a change may need to follow. A bound for small models,
+    which otherwise keep appending edits nobody asked for."""
+    clauses = len([c for c in _CLAUSES.split(request) if c.strip()])
+    return max(1, clauses) * 2 - 1
+
+
+def edit_answer_model(
+    mm: Metamodel,
+    cim: Cim,
+    *,
+    enum_ids: bool,
+    max_edits: int | None = None,
+) -> type[EditAnswer]:
+    """The schema of the answer: add/set/delete edits with classes, features and (for
+    `enum_ids`) existing ids as enums; at most `max_edits` of them when given. With `enum_ids`,
+    a `set` is held to each class's own features."""
+    ids = [o.id for o in cim.objects]
+    id_type: Any = Literal[tuple(ids)] if enum_ids and 0 < len(ids) <= MAX_ID_ENUM else str
+    features = sorted({f.name for c in mm.concrete_classes for f in c.features})
+    feature_type: Any = Literal[tuple(features)] if features else str
+    containments = sorted(
+        {r.name for c in mm.concrete_classes for r in c.references if r.containment}
+    )
+    class_type: Any = Literal[tuple(c.key for c in mm.concrete_classes)]
+    config = ConfigDict(extra="forbid", populate_by_name=True)
+    value_type = Scalar | list[Scalar]
+    new_object = create_model(
+        "NewObject",
+        __config__=config,
+        id=(str, ...),
+        class_=(class_type, Field(alias="class")),
+        attributes=(dict[str, value_type], ...),
+        references=(dict[str, list[str]], ...),
+    )
+    container_feature: Any = Literal[tuple(containments)] if containments else str
+    container = create_model(
+        "Container", __config__=config, owner=(id_type, ...), feature=(container_feature, ...)
+    )
+    add = create_model(
+        "Add",
+        __config__=config,
+        op=(_op("add"), ...),
+        object=(new_object, ...),
+        container=(container | None, None),
+    )
+    sets = _set_models(mm, cim, config, value_type) if id_type is not str else []
+    if not sets:
+        sets = [
+            create_model(
+                "Set",
+                __config__=config,
+                op=(_op("set"), ...),
+                id=(id_type, ...),
+                feature=(feature_type, ...),
+                value=(value_type, ...),
+            )
+        ]
+    delete = create_model("Delete", __config__=config, op=(_op("delete"), ...), id=(id_type, ...))
+    return create_model(
+        "Edits",
+        __base__=EditAnswer,
+        edits=(_list_of(add, *sets, delete), Field(max_length=max_edits)),
+    )
+
+
+def _set_models(mm: Metamodel, cim: Cim, config: ConfigDict, value_type: Any) -> list[Any]:
+    """One `set` variant per class in the model: its objects' ids with its own features, so
+    a constrained answer cannot set a feature on an object whose class lacks it."""
+    by_class: dict[str, list[str]] = {}
+    for o in cim.objects:
+        if o.class_ in mm.classes:
+            by_class.setdefault(o.class_, []).append(o.id)
+    models = []
+    for n, (key, ids) in enumerate(by_class.items()):
+        names = tuple(f.name for f in mm.classes[key].features)
+        if names:
+            models.append(
+                create_model(
+                    f"Set{n}",
+                    __config__=config,
+                    op=(_op("set"), ...),
+                    id=(_enum(*ids), ...),
+                    feature=(_enum(*names), ...),
+                    value=(value_type, ...),
+                )
+            )
+    return models
+
+
+def _op(name: str) -> Any:
+    return Literal[name]
+
+
+def _enum(*values: str) -> Any:
+    return Literal[values]
+
+
+def _list_of(*types: Any) -> Any:
+    """`list[A | B | ...]` of types built at run time."""
+    return list[Union.__getitem__(types)]  # type: ignore[misc]
+
+
+def edit_messages(
+    mm: Metamodel,
+    cim: Cim,
+    request: str,
+    *,
+    previous: list[Edit] | None = None,
+    issues: Sequence[Issue] = (),
+) -> list[Message]:
+    """The change request with the metamodel and the model; a repair round shows the
+    previous edits and what was wrong with the result."""
+    text = render(
+        "edit.md",
+        metamodel=render_metamodel(mm),
+        model=json.dumps(cim.to_json()["objects"], ensure_ascii=False),
+        request=request,
+    )
+    messages: list[Message] = [
+        {"role": "system", "content": render("system.txt")},
+        *_edit_example(mm),
+        {"role": "user", "content": text},
+    ]
+    if previous is not None:
+        answer = [e.model_dump(mode="json", by_alias=True, exclude_none=True) for e in previous]
+        messages.append({"role": "assistant", "content": json.dumps({"edits": answer})})
+        messages.append(
+            {"role": "user", "content": render("edit_repair.md", issues=render_issues(issues))}
+        )
+    return messages
+
+
+def _edit_example(mm: Metamodel) -> list[Message]:
+    """A worked example from another bundled metamodel: one string attribute of its reference
+    model changed by one `set` (a small model copies a demonstrated answer far more reliably
+    than it follows a description)."""
+    ex = worked_example(mm)
+    if ex is None:
+        return []
+    for obj in ex.cim.objects:
+        for attr in ex.metamodel.classes[obj.class_].attributes:
+            old = obj.attributes.get(attr.name)
+            if (
+                attr.type.kind == "string"
+                and not attr.many
+                and not attr.is_id
+                and isinstance(old, str)
+            ):
+                new = f"{old} Two"
+                request = f"Change the {attr.name} of {old} to {new}."
+                answer = {
+                    "edits": [{"op": "set", "id": obj.id, "feature": attr.name, "value": new}]
+                }
+                text = render(
+                    "edit.md",
+                    metamodel=render_metamodel(ex.metamodel),
+                    model=json.dumps(ex.cim.to_json()["objects"], ensure_ascii=False),
+                    request=request,
+                )
+                return [
+                    {"role": "user", "content": text},
+                    {"role": "assistant", "content": json.dumps(answer, ensure_ascii=False)},
+                ]
+    return []
+
+
+@dataclass
+class _EditRun:
+    mm: Metamodel
+    cim: Cim
+    request: str
+    backend: Backend
+    on_event: Callable[[Event], None] | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    costs: list[float | None] = field(default_factory=list)
+
+    def loop(self, max_attempts: int) -> tuple[list[Edit], Cim, list[Issue], list[Attempt]]:
+        small = self.backend.model == LOCAL
+        schema = edit_answer_model(
+            self.mm,
+            self.cim,
+            enum_ids=small,
+            max_edits=edit_cap(self.request) if small else None,
+        )
+        edits: list[Edit] | None = None
+        cim, issues = self.cim, list[Issue]()
+        attempts: list[Attempt] = []
+        for n in range(1, max_attempts + 1):
+            kind: Literal["generate", "repair"] = "generate" if n == 1 else "repair"
+            self._emit("attempt_started", n, kind=kind, of=max_attempts)
+            if kind == "repair":
+                self._emit("repair_sent", n, issue_count=len(issues))
+            before, started = (self.prompt_tokens, self.completion_tokens), time.perf_counter()
+            messages = edit_messages(self.mm, self.cim, self.request, previous=edits, issues=issues)
+            try:
+                temperature = ATTEMPT_TEMPERATURES[min(n, len(ATTEMPT_TEMPERATURES)) - 1]
+                edits = self._ask(messages, schema, temperature).to_edits()
+            except BackendError as exc:
+                raise GenerationFailed(exc, self.usage()) from exc
+            cim, issues = _applied(self.mm, self.cim, edits)
+            attempts.append(
+                Attempt(
+                    number=n,
+                    kind=kind,
+                    prompt_tokens=self.prompt_tokens - before[0],
+                    completion_tokens=self.completion_tokens - before[1],
+                    seconds=round(time.perf_counter() - started, 3),
+                    issue_count=len(issues),
+                )
+            )
+            if issues:
+                self._emit(
+                    "issues_found",
+                    n,
+                    issue_count=len(issues),
+                    issues=[i.model_dump() for i in issues],
+                )
+            if not has_errors(issues):
+                break
+        status = "invalid" if has_errors(issues) else "valid"
+        self._emit("finished", len(attempts), status=status, issue_count=len(issues))
+        return edits or [], cim, issues, attempts
+
+    def _ask(self, messages: list[Message], schema: type[EditAnswer], first: float) -> EditAnswer:
+        problem = ""
+        for temperature in (first, UNPARSED_RETRY_TEMPERATURE):
+            reply = self.backend.complete(
+                messages, schema=schema, max_tokens=EDIT_MAX_TOKENS, temperature=temperature
+            )
+            self.prompt_tokens += reply.prompt_tokens
+            self.completion_tokens += reply.completion_tokens
+            self.costs.append(reply.cost)
+            try:
+                answer = schema.model_validate_json(reply.text)
+                answer.to_edits()
+                return answer
+            except ValidationError as exc:
+                problem = (
+                    f"was cut off at {EDIT_MAX_TOKENS} tokens"
+                    if reply.truncated
+                    else f"did not match the schema: {describe_validation_error(exc)}"
+                )
+        raise BackendError(f"{self.backend.model}: the answer {problem} (2 tries).")
+
+    def usage(self) -> Usage:
+        known = [c for c in self.costs if c is not None]
+        return Usage(
+            prompt_tokens=self.prompt_tokens,
+            completion_tokens=self.completion_tokens,
+            cost=round(sum(known), 6) if known else None,
+        )
+
+    def _emit(self, type_: EventType, attempt: int, **data: Any) -> None:
+        if self.on_event is None:
+            return
+        data["prompt_tokens"] = self.prompt_tokens
+        data["completion_tokens"] = self.completion_tokens
+        self.on_event(Event(type=type_, attempt=attempt, data=data))

@@ -1,0 +1,760 @@
+"""What a specification states, read without an LLM: the values it names and the counts it gives.
+
+A small model copies a value it is offered far more reliably than it spells one: left free, the
+bundled model writes "SIGNNAL" for "Signal" and its own numbers for the spec's. So phase 1 offers
+a small model the spec's strings, numbers and dates as choices (`two_phase.objects_schema`), and a
+count the spec states for a class ("two ECUs", "three clients", "no sensors") fixes how many
+objects of it are asked for. The values themselves are read by `two_phase.spec_values` and the
+words that say a class, a feature or a count by `two_phase.spec_words`; here they are put
+together: which value is whose, which class a name names, which links "A to B" states.
+Everything here is plain text analysis of English prose: nothing knows any metamodel's names
+beyond what it is given.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+from instancegen.service.core.metamodel import Metamodel, Reference
+from instancegen.service.generation.two_phase.spec_values import (
+    CODE,
+    KINDS,
+    Kind,
+    Mention,
+    Value,
+    by_place,
+    stated_values,
+)
+from instancegen.service.generation.two_phase.spec_words import (
+    ALPHA,
+    COUNT,
+    PHRASE_WORD,
+    PREPOSITIONS,
+    STOP,
+    class_counts,
+    class_cues,
+    class_nouns,
+    cue_positions,
+    cue_words,
+    phrase_words,
+    same_word,
+    says,
+    singular,
+)
+
+# Between the two ends of a link: "red to redToGreen", "from On back to Off", "init state to".
+_PAIR_GAP = re.compile(r"\s+(?:[a-z]+\s+)?(?:back\s+)?to\s+(?:the\s+)?|\s*(?:->|→)\s*")
+_SOURCE = re.compile(r"source|from|start|origin|tail|src", re.IGNORECASE)
+# The end of a lead-in ending in a preposition: "..., a fiction book by " (to the clause start).
+_TIE = re.compile(r"[^,;:()]*\b(?:by|of|from|to|with|for)\s*$", re.IGNORECASE)
+# Right before a value said as what someone is or does ('works there as "DevOps Consultant"'):
+# a title or a role of the one spoken of, not the name of another object.
+_CAPACITY = re.compile(r"\bas\s*[\"“']?\s*$", re.IGNORECASE)
+_BOUND = re.compile(r"\b(most|least|max|maximum|min|minimum|than)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A link the spec states between two names ("red to redToGreen"), and where."""
+
+    source: Value
+    target: Value
+    at: int
+
+
+@dataclass(frozen=True)
+class Grounding:
+    """What a spec states: its values in order of first mention, the values it attaches to a
+    feature's name ("IBAN DE01", "a balance of 8000", "founded in 1921", keyed by feature
+    name) or to a class's name ('the ECU "BodyControlModule"', keyed by class), and counts
+    per class."""
+
+    mentions: tuple[Mention, ...] = ()
+    by_feature: dict[str, tuple[Mention, ...]] = field(default_factory=dict)
+    by_class: dict[str, tuple[Mention, ...]] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)  # class key -> objects stated
+    shared: frozenset[str] = frozenset()  # features several concrete classes have ("name")
+    spec: str = ""
+    described: dict[Value, frozenset[str]] = field(default_factory=dict)  # name -> classes
+    claimed: dict[Value, str] = field(default_factory=dict)  # name -> the counted class's
+    absent: frozenset[str] = frozenset()  # classes the spec never speaks of (`_absent`)
+    inner: dict[Value, Value] = field(default_factory=dict)  # value -> whose (`_inner`)
+    breaks: tuple[int, ...] = ()  # where another object comes in (`_breaks`)
+    pairs: dict[str, tuple[Pair, ...]] = field(default_factory=dict)  # `_pairs`
+
+    def names(
+        self, class_key: str, values: Sequence[Value], only: int | None = None
+    ) -> tuple[Value, ...]:
+        """Of `values`, those the spec may name an object of `class_key` with: the ones whose
+        sentence describes that class or none (`described`); only the former when there are
+        at least `only` of them. A name another class needs for its stated count (`claimed`)
+        is not offered, nor one said only inside another's parenthesis (`inner`)."""
+        values = [
+            v for v in values if self.claimed.get(v, class_key) == class_key and v not in self.inner
+        ]
+        mine = tuple(v for v in values if class_key in self.described.get(v, ()))
+        if only is not None and len(mine) >= only:
+            return mine
+        return tuple(v for v in values if class_key in self.described.get(v, {class_key}))
+
+    def owner(self, value: Value) -> str | None:
+        """The one class the name a value is said of is described as ("Lea Wolf (email
+        lea@x.io)": an employee's email); None when not known."""
+        kinds = self.described.get(self.inner.get(value, ""), frozenset())
+        return next(iter(kinds)) if len(kinds) == 1 else None
+
+    def segment(self, name: Value, others: Sequence[Value]) -> list[tuple[str, list[Mention]]]:
+        """What the spec says around where it first names an object `name`: the text after
+        it up to the end of its sentence (or `;` clause) or the first of `others` (the other
+        objects of its class), then the text before it back to the sentence's start or the
+        last of `others` ("the checking account with IBAN DE01"); each with the values stated
+        in it, nearest to the name first."""
+        around = self._around(name, others)
+        if around is None:
+            return []
+        first, start, end = around
+        after = [m for m in self.mentions if first.end <= m.start < end and m is not first]
+        before = [m for m in self.mentions if start <= m.start < first.start]
+        return [
+            (self.spec[first.end : end], after),
+            (self.spec[start : first.start], before[::-1]),
+        ]
+
+    def nearest(
+        self, name: Value, others: Sequence[Value], kind: Kind, skip: set[int]
+    ) -> Value | None:
+        """The value of `kind` stated closest to where the spec first names `name`, within
+        its sentence and before any of `others` ("Management (code MGT)" for MGT); None when
+        there is none. Mentions at `skip` do not count."""
+        around = self._around(name, others)
+        if around is None:
+            return None
+        first, start, end = around
+        near = [
+            (_distance(self.spec, m, first), m.value)
+            for m in self.mentions
+            if start <= m.start < end
+            and m is not first
+            and m.kind == kind
+            and m.start not in skip
+            and m.value != name
+        ]
+        return min(near, key=lambda d: d[0])[1] if near else None
+
+    def _around(self, name: Value, others: Sequence[Value]) -> tuple[Mention, int, int] | None:
+        """The first mention of `name`, and the span of its sentence between `others` (up
+        to the next of any name `described`, or another object brought in: `breaks`)."""
+        starts = [m for m in self.mentions if m.value == name]
+        if not starts:
+            return None
+        first = starts[0]
+        rivals = [m for m in self.mentions if m.value in others and m.value != name]
+        after = [  # the next object named, of any class, ends what is said of this one
+            m for m in self.mentions if m.value in self.described and m.value != name
+        ]
+        ends = [b.start() for b in _SENTENCE_END.finditer(self.spec)]
+        end = min(
+            [len(self.spec), *(e for e in ends if e >= first.end)]
+            + [r.start for r in rivals + after if r.start >= first.end]
+            + [b for b in self.breaks if b >= first.end]
+        )
+        start = max(
+            [0, *(e + 1 for e in ends if e < first.start)]
+            + [r.end for r in rivals if r.end <= first.start]
+        )
+        # a closed parenthesis or a list's comma ends what is said of an earlier thing
+        start = max(start, *(self.spec.rfind(c, start, first.start) + 1 for c in "),"))
+        return first, start, end
+
+    @property
+    def strings(self) -> tuple[str, ...]:
+        return _values(self.mentions, "string")  # type: ignore[return-value]
+
+    @property
+    def numbers(self) -> tuple[float, ...]:
+        return _values(self.mentions, "number")  # type: ignore[return-value]
+
+    @property
+    def dates(self) -> tuple[str, ...]:
+        return _values(self.mentions, "date")  # type: ignore[return-value]
+
+    def coded(self, feature: str) -> bool:
+        """Whether the values attached to `feature` are all codes ("IBAN DE01", "DE02"): an
+        identifier, not a name, whichever classes hold it."""
+        own = self.by_feature.get(feature, ())
+        return bool(own) and all(_shape(m) is not None for m in own)
+
+    def choices(
+        self, class_key: str, feature: str, kind: Kind, *, naming: bool = False
+    ) -> tuple[Value, ...]:
+        """The values of `kind` the spec offers for `class_key.feature`, in order of mention.
+        A feature only one class has gets what is attached to its name (plus, for the
+        class's `naming` feature, what is attached to the class's name) when there is any, and
+        so does a feature whose attached values are codes ("DE01" and "DE02"); otherwise those
+        come first among every value not attached to another feature or class."""
+        attached = self.attached(class_key, feature, kind, naming=naming)
+        own = [m for m in self.by_feature.get(feature, ()) if m.kind == kind]
+        codes = len(attached) > 1 and all(_shape(m) is not None for m in attached)
+        if codes or (own and feature not in self.shared):
+            return _values(attached, kind)
+        mine = {m.start for m in attached}
+        taken = {m.start for f, ms in self.by_feature.items() if f != feature for m in ms}
+        taken -= mine
+        taken |= {m.start for ms in self.by_class.values() for m in ms} - mine
+        return _values([m for m in self.mentions if m.start not in taken], kind)
+
+    def elsewhere(self, class_key: str, feature: str) -> set[int]:
+        """Where the values attached to another feature or another class stand."""
+        taken = {m.start for f, ms in self.by_feature.items() if f != feature for m in ms}
+        return taken | {m.start for c, ms in self.by_class.items() if c != class_key for m in ms}
+
+    def attached(
+        self, class_key: str, feature: str, kind: Kind, *, naming: bool = False
+    ) -> list[Mention]:
+        """The values of `kind` attached to `feature`'s name (when only one class has it)
+        and, for a `naming` feature, to `class_key`'s name, in order of mention: one per
+        object, when the spec introduces each object with them."""
+        shared = feature in self.shared and not self.coded(feature)
+        own = [] if shared else list(self.by_feature.get(feature, ()))
+        if naming:
+            own += self.by_class.get(class_key, ())
+        return sorted((m for m in set(own) if m.kind == kind), key=by_place)
+
+
+def _distance(spec: str, m: Mention, anchor: Mention) -> int:
+    """How far `m` stands from `anchor`, in characters; a name right before a parenthesis
+    holding the anchor is nearest ("Management (code MGT)"), one past its closing farthest."""
+    if m.end <= anchor.start:
+        gap = spec[m.end : anchor.start]
+        return 0 if re.fullmatch(r"\s*\([^()]*", gap) else len(gap)
+    gap = spec[anchor.end : m.start]
+    return len(gap) + (len(spec) if ")" in gap else 0)
+
+
+def _values(mentions: Sequence[Mention], kind: Kind) -> tuple[Value, ...]:
+    return tuple(dict.fromkeys(m.value for m in mentions if m.kind == kind))
+
+
+def ground(mm: Metamodel, spec: str) -> Grounding:
+    """Read `spec`'s values, what they are attached to, and its counts of `mm`'s classes."""
+    mentions = stated_values(mm, spec)
+    words = [(w.start(), w.end(), w.group(0).lower()) for w in ALPHA.finditer(spec)]
+    kinds: dict[str, set[Kind]] = {}
+    lists: set[str] = set()  # many-valued: "skills Go and Kubernetes" attaches both
+    for cls in mm.classes.values():
+        for attr in cls.attributes:
+            if attr.type.kind in KINDS:
+                kinds.setdefault(attr.name, set()).add(KINDS[attr.type.kind])
+                if attr.many:
+                    lists.add(attr.name)
+    by_feature: dict[str, tuple[Mention, ...]] = {}
+    for name, wanted in sorted(kinds.items()):
+        found = _attached(spec, words, mentions, cue_words(name), set(), wanted, many=name in lists)
+        if found:
+            by_feature[name] = found
+    by_feature = _alike(mentions, by_feature)
+    taken = {m.start for ms in by_feature.values() for m in ms}
+    by_class: dict[str, tuple[Mention, ...]] = {}
+    cues = class_cues(mm)
+    nouns = class_nouns(mm)
+    cue_spans = [cue_positions(words, noun) for noun, _ in cues]
+    for noun, key in cues:
+        found = _attached(
+            spec, words, mentions, noun, taken, {"string"}, after_only=True, longer=cue_spans
+        )
+        if found:
+            by_class[key] = tuple(sorted(set(by_class.get(key, ()) + found), key=by_place))
+    for m in mentions:  # a name ending in a class's name names one of its objects
+        parts = str(m.value).split() if m.kind == "string" else []
+        named = nouns.get(singular(parts[-1].lower())) if len(parts) > 1 else None
+        if named is not None and m.start not in taken:
+            by_class[named] = tuple(sorted({*by_class.get(named, ()), m}, key=by_place))
+    first: dict[Value, tuple[int, str]] = {}  # a name attached to two classes: the first wins
+    for key, found in by_class.items():
+        for m in found:
+            first[m.value] = min(first.get(m.value, (m.start, key)), (m.start, key))
+    by_class = {
+        key: kept
+        for key, found in by_class.items()
+        if (kept := tuple(m for m in found if first[m.value][1] == key))
+    }
+    shared = _shared(mm)
+    counts = class_counts(mm, spec)
+    inner = _inner(spec, mentions, {m.start for ms in by_class.values() for m in ms})
+    grounding = Grounding(tuple(mentions), by_feature, by_class, counts, shared, spec)
+    grounding = replace(grounding, inner=inner, breaks=_breaks(spec, words, class_cues(mm)))
+    spoken = _spoken(mm, spec, counts)
+    described = _described(mm, grounding, spoken)
+    pairs = _pairs(mm, grounding, described)
+    counts = {**{k: len(v) for k, v in pairs.items()}, **counts}  # a stated count comes first
+    absent = _absent(mm, spoken | set(pairs) | {k for cs in described.values() for k in cs})
+    return replace(
+        grounding,
+        counts=counts,
+        described=described,
+        claimed=_claimed(counts, described),
+        absent=absent,
+        pairs=pairs,
+    )
+
+
+def link_ends(mm: Metamodel, key: str) -> tuple[Reference, Reference] | None:
+    """The two ends of a class whose objects link two others (an arc, a transition, a flow):
+    its only two single-valued references that are not its container, the source first (by
+    name: source, from, start, …, else as declared); None for another class."""
+    cls = mm.classes[key]
+    ends = []
+    for r in cls.references:
+        opp = mm.classes[r.target].feature_map.get(r.opposite or "")
+        if (
+            r.upper == 1
+            and not r.containment
+            and not (isinstance(opp, Reference) and opp.containment)
+        ):
+            ends.append(r)
+    if len(ends) != 2:
+        return None
+    first, second = ends
+    return (
+        (second, first)
+        if _SOURCE.search(second.name) and not _SOURCE.search(first.name)
+        else (first, second)
+    )
+
+
+def _occurrences(spec: str, values: Sequence[Value]) -> list[Mention]:
+    """Every place `spec` says one of the string `values` as a whole word, longest first where
+    two overlap: a name quoted once ('places named "red"') is also meant where it stands bare
+    ("red to redToGreen")."""
+    found = sorted(
+        (
+            Mention(m.start(), m.end(), v, "string")
+            for v in {str(v) for v in values if len(str(v)) >= 2}
+            for m in _said(spec, v)
+        ),
+        key=lambda m: (m.start, -m.end),
+    )
+    kept: list[Mention] = []
+    for m in found:
+        if not kept or m.start >= kept[-1].end:
+            kept.append(m)
+    return kept
+
+
+def _said(spec: str, value: str) -> Iterator[re.Match[str]]:
+    """Where `spec` says `value` as a whole word ("Red" in "Red goes", not in "Red-Line")."""
+    return re.finditer(rf"(?<![\w-]){re.escape(value)}(?![\w-])", spec)
+
+
+def _pairs(
+    mm: Metamodel, g: Grounding, described: dict[Value, frozenset[str]]
+) -> dict[str, tuple[Pair, ...]]:
+    """For each concrete class whose objects link two others (`link_ends`) and go unnamed
+    (no name is described as that class's alone: "Jan reports to Katrin" is no link object
+    between employees): the pairs the spec states as "A to B" or "from A (back) to B", in its order,
+    where A may be at the source end and B at the target end by what the spec describes
+    them as (an undescribed name fits any end). A pair that fits a class and a subclass is
+    the subclass's when its name is said just before ("an inhibitor arc ... from buffer to
+    deliver"), else the most general one's; one that fits unrelated classes is left out."""
+    named = {k for classes in described.values() if len(classes) == 1 for k in classes}
+    linking = {
+        c.key: ends
+        for c in mm.concrete_classes
+        if (ends := link_ends(mm, c.key)) and c.key not in named
+    }
+    if not linking:
+        return {}
+    strings = _occurrences(g.spec, [m.value for m in g.mentions if m.kind == "string"])
+
+    def fits(value: Value, ref: Reference) -> bool:
+        kinds = described.get(value)
+        return kinds is None or bool(kinds & set(mm.concrete_subtypes(ref.target)))
+
+    found: dict[str, list[Pair]] = {}
+    for a, b in itertools.pairwise(strings):
+        if not _PAIR_GAP.fullmatch(g.spec[a.end : b.start]) or a.value == b.value:
+            continue
+        keys = [k for k, (src, dst) in linking.items() if fits(a.value, src) and fits(b.value, dst)]
+        lead = g.spec[max(0, g.spec.rfind(".", 0, a.start) + 1, a.start - 60) : a.start]
+        said = [k for k in keys if says(lead, mm.classes[k].name, strict=True)]
+        general = [k for k in keys if not any(o != k and mm.is_subtype(k, o) for o in keys)]
+        chosen = said if len(said) == 1 else general
+        if len(chosen) == 1:
+            found.setdefault(chosen[0], []).append(Pair(a.value, b.value, a.start))
+    return {k: tuple(v) for k, v in found.items()}
+
+
+def _spoken(mm: Metamodel, spec: str, counts: dict[str, int]) -> set[str]:
+    """Concrete classes `spec` speaks of by name: their own, or a containment reference's that
+    only they fill ("two departments"), or by a count; and every kind of a general (abstract)
+    class whose name it says on its own ("eleven arcs", not "an inhibitor arc")."""
+    nouns = _nouns_by_class(mm)
+    spoken = {
+        c.key
+        for c in mm.concrete_classes
+        if c.key in counts
+        or any(says(spec, n, strict=True) for n in [c.name, *nouns.get(c.key, ())])
+    }
+    words = [(w.start(), w.end(), w.group(0).lower()) for w in ALPHA.finditer(spec)]
+    spans = [
+        (j, n)
+        for c in mm.classes.values()
+        for j, n in cue_positions(words, cue_words(c.name)).items()
+    ]
+    holders = [r for c in mm.classes.values() for r in c.references if r.containment]
+    for general in mm.classes.values():  # "eleven arcs": of any kind
+        kinds = mm.concrete_subtypes(general.key)
+        if general.concrete or len(kinds) < 2:
+            continue
+        names = [general.name, *(r.name for r in holders if r.target == general.key)]
+        for cue in map(cue_words, names):
+            k = len(cue)
+            if any(  # said alone, not inside a kind's longer name ("an inhibitor arc")
+                not any(j <= i and i + k <= j + n and n > k for j, n in spans)
+                for i in cue_positions(words, cue)
+            ):
+                spoken.update(kinds)
+                break
+    return spoken
+
+
+def _nouns_by_class(mm: Metamodel) -> dict[str, list[str]]:
+    """`class_nouns` the other way round: class key → the names that stand for it."""
+    nouns: dict[str, list[str]] = {}
+    for noun, key in class_nouns(mm, raw=True).items():
+        nouns.setdefault(key, []).append(noun)
+    return nouns
+
+
+def _absent(mm: Metamodel, spoken: set[str]) -> frozenset[str]:
+    """Concrete classes the spec never speaks of (by name, count or a name described as
+    theirs) while it speaks of a sibling (a subclass of a superclass some reference holds):
+    a spec about books that never says "DVD" nor names one describes no DVD."""
+    slots = {r.target for c in mm.classes.values() for r in c.references}
+    absent: set[str] = set()
+    for c in mm.concrete_classes:
+        siblings = {  # kinds of one thing a reference holds (an Item), not of a NamedElement
+            k for sup in c.all_supertypes & slots for k in mm.concrete_subtypes(sup) if k != c.key
+        }
+        if c.key not in spoken and siblings & spoken:
+            absent.add(c.key)
+    return frozenset(absent)
+
+
+def _claimed(counts: dict[str, int], described: dict[Value, frozenset[str]]) -> dict[Value, str]:
+    """Names a counted class needs: when the spec states n objects of a class and names at
+    most n that may be its, they are its ("two books: The Hobbit and ..." names no DVD),
+    unless another counted class needs them too."""
+    claims: dict[Value, set[str]] = {}
+    for key, n in counts.items():
+        names = [v for v, classes in described.items() if key in classes]
+        if 0 < len(names) <= n:
+            for v in names:
+                claims.setdefault(v, set()).add(key)
+    return {v: key for v, keys in claims.items() if len(keys) == 1 for key in keys}
+
+
+def _described(mm: Metamodel, g: Grounding, spoken: set[str]) -> dict[Value, frozenset[str]]:
+    """For each free string the spec states (attached to no feature), the concrete classes it
+    names objects of, judged by the words around its first mention up to the next name:
+    - a class's name scores 2, its attributes' names and its enum attributes' literals 1
+      each ("a surgeon"), values attached to its features 2 each: "Raj Patel is a contractor
+      from the agency CloudHands" names a Contractor, and "Tom (M-1002)" a member after
+      "member id M-1001"; a reference's name scores 1 for its holder after the name, and
+      before it for the classes it points at (`_pointed_at`: "headed by Jan Kowalski");
+    - classes with at least half the best score are kept, as words may be shared; a subclass
+      with no more points than its superclass loses to it, and a class the spec never names
+      (`_spoken`) to one it does;
+    - a score under 2 counts only when it points to one class (one word many share is no
+      clue); a string no class's words stand near is left out (it may name anything), as is
+      one said after "as" (`_CAPACITY`: a role or title of the one spoken of);
+    - a name attached to a class is that class's, a name listed right after one with a class
+      ("A (54, insured), B (37)") and a code shaped like one with a class have its class."""
+    taken = {m.start for ms in g.by_feature.values() for m in ms}
+    free = [m for m in g.mentions if m.kind == "string" and m.start not in taken]
+    rivals = [m.value for m in free if not CODE.search(str(m.value)) and m.value not in g.inner]
+    nouns = _nouns_by_class(mm)
+    result: dict[Value, frozenset[str]] = {}
+    for value in dict.fromkeys(m.value for m in free):
+        parts = g.segment(value, rivals)
+        lead = parts[1][0] if len(parts) > 1 else ""
+        if _CAPACITY.search(lead):
+            continue
+        # "a fiction book by Tolkien", "is headed by Jan": a phrase ending in a preposition
+        # right before the name says what the name is related to, not what it is
+        ties = _TIE.search(lead)
+        text = " ".join([parts[0][0] if parts else "", lead[: ties.start()] if ties else lead])
+        own = _uncounted(text)  # "has two departments" speaks of other objects
+        near = {m.start for _, found in parts for m in found}
+        valued = {f for f, ms in g.by_feature.items() if any(m.start in near for m in ms)}
+        pointed = _pointed_at(mm, lead)
+        points = {
+            cls.key: 2 * any(says(own, n, strict=True) for n in nouns.get(cls.key, ()))
+            + sum(says(text, a.name) + 2 * (a.name in valued) for a in cls.attributes)
+            + sum(says(parts[0][0], r.name) + 2 * (r.name in valued) for r in cls.references)
+            + sum(any(says(text, x) for x in a.type.literals) for a in cls.attributes)
+            + (cls.key in pointed)
+            for cls in mm.concrete_classes
+        }
+        best = max(points.values(), default=0)
+        top = {k for k, p in points.items() if best and 2 * p >= best}
+        top = {
+            k
+            for k in top
+            if not any(o != k and mm.is_subtype(k, o) and points[o] >= points[k] for o in top)
+        }
+        top = top & spoken or top  # one the spec names wins a tie
+        if best >= 2 or len(top) == 1:  # one word shared by several classes is no clue
+            result[value] = frozenset(top)
+    for key, attached in g.by_class.items():
+        for m in attached:
+            result[m.value] = frozenset({key})
+    kinds: dict[str, set[str]] = {}  # "A-002" is what "A-001" is
+    for m in free:
+        if (shape := _shape(m)) is not None and m.value in result:
+            kinds.setdefault(shape, set()).update(result[m.value])
+    for m in free:
+        if m.value not in result and (classes := kinds.get(_shape(m) or "")):
+            result[m.value] = frozenset(classes)
+    for before, m in itertools.pairwise(free):  # "A (54, insured), B (37) and C": one list
+        gap = re.sub(r"\([^()]*\)|[\"“”']", "", g.spec[before.end : m.start])
+        if m.value not in result and before.value in result and _LIST_JOIN.fullmatch(gap):
+            result[m.value] = result[before.value]
+    return result
+
+
+def _breaks(
+    spec: str, words: list[tuple[int, int, str]], cues: list[tuple[list[str], str]]
+) -> tuple[int, ...]:
+    """Where a class's name led by a preposition brings in another object ("the sole owner
+    of the checking account with IBAN DE01"): what follows is said of that one, not of the
+    name before it. A count or a bound in between ("at most 3 appointments") brings in none."""
+    found = set()
+    for cue, _ in cues:
+        for i in cue_positions(words, cue):
+            lead = [j for j in range(max(0, i - 3), i) if words[j][2] in PREPOSITIONS]
+            between = spec[words[lead[-1]][1] : words[i][0]] if lead else ""
+            if lead and not COUNT.search(between + " x") and not _BOUND.search(between):
+                found.add(words[lead[-1]][0])
+    return tuple(sorted(found))
+
+
+def _inner(spec: str, mentions: Sequence[Mention], introduced: set[int]) -> dict[Value, Value]:
+    """Strings the spec says only inside a parenthesis right after another string, unless
+    with a class's name: values of that thing, not names of their own ("Walter (born 1930 in
+    Munich)", "Katrin (E100, "Chief Executive Officer")", but "(runnable ReadCrank_1ms)");
+    each with the string it is said of (first)."""
+    strings = [m for m in mentions if m.kind == "string"]
+    said: dict[Value, Value | None] = {}
+    for m in strings:
+        opening = spec.rfind("(", 0, m.start)
+        inside = opening >= 0 and ")" not in spec[opening : m.start] and m.start not in introduced
+        before = [o for o in strings if o.end <= opening]
+        inside = inside and bool(before) and not spec[before[-1].end : opening].strip()
+        if not inside:
+            said[m.value] = None
+        elif m.value not in said:
+            said[m.value] = before[-1].value
+    return {v: owner for v, owner in said.items() if owner is not None}
+
+
+def _pointed_at(mm: Metamodel, before: str) -> set[str]:
+    """The classes a reference said right before a name points at: "is headed by Jan" names
+    the head (an employee), not the department holding the reference; said after the name,
+    a reference is the name's own ("Sales has the members ..."). A reference named like a
+    class ("books by Tolkien") names those objects, not the name after it."""
+    nouns = class_nouns(mm)
+    return {
+        sub
+        for cls in mm.concrete_classes
+        for r in cls.references
+        if says(before, r.name) and singular(r.name.lower()) not in nouns
+        for sub in mm.concrete_subtypes(r.target)
+    }
+
+
+def _shared(mm: Metamodel) -> frozenset[str]:
+    """Attribute names that unrelated concrete classes hold ("name" of a department and of an
+    employee): a value next to such a name says nothing of whose it is. A subclass inheriting
+    from a concrete holder (a contractor is an employee) is the same kind of thing."""
+    holders: dict[str, list[str]] = {}
+    for cls in mm.concrete_classes:
+        for attr in cls.attributes:
+            holders.setdefault(attr.name, []).append(cls.key)
+    return frozenset(
+        name
+        for name, keys in holders.items()
+        if sum(not any(o != k and mm.is_subtype(k, o) for o in keys) for k in keys) > 1
+    )
+
+
+def _alike(
+    mentions: list[Mention], by_feature: dict[str, tuple[Mention, ...]]
+) -> dict[str, tuple[Mention, ...]]:
+    """`by_feature` plus the codes shaped like the codes attached to one feature: after
+    "employee id E001", "E002" and "E003" are employee ids too, wherever they stand."""
+    owners: dict[str, set[str]] = {}
+    for feature, found in by_feature.items():
+        for m in found:
+            if (shape := _shape(m)) is not None:
+                owners.setdefault(shape, set()).add(feature)
+    taken = {m.start for found in by_feature.values() for m in found}
+    result = dict(by_feature)
+    for m in mentions:
+        features = owners.get(_shape(m) or "", set())
+        if m.start not in taken and len(features) == 1:
+            (feature,) = features
+            result[feature] = tuple(sorted({*result[feature], m}, key=by_place))
+    return result
+
+
+def _shape(m: Mention) -> str | None:
+    """A code's shape ("E001" → A999, "BK-0002" → AA-9999, an address → a@a.a); None for a
+    string without a digit or an @, and for numbers and dates."""
+    text = str(m.value)
+    if m.kind != "string" or not re.search(r"[\d@]", text):
+        return None
+    shape = re.sub(r"[a-z]", "a", re.sub(r"[A-Z]", "A", re.sub(r"\d", "9", text)))
+    return re.sub(r"([aA9])\1+", r"\1", shape.lower()) if "@" in text else shape
+
+
+def _uncounted(text: str) -> str:
+    """`text` without its counted phrases ("two departments")."""
+    for m in reversed(list(COUNT.finditer(text))):
+        end = m.end()
+        for _ in phrase_words(text, m.end()):
+            end = PHRASE_WORD.match(text, end).end()  # type: ignore[union-attr]
+        text = text[: m.start()] + text[end:]
+    return text
+
+
+# The end of a sentence or `;` clause, not of an abbreviation ("Dr.") or initial ("J.").
+_SENTENCE_END = re.compile(r"(?<![A-Z])(?<!\b[A-Z][a-z])(?<!\b[A-Z][a-z][a-z])[.;!?](?=\s)|\n")
+KINDS |= {"bigint": "number", "float": "number", "decimal": "number"}
+_LIST_JOIN = re.compile(r"\s*(?:,\s*(?:and\s+|or\s+)?|\s(?:and|or)\s+)")
+_GAP_WORDS = 3  # words allowed between a name and the value it introduces ("balance of 8000")
+
+
+def _attached(
+    spec: str,
+    words: list[tuple[int, int, str]],
+    mentions: list[Mention],
+    cue: list[str],
+    taken: set[int],
+    kinds: set[Kind],
+    *,
+    after_only: bool = False,
+    longer: Sequence[dict[int, int]] = (),
+    many: bool = False,
+) -> tuple[Mention, ...]:
+    """For each place the spec says `cue`, the value of each of `kinds` it introduces: the
+    one right before it ("1 CPU core") unless `after_only`, else the first within a few words
+    after it, in the same sentence, not already `taken`; for a `many`-valued feature, also
+    the values listed right after that one ("skills Go, Rust and Kubernetes")."""
+    found: dict[int, Mention] = {}
+    n = len(cue)
+    for i in range(len(words) - n + 1):
+        if not all(same_word(c, words[i + j][2], after_only) for j, c in enumerate(cue)):
+            continue
+        if any(i in spans and spans[i] > n for spans in longer):
+            continue  # "state" inside "state machine": the longer name is meant
+        begin, end = words[i][0], words[i + n - 1][1]
+        for kind in sorted(kinds):
+            near = None if after_only else _before(spec, mentions, begin, kind, taken)
+            gap = 1 if after_only else _GAP_WORDS  # a class's name comes right before a name
+            near = near or _near(spec, mentions, end, kind, taken, gap, after_only)
+            while near is not None:
+                found[near.start] = near
+                near = _listed_after(spec, mentions, near) if many else None
+    return tuple(found[k] for k in sorted(found))
+
+
+def _listed_after(spec: str, mentions: list[Mention], m: Mention) -> Mention | None:
+    """The value listed right after `m`, of its kind ("Go and Kubernetes", "A, B or C")."""
+    later = [x for x in mentions if x.start >= m.end and x.kind == m.kind]
+    if not later:
+        return None
+    nxt = min(later, key=by_place)
+    gap = re.sub(r"[\"“”']", "", spec[m.end : nxt.start])  # 'keywords "a", "b" and "c"'
+    return nxt if _LIST_JOIN.fullmatch(gap) else None
+
+
+def _near(
+    spec: str,
+    mentions: list[Mention],
+    end: int,
+    kind: Kind,
+    taken: set[int],
+    gap_words: int,
+    naming: bool = False,
+) -> Mention | None:
+    """The first value of `kind` within `gap_words` words after `end`; for a class's name
+    (`naming`), not one a preposition leads to ("books by Tolkien" names no book)."""
+    for m in mentions:
+        if m.start < end or m.kind != kind:
+            continue
+        gap = spec[end : m.start]
+        if naming and any(w.lower() in PREPOSITIONS for w in ALPHA.findall(gap)):
+            return None
+        if re.search(r"[.;]\s|^[^(]*\)", gap) or len(ALPHA.findall(gap)) > gap_words:
+            return None  # past the sentence, the parenthesis, or a few words
+        if m.start not in taken:
+            return m
+    return None
+
+
+def _before(
+    spec: str, mentions: list[Mention], begin: int, kind: Kind, taken: set[int]
+) -> Mention | None:
+    for m in reversed(mentions):
+        if m.end > begin or m.kind != kind:
+            continue
+        gap = spec[m.end : begin]
+        if not re.fullmatch(r"[\sA-Za-z]*", gap) or len(ALPHA.findall(gap)) > 1:
+            return None
+        return None if m.start in taken else m
+    return None
+
+
+# --- links: which declared objects the spec mentions together -------------------------------
+
+
+@dataclass(frozen=True)
+class Mentions:
+    """Where each declared object is named in a spec: the sentences (or `;` clauses) holding
+    one of its string values, or a word of one no other object's values share ("Jonas" for
+    "Jonas Weber", not "Miller" of four Millers)."""
+
+    sentences: dict[str, frozenset[int]]
+
+    def together(self, source: str, candidates: Sequence[str]) -> tuple[str, ...]:
+        """The `candidates` named in a sentence that names `source`, in their order."""
+        mine = self.sentences.get(source, frozenset())
+        return tuple(c for c in candidates if mine & self.sentences.get(c, frozenset()))
+
+
+def mentions(
+    spec: str, names: Mapping[str, Sequence[str]], at: Mapping[str, int] | None = None
+) -> Mentions:
+    """`names`: object id → its string values. Where in `spec` each object is named; `at`:
+    object id → where the spec states an object it does not name (a link's "A to B")."""
+    bounds = [0] + [m.end() for m in _SENTENCE_END.finditer(spec)] + [len(spec) + 1]
+    words: dict[str, set[str]] = {}
+    for oid, values in names.items():
+        for value in values:
+            for word in re.findall(r"[A-Z][\w-]{2,}", value):
+                if word.lower() not in STOP:
+                    words.setdefault(word, set()).add(oid)
+    found: dict[str, set[int]] = {}
+    for oid, values in names.items():
+        keys = {v for v in values if len(v) >= 2} | {w for w, ids in words.items() if ids == {oid}}
+        for key in keys:
+            for m in _said(spec, key):
+                sentence = next(i for i, end in enumerate(bounds[1:]) if m.start() < end)
+                found.setdefault(oid, set()).add(sentence)
+    for oid, place in (at or {}).items():
+        found.setdefault(oid, set()).add(next(i for i, end in enumerate(bounds[1:]) if place < end))
+    return Mentions({oid: frozenset(s) for oid, s in found.items()})

@@ -1,0 +1,186 @@
+"""How a specification's words refer to a metamodel: a class or a feature said by the words of
+its name ("part number" for `partNumber`, "a surgeon" for SURGEON, "member no" for
+`memberNo`), and the counts it states of a class ("two ECUs", "thirteen people", "no sensors").
+Plain English word matching, shared by the value reading (`two_phase.spec_values`) and the
+grounding (`two_phase.spec_facts`); nothing here knows a metamodel's names beyond what it is given.
+"""
+
+from __future__ import annotations
+
+import re
+
+from instancegen.service.core.metamodel import Metamodel
+
+WORD_NUMBERS = (  # "thirteen people": counts a spec spells out
+    *"one two three four five six seven eight nine ten eleven twelve thirteen".split(),  # noqa: SIM905
+    *"fourteen fifteen sixteen seventeen eighteen nineteen twenty".split(),  # noqa: SIM905
+)
+# Short last words of a feature's name that are no unit (`memberNo`, `partNr`, `vlanId`).
+_NUMBERING = frozenset(("id", "no", "nr"))
+_NUMBER_CUES = frozenset(("no", "nr", "number"))  # what a spec says for "no" or "nr"
+# Function words and titles ("Dr. Okafor") that open a sentence or a phrase without being
+# part of a name.
+_FUNCTION_WORDS = (
+    "a an the this that these those each every its their his her our my your it he she they we "
+    "i in on at of for to from by with and or but as is are was were be has have had no not "
+    "there here when where which who whose both all some any also then after before "
+    "dr mr mrs ms prof"
+)
+STOP = frozenset(_FUNCTION_WORDS.split()) | frozenset(WORD_NUMBERS[:10])
+PREPOSITIONS = frozenset("by of from to with for at in on into onto under over via".split())  # noqa: SIM905
+COUNT = re.compile(
+    r"(?<![\w\-/.:])(\d+|no|" + "|".join(WORD_NUMBERS) + r")\s+(?=[a-z])", re.IGNORECASE
+)
+_ORDINALS = tuple("second third fourth fifth sixth seventh eighth ninth tenth".split())  # noqa: SIM905
+_ORDINAL = re.compile(r"\b(" + "|".join(_ORDINALS) + r")\s+(?=[a-z])", re.IGNORECASE)
+_RELATIVE = re.compile(r"\b(who|which|whose|whom)\b", re.IGNORECASE)
+PHRASE_WORD = re.compile(r"\s*([A-Za-z][\w-]*)")
+# A number after these is no count of its own: it refers back ("the two teams") or bounds
+# ("at most 3 appointments", "up to 4 seats").
+_ANAPHORA = re.compile(
+    r"\b(the|these|those|both|all|other|of|most|least|than|to|max|maximum|min|minimum)\s+$",
+    re.IGNORECASE,
+)
+ALPHA = re.compile(r"[A-Za-z]+")
+
+
+def cue_words(name: str) -> list[str]:
+    """A feature's name as the words a spec uses for it: `partNumber` → part number,
+    `cycleTimeMs` → cycle time (a trailing unit is dropped; "id", "no" and "nr" are kept:
+    `memberNo` is "member no", not any "member")."""
+    words = [w.lower() for w in re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+", name)]
+    while len(words) > 1 and len(words[-1]) <= 2 and words[-1] not in _NUMBERING:
+        words = words[:-1]
+    return words
+
+
+def class_cues(mm: Metamodel) -> list[tuple[list[str], str]]:
+    """The words that name each concrete class: its own name, a containment reference's name
+    for its single concrete target, an abstract class's name for its single subclass."""
+    return [(cue_words(noun), key) for noun, key in class_nouns(mm, raw=True).items()]
+
+
+def says(text: str, name: str, *, strict: bool = False) -> bool:
+    """Whether `text` uses the words of `name` (an enum literal like GENERAL_PRACTICE, or a
+    feature's name) in a row, in any case ("in general practice", "a surgeon"). A literal, or
+    any name when `strict`, is said as itself ("manager" is no "management")."""
+    literal = strict or name.isupper()
+    cue = name.lower().split("_") if name.isupper() else cue_words(name)
+    words = [w.lower() for w in ALPHA.findall(text)]
+    return any(
+        all(
+            same_word(c, words[i + j], literal)
+            or (literal and len(c) >= 4 and words[i + j].startswith(c))
+            for j, c in enumerate(cue)
+        )
+        for i in range(len(words) - len(cue) + 1)
+    )
+
+
+def cue_positions(words: list[tuple[int, int, str]], cue: list[str]) -> dict[int, int]:
+    """Where a class's name stands in the spec's words: first word index → words long."""
+    n = len(cue)
+    return {
+        i: n
+        for i in range(len(words) - n + 1)
+        if all(same_word(c, words[i + j][2], True) for j, c in enumerate(cue))
+    }
+
+
+def same_word(cue: str, word: str, strict: bool = False) -> bool:
+    """Whether spec `word` says cue word `cue` ("named" for name, "weighs" for weight,
+    "number" for no);
+    `strict`: only as the same word, singular or plural."""
+    if singular(word) == singular(cue) or {cue, word} <= _NUMBER_CUES:
+        return True
+    if strict:
+        return False
+    if len(cue) >= 4 and word.startswith(cue):
+        return True
+    return len(cue) >= 5 and len(word) >= 5 and cue[:5] == word[:5]
+
+
+def class_counts(mm: Metamodel, spec: str) -> dict[str, int]:
+    """Objects per concrete class that `spec` states: "two ECUs", "three clients" (a
+    containment reference's name), "no sensors". Counts of one class in several sentences
+    add up ("Harbour FC has two players ... Millers United has two players"); a number after
+    "the", "these", "both", "other" or "of" refers back to a count already given, one after
+    "at most", "up to" and the like is a bound, and a "no" in a relative clause ("who has no
+    loans") or after a preposition ("on no line") is one object's: all are skipped. An
+    ordinal beyond a class's count ("one transition ... a second transition") shows the
+    counts were not totals: that class's is dropped. A count of a class with several
+    concrete subclasses says nothing about each and is left out."""
+    nouns = class_nouns(mm)
+    counts: dict[str, int] = {}
+    for m in COUNT.finditer(spec):
+        if _ANAPHORA.search(spec[max(0, m.start() - 10) : m.start()]):
+            continue
+        word = m.group(1).lower()
+        clause = re.split(r"[,;:.()]", spec[max(0, m.start() - 40) : m.start()])[-1]
+        last = clause.split()[-1].lower() if clause.split() else ""
+        if word == "no" and (_RELATIVE.search(clause) or last in PREPOSITIONS):
+            continue  # "Lena, who has no loans", "a hop on no line": one object's
+        n = 0 if word == "no" else int(word) if word.isdigit() else WORD_NUMBERS.index(word) + 1
+        key = _noun_class(nouns, phrase_words(spec, m.end()))
+        if key is not None:
+            counts[key] = counts.get(key, 0) + n
+    for m in _ORDINAL.finditer(spec):  # "a second transition" after "one transition"
+        key = _noun_class(nouns, phrase_words(spec, m.end()))
+        if key in counts and counts[key] < _ORDINALS.index(m.group(1).lower()) + 2:
+            del counts[key]
+    return counts
+
+
+def phrase_words(spec: str, at: int) -> list[str]:
+    """Up to four words from `at`, ending before punctuation or a function word."""
+    words: list[str] = []
+    while len(words) < 4:
+        m = PHRASE_WORD.match(spec, at)
+        if m is None or m.group(1).lower() in STOP:
+            break
+        words.append(m.group(1))
+        at = m.end()
+    return words
+
+
+def _noun_class(nouns: dict[str, str], words: list[str]) -> str | None:
+    """The class the first noun phrase in `words` names (the phrase ends at the first word
+    that, alone or with those before it, names a class)."""
+    for end in range(1, len(words) + 1):
+        for start in range(end):
+            key = nouns.get(singular("".join(words[start:end]).lower()))
+            if key is not None:
+                return key
+    return None
+
+
+def class_nouns(mm: Metamodel, *, raw: bool = False) -> dict[str, str]:
+    """Names → the one concrete class they stand for: a concrete class's name, a containment
+    reference's name for its single concrete target, an abstract class's name for its single
+    concrete subclass. Lower-case and singular, or as declared when `raw`."""
+    named: list[tuple[str, str]] = [(c.name, c.key) for c in mm.concrete_classes]
+    for cls in mm.classes.values():
+        for ref in cls.references:
+            subs = mm.concrete_subtypes(ref.target)
+            if ref.containment and len(subs) == 1:
+                named.append((ref.name, subs[0]))
+    for cls in mm.classes.values():
+        subs = mm.concrete_subtypes(cls.key)
+        if len(subs) == 1:
+            named.append((cls.name, subs[0]))
+    nouns: dict[str, str] = {}
+    for name, key in named:
+        nouns.setdefault(name if raw else singular(name.lower()), key)
+    return nouns
+
+
+def singular(word: str) -> str:
+    word = word.replace("-", "").replace("_", "")
+    for plural, single in (("ies", "y"), ("sses", "ss"), ("ches", "ch"), ("shes", "sh")):
+        if word.endswith(plural):
+            return word[: -len(plural)] + single
+    if word.endswith(("xes", "zes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word

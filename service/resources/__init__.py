@@ -1,0 +1,1 @@
+"""Models in files: read any format into a CIM, and pyecore interop."""
