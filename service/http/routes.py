@@ -10,7 +10,6 @@ import dataclasses
 import json
 import re
 from collections.abc import AsyncIterator
-from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query
@@ -25,6 +24,7 @@ from instancegen.service.core.cim import Cim, parse_cim
 from instancegen.service.core.issues import has_errors
 from instancegen.service.core.metamodel import Metamodel
 from instancegen.service.core.validator import validate
+from instancegen.service.core.version import installed_version
 from instancegen.service.generation.editing import (
     EditResult,
     ModelSource,
@@ -69,7 +69,7 @@ def build_router(
     api = APIRouter(dependencies=[Depends(keys)] if keys.keys else [])
 
     # Rendered once: the liveness probe is the most frequent request, and the floor of all.
-    health = Health(version=_version()).model_dump_json().encode()
+    health = Health(version=installed_version()).model_dump_json().encode()
 
     @open_routes.get("/healthz", tags=["service"], response_model=Health)
     async def healthz() -> Response:
@@ -332,10 +332,3 @@ def _compiler_info(name: str) -> CompilerInfo:
 def _file_stem(mm: Metamodel) -> str:
     """The metamodel's name, safe inside a header (package names may be any Unicode)."""
     return re.sub(r"[^A-Za-z0-9._-]", "_", mm.name) or "model"
-
-
-def _version() -> str:
-    try:
-        return version("instancegen")
-    except PackageNotFoundError:
-        return "0+unknown"
