@@ -24,6 +24,7 @@ from instancegen.service.cli.generate_commands import (
 from instancegen.service.core.ecore_loader import load_metamodel
 from instancegen.service.core.errors import InputError
 from instancegen.service.core.metamodel import EClassView, Metamodel
+from instancegen.service.core.primitive_like import emf_note
 from instancegen.service.generation.emfatic import (
     render_datatype,
     render_feature,
@@ -75,6 +76,9 @@ def inspect(metamodel: MetamodelOption, constraints: ConstraintsOption = None) -
         out.print(escape(render_datatype(datatype)))
     for warning in mm.warnings:
         out.print(f"[yellow]warning:[/] {escape(warning)}")
+    note = emf_note(mm)
+    if note is not None:
+        out.print(f"[yellow]note:[/] {escape(note)}")
     if mm.invariants:
         out.print(
             f"invariants: {len(mm.invariants)} OCL, checked by validate and sent in the prompt"

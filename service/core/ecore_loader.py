@@ -35,6 +35,7 @@ from instancegen.service.core.metamodel import (
     TypeKind,
 )
 from instancegen.service.core.ocl.sources import from_annotations, with_constraints
+from instancegen.service.core.primitive_like import ecore_type_for, read_as_warning
 from instancegen.service.core.xmlsafe import parse_xml
 
 XMI_NS = "http://www.omg.org/XMI"
@@ -664,7 +665,8 @@ class _Viewer:
         if name in _FEATURE_MAP_TYPES or icn in _FEATURE_MAP_TYPES:
             raise InputError(f"{where}: feature maps (EFeatureMapEntry) are not supported.")
         pkg = etype.ePackage
-        ns = pkg.nsURI if pkg is not None else None
+        view = self.packages.get(id(pkg))  # its nsURI, or the one invented for it
+        ns = view.ns_uri if view is not None else pkg.nsURI if pkg is not None else None
         if isinstance(etype, EEnum):
             dt = DataType(
                 name=name,
@@ -674,9 +676,19 @@ class _Viewer:
                 package=ns,
             )
         else:
-            base = name if ns == ECORE_NS else _JAVA_TYPES.get(icn or "", "")
+            stands_for = None if ns == ECORE_NS else ecore_type_for(name, icn)
+            base = name if ns == ECORE_NS else stands_for or _JAVA_TYPES.get(icn or "", "")
             kind, size, primitive = _ECORE_TYPES.get(base, ("other", None, False))
-            dt = DataType(name=name, kind=kind, int_size=size, package=ns, primitive=primitive)
+            dt = DataType(
+                name=name,
+                kind=kind,
+                int_size=size,
+                package=ns,
+                primitive=primitive,
+                stands_for=stands_for,
+            )
+            if stands_for is not None and view is not None:
+                self.warnings.append(read_as_warning(view.source, name, stands_for))
         if ns != ECORE_NS:
             self.datatypes[f"{ns}#//{name}"] = dt
         self._dt_cache[id(etype)] = dt

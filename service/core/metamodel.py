@@ -37,6 +37,7 @@ class DataType:
     literal_values: tuple[str, ...] = ()  # EMF's serialized form of each literal
     package: str | None = None  # nsURI of the package declaring it (custom types, enums)
     primitive: bool = False  # Java primitive: EMF treats its intrinsic default as unset
+    stands_for: str | None = None  # the Ecore type a primitive-like type is read as (KM3 idiom)
 
 
 @dataclass(frozen=True, slots=True)
