@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from io import BytesIO
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from lxml import etree
 from pyecore.ecore import EAttribute, EClass, EDataType, EEnum, EPackage, EProxy, EReference
@@ -163,6 +164,7 @@ def _parse_source(display: str, key: str, data: bytes) -> _Source:
             f"{display}: not an Ecore metamodel (the root element is <{tag}>, "
             "expected an ecore:EPackage)."
         )
+    _check_names(display, packages)
     src = _Source(display, key, data, tree)
     for pkg in packages:
         for el in pkg.iter(f"{{{ECORE_NS}}}EPackage", "eSubpackages"):
@@ -170,6 +172,24 @@ def _parse_source(display: str, key: str, data: bytes) -> _Source:
             if uri:
                 src.ns_uris.append(uri)
     return src
+
+
+_NAMED = {
+    "eSubpackages": "a package",
+    "eClassifiers": "a classifier",
+    "eStructuralFeatures": "a feature",
+    "eLiterals": "an enum literal",
+}
+
+
+def _check_names(display: str, packages: list[etree._Element]) -> None:
+    """Packages, classifiers, features and enum literals need a name (what the CIM, the prompt
+    and XMI call them by); pyecore would fail on a nameless one with an internal error."""
+    for pkg in packages:
+        for el in pkg.iter(f"{{{ECORE_NS}}}EPackage", *_NAMED):
+            if not el.get("name"):
+                what = _NAMED.get(str(el.tag), "a package")
+                raise InputError(f"{display}, line {el.sourceline}: {what} has no name; name it.")
 
 
 def _package_elements(root: etree._Element) -> list[etree._Element]:
@@ -209,6 +229,7 @@ def _close_over_references(sources: list[_Source], disk: bool) -> list[_Source]:
                     new_tokens.append(f"{resolved}#{frag}" if resolved is not None else token)
                 el.set(attr, " ".join(new_tokens))
     _rewrite_ns_references(sources)
+    _decode_fragments(sources)
     known_ns = {u for s in sources for u in s.ns_uris} | {ECORE_NS}
     for src in sources:
         _check_ns_references(src, known_ns)
@@ -245,6 +266,22 @@ def _rewrite_ns_references(sources: list[_Source]) -> None:
                 el.set(attr, " ".join(tokens))
 
 
+def _decode_fragments(sources: list[_Source]) -> None:
+    """Names in a reference's fragment as EMF reads them: percent-decoded (EMF writes a class
+    `A::B` as `//A%3A%3AB`); pyecore would look for the encoded name."""
+    for src in sources:
+        for el in src.tree.getroot().iter():
+            for attr in _REF_ATTRS:
+                value = el.get(attr)
+                if value is None or "%" not in value:
+                    continue
+                tokens = []
+                for token in value.split():
+                    target, hash_, frag = token.rpartition("#")
+                    tokens.append(f"{target}{hash_}{unquote(frag)}")
+                el.set(attr, " ".join(tokens))
+
+
 def _package_fragment(el: etree._Element, top_is_root: bool, index: int) -> str:
     """EMF's fragment of a package, so that fragment + "/X" names its classifier X."""
     names: list[str] = []
@@ -258,43 +295,62 @@ def _package_fragment(el: etree._Element, top_is_root: bool, index: int) -> str:
     return f"/{index}" + "".join(f"/{n}" for n in names)
 
 
-def _packages_by_target(sources: list[_Source]) -> dict[str, tuple[_Source, etree._Element]]:
-    """The root package of each single-package file, by file key (what `//X` starts from)."""
-    result: dict[str, tuple[_Source, etree._Element]] = {}
-    for src in sources:
-        root = src.tree.getroot()
-        if root.tag == f"{{{ECORE_NS}}}EPackage":
-            result[src.key] = (src, root)
-    return result
+def _packages_by_target(sources: list[_Source]) -> dict[str, tuple[_Source, list[etree._Element]]]:
+    """The top packages of each file, by file key (what `//X` and `/1/X` start from)."""
+    return {src.key: (src, _package_elements(src.tree.getroot())) for src in sources}
 
 
-_NAME_PATH = re.compile(r"^//[^@/]+(/[^@/]+)*$")
+# `//Name/...` (in a file whose root is the package) or `/2/Name/...` (the third top package).
+_NAME_PATH = re.compile(r"^(?://|/([0-9]+)/)([^@/]+(?:/[^@/]+)*)$")
 
 
-def _check_fragments(src: _Source, packages: dict[str, tuple[_Source, etree._Element]]) -> None:
-    """Every `//Name/...` reference must name something declared, checked before pyecore runs
-    so the error names the reference instead of surfacing as a pyecore internal error."""
+def _check_fragments(
+    src: _Source, packages: dict[str, tuple[_Source, list[etree._Element]]]
+) -> None:
+    """Every `//Name/...` or `/1/Name/...` reference must name something declared, checked
+    before pyecore runs so the error names the reference instead of surfacing as a pyecore
+    internal error. XMI writes a reference within the file without `#` (`eType="/1/String"`)."""
     for el in src.tree.getroot().iter():
         for attr in _REF_ATTRS:
-            for token in _href_tokens(el.get(attr) or ""):
-                target, frag = token.rsplit("#", 1)
+            for token in (el.get(attr) or "").split():
+                target, _, frag = token.rpartition("#")
                 owner = packages.get(target or src.key)
-                if owner is None or not _NAME_PATH.match(frag):
-                    continue  # Ecore's own types, index paths: left to pyecore
-                node = owner[1]
-                for name in frag[2:].split("/"):
-                    found = next((c for c in node if c.get("name") == name), None)
-                    if found is None:
-                        where = "the file" if owner[0] is src else owner[0].display
+                found = _NAME_PATH.match(frag) if owner is not None else None
+                if owner is None or found is None:
+                    continue  # Ecore's own types, nsURIs, paths by index: left to pyecore
+                index, names = found.groups()
+                tops = owner[1]
+                where = "the file" if owner[0] is src else owner[0].display
+                single = owner[0].tree.getroot().tag == f"{{{ECORE_NS}}}EPackage"
+                if index is None and not single:
+                    continue  # `//X` in a file of several packages: left to pyecore
+                at = int(index or 0)
+                if at >= len(tops):
+                    raise InputError(
+                        f"{src.display}: {attr} {_shown(token, src)!r} cannot be resolved: "
+                        f"{where} has {len(tops)} top package(s)."
+                    )
+                node = tops[at]
+                for name in names.split("/"):
+                    if name.startswith("%") and name.endswith("%"):
+                        raise InputError(
+                            f"{src.display}: {attr} {_shown(token, src)!r} points into the "
+                            f"annotation {name[1:-1]!r} (UML2's redefinitions); a reference to "
+                            "a feature held by an annotation is not supported."
+                        )
+                    child = next((c for c in node if c.get("name") == name), None)
+                    if child is None:
                         raise InputError(
                             f"{src.display}: {attr} {_shown(token, src)!r} cannot be resolved: "
                             f"{where} declares no {name!r}."
                         )
-                    node = found
+                    node = child
 
 
 def _shown(token: str, src: _Source) -> str:
     """A reference as the user wrote it, give or take the internal absolute file key."""
+    if "#" not in token:
+        return token
     target, frag = token.rsplit("#", 1)
     if target == src.key:
         target = ""
