@@ -37,7 +37,7 @@ from instancegen.service.core.metamodel import (
 )
 from instancegen.service.core.ocl.sources import from_annotations, with_constraints
 from instancegen.service.core.primitive_like import ecore_type_for, read_as_warning
-from instancegen.service.core.xmlsafe import parse_xml
+from instancegen.service.core.xmlsafe import parse_xml, xml_bytes
 
 XMI_NS = "http://www.omg.org/XMI"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
@@ -126,7 +126,7 @@ def load_metamodel(
 
 def _load(files: Sequence[str | Path] | Mapping[str, bytes | str]) -> Metamodel:
     if isinstance(files, Mapping):
-        named = {_upload_key(n): (n, _as_bytes(d)) for n, d in files.items()}
+        named = {_upload_key(n): (n, _as_bytes(d, n)) for n, d in files.items()}
         sources = [_parse_source(display, key, data) for key, (display, data) in named.items()]
         disk = False
     else:
@@ -140,8 +140,8 @@ def _load(files: Sequence[str | Path] | Mapping[str, bytes | str]) -> Metamodel:
     return _build(sources)
 
 
-def _as_bytes(data: bytes | str) -> bytes:
-    return data.encode("utf-8") if isinstance(data, str) else data
+def _as_bytes(data: bytes | str, name: str) -> bytes:
+    return xml_bytes(data, name) if isinstance(data, str) else data
 
 
 def _upload_key(name: str) -> str:

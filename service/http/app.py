@@ -18,6 +18,7 @@ from instancegen.service.generation.result import Event
 from instancegen.service.http import problems
 from instancegen.service.http.dblock import DatabaseLock
 from instancegen.service.http.guards import ApiKeys, BodySizeLimit
+from instancegen.service.http.json_response import JsonResponse
 from instancegen.service.http.openapi import problem_responses
 from instancegen.service.http.playground import playground_router
 from instancegen.service.http.registry import MetamodelRegistry
@@ -43,6 +44,7 @@ def create_app(
         summary="Ecore metamodel + natural-language spec -> instance model that EMF loads.",
         version="1",
         lifespan=lifespan,
+        default_response_class=JsonResponse,
     )
     problems.install(app)
     app.include_router(

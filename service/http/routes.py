@@ -25,6 +25,7 @@ from instancegen.service.core.issues import has_errors
 from instancegen.service.core.metamodel import Metamodel
 from instancegen.service.core.validator import validate
 from instancegen.service.core.version import installed_version
+from instancegen.service.core.xmlsafe import xml_bytes
 from instancegen.service.generation.editing import (
     EditResult,
     ModelSource,
@@ -167,7 +168,7 @@ def build_router(
     def import_model(body: ImportRequest) -> Cim:
         """Turn a model document (XMI or EMF-JSON) into a CIM."""
         mm = registry.resolve(body.metamodel)
-        return read_model(body.instance.encode("utf-8"), "instance", mm)
+        return read_model(xml_bytes(body.instance, "instance"), "instance", mm)
 
     @api.post("/generate", tags=["generation"])
     async def generate(body: GenerateRequest) -> Outcome:
@@ -300,7 +301,7 @@ def _check_api_base(api_base: str | None, api_bases: tuple[str, ...]) -> None:
 def _edit_source(registry: MetamodelRegistry, body: EditRequest) -> tuple[Metamodel, ModelSource]:
     mm = registry.resolve(body.metamodel)
     if isinstance(body.instance, str):
-        return mm, read_source(body.instance.encode("utf-8"), "instance", mm)
+        return mm, read_source(xml_bytes(body.instance, "instance"), "instance", mm)
     return mm, ModelSource(parse_cim(body.instance, "instance"))
 
 
@@ -318,7 +319,7 @@ def _small(instance: Instance) -> bool:
 
 def _instance(instance: Instance, mm: Metamodel) -> Cim:
     if isinstance(instance, str):
-        return read_model(instance.encode("utf-8"), "instance", mm)
+        return read_model(xml_bytes(instance, "instance"), "instance", mm)
     return parse_cim(instance, "instance")
 
 
