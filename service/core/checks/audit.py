@@ -1,0 +1,134 @@
+"""Run the realism checks over a model: every value of a checked attribute that its type
+accepts (a value it does not is the validator's `bad-value`), each many-valued one's values
+one by one.
+
+A `Finding` carries what a later step needs to act on it (the object, the feature, the value
+and the check), so generation can tell a value the spec states, which is kept as it is, from
+one to repair; `Audit` also counts the values checked, for the share that pass (`eval`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+
+from instancegen.service.core import values
+from instancegen.service.core.checks import Applied, Check, Context, applied, available
+from instancegen.service.core.cim import CimObject
+from instancegen.service.core.metamodel import Attribute, EClassView, Metamodel
+
+Realism = Literal["warn", "strict", "off"]
+REALISM_LEVELS: tuple[Realism, ...] = ("warn", "strict", "off")
+# What generation and edits ask of realism: nothing yet. Their repairs show the LLM every
+# finding, and a value the spec states must never be repaired for realism; until they can
+# tell those apart (`Finding` carries what they need), realism is for people to read.
+GENERATION_REALISM: Realism = "off"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One value that failed one check."""
+
+    index: int  # the object's place in the model
+    object: str
+    class_: str
+    feature: str
+    value: Any
+    check: str
+    reason: str  # why it fails, one clause
+    expected: str  # the check's description of a passing value
+
+    @property
+    def message(self) -> str:
+        shown = json.dumps(self.value, ensure_ascii=False, default=str)
+        shown = shown if len(shown) <= 80 else shown[:77] + "…"
+        return (
+            f"{self.class_} {self.object!r}: {self.feature} = {shown} fails the "
+            f"{self.check} check: {self.reason}."
+        )
+
+    @property
+    def hint(self) -> str:
+        return f"Write a realistic value: {self.expected}. A value the spec states stays as it is."
+
+
+@dataclass(frozen=True, slots=True)
+class Unknown:
+    """An annotation naming a check no installed plugin provides."""
+
+    class_: str
+    feature: str
+    name: str
+
+    @property
+    def message(self) -> str:
+        return (
+            f"{self.class_}.{self.feature}'s instancegen annotation names the check "
+            f"{self.name!r}, which is not installed (installed: {', '.join(available())}); "
+            "it was not evaluated."
+        )
+
+
+@dataclass
+class Audit:
+    """The checks' verdict on one model."""
+
+    checked: int = 0  # values at least one check judged
+    failed: int = 0  # of those, values at least one check failed
+    findings: list[Finding] = field(default_factory=list)
+    unknown: list[Unknown] = field(default_factory=list)
+
+    @property
+    def passed_share(self) -> float | None:
+        """The share of checked values that pass every check; None when none was checked."""
+        return (self.checked - self.failed) / self.checked if self.checked else None
+
+
+_Plan = tuple[tuple[Attribute, tuple[Check, ...], Callable[[Any], bool]], ...]
+
+
+def audit(metamodel: Metamodel, objects: Sequence[CimObject], today: date | None = None) -> Audit:
+    """Every checked value of `objects` (a model of `metamodel`), judged on `today` (UTC)."""
+    today = today or datetime.now(UTC).date()
+    result = Audit()
+    plans: dict[str, _Plan | None] = {}
+    for i, o in enumerate(objects):
+        if o.class_ not in plans:
+            plans[o.class_] = _plan(metamodel.classes.get(o.class_), result)
+        plan = plans[o.class_]
+        if not plan:
+            continue
+        view = metamodel.classes[o.class_]
+        for attribute, chosen, accepts in plan:
+            raw = o.attributes.get(attribute.name)
+            given = raw if isinstance(raw, list) and attribute.many else [raw]
+            context = Context(view, attribute, o.attributes, today)
+            for value in given:
+                if value is None or not accepts(value):
+                    continue
+                result.checked += 1
+                failures = [
+                    Finding(i, o.id, o.class_, attribute.name, value, c.name, why, c.description)
+                    for c in chosen
+                    if (why := c.check(value, context)) is not None
+                ]
+                result.failed += bool(failures)
+                result.findings += failures
+    return result
+
+
+def _plan(view: EClassView | None, result: Audit) -> _Plan | None:
+    """A class's checked attributes, with their checks and type predicate; annotations naming
+    checks that are not installed are noted on `result` once per class."""
+    if view is None:
+        return None
+    plan = []
+    for attribute in view.attributes:
+        chosen: Applied = applied(view, attribute)
+        result.unknown += [Unknown(view.key, attribute.name, n) for n in chosen.unknown]
+        if chosen.checks:
+            plan.append((attribute, chosen.checks, values.accepts(attribute.type)))
+    return tuple(plan)
