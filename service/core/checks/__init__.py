@@ -8,8 +8,8 @@ alike. An entry point names an object that is a `Check`, keyed by its `name`.
 
 Which checks apply to a feature (`applied`): the ones its `instancegen` annotation names
 (`check="iban"`, several separated by commas or spaces, `"none"` for none), else every check
-whose `applies` accepts the feature by its name and type. `service.core.checks.audit` runs
-them over a model.
+whose `applies` accepts the feature by its name and type; a check marked `fallback` (such as
+`code`) only where no other one does. `service.core.checks.audit` runs them over a model.
 
     from instancegen.service.core import checks
     checks.get("iban").check("DE89370400440532013000", context)  # None: it passes
@@ -49,7 +49,8 @@ class Check(Protocol):
     """Judges single attribute values for realism."""
 
     name: str  # what annotations, findings and `inspect` call it: "iban"
-    description: str  # what a passing value is, completing "expected …"
+    description: str  # what a passing value is, completing "Write a realistic value: …"
+    # Optional `fallback: bool`: by name, it applies only where no other check does.
 
     def applies(self, owner: EClassView, attribute: Attribute) -> bool:
         """Whether it applies to a feature not annotated, by the feature's name and type."""
@@ -114,8 +115,9 @@ def applied(owner: EClassView, attribute: Attribute) -> Applied:
     registry = _registry()
     names = _annotated_names(attribute)
     if names is None:
-        chosen = tuple(c for _, c in sorted(registry.items()) if c.applies(owner, attribute))
-        return Applied(chosen, annotated=False)
+        chosen = [c for _, c in sorted(registry.items()) if c.applies(owner, attribute)]
+        specific = tuple(c for c in chosen if not getattr(c, "fallback", False))
+        return Applied(specific or tuple(chosen), annotated=False)
     return Applied(
         tuple(registry[n] for n in names if n in registry),
         annotated=True,

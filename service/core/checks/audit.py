@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from instancegen.service.core import values
-from instancegen.service.core.checks import Applied, Check, Context, applied, available
+from instancegen.service.core.checks import Applied, Context, applied, available
 from instancegen.service.core.cim import CimObject
 from instancegen.service.core.metamodel import Attribute, EClassView, Metamodel
 
@@ -87,48 +87,58 @@ class Audit:
         return (self.checked - self.failed) / self.checked if self.checked else None
 
 
-_Plan = tuple[tuple[Attribute, tuple[Check, ...], Callable[[Any], bool]], ...]
+_Plan = tuple[tuple[Attribute, Applied, Callable[[Any], bool]], ...]
 
 
 def audit(metamodel: Metamodel, objects: Sequence[CimObject], today: date | None = None) -> Audit:
-    """Every checked value of `objects` (a model of `metamodel`), judged on `today` (UTC)."""
+    """Every checked value of `objects` (a model of `metamodel`), judged on `today` (UTC).
+    An annotation naming a check that is not installed is noted once per class and feature,
+    where a value was left unchecked for it."""
     today = today or datetime.now(UTC).date()
     result = Audit()
-    plans: dict[str, _Plan | None] = {}
+    plans: dict[str, _Plan] = {}
     for i, o in enumerate(objects):
-        if o.class_ not in plans:
-            plans[o.class_] = _plan(metamodel.classes.get(o.class_), result)
-        plan = plans[o.class_]
-        if not plan:
-            continue
-        view = metamodel.classes[o.class_]
+        plan = plans.get(o.class_)
+        if plan is None:
+            plan = plans[o.class_] = _plan(metamodel.classes.get(o.class_))
         for attribute, chosen, accepts in plan:
             raw = o.attributes.get(attribute.name)
-            given = raw if isinstance(raw, list) and attribute.many else [raw]
+            if raw is None:
+                continue
+            view = metamodel.classes[o.class_]
             context = Context(view, attribute, o.attributes, today)
-            for value in given:
-                if value is None or not accepts(value):
-                    continue
-                result.checked += 1
-                failures = [
-                    Finding(i, o.id, o.class_, attribute.name, value, c.name, why, c.description)
-                    for c in chosen
-                    if (why := c.check(value, context)) is not None
-                ]
-                result.failed += bool(failures)
-                result.findings += failures
+            for value in raw if isinstance(raw, list) and attribute.many else [raw]:
+                if value is not None and accepts(value):
+                    _judge(result, i, o, chosen, value, context)
+            for name in chosen.unknown:
+                missed = Unknown(o.class_, attribute.name, name)
+                if missed not in result.unknown:
+                    result.unknown.append(missed)
     return result
 
 
-def _plan(view: EClassView | None, result: Audit) -> _Plan | None:
-    """A class's checked attributes, with their checks and type predicate; annotations naming
-    checks that are not installed are noted on `result` once per class."""
+def _judge(
+    result: Audit, i: int, o: CimObject, chosen: Applied, value: Any, context: Context
+) -> None:
+    if not chosen.checks:
+        return
+    result.checked += 1
+    failures = [
+        Finding(i, o.id, o.class_, context.attribute.name, value, c.name, why, c.description)
+        for c in chosen.checks
+        if (why := c.check(value, context)) is not None
+    ]
+    result.failed += bool(failures)
+    result.findings += failures
+
+
+def _plan(view: EClassView | None) -> _Plan:
+    """A class's checked (or annotated) attributes, with their checks and type predicate."""
     if view is None:
-        return None
+        return ()
     plan = []
     for attribute in view.attributes:
-        chosen: Applied = applied(view, attribute)
-        result.unknown += [Unknown(view.key, attribute.name, n) for n in chosen.unknown]
-        if chosen.checks:
-            plan.append((attribute, chosen.checks, values.accepts(attribute.type)))
+        chosen = applied(view, attribute)
+        if chosen.checks or chosen.unknown:
+            plan.append((attribute, chosen, values.accepts(attribute.type)))
     return tuple(plan)

@@ -34,6 +34,7 @@ class ValueCheck:
     kinds: frozenset[TypeKind]
     named: Callable[[Words, EClassView], bool]
     judge: Callable[[Any, Context], str | None]
+    fallback: bool = False  # by name, only where no other check applies
 
     def applies(self, owner: EClassView, attribute: Attribute) -> bool:
         return attribute.type.kind in self.kinds and self.named(words(attribute.name), owner)

@@ -39,7 +39,7 @@ def _clause(sentence: str) -> str:
 
 
 def _host_problem(host: str) -> str | None:
-    if host.startswith("[") or host.replace(".", "").isdigit():
+    if ":" in host or host.replace(".", "").isdigit():
         try:
             ipaddress.ip_address(host.strip("[]"))
         except ValueError:

@@ -140,4 +140,5 @@ code = ValueCheck(
     TEXT,
     lambda w, _: bool(_CODE_WORDS & set(w)),
     _code,
+    fallback=True,
 )
