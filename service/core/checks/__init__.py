@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from importlib.metadata import entry_points
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from instancegen.service.core.errors import InputError
 from instancegen.service.core.metamodel import Attribute, EClassView
@@ -33,10 +33,10 @@ GROUP = "instancegen.checks"
 NO_CHECK = "none"  # an annotation value: this feature gets no check, whatever its name
 
 
-@dataclass(frozen=True, slots=True)
-class Context:
+class Context(NamedTuple):
     """What a check may look at besides the value: the object's class, the attribute, the
-    object's other attribute values (for checks comparing two features) and today's date."""
+    object's other attribute values (for checks comparing two features) and today's date.
+    A named tuple: one is made per checked attribute of every object."""
 
     owner: EClassView
     attribute: Attribute

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from instancegen.service.core import values
-from instancegen.service.core.checks import Applied, Context, applied, available
+from instancegen.service.core.checks import Applied, Check, Context, applied, available
 from instancegen.service.core.cim import CimObject
 from instancegen.service.core.metamodel import Attribute, EClassView, Metamodel
 
@@ -87,7 +87,7 @@ class Audit:
         return (self.checked - self.failed) / self.checked if self.checked else None
 
 
-_Plan = tuple[tuple[Attribute, Applied, Callable[[Any], bool]], ...]
+_Plan = tuple[EClassView, tuple[tuple[Attribute, Applied, Callable[[Any], bool]], ...]]
 
 
 def audit(metamodel: Metamodel, objects: Sequence[CimObject], today: date | None = None) -> Audit:
@@ -96,20 +96,22 @@ def audit(metamodel: Metamodel, objects: Sequence[CimObject], today: date | None
     where a value was left unchecked for it."""
     today = today or datetime.now(UTC).date()
     result = Audit()
-    plans: dict[str, _Plan] = {}
+    plans: dict[str, _Plan | None] = {}
     for i, o in enumerate(objects):
-        plan = plans.get(o.class_)
+        if o.class_ not in plans:
+            plans[o.class_] = _plan(metamodel.classes.get(o.class_))
+        plan = plans[o.class_]
         if plan is None:
-            plan = plans[o.class_] = _plan(metamodel.classes.get(o.class_))
-        for attribute, chosen, accepts in plan:
+            continue
+        view, attributes = plan
+        for attribute, chosen, accepts in attributes:
             raw = o.attributes.get(attribute.name)
             if raw is None:
                 continue
-            view = metamodel.classes[o.class_]
             context = Context(view, attribute, o.attributes, today)
-            for value in raw if isinstance(raw, list) and attribute.many else [raw]:
-                if value is not None and accepts(value):
-                    _judge(result, i, o, chosen, value, context)
+            for value in raw if isinstance(raw, list) and attribute.many else (raw,):
+                if chosen.checks and value is not None and accepts(value):
+                    _judge(result, i, o, chosen.checks, value, context)
             for name in chosen.unknown:
                 missed = Unknown(o.class_, attribute.name, name)
                 if missed not in result.unknown:
@@ -118,27 +120,29 @@ def audit(metamodel: Metamodel, objects: Sequence[CimObject], today: date | None
 
 
 def _judge(
-    result: Audit, i: int, o: CimObject, chosen: Applied, value: Any, context: Context
+    result: Audit, i: int, o: CimObject, chosen: tuple[Check, ...], value: Any, context: Context
 ) -> None:
-    if not chosen.checks:
-        return
     result.checked += 1
-    failures = [
-        Finding(i, o.id, o.class_, context.attribute.name, value, c.name, why, c.description)
-        for c in chosen.checks
-        if (why := c.check(value, context)) is not None
-    ]
-    result.failed += bool(failures)
-    result.findings += failures
+    failed = False
+    for c in chosen:
+        why = c.check(value, context)
+        if why is not None:
+            failed = True
+            name = context.attribute.name
+            result.findings.append(
+                Finding(i, o.id, o.class_, name, value, c.name, why, c.description)
+            )
+    result.failed += failed
 
 
-def _plan(view: EClassView | None) -> _Plan:
-    """A class's checked (or annotated) attributes, with their checks and type predicate."""
+def _plan(view: EClassView | None) -> _Plan | None:
+    """A class's checked (or annotated) attributes, with their checks and type predicate;
+    None when it has none."""
     if view is None:
-        return ()
-    plan = []
+        return None
+    attributes = []
     for attribute in view.attributes:
         chosen = applied(view, attribute)
         if chosen.checks or chosen.unknown:
-            plan.append((attribute, chosen, values.accepts(attribute.type)))
-    return tuple(plan)
+            attributes.append((attribute, chosen, values.accepts(attribute.type)))
+    return (view, tuple(attributes)) if attributes else None

@@ -49,6 +49,8 @@ NUMBERS: frozenset[TypeKind] = frozenset({"int", "float", "bigint", "decimal"})
 
 def is_date_text(text: str) -> bool:
     """Whether a text is an ISO 8601 date or date-time (a timestamp where a code belongs)."""
+    if len(text) < 10 or text[4] != "-" or not text[:4].isdigit():
+        return False  # the usual case, decided without the parser
     try:
         parse_date(text)
     except ValueError:
