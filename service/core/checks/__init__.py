@@ -23,11 +23,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
-from importlib.metadata import entry_points
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from instancegen.service.core.errors import InputError
 from instancegen.service.core.metamodel import Attribute, EClassView
+from instancegen.service.core.plugins import load_plugins
 
 GROUP = "instancegen.checks"
 NO_CHECK = "none"  # an annotation value: this feature gets no check, whatever its name
@@ -65,18 +65,11 @@ class Check(Protocol):
 @cache
 def _registry() -> dict[str, Check]:
     found: dict[str, Check] = {}
-    for ep in sorted(entry_points(group=GROUP), key=lambda e: e.name):
-        try:
-            plugin = ep.load()
-        except Exception as exc:  # a broken plugin must not take the built-ins down with it
-            warnings.warn(
-                f"instancegen: check plugin {ep.name!r} failed to load: {exc}", stacklevel=2
-            )
-            continue
+    for name, plugin in load_plugins(GROUP, "check plugin"):
         if isinstance(plugin, Check):
             found.setdefault(plugin.name, plugin)
         else:
-            warnings.warn(f"instancegen: entry point {ep.name!r} is not a check", stacklevel=2)
+            warnings.warn(f"instancegen: entry point {name!r} is not a check", stacklevel=2)
     return found
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from instancegen.service.core.checks import Context
@@ -56,6 +57,18 @@ def is_date_text(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def number_of(value: Any) -> Decimal | None:
+    """A finite number a value says (a number, or the numeric string of a big integer or a
+    decimal); None for anything else."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
 
 
 def text_of(value: Any) -> str | None:

@@ -7,12 +7,11 @@ Dates compare as instants (`service.core.values.parse_date`), numbers (years) as
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
 from instancegen.service.core.checks import Context
-from instancegen.service.core.checks.base import NUMBERS, ValueCheck, words
+from instancegen.service.core.checks.base import NUMBERS, ValueCheck, number_of, words
 from instancegen.service.core.metamodel import Attribute, EClassView, TypeKind
 from instancegen.service.core.values import parse_date
 
@@ -69,13 +68,7 @@ def _key(value: Any, kind: TypeKind) -> Any:
             return parse_date(value) if isinstance(value, str) else None
         except ValueError:
             return None
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        return None
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        return None
-    return number if number.is_finite() else None
+    return number_of(value)
 
 
 def _in_order(value: Any, context: Context) -> str | None:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from instancegen.service.core.checks import Context
-from instancegen.service.core.checks.base import NUMBERS, ValueCheck, Words
+from instancegen.service.core.checks.base import NUMBERS, ValueCheck, Words, number_of
 from instancegen.service.core.metamodel import EClassView
 
 MAX_AGE = 125  # the oldest documented person reached 122
@@ -15,20 +14,9 @@ MAX_AGE = 125  # the oldest documented person reached 122
 _UNBOUNDED_PERCENT = frozenset({"change", "growth", "delta", "increase", "decrease", "diff"})
 
 
-def _number(value: Any) -> Decimal | None:
-    """A numeric value (numbers, or numeric strings of big integers and decimals)."""
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        return None
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        return None
-    return number if number.is_finite() else None
-
-
 def _within(low: int, high: int, what: str) -> Callable[[Any, Context], str | None]:
     def judge(value: Any, _: Context) -> str | None:
-        number = _number(value)
+        number = number_of(value)
         if number is None or low <= number <= high:
             return None
         return f"{what} of {number} is outside {low} to {high}"
