@@ -128,6 +128,18 @@ def test_reasons_say_what_is_wrong(mm: Metamodel) -> None:
     assert verdict(mm, "phone", "Person", "phoneNumber", "+999 123456") is not None
 
 
+def test_people_of_history_may_be_born_before_living_memory(mm: Metamodel) -> None:
+    """An author, or a person with a death feature, may be born in any past year; never in
+    the future. A student may not be born before living memory."""
+    assert verdict(mm, "birth-date", "Author", "birthYear", 1892) is None
+    assert verdict(mm, "birth-date", "Relative", "dateOfBirth", "1850-03-01") is None
+    assert verdict(mm, "birth-date", "Author", "birthYear", 5454) == "5454 is in the future"
+    assert verdict(mm, "birth-date", "Student", "birthYear", 1892) is not None
+    assert verdict(mm, "date-order", "Relative", "deathYear", 1840, birthYear=1850) == (
+        "it is before birthYear (1850)"
+    )
+
+
 def test_a_value_of_a_type_a_check_does_not_judge_passes(mm: Metamodel) -> None:
     assert verdict(mm, "iban", "Account", "iban", 42) is None
     assert verdict(mm, "age", "Person", "age", "old") is None

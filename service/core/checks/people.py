@@ -4,6 +4,9 @@ not an organisation's ("Bac University", "David School of Business").
 A class is person-like when its name, or a supertype's, ends in a word for a person
 (`Person`, `Student`, `HospitalPatient`); an organisation's name is told by its legal form
 (GmbH, Inc, Ltd, …, case as written) or an institution's word (University, School, Bank, …).
+Living memory bounds the birth of the people a model is about, not of those it may hold from
+history: a class named for a role people of the past fill (`Author`, `Composer`) or with a
+death feature (`deathYear`) may hold births of any past year.
 """
 
 from __future__ import annotations
@@ -44,15 +47,29 @@ INSTITUTION_WORDS = frozenset({
     "laboratories", "labs", "club", "council", "committee", "faculty", "museum", "library",
     "hotel", "restaurant", "airlines"
 })  # fmt: skip
+HISTORICAL_ROLES = frozenset({
+    "author", "writer", "poet", "artist", "painter", "sculptor", "composer", "philosopher",
+    "scientist", "inventor", "ancestor", "monarch", "king", "queen", "emperor", "saint"
+})  # fmt: skip
 _TOKEN = re.compile(r"[^\W\d_]+", re.UNICODE)
 _BIRTH_KINDS: frozenset[TypeKind] = frozenset({"date", "string", "int"})
 _DATE_WORDS = frozenset({"date", "day", "dob", "birthday"})
 
 
+def _roles(owner: EClassView) -> set[str]:
+    """The last words of its name and its supertypes' (keys may be `package.Class`)."""
+    names = (words(key.rsplit(".", 1)[-1]) for key in (owner.key, *owner.all_supertypes))
+    return {w[-1] for w in names if w}
+
+
 def _person_like(owner: EClassView) -> bool:
-    """Its name or a supertype's ends in a word for a person (keys may be `package.Class`)."""
-    lasts = (words(key.rsplit(".", 1)[-1])[-1:] for key in (owner.key, *owner.all_supertypes))
-    return any(last and last[0] in PERSON_NOUNS for last in lasts)
+    return bool(_roles(owner) & PERSON_NOUNS)
+
+
+def _historical(owner: EClassView) -> bool:
+    """People of the past may be its objects: a role of history, or a death feature."""
+    died = any({"death", "died", "deceased"} & set(words(a.name)) for a in owner.attributes)
+    return died or bool(_roles(owner) & HISTORICAL_ROLES)
 
 
 def _name_named(w: Words, owner: EClassView) -> bool:
@@ -101,7 +118,7 @@ def _birth_date(value: Any, context: Context) -> str | None:
         future, year = born > today, born.year
     if future:
         return f"{value} is in the future"
-    if year < today.year - LIVING_MEMORY_YEARS:
+    if year < today.year - LIVING_MEMORY_YEARS and not _historical(context.owner):
         return f"{value} is more than {LIVING_MEMORY_YEARS} years ago"
     return None
 
@@ -115,7 +132,8 @@ person_name = ValueCheck(
 )
 birth_date = _BirthDate(
     "birth-date",
-    f"a birth date (or year) within the last {LIVING_MEMORY_YEARS} years, not in the future",
+    f"a birth date (or year) within the last {LIVING_MEMORY_YEARS} years (any past one for "
+    "people of history: authors, composers, …), not in the future",
     _BIRTH_KINDS,
     lambda w, _: bool({"birth", "born", "dob", "birthday"} & set(w)),
     _birth_date,
