@@ -220,17 +220,21 @@ def test_a_third_party_check_registers_the_same_way(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mm: Metamodel
 ) -> None:
     """A distribution on sys.path with an `instancegen.checks` entry point, as pip installs
-    one; a plugin that fails to import warns and leaves the others working."""
+    one; a plugin that fails to import, or whose library is missing, warns and leaves the
+    others working."""
     (tmp_path / "shout_check.py").write_text(
         "from instancegen.service.core.checks.base import TEXT, ValueCheck\n"
         "shout = ValueCheck('shout', 'text in capitals', TEXT, lambda w, _: 'motto' in w,\n"
         "                   lambda v, _: None if v.isupper() else 'it is not shouted')\n"
+        "needy = ValueCheck('needy', 'anything', TEXT, lambda w, _: True, lambda v, _: None,\n"
+        "                   needs=('no_such_library_for_instancegen',))\n"
     )
     info = tmp_path / "shout_check-1.0.dist-info"
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: shout-check\nVersion: 1.0\n")
     (info / "entry_points.txt").write_text(
         "[instancegen.checks]\nshout = shout_check:shout\nbroken = no_such_module:thing\n"
+        "needy = shout_check:needy\n"
     )
     monkeypatch.syspath_prepend(str(tmp_path))
     checks._registry.cache_clear()
@@ -238,7 +242,10 @@ def test_a_third_party_check_registers_the_same_way(
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             assert "shout" in checks.available() and "iban" in checks.available()
-        assert any("'broken' failed to load" in str(w.message) for w in caught)
+        said = [str(w.message) for w in caught]
+        assert any("'broken' failed to load" in s for s in said)
+        unavailable = "the 'needy' check is unavailable: no_such_library_for_instancegen is not"
+        assert any(unavailable in s for s in said) and "needy" not in checks.available()
         annotated = mm.classes["Person"].feature_map["taxId"]
         assert checks.get("shout").check("quiet", checks.Context(
             mm.classes["Student"], annotated, {}, TODAY)) == "it is not shouted"  # fmt: skip

@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
+from importlib.util import find_spec
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from instancegen.service.core.errors import InputError
@@ -51,6 +52,8 @@ class Check(Protocol):
     name: str  # what annotations, findings and `inspect` call it: "iban"
     description: str  # what a passing value is, completing "Write a realistic value: …"
     # Optional `fallback: bool`: by name, it applies only where no other check does.
+    # Optional `needs: tuple[str, ...]`: modules it imports when it runs; without them it is
+    # left out with a warning (an annotation naming it is then `not-evaluated`).
 
     def applies(self, owner: EClassView, attribute: Attribute) -> bool:
         """Whether it applies to a feature not annotated, by the feature's name and type."""
@@ -66,10 +69,17 @@ class Check(Protocol):
 def _registry() -> dict[str, Check]:
     found: dict[str, Check] = {}
     for name, plugin in load_plugins(GROUP, "check plugin"):
-        if isinstance(plugin, Check):
-            found.setdefault(plugin.name, plugin)
-        else:
+        missing = [m for m in getattr(plugin, "needs", ()) if find_spec(m) is None]
+        if not isinstance(plugin, Check):
             warnings.warn(f"instancegen: entry point {name!r} is not a check", stacklevel=2)
+        elif missing:
+            warnings.warn(
+                f"instancegen: the {plugin.name!r} check is unavailable: "
+                f"{', '.join(missing)} is not installed",
+                stacklevel=2,
+            )
+        else:
+            found.setdefault(plugin.name, plugin)
     return found
 
 

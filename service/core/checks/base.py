@@ -36,6 +36,7 @@ class ValueCheck:
     named: Callable[[Words, EClassView], bool]
     judge: Callable[[Any, Context], str | None]
     fallback: bool = False  # by name, only where no other check applies
+    needs: tuple[str, ...] = ()  # modules `judge` imports on first use
 
     def applies(self, owner: EClassView, attribute: Attribute) -> bool:
         return attribute.type.kind in self.kinds and self.named(words(attribute.name), owner)

@@ -114,6 +114,7 @@ email = ValueCheck(
     TEXT,
     _email_named,
     _email,
+    needs=("email_validator",),
 )
 url = ValueCheck(
     "url",
@@ -128,4 +129,5 @@ phone = ValueCheck(
     TEXT,
     _phone_named,
     _phone,
+    needs=("phonenumbers",),
 )

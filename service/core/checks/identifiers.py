@@ -112,6 +112,7 @@ iban = ValueCheck(
     TEXT,
     lambda w, _: "iban" in w,
     _iban,
+    needs=("stdnum",),
 )
 bic = ValueCheck(
     "bic",
@@ -119,6 +120,7 @@ bic = ValueCheck(
     TEXT,
     lambda w, _: "bic" in w or "swift" in w,
     _bic,
+    needs=("stdnum",),
 )
 country = ValueCheck(
     "country",
@@ -126,6 +128,7 @@ country = ValueCheck(
     TEXT,
     _country_named,
     _country,
+    needs=("iso3166",),
 )
 currency = ValueCheck(
     "currency",
@@ -133,6 +136,7 @@ currency = ValueCheck(
     TEXT,
     lambda w, _: "currency" in w,
     _currency,
+    needs=("iso4217",),
 )
 code = ValueCheck(
     "code",
