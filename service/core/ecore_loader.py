@@ -547,13 +547,13 @@ class _Viewer:
         elements = []
         for root, pkg in self.document_roots:
             for ef in root.eStructuralFeatures:
-                xml = emd_mod.feature_xml(
-                    str(ef.name), emd_mod.details(ef), pkg.ns_uri, isinstance(ef, EReference)
-                )
+                xml = emd_mod.feature_xml(str(ef.name), emd_mod.details(ef), pkg.ns_uri)
                 etype = self._resolved(ef.eType, f"{root.name}.{ef.name}: its eType")
                 if xml.kind == "element" and isinstance(etype, EClass) and id(etype) in self.keys:
                     elements.append(
-                        emd_mod.DocumentElement(xml.name, xml.namespace, self.keys[id(etype)])
+                        emd_mod.DocumentElement(
+                            xml.name, xml.namespace, self.keys[id(etype)], str(ef.name)
+                        )
                     )
         return XmlMetadata(
             classes=xml_classes,
@@ -704,16 +704,10 @@ class _Viewer:
             int(ef.upperBound if ef.upperBound is not None else 1),
         )
         view = self._feature_view(ecls, ef, etype, role, lower, upper, where)
-        if view is not None and emd is not None:
+        if view is not None and self.extended:
             pkg = ecls.ePackage
-            self._xml_features[id(view)] = emd_mod.feature_xml(
-                str(ef.name), emd, str(pkg.nsURI or "") if pkg else "", isinstance(ef, EReference)
-            )
-        elif view is not None and self.extended:
-            pkg = ecls.ePackage
-            self._xml_features[id(view)] = emd_mod.feature_xml(
-                str(ef.name), None, str(pkg.nsURI or "") if pkg else "", isinstance(ef, EReference)
-            )
+            namespace = str(pkg.nsURI or "") if pkg is not None else ""
+            self._xml_features[id(view)] = emd_mod.feature_xml(str(ef.name), emd, namespace)
         return view
 
     def _check_group(self, ecls: EClass, ef: Any, emd: dict[str, str], where: str) -> None:

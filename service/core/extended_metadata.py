@@ -65,6 +65,7 @@ class DocumentElement:
     name: str
     namespace: str | None
     class_key: str  # the CIM class its content is
+    feature: str  # the document root's feature (EMF's fragment paths start `//@feature`)
 
 
 @dataclass(frozen=True)
@@ -111,9 +112,7 @@ def role(emd: Mapping[str, str] | None, feature_map: bool) -> Role:
     return "member" if "group" in emd else "plain"
 
 
-def feature_xml(
-    name: str, emd: Mapping[str, str] | None, target_namespace: str, is_reference: bool
-) -> XmlFeature:
+def feature_xml(name: str, emd: Mapping[str, str] | None, target_namespace: str) -> XmlFeature:
     """A feature's XML form, namespaces resolved against its package's nsURI."""
     emd = emd or {}
     kind = emd.get("kind", "unspecified")
@@ -123,8 +122,6 @@ def feature_xml(
     if kind not in XML_KINDS:
         kind = "unspecified"
     wildcards = tuple(emd.get("wildcards", "##any").split()) if "Wildcard" in kind else ()
-    if kind == "unspecified" and is_reference:
-        kind = "element"
     return XmlFeature(
         name=xml_name if not xml_name.startswith(":") else "",
         kind=kind,  # type: ignore[arg-type]

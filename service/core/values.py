@@ -439,37 +439,36 @@ def _xsd_accepts(dtype: DataType) -> Callable[[Any], bool]:
     """A value of an XML Schema type: the JSON type of its kind, in the type's lexical space
     and value range, and within the facets a derived type adds."""
     xsd = dtype.xsd or ""
-    kind = dtype.kind
-    name = xsd_types.base_name(xsd)
     facets = dict(dtype.facets)
     if xsd == "#wildcard":
         return lambda v: is_xml_text(v) and xsd_types.element_fits(v, facets)
     if xsd == "#text":
         return is_xml_text
-    if kind == "int" or kind == "bigint":
-        lo, hi = xsd_types.INTEGER_RANGES.get(name, (None, None))
-        base = _accepts(replace(dtype, xsd=None))
-        ranged: Callable[[Any], bool] = lambda v: (
-            base(v)
-            and (  # noqa: E731
-                (lo is None or int(v) >= lo) and (hi is None or int(v) <= hi)
-            )
-        )
-    elif kind == "decimal":
-        ranged = lambda v: (
-            is_number(v)
-            or (  # noqa: E731
-                isinstance(v, str) and xsd_types.DECIMAL.fullmatch(v) is not None
-            )
-        )
-    elif kind == "string":
-        ranged = lambda v: is_xml_text(v) and xsd_types.text_fits(xsd, v)  # noqa: E731
-    else:
-        ranged = _accepts(dtype)
-    extra = xsd_types.facet_check(xsd, facets, kind)
+    ranged = _xsd_lexical_space(dtype, xsd)
+    extra = xsd_types.facet_check(xsd, facets, dtype.kind)
     if extra is None:
         return ranged
     return lambda v: ranged(v) and extra(v)
+
+
+def _xsd_lexical_space(dtype: DataType, xsd: str) -> Callable[[Any], bool]:
+    """The check of an XML Schema type before facets: JSON type, lexical space, range."""
+    kind = dtype.kind
+    if kind in ("int", "bigint"):
+        lo, hi = xsd_types.INTEGER_RANGES.get(xsd_types.base_name(xsd), (None, None))
+        base = _accepts(replace(dtype, xsd=None))
+
+        def in_range(v: Any) -> bool:
+            return base(v) and (lo is None or int(v) >= lo) and (hi is None or int(v) <= hi)
+
+        return in_range
+    if kind == "decimal":
+        return lambda v: (
+            is_number(v) or (isinstance(v, str) and xsd_types.DECIMAL.fullmatch(v) is not None)
+        )
+    if kind == "string":
+        return lambda v: is_xml_text(v) and xsd_types.text_fits(xsd, v)
+    return _accepts(dtype)
 
 
 def _encodable(v: str) -> bool:

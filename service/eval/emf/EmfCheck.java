@@ -31,18 +31,28 @@ import org.eclipse.emf.ecore.resource.ResourceSet;
 import org.eclipse.emf.ecore.resource.impl.ResourceSetImpl;
 import org.eclipse.emf.ecore.util.Diagnostician;
 import org.eclipse.emf.ecore.util.EcoreUtil;
+import org.eclipse.emf.ecore.util.ExtendedMetaData;
+import org.eclipse.emf.ecore.util.FeatureMap;
+import org.eclipse.emf.ecore.util.FeatureMapUtil;
 import org.eclipse.emf.ecore.xmi.IllegalValueException;
 import org.eclipse.emf.ecore.xmi.XMLHelper;
 import org.eclipse.emf.ecore.xmi.XMLResource;
 import org.eclipse.emf.ecore.xmi.impl.XMIHelperImpl;
 import org.eclipse.emf.ecore.xmi.impl.XMIResourceFactoryImpl;
 import org.eclipse.emf.ecore.xmi.impl.XMIResourceImpl;
+import org.eclipse.emf.ecore.xmi.impl.XMLHelperImpl;
+import org.eclipse.emf.ecore.xmi.impl.XMLResourceImpl;
 import org.eclipse.emf.ecore.xml.namespace.XMLNamespacePackage;
 import org.eclipse.emf.ecore.xml.type.XMLTypePackage;
 
 /**
  * Conformance judge for XMI: loads models with the real Eclipse EMF (standalone), reports what
  * EMF complains about and a canonical, serialization-independent view of what it loaded.
+ *
+ * <p>Models of a metamodel carrying ExtendedMetaData (one EMF imported from an XML Schema) are
+ * loaded with {@code OPTION_EXTENDED_META_DATA}, as EMF applications load them: {@code .xml}
+ * files as {@code XMLResource}s, others as {@code XMIResource}s. Feature maps appear in the
+ * canonical view as {@code <path>.<feature> = [<entry feature>: <value or path>, ...]}.
  *
  * <p>Usage: {@code java EmfCheck --ecore a.ecore [--ecore b.ecore ...] MODEL.xmi [MODEL2.xmi ...]}
  * Prints {@code {"models":[{"file","errors","warnings","canonical"}]}} on stdout; exits 0 when it
@@ -133,20 +143,89 @@ public final class EmfCheck {
   /** Loaded .ecore resources, handed to every model ResourceSet so schemaLocation reuses them. */
   private static final List<Resource> METAMODEL_RESOURCES = new ArrayList<>();
 
+  /** Whether the metamodel carries ExtendedMetaData, so models load with it. */
+  private static boolean extendedMetaData;
+
+  /** What a loader did that EMF does not report: objects made, single values given twice. */
+  private static final class Tracker {
+    final List<EObject> created = new ArrayList<>();
+    final Map<EObject, List<EStructuralFeature>> assigned = new IdentityHashMap<>();
+    final List<EObject> repeatedObjects = new ArrayList<>();
+    final List<EStructuralFeature> repeatedFeatures = new ArrayList<>();
+
+    void created(EObject o) {
+      if (o != null) {
+        created.add(o);
+      }
+    }
+
+    void assigned(EObject object, EStructuralFeature feature) {
+      if (feature.isMany()) {
+        return;
+      }
+      List<EStructuralFeature> seen = assigned.computeIfAbsent(object, k -> new ArrayList<>());
+      if (seen.contains(feature)) {
+        repeatedObjects.add(object);
+        repeatedFeatures.add(feature);
+      } else {
+        seen.add(feature);
+      }
+    }
+  }
+
+  /** A resource whose loader reports to a {@link Tracker}. */
+  private interface Tracking {
+    Tracker tracker();
+  }
+
+  /** An XML resource (extended metadata) that tracks its loader like {@link TrackingResource}. */
+  private static final class TrackingXmlResource extends XMLResourceImpl implements Tracking {
+    final Tracker tracker = new Tracker();
+
+    TrackingXmlResource(URI uri) {
+      super(uri);
+    }
+
+    @Override
+    public Tracker tracker() {
+      return tracker;
+    }
+
+    @Override
+    protected XMLHelper createXMLHelper() {
+      return new XMLHelperImpl(this) {
+        @Override
+        public EObject createObject(EFactory eFactory, EClassifier type) {
+          EObject o = super.createObject(eFactory, type);
+          tracker.created(o);
+          return o;
+        }
+
+        @Override
+        public void setValue(EObject object, EStructuralFeature feature, Object value, int pos) {
+          tracker.assigned(object, feature);
+          super.setValue(object, feature, value, pos);
+        }
+      };
+    }
+  }
+
   /**
    * An XMI resource that remembers every object its loader creates: EMF sometimes drops an
    * object without any error (e.g. a wrongly typed value for an eOpposite reference detaches it
    * from its container), and only a before/after comparison reveals that.
    */
-  private static final class TrackingResource extends XMIResourceImpl {
-    final List<EObject> created = new ArrayList<>();
-    /** Single-valued features the file gives more than once; EMF keeps one value silently. */
-    final Map<EObject, List<EStructuralFeature>> assigned = new IdentityHashMap<>();
-    final List<EObject> repeatedObjects = new ArrayList<>();
-    final List<EStructuralFeature> repeatedFeatures = new ArrayList<>();
+  private static final class TrackingResource extends XMIResourceImpl implements Tracking {
+    /** Objects made, and single-valued features the file gives more than once. */
+    final Tracker tracker = new Tracker();
 
     TrackingResource(URI uri) {
       super(uri);
+    }
+
+    @Override
+    public Tracker tracker() {
+      return tracker;
     }
 
     @Override
@@ -155,24 +234,13 @@ public final class EmfCheck {
         @Override
         public EObject createObject(EFactory eFactory, EClassifier type) {
           EObject o = super.createObject(eFactory, type);
-          if (o != null) {
-            created.add(o);
-          }
+          tracker.created(o);
           return o;
         }
 
         @Override
         public void setValue(EObject object, EStructuralFeature feature, Object value, int pos) {
-          if (!feature.isMany()) {
-            List<EStructuralFeature> seen =
-                assigned.computeIfAbsent(object, k -> new ArrayList<>());
-            if (seen.contains(feature)) {
-              repeatedObjects.add(object);
-              repeatedFeatures.add(feature);
-            } else {
-              seen.add(feature);
-            }
-          }
+          tracker.assigned(object, feature);
           super.setValue(object, feature, value, pos);
         }
       };
@@ -191,6 +259,26 @@ public final class EmfCheck {
     ext.put("*", xmi);
     ext.put("ecore", xmi);
     ext.put("xmi", xmi);
+    ext.put(
+        "xml",
+        new XMIResourceFactoryImpl() {
+          @Override
+          public Resource createResource(URI uri) {
+            return new TrackingXmlResource(uri);
+          }
+        });
+  }
+
+  private static boolean hasExtendedMetaData(EPackage p) {
+    for (Iterator<EObject> it = p.eAllContents(); it.hasNext(); ) {
+      EObject o = it.next();
+      if (o instanceof org.eclipse.emf.ecore.EModelElement
+          && ((org.eclipse.emf.ecore.EModelElement) o).getEAnnotation(ExtendedMetaData.ANNOTATION_URI)
+              != null) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static EPackage.Registry loadMetamodels(List<File> ecores) throws Exception {
@@ -232,6 +320,7 @@ public final class EmfCheck {
           continue;
         }
         EPackage p = (EPackage) o;
+        extendedMetaData |= hasExtendedMetaData(p);
         String ns = p.getNsURI();
         if (ns != null && !ns.isEmpty()) {
           registry.put(ns, p);
@@ -293,6 +382,9 @@ public final class EmfCheck {
       if (deferIdrefs) {
         rs.getLoadOptions().put(XMLResource.OPTION_DEFER_IDREF_RESOLUTION, Boolean.TRUE);
       }
+      if (extendedMetaData) {
+        rs.getLoadOptions().put(XMLResource.OPTION_EXTENDED_META_DATA, Boolean.TRUE);
+      }
       resource = rs.createResource(fileUri(file));
       canon = new Canon(rs, resource);
       try {
@@ -345,9 +437,8 @@ public final class EmfCheck {
       return kind + d.getMessage();
     }
 
-    TrackingResource tracked() {
-      return resource instanceof TrackingResource
-          ? (TrackingResource) resource : new TrackingResource(resource.getURI());
+    Tracker tracked() {
+      return resource instanceof Tracking ? ((Tracking) resource).tracker() : new Tracker();
     }
 
     /** Objects the parser created that did not end up in the resource's tree. */
@@ -362,7 +453,7 @@ public final class EmfCheck {
     }
 
     void reportRepeats(List<String> errors) {
-      TrackingResource t = tracked();
+      Tracker t = tracked();
       for (int i = 0; i < t.repeatedObjects.size(); i++) {
         addUnique(errors, "EmfCheck: the file gives single-valued feature '"
             + t.repeatedFeatures.get(i).getName() + "' of '"
@@ -546,7 +637,13 @@ public final class EmfCheck {
       for (EObject root : main.getContents()) {
         emit(root, out);
         for (TreeIterator<EObject> it = root.eAllContents(); it.hasNext(); ) {
-          emit(it.next(), out);
+          EObject o = it.next();
+          EReference holder = o.eContainmentFeature();
+          if (holder != null && holder.isTransient() && !holder.isDerived()) {
+            it.prune(); // bookkeeping such as a document root's namespace prefixes
+            continue;
+          }
+          emit(o, out);
         }
       }
     }
@@ -581,6 +678,25 @@ public final class EmfCheck {
             sb.append(v == null ? "null" : path((EObject) v));
           }
           out.add(sb.toString());
+        } else if (FeatureMapUtil.isFeatureMap(f)) {
+          StringBuilder sb = new StringBuilder(p).append('.').append(f.getName()).append(" = [");
+          int i = 0;
+          for (FeatureMap.Entry e : (FeatureMap) o.eGet(f)) {
+            if (i++ > 0) {
+              sb.append(", ");
+            }
+            EStructuralFeature ef = e.getEStructuralFeature();
+            sb.append(ExtendedMetaData.INSTANCE.getName(ef)).append(": ");
+            Object v = e.getValue();
+            if (v instanceof EObject) {
+              sb.append(path((EObject) v));
+            } else if (ef instanceof EAttribute) {
+              value(sb, ((EAttribute) ef).getEAttributeType(), v);
+            } else {
+              quote(sb, String.valueOf(v));
+            }
+          }
+          out.add(sb.append(']').toString());
         } else {
           EAttribute attr = (EAttribute) f;
           EDataType type = attr.getEAttributeType();
