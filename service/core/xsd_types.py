@@ -198,13 +198,13 @@ _REPLACE = str.maketrans("\t\n\r", "   ")
 
 # XML name characters, kept to Latin-1 (see the module docstring).
 _START = "A-Za-z_\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff"
-_CHAR = _START + r"0-9.\-\u00b7"
+_CHAR = _START + "0-9.\\-\u00b7"
 NCNAME = f"[{_START}][{_CHAR}]*"
 _NCNAME = re.compile(NCNAME)
 _NAME = re.compile(f"[{_START}:][{_CHAR}:]*")
 _NMTOKEN = re.compile(f"[{_CHAR}:]+")
 _LANGUAGE = re.compile(r"[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*")
-_ZONE = r"(Z|[+-](?:(?:0[0-9]|1[0-3]):[0-5][0-9]|14:00))?"
+_ZONE = r"(Z|[+-]((0[0-9]|1[0-3]):[0-5][0-9]|14:00))?"
 _YEAR = r"(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})"
 _TIME = r"([01][0-9]|2[0-3]):([0-5][0-9]):([0-5][0-9])(\.[0-9]+)?"
 _DATE_LIKE: dict[str, re.Pattern[str]] = {
@@ -270,6 +270,25 @@ def text_fits(xsd: str, text: str) -> bool:
     if name == "anyURI":
         return _URI_BREAKS.search(value) is None
     return True  # string, normalizedString, token, anySimpleType: any XML text
+
+
+def json_pattern(xsd: str) -> str | None:
+    """The lexical space of a string-held type as an anchored regular expression a JSON schema
+    (and a grammar built from it) can hold, or None for free text. Looser than `text_fits`
+    where a pattern cannot say it all (days per month, an empty duration)."""
+    name = base_name(xsd)
+    pattern = _SINGLE_TOKEN.get(name) or _DATE_LIKE.get(name)
+    if pattern is not None:
+        return f"^{pattern.pattern}$"
+    item = _LIST_ITEMS.get(name)
+    if item is not None:
+        return f"^{item.pattern}( {item.pattern})*$"
+    simple = {
+        "duration": _DURATION.pattern.replace("(?=[0-9T])", "").replace("(?=[0-9])", ""),
+        "hexBinary": _HEX.pattern,
+        "base64Binary": _B64.pattern,
+    }.get(name)
+    return f"^{simple}$" if simple is not None else None
 
 
 def _real_date(name: str, m: re.Match[str] | None) -> bool:
