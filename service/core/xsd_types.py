@@ -228,6 +228,7 @@ _B64 = re.compile(
 )
 DECIMAL = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
 _URI_BREAKS = re.compile(r"[\s<>\"{}|\\^`]")
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")  # a `%` not starting a %XX escape
 _LIST_ITEMS: dict[str, re.Pattern[str]] = {
     "NMTOKENS": _NMTOKEN,
     "IDREFS": _NCNAME,
@@ -268,7 +269,7 @@ def text_fits(xsd: str, text: str) -> bool:
     if name == "base64Binary":
         return _B64.fullmatch(value.replace(" ", "")) is not None
     if name == "anyURI":
-        return _URI_BREAKS.search(value) is None
+        return _URI_BREAKS.search(value) is None and _BAD_ESCAPE.search(value) is None
     return True  # string, normalizedString, token, anySimpleType: any XML text
 
 
@@ -317,7 +318,24 @@ def canonical_text(xsd: str, text: str) -> str:
         return value.upper()
     if name == "base64Binary":
         return value.replace(" ", "")
+    if name == "duration":
+        return _duration_text(value)
+    if name in _DATE_LIKE and value[-6:] in ("+00:00", "-00:00"):
+        return value[:-6] + "Z"
     return value
+
+
+_WHOLE_PART = re.compile(r"(?<![.0-9])[0-9]+")  # a number, not the digits after its point
+
+
+def _duration_text(value: str) -> str:
+    """A duration as EMF writes it: numbers without leading zeros, no sign on a zero."""
+    if _DURATION.fullmatch(value) is None:
+        return value
+    text = _WHOLE_PART.sub(lambda m: m.group().lstrip("0") or "0", value)
+    if text.startswith("-") and not any(c in "123456789" for c in text):
+        return text[1:]
+    return text
 
 
 def binary_length(xsd: str, text: str) -> int:
