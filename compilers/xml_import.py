@@ -12,6 +12,7 @@ CIM cannot hold (attributes only an attribute wildcard takes) is refused, naming
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 
 from lxml import etree
@@ -199,7 +200,7 @@ class _Reader:
                 continue
             facets = dict(attr.type.facets)
             if allows(tuple(facets["wildcards"].split()), facets["targetNamespace"], namespace):
-                text = etree.tostring(child, encoding="unicode", with_tail=False)
+                text = _element_text(child)
                 if attr.many:
                     values = node.attributes.setdefault(attr.name, [])
                     assert isinstance(values, list)
@@ -280,6 +281,14 @@ class _Reader:
                 "this metamodel."
             )
         return found
+
+
+def _element_text(el: etree._Element) -> str:
+    """An element written out alone, declaring only the namespaces it uses."""
+    alone = copy.deepcopy(el)
+    alone.tail = None
+    etree.cleanup_namespaces(alone)
+    return etree.tostring(alone, encoding="unicode")
 
 
 importer = XmlImporter()
