@@ -153,7 +153,10 @@ class _Writer:
     ) -> None:
         if value is None:
             return
-        if xf.kind in ("elementWildcard",):
+        if f.type.xsd == "#text":
+            _append_text(el, str(value))
+            return
+        if f.type.xsd == "#wildcard":
             for v in as_list(value):
                 copied = parse_element(str(v))
                 if copied is None:
@@ -161,9 +164,6 @@ class _Writer:
                         f"{cls.name}.{f.name}: {str(v)[:60]!r} is not one XML element."
                     )
                 el.append(copied)
-            return
-        if f.type.xsd == "#text":
-            _append_text(el, str(value))
             return
         if f.many:
             texts = [lexical(f.type)(v) for v in as_list(value) if v is not None]

@@ -89,7 +89,9 @@ class _Reader:
         if element is not None:
             cls = self._explicit_type(el) or self.mm.classes[element.class_key]
             self.doc_feature = element.feature
-        else:
+        elif self.xml.elements:  # the schema's global elements are the only roots
+            cls = self._unknown_root(el)
+        else:  # no document root: a class by its XML name, as EMF writes one
             cls = self.by_type.get((q.namespace or "", q.localname)) or self._unknown_root(el)
         self._walk(el, cls, None, None)
 
