@@ -159,3 +159,10 @@ def test_compile_and_import_on_the_command_line(tmp_path: Path) -> None:
     bad.write_text('<s:catalog xmlns:s="http://test.example/shop" name="x"><s:cd/></s:catalog>')
     result = runner.invoke(app, ["import", "-m", str(ECORE), str(bad)])
     assert result.exit_code == 2 and "<cd>" in result.stderr
+
+
+def test_a_root_no_global_element_takes_is_an_issue(shop: Metamodel) -> None:
+    cim = parse_cim({"objects": [{"id": "n", "class": "NoteType", "attributes": {"value": "x"}}]})
+    issues = validate(shop, cim)
+    assert [(i.code, i.object) for i in issues] == [("document-root", "n")]
+    assert "<catalog> (CatalogType)" in issues[0].message
