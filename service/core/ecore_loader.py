@@ -503,7 +503,9 @@ class _Viewer:
             self.keys[id(ecls)] = f"{pkg.path}.{ecls.name}" if clash else ecls.name
         classes = {self.keys[id(c)]: self._class_view(c, p) for c, p in self.eclasses}
         if self.any_type is not None:
-            classes[self.any_type] = _any_type_class(self.any_type)
+            classes[self.any_type] = _featureless_class(
+                self.any_type, "AnyType", _XMLTYPE_PACKAGE, abstract=False
+            )
         if self.any_object is not None:
             classes = _with_any_object(classes, self.any_object)
         invariants = tuple(
@@ -905,14 +907,14 @@ def _features_annotated(classifier: Any) -> bool:
     )
 
 
-def _any_type_class(key: str) -> EClassView:
-    """XMLType's AnyType, the class EMF gives the content of an element of type anyType; the
-    CIM writes it empty (its feature maps are not offered)."""
+def _featureless_class(key: str, name: str, package: Package, abstract: bool) -> EClassView:
+    """A class EMF builds in, seen without features: XMLType's AnyType (the content of an
+    element of type anyType, written empty) or Ecore's EObject."""
     return EClassView(
         key=key,
-        name="AnyType",
-        package=_XMLTYPE_PACKAGE,
-        abstract=False,
+        name=name,
+        package=package,
+        abstract=abstract,
         interface=False,
         supertypes=(),
         all_supertypes=frozenset(),
@@ -923,16 +925,7 @@ def _any_type_class(key: str) -> EClassView:
 def _with_any_object(classes: dict[str, EClassView], key: str) -> dict[str, EClassView]:
     """The classes plus Ecore's EObject as an abstract class every class inherits from (as in
     EMF), so "any object" needs no special case where types are compared."""
-    any_object = EClassView(
-        key=key,
-        name="EObject",
-        package=_ECORE_PACKAGE,
-        abstract=True,
-        interface=False,
-        supertypes=(),
-        all_supertypes=frozenset(),
-        features=(),
-    )
+    any_object = _featureless_class(key, "EObject", _ECORE_PACKAGE, abstract=True)
     result = {k: replace(c, all_supertypes=c.all_supertypes | {key}) for k, c in classes.items()}
     result[key] = any_object
     return result

@@ -9,6 +9,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.TimeZone;
+import java.util.function.Function;
 
 import org.eclipse.emf.common.util.Diagnostic;
 import org.eclipse.emf.common.util.TreeIterator;
@@ -37,7 +38,6 @@ import org.eclipse.emf.ecore.util.FeatureMapUtil;
 import org.eclipse.emf.ecore.xmi.IllegalValueException;
 import org.eclipse.emf.ecore.xmi.XMLHelper;
 import org.eclipse.emf.ecore.xmi.XMLResource;
-import org.eclipse.emf.ecore.xmi.impl.XMIHelperImpl;
 import org.eclipse.emf.ecore.xmi.impl.XMIResourceFactoryImpl;
 import org.eclipse.emf.ecore.xmi.impl.XMIResourceImpl;
 import org.eclipse.emf.ecore.xmi.impl.XMLHelperImpl;
@@ -173,100 +173,70 @@ public final class EmfCheck {
     }
   }
 
-  /** A resource whose loader reports to a {@link Tracker}. */
-  private interface Tracking {
-    Tracker tracker();
-  }
-
-  /** An XML resource (extended metadata) that tracks its loader like {@link TrackingResource}. */
-  private static final class TrackingXmlResource extends XMLResourceImpl implements Tracking {
-    final Tracker tracker = new Tracker();
-
-    TrackingXmlResource(URI uri) {
-      super(uri);
-    }
-
-    @Override
-    public Tracker tracker() {
-      return tracker;
-    }
-
-    @Override
-    protected XMLHelper createXMLHelper() {
-      return new XMLHelperImpl(this) {
-        @Override
-        public EObject createObject(EFactory eFactory, EClassifier type) {
-          EObject o = super.createObject(eFactory, type);
-          tracker.created(o);
-          return o;
-        }
-
-        @Override
-        public void setValue(EObject object, EStructuralFeature feature, Object value, int pos) {
-          tracker.assigned(object, feature);
-          super.setValue(object, feature, value, pos);
-        }
-      };
-    }
-  }
-
   /**
-   * An XMI resource that remembers every object its loader creates: EMF sometimes drops an
-   * object without any error (e.g. a wrongly typed value for an eOpposite reference detaches it
-   * from its container), and only a before/after comparison reveals that.
+   * Every model resource's {@link Tracker}: EMF sometimes drops an object without any error
+   * (e.g. a wrongly typed value for an eOpposite reference detaches it from its container), and
+   * only a before/after comparison of what the loader made reveals that.
    */
-  private static final class TrackingResource extends XMIResourceImpl implements Tracking {
-    /** Objects made, and single-valued features the file gives more than once. */
-    final Tracker tracker = new Tracker();
+  private static final Map<Resource, Tracker> TRACKERS = new IdentityHashMap<>();
 
-    TrackingResource(URI uri) {
-      super(uri);
+  /** A loader helper (XMIHelperImpl adds nothing to XMLHelperImpl) reporting to a Tracker. */
+  private static final class TrackingHelper extends XMLHelperImpl {
+    private final Tracker tracker;
+
+    TrackingHelper(XMLResource resource) {
+      super(resource);
+      tracker = TRACKERS.computeIfAbsent(resource, r -> new Tracker());
     }
 
     @Override
-    public Tracker tracker() {
-      return tracker;
+    public EObject createObject(EFactory eFactory, EClassifier type) {
+      EObject o = super.createObject(eFactory, type);
+      tracker.created(o);
+      return o;
     }
 
     @Override
-    protected XMLHelper createXMLHelper() {
-      return new XMIHelperImpl(this) {
-        @Override
-        public EObject createObject(EFactory eFactory, EClassifier type) {
-          EObject o = super.createObject(eFactory, type);
-          tracker.created(o);
-          return o;
-        }
-
-        @Override
-        public void setValue(EObject object, EStructuralFeature feature, Object value, int pos) {
-          tracker.assigned(object, feature);
-          super.setValue(object, feature, value, pos);
-        }
-      };
+    public void setValue(EObject object, EStructuralFeature feature, Object value, int pos) {
+      tracker.assigned(object, feature);
+      super.setValue(object, feature, value, pos);
     }
   }
 
+  /** An XMI resource whose loader reports to a Tracker. */
+  private static final class TrackedXmi extends XMIResourceImpl {
+    TrackedXmi(URI uri) { super(uri); }
+    @Override protected XMLHelper createXMLHelper() { return new TrackingHelper(this); }
+  }
+
+  /** A plain XML resource (an XSD-derived metamodel's document) reporting to a Tracker. */
+  private static final class TrackedXml extends XMLResourceImpl {
+    TrackedXml(URI uri) { super(uri); }
+    @Override protected XMLHelper createXMLHelper() { return new TrackingHelper(this); }
+  }
+
+  /** Makes resources of one kind. */
+  private static final class TrackingFactory extends XMIResourceFactoryImpl {
+    private final Function<URI, Resource> make;
+
+    TrackingFactory(Function<URI, Resource> make) {
+      this.make = make;
+    }
+
+    @Override
+    public Resource createResource(URI uri) {
+      return make.apply(uri);
+    }
+  }
+
+  /** XMI files, and {@code .xml} files as plain XML resources. */
   private static void registerFactories(ResourceSet rs) {
     Map<String, Object> ext = rs.getResourceFactoryRegistry().getExtensionToFactoryMap();
-    XMIResourceFactoryImpl xmi =
-        new XMIResourceFactoryImpl() {
-          @Override
-          public Resource createResource(URI uri) {
-            return new TrackingResource(uri);
-          }
-        };
+    TrackingFactory xmi = new TrackingFactory(TrackedXmi::new);
     ext.put("*", xmi);
     ext.put("ecore", xmi);
     ext.put("xmi", xmi);
-    ext.put(
-        "xml",
-        new XMIResourceFactoryImpl() {
-          @Override
-          public Resource createResource(URI uri) {
-            return new TrackingXmlResource(uri);
-          }
-        });
+    ext.put("xml", new TrackingFactory(TrackedXml::new));
   }
 
   private static boolean hasExtendedMetaData(EPackage p) {
@@ -438,7 +408,7 @@ public final class EmfCheck {
     }
 
     Tracker tracked() {
-      return resource instanceof Tracking ? ((Tracking) resource).tracker() : new Tracker();
+      return TRACKERS.getOrDefault(resource, new Tracker());
     }
 
     /** Objects the parser created that did not end up in the resource's tree. */
