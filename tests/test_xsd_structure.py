@@ -166,3 +166,16 @@ def test_a_root_no_global_element_takes_is_an_issue(shop: Metamodel) -> None:
     issues = validate(shop, cim)
     assert [(i.code, i.object) for i in issues] == [("document-root", "n")]
     assert "<catalog> (CatalogType)" in issues[0].message
+
+
+def test_prefixes_declared_on_an_ancestor_hold_below_it(shop: Metamodel) -> None:
+    """A document of another tool: the default namespace for the schema's elements, the
+    wildcard's prefix declared on the root and used deep inside."""
+    document = (
+        f'<catalog xmlns="http://test.example/shop" xmlns:o="{OTHER}" name="x">'
+        '<book ISBN="i1"><Title>T</Title></book><o:stamp><o:day>1</o:day></o:stamp></catalog>'
+    )
+    cim = compilers.get_importer("xml").read(document.encode(), "other.xml", shop)
+    stamp = next(o for o in cim.objects if o.class_ == "CatalogType").attributes["any"]
+    assert stamp == [f'<o:stamp xmlns:o="{OTHER}"><o:day>1</o:day></o:stamp>']
+    assert validate(shop, cim) == []
