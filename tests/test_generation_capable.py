@@ -129,7 +129,9 @@ def _assert_exact(mm: Metamodel, reference: Cim, result: GenerationResult) -> No
 def test_every_suite_case_comes_back_exact(server: CapableServer, case: Case) -> None:
     result = _generate(server, case.metamodel, case.spec, max_repairs=0)
     _assert_exact(case.metamodel, case.reference, result)
-    assert result.strategy is not None and result.strategy.startswith("strategy typed")
+    assert result.strategy == "typed"
+    assert result.strategy_reason is not None
+    assert result.strategy_reason.startswith("strategy typed")
     assert len(server.requests) == 1
     assert all(r["headers"]["authorization"] == "Bearer sk-no-key" for r in server.requests)
 
@@ -150,7 +152,9 @@ def test_every_strategy_comes_back_exact(server: CapableServer, strategy: str, n
     case = next(c for c in SUITE if c.name == name)
     result = _generate(server, case.metamodel, case.spec, max_repairs=0, strategy=strategy)
     _assert_exact(case.metamodel, case.reference, result)
-    assert result.strategy is not None and result.strategy.startswith(f"strategy {strategy} ")
+    assert result.strategy == strategy
+    assert result.strategy_reason is not None
+    assert result.strategy_reason.startswith(f"strategy {strategy} ")
 
 
 def test_a_generated_case_of_over_300_objects_comes_back_exact(

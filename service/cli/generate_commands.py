@@ -517,8 +517,8 @@ def _summary(result: GenerationResult) -> None:
         f"tokens {u.prompt_tokens:,} in, {u.completion_tokens:,} out{cost}",
         highlight=False,
     )
-    if result.strategy:
-        err.print(escape(result.strategy), style="dim", highlight=False)
+    if result.strategy_reason:
+        err.print(escape(result.strategy_reason), style="dim", highlight=False)
 
 
 class _Progress:
