@@ -85,7 +85,7 @@ def _operation(method: str, path: str, operation: dict[str, Any]) -> list[str]:
         ]
         headers = [f"header `{h}`" for h in response.get("headers", {})]
         what = "; ".join([*answers, *headers]) or "no body"
-        lines.append(f"| {status} | {_cell(response.get('description', ''))}: {what} |")
+        lines.append(f"| {status} | {_cell(response.get('description', '')).rstrip('.')}: {what} |")
     return [*lines, ""]
 
 
