@@ -293,7 +293,8 @@ def test_http_generate_and_schema_follow_the_model(server: CapableServer, tmp_pa
             assert r.status_code == 200, r.text
             data = r.json()
             expected = "typed" if strategy == "auto" else strategy
-            assert data["strategy"].startswith(f"strategy {expected} ")
+            assert data["strategy"] == expected
+            assert data["strategy_reason"].startswith(f"strategy {expected} ")
             graded = score(case.metamodel, case.reference, parse_cim(data["cim"]))
             assert (graded.objects.f1, graded.attributes.f1, graded.references.f1) == (1, 1, 1)
         mm_id = c.post("/v1/metamodels", json={"ecore": ecore}).json()["id"]
