@@ -263,11 +263,12 @@ def build_router(
         a set with its manifest."""
         job = _job(store, job_id)
         if job.status != "finished" or job.result is None:
+            state = {"failed": "failed", "interrupted": "was interrupted"}
             raise ApiError(
                 409,
                 "job-not-finished",
-                f"job {job_id} is {job.status}: it has files once it has finished "
-                f"(follow /v1/jobs/{job_id}/events).",
+                f"job {job_id} {state.get(job.status, f'is still {job.status}')}: a job has "
+                f"files once it has finished (follow /v1/jobs/{job_id}/events).",
             )
         stem = _job_stem(registry, job)
         download = artifact_download(parse_outcome(job.result), format, member, stem, job)
