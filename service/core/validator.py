@@ -28,6 +28,8 @@ Decisions the codes rest on:
   iD attribute values are equal collide, whichever classes they belong to.
 - `several-roots` (a warning): several roots although one of them, or one new object of a
   single concrete class, could contain all the others.
+- `document-root`: in a metamodel made from an XML Schema, a root object no global element
+  takes (an XML document has one root element, the schema's).
 - `scope`: a class's objects (its subclasses' included) are more or fewer than a requested
   scope allows (`service.core.scope`); model-wide, after every other finding.
 - `unrealistic` (a warning; an error under `realism="strict"`, none under `"off"`): a value a
@@ -250,6 +252,7 @@ class _Validator:
         self._check_implied_bounds()
         self._check_cycles()
         self._check_roots()
+        self._check_document_roots()
         self._check_invariants()
         self._check_realism()
         self.found.sort(key=lambda t: (t[0], t[1]))
@@ -881,6 +884,26 @@ class _Validator:
             message = f"{intro}one {cls} object could contain them all{note}"
             hint = f"Add a {cls} object as the single root and list {_names(moves)}."
         self._add(len(self.objects), None, "several-roots", message, hint, severity="warning")
+
+    def _check_document_roots(self) -> None:
+        """In a metamodel made from an XML Schema with global elements, a root is written as
+        the global element its class belongs to; an object of another class cannot be one."""
+        xml = self.mm.xml
+        if xml is None or not xml.elements:
+            return
+        for i, (o, rules) in enumerate(zip(self.objects, self.classes, strict=True)):
+            if rules is None or i in self.container or self.index[o.id] != i:
+                continue
+            if xml.root_element(rules.view.key, self.mm.is_subtype) is None:
+                names = _names(f"<{e.name}> ({e.class_key})" for e in xml.elements)
+                self._add(
+                    i,
+                    None,
+                    "document-root",
+                    f"{o.id} is contained by no object, but a {rules.view.key} cannot be the "
+                    f"root of an XML document; the schema's root elements are {names}.",
+                    f"List {o.id!r} in the containment reference of an object that can hold it.",
+                )
 
     def _key(self, i: int) -> str:
         rules = self.classes[i]
