@@ -10,7 +10,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from http_support import ServerThread
 from typer.testing import CliRunner
 
 from instancegen.service.cli import app
@@ -21,6 +23,8 @@ from instancegen.service.core.ecore_loader import load_metamodel
 from instancegen.service.core.errors import InputError
 from instancegen.service.core.metamodel import Metamodel
 from instancegen.service.core.validator import validate
+from instancegen.service.http.app import create_app
+from instancegen.service.http.settings import Settings
 
 ECORE = Path(__file__).parent / "fixtures" / "ecore" / "realism.ecore"
 TODAY = date(2026, 6, 1)
@@ -324,6 +328,23 @@ def test_cli_validate_realism_strict_turns_the_warning_into_an_error(tmp_path: P
     assert off.exit_code == 0 and json.loads(off.stdout) == []
     bad = run("validate", "-m", str(ECORE), str(path), "--realism", "loose")
     assert bad.exit_code == 2
+
+
+def test_http_validate_takes_realism(tmp_path: Path) -> None:
+    body = {"metamodel": {"ecore": ECORE.read_text()}, "instance": model(name="Alice Schmidt")}
+    app_ = create_app(Settings(db_path=tmp_path / "realism.db"))
+    with ServerThread(app_) as server, httpx.Client(base_url=server.url, timeout=60) as http:
+        warned = http.post("/v1/validate", json=body).json()
+        assert warned["valid"] is True
+        assert [(i["code"], i["severity"]) for i in warned["issues"]] == [
+            ("unrealistic", "warning")
+        ]
+        strict = http.post("/v1/validate", json=body | {"realism": "strict"}).json()
+        assert strict["valid"] is False
+        assert [(i["code"], i["severity"]) for i in strict["issues"]] == [("unrealistic", "error")]
+        bad = http.post("/v1/validate", json=body | {"realism": "loose"})
+        assert bad.status_code == 422
+        assert bad.headers["content-type"].startswith("application/problem+json")
 
 
 def test_cli_inspect_names_the_check_of_each_feature() -> None:

@@ -142,8 +142,8 @@ def test_the_scope_finding_counts_subclasses_objects() -> None:
     assert found[1].hint == "Remove 1 Student (and every reference to them)."
 
 
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, ["validate", "-m", str(BANK), str(REFERENCE), *args])
+def run(*args: str, metamodel: Path = BANK) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, ["validate", "-m", str(metamodel), str(REFERENCE), *args])
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -158,3 +158,16 @@ def test_cli_validate_takes_scopes() -> None:
     assert code == 2 and "no class 'Acount'" in err
     code, _, err = run("--scope", "Account=3..1")
     assert code == 2 and "minimum 3 above its maximum 1" in err
+
+
+def test_cli_validate_refuses_a_scope_the_multiplicities_contradict(tmp_path: Path) -> None:
+    ecore = tmp_path / "bank.ecore"
+    ecore.write_text(
+        BANK.read_text().replace(
+            ACCOUNTS, ACCOUNTS.replace("upperBound", 'lowerBound="5" upperBound')
+        )
+    )
+    code, out, err = run("--scope", "Account=2..3", metamodel=ecore)
+    assert (code, out) == (2, "")
+    assert "scope Account=2..3 contradicts the metamodel: at least 5 Account are needed" in err
+    assert "Bank.accounts" in err and "Traceback" not in err
