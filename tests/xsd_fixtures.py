@@ -3,18 +3,13 @@
 `values_metamodel()` writes an XML Schema with one attribute of every XMLType data type and
 the `.ecore` EMF's XSD importer makes of it (document root, ExtendedMetaData, XMLType types),
 so every XMLType rule is exercised without third-party files. The public metamodels (PLCopen
-TC6 with its XSD, RiseClipse's SCL) are not shipped with the repository: `public(name)` finds
-them in `tests/fixtures/xsd/<name>/`, under `$INSTANCEGEN_XSD_FIXTURES/<name>/`, or in
-`shared/fixtures/xsd/<name>/` beside the checkout, and tests using them skip, saying where to
-put them, when they are absent (docs/xml.md names their sources).
+TC6 with its XSD, RiseClipse's SCL) are test data in `tests/fixtures/xsd/<name>/`, each with a
+NOTICE saying where it comes from; they are not shipped in the package.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-
-import pytest
 
 from instancegen.service.core.xsd_types import XMLTYPE
 
@@ -109,23 +104,9 @@ def _emd(**details: str) -> str:
     )
 
 
-def _places(name: str) -> list[Path]:
-    places = [ROOT / "tests" / "fixtures" / "xsd" / name]
-    given = os.environ.get("INSTANCEGEN_XSD_FIXTURES")
-    if given:
-        places.insert(0, Path(given) / name)
-    places.append(ROOT.parent / "shared" / "fixtures" / "xsd" / name)
-    return places
-
-
 def public(name: str, *files: str) -> list[Path]:
-    """The files of a public XSD-derived metamodel, or a skip saying where they belong."""
-    for place in _places(name):
-        paths = [place / f for f in files]
-        if all(p.is_file() for p in paths):
-            return paths
-    pytest.skip(
-        f"public fixture {name} ({', '.join(files)}) is not in this checkout: put it in "
-        f"tests/fixtures/xsd/{name}/ or $INSTANCEGEN_XSD_FIXTURES/{name}/ (docs/xml.md says "
-        "where it comes from)"
-    )
+    """The files of a public XSD-derived metamodel vendored under `tests/fixtures/xsd/<name>/`."""
+    paths = [ROOT / "tests" / "fixtures" / "xsd" / name / f for f in files]
+    missing = [str(p) for p in paths if not p.is_file()]
+    assert not missing, f"test data missing from the checkout: {', '.join(missing)}"
+    return paths
