@@ -5,7 +5,9 @@ The libraries are imported on a check's first use, so loading the plugins costs 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
+from importlib import import_module
 from typing import Any
 
 from instancegen.service.core.checks import Context
@@ -16,16 +18,24 @@ _CODE_WORDS = frozenset({"code", "sku", "serial", "number", "nr", "id", "identif
 _SENTENCE_WORDS = 4  # a code of this many space-separated words reads as a sentence
 
 
-def _stdnum_reason(module: Any, value: Any, what: str) -> str | None:
-    """None when python-stdnum's `module` validates the text; else why not, in our words
-    (`what` completes "does not fit …")."""
+def _stdnum_judge(module: str, what: str) -> Callable[[Any, Context], str | None]:
+    """A judge by python-stdnum's `stdnum.<module>`: None when it validates the text; else
+    why not, in our words (`what` completes "does not fit …")."""
+
+    def judge(value: Any, _: Context) -> str | None:
+        return _stdnum_reason(import_module(f"stdnum.{module}"), value, what)
+
+    return judge
+
+
+def _stdnum_reason(validator: Any, value: Any, what: str) -> str | None:
     from stdnum import exceptions
 
     text = text_of(value)
     if text is None:
         return None
     try:
-        module.validate(text)
+        validator.validate(text)
     except exceptions.InvalidChecksum:
         return "its check digits are wrong (mod 97)"
     except exceptions.InvalidLength:
@@ -35,18 +45,6 @@ def _stdnum_reason(module: Any, value: Any, what: str) -> str | None:
     except exceptions.ValidationError:
         return f"its characters do not fit {what}"
     return None
-
-
-def _iban(value: Any, _: Context) -> str | None:
-    from stdnum import iban
-
-    return _stdnum_reason(iban, value, "an IBAN of its country")
-
-
-def _bic(value: Any, _: Context) -> str | None:
-    from stdnum import bic
-
-    return _stdnum_reason(bic, value, "a BIC")
 
 
 @cache
@@ -106,22 +104,12 @@ def _country_named(w: Words, _: EClassView) -> bool:
     return "country" in w and bool({"code", "iso", "alpha2", "alpha3"} & set(w))
 
 
-iban = ValueCheck(
-    "iban",
-    "an IBAN whose check digits and length fit its country (ISO 13616)",
-    TEXT,
-    lambda w, _: "iban" in w,
-    _iban,
-    needs=("stdnum",),
-)
-bic = ValueCheck(
-    "bic",
-    "a BIC of 8 or 11 characters with a real country code (ISO 9362)",
-    TEXT,
-    lambda w, _: "bic" in w or "swift" in w,
-    _bic,
-    needs=("stdnum",),
-)
+_IBAN = "an IBAN whose check digits and length fit its country (ISO 13616)"
+_BIC = "a BIC of 8 or 11 characters with a real country code (ISO 9362)"
+iban = ValueCheck("iban", _IBAN, TEXT, lambda w, _: "iban" in w,
+                  _stdnum_judge("iban", "an IBAN of its country"), needs=("stdnum",))  # fmt: skip
+bic = ValueCheck("bic", _BIC, TEXT, lambda w, _: "bic" in w or "swift" in w,
+                 _stdnum_judge("bic", "a BIC"), needs=("stdnum",))  # fmt: skip
 country = ValueCheck(
     "country",
     "an ISO 3166 country code such as DE, DEU or 276",
