@@ -13,6 +13,8 @@ from typing import Any
 import httpx
 import pytest
 from http_support import ServerThread
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from instancegen.service.cli import app
@@ -142,6 +144,16 @@ def test_people_of_history_may_be_born_before_living_memory(mm: Metamodel) -> No
     assert verdict(mm, "date-order", "Relative", "deathYear", 1840, birthYear=1850) == (
         "it is before birthYear (1850)"
     )
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.one_of(st.text(), st.integers(), st.floats(), st.booleans()))
+def test_no_value_makes_a_check_fail_to_answer(mm: Metamodel, value: Any) -> None:
+    """Every bundled check answers any value (any text, lone surrogates and control
+    characters included) with None or a reason, never an exception."""
+    for check, cls, feature, _, _ in [*CASES, ("date-order", "Course", "endDate", [], [])]:
+        why = verdict(mm, check, cls, feature, value, startDate=value)
+        assert why is None or isinstance(why, str)
 
 
 def test_a_value_of_a_type_a_check_does_not_judge_passes(mm: Metamodel) -> None:
