@@ -45,6 +45,7 @@ XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 _REF_ATTRS = ("eType", "eSuperTypes", "eOpposite", "eKeys", "eClassifier", "eExceptions", "href")
 _UPLOAD_ROOT = "/instancegen-upload"
 _BUILTIN_ROOT = "/instancegen-builtin"
+INSTANCEGEN_ANNOTATION = "instancegen"  # an annotation source of our own: `check` names checks
 
 # Ecore's own data types by name, and Java instance class names of custom EDataTypes.
 _ECORE_TYPES: dict[str, tuple[TypeKind, str | None, bool]] = {
@@ -766,6 +767,7 @@ class _Viewer:
                 is_id=bool(ef.iD),
                 unsettable=bool(ef.unsettable),
                 unique=bool(getattr(ef, "unique", True)),
+                check=_instancegen_detail(ef, "check"),
             )
         return None
 
@@ -929,6 +931,14 @@ def _with_any_object(classes: dict[str, EClassView], key: str) -> dict[str, ECla
     result = {k: replace(c, all_supertypes=c.all_supertypes | {key}) for k, c in classes.items()}
     result[key] = any_object
     return result
+
+
+def _instancegen_detail(ef: Any, key: str) -> str | None:
+    """A detail of the feature's `instancegen` annotation, as written; None without one."""
+    for ann in getattr(ef, "eAnnotations", ()):
+        if ann.source == INSTANCEGEN_ANNOTATION and key in ann.details:
+            return str(ann.details[key])
+    return None
 
 
 def _offered(ef: Any) -> bool:

@@ -58,6 +58,9 @@ class Attribute:
     is_id: bool = False
     unsettable: bool = False
     unique: bool = True  # a many-valued one holds each value once (EMF drops a repeat)
+    # The `check` detail of its `instancegen` annotation: the realism checks named for it
+    # (`service.core.checks`), "none" for no check; None: not annotated (chosen by name and type).
+    check: str | None = None
 
     @property
     def many(self) -> bool:
