@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 
 from instancegen.service.app.jobs import BackendFactory, GenerationRunner, Runner
 from instancegen.service.app.jobstore import JobStore, Store
@@ -39,7 +40,8 @@ def create_app(
     else:
         store, runner, lifespan = _embedded(settings, backend_factory)
 
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs and /redoc with assets served from that package: offline
+        static_url="/docs-assets",
         title="instancegen",
         summary="Ecore metamodel + natural-language spec -> instance model that EMF loads.",
         version="1",
@@ -76,7 +78,7 @@ def create_app(
             app.openapi_schema = problem_responses(schema, auth=bool(settings.api_keys))
         return app.openapi_schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi
     return app
 
 
