@@ -5,7 +5,7 @@ two-phase) and a capable provider's (`openai/gpt-4o`, strict) alike.
 
 The commands run in-process through the CLI's own error boundary (`main`), in forked workers,
 each metamodel loaded once for its five commands. No command may reach the network or need a
-key: the workers refuse every socket connection, and no provider key is set."""
+key: every socket connection is refused, and no provider key is set."""
 
 from __future__ import annotations
 
@@ -78,6 +78,8 @@ def test_every_public_metamodel_is_served_or_refused_in_one_sentence(
 ) -> None:
     for key in PROVIDER_KEYS:
         monkeypatch.delenv(key, raising=False)
+    monkeypatch.setattr(socket.socket, "connect", _no_network)  # the workers inherit both
+    monkeypatch.setattr(socket, "create_connection", _no_network)
     budget_for("openai/gpt-4o")  # import LiteLLM once, before the workers fork
     outcomes = [o for chunk in _in_workers(_sweep, zoo) for o in chunk]
 
@@ -110,9 +112,7 @@ def _in_workers(
 
 
 def _sweep(paths: list[Path]) -> list[Outcome]:
-    """Every command on every metamodel of `paths` (in a worker: sockets refused there)."""
-    socket.socket.connect = _no_network  # type: ignore[method-assign]
-    socket.create_connection = _no_network
+    """Every command on every metamodel of `paths`."""
     loaded = _load_once()
     outcomes = []
     for path in paths:

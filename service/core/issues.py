@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import AfterValidator, BaseModel
+from pydantic import BaseModel, model_validator
 
 Severity = Literal["error", "warning"]
 
@@ -26,19 +26,28 @@ def safe_text(text: str) -> str:
     return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
-SafeText = Annotated[str, AfterValidator(safe_text)]
-
-
 class Issue(BaseModel):
     """One finding. `code` is a stable string; `message` speaks to whoever must fix it. Every
     text is `safe_text`: a finding echoes any value, lone surrogates included, escaped."""
 
-    code: SafeText
+    code: str
     severity: Severity = "error"
-    object: SafeText | None = None
-    feature: SafeText | None = None
-    message: SafeText
-    hint: SafeText | None = None
+    object: str | None = None
+    feature: str | None = None
+    message: str
+    hint: str | None = None
+
+    @model_validator(mode="after")
+    def _safe(self) -> Issue:
+        """One pass over the texts (findings come by the thousand; most texts are printable)."""
+        for name in _TEXTS:
+            text = self.__dict__[name]
+            if text is not None and not text.isprintable():
+                self.__dict__[name] = safe_text(text)
+        return self
+
+
+_TEXTS = ("code", "object", "feature", "message", "hint")
 
 
 def has_errors(issues: list[Issue]) -> bool:
