@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from http_support import BANK_ECORE, ServerThread, scripted_app
+from http_support import BANK_ECORE, scripted_client
 
 from instancegen.service.cli import main
 from instancegen.service.eval.emf_judge import EmfModelResult
@@ -187,10 +187,7 @@ def post(client: httpx.Client, url: str, body: dict[str, Any]) -> httpx.Response
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
     db = tmp_path_factory.mktemp("odd") / "api.db"
-    with (
-        ServerThread(scripted_app(Settings(db_path=db))) as server,
-        httpx.Client(base_url=server.url, timeout=120) as c,
-    ):
+    with scripted_client(Settings(db_path=db), timeout=120) as c:
         yield c
 
 

@@ -50,6 +50,7 @@ REFUSED = {
     "mlhim2.ecore": "XMLType",  # an XMLType class (AnyType) the built-in package lacks
 }
 PROVIDER_KEYS = ("OPENAI_API_KEY", "AZURE_API_KEY", "ANTHROPIC_API_KEY")
+CHUNK = 8  # metamodels a worker takes at a time
 
 
 @dataclass(frozen=True)
@@ -100,25 +101,22 @@ def test_every_public_metamodel_is_served_or_refused_in_one_sentence(
 def _in_workers(
     work: Callable[[list[Path]], list[Outcome]], paths: list[Path]
 ) -> Iterator[list[Outcome]]:
-    """`work` over `paths` in forked workers, one per core (no worker on a single core)."""
+    """`work` over `paths` in forked workers, one per core, a few metamodels at a time (the
+    large ones take seconds: small chunks keep the cores busy to the end)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
-    if cores < 2:
-        yield work(paths)
-        return
-    chunks = [paths[i::cores] for i in range(cores)]
+    chunks = [paths[i : i + CHUNK] for i in range(0, len(paths), CHUNK)]
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=cores, mp_context=context) as pool:
+    with ProcessPoolExecutor(cores, mp_context=context, initializer=_load_once) as pool:
         yield from pool.map(work, chunks)
 
 
 def _sweep(paths: list[Path]) -> list[Outcome]:
     """Every command on every metamodel of `paths`."""
-    loaded = _load_once()
     outcomes = []
     for path in paths:
         for command in COMMANDS:
             outcomes.append(_run(path, command))
-        loaded.clear()
+        _LOADED.clear()
     return outcomes
 
 
@@ -126,19 +124,21 @@ def _no_network(*args: Any, **kwargs: Any) -> Any:
     raise OSError("the zoo sweep makes no network call")
 
 
-def _load_once() -> dict[tuple[str, ...], Any]:
-    """Each metamodel is loaded once for its five commands (the loader is what they share)."""
+_LOADED: dict[tuple[str, ...], Any] = {}
+
+
+def _load_once() -> None:
+    """A worker loads each metamodel once for its five commands (the loader is what they
+    share)."""
     original = ecore_loader._load
-    cache: dict[tuple[str, ...], Any] = {}
 
     def load(files: Any) -> Any:
         key = tuple(map(str, files))
-        if key not in cache:
-            cache[key] = original(files)
-        return cache[key]
+        if key not in _LOADED:
+            _LOADED[key] = original(files)
+        return _LOADED[key]
 
     ecore_loader._load = load  # type: ignore[assignment]
-    return cache
 
 
 def _run(path: Path, command: tuple[str, ...]) -> Outcome:

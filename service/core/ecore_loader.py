@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import posixpath
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from io import BytesIO
 from pathlib import Path
@@ -275,35 +275,35 @@ def _rewrite_ns_references(sources: list[_Source]) -> None:
                 uri = el.get("nsURI")
                 if uri and uri != ECORE_NS:
                     where.setdefault(uri, f"{src.key}#{_package_fragment(el, top is root, i)}")
-    for src in sources:
-        for el in src.tree.getroot().iter():
-            for attr in _REF_ATTRS:
-                value = el.get(attr)
-                if value is None or "#" not in value:
-                    continue
-                tokens = []
-                for token in value.split():
-                    target, _, frag = token.rpartition("#")
-                    if target in where and frag.startswith("//"):
-                        token = f"{where[target]}/{frag[2:]}"
-                    tokens.append(token)
-                el.set(attr, " ".join(tokens))
+
+    def by_file(token: str) -> str:
+        target, _, frag = token.rpartition("#")
+        if target in where and frag.startswith("//"):
+            return f"{where[target]}/{frag[2:]}"
+        return token
+
+    _map_tokens(sources, "#", by_file)
 
 
 def _decode_fragments(sources: list[_Source]) -> None:
     """Names in a reference's fragment as EMF reads them: percent-decoded (EMF writes a class
     `A::B` as `//A%3A%3AB`); pyecore would look for the encoded name."""
+
+    def decoded(token: str) -> str:
+        target, hash_, frag = token.rpartition("#")
+        return f"{target}{hash_}{unquote(frag)}"
+
+    _map_tokens(sources, "%", decoded)
+
+
+def _map_tokens(sources: list[_Source], marker: str, change: Callable[[str], str]) -> None:
+    """Every reference token in a value holding `marker`, passed through `change`."""
     for src in sources:
         for el in src.tree.getroot().iter():
             for attr in _REF_ATTRS:
                 value = el.get(attr)
-                if value is None or "%" not in value:
-                    continue
-                tokens = []
-                for token in value.split():
-                    target, hash_, frag = token.rpartition("#")
-                    tokens.append(f"{target}{hash_}{unquote(frag)}")
-                el.set(attr, " ".join(tokens))
+                if value is not None and marker in value:
+                    el.set(attr, " ".join(change(token) for token in value.split()))
 
 
 def _package_fragment(el: etree._Element, top_is_root: bool, index: int) -> str:
@@ -855,14 +855,7 @@ class _Viewer:
             stands_for = None if ns == ECORE_NS else ecore_type_for(name, icn)
             base = name if ns == ECORE_NS else stands_for or _JAVA_TYPES.get(icn or "", "")
             kind, size, primitive = _ECORE_TYPES.get(base, ("other", None, False))
-            dt = DataType(
-                name=name,
-                kind=kind,
-                int_size=size,
-                package=ns,
-                primitive=primitive,
-                stands_for=stands_for,
-            )
+            dt = DataType(name, kind, size, package=ns, primitive=primitive, stands_for=stands_for)
             if stands_for is not None and view is not None:
                 self.warnings.append(read_as_warning(view.source, name, stands_for))
         if ns != ECORE_NS:
