@@ -238,3 +238,16 @@ def test_http_edits_and_uploads_with_unwritable_text_answer(
     response = post(client, "/v1/validate", upload)
     assert response.status_code == 422, response.text[:300]
     assert response.json()["detail"].isprintable()
+
+
+def test_a_spec_no_llm_request_can_carry_is_refused_before_any_call(
+    tmp_path: Path, client: httpx.Client
+) -> None:
+    spec = "A bank \udcff named X"  # what a command line makes of a byte that is not UTF-8
+    code, _, err = cli("generate", "-m", str(BANK_ECORE), "--spec", spec, "-o", str(tmp_path / "x"))
+    assert code == 2 and "lone surrogate (U+DCFF) at character 8" in err
+    body = {"metamodel": {"ecore": BANK_ECORE.read_text()}, "spec": spec}
+    for path in ("/v1/generate", "/v1/jobs"):
+        response = post(client, path, body)
+        assert response.status_code == 422, response.text[:300]
+        assert response.json()["detail"].startswith("spec: ")

@@ -1,8 +1,11 @@
-"""JSON documents as UTF-8 bytes, whatever strings they hold."""
+"""Text on its way out as UTF-8: JSON documents whatever strings they hold, and what is sent
+to an LLM."""
 
 from __future__ import annotations
 
 import re
+
+from instancegen.service.core.errors import InputError
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -15,3 +18,15 @@ def utf8_json(text: str) -> bytes:
         return text.encode("utf-8")
     except UnicodeEncodeError:
         return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text).encode("utf-8")
+
+
+def check_sendable(text: str, what: str) -> None:
+    """An InputError when `text` (a spec, a change request) holds a lone surrogate, which no
+    request to an LLM can carry (a command-line argument holds one for every byte that is not
+    UTF-8)."""
+    found = _SURROGATE.search(text)
+    if found is not None:
+        raise InputError(
+            f"{what} holds a lone surrogate (U+{ord(found.group()):04X}) at character "
+            f"{found.start() + 1}, which cannot be sent to an LLM; write it as UTF-8 text."
+        )
