@@ -56,7 +56,6 @@ from instancegen.service.core.metamodel import (
     Metamodel,
     Reference,
 )
-from instancegen.service.core.ocl.check import check_invariants
 
 _UNKNOWN_RANK = 1 << 30  # features the class does not offer sort after its own
 _INVARIANT_RANK = _UNKNOWN_RANK + 1  # invariant findings after an object's feature findings
@@ -235,6 +234,10 @@ class _Validator:
     def _check_invariants(self) -> None:
         """OCL invariants (service.core.ocl): after an object's own findings, model-wide last."""
         if self.invariants and self.mm.invariants:
+            # Imported here: the OCL evaluator and its parser load only for a metamodel
+            # with invariants.
+            from instancegen.service.core.ocl.check import check_invariants
+
             for i, issue in check_invariants(self.mm, self.objects).issues:
                 self.found.append((i, _INVARIANT_RANK, issue))
 
