@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import weakref
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
@@ -167,6 +168,20 @@ def _value_type(dt: DataType) -> _ValueType:
     )
 
 
+# Per live metamodel (by id, dropped when it is freed): its classes' rules. A service checks
+# many small models against one metamodel, and preparing the rules of a class costs more than
+# checking a few objects of it.
+_RULES: dict[int, dict[str, _ClassRules | None]] = {}
+
+
+def _rules_of(mm: Metamodel) -> dict[str, _ClassRules | None]:
+    rules = _RULES.get(id(mm))
+    if rules is None:
+        rules = _RULES[id(mm)] = {}
+        weakref.finalize(mm, _RULES.pop, id(mm), None)
+    return rules
+
+
 @cache
 def _has_default(attr: Attribute) -> bool:
     """EMF reads an unset attribute as its default, and a required one with a default is
@@ -203,7 +218,7 @@ class _Validator:
         self.mm = metamodel
         self.objects = objects
         self.invariants = invariants
-        self.rules_by_key: dict[str, _ClassRules | None] = {}
+        self.rules_by_key = _rules_of(metamodel)
         self.index: dict[str, int] = {}
         self.classes: list[_ClassRules | None] = []
         self.found: list[tuple[int, int, Issue]] = []
