@@ -4,7 +4,6 @@ models that break exactly the rule their manifest names; through the Python API,
 
 from __future__ import annotations
 
-import itertools
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -13,13 +12,11 @@ from typing import Any
 import httpx
 import pytest
 from emf_check import EmfModelResult
-from http_support import BANK_ECORE, BANK_REFERENCE, ScriptedBackend, ServerThread, sse
-from pydantic import BaseModel
+from http_support import BANK_ECORE, BANK_REFERENCE, ServerThread, VaryingBackend, sse
 from typer.testing import CliRunner
 
 from instancegen import load_metamodel, parse_cim
 from instancegen.service.app.instance_sets import _MUTATIONS, break_one_rule, diversity, shape_key
-from instancegen.service.backends.base import Message, Reply
 from instancegen.service.cli import app
 from instancegen.service.core.cim import Cim
 from instancegen.service.core.validator import validate
@@ -67,30 +64,6 @@ def test_a_broken_model_has_exactly_the_one_finding_it_names(start: int) -> None
     assert errors == [expected]
     assert expected.code in {"multiplicity", "multiple-containers", "dangling-reference",
                              "bad-value"}  # fmt: skip
-
-
-class VaryingBackend(ScriptedBackend):
-    """A scripted LLM that writes a different bank (another balance) for each model."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.variants = itertools.count(1)
-
-    def complete(
-        self,
-        messages: list[Message],
-        *,
-        schema: type[BaseModel] | None,
-        max_tokens: int,
-        temperature: float = 0.0,
-        seed: int | None = None,
-    ) -> Reply:
-        if schema is not None and schema.__name__ != "Links":
-            text = json.dumps(_reference().to_json()).replace("1250.5", f"{next(self.variants)}.5")
-            self.cim = parse_cim(text)
-        return super().complete(
-            messages, schema=schema, max_tokens=max_tokens, temperature=temperature, seed=seed
-        )
 
 
 def test_count_and_kind_over_http(tmp_path: Path) -> None:
