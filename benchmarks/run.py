@@ -126,7 +126,8 @@ def page(table: str, path: Path) -> str:
     text = path.read_text(encoding="utf-8") if path.exists() else "# Performance\n"
     if BEGIN in text and END in text:
         head, rest = text.split(BEGIN, 1)
-        return head + block + rest.split(END, 1)[1].lstrip("\n")
+        tail = rest.split(END, 1)[1].lstrip("\n")
+        return head + block + ("\n" + tail if tail else "")
     return f"{text.rstrip()}\n\n{HEADING}\n\n{INTRO}{block}"
 
 
