@@ -16,10 +16,12 @@ from http_support import BANK_ECORE, BANK_REFERENCE, ServerThread, VaryingBacken
 from typer.testing import CliRunner
 
 from instancegen import load_metamodel, parse_cim
-from instancegen.service.app.instance_sets import _MUTATIONS, break_one_rule, diversity, shape_key
+from instancegen.service.app.instance_sets import _MUTATIONS, break_one_rule, shape_key
 from instancegen.service.cli import app
 from instancegen.service.core.cim import Cim
+from instancegen.service.core.metamodel import Metamodel
 from instancegen.service.core.validator import validate
+from instancegen.service.eval.diversity import set_figures
 from instancegen.service.http.app import create_app
 from instancegen.service.http.settings import Settings
 
@@ -43,6 +45,10 @@ def test_isomorphic_models_share_a_shape_and_a_changed_value_does_not() -> None:
     relinked = cim.to_json()
     relinked["objects"][1]["references"]["owners"] = ["bob"]  # same labels, other structure
     assert shape_key(parse_cim(relinked)) != shape_key(cim)
+
+
+def diversity(mm: Metamodel, cims: list[Cim]) -> float | None:
+    return set_figures(mm, cims).scorer_distance
 
 
 def test_diversity_is_zero_for_twins_and_grows_with_difference() -> None:

@@ -51,6 +51,8 @@ def set_documents(instance_set: InstanceSet, output: Path, spec: str) -> list[tu
         "model": instance_set.model,
         "spec": spec,
         "diversity": instance_set.diversity,
+        "attribute_diversity": instance_set.figures.attribute_diversity.model_dump(),
+        "structural_distance": instance_set.figures.structural_distance.model_dump(),
         "usage": instance_set.usage.model_dump(),
         "models": entries,
         "problems": instance_set.problems,

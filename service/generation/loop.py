@@ -20,6 +20,7 @@ from typing import Any, Literal
 from instancegen import compilers
 from instancegen.service.backends import Backend
 from instancegen.service.core import limits as limits_mod
+from instancegen.service.core.checks.audit import GENERATION_REALISM
 from instancegen.service.core.cim import Cim
 from instancegen.service.core.errors import BackendError, InputError
 from instancegen.service.core.issues import Issue, has_errors
@@ -208,7 +209,7 @@ class _Run:
             cim = self._vote(notes)
         else:
             cim = self.plan.asker().answer(self.caller, previous, issues, notes)
-        return _Outcome(cim, validate(self.mm, cim) + notes, cim)
+        return _Outcome(cim, validate(self.mm, cim, realism=GENERATION_REALISM) + notes, cim)
 
     def _vote(self, notes: list[Issue]) -> Cim:
         """The first answer as the vote of `samples` answers drawn at SAMPLE_TEMPERATURE. What
@@ -280,7 +281,7 @@ class _Run:
                 hint="Write one complete, well-formed XMI document for this metamodel.",
             )
             return _Outcome(None, [issue], xmi)
-        return _Outcome(cim, validate(self.mm, cim), xmi)
+        return _Outcome(cim, validate(self.mm, cim, realism=GENERATION_REALISM), xmi)
 
     def _emit(self, type_: EventType, attempt: int, **data: Any) -> None:
         if self.on_event is None:

@@ -10,6 +10,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from instancegen.service.app.instance_sets import MAX_COUNT, InstanceSet, Kind
 from instancegen.service.app.jobstore import StoredJob
+from instancegen.service.core.checks.audit import Realism
 from instancegen.service.core.edits import Edit
 from instancegen.service.core.issues import Issue
 from instancegen.service.generation.loop import MAX_SAMPLES, SAMPLE_TEMPERATURE
@@ -177,6 +178,11 @@ class ValidateRequest(_Strict):
     metamodel: MetamodelRef
     instance: Instance = Field(description="A CIM (JSON object) or an XMI document (text).")
     constraints: str | None = _constraints()
+    realism: Realism = Field(
+        "warn",
+        description="What a value failing a realism check (IBAN checksum, e-mail syntax, …) "
+        "is: warn (an `unrealistic` warning), strict (an error) or off (not checked).",
+    )
 
 
 class ValidateResponse(BaseModel):

@@ -120,7 +120,7 @@ def build_router(
 
     def check(body: ValidateRequest, mm: Metamodel | None = None) -> ValidateResponse:
         mm = mm or registry.resolve(body.metamodel, body.constraints)
-        issues = validate(mm, _instance(body.instance, mm))
+        issues = validate(mm, _instance(body.instance, mm), realism=body.realism)
         return ValidateResponse(valid=not has_errors(issues), issues=issues)
 
     @api.post("/validate", tags=["models"])
