@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import weakref
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
@@ -64,6 +63,7 @@ from instancegen.service.core.metamodel import (
     Feature,
     Metamodel,
     Reference,
+    derived,
 )
 from instancegen.service.core.scope import Scope, scope_issues
 
@@ -187,20 +187,6 @@ def _value_type(dt: DataType) -> _ValueType:
     )
 
 
-# Per live metamodel (by id, dropped when it is freed): its classes' rules. A service checks
-# many small models against one metamodel, and preparing the rules of a class costs more than
-# checking a few objects of it.
-_RULES: dict[int, dict[str, _ClassRules | None]] = {}
-
-
-def _rules_of(mm: Metamodel) -> dict[str, _ClassRules | None]:
-    rules = _RULES.get(id(mm))
-    if rules is None:
-        rules = _RULES[id(mm)] = {}
-        weakref.finalize(mm, _RULES.pop, id(mm), None)
-    return rules
-
-
 @cache
 def _has_default(attr: Attribute) -> bool:
     """EMF reads an unset attribute as its default, and a required one with a default is
@@ -242,7 +228,7 @@ class _Validator:
         self.objects = objects
         self.invariants = invariants
         self.realism = realism
-        self.rules_by_key = _rules_of(metamodel)
+        self.rules_by_key: dict[str, _ClassRules | None] = derived(metamodel, "validator rules")
         self.index: dict[str, int] = {}
         self.classes: list[_ClassRules | None] = []
         self.found: list[tuple[int, int, Issue]] = []
