@@ -13,6 +13,8 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -145,6 +147,16 @@ class ServerThread:
         self.server.should_exit = True
         self.thread.join(30)
         self.sock.close()
+
+
+@contextmanager
+def scripted_client(settings: Settings, timeout: float = 60) -> Iterator[httpx.Client]:
+    """A client of `scripted_app(settings)`, served on loopback for the block."""
+    with (
+        ServerThread(scripted_app(settings)) as server,
+        httpx.Client(base_url=server.url, timeout=timeout) as client,
+    ):
+        yield client
 
 
 SseEvent = tuple[int, str, dict[str, Any]]

@@ -21,6 +21,7 @@ from http_support import (
     ServerThread,
     VaryingBackend,
     scripted_app,
+    scripted_client,
     sse,
 )
 from test_http_api import _Failing, assert_problem
@@ -39,10 +40,7 @@ RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
     db = tmp_path_factory.mktemp("files") / "api.db"
-    with (
-        ServerThread(scripted_app(Settings(db_path=db))) as server,
-        httpx.Client(base_url=server.url, timeout=60) as c,
-    ):
+    with scripted_client(Settings(db_path=db)) as c:
         yield c
 
 

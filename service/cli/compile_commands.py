@@ -1,7 +1,8 @@
 """`instancegen compile` and `instancegen import`: CIM to XMI/EMF-JSON/diagrams and back.
 
 Compiling refuses an invalid model (exit 1, the issues listed) unless `--force`; output is
-written all-or-nothing, so a failed compile leaves no file behind.
+written all-or-nothing, so a failed compile leaves no file behind. References into other model
+files keep pointing at the same files when the output goes into another directory.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from instancegen.service.core.issues import has_errors
 from instancegen.service.core.metamodel import Metamodel
 from instancegen.service.core.validator import validate
 from instancegen.service.resources.model_io import read_model_file
+from instancegen.service.resources.neighbours import rebased
 
 
 def _formats_help() -> str:
@@ -105,6 +107,8 @@ def compile_command(
             )
         raise typer.Exit(EXIT_INVALID)
     options = compile_options(mm, ids, schema_location, metamodel, output)
+    if output is not None:
+        cim = rebased(cim, model.parent, output.parent)
     try:
         data = compiler.compile(cim, mm, **options)
     except InputError as exc:
@@ -130,6 +134,8 @@ def import_command(
     try:
         mm = load_metamodel(metamodel)
         cim = read_model_file(model, mm)
+        if output is not None:
+            cim = rebased(cim, model.parent, output.parent)
         data = compilers.get("cim").compile(cim, mm)
     except InputError as exc:
         raise fail(exc.message) from None

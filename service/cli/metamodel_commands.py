@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from instancegen.service.cli.app import ConstraintsOption, MetamodelOption, app, err, fail, out
 from instancegen.service.cli.generate_commands import (
@@ -25,6 +26,7 @@ from instancegen.service.core import checks
 from instancegen.service.core.ecore_loader import load_metamodel
 from instancegen.service.core.errors import InputError
 from instancegen.service.core.metamodel import Attribute, EClassView, Feature, Metamodel
+from instancegen.service.core.primitive_like import emf_note
 from instancegen.service.generation.emfatic import (
     render_datatype,
     render_feature,
@@ -72,12 +74,15 @@ def inspect(metamodel: MetamodelOption, constraints: ConstraintsOption = None) -
     for col in ("class", "kind", "supertypes", "features"):
         table.add_column(col, overflow="fold")
     for c in mm.classes.values():
-        table.add_row(escape(c.key), _kind(c), escape(", ".join(c.supertypes)), _features(mm, c))
+        table.add_row(Text(c.key), _kind(c), Text(", ".join(c.supertypes)), _features(mm, c))
     out.print(table)
     for datatype in mm.datatypes.values():
         out.print(escape(render_datatype(datatype)))
     for warning in mm.warnings:
         out.print(f"[yellow]warning:[/] {escape(warning)}")
+    note = emf_note(mm)
+    if note is not None:
+        out.print(f"[yellow]note:[/] {escape(note)}")
     if mm.invariants:
         out.print(
             f"invariants: {len(mm.invariants)} OCL, checked by validate and sent in the prompt"
@@ -101,17 +106,23 @@ def _kind(c: EClassView) -> str:
     return "interface" if c.interface else "abstract" if c.abstract else ""
 
 
-def _features(mm: Metamodel, c: EClassView) -> str:
+def _features(mm: Metamodel, c: EClassView) -> Text:
+    """The features cell, styled as it is built (markup to parse made a table of hundreds of
+    classes take seconds to print)."""
     inherited = {name for sup in c.all_supertypes for name in mm.classes[sup].feature_map}
-    lines = []
+    cell = Text()
     for f in c.features:
-        text = escape(render_feature(f))
-        lines.append((f"[dim]{text}[/]" if f.name in inherited else text) + _checked(c, f))
+        cell.append(render_feature(f), style="dim" if f.name in inherited else "")
+        checked = _checked(c, f)
+        if checked:
+            cell.append_text(Text.from_markup(checked))
+        cell.append("\n")
     for key in (*sorted(c.all_supertypes), c.key):
         for invariant in mm.invariants_of(key):
-            text = f"[magenta]{escape(render_invariant(invariant))}[/]"
-            lines.append(text if key == c.key else f"[dim]{text}[/]")
-    return "\n".join(lines)
+            style = "magenta" if key == c.key else "dim magenta"
+            cell.append(render_invariant(invariant) + "\n", style=style)
+    cell.rstrip()
+    return cell
 
 
 def _checked(c: EClassView, f: Feature) -> str:

@@ -10,11 +10,12 @@ from __future__ import annotations
 import hashlib
 import posixpath
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from io import BytesIO
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from lxml import etree
 from pyecore.ecore import EAttribute, EClass, EDataType, EEnum, EPackage, EProxy, EReference
@@ -38,7 +39,8 @@ from instancegen.service.core.metamodel import (
     TypeKind,
 )
 from instancegen.service.core.ocl.sources import from_annotations, with_constraints
-from instancegen.service.core.xmlsafe import parse_xml
+from instancegen.service.core.primitive_like import ecore_type_for, read_as_warning
+from instancegen.service.core.xmlsafe import parse_xml, xml_bytes
 
 XMI_NS = "http://www.omg.org/XMI"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
@@ -128,7 +130,7 @@ def load_metamodel(
 
 def _load(files: Sequence[str | Path] | Mapping[str, bytes | str]) -> Metamodel:
     if isinstance(files, Mapping):
-        named = {_upload_key(n): (n, _as_bytes(d)) for n, d in files.items()}
+        named = {_upload_key(n): (n, _as_bytes(d, n)) for n, d in files.items()}
         sources = [_parse_source(display, key, data) for key, (display, data) in named.items()]
         disk = False
     else:
@@ -142,8 +144,8 @@ def _load(files: Sequence[str | Path] | Mapping[str, bytes | str]) -> Metamodel:
     return _build(sources)
 
 
-def _as_bytes(data: bytes | str) -> bytes:
-    return data.encode("utf-8") if isinstance(data, str) else data
+def _as_bytes(data: bytes | str, name: str) -> bytes:
+    return xml_bytes(data, name) if isinstance(data, str) else data
 
 
 def _upload_key(name: str) -> str:
@@ -166,6 +168,7 @@ def _parse_source(display: str, key: str, data: bytes) -> _Source:
             f"{display}: not an Ecore metamodel (the root element is <{tag}>, "
             "expected an ecore:EPackage)."
         )
+    _check_names(display, packages)
     src = _Source(display, key, data, tree)
     for pkg in packages:
         for el in pkg.iter(f"{{{ECORE_NS}}}EPackage", "eSubpackages"):
@@ -173,6 +176,24 @@ def _parse_source(display: str, key: str, data: bytes) -> _Source:
             if uri:
                 src.ns_uris.append(uri)
     return src
+
+
+_NAMED = {
+    "eSubpackages": "a package",
+    "eClassifiers": "a classifier",
+    "eStructuralFeatures": "a feature",
+    "eLiterals": "an enum literal",
+}
+
+
+def _check_names(display: str, packages: list[etree._Element]) -> None:
+    """Packages, classifiers, features and enum literals need a name (what the CIM, the prompt
+    and XMI call them by); pyecore would fail on a nameless one with an internal error."""
+    for pkg in packages:
+        for el in pkg.iter(f"{{{ECORE_NS}}}EPackage", *_NAMED):
+            if not el.get("name"):
+                what = _NAMED.get(str(el.tag), "a package")
+                raise InputError(f"{display}, line {el.sourceline}: {what} has no name; name it.")
 
 
 def _package_elements(root: etree._Element) -> list[etree._Element]:
@@ -213,6 +234,7 @@ def _close_over_references(sources: list[_Source], disk: bool) -> list[_Source]:
                 el.set(attr, " ".join(new_tokens))
     _add_builtins(sources)
     _rewrite_ns_references(sources)
+    _decode_fragments(sources)
     known_ns = {u for s in sources for u in s.ns_uris} | {ECORE_NS}
     for src in sources:
         _check_ns_references(src, known_ns)
@@ -253,19 +275,35 @@ def _rewrite_ns_references(sources: list[_Source]) -> None:
                 uri = el.get("nsURI")
                 if uri and uri != ECORE_NS:
                     where.setdefault(uri, f"{src.key}#{_package_fragment(el, top is root, i)}")
+
+    def by_file(token: str) -> str:
+        target, _, frag = token.rpartition("#")
+        if target in where and frag.startswith("//"):
+            return f"{where[target]}/{frag[2:]}"
+        return token
+
+    _map_tokens(sources, "#", by_file)
+
+
+def _decode_fragments(sources: list[_Source]) -> None:
+    """Names in a reference's fragment as EMF reads them: percent-decoded (EMF writes a class
+    `A::B` as `//A%3A%3AB`); pyecore would look for the encoded name."""
+
+    def decoded(token: str) -> str:
+        target, hash_, frag = token.rpartition("#")
+        return f"{target}{hash_}{unquote(frag)}"
+
+    _map_tokens(sources, "%", decoded)
+
+
+def _map_tokens(sources: list[_Source], marker: str, change: Callable[[str], str]) -> None:
+    """Every reference token in a value holding `marker`, passed through `change`."""
     for src in sources:
         for el in src.tree.getroot().iter():
             for attr in _REF_ATTRS:
                 value = el.get(attr)
-                if value is None or "#" not in value:
-                    continue
-                tokens = []
-                for token in value.split():
-                    target, _, frag = token.rpartition("#")
-                    if target in where and frag.startswith("//"):
-                        token = f"{where[target]}/{frag[2:]}"
-                    tokens.append(token)
-                el.set(attr, " ".join(tokens))
+                if value is not None and marker in value:
+                    el.set(attr, " ".join(change(token) for token in value.split()))
 
 
 def _package_fragment(el: etree._Element, top_is_root: bool, index: int) -> str:
@@ -281,43 +319,62 @@ def _package_fragment(el: etree._Element, top_is_root: bool, index: int) -> str:
     return f"/{index}" + "".join(f"/{n}" for n in names)
 
 
-def _packages_by_target(sources: list[_Source]) -> dict[str, tuple[_Source, etree._Element]]:
-    """The root package of each single-package file, by file key (what `//X` starts from)."""
-    result: dict[str, tuple[_Source, etree._Element]] = {}
-    for src in sources:
-        root = src.tree.getroot()
-        if root.tag == f"{{{ECORE_NS}}}EPackage":
-            result[src.key] = (src, root)
-    return result
+def _packages_by_target(sources: list[_Source]) -> dict[str, tuple[_Source, list[etree._Element]]]:
+    """The top packages of each file, by file key (what `//X` and `/1/X` start from)."""
+    return {src.key: (src, _package_elements(src.tree.getroot())) for src in sources}
 
 
-_NAME_PATH = re.compile(r"^//[^@/]+(/[^@/]+)*$")
+# `//Name/...` (in a file whose root is the package) or `/2/Name/...` (the third top package).
+_NAME_PATH = re.compile(r"^(?://|/([0-9]+)/)([^@/]+(?:/[^@/]+)*)$")
 
 
-def _check_fragments(src: _Source, packages: dict[str, tuple[_Source, etree._Element]]) -> None:
-    """Every `//Name/...` reference must name something declared, checked before pyecore runs
-    so the error names the reference instead of surfacing as a pyecore internal error."""
+def _check_fragments(
+    src: _Source, packages: dict[str, tuple[_Source, list[etree._Element]]]
+) -> None:
+    """Every `//Name/...` or `/1/Name/...` reference must name something declared, checked
+    before pyecore runs so the error names the reference instead of surfacing as a pyecore
+    internal error. XMI writes a reference within the file without `#` (`eType="/1/String"`)."""
     for el in src.tree.getroot().iter():
         for attr in _REF_ATTRS:
-            for token in _href_tokens(el.get(attr) or ""):
-                target, frag = token.rsplit("#", 1)
+            for token in (el.get(attr) or "").split():
+                target, _, frag = token.rpartition("#")
                 owner = packages.get(target or src.key)
-                if owner is None or not _NAME_PATH.match(frag):
-                    continue  # Ecore's own types, index paths: left to pyecore
-                node = owner[1]
-                for name in frag[2:].split("/"):
-                    found = next((c for c in node if c.get("name") == name), None)
-                    if found is None:
-                        where = "the file" if owner[0] is src else owner[0].display
+                found = _NAME_PATH.match(frag) if owner is not None else None
+                if owner is None or found is None:
+                    continue  # Ecore's own types, nsURIs, paths by index: left to pyecore
+                index, names = found.groups()
+                tops = owner[1]
+                where = "the file" if owner[0] is src else owner[0].display
+                single = owner[0].tree.getroot().tag == f"{{{ECORE_NS}}}EPackage"
+                if index is None and not single:
+                    continue  # `//X` in a file of several packages: left to pyecore
+                at = int(index or 0)
+                if at >= len(tops):
+                    raise InputError(
+                        f"{src.display}: {attr} {_shown(token, src)!r} cannot be resolved: "
+                        f"{where} has {len(tops)} top package(s)."
+                    )
+                node = tops[at]
+                for name in names.split("/"):
+                    if name.startswith("%") and name.endswith("%"):
+                        raise InputError(
+                            f"{src.display}: {attr} {_shown(token, src)!r} points into the "
+                            f"annotation {name[1:-1]!r} (UML2's redefinitions); a reference to "
+                            "a feature held by an annotation is not supported."
+                        )
+                    child = next((c for c in node if c.get("name") == name), None)
+                    if child is None:
                         raise InputError(
                             f"{src.display}: {attr} {_shown(token, src)!r} cannot be resolved: "
                             f"{where} declares no {name!r}."
                         )
-                    node = found
+                    node = child
 
 
 def _shown(token: str, src: _Source) -> str:
     """A reference as the user wrote it, give or take the internal absolute file key."""
+    if "#" not in token:
+        return token
     target, frag = token.rsplit("#", 1)
     if target == src.key:
         target = ""
@@ -778,7 +835,8 @@ class _Viewer:
         name = str(etype.name)
         icn = getattr(etype, "instanceClassName", None)
         pkg = etype.ePackage
-        ns = pkg.nsURI if pkg is not None else None
+        view = self.packages.get(id(pkg))  # its nsURI, or the one invented for it
+        ns = view.ns_uri if view is not None else pkg.nsURI if pkg is not None else None
         derived = self._xsd_datatype(etype, name, ns, where)
         if derived is not None:
             self._dt_cache[id(etype)] = derived
@@ -794,9 +852,12 @@ class _Viewer:
                 package=ns,
             )
         else:
-            base = name if ns == ECORE_NS else _JAVA_TYPES.get(icn or "", "")
+            stands_for = None if ns == ECORE_NS else ecore_type_for(name, icn)
+            base = name if ns == ECORE_NS else stands_for or _JAVA_TYPES.get(icn or "", "")
             kind, size, primitive = _ECORE_TYPES.get(base, ("other", None, False))
-            dt = DataType(name=name, kind=kind, int_size=size, package=ns, primitive=primitive)
+            dt = DataType(name, kind, size, package=ns, primitive=primitive, stands_for=stands_for)
+            if stands_for is not None and view is not None:
+                self.warnings.append(read_as_warning(view.source, name, stands_for))
         if ns != ECORE_NS:
             self.datatypes[f"{ns}#//{name}"] = dt
         self._dt_cache[id(etype)] = dt

@@ -41,6 +41,7 @@ class DataType:
     literal_values: tuple[str, ...] = ()  # EMF's serialized form of each literal
     package: str | None = None  # nsURI of the package declaring it (custom types, enums)
     primitive: bool = False  # Java primitive: EMF treats its intrinsic default as unset
+    stands_for: str | None = None  # the Ecore type a primitive-like type is read as (KM3 idiom)
     # The XML Schema type whose lexical rules it follows (XMLType's, or one an XSD-derived
     # type names as its ExtendedMetaData baseType), and the facets that type adds.
     xsd: str | None = None

@@ -11,7 +11,8 @@ Decisions the codes rest on:
   hold, …); also the wrong *shape*: a list for a single-valued attribute, a scalar for a
   many-valued one, `null` (leave a feature out to unset it); an object id holding `#`; an
   external target (`other.xmi#frag`) that is malformed, in a containment, or of an abstract
-  type without its class given.
+  type without its class given; an id or external target holding a character XML cannot hold
+  (control characters, U+FFFE/U+FFFF, lone surrogates).
 - iD values EMF cannot look up (`service.core.values.id_value_problem`: a leading `/`, a `…?…?`
   tail) are `bad-value`s; other odd ones (spaces, `#`, empty) are kept, and the compilers
   point at their objects by containment path.
@@ -337,6 +338,15 @@ class _Validator:
                     f"Object #{i + 1} ({o.class_}) has id {o.id!r}; an id holding '#' reads "
                     "as a reference into another document, so nothing could refer to it.",
                     f"Give it an id without '#', e.g. {o.id.replace('#', '_')!r}.",
+                )
+            elif not values.is_xml_text(o.id):
+                self._add(
+                    i,
+                    None,
+                    "bad-value",
+                    f"Object #{i + 1} ({o.class_}) has id {o.id!r}, which holds a character no "
+                    "model file can (a control character, U+FFFE/U+FFFF or a lone surrogate).",
+                    f"Give it an id without them, e.g. {values.NOT_XML.sub('_', o.id)!r}.",
                 )
             first = self.index.setdefault(o.id, i)
             if first != i:
@@ -681,6 +691,9 @@ class _Validator:
         elif not doc or not fragment or len(target.split()) > 2:
             problem = "but it does not name a document and a fragment"
             hint = form
+        elif not values.is_xml_text(target):
+            problem = "but it holds a character no model file can (a control character, …)"
+            hint = f"Write the URI without them: {values.NOT_XML.sub('_', target)!r}."
         elif cls is not None and (view is None or not view.concrete):
             problem = f"but {cls!r} is no concrete class of the metamodel"
             hint = f"Name a concrete class: {_names(self.mm.concrete_subtypes(feature.target))}."

@@ -30,6 +30,7 @@ from instancegen.service.generation.schema import (
     NameAllocator,
     SchemaOptions,
     attribute_annotation,
+    cached_build,
     cim_model,
     id_annotation,
     reference_annotation,
@@ -68,7 +69,6 @@ class Grouped:
         self.name = "strict" if strict else "typed"
         clash = any("id" in c.feature_map for c in mm.concrete_classes)
         self.id_key = "@id" if clash else "id"
-        self._models: dict[bool, type[BaseModel]] = {}
         self.form = (
             f'Answer with the objects grouped by class: {{"<Class>": [{{"{self.id_key}": "<id>", '
             '"<feature>": <value>, ...}], ...}. An attribute holds its value (a list when '
@@ -78,9 +78,8 @@ class Grouped:
         )
 
     def response_model(self, *, repair: bool = False) -> type[BaseModel]:
-        if repair not in self._models:
-            self._models[repair] = self._build(repair)
-        return self._models[repair]
+        key = ("grouped", self.mm.content_hash, self.strict, repair)
+        return cached_build(key, lambda: self._build(repair))
 
     def _build(self, repair: bool) -> type[BaseModel]:
         names = NameAllocator()

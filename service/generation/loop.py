@@ -24,6 +24,7 @@ from instancegen.service.core.checks.audit import GENERATION_REALISM
 from instancegen.service.core.cim import Cim
 from instancegen.service.core.errors import BackendError, InputError
 from instancegen.service.core.issues import Issue, has_errors
+from instancegen.service.core.json_text import check_sendable
 from instancegen.service.core.metamodel import Metamodel
 from instancegen.service.core.ocl.search import search
 from instancegen.service.core.validator import validate
@@ -77,6 +78,7 @@ def run(
     if not spec:
         raise InputError("the specification is empty.")
     limits_mod.current().check("max_spec_chars", len(spec), "the specification's length")
+    check_sendable(spec, "the specification")
     if max_repairs < 0:
         raise InputError(f"max_repairs must be 0 or more, not {max_repairs}.")
     if mode not in MODES:

@@ -442,7 +442,9 @@ _CACHE_SIZE = 64
 _CACHE_LOCK = threading.Lock()
 
 
-def _cached(key: tuple[Any, ...], build: Callable[[], _T]) -> _T:
+def cached_build(key: tuple[Any, ...], build: Callable[[], _T]) -> _T:
+    """What `build` makes for `key`, made once: schema models take a while to build, and one
+    metamodel's are asked for again and again (a plan measures the schema it then sends)."""
     with _CACHE_LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
@@ -488,7 +490,7 @@ def typed_properties(mm: Metamodel) -> int:
 
 
 def _built(mm: Metamodel, options: SchemaOptions) -> tuple[type[CimRoot], str, Variant]:
-    return _cached((mm.content_hash, options), lambda: _build(mm, options))
+    return cached_build((mm.content_hash, options), lambda: _build(mm, options))
 
 
 def cim_model(mm: Metamodel, options: SchemaOptions | None = None, **knobs: Any) -> type[CimRoot]:

@@ -22,6 +22,7 @@ from starlette.routing import Match
 
 from instancegen.service.core.errors import BackendError, InputError, LimitExceeded
 from instancegen.service.core.issues import Issue
+from instancegen.service.http.json_response import JsonResponse
 
 MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("instancegen.http")
@@ -76,7 +77,7 @@ def problem_response(
         issues=issues,
         correlation_id=correlation_id,
     )
-    return JSONResponse(
+    return JsonResponse(
         problem.model_dump(exclude_none=True),
         status_code=status,
         headers=headers,

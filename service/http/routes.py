@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator
-from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query
@@ -25,6 +24,8 @@ from instancegen.service.core.errors import InputError
 from instancegen.service.core.issues import has_errors
 from instancegen.service.core.metamodel import Metamodel
 from instancegen.service.core.validator import validate
+from instancegen.service.core.version import installed_version
+from instancegen.service.core.xmlsafe import xml_bytes
 from instancegen.service.generation.editing import (
     EditResult,
     ModelSource,
@@ -74,7 +75,7 @@ def build_router(
     api = APIRouter(dependencies=[Depends(keys)]) if keys.keys else open_routes
 
     # Rendered once: the liveness probe is the most frequent request, and the floor of all.
-    health = Health(version=_version()).model_dump_json().encode()
+    health = Health(version=installed_version()).model_dump_json().encode()
 
     @open_routes.get("/healthz", tags=["service"], response_model=Health)
     async def healthz() -> Response:
@@ -172,7 +173,7 @@ def build_router(
     def import_model(body: ImportRequest) -> Cim:
         """Turn a model document (XMI or EMF-JSON) into a CIM."""
         mm = registry.resolve(body.metamodel)
-        return read_model(body.instance.encode("utf-8"), "instance", mm)
+        return read_model(xml_bytes(body.instance, "instance"), "instance", mm)
 
     @api.post("/generate", tags=["generation"])
     async def generate(body: GenerateRequest) -> Outcome:
@@ -367,7 +368,7 @@ def _check_api_base(api_base: str | None, api_bases: tuple[str, ...]) -> None:
 def _edit_source(registry: MetamodelRegistry, body: EditRequest) -> tuple[Metamodel, ModelSource]:
     mm = registry.resolve(body.metamodel)
     if isinstance(body.instance, str):
-        return mm, read_source(body.instance.encode("utf-8"), "instance", mm)
+        return mm, read_source(xml_bytes(body.instance, "instance"), "instance", mm)
     return mm, ModelSource(parse_cim(body.instance, "instance"))
 
 
@@ -385,7 +386,7 @@ def _small(instance: Instance) -> bool:
 
 def _instance(instance: Instance, mm: Metamodel) -> Cim:
     if isinstance(instance, str):
-        return read_model(instance.encode("utf-8"), "instance", mm)
+        return read_model(xml_bytes(instance, "instance"), "instance", mm)
     return parse_cim(instance, "instance")
 
 
@@ -399,10 +400,3 @@ def _compiler_info(name: str) -> CompilerInfo:
 def _file_stem(mm: Metamodel) -> str:
     """The metamodel's name, safe inside a header (package names may be any Unicode)."""
     return re.sub(r"[^A-Za-z0-9._-]", "_", mm.name) or "model"
-
-
-def _version() -> str:
-    try:
-        return version("instancegen")
-    except PackageNotFoundError:
-        return "0+unknown"
