@@ -82,7 +82,9 @@ def test_rename_request_keeps_every_other_line_and_all_xmi_ids(
     source = read_source(xmi_with_ids, "bank.xmi", mm)
     assert source.xmi_ids["_bob"] == "_bob" and source.xmi_ids["DE01"] == "_acc1"
     backend = LiteLLMBackend("openai/stub", api_base=llm.base_url, retries=0)
-    result = edit(mm, source, "Rename Bob Weber to Robert Weber", backend=backend)
+    result = edit(
+        mm, source, "Rename Bob Weber to Robert Weber", model="openai/stub", backend=backend
+    )
     assert result.status == "valid", result.issues
     removed, added = _changed_lines(xmi_with_ids, result.artifacts["xmi"])
     assert len(removed) == len(added) == 1
@@ -150,7 +152,13 @@ def test_refused_edits_are_repaired_by_the_llm(
     wrong = [{"op": "set", "id": "_bob", "feature": "accounts", "value": ["_bob"]}]
     llm.script = answers(wrong, RENAME)
     backend = LiteLLMBackend("openai/stub", api_base=llm.base_url, retries=0)
-    result = edit(mm, read_source(xmi_with_ids, "bank.xmi", mm), "Rename Bob", backend=backend)
+    result = edit(
+        mm,
+        read_source(xmi_with_ids, "bank.xmi", mm),
+        "Rename Bob",
+        model="openai/stub",
+        backend=backend,
+    )
     assert result.status == "valid"
     assert [a.kind for a in result.attempts] == ["generate", "repair"]
     assert result.attempts[0].issue_count == 1
@@ -162,7 +170,7 @@ def test_edit_that_stays_invalid_reports_its_issues(mm: Metamodel, llm: FaultSer
     llm.script = answers([{"op": "delete", "id": "nobody"}])
     backend = LiteLLMBackend("openai/stub", api_base=llm.base_url, retries=0)
     cim = parse_cim(BANK_REFERENCE.read_bytes())
-    result = edit(mm, cim, "Remove nobody", backend=backend, max_repairs=1)
+    result = edit(mm, cim, "Remove nobody", model="openai/stub", backend=backend, max_repairs=1)
     assert result.status == "invalid"
     assert len(result.attempts) == 2
     assert [i.code for i in result.issues] == ["unknown-object"]

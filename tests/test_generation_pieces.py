@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from instancegen.service.backends import capabilities
 from instancegen.service.core.cim import Cim, parse_cim
 from instancegen.service.core.ecore_loader import load_metamodel
 from instancegen.service.core.errors import InputError
 from instancegen.service.core.issues import Issue
 from instancegen.service.core.metamodel import Metamodel
 from instancegen.service.core.validator import validate
-from instancegen.service.generation.budget import budget_for
+from instancegen.service.generation.budget import answer_tokens
 from instancegen.service.generation.encoding import Grouped
 from instancegen.service.generation.parts import merge, salvage, written_ids
 from instancegen.service.generation.slicing import slice_for, widen
@@ -45,18 +46,23 @@ def synthetic() -> Metamodel:
 
 
 def test_budgets_come_from_the_model() -> None:
-    local = budget_for("local")
+    local = capabilities("local")
     assert (local.output_tokens, local.context_tokens, local.small) == (3072, 8192, True)
-    known = budget_for("openai/gpt-4o")
+    assert local.grammar and not local.strict_tools
+    known = capabilities("openai/gpt-4o")
     assert known.output_tokens >= 16_000 and known.context_tokens >= 128_000
-    assert known.source == "LiteLLM's model table" and not known.small
-    unknown = budget_for("openai/my-local-llama")
+    assert known.source == "LiteLLM's model table" and not known.small and known.strict_tools
+    unknown = capabilities("openai/my-local-llama", "http://127.0.0.1:1/v1")
     assert (unknown.output_tokens, unknown.context_tokens) == (4096, 32768)
-    given = budget_for("openai/my-local-llama", max_output_tokens=8192, context_tokens=65536)
+    assert not unknown.strict_tools and not unknown.grammar and not unknown.small
+    given = capabilities("openai/my-local-llama", max_output_tokens=8192, context_tokens=65536)
     assert (given.output_tokens, given.context_tokens, given.source) == (8192, 65536, "given")
-    assert given.answer_tokens(60_000) == 65536 - 60_000 - 256  # what the context leaves
+    # what the context leaves after a prompt, scaled to the model's tokenizer
+    assert answer_tokens(given, 60_000, scale=1.0) == 65536 - 60_000 - 256
+    assert answer_tokens(given, 48_000, scale=1.25) == 65536 - 60_000 - 256
+    assert capabilities("openai/tiny", max_output_tokens=3072).small  # a small served model
     with pytest.raises(InputError, match="max_output_tokens"):
-        budget_for("local", max_output_tokens=10)
+        capabilities("local", max_output_tokens=10)
 
 
 def test_the_strategy_follows_backend_and_metamodel(bank: Metamodel, synthetic: Metamodel) -> None:

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from instancegen.service.backends import capabilities
 from instancegen.service.core.cim import CimObject
 from instancegen.service.core.ecore_loader import load_metamodel
 from instancegen.service.core.metamodel import Metamodel
-from instancegen.service.generation.budget import budget_for
 from instancegen.service.generation.schema import model_schema
 from instancegen.service.generation.two_phase.links_schema import plan_links
 from instancegen.service.generation.two_phase.objects_schema import (
@@ -451,11 +451,11 @@ def test_a_value_said_after_as_names_no_object(works: Metamodel) -> None:
 
 
 def test_phase_one_asks_what_the_model_can_write(works: Metamodel) -> None:
-    local = TwoPhase(works, DENSE, budget_for("local"))
+    local = TwoPhase(works, DENSE, capabilities("local"))
     assert local._tokens(local.first_messages(), True) == 3072  # the bundled model's bound
     # A small model served over HTTP that writes at most 256 tokens is never asked for more,
     # and its schemas hold fewer objects per class than the bundled model's.
-    served = budget_for("openai/tiny", max_output_tokens=256, context_tokens=8192)
+    served = capabilities("openai/tiny", max_output_tokens=256, context_tokens=8192)
     small = TwoPhase(works, DENSE, served)
     assert served.small and small._tokens(small.first_messages(), True) == 256
     assert small._cap < local._cap

@@ -1,9 +1,10 @@
-"""Generations off the event loop: a bounded number at once, the local model in one worker.
+"""Generations off the event loop: a bounded number at once, an in-process model in one worker.
 
 LLM calls block for seconds to minutes, so they run in threads. llama.cpp is not re-entrant,
-so `model == "local"` goes through a single-thread executor (its queue is the wait line);
-other models share a pool. Above `max_generations` in flight, callers get 429 + Retry-After.
-Job progress is written to the store and wakes SSE followers on the event loop.
+so a model whose backend does not take concurrent calls (the bundled one) goes through a
+single-thread executor (its queue is the wait line); other models share a pool. Above
+`max_generations` in flight, callers get 429 + Retry-After. Job progress is written to the
+store and wakes SSE followers on the event loop.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeVar
 
+from instancegen.service import backends
 from instancegen.service.app.jobstore import TERMINAL, Store
 from instancegen.service.backends.base import Backend
+from instancegen.service.core.errors import InputError
 from instancegen.service.core.metamodel import Metamodel
 from instancegen.service.generation.result import Event, GenerationResult
 from instancegen.service.http.models import GenerateRequest, Outcome
@@ -26,7 +29,6 @@ from instancegen.service.http.settings import Settings
 BackendFactory = Callable[[str, str | None], Backend]
 """(model, api_base) -> the backend to use; None in the app means `generate` picks one."""
 
-LOCAL_MODEL = "local"
 _T = TypeVar("_T")
 
 
@@ -254,7 +256,11 @@ class GenerationRunner:
             self._in_flight -= 1
 
     def _executor(self, model: str) -> Executor:
-        return self._local if model == LOCAL_MODEL else self._pool
+        try:
+            concurrent = backends.plugin_for(model).concurrent
+        except InputError:
+            concurrent = True  # no backend serves it: the generation says so, in the pool
+        return self._pool if concurrent else self._local
 
     def _generate(
         self,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from instancegen.service.backends import Backend, create_backend
+from instancegen.service.backends import DEFAULT_MODEL, Backend, create_backend
 from instancegen.service.core.metamodel import Metamodel
 from instancegen.service.generation.loop import MAX_SAMPLES, MODES, Mode, extract_xmi, run
 from instancegen.service.generation.result import Event, GenerationResult
@@ -37,7 +37,7 @@ def generate(
     metamodel: Metamodel,
     spec: str,
     *,
-    model: str = "local",
+    model: str = DEFAULT_MODEL,
     api_base: str | None = None,
     formats: Sequence[str] = ("xmi",),
     max_repairs: int = 3,

@@ -23,7 +23,8 @@ from typing import Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from instancegen import compilers
-from instancegen.service.backends import LOCAL, Backend, Message, create_backend
+from instancegen.service import backends
+from instancegen.service.backends import DEFAULT_MODEL, Backend, Capabilities, Message
 from instancegen.service.core import limits as limits_mod
 from instancegen.service.core.cim import Cim, Scalar, describe_validation_error
 from instancegen.service.core.edits import Edit, EditList, apply_edits
@@ -98,7 +99,7 @@ def edit(
     source: ModelSource | Cim,
     request: str,
     *,
-    model: str = LOCAL,
+    model: str = DEFAULT_MODEL,
     api_base: str | None = None,
     formats: Sequence[str] = ("xmi",),
     max_repairs: int = 3,
@@ -117,7 +118,9 @@ def edit(
     for fmt in formats:
         compilers.get(fmt)
     source = _as_source(source)
-    run = _EditRun(metamodel, source.cim, request, backend or create_backend(model, api_base))
+    caps = backends.capabilities(model, api_base)
+    chosen = backend or backends.create_backend(model, api_base)
+    run = _EditRun(metamodel, source.cim, request, chosen, caps)
     run.on_event = on_event
     edits, cim, issues, attempts = run.loop(max_repairs + 1)
     return _result(metamodel, source, cim, issues, edits, formats, model, attempts, run.usage())
@@ -359,18 +362,18 @@ class _EditRun:
     cim: Cim
     request: str
     backend: Backend
+    caps: Capabilities
     on_event: Callable[[Event], None] | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
     costs: list[float | None] = field(default_factory=list)
 
     def loop(self, max_attempts: int) -> tuple[list[Edit], Cim, list[Issue], list[Attempt]]:
-        small = self.backend.model == LOCAL
         schema = edit_answer_model(
             self.mm,
             self.cim,
-            enum_ids=small,
-            max_edits=edit_cap(self.request) if small else None,
+            enum_ids=self.caps.grammar,  # a grammar holds ids, classes, features to enums
+            max_edits=edit_cap(self.request) if self.caps.small else None,
         )
         edits: list[Edit] | None = None
         cim, issues = self.cim, list[Issue]()

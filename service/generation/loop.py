@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from instancegen import compilers
-from instancegen.service.backends import Backend
+from instancegen.service.backends import DEFAULT_MODEL, Backend
 from instancegen.service.core import limits as limits_mod
 from instancegen.service.core.cim import Cim
 from instancegen.service.core.errors import BackendError, InputError
@@ -27,7 +27,7 @@ from instancegen.service.core.metamodel import Metamodel
 from instancegen.service.core.ocl.search import search
 from instancegen.service.core.validator import validate
 from instancegen.service.generation import consensus
-from instancegen.service.generation.budget import prompt_tokens
+from instancegen.service.generation.budget import answer_tokens, prompt_tokens
 from instancegen.service.generation.caller import Caller
 from instancegen.service.generation.prompting import direct_messages
 from instancegen.service.generation.result import (
@@ -58,7 +58,7 @@ def run(
     spec: str,
     backend: Backend,
     *,
-    model: str = "local",
+    model: str = DEFAULT_MODEL,
     api_base: str | None = None,
     formats: Sequence[str] = ("xmi",),
     max_repairs: int = 3,
@@ -263,12 +263,12 @@ class _Run:
         wider = widen(self.plan.slice, wanted)
         if wider is not self.plan.slice:
             self.plan = Plan(
-                self.plan.strategy, self.plan.reason, self.plan.budget, self.mm, wider, self.spec
+                self.plan.strategy, self.plan.reason, self.plan.caps, self.mm, wider, self.spec
             )
 
     def _direct(self, previous: str | None, issues: list[Issue]) -> _Outcome:
         messages = direct_messages(self.mm, self.spec, previous=previous, issues=issues)
-        max_tokens = self.plan.budget.answer_tokens(prompt_tokens(messages))
+        max_tokens = answer_tokens(self.plan.caps, prompt_tokens(messages))
         xmi = extract_xmi(self.caller.call(messages, None, max_tokens, 0.0).text)
         try:
             cim = read_model(xmi.encode("utf-8"), "answer.xmi", self.mm)

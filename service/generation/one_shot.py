@@ -14,12 +14,12 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from instancegen.service.backends import Message
+from instancegen.service.backends import Capabilities, Message
 from instancegen.service.core.cim import Cim
 from instancegen.service.core.errors import BackendError
 from instancegen.service.core.issues import Issue, normalised
 from instancegen.service.core.metamodel import Metamodel
-from instancegen.service.generation.budget import Budget, prompt_tokens
+from instancegen.service.generation.budget import answer_tokens, prompt_tokens
 from instancegen.service.generation.caller import Caller
 from instancegen.service.generation.emfatic import render_metamodel
 from instancegen.service.generation.encoding import Encoding
@@ -36,7 +36,7 @@ class OneShot:
     mm: Metamodel
     spec: str
     encoding: Encoding
-    budget: Budget
+    caps: Capabilities
     example_encoding: Encoding | None = None  # the same form over the worked example's metamodel
 
     def messages(self, previous: Cim | None = None, issues: Sequence[Issue] = ()) -> list[Message]:
@@ -78,7 +78,7 @@ class OneShot:
         deleted: list[str] = []
         messages = base
         for _ in range(MAX_PARTS):
-            max_tokens = self.budget.answer_tokens(prompt_tokens(messages))
+            max_tokens = answer_tokens(self.caps, prompt_tokens(messages))
             data, cut = caller.ask_part(messages, schema, max_tokens, self.encoding.complete)
             part, gone = self.encoding.decode(data)
             notes += _rewritten(written, part)

@@ -18,7 +18,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 
-from instancegen.service.backends import LOCAL
+from instancegen.service.backends import DEFAULT_MODEL
 from instancegen.service.http.problems import ApiError
 from instancegen.service.http.settings import Settings
 
@@ -46,7 +46,10 @@ def playground_router(settings: Settings) -> APIRouter:
     """`/` and what the page loads (`/playground/...`), none of it behind the API key: the
     page holds no data, and asks for the key itself when the API needs one."""
     router = APIRouter(include_in_schema=False)
-    choices = [ModelChoice(model=LOCAL), *(_choice(m) for m in settings.models if m != LOCAL)]
+    choices = [
+        ModelChoice(model=DEFAULT_MODEL),
+        *(_choice(m) for m in settings.models if m != DEFAULT_MODEL),
+    ]
 
     @router.get("/", response_class=HTMLResponse)
     def page() -> HTMLResponse:

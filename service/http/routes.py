@@ -20,6 +20,7 @@ from fastapi.responses import Response, StreamingResponse
 from instancegen import compilers
 from instancegen.service.app.jobs import Runner
 from instancegen.service.app.jobstore import TERMINAL, JobStore, StoredJob
+from instancegen.service.backends import DEFAULT_MODEL, sent_schema
 from instancegen.service.core import limits as limits_mod
 from instancegen.service.core.cim import Cim, parse_cim
 from instancegen.service.core.issues import has_errors
@@ -32,7 +33,7 @@ from instancegen.service.generation.editing import (
     edit,
     read_source,
 )
-from instancegen.service.generation.strategy import plan_for, schema_as_sent
+from instancegen.service.generation.strategy import plan_for
 from instancegen.service.http.guards import ApiKeys
 from instancegen.service.http.models import (
     CompileRequest,
@@ -93,7 +94,7 @@ def build_router(
     @api.get("/metamodels/{mm_id}/schema", tags=["metamodels"])
     def metamodel_schema(
         mm_id: str,
-        model: Annotated[str, Query(max_length=200)] = "local",
+        model: Annotated[str, Query(max_length=200)] = DEFAULT_MODEL,
         api_base: Annotated[str | None, Query(max_length=2000)] = None,
         strategy: Annotated[str, Query(max_length=20)] = "auto",
         spec: Annotated[str, Query(max_length=10_000)] = "",
@@ -111,7 +112,7 @@ def build_router(
             api_base=api_base,
             strategy="strict" if strict else strategy,
         )
-        return schema_as_sent(model, chosen.first_request()[1])[0]
+        return sent_schema(model, chosen.first_request()[1])[0]
 
     def check(body: ValidateRequest, mm: Metamodel | None = None) -> ValidateResponse:
         mm = mm or registry.resolve(body.metamodel, body.constraints)

@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from instancegen.service.backends import Message
+from instancegen.service.backends import Capabilities, Message
 from instancegen.service.core.cim import Cim
 from instancegen.service.core.issues import Issue
 from instancegen.service.core.metamodel import Metamodel, Reference
-from instancegen.service.generation.budget import Budget, prompt_tokens
+from instancegen.service.generation.budget import answer_tokens, prompt_tokens
 from instancegen.service.generation.caller import Caller
 from instancegen.service.generation.prompting import links_messages, objects_messages
 from instancegen.service.generation.two_phase.links_schema import plan_links
@@ -43,12 +43,12 @@ SMALL_LINKS_TOKENS = 1024
 class TwoPhase:
     mm: Metamodel
     spec: str
-    budget: Budget
+    caps: Capabilities
 
     def objects_schemas(self) -> list[type[Any]]:
         """Phase 1's schemas, most objects first (a small model's cut-off answer is asked again
         with the next)."""
-        if not self.budget.small:
+        if not self.caps.small:
             return [objects_model(self.mm, None, bounded=False)]
         caps = dict.fromkeys((self._cap, max(1, self._cap // 3), 1))
         return [objects_model(self.mm, c, grounding=self.grounding) for c in caps]
@@ -62,7 +62,7 @@ class TwoPhase:
     def _cap(self) -> int:
         """A small model's objects per class in phase 1: what fits SMALL_OBJECTS_TOKENS, or
         the model's own output limit if that is less."""
-        room = self.budget.answer_tokens(prompt_tokens(self.first_messages()))
+        room = answer_tokens(self.caps, prompt_tokens(self.first_messages()))
         return object_cap(self.mm, self.spec, min(SMALL_OBJECTS_TOKENS, room))
 
     def first_messages(self) -> list[Message]:
@@ -80,7 +80,7 @@ class TwoPhase:
             declared = declared_objects(self.mm, answer.to_cim(), notes)
         else:
             declared = declared_objects(self.mm, previous, notes)
-        plan = plan_links(self.mm, declared, self.grounding if self.budget.small else None)
+        plan = plan_links(self.mm, declared, self.grounding if self.caps.small else None)
         links_model = plan.model()
         links: dict[str, Any] = {}
         if links_model is not None:
@@ -96,11 +96,10 @@ class TwoPhase:
         return plan.apply(links, notes)
 
     def _tokens(self, messages: list[Message], objects: bool) -> int:
-        prompt = prompt_tokens(messages)
-        if self.budget.small:
-            most = SMALL_OBJECTS_TOKENS if objects else SMALL_LINKS_TOKENS
-            return min(most, self.budget.answer_tokens(prompt))
-        return self.budget.answer_tokens(prompt)
+        room = answer_tokens(self.caps, prompt_tokens(messages))
+        if self.caps.small:
+            return min(SMALL_OBJECTS_TOKENS if objects else SMALL_LINKS_TOKENS, room)
+        return room
 
 
 def split_issues(
