@@ -36,8 +36,8 @@ from instancegen.service.resources.model_io import read_model_file
 from instancegen.service.resources.pyecore_interop import from_pyecore, to_pyecore
 
 if TYPE_CHECKING:
+    from instancegen.service.app.run import generate
     from instancegen.service.eval.scoring import Score, score
-    from instancegen.service.generation import generate
     from instancegen.service.generation.editing import edit
 
 __version__ = "0.1.0"
@@ -57,7 +57,7 @@ def import_model(data: bytes | str, metamodel: Metamodel, name: str = "model") -
 def __getattr__(name: str) -> Any:
     """`generate`, `edit` and `score` are imported on first use (see the module docstring)."""
     if name == "generate":
-        from instancegen.service.generation import generate
+        from instancegen.service.app.run import generate
 
         return generate
     if name == "edit":

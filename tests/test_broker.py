@@ -20,9 +20,11 @@ import pytest
 from broker_support import REDIS, bank_llm, redis_server
 from conftest import ROOT, require
 from fault_server import FaultServer, fault_server
-from http_support import BANK_ECORE, free_port, sse
+from http_support import BANK_ECORE, ServerThread, free_port, sse
 
+from instancegen.service.app.settings import Settings
 from instancegen.service.broker.redis_store import RedisStore
+from instancegen.service.http import create_app
 
 JOBS = 20
 LEASE, VISIBILITY = 3, 6
@@ -244,3 +246,75 @@ def test_a_redelivered_message_waits_for_a_live_holder_and_drops_a_finished_job(
     assert store.finish(over, "", "finished", {"n": 1}, None, event)
     run(_Task(), redis_url, over)  # type: ignore[arg-type]
     assert store.finishes(over) == 1 and len(store.events_after(over, 0)) == 1
+
+
+# No single edit mends it (the accounts are contained, and the search changes no containment),
+# so the loop's last-resort search leaves it for the result to report.
+MANY_ACCOUNTS = "context Bank inv ManyAccounts: self.accounts->size() > 5"
+
+
+def _job_result(client: httpx.Client, body: dict[str, object]) -> dict[str, object]:
+    job = client.post("/v1/jobs", json=body)
+    assert job.status_code == 202, job.text
+    sse(client, f"/v1/jobs/{job.json()['id']}/events")  # returns when the job is over
+    view = client.get(f"/v1/jobs/{job.json()['id']}").json()
+    assert view["status"] == "finished", view
+    return dict(view["result"])
+
+
+def test_constraints_reach_the_workers_as_they_reach_the_embedded_runner(
+    redis_url: str, llm: FaultServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A job whose request carries a Complete OCL document gets the same `invariant`
+    findings on a Celery worker as in the embedded runner; so does a batch line."""
+    env = _env(llm)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-stub")
+    body = {
+        "metamodel": {"ecore": BANK_ECORE.read_text()},
+        "spec": "A bank.",
+        "model": "openai/scripted",
+        "api_base": llm.base_url,
+        "max_repairs": 0,
+        "constraints": MANY_ACCOUNTS,
+    }
+    embedded_app = create_app(Settings(db_path=tmp_path / "e.db", api_bases=(llm.base_url,)))
+    with ServerThread(embedded_app) as server, httpx.Client(base_url=server.url, timeout=60) as c:
+        embedded = _job_result(c, body)
+    assert embedded["status"] == "invalid"
+    assert [(i["code"], i["object"]) for i in embedded["issues"]] == [("invariant", "db")]  # type: ignore[attr-defined]
+
+    (tmp_path / "bank.ecore").write_text(BANK_ECORE.read_text())
+    line = {"metamodel": "bank.ecore", "spec": "A bank.", "model": "openai/scripted",
+            "api_base": llm.base_url, "max_repairs": 0}  # fmt: skip
+    batch = tmp_path / "jobs.jsonl"
+    batch.write_text(
+        json.dumps({**line, "output": "out/plain"})
+        + "\n"
+        + json.dumps({**line, "output": "out/ruled", "constraints": MANY_ACCOUNTS})
+        + "\n"
+    )
+    with ExitStack() as stack:
+        stack.enter_context(
+            _process(["worker", "--broker", redis_url, "-c", "2", "--loglevel", "WARNING"], env)
+        )
+        client = stack.enter_context(
+            httpx.Client(base_url=_replica(stack, redis_url, env), timeout=60)
+        )
+        brokered = _job_result(client, body)
+        run = subprocess.run(
+            [sys.executable, "-m", "instancegen", "batch", str(batch), "--broker", redis_url],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=240,
+        )
+    assert brokered["issues"] == embedded["issues"]
+    assert brokered["status"] == "invalid"
+    # the batch line without constraints is valid and written; the one with them is not
+    assert (tmp_path / "out" / "plain.xmi").is_file()
+    assert not (tmp_path / "out" / "ruled.xmi").exists()
+    done = [
+        json.loads(raw) for raw in (tmp_path / "jobs.jsonl.done.jsonl").read_text().splitlines()
+    ]
+    assert sorted((d["line"], d["status"]) for d in done) == [(1, "valid"), (2, "invalid")]
+    assert run.returncode == 1, run.stderr

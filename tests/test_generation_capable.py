@@ -22,13 +22,13 @@ from capable_server import CapableServer, capable_server
 from http_support import ServerThread
 from typer.testing import CliRunner
 
+from instancegen import generate
 from instancegen.service.cli import app
 from instancegen.service.core.cim import Cim, CimObject, parse_cim
 from instancegen.service.core.ecore_loader import load_metamodel
 from instancegen.service.core.metamodel import Metamodel
 from instancegen.service.eval.evaluation import Case, discover
 from instancegen.service.eval.scoring import score
-from instancegen.service.generation import generate
 from instancegen.service.generation.result import GenerationResult
 from instancegen.service.http import Settings, create_app
 

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from instancegen import generate
 from instancegen.service.backends.local import LocalBackend
 from instancegen.service.core.cim import Cim, CimObject
 from instancegen.service.core.ecore_loader import load_metamodel
 from instancegen.service.core.issues import Issue
 from instancegen.service.core.metamodel import Metamodel
-from instancegen.service.generation import generate
 from instancegen.service.generation.schema import model_schema
 from instancegen.service.generation.two_phase.links_schema import plan_links
 from instancegen.service.generation.two_phase.objects_schema import declared_objects, objects_model

@@ -19,10 +19,10 @@ import httpx
 import pytest
 from fault_server import FaultServer, fault_server
 
+from instancegen import generate
 from instancegen.service.backends.litellm_backend import LiteLLMBackend
 from instancegen.service.core.ecore_loader import load_metamodel
 from instancegen.service.core.errors import BackendError
-from instancegen.service.generation import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 BANK = ROOT / "metamodels" / "bank" / "bank.ecore"

@@ -1,9 +1,9 @@
 """Sets of distinct instance models of one kind (`generate --count N --kind K`).
 
-Each member is one run of `service.generation.generate`; the spec is extended with what the
-kind asks for and with the member's place in the set, so the LLM varies names, values and
-sizes. A member isomorphic to an earlier one (same classes, values and link structure under
-some renaming of ids) is asked again. Kinds:
+Each member is one generation; its prompt says, after the spec, what the kind asks for and
+the member's place in the set (`member_note`), so the LLM varies names, values and sizes,
+while what is read from the spec stays the user's spec. A member isomorphic to an earlier one
+(same classes, values and link structure under some renaming of ids) is asked again. Kinds:
 - `typical`: ordinary models of the spec;
 - `boundary`: many-valued features filled to their upper bounds, values at their limits;
 - `edge`: minimal or degenerate models (only what is required, empty or tiny values);
@@ -33,7 +33,6 @@ from instancegen.service.core.metamodel import Metamodel
 from instancegen.service.core.validator import validate
 from instancegen.service.eval.scoring import score
 from instancegen.service.generation.result import GenerationResult, Usage
-from instancegen.service.generation.two_phase.objects_schema import without_named_entries
 
 Kind = Literal["typical", "boundary", "edge", "invalid"]
 KINDS: tuple[Kind, ...] = ("typical", "boundary", "edge", "invalid")
@@ -83,9 +82,10 @@ class InstanceSet(BaseModel):
     problems: list[str] = Field(default_factory=list)
 
 
-Generate = Callable[[str, Backend | None], GenerationResult]
-"""Runs one generation for a spec with a backend (None: the model's own); the caller binds
-metamodel, model, formats and progress events."""
+Generate = Callable[[str | None, Backend], GenerationResult]
+"""Runs one member's generation: the note to show after the spec (None: none), with a
+backend; the caller binds metamodel, spec, model, options and progress events, and asks
+without named entries (they would pin every member to the one model the spec names)."""
 
 
 class Warmer:
@@ -130,7 +130,6 @@ def check_set_request(count: int, kind: str) -> Kind:
 
 def generate_set(
     mm: Metamodel,
-    spec: str,
     run: Generate,
     backend: Backend,
     *,
@@ -140,8 +139,7 @@ def generate_set(
     formats: Sequence[str],
 ) -> InstanceSet:
     """`count` pairwise non-isomorphic models of `kind`; fewer (status `incomplete`, with
-    `problems`) when the LLM keeps repeating itself or failing. A small model's phase 1 has
-    no named entries here: they would pin every member to the one model the spec names."""
+    `problems`) when the LLM keeps repeating itself or failing."""
     check_set_request(count, kind)
     members: list[Member] = []
     seen: set[str] = set()
@@ -150,9 +148,8 @@ def generate_set(
     for index in range(1, count + 1):
         for attempt in range(1, TRIES_PER_MEMBER + 1):
             heat = warmth(index, attempt)
-            chosen = Warmer(backend, heat) if heat > 0 else None
-            with without_named_entries():
-                result = run(member_spec(spec, kind, index, count, attempt), chosen or backend)
+            chosen = Warmer(backend, heat) if heat > 0 else backend
+            result = run(member_note(kind, index, count, attempt), chosen)
             usage = _add(usage, result.usage)
             if result.status != "valid" or result.cim is None:
                 problems.append(f"model {index}, try {attempt}: still invalid after repairs")
@@ -180,10 +177,10 @@ def generate_set(
     )
 
 
-def member_spec(spec: str, kind: Kind, index: int, count: int, attempt: int) -> str:
-    """The spec one member is generated from: the user's, the kind's guidance, and (in a
-    set) the member's place in it, so the LLM writes a different model each time."""
-    parts = [spec.strip()]
+def member_note(kind: Kind, index: int, count: int, attempt: int) -> str | None:
+    """What one member's prompt says after the spec: the kind's guidance and (in a set) the
+    member's place in it, so the LLM writes a different model each time; None: nothing."""
+    parts = []
     if GUIDANCE[kind]:
         parts.append(GUIDANCE[kind])
     if count > 1 or attempt > 1:
@@ -192,7 +189,7 @@ def member_spec(spec: str, kind: Kind, index: int, count: int, attempt: int) -> 
             f"{attempt}): choose other names, other values and other numbers of objects "
             "than a first, obvious model would."
         )
-    return "\n\n".join(parts)
+    return "\n\n".join(parts) or None
 
 
 def _member(

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import Annotated, cast
 
 import typer
 from rich.markup import escape
 from rich.status import Status
 
 from instancegen import compilers
-from instancegen.service.app.instance_sets import MAX_COUNT, check_set_request, generate_set
+from instancegen.service.app.instance_sets import MAX_COUNT, InstanceSet
+from instancegen.service.app.request import GenerationRequest, MetamodelPaths
+from instancegen.service.app.run import run
 from instancegen.service.app.set_files import write_set
-from instancegen.service.backends import create_backend
-from instancegen.service.backends.base import Backend
+from instancegen.service.backends import DEFAULT_MODEL
 from instancegen.service.cli.app import (
     EXIT_BACKEND,
     EXIT_INVALID,
@@ -30,8 +31,7 @@ from instancegen.service.core.ecore_loader import load_metamodel
 from instancegen.service.core.errors import BackendError, InputError
 from instancegen.service.core.input_files import read_input_text
 from instancegen.service.core.issues import Issue
-from instancegen.service.generation import MAX_SAMPLES, MODES, Mode, generate
-from instancegen.service.generation.loop import SAMPLE_TEMPERATURE
+from instancegen.service.generation.options import MAX_SAMPLES, MODES, SAMPLE_TEMPERATURE
 from instancegen.service.generation.prompting import direct_messages
 from instancegen.service.generation.result import Event, GenerationResult
 from instancegen.service.generation.strategy import plan_for
@@ -57,6 +57,14 @@ ApiBaseOption = Annotated[
         "--api-base",
         help="The server URL of an OpenAI-compatible endpoint (llama.cpp, vLLM, Ollama). "
         "Without a key in the environment, a placeholder key is sent.",
+    ),
+]
+ApiKeyEnvOption = Annotated[
+    str | None,
+    typer.Option(
+        "--api-key-env",
+        help="The environment variable holding the API key, when not the provider's usual one.",
+        show_default=False,
     ),
 ]
 StrategyOption = Annotated[
@@ -118,16 +126,9 @@ def generate_command(
     metamodel: MetamodelOption,
     spec: SpecOption = None,
     spec_file: SpecFileOption = None,
-    model: ModelOption = "local",
+    model: ModelOption = DEFAULT_MODEL,
     api_base: ApiBaseOption = None,
-    api_key_env: Annotated[
-        str | None,
-        typer.Option(
-            "--api-key-env",
-            help="The environment variable holding the API key, when not the provider's usual one.",
-            show_default=False,
-        ),
-    ] = None,
+    api_key_env: ApiKeyEnvOption = None,
     strategy: StrategyOption = "auto",
     max_output_tokens: MaxOutputOption = None,
     context_tokens: ContextOption = None,
@@ -222,41 +223,33 @@ def generate_command(
 
       (three answers drawn, voted into one: "consensus of 3 samples: kept 5 of 7 objects")
     """
-    if count > 1 or kind != "typical":
-        tuning = {
-            "strategy": strategy,
-            "max_output_tokens": max_output_tokens,
-            "context_tokens": context_tokens,
-            "api_key_env": api_key_env,
-            "samples": samples,
-        }
-        _generate_set_command(
-            metamodel, constraints or [], spec, spec_file, model, api_base, formats or ["xmi"],
-            output, max_repairs, mode, count, kind, quiet, tuning,
-        )  # fmt: skip
-        return
     try:
-        mm = load_metamodel(metamodel, constraints or ())
         text = read_spec(spec, spec_file)
         chosen = formats or ["xmi"]
+        wants_set = count > 1 or kind != "typical"
+        if wants_set and output is None:
+            raise InputError("--count and --kind write several files: name them with -o OUT.")
         targets = _targets(chosen, output)
+        request = GenerationRequest.of(
+            metamodel=MetamodelPaths(paths=[str(p) for p in metamodel]),
+            constraints=read_constraints(constraints),
+            spec=text,
+            model=model,
+            api_base=api_base,
+            api_key_env=api_key_env,
+            strategy=strategy,
+            max_output_tokens=max_output_tokens,
+            context_tokens=context_tokens,
+            format=chosen,
+            max_repairs=max_repairs,
+            mode=mode,
+            samples=samples,
+            count=count,
+            kind=kind,
+        )
         progress = None if quiet else _Progress()
         try:
-            result = generate(
-                mm,
-                text,
-                model=model,
-                api_base=api_base,
-                formats=chosen,
-                max_repairs=max_repairs,
-                mode=_mode(mode),
-                on_event=progress.on_event if progress else None,
-                strategy=strategy,
-                max_output_tokens=max_output_tokens,
-                context_tokens=context_tokens,
-                api_key_env=api_key_env,
-                samples=samples,
-            )
+            outcome = run(request, progress.on_event if progress else None)
         finally:
             if progress:
                 progress.stop()
@@ -264,16 +257,26 @@ def generate_command(
         raise fail(exc.message) from None
     except BackendError as exc:
         raise fail(f"LLM backend failed: {exc.message}", EXIT_BACKEND) from None
+    if isinstance(outcome, InstanceSet):
+        assert output is not None
+        _finish_set(outcome, output, text, quiet)
+        return
     if report is not None:
-        write_atomic(report, result.model_dump_json(by_alias=True, indent=2).encode("utf-8"))
-    valid = result.status == "valid"
-    _print_issues(result.issues)  # a valid model's warnings too (`normalised`: what was changed)
+        write_atomic(report, outcome.model_dump_json(by_alias=True, indent=2).encode("utf-8"))
+    valid = outcome.status == "valid"
+    _print_issues(outcome.issues)  # a valid model's warnings too (`normalised`: what was changed)
     if valid or allow_invalid:
-        _write(result, targets)
+        _write(outcome, targets)
     if not quiet:
-        _summary(result)
+        _summary(outcome)
     if not valid:
         raise typer.Exit(EXIT_INVALID)
+
+
+def read_constraints(paths: list[Path] | None) -> dict[str, str] | None:
+    """`--constraints` files as the request carries them: text by file name."""
+    read = {str(p): read_input_text(p, what="a Complete OCL file") for p in paths or ()}
+    return read or None
 
 
 @app.command("prompt")
@@ -282,7 +285,7 @@ def prompt_command(
     spec: SpecOption = None,
     spec_file: SpecFileOption = None,
     mode: ModeOption = "two-step",
-    model: ModelOption = "local",
+    model: ModelOption = DEFAULT_MODEL,
     api_base: ApiBaseOption = None,
     strategy: StrategyOption = "auto",
     max_output_tokens: MaxOutputOption = None,
@@ -308,7 +311,9 @@ def prompt_command(
     try:
         mm = load_metamodel(metamodel, constraints or ())
         text = read_spec(spec, spec_file)
-        if _mode(mode) == "direct":
+        if mode not in MODES:
+            raise InputError(f"unknown --mode {mode!r}; use two-step or direct.")
+        if mode == "direct":
             messages = direct_messages(mm, text.strip())
         else:
             chosen = plan_for(
@@ -332,73 +337,15 @@ def prompt_command(
         out.print(escape(m["content"]), highlight=False)
 
 
-def _generate_set_command(
-    metamodel: list[Path],
-    constraints: list[Path],
-    spec: str | None,
-    spec_file: Path | None,
-    model: str,
-    api_base: str | None,
-    formats: list[str],
-    output: Path | None,
-    max_repairs: int,
-    mode: str,
-    count: int,
-    kind: str,
-    quiet: bool,
-    tuning: dict[str, Any],
-) -> None:
-    """`generate --count N --kind K`: a set of distinct models and its manifest; `tuning`
-    holds generate's strategy and budget options, passed on to every member."""
-    try:
-        if output is None:
-            raise InputError("--count and --kind write several files: name them with -o OUT.")
-        checked = check_set_request(count, kind)
-        mm = load_metamodel(metamodel, constraints)
-        text = read_spec(spec, spec_file)
-        _targets(formats, output)
-        chosen_mode = _mode(mode)
-        progress = None if quiet else _Progress()
-
-        def run(member_spec: str, backend: Backend | None) -> GenerationResult:
-            return generate(
-                mm,
-                member_spec,
-                model=model,
-                api_base=api_base,
-                formats=formats,
-                max_repairs=max_repairs,
-                mode=chosen_mode,
-                on_event=progress.on_event if progress else None,
-                backend=backend,
-                **tuning,
-            )
-
-        try:
-            result = generate_set(
-                mm,
-                text,
-                run,
-                create_backend(model, api_base, api_key_env=tuning["api_key_env"]),
-                count=count,
-                kind=checked,
-                model=model,
-                formats=formats,
-            )
-        finally:
-            if progress:
-                progress.stop()
-    except InputError as exc:
-        raise fail(exc.message) from None
-    except BackendError as exc:
-        raise fail(f"LLM backend failed: {exc.message}", EXIT_BACKEND) from None
-    manifest = write_set(result, output, text)[0]
+def _finish_set(result: InstanceSet, output: Path, spec: str, quiet: bool) -> None:
+    """A set's members and manifest written; what could not be made said."""
+    manifest = write_set(result, output, spec)[0]
     for problem in result.problems:
         err.print(f"[yellow]note:[/] {escape(problem)}", highlight=False)
     if not quiet:
         spread = f", diversity {result.diversity:.3f}" if result.diversity is not None else ""
         err.print(
-            f"{len(result.members)} of {count} {kind} model(s) written{spread}; "
+            f"{len(result.members)} of {result.count} {result.kind} model(s) written{spread}; "
             f"manifest {manifest}",
             highlight=False,
         )
@@ -412,12 +359,6 @@ def read_spec(spec: str | None, spec_file: Path | None) -> str:
     if spec_file is None:
         return cast(str, spec)
     return read_input_text(spec_file, what="a specification file")
-
-
-def _mode(mode: str) -> Mode:
-    if mode not in MODES:
-        raise InputError(f"unknown --mode {mode!r}; use two-step or direct.")
-    return cast(Mode, mode)
 
 
 def _targets(formats: list[str], output: Path | None) -> dict[str, Path | None]:

@@ -1,4 +1,4 @@
-"""The generate → validate → repair loop behind `service.generate(...)`, the CLI and the API.
+"""One generation: ask → validate → repair, for `app.run` (the CLI, the API, every entry point).
 
 It knows no strategy's internals: the plan (`strategy.py`) says how to ask, the asker answers
 with a CIM (or, in direct mode, XMI), the validator judges it against the whole metamodel,
@@ -14,12 +14,11 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from instancegen import compilers
-from instancegen.service.backends import DEFAULT_MODEL, Backend
-from instancegen.service.core import limits as limits_mod
+from instancegen.service.backends import Backend, Capabilities
 from instancegen.service.core.cim import Cim
 from instancegen.service.core.errors import BackendError, InputError
 from instancegen.service.core.issues import Issue, has_errors
@@ -29,6 +28,7 @@ from instancegen.service.core.validator import validate
 from instancegen.service.generation import consensus
 from instancegen.service.generation.budget import answer_tokens, prompt_tokens
 from instancegen.service.generation.caller import Caller
+from instancegen.service.generation.options import SAMPLE_TEMPERATURE, Mode, Options
 from instancegen.service.generation.prompting import direct_messages
 from instancegen.service.generation.result import (
     Attempt,
@@ -39,64 +39,32 @@ from instancegen.service.generation.result import (
     Usage,
 )
 from instancegen.service.generation.slicing import widen
-from instancegen.service.generation.strategy import Plan, plan_for
+from instancegen.service.generation.strategy import Plan, plan
 from instancegen.service.generation.two_phase.objects_schema import spec_choices
 from instancegen.service.generation.two_phase.spec_facts import ground
 from instancegen.service.resources.model_io import read_model
-
-Mode = Literal["two-step", "direct"]
-MODES: tuple[Mode, ...] = ("two-step", "direct")
-MAX_SAMPLES = 9  # each sample costs a whole first answer: one request's cost stays bounded
-SAMPLE_TEMPERATURE = 0.7
-"""What self-consistency samples at: warm enough that a small model's slips differ between
-draws (so the vote can outvote them), cool enough that what the spec states still recurs.
-Repairs stay at the caller's usual temperature 0."""
 
 
 def run(
     metamodel: Metamodel,
     spec: str,
     backend: Backend,
+    caps: Capabilities,
+    options: Options,
     *,
-    model: str = DEFAULT_MODEL,
-    api_base: str | None = None,
-    formats: Sequence[str] = ("xmi",),
-    max_repairs: int = 3,
-    mode: Mode = "two-step",
+    model: str,
     on_event: Callable[[Event], None] | None = None,
-    strategy: str = "auto",
-    max_output_tokens: int | None = None,
-    context_tokens: int | None = None,
-    samples: int = 1,
 ) -> GenerationResult:
-    """Generate an instance model of `metamodel` for `spec` with `backend`, repairing up to
-    `max_repairs` times; with `samples` k > 1 the first answer is the vote of k drawn ones.
-    Raises InputError for bad arguments and BackendError when the LLM fails."""
+    """Generate an instance model of `metamodel` for `spec` with `backend` (a model that can
+    do `caps`, named `model` in the result), as `options` say: repairing up to
+    `max_repairs` times, the first answer the vote of `samples` drawn ones. The options are
+    the application's request, already checked. Raises InputError for a strategy that does
+    not exist and BackendError when the LLM fails."""
     spec = spec.strip()
-    if not spec:
-        raise InputError("the specification is empty.")
-    limits_mod.current().check("max_spec_chars", len(spec), "the specification's length")
-    if max_repairs < 0:
-        raise InputError(f"max_repairs must be 0 or more, not {max_repairs}.")
-    if mode not in MODES:
-        raise InputError(f"unknown mode {mode!r}; use two-step or direct.")
-    if not 1 <= samples <= MAX_SAMPLES:
-        raise InputError(f"samples must be between 1 and {MAX_SAMPLES}, not {samples}.")
-    if samples > 1 and mode == "direct":
-        raise InputError("samples above 1 need mode two-step: direct answers are not voted.")
-    for fmt in formats:
-        compilers.get(fmt)  # an unknown format fails before any LLM call
-    chosen = plan_for(
-        metamodel,
-        spec,
-        model,
-        api_base=api_base,
-        strategy=strategy,
-        max_output_tokens=max_output_tokens,
-        context_tokens=context_tokens,
-    )
-    return _Run(metamodel, spec, Caller(backend), on_event, chosen, samples).loop(
-        model, mode, max_repairs + 1, formats
+    chosen = plan(metamodel, spec, caps, strategy=options.strategy, note=options.note)
+    chosen = replace(chosen, named_entries=options.named_entries)
+    return _Run(metamodel, spec, Caller(backend), on_event, chosen, options.samples).loop(
+        model, options.mode, options.max_repairs + 1, options.formats
     )
 
 
@@ -262,12 +230,10 @@ class _Run:
             wanted.update(w for w in re.findall(r"[A-Za-z_][\w.]*", text) if w in self.mm.classes)
         wider = widen(self.plan.slice, wanted)
         if wider is not self.plan.slice:
-            self.plan = Plan(
-                self.plan.strategy, self.plan.reason, self.plan.caps, self.mm, wider, self.spec
-            )
+            self.plan = replace(self.plan, slice=wider)
 
     def _direct(self, previous: str | None, issues: list[Issue]) -> _Outcome:
-        messages = direct_messages(self.mm, self.spec, previous=previous, issues=issues)
+        messages = direct_messages(self.mm, self.plan.shown, previous=previous, issues=issues)
         max_tokens = answer_tokens(self.plan.caps, prompt_tokens(messages))
         xmi = extract_xmi(self.caller.call(messages, None, max_tokens, 0.0).text)
         try:

@@ -57,10 +57,17 @@ class Plan:
     full: Metamodel
     slice: Slice | None
     spec: str
+    note: str | None = None  # a set member's: how it should differ, shown after the spec
+    named_entries: bool = True  # two-phase: names the spec gives pin entries (not in a set)
 
     @property
     def metamodel(self) -> Metamodel:
         return self.slice.metamodel if self.slice is not None else self.full
+
+    @property
+    def shown(self) -> str:
+        """The spec as the prompt shows it: the user's, and a set member's note after it."""
+        return self.spec if self.note is None else f"{self.spec}\n\n{self.note}"
 
     def describe(self) -> str:
         sliced = f"; {self.slice.describe()}" if self.slice is not None else ""
@@ -70,11 +77,11 @@ class Plan:
         """The object that asks: one-shot in the chosen encoding, or two-phase."""
         mm = self.metamodel
         if self.strategy == "two-phase":
-            return TwoPhase(mm, self.spec, self.caps)
+            return TwoPhase(mm, self.spec, self.caps, self.shown, self.named_entries)
         ex = worked_example(mm)
         return OneShot(
             mm,
-            self.spec,
+            self.shown,
             _encoding(self.strategy, mm),
             self.caps,
             _encoding(self.strategy, ex.metamodel) if ex is not None else None,
@@ -94,9 +101,16 @@ def _encoding(strategy: Strategy, mm: Metamodel) -> Encoding:
     return Grouped(mm, strict=strategy == "strict")
 
 
-def plan(mm: Metamodel, spec: str, caps: Capabilities, *, strategy: str = "auto") -> Plan:
+def plan(
+    mm: Metamodel,
+    spec: str,
+    caps: Capabilities,
+    *,
+    strategy: str = "auto",
+    note: str | None = None,
+) -> Plan:
     """Choose how to ask a model that can do `caps` for an instance of `mm` (see the module
-    docstring)."""
+    docstring); `note` is a set member's, shown after the spec."""
     if strategy not in STRATEGIES:
         raise InputError(f"unknown strategy {strategy!r}; use one of {', '.join(STRATEGIES)}.")
     cut = None
@@ -104,7 +118,7 @@ def plan(mm: Metamodel, spec: str, caps: Capabilities, *, strategy: str = "auto"
         cut = slice_for(mm, spec)
     shown = cut.metamodel if cut is not None else mm
     if strategy != "auto":
-        return Plan(cast(Strategy, strategy), "asked for", caps, mm, cut, spec)
+        return Plan(cast(Strategy, strategy), "asked for", caps, mm, cut, spec, note)
     if caps.grammar:
         chosen: Strategy = "two-phase"
         reason = "grammar-constrained decoding: objects, then links, each under a grammar"
@@ -116,7 +130,7 @@ def plan(mm: Metamodel, spec: str, caps: Capabilities, *, strategy: str = "auto"
         too_big = _beyond_limits(shown, chosen == "strict")
         if too_big:
             chosen, reason = "generic", f"the typed schema is beyond provider limits ({too_big})"
-    return Plan(chosen, reason, caps, mm, cut, spec)
+    return Plan(chosen, reason, caps, mm, cut, spec, note)
 
 
 def plan_for(

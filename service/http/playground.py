@@ -18,9 +18,9 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 
+from instancegen.service.app.settings import Settings
 from instancegen.service.backends import DEFAULT_MODEL
 from instancegen.service.http.problems import ApiError
-from instancegen.service.http.settings import Settings
 
 _STATIC = {"playground.js": "text/javascript", "playground.css": "text/css"}
 

@@ -1,14 +1,12 @@
 """Every error the API returns is `application/problem+json` (RFC 9457) with one clear sentence.
 
-Bad input is 4xx naming what is wrong; backend trouble is 502/504; anything unexpected is
-logged with a correlation id and answered with a 500 problem carrying the same id (also in the
-`X-Correlation-ID` header), so an operator finds the traceback a user reports.
+The mapping of the service's own failures is `app.problems` (a failed job stores the same);
+here are the HTTP layer's: a body that does not validate, a route or method that does not
+exist, and `ApiError`, which FastAPI passes through even while reading a body.
 """
 
 from __future__ import annotations
 
-import logging
-import uuid
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
@@ -16,30 +14,18 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from instancegen.service.core.errors import BackendError, InputError, LimitExceeded
+from instancegen.service.app.problems import Problem, Refused, problem, problem_for
+from instancegen.service.core.errors import BackendError, InputError
 from instancegen.service.core.issues import Issue
 
 MEDIA_TYPE = "application/problem+json"
-log = logging.getLogger("instancegen.http")
-
-
-class Problem(BaseModel):
-    """An RFC 9457 problem; `issues` is set when a model failed validation."""
-
-    type: str
-    title: str
-    status: int
-    detail: str
-    issues: list[Issue] | None = None
-    correlation_id: str | None = None  # 500s: the id the server logged the error under
 
 
 class ApiError(StarletteHTTPException):
-    """An HTTP-level failure raised by the API itself (401, 404, 413, 429, invalid model).
+    """An HTTP-level failure raised by the API itself (401, 404, 413, invalid model).
 
     An HTTPException so that FastAPI passes it through unchanged even while reading a body.
     """
@@ -65,29 +51,18 @@ def problem_response(
     *,
     headers: Mapping[str, str] | None = None,
     issues: list[Issue] | None = None,
-    correlation_id: str | None = None,
 ) -> JSONResponse:
     """The one way an error leaves the API."""
-    problem = Problem(
-        type=f"urn:instancegen:problem:{slug}",
-        title=HTTPStatus(status).phrase,
-        status=status,
-        detail=detail,
-        issues=issues,
-        correlation_id=correlation_id,
-    )
+    return _json(problem(status, slug, detail, issues=issues), headers)
+
+
+def _json(found: Problem, headers: Mapping[str, str] | None) -> JSONResponse:
     return JSONResponse(
-        problem.model_dump(exclude_none=True),
-        status_code=status,
+        found.model_dump(exclude_none=True),
+        status_code=found.status,
         headers=headers,
         media_type=MEDIA_TYPE,
     )
-
-
-def problem_for(exc: Exception) -> Problem:
-    """The problem a failed job records (same mapping as a synchronous request)."""
-    response = _response_for(exc)
-    return Problem.model_validate_json(bytes(response.body))
 
 
 def describe_request_error(errors: list[Any]) -> str:
@@ -113,14 +88,6 @@ def _response_for(exc: Exception, request: Request | None = None) -> JSONRespons
         return problem_response(
             exc.status_code, exc.slug, exc.detail, headers=exc.headers, issues=exc.issues
         )
-    if isinstance(exc, LimitExceeded):
-        return problem_response(exc.status, "too-large", exc.message)
-    if isinstance(exc, InputError):
-        return problem_response(exc.status, "bad-input", exc.message)
-    if isinstance(exc, BackendError):
-        if exc.timeout:
-            return problem_response(504, "backend-timeout", exc.message)
-        return problem_response(502, "backend-failed", exc.message)
     if isinstance(exc, RequestValidationError):
         return problem_response(422, "invalid-request", describe_request_error(list(exc.errors())))
     if isinstance(exc, StarletteHTTPException):
@@ -131,15 +98,7 @@ def _response_for(exc: Exception, request: Request | None = None) -> JSONRespons
         return problem_response(
             exc.status_code, slug, _routing_detail(exc, request, headers), headers=headers
         )
-    incident = uuid.uuid4().hex
-    log.error("unexpected error [correlation id %s]", incident, exc_info=exc)
-    return problem_response(
-        500,
-        "internal",
-        f"The server failed unexpectedly; the error is logged under correlation id {incident}.",
-        headers={"X-Correlation-ID": incident},
-        correlation_id=incident,
-    )
+    return _json(*problem_for(exc))
 
 
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
@@ -183,6 +142,7 @@ def install(app: FastAPI) -> None:
     for kind in (
         InputError,
         BackendError,
+        Refused,
         RequestValidationError,
         StarletteHTTPException,
         Exception,

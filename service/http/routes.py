@@ -18,13 +18,17 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response, StreamingResponse
 
 from instancegen import compilers
-from instancegen.service.app.jobs import Runner
+from instancegen.service.app.jobs import JobAccepted, JobView, Runner
 from instancegen.service.app.jobstore import TERMINAL, JobStore, StoredJob
+from instancegen.service.app.registry import MetamodelInfo, MetamodelRegistry
+from instancegen.service.app.request import MetamodelRef, MetamodelUpload, check, resolve
+from instancegen.service.app.run import Outcome
 from instancegen.service.backends import DEFAULT_MODEL, sent_schema
 from instancegen.service.core import limits as limits_mod
 from instancegen.service.core.cim import Cim, parse_cim
 from instancegen.service.core.issues import has_errors
 from instancegen.service.core.metamodel import Metamodel
+from instancegen.service.core.ocl.sources import with_constraints
 from instancegen.service.core.validator import validate
 from instancegen.service.generation.editing import (
     EditResult,
@@ -43,16 +47,10 @@ from instancegen.service.http.models import (
     Health,
     ImportRequest,
     Instance,
-    JobAccepted,
-    JobView,
-    MetamodelInfo,
-    MetamodelUpload,
-    Outcome,
     ValidateRequest,
     ValidateResponse,
 )
 from instancegen.service.http.problems import ApiError
-from instancegen.service.http.registry import MetamodelRegistry
 from instancegen.service.resources.model_io import read_model
 
 KEEPALIVE_SECONDS = 15.0
@@ -64,6 +62,7 @@ def build_router(
     runner: Runner,
     keys: ApiKeys,
     api_bases: tuple[str, ...] = (),
+    key_envs: tuple[str, ...] = (),
 ) -> APIRouter:
     """All `/v1` routes; with API keys set, every one but `/healthz` behind the key guard."""
     open_routes = APIRouter()
@@ -114,8 +113,8 @@ def build_router(
         )
         return sent_schema(model, chosen.first_request()[1])[0]
 
-    def check(body: ValidateRequest, mm: Metamodel | None = None) -> ValidateResponse:
-        mm = mm or registry.resolve(body.metamodel, body.constraints)
+    def check_model(body: ValidateRequest, mm: Metamodel | None = None) -> ValidateResponse:
+        mm = mm or _with_constraints(registry, body.metamodel, body.constraints)
         issues = validate(mm, _instance(body.instance, mm))
         return ValidateResponse(valid=not has_errors(issues), issues=issues)
 
@@ -128,8 +127,8 @@ def build_router(
             # request paid it. Not so with OCL invariants, whose budget is seconds.
             mm = registry.resolve(body.metamodel)
             if not mm.invariants:
-                return check(body, mm)
-        return await run_in_threadpool(check, body)
+                return check_model(body, mm)
+        return await run_in_threadpool(check_model, body)
 
     @api.post(
         "/compile",
@@ -144,7 +143,7 @@ def build_router(
     )
     def compile_model(body: CompileRequest) -> Response:
         """Compile a valid instance into a format; an invalid one is a 422 listing issues."""
-        mm = registry.resolve(body.metamodel, body.constraints)
+        mm = _with_constraints(registry, body.metamodel, body.constraints)
         compiler = compilers.get(body.format)
         cim = _instance(body.instance, mm)
         issues = validate(mm, cim)
@@ -173,7 +172,7 @@ def build_router(
     @api.post("/generate", tags=["generation"])
     async def generate(body: GenerateRequest) -> Outcome:
         """Generate and wait for the result (use /v1/jobs for long runs)."""
-        mm = await run_in_threadpool(_prepared, registry, body, api_bases)
+        mm = await run_in_threadpool(_prepared, registry, body, api_bases, key_envs)
         return await runner.generate(body, mm)
 
     @api.post("/edit", tags=["models"])
@@ -182,7 +181,7 @@ def build_router(
         is turned into edits by the LLM, then validated and repaired. Untouched elements stay
         as they were (an XMI instance keeps its xmi:ids)."""
         if body.request is not None:
-            _check_api_base(body.api_base, api_bases)
+            _check_llm(body.api_base, body.api_key_env, api_bases, key_envs)
             limits_mod.current().check(
                 "max_spec_chars", len(body.request), "the change request's length"
             )
@@ -210,7 +209,7 @@ def build_router(
     @api.post("/jobs", status_code=202, tags=["generation"])
     async def create_job(body: GenerateRequest) -> JobAccepted:
         """Queue a generation; follow it at /v1/jobs/{id}/events."""
-        mm = await run_in_threadpool(_prepared, registry, body, api_bases)
+        mm = await run_in_threadpool(_prepared, registry, body, api_bases, key_envs)
         job_id = await run_in_threadpool(runner.submit, body, mm)  # a store write: off the loop
         return JobAccepted(id=job_id, status="queued")
 
@@ -277,24 +276,46 @@ def _job(store: JobStore, job_id: str) -> StoredJob:
 
 
 def _prepared(
-    registry: MetamodelRegistry, body: GenerateRequest, api_bases: tuple[str, ...]
+    registry: MetamodelRegistry,
+    body: GenerateRequest,
+    api_bases: tuple[str, ...],
+    key_envs: tuple[str, ...],
 ) -> Metamodel:
-    """Check everything checkable before any LLM work: bad input is a 4xx, not a failed job."""
-    _check_api_base(body.api_base, api_bases)
-    limits_mod.current().check("max_spec_chars", len(body.spec), "the spec length in characters")
-    for name in body.formats():
-        compilers.get(name)
-    return registry.resolve(body.metamodel, body.constraints)
+    """Check everything checkable before any LLM work: bad input is a 4xx, not a failed job.
+    The metamodel is read with the request's constraints, as a worker would read it."""
+    _check_llm(body.api_base, body.api_key_env, api_bases, key_envs)
+    check(body)
+    return resolve(body, registry.resolve)
 
 
-def _check_api_base(api_base: str | None, api_bases: tuple[str, ...]) -> None:
-    """Only the LLM servers the operator listed: no request makes us connect elsewhere."""
+def _with_constraints(
+    registry: MetamodelRegistry, ref: MetamodelRef, constraints: str | None
+) -> Metamodel:
+    mm = registry.resolve(ref)
+    return mm if constraints is None else with_constraints(mm, {"constraints": constraints})
+
+
+def _check_llm(
+    api_base: str | None,
+    api_key_env: str | None,
+    api_bases: tuple[str, ...],
+    key_envs: tuple[str, ...],
+) -> None:
+    """Only the LLM servers and key variables the operator listed: no request makes us
+    connect elsewhere, or send a variable of the server's environment anywhere."""
     if api_base is not None and api_base.rstrip("/") not in {b.rstrip("/") for b in api_bases}:
         raise ApiError(
             422,
             "api-base-not-allowed",
             "api_base: this server only connects to the LLM servers its operator listed "
             "in INSTANCEGEN_API_BASES.",
+        )
+    if api_key_env is not None and api_key_env not in key_envs:
+        raise ApiError(
+            422,
+            "api-key-env-not-allowed",
+            "api_key_env: this server only reads the key variables its operator listed in "
+            "INSTANCEGEN_API_KEY_ENVS.",
         )
 
 

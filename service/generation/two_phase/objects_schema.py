@@ -13,9 +13,7 @@ import itertools
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Iterable
 from dataclasses import replace
 from types import GenericAlias
 from typing import Annotated, Any, Literal, Union
@@ -85,6 +83,7 @@ def objects_model(
     *,
     bounded: bool = True,
     grounding: Grounding | None = None,
+    named_entries: bool = True,
 ) -> type[ObjectsRoot]:
     """`{"<Class>": [{"id", "attributes"}], ...}` with a key for every concrete class, in
     containment order (roots first): the grammar walks a small model through every class, and
@@ -92,7 +91,10 @@ def objects_model(
     least one entry. `bounded` caps strings, values and ids for a small model; a capable one
     (`max_per_class` None, `bounded` False) may write all the spec asks for. With `grounding`
     (what the spec states), a bounded model's values are the spec's (`grounded_annotation`)
-    and a class the spec counts gets exactly that many entries."""
+    and a class the spec counts gets exactly that many entries; with `named_entries`, the
+    names it gives a class's objects pin entries of their own (`_grounded_list`). A set of
+    distinct models asks without: they would pin every member to the one model the spec
+    names."""
     names = NameAllocator()
     names.allocate("Objects")
     counts = grounding.counts if grounding is not None and bounded else {}
@@ -138,7 +140,7 @@ def objects_model(
             fields[f"c{i}"] = (pinned, Field(alias=cls.key))
             continue
         kind: Any
-        if said is not None and _NAMED_ENTRIES.get():
+        if said is not None and named_entries:
             kind, least, most = _grounded_list(cls, base, entry, said, names, least, most, stated)
         else:
             kind = _plain_entry(base, entry)
@@ -147,21 +149,6 @@ def objects_model(
             Field(alias=cls.key, min_length=least, max_length=most),
         )
     return create_model("Objects", __base__=ObjectsRoot, **fields)
-
-
-_NAMED_ENTRIES: ContextVar[bool] = ContextVar("named_entries", default=True)
-
-
-@contextmanager
-def without_named_entries() -> Iterator[None]:
-    """Phase 1 without named entries (`_grounded_list`) while the block runs: the members of
-    a set of distinct models (`service.app.instance_sets`) need room to vary beyond the objects
-    the spec names, which named entries pin down to one model."""
-    token = _NAMED_ENTRIES.set(False)
-    try:
-        yield
-    finally:
-        _NAMED_ENTRIES.reset(token)
 
 
 def _plain_entry(name: str, entry: dict[str, Any]) -> type[BaseModel]:

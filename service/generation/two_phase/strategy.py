@@ -41,9 +41,14 @@ SMALL_LINKS_TOKENS = 1024
 
 @dataclass
 class TwoPhase:
+    """Two-phase asking of a model that can do `caps`: facts are read from `spec`, the
+    user's own; the prompts show `shown` (the spec, and a set member's note after it)."""
+
     mm: Metamodel
     spec: str
     caps: Capabilities
+    shown: str
+    named_entries: bool = True
 
     def objects_schemas(self) -> list[type[Any]]:
         """Phase 1's schemas, most objects first (a small model's cut-off answer is asked again
@@ -51,7 +56,10 @@ class TwoPhase:
         if not self.caps.small:
             return [objects_model(self.mm, None, bounded=False)]
         caps = dict.fromkeys((self._cap, max(1, self._cap // 3), 1))
-        return [objects_model(self.mm, c, grounding=self.grounding) for c in caps]
+        return [
+            objects_model(self.mm, c, grounding=self.grounding, named_entries=self.named_entries)
+            for c in caps
+        ]
 
     @cached_property
     def grounding(self) -> Grounding:
@@ -66,7 +74,7 @@ class TwoPhase:
         return object_cap(self.mm, self.spec, min(SMALL_OBJECTS_TOKENS, room))
 
     def first_messages(self) -> list[Message]:
-        return objects_messages(self.mm, self.spec)
+        return objects_messages(self.mm, self.shown)
 
     def answer(
         self, caller: Caller, previous: Cim | None, issues: Sequence[Issue], notes: list[Issue]
@@ -75,7 +83,9 @@ class TwoPhase:
         What had to be changed in the answers is added to `notes` (`normalised` warnings)."""
         object_issues, link_issues = split_issues(self.mm, previous, issues)
         if previous is None or object_issues:
-            messages = objects_messages(self.mm, self.spec, previous=previous, issues=object_issues)
+            messages = objects_messages(
+                self.mm, self.shown, previous=previous, issues=object_issues
+            )
             answer = caller.ask(messages, self.objects_schemas(), self._tokens(messages, True))
             declared = declared_objects(self.mm, answer.to_cim(), notes)
         else:
@@ -85,11 +95,11 @@ class TwoPhase:
         links: dict[str, Any] = {}
         if links_model is not None:
             if previous is None:
-                messages = links_messages(self.mm, self.spec, plan)
+                messages = links_messages(self.mm, self.shown, plan)
             else:
-                shown = plan.answer_of(previous)
+                before = plan.answer_of(previous)
                 messages = links_messages(
-                    self.mm, self.spec, plan, issues=link_issues, previous=shown
+                    self.mm, self.shown, plan, issues=link_issues, previous=before
                 )
             reply = caller.ask(messages, [links_model], self._tokens(messages, False))
             links = reply.model_dump(by_alias=True)
