@@ -36,9 +36,8 @@ from instancegen.service.resources.model_io import read_model_file
 from instancegen.service.resources.pyecore_interop import from_pyecore, to_pyecore
 
 if TYPE_CHECKING:
-    from instancegen.service.app.run import generate
+    from instancegen.service.app.run import edit, generate
     from instancegen.service.eval.scoring import Score, score
-    from instancegen.service.generation.editing import edit
 
 __version__ = "0.1.0"
 
@@ -61,7 +60,7 @@ def __getattr__(name: str) -> Any:
 
         return generate
     if name == "edit":
-        from instancegen.service.generation.editing import edit
+        from instancegen.service.app.run import edit
 
         return edit
     if name in ("score", "Score"):

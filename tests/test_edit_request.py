@@ -21,13 +21,13 @@ import pytest
 from fault_server import FaultServer, Reply, completion, fault_server, tool_call, tool_name
 from http_support import BANK_ECORE, BANK_REFERENCE, ServerThread
 
-from instancegen import compilers
+from instancegen import compilers, edit
 from instancegen.service.backends.litellm_backend import LiteLLMBackend
 from instancegen.service.core.cim import parse_cim
 from instancegen.service.core.ecore_loader import load_metamodel
 from instancegen.service.core.edits import EditList
 from instancegen.service.core.metamodel import Metamodel
-from instancegen.service.generation.editing import apply_to, edit, read_source
+from instancegen.service.generation.editing import apply_to, read_source
 from instancegen.service.http import Settings, create_app
 
 ROOT = Path(__file__).resolve().parent.parent

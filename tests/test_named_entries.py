@@ -451,13 +451,13 @@ def test_a_value_said_after_as_names_no_object(works: Metamodel) -> None:
 
 
 def test_phase_one_asks_what_the_model_can_write(works: Metamodel) -> None:
-    local = TwoPhase(works, DENSE, capabilities("local"))
-    assert local._tokens(local.first_messages(), True) == 3072  # the bundled model's bound
+    local = TwoPhase(works, DENSE, capabilities("local"), ground(works, DENSE), DENSE)
+    assert local._tokens(objects=True) == 3072  # the bundled model's bound
     # A small model served over HTTP that writes at most 256 tokens is never asked for more,
     # and its schemas hold fewer objects per class than the bundled model's.
     served = capabilities("openai/tiny", max_output_tokens=256, context_tokens=8192)
-    small = TwoPhase(works, DENSE, served)
-    assert served.small and small._tokens(small.first_messages(), True) == 256
+    small = TwoPhase(works, DENSE, served, ground(works, DENSE), DENSE)
+    assert served.small and small._tokens(objects=True) == 256
     assert small._cap < local._cap
 
 

@@ -25,7 +25,6 @@ from typing import Any, Literal, cast
 from pydantic import BaseModel, Field
 
 from instancegen import compilers
-from instancegen.service.backends.base import Backend, Message, Reply
 from instancegen.service.core.cim import Cim
 from instancegen.service.core.errors import InputError
 from instancegen.service.core.issues import Issue
@@ -82,41 +81,17 @@ class InstanceSet(BaseModel):
     problems: list[str] = Field(default_factory=list)
 
 
-Generate = Callable[[str | None, Backend], GenerationResult]
-"""Runs one member's generation: the note to show after the spec (None: none), with a
-backend; the caller binds metamodel, spec, model, options and progress events, and asks
-without named entries (they would pin every member to the one model the spec names)."""
-
-
-class Warmer:
-    """A backend sampling at least at `temperature`: the set's later members and retries
-    are sampled, not decoded greedily, so a model that would repeat itself varies."""
-
-    def __init__(self, backend: Backend, temperature: float) -> None:
-        self.backend = backend
-        self.model = backend.model
-        self.temperature = temperature
-
-    def complete(
-        self,
-        messages: list[Message],
-        *,
-        schema: type[BaseModel] | None,
-        max_tokens: int,
-        temperature: float = 0.0,
-        seed: int | None = None,
-    ) -> Reply:
-        return self.backend.complete(
-            messages,
-            schema=schema,
-            max_tokens=max_tokens,
-            temperature=max(temperature, self.temperature),
-            seed=seed,
-        )
+Generate = Callable[[str | None, float], GenerationResult]
+"""Runs one member's generation: the note to show after the spec (None: none), and the least
+temperature to ask at (`warmth`); the caller binds metamodel, spec, model, options and
+progress events, and asks without named entries (they would pin every member to the one
+model the spec names)."""
 
 
 def warmth(index: int, attempt: int) -> float:
-    """0 for the first model's first try (the greedy answer); 0.7 and up after that."""
+    """0 for the first model's first try (the greedy answer); 0.7 and up after that: the
+    set's later members and retries are sampled, so a model that would repeat itself
+    varies."""
     return 0.0 if index == attempt == 1 else min(1.0, 0.7 + 0.15 * (attempt - 1))
 
 
@@ -131,7 +106,6 @@ def check_set_request(count: int, kind: str) -> Kind:
 def generate_set(
     mm: Metamodel,
     run: Generate,
-    backend: Backend,
     *,
     count: int,
     kind: Kind,
@@ -147,9 +121,7 @@ def generate_set(
     problems: list[str] = []
     for index in range(1, count + 1):
         for attempt in range(1, TRIES_PER_MEMBER + 1):
-            heat = warmth(index, attempt)
-            chosen = Warmer(backend, heat) if heat > 0 else backend
-            result = run(member_note(kind, index, count, attempt), chosen)
+            result = run(member_note(kind, index, count, attempt), warmth(index, attempt))
             usage = _add(usage, result.usage)
             if result.status != "valid" or result.cim is None:
                 problems.append(f"model {index}, try {attempt}: still invalid after repairs")

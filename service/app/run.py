@@ -3,7 +3,9 @@
 The CLI, the HTTP API (embedded threads or Celery workers), batches, eval and the Python API
 all hand a `GenerationRequest` here; it reads the metamodel with the request's constraints
 (`request.resolve`), asks the model's backend what it can do, and generates one model or a
-set of distinct ones. An entry point only builds the request and shows the outcome.
+set of distinct ones. An entry point only builds the request and shows the outcome. `edit`
+is its counterpart for a change request on an existing model: the same LLM options, the same
+engine.
 """
 
 from __future__ import annotations
@@ -14,11 +16,19 @@ from typing import Any
 
 from instancegen.service import backends
 from instancegen.service.app.instance_sets import InstanceSet, generate_set
-from instancegen.service.app.request import GenerationRequest, Lookup, check, resolve
-from instancegen.service.backends import Backend
+from instancegen.service.app.request import (
+    GenerationRequest,
+    LlmOptions,
+    Lookup,
+    check,
+    resolve,
+)
+from instancegen.service.backends import Backend, Capabilities
+from instancegen.service.core.cim import Cim
 from instancegen.service.core.errors import InputError
 from instancegen.service.core.metamodel import Metamodel
-from instancegen.service.generation import loop
+from instancegen.service.generation.editing import EditResult, ModelSource, edit_model
+from instancegen.service.generation.generating import generate_model
 from instancegen.service.generation.options import Options
 from instancegen.service.generation.result import Event, GenerationResult
 
@@ -41,6 +51,37 @@ def run(
     fails."""
     check(request)
     mm = metamodel if metamodel is not None else resolve(request, lookup)
+    caps, chosen = _model(request, backend)
+    options = Options(
+        strategy=request.strategy,
+        mode=request.mode,
+        max_repairs=request.max_repairs,
+        samples=request.samples,
+        formats=request.formats(),
+    )
+    if not request.wants_set():
+        return generate_model(
+            mm, request.spec, chosen, caps, options, model=request.model, on_event=on_event
+        )
+
+    def member(note: str | None, warmth: float) -> GenerationResult:
+        asked = dataclasses.replace(options, note=note, named_entries=False, warmth=warmth)
+        return generate_model(
+            mm, request.spec, chosen, caps, asked, model=request.model, on_event=on_event
+        )
+
+    return generate_set(
+        mm,
+        member,
+        count=request.count,
+        kind=request.kind,
+        model=request.model,
+        formats=request.formats(),
+    )
+
+
+def _model(request: LlmOptions, backend: Backend | None) -> tuple[Capabilities, Backend]:
+    """What the request's model can do (its limits as given), and its backend."""
     caps = backends.capabilities(
         request.model,
         request.api_base,
@@ -50,32 +91,36 @@ def run(
     chosen = backend or backends.create_backend(
         request.model, request.api_base, api_key_env=request.api_key_env
     )
-    options = Options(
-        strategy=request.strategy,
-        mode=request.mode,
-        max_repairs=request.max_repairs,
-        samples=request.samples,
-        formats=request.formats(),
-    )
-    if not request.wants_set():
-        return loop.run(
-            mm, request.spec, chosen, caps, options, model=request.model, on_event=on_event
-        )
+    return caps, chosen
 
-    def member(note: str | None, member_backend: Backend) -> GenerationResult:
-        asked = dataclasses.replace(options, note=note, named_entries=False)
-        return loop.run(
-            mm, request.spec, member_backend, caps, asked, model=request.model, on_event=on_event
-        )
 
-    return generate_set(
-        mm,
-        member,
+def edit(
+    metamodel: Metamodel,
+    source: ModelSource | Cim,
+    change: str,
+    *,
+    on_event: Callable[[Event], None] | None = None,
+    backend: Backend | None = None,
+    **fields: Any,
+) -> EditResult:
+    """The Python API: carry out a change request on a model (the LLM writes edits, on the
+    engine generation uses). `fields` are a request's LLM options: `model`, `api_base`,
+    `api_key_env`, `strategy`, `max_output_tokens`, `context_tokens`, `format`,
+    `max_repairs`. Raises InputError for bad arguments and BackendError when the LLM
+    fails."""
+    options = LlmOptions.of(**fields)
+    caps, chosen = _model(options, backend)
+    return edit_model(
+        metamodel,
+        source,
+        change,
         chosen,
-        count=request.count,
-        kind=request.kind,
-        model=request.model,
-        formats=request.formats(),
+        caps,
+        model=options.model,
+        strategy=options.strategy,
+        formats=options.formats(),
+        max_repairs=options.max_repairs,
+        on_event=on_event,
     )
 
 

@@ -23,8 +23,10 @@ Repairs stay at the caller's usual temperature 0."""
 class Options:
     """One generation's choices: `strategy` (auto, typed, strict, generic, two-phase), the
     mode, repairs after the first attempt, first answers voted (`samples`), the formats to
-    compile; for a member of a set, a `note` on how it should differ (shown after the spec)
-    and no named entries (they would pin every member to the one model the spec names)."""
+    compile; for a member of a set, a `note` on how it should differ (shown after the spec),
+    no named entries (they would pin every member to the one model the spec names) and a
+    `warmth`: the least temperature its calls are made at, so that a model repeating itself
+    varies."""
 
     strategy: str = "auto"
     mode: Mode = "two-step"
@@ -33,3 +35,4 @@ class Options:
     formats: tuple[str, ...] = ("xmi",)
     note: str | None = None
     named_entries: bool = True
+    warmth: float = 0.0

@@ -76,13 +76,36 @@ def worked_example(mm: Metamodel) -> Example | None:
     return None
 
 
-def render_issues(issues: Sequence[Issue]) -> str:
-    """One line per issue: where, what, and the hint."""
+@dataclass(frozen=True)
+class Fit:
+    """How much of a prompt is kept when the whole does not fit the model's context: the
+    worked example or not, and every finding or only the first `findings`. The spec, the
+    metamodel shown and the latest answer are always kept."""
+
+    example: bool = True
+    findings: int | None = None
+
+    def describe(self) -> str:
+        cuts = ([] if self.example else ["without the worked example"]) + (
+            [] if self.findings is None else [f"findings capped at {self.findings}"]
+        )
+        return ", ".join(cuts)
+
+
+WHOLE = Fit()
+FITS = (WHOLE, Fit(findings=20), Fit(example=False, findings=20), Fit(example=False, findings=5))
+"""What the engine tries, in order, until a prompt leaves room for its answer."""
+
+
+def render_issues(issues: Sequence[Issue], most: int | None = None) -> str:
+    """One line per issue: where, what, and the hint; past `most`, how many more there are."""
     lines = []
-    for i in issues:
+    for i in issues[:most]:
         where = ".".join(x for x in (i.object, i.feature) if x)
         hint = f" ({i.hint})" if i.hint else ""
         lines.append(f"- [{i.code}] {where + ': ' if where else ''}{i.message}{hint}")
+    if most is not None and len(issues) > most:
+        lines.append(f"- … and {len(issues) - most} more, reported again once these are fixed")
     return "\n".join(lines)
 
 
@@ -100,13 +123,14 @@ def objects_messages(
     *,
     previous: Cim | None = None,
     issues: Sequence[Issue] = (),
+    fit: Fit = WHOLE,
 ) -> list[Message]:
     """Ask for the objects; a repair round shows the previous answer and what was wrong."""
-    messages = [_system(), *_objects_example(mm)]
+    messages = [_system(), *(_objects_example(mm) if fit.example else [])]
     messages.append(_user(_generate_text(mm, spec)))
     if previous is not None:
         messages.append({"role": "assistant", "content": objects_json(mm, previous)})
-        messages.append(_user(render("repair.md", issues=render_issues(issues))))
+        messages.append(_user(render("repair.md", issues=render_issues(issues, fit.findings))))
     return messages
 
 
@@ -134,19 +158,20 @@ def links_messages(
     *,
     issues: Sequence[Issue] = (),
     previous: dict[str, Any] | None = None,
+    fit: Fit = WHOLE,
 ) -> list[Message]:
     """Ask for containers and references of the declared objects. A repair with `previous`
     links (the last answer, in this plan's form) shows them and asks to fix only the issues;
     without, the issues are notes to avoid."""
+    messages = [_system(), *(_links_example(mm) if fit.example else [])]
+    found = render_issues(issues, fit.findings)
     if previous is not None:
-        messages = [_system(), *_links_example(mm)]
         messages.append(_user(_links_text(mm, spec, plan, "")))
         messages.append({"role": "assistant", "content": json.dumps(previous, ensure_ascii=False)})
-        found = render_issues(issues) if issues else "- none in the links; the objects changed"
-        messages.append(_user(render("links_repair.md", issues=found)))
+        shown = found if issues else "- none in the links; the objects changed"
+        messages.append(_user(render("links_repair.md", issues=shown)))
         return messages
-    notes = render("links_notes.md", issues=render_issues(issues)) if issues else ""
-    messages = [_system(), *_links_example(mm)]
+    notes = render("links_notes.md", issues=found) if issues else ""
     messages.append(_user(_links_text(mm, spec, plan, notes)))
     return messages
 
@@ -185,13 +210,15 @@ def direct_messages(
     *,
     previous: str | None = None,
     issues: Sequence[Issue] = (),
+    fit: Fit = WHOLE,
 ) -> list[Message]:
     """Ask for XMI itself; a repair round shows the previous XMI and what was wrong."""
-    messages = [_system(), *_direct_example(mm)]
+    messages = [_system(), *(_direct_example(mm) if fit.example else [])]
     messages.append(_user(_direct_text(mm, spec)))
     if previous is not None:
         messages.append({"role": "assistant", "content": previous})
-        messages.append(_user(render("direct_repair.md", issues=render_issues(issues))))
+        found = render_issues(issues, fit.findings)
+        messages.append(_user(render("direct_repair.md", issues=found)))
     return messages
 
 

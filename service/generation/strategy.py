@@ -10,13 +10,15 @@ The choice reads what the model's backend declares (`Capabilities`), never the m
 - `generic`: the DESIGN.md CIM with free feature maps, for a metamodel whose typed schema is
   beyond the provider's limits (properties, nesting, enum sizes; `schema.SchemaLimits`).
 
-A metamodel whose Emfatic rendering takes more than a quarter of the model's context is sliced
-to what the spec needs (`slicing.py`) before any of this. `plan()` makes the choice, says why,
-and `--strategy` overrides it; `instancegen schema/prompt --model M` print what it sends.
+A metamodel is sliced to what the spec needs (`slicing.py`) only when the first prompt with
+the whole of it would not leave its answer room (the output limit, or a quarter of the
+context if less). `plan()` makes the choice, says why, and `--strategy` overrides it;
+`instancegen schema/prompt --model M` print what it sends.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, cast, get_args
 
@@ -26,10 +28,10 @@ from instancegen.service import backends
 from instancegen.service.backends import Capabilities, Message
 from instancegen.service.core.errors import InputError
 from instancegen.service.core.metamodel import Metamodel
-from instancegen.service.generation.emfatic import render_metamodel
+from instancegen.service.generation.budget import prompt_tokens, room
 from instancegen.service.generation.encoding import CimForm, Encoding, Grouped
 from instancegen.service.generation.one_shot import OneShot
-from instancegen.service.generation.prompting import worked_example
+from instancegen.service.generation.prompting import objects_messages, worked_example
 from instancegen.service.generation.schema import (
     SchemaLimits,
     measure_schema,
@@ -37,13 +39,13 @@ from instancegen.service.generation.schema import (
     typed_properties,
 )
 from instancegen.service.generation.slicing import Slice, slice_for
-from instancegen.service.generation.tokens import count_tokens
+from instancegen.service.generation.two_phase.spec_facts import Grounding, ground
 from instancegen.service.generation.two_phase.strategy import TwoPhase
 
 Strategy = Literal["typed", "strict", "generic", "two-phase"]
 StrategyChoice = Literal["auto", "typed", "strict", "generic", "two-phase"]  # what users pass
 STRATEGIES: tuple[str, ...] = get_args(StrategyChoice)
-SLICE_SHARE = 4  # slice when the metamodel takes more than 1/SLICE_SHARE of the context
+ANSWER_SHARE = 4  # the first answer's room: the output limit, or 1/ANSWER_SHARE of the context
 
 
 @dataclass(frozen=True)
@@ -73,11 +75,16 @@ class Plan:
         sliced = f"; {self.slice.describe()}" if self.slice is not None else ""
         return f"strategy {self.strategy} ({self.reason}); {self.caps.describe()}{sliced}"
 
-    def asker(self) -> OneShot | TwoPhase:
-        """The object that asks: one-shot in the chosen encoding, or two-phase."""
+    def asker(self, facts: Callable[[Metamodel], Grounding]) -> OneShot | TwoPhase:
+        """The object that asks: one-shot in the chosen encoding, or two-phase (reading the
+        spec's `facts` about the metamodel shown)."""
         mm = self.metamodel
         if self.strategy == "two-phase":
-            return TwoPhase(mm, self.spec, self.caps, self.shown, self.named_entries)
+            return TwoPhase(mm, self.spec, self.caps, facts(mm), self.shown, self.named_entries)
+        return self._one_shot()
+
+    def _one_shot(self) -> OneShot:
+        mm = self.metamodel
         ex = worked_example(mm)
         return OneShot(
             mm,
@@ -89,10 +96,16 @@ class Plan:
 
     def first_request(self) -> tuple[list[Message], type[BaseModel]]:
         """The first call's messages and response model (two-phase: the objects phase)."""
-        asker = self.asker()
+        asker = self.asker(lambda mm: ground(mm, self.spec))
         if isinstance(asker, TwoPhase):
             return asker.first_messages(), asker.objects_schemas()[0]
         return asker.messages(), asker.encoding.response_model()
+
+    def first_messages(self) -> list[Message]:
+        """The first call's messages, without reading the spec's facts or building a schema."""
+        if self.strategy == "two-phase":
+            return objects_messages(self.metamodel, self.shown)
+        return self._one_shot().messages()
 
 
 def _encoding(strategy: Strategy, mm: Metamodel) -> Encoding:
@@ -113,21 +126,22 @@ def plan(
     docstring); `note` is a set member's, shown after the spec."""
     if strategy not in STRATEGIES:
         raise InputError(f"unknown strategy {strategy!r}; use one of {', '.join(STRATEGIES)}.")
-    cut = None
-    if count_tokens(render_metamodel(mm)) * SLICE_SHARE > caps.context_tokens:
-        cut = slice_for(mm, spec)
-    shown = cut.metamodel if cut is not None else mm
+    chosen: Strategy
     if strategy != "auto":
-        return Plan(cast(Strategy, strategy), "asked for", caps, mm, cut, spec, note)
-    if caps.grammar:
-        chosen: Strategy = "two-phase"
+        chosen, reason = cast(Strategy, strategy), "asked for"
+    elif caps.grammar:
+        chosen = "two-phase"
         reason = "grammar-constrained decoding: objects, then links, each under a grammar"
     elif caps.strict_tools:
         chosen, reason = "strict", "strict tool calls: strict structured outputs"
     else:
         chosen, reason = "typed", "one answer, objects grouped by class"
-    if chosen != "two-phase":
-        too_big = _beyond_limits(shown, chosen == "strict")
+    whole = Plan(chosen, reason, caps, mm, None, spec, note)
+    wanted = min(caps.output_tokens, caps.context_tokens // ANSWER_SHARE)
+    fits = room(caps, prompt_tokens(whole.first_messages())) >= wanted
+    cut = None if fits else slice_for(mm, spec)
+    if strategy == "auto" and chosen != "two-phase":
+        too_big = _beyond_limits(cut.metamodel if cut is not None else mm, chosen == "strict")
         if too_big:
             chosen, reason = "generic", f"the typed schema is beyond provider limits ({too_big})"
     return Plan(chosen, reason, caps, mm, cut, spec, note)

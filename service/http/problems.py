@@ -19,41 +19,24 @@ from starlette.routing import Match
 
 from instancegen.service.app.problems import Problem, Refused, problem, problem_for
 from instancegen.service.core.errors import BackendError, InputError
-from instancegen.service.core.issues import Issue
 
 MEDIA_TYPE = "application/problem+json"
 
 
 class ApiError(StarletteHTTPException):
-    """An HTTP-level failure raised by the API itself (401, 404, 413, invalid model).
+    """A `Refused` request raised where only an HTTPException passes through unchanged: a
+    dependency (the API key) or a body being read (its size)."""
 
-    An HTTPException so that FastAPI passes it through unchanged even while reading a body.
-    """
-
-    def __init__(
-        self,
-        status: int,
-        slug: str,
-        detail: str,
-        *,
-        headers: dict[str, str] | None = None,
-        issues: list[Issue] | None = None,
-    ) -> None:
-        super().__init__(status, detail, headers)
-        self.slug = slug
-        self.issues = issues
+    def __init__(self, refused: Refused) -> None:
+        super().__init__(refused.status, refused.detail, refused.headers)
+        self.refused = refused
 
 
 def problem_response(
-    status: int,
-    slug: str,
-    detail: str,
-    *,
-    headers: Mapping[str, str] | None = None,
-    issues: list[Issue] | None = None,
+    status: int, slug: str, detail: str, *, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
     """The one way an error leaves the API."""
-    return _json(problem(status, slug, detail, issues=issues), headers)
+    return _json(problem(status, slug, detail), headers)
 
 
 def _json(found: Problem, headers: Mapping[str, str] | None) -> JSONResponse:
@@ -85,9 +68,7 @@ def describe_request_error(errors: list[Any]) -> str:
 
 def _response_for(exc: Exception, request: Request | None = None) -> JSONResponse:
     if isinstance(exc, ApiError):
-        return problem_response(
-            exc.status_code, exc.slug, exc.detail, headers=exc.headers, issues=exc.issues
-        )
+        return _json(*problem_for(exc.refused))
     if isinstance(exc, RequestValidationError):
         return problem_response(422, "invalid-request", describe_request_error(list(exc.errors())))
     if isinstance(exc, StarletteHTTPException):

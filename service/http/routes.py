@@ -20,9 +20,16 @@ from fastapi.responses import Response, StreamingResponse
 from instancegen import compilers
 from instancegen.service.app.jobs import JobAccepted, JobView, Runner
 from instancegen.service.app.jobstore import TERMINAL, JobStore, StoredJob
+from instancegen.service.app.problems import Refused
 from instancegen.service.app.registry import MetamodelInfo, MetamodelRegistry
-from instancegen.service.app.request import MetamodelRef, MetamodelUpload, check, resolve
-from instancegen.service.app.run import Outcome
+from instancegen.service.app.request import (
+    LlmOptions,
+    MetamodelRef,
+    MetamodelUpload,
+    check,
+    resolve,
+)
+from instancegen.service.app.run import Outcome, edit
 from instancegen.service.backends import DEFAULT_MODEL, sent_schema
 from instancegen.service.core import limits as limits_mod
 from instancegen.service.core.cim import Cim, parse_cim
@@ -30,13 +37,7 @@ from instancegen.service.core.issues import has_errors
 from instancegen.service.core.metamodel import Metamodel
 from instancegen.service.core.ocl.sources import with_constraints
 from instancegen.service.core.validator import validate
-from instancegen.service.generation.editing import (
-    EditResult,
-    ModelSource,
-    apply_to,
-    edit,
-    read_source,
-)
+from instancegen.service.generation.editing import EditResult, ModelSource, apply_to, read_source
 from instancegen.service.generation.strategy import plan_for
 from instancegen.service.http.guards import ApiKeys
 from instancegen.service.http.models import (
@@ -50,7 +51,6 @@ from instancegen.service.http.models import (
     ValidateRequest,
     ValidateResponse,
 )
-from instancegen.service.http.problems import ApiError
 from instancegen.service.resources.model_io import read_model
 
 KEEPALIVE_SECONDS = 15.0
@@ -148,7 +148,7 @@ def build_router(
         cim = _instance(body.instance, mm)
         issues = validate(mm, cim)
         if has_errors(issues):
-            raise ApiError(
+            raise Refused(
                 422,
                 "invalid-model",
                 f"the instance has {sum(i.severity == 'error' for i in issues)} validation "
@@ -191,19 +191,11 @@ def build_router(
         if body.edits is not None:
             return await run_in_threadpool(apply_to, mm, source, body.edits, formats=body.formats())
         request = body.request or ""
+        options = body.model_dump(include=set(LlmOptions.model_fields))
         return await runner.call(
             body.model,
             body.api_base,
-            lambda backend: edit(
-                mm,
-                source,
-                request,
-                model=body.model,
-                api_base=body.api_base,
-                formats=body.formats(),
-                max_repairs=body.max_repairs,
-                backend=backend,
-            ),
+            lambda backend: edit(mm, source, request, backend=backend, **options),
         )
 
     @api.post("/jobs", status_code=202, tags=["generation"])
@@ -271,7 +263,7 @@ async def _event_stream(
 def _job(store: JobStore, job_id: str) -> StoredJob:
     job = store.get_job(job_id)
     if job is None:
-        raise ApiError(404, "unknown-job", f"no job has the id {job_id!r}.")
+        raise Refused(404, "unknown-job", f"no job has the id {job_id!r}.")
     return job
 
 
@@ -304,14 +296,14 @@ def _check_llm(
     """Only the LLM servers and key variables the operator listed: no request makes us
     connect elsewhere, or send a variable of the server's environment anywhere."""
     if api_base is not None and api_base.rstrip("/") not in {b.rstrip("/") for b in api_bases}:
-        raise ApiError(
+        raise Refused(
             422,
             "api-base-not-allowed",
             "api_base: this server only connects to the LLM servers its operator listed "
             "in INSTANCEGEN_API_BASES.",
         )
     if api_key_env is not None and api_key_env not in key_envs:
-        raise ApiError(
+        raise Refused(
             422,
             "api-key-env-not-allowed",
             "api_key_env: this server only reads the key variables its operator listed in "

@@ -29,6 +29,7 @@ from instancegen.service.core.metamodel import (
     Metamodel,
     Reference,
 )
+from instancegen.service.generation.naming import says
 from instancegen.service.generation.schema import (
     NameAllocator,
     attribute_annotation,
@@ -37,7 +38,7 @@ from instancegen.service.generation.schema import (
 )
 from instancegen.service.generation.two_phase.spec_facts import Grounding
 from instancegen.service.generation.two_phase.spec_values import KINDS
-from instancegen.service.generation.two_phase.spec_words import WORD_NUMBERS, says
+from instancegen.service.generation.two_phase.spec_words import WORD_NUMBERS
 
 ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,29}$"
 MAX_STRING = 80  # characters per string attribute value

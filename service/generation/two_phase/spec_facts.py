@@ -19,6 +19,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from instancegen.service.core.metamodel import Metamodel, Reference
+from instancegen.service.generation.naming import ALPHA, cue_words, same_word, says, singular
 from instancegen.service.generation.two_phase.spec_values import (
     CODE,
     KINDS,
@@ -29,7 +30,6 @@ from instancegen.service.generation.two_phase.spec_values import (
     stated_values,
 )
 from instancegen.service.generation.two_phase.spec_words import (
-    ALPHA,
     COUNT,
     PHRASE_WORD,
     PREPOSITIONS,
@@ -38,11 +38,7 @@ from instancegen.service.generation.two_phase.spec_words import (
     class_cues,
     class_nouns,
     cue_positions,
-    cue_words,
     phrase_words,
-    same_word,
-    says,
-    singular,
 )
 
 # Between the two ends of a link: "red to redToGreen", "from On back to Off", "init state to".

@@ -24,7 +24,8 @@ from instancegen.service.backends import Capabilities, Message
 from instancegen.service.core.cim import Cim
 from instancegen.service.core.issues import Issue
 from instancegen.service.core.metamodel import Metamodel, Reference
-from instancegen.service.generation.budget import answer_tokens, prompt_tokens
+from instancegen.service.generation import budget
+from instancegen.service.generation.budget import prompt_tokens
 from instancegen.service.generation.caller import Caller
 from instancegen.service.generation.prompting import links_messages, objects_messages
 from instancegen.service.generation.two_phase.links_schema import plan_links
@@ -33,7 +34,7 @@ from instancegen.service.generation.two_phase.objects_schema import (
     object_cap,
     objects_model,
 )
-from instancegen.service.generation.two_phase.spec_facts import Grounding, ground
+from instancegen.service.generation.two_phase.spec_facts import Grounding
 
 SMALL_OBJECTS_TOKENS = 3072  # a small model's phase-1 answers are bounded to fit this
 SMALL_LINKS_TOKENS = 1024
@@ -41,12 +42,14 @@ SMALL_LINKS_TOKENS = 1024
 
 @dataclass
 class TwoPhase:
-    """Two-phase asking of a model that can do `caps`: facts are read from `spec`, the
-    user's own; the prompts show `shown` (the spec, and a set member's note after it)."""
+    """Two-phase asking of a model that can do `caps`, with what the user's `spec` states
+    about `mm` read once (`facts`); the prompts show `shown` (the spec, and a set member's
+    note after it)."""
 
     mm: Metamodel
     spec: str
     caps: Capabilities
+    grounding: Grounding
     shown: str
     named_entries: bool = True
 
@@ -62,15 +65,10 @@ class TwoPhase:
         ]
 
     @cached_property
-    def grounding(self) -> Grounding:
-        """What the spec states, read once for both phases of every attempt."""
-        return ground(self.mm, self.spec)
-
-    @cached_property
     def _cap(self) -> int:
         """A small model's objects per class in phase 1: what fits SMALL_OBJECTS_TOKENS, or
         the model's own output limit if that is less."""
-        room = answer_tokens(self.caps, prompt_tokens(self.first_messages()))
+        room = budget.answer_tokens(self.caps, prompt_tokens(self.first_messages()))
         return object_cap(self.mm, self.spec, min(SMALL_OBJECTS_TOKENS, room))
 
     def first_messages(self) -> list[Message]:
@@ -83,10 +81,12 @@ class TwoPhase:
         What had to be changed in the answers is added to `notes` (`normalised` warnings)."""
         object_issues, link_issues = split_issues(self.mm, previous, issues)
         if previous is None or object_issues:
-            messages = objects_messages(
-                self.mm, self.shown, previous=previous, issues=object_issues
+            messages = caller.fitted(
+                lambda fit: objects_messages(
+                    self.mm, self.shown, previous=previous, issues=object_issues, fit=fit
+                )
             )
-            answer = caller.ask(messages, self.objects_schemas(), self._tokens(messages, True))
+            answer = caller.ask(messages, self.objects_schemas(), self._tokens(objects=True))
             declared = declared_objects(self.mm, answer.to_cim(), notes)
         else:
             declared = declared_objects(self.mm, previous, notes)
@@ -94,22 +94,23 @@ class TwoPhase:
         links_model = plan.model()
         links: dict[str, Any] = {}
         if links_model is not None:
-            if previous is None:
-                messages = links_messages(self.mm, self.shown, plan)
-            else:
-                before = plan.answer_of(previous)
-                messages = links_messages(
-                    self.mm, self.shown, plan, issues=link_issues, previous=before
+            before = plan.answer_of(previous) if previous is not None else None
+            messages = caller.fitted(
+                lambda fit: links_messages(
+                    self.mm, self.shown, plan, issues=link_issues, previous=before, fit=fit
                 )
-            reply = caller.ask(messages, [links_model], self._tokens(messages, False))
+            )
+            reply = caller.ask(messages, [links_model], self._tokens(objects=False))
             links = reply.model_dump(by_alias=True)
         return plan.apply(links, notes)
 
-    def _tokens(self, messages: list[Message], objects: bool) -> int:
-        room = answer_tokens(self.caps, prompt_tokens(messages))
+    def _tokens(self, *, objects: bool) -> int:
+        """Most tokens a phase's answer is asked for (the caller asks no more than the
+        context leaves): a small model's are bounded, any other gets its output limit."""
         if self.caps.small:
-            return min(SMALL_OBJECTS_TOKENS if objects else SMALL_LINKS_TOKENS, room)
-        return room
+            most = SMALL_OBJECTS_TOKENS if objects else SMALL_LINKS_TOKENS
+            return min(most, self.caps.output_tokens)
+        return self.caps.output_tokens
 
 
 def split_issues(
