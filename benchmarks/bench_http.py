@@ -39,11 +39,11 @@ from http_support import BANK_ECORE, BANK_REFERENCE, ScriptedBackend, free_port 
 
 from instancegen import (  # noqa: E402
     compilers,
+    generate,
     load_metamodel,
     parse_cim,
 )
 from instancegen.service.core.validator import validate  # noqa: E402
-from instancegen.service.generation import generate  # noqa: E402
 
 
 def percentile(values: list[float], q: float) -> float:

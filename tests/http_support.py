@@ -7,6 +7,7 @@ In-process (`ServerThread`) when a test needs to inject Python objects; as a sub
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import socket
 import sys
@@ -81,6 +82,22 @@ class ScriptedBackend:
         else:  # a one-shot answer: objects grouped by class, features flattened
             text = json.dumps(Grouped(self.mm).encode(self.cim))
         return Reply(text=text, prompt_tokens=100, completion_tokens=len(text) // 4)
+
+
+class VaryingBackend(ScriptedBackend):
+    """A scripted LLM that writes a different bank (another balance) for each model, so the
+    members of an instance set differ."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.variants = itertools.count(1)
+
+    def complete(self, messages: list[Message], **kw: Any) -> Reply:
+        schema = kw["schema"]
+        if schema is not None and schema.__name__ != "Links":
+            text = BANK_REFERENCE.read_text().replace("1250.5", f"{next(self.variants)}.5")
+            self.cim = parse_cim(text)
+        return super().complete(messages, **kw)
 
 
 def objects_arguments(mm: Metamodel, cim: Cim, parameters: dict[str, Any]) -> str:

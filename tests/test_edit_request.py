@@ -217,6 +217,33 @@ def test_cli_edit_writes_the_model_diff_and_report(
     assert data["edits"] == [{"op": "set", **RENAME[0]} | {"op": "set"}]
 
 
+def test_cli_edit_takes_a_requests_llm_options(
+    xmi_with_ids: bytes, llm: FaultServer, tmp_path: Path
+) -> None:
+    """`edit` takes --api-key-env, --strategy, --max-output-tokens and --context-tokens as
+    `generate` does: the key sent is the named variable's, no answer is asked past the
+    given limit, and two-phase asks for ids as enums of the model's own."""
+    llm.script = answers(RENAME)
+    model = tmp_path / "bank.xmi"
+    model.write_bytes(xmi_with_ids)
+    args = [
+        "-m", str(BANK_ECORE), str(model), "--request", "Rename Bob Weber to Robert Weber",
+        "--model", "openai/stub", "--api-base", llm.base_url, "--api-key-env", "MY_EDIT_KEY",
+        "--strategy", "two-phase", "--max-output-tokens", "512", "--context-tokens", "16384",
+        "-o", str(tmp_path / "out.xmi"),
+    ]  # fmt: skip
+    run = _cli(*args, env={"MY_EDIT_KEY": "sk-edit"})
+    assert run.returncode == 0, run.stderr
+    assert llm.keys == ["Bearer sk-edit"]
+    (request,) = llm.requests
+    assert request["max_tokens"] <= 512
+    assert '"_bob"' in json.dumps(request["tools"][0]["function"]["parameters"])  # an enum
+    unset = _cli(*args, env={"MY_EDIT_KEY": ""})
+    assert unset.returncode == 2 and "MY_EDIT_KEY" in unset.stderr
+    bad = _cli(*args[:-2], "--strategy", "clever")
+    assert bad.returncode == 2 and "strategy" in bad.stderr and "Traceback" not in bad.stderr
+
+
 def test_cli_edit_applies_an_edits_file_without_llm(tmp_path: Path) -> None:
     patch = tmp_path / "patch.json"
     patch.write_text(json.dumps({"edits": [{"op": "delete", "id": "bob"}]}))

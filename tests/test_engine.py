@@ -141,8 +141,8 @@ def test_a_repair_that_does_not_fit_is_cut_and_the_result_says_so(bank: Metamode
     tight = Replay(json.dumps(answer))
     result = generate(bank, SPEC, backend=tight, max_repairs=1, context_tokens=context, **SERVED)
     assert _sizes(tight)[0] == first and _sizes(tight)[1] < repair
-    assert result.strategy is not None
-    assert result.strategy.endswith(
+    assert result.strategy_reason is not None
+    assert result.strategy_reason.endswith(
         "prompts cut to fit the context: attempt 2: without the worked example, "
         "findings capped at 20"
     )
@@ -177,7 +177,7 @@ def test_a_sliced_prompt_leaves_room_for_the_answer_it_asks_for() -> None:
     backend = Replay("{}")
     limits = {"context_tokens": 2048, "strategy": "typed"}
     result = generate(mm, "A conference hall.", backend=backend, max_repairs=0, **SERVED, **limits)
-    assert result.strategy is not None and "metamodel sliced to" in result.strategy
+    assert result.strategy_reason is not None and "metamodel sliced to" in result.strategy_reason
     caps = capabilities(**SERVED, context_tokens=2048)
     (call,) = backend.calls
     used = prompt_tokens(call["messages"]) * caps.token_scale + call["max_tokens"] + MARGIN

@@ -207,11 +207,11 @@ def test_content_hash_depends_on_content_not_order() -> None:
 @pytest.mark.parametrize(
     ("name", "feature", "what"),
     [
-        ("featuremap.ecore", "Mixed.mixedContent", "feature maps"),
-        ("group.ecore", "Holder.items", ""),
+        ("featuremap.ecore", "Mixed.mixedContent", "without ExtendedMetaData"),
+        ("group.ecore", "Holder.items", "'#itemGroup'"),
     ],
 )
-def test_feature_maps_and_groups_are_refused_naming_the_feature(
+def test_feature_maps_nothing_explains_are_refused_naming_the_feature(
     name: str, feature: str, what: str
 ) -> None:
     with pytest.raises(InputError) as exc:

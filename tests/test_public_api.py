@@ -20,7 +20,8 @@ def test_every_exported_name_exists() -> None:
 def test_a_script_round_trips_the_bank_through_the_api() -> None:
     mm = instancegen.load_metamodel([BANK / "bank.ecore"])
     cim = instancegen.read_model_file(BANK / "reference.json", mm)
-    assert instancegen.validate(mm, cim) == []
+    issues = instancegen.validate(mm, cim)  # the spec's IBANs (DE01, …) fail their checksum
+    assert {(i.code, i.severity, i.feature) for i in issues} == {("unrealistic", "warning", "iban")}
     xmi = instancegen.compile_model(cim, mm, "xmi")
     assert xmi.startswith(b"<?xml")
     again = instancegen.import_model(xmi, mm, "bank.xmi")

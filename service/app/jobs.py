@@ -16,12 +16,9 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeVar
 
-from pydantic import BaseModel
-
 from instancegen.service import backends
-from instancegen.service.app.instance_sets import InstanceSet
 from instancegen.service.app.jobstore import TERMINAL, Store
-from instancegen.service.app.problems import Problem, Refused, problem_for
+from instancegen.service.app.problems import Refused, problem_for
 from instancegen.service.app.request import GenerationRequest
 from instancegen.service.app.run import Outcome, run
 from instancegen.service.app.settings import Settings
@@ -33,24 +30,7 @@ from instancegen.service.generation.result import Event, GenerationResult
 BackendFactory = Callable[[str, str | None], Backend]
 """(model, api_base) -> the backend to use; None in the app means `run` picks one."""
 
-JobStatus = Literal["queued", "running", "finished", "failed", "interrupted"]
 _T = TypeVar("_T")
-
-
-class JobAccepted(BaseModel):
-    id: str
-    status: JobStatus
-
-
-class JobView(BaseModel):
-    """A job as its followers see it: status, times, and its result or problem once over."""
-
-    id: str
-    status: JobStatus
-    created: float
-    updated: float
-    result: GenerationResult | InstanceSet | None = None
-    error: Problem | None = None
 
 
 @dataclass(frozen=True)
@@ -73,8 +53,11 @@ def execute_job(
     synchronous request would get (embedded runner and broker workers alike)."""
 
     held: list[Event] = []
+    last_attempt = 0  # the `finished` event carries the last attempt's number, never 0 after one
 
     def progress(event: Event) -> None:
+        nonlocal last_attempt
+        last_attempt = max(last_attempt, event.attempt)
         if event.type == "finished":
             held.append(event)
         else:
@@ -88,10 +71,18 @@ def execute_job(
             "failed",
             None,
             problem,
-            Event(type="finished", data={"status": "failed", "error": problem}),
+            Event(
+                type="finished",
+                attempt=last_attempt,
+                data={"status": "failed", "error": problem},
+            ),
         )
     one_model = isinstance(result, GenerationResult) and held
-    finished = held[-1] if one_model else Event(type="finished", data={"status": result.status})
+    finished = (
+        held[-1]
+        if one_model
+        else Event(type="finished", attempt=last_attempt, data={"status": result.status})
+    )
     return JobOutcome("finished", result.model_dump(mode="json"), None, finished)
 
 

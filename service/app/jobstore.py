@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS metamodels (
@@ -44,6 +44,7 @@ CREATE TABLE IF NOT EXISTS events (
 );
 """
 
+JobStatus = Literal["queued", "running", "finished", "failed", "interrupted"]
 TERMINAL = frozenset({"finished", "failed", "interrupted"})
 
 
@@ -186,7 +187,8 @@ class Store:
 
     def interrupt_unfinished(self, last_event: dict[str, Any]) -> list[str]:
         """Mark jobs a previous process left queued or running as `interrupted`, ending
-        each one's event stream with `last_event`; returns their ids."""
+        each one's event stream with `last_event`, numbered with the job's last attempt;
+        returns their ids."""
         with self._tx() as conn:
             ids = [
                 row[0]
@@ -200,7 +202,8 @@ class Store:
                 (time.time(),),
             )
         for job_id in ids:
-            self.add_event(job_id, last_event)
+            attempts = (e.get("attempt", 0) for _, e in self.events_after(job_id, 0))
+            self.add_event(job_id, {**last_event, "attempt": max(attempts, default=0)})
         return ids
 
     def purge_finished(self, older_than: float) -> int:

@@ -14,9 +14,7 @@ other commands need neither.
 from __future__ import annotations
 
 import dataclasses
-import warnings
 from functools import cache
-from importlib.metadata import entry_points
 from typing import Any
 
 from pydantic import BaseModel
@@ -31,6 +29,7 @@ from instancegen.service.backends.base import (
     StrictAnswer,
 )
 from instancegen.service.core.errors import InputError
+from instancegen.service.core.plugins import load_plugins
 
 GROUP = "instancegen.backends"
 DEFAULT_MODEL = "local"  # the bundled model: offline, no key
@@ -41,16 +40,7 @@ MIN_TOKENS = 256  # the least a given limit may be: below, not even a repair fit
 def plugins() -> tuple[BackendPlugin, ...]:
     """The installed plugins: those serving particular strings first (by entry-point name),
     fallbacks last."""
-    found: list[BackendPlugin] = []
-    for ep in sorted(entry_points(group=GROUP), key=lambda e: e.name):
-        try:
-            plugin = ep.load()
-        except Exception as exc:  # a broken plugin must not take the built-ins down with it
-            warnings.warn(
-                f"instancegen: backend plugin {ep.name!r} failed to load: {exc}", stacklevel=2
-            )
-            continue
-        found.append(plugin)
+    found = [plugin for _, plugin in load_plugins(GROUP, "backend plugin")]
     return tuple(sorted(found, key=lambda p: p.fallback))
 
 

@@ -42,6 +42,23 @@ OutputOption = Annotated[
         "-o", "--output", help="Write here instead of to standard output.", show_default=False
     ),
 ]
+IdsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--ids",
+        help="'xmi': refer to objects by xmi:id / _id (the CIM ids) "
+        "instead of EMF's fragment paths.",
+        show_default=False,
+    ),
+]
+SchemaLocationOption = Annotated[
+    bool,
+    typer.Option(
+        "--schema-location",
+        help="Write xsi:schemaLocation pointing at the "
+        ".ecore files, so Eclipse opens a model of an unregistered metamodel.",
+    ),
+]
 
 
 @app.command("compile")
@@ -50,23 +67,8 @@ def compile_command(
     model: ModelArgument,
     fmt: Annotated[str, typer.Option("--format", "-f", help=_formats_help())] = "xmi",
     output: OutputOption = None,
-    ids: Annotated[
-        str | None,
-        typer.Option(
-            "--ids",
-            help="'xmi': refer to objects by xmi:id / _id (the CIM ids) "
-            "instead of EMF's fragment paths.",
-            show_default=False,
-        ),
-    ] = None,
-    schema_location: Annotated[
-        bool,
-        typer.Option(
-            "--schema-location",
-            help="Write xsi:schemaLocation pointing at the "
-            ".ecore files, so Eclipse opens a model of an unregistered metamodel.",
-        ),
-    ] = False,
+    ids: IdsOption = None,
+    schema_location: SchemaLocationOption = False,
     force: Annotated[
         bool, typer.Option("--force", help="Compile even when the model has validation errors.")
     ] = False,
@@ -80,8 +82,7 @@ def compile_command(
     """
     try:
         compiler = compilers.get(fmt)
-        if ids not in (None, "xmi", "fragment"):
-            raise InputError(f"--ids must be 'xmi' or 'fragment', not {ids!r}.")
+        check_ids(ids)
         mm = load_metamodel(metamodel)
         cim = read_model_file(model, mm)
     except InputError as exc:
@@ -102,9 +103,7 @@ def compile_command(
                 markup=False,
             )
         raise typer.Exit(EXIT_INVALID)
-    options: dict[str, Any] = {"ids": ids}
-    if schema_location:
-        options["schema_location"] = _schema_locations(mm, metamodel, output)
+    options = compile_options(mm, ids, schema_location, metamodel, output)
     try:
         data = compiler.compile(cim, mm, **options)
     except InputError as exc:
@@ -147,6 +146,22 @@ def _emit(data: bytes, output: Path | None) -> None:
         write_atomic(output, data)
     except OSError as exc:
         raise fail(f"{output}: cannot be written ({exc.strerror}).") from None
+
+
+def check_ids(ids: str | None) -> None:
+    """`--ids` is refused before any work when it names no way of referring."""
+    if ids not in (None, "xmi", "fragment"):
+        raise InputError(f"--ids must be 'xmi' or 'fragment', not {ids!r}.")
+
+
+def compile_options(
+    mm: Metamodel, ids: str | None, schema_location: bool, given: list[Path], output: Path | None
+) -> dict[str, Any]:
+    """The compilers' options for `--ids` and `--schema-location` (compile and generate)."""
+    options: dict[str, Any] = {"ids": ids}
+    if schema_location:
+        options["schema_location"] = _schema_locations(mm, given, output)
+    return options
 
 
 def _schema_locations(mm: Metamodel, given: list[Path], output: Path | None) -> dict[str, str]:

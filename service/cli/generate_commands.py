@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, cast
+from typing import Annotated, Any, cast
 
 import typer
 from rich.markup import escape
@@ -12,7 +12,7 @@ from rich.status import Status
 
 from instancegen import compilers
 from instancegen.service.app.instance_sets import MAX_COUNT, InstanceSet
-from instancegen.service.app.request import GenerationRequest, MetamodelPaths
+from instancegen.service.app.request import GenerationRequest, MetamodelPaths, resolve
 from instancegen.service.app.run import run
 from instancegen.service.app.set_files import write_set
 from instancegen.service.backends import DEFAULT_MODEL
@@ -26,11 +26,19 @@ from instancegen.service.cli.app import (
     fail,
     out,
 )
+from instancegen.service.cli.compile_commands import (
+    IdsOption,
+    SchemaLocationOption,
+    check_ids,
+    compile_options,
+)
 from instancegen.service.core.atomic import write_atomic
+from instancegen.service.core.cim import Cim
 from instancegen.service.core.ecore_loader import load_metamodel
 from instancegen.service.core.errors import BackendError, InputError
 from instancegen.service.core.input_files import read_input_text
 from instancegen.service.core.issues import Issue
+from instancegen.service.core.metamodel import Metamodel
 from instancegen.service.generation.options import MAX_SAMPLES, MODES, SAMPLE_TEMPERATURE
 from instancegen.service.generation.prompting import direct_messages
 from instancegen.service.generation.result import Event, GenerationResult
@@ -188,6 +196,8 @@ def generate_command(
         ),
     ] = "typical",
     samples: SamplesOption = 1,
+    ids: IdsOption = None,
+    schema_location: SchemaLocationOption = False,
 ) -> None:
     """Generate an instance model from a natural-language specification.
 
@@ -222,8 +232,14 @@ def generate_command(
       [bold]instancegen generate -m bank.ecore --spec-file spec.txt --samples 3 -o bank.xmi[/]
 
       (three answers drawn, voted into one: "consensus of 3 samples: kept 5 of 7 objects")
+
+      [bold]instancegen generate -m bank.ecore --spec-file spec.txt -o bank.xmi \\
+        --schema-location --ids xmi[/]
+
+      (Eclipse's reflective editor opens bank.xmi without the metamodel registered)
     """
     try:
+        check_ids(ids)
         text = read_spec(spec, spec_file)
         chosen = formats or ["xmi"]
         wants_set = count > 1 or kind != "typical"
@@ -247,9 +263,10 @@ def generate_command(
             count=count,
             kind=kind,
         )
+        mm = resolve(request)  # here, for the output options too
         progress = None if quiet else _Progress()
         try:
-            outcome = run(request, progress.on_event if progress else None)
+            outcome = run(request, progress.on_event if progress else None, metamodel=mm)
         finally:
             if progress:
                 progress.stop()
@@ -257,16 +274,17 @@ def generate_command(
         raise fail(exc.message) from None
     except BackendError as exc:
         raise fail(f"LLM backend failed: {exc.message}", EXIT_BACKEND) from None
+    options = compile_options(mm, ids, schema_location, metamodel, output)
     if isinstance(outcome, InstanceSet):
         assert output is not None
-        _finish_set(outcome, output, text, quiet)
+        _finish_set(outcome, mm, output, text, quiet, options)
         return
     if report is not None:
         write_atomic(report, outcome.model_dump_json(by_alias=True, indent=2).encode("utf-8"))
     valid = outcome.status == "valid"
     _print_issues(outcome.issues)  # a valid model's warnings too (`normalised`: what was changed)
     if valid or allow_invalid:
-        _write(outcome, targets)
+        _write(_recompiled(outcome.artifacts, outcome.cim, mm, options), targets)
     if not quiet:
         _summary(outcome)
     if not valid:
@@ -337,8 +355,18 @@ def prompt_command(
         out.print(escape(m["content"]), highlight=False)
 
 
-def _finish_set(result: InstanceSet, output: Path, spec: str, quiet: bool) -> None:
-    """A set's members and manifest written; what could not be made said."""
+def _finish_set(
+    result: InstanceSet,
+    mm: Metamodel,
+    output: Path,
+    spec: str,
+    quiet: bool,
+    options: dict[str, Any],
+) -> None:
+    """A set's members (compiled again with `--ids`/`--schema-location`) and manifest
+    written; what could not be made said."""
+    for member in result.members:
+        member.artifacts = _recompiled(member.artifacts, member.cim, mm, options)
     manifest = write_set(result, output, spec)[0]
     for problem in result.problems:
         err.print(f"[yellow]note:[/] {escape(problem)}", highlight=False)
@@ -379,9 +407,29 @@ def _targets(formats: list[str], output: Path | None) -> dict[str, Path | None]:
     return paths
 
 
-def _write(result: GenerationResult, targets: dict[str, Path | None]) -> None:
+def _recompiled(
+    artifacts: dict[str, str], cim: Cim | None, mm: Metamodel, options: dict[str, Any]
+) -> dict[str, str]:
+    """The artifacts compiled again with `--ids` / `--schema-location`, when given. A format
+    that cannot write the model so keeps the artifact generation made, and says so."""
+    if cim is None or not any(options.values()):
+        return artifacts
+    again = dict(artifacts)
+    for fmt in artifacts:
+        try:
+            again[fmt] = compilers.get(fmt).compile(cim, mm, **options).decode("utf-8")
+        except InputError as exc:
+            err.print(
+                f"[yellow]warning:[/] {fmt} written without --ids/--schema-location: "
+                f"{escape(exc.message)}",
+                highlight=False,
+            )
+    return again
+
+
+def _write(artifacts: dict[str, str], targets: dict[str, Path | None]) -> None:
     for fmt, path in targets.items():
-        data = result.artifacts.get(fmt)
+        data = artifacts.get(fmt)
         if data is None:
             err.print(f"[yellow]warning:[/] the model cannot be written as {fmt}.")
         elif path is None:
@@ -412,8 +460,8 @@ def _summary(result: GenerationResult) -> None:
         f"tokens {u.prompt_tokens:,} in, {u.completion_tokens:,} out{cost}",
         highlight=False,
     )
-    if result.strategy:
-        err.print(escape(result.strategy), style="dim", highlight=False)
+    if result.strategy_reason:
+        err.print(escape(result.strategy_reason), style="dim", highlight=False)
 
 
 class _Progress:

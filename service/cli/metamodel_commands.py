@@ -22,9 +22,10 @@ from instancegen.service.cli.generate_commands import (
     StrategyOption,
     read_spec,
 )
+from instancegen.service.core import checks
 from instancegen.service.core.ecore_loader import load_metamodel
 from instancegen.service.core.errors import InputError
-from instancegen.service.core.metamodel import EClassView, Metamodel
+from instancegen.service.core.metamodel import Attribute, EClassView, Feature, Metamodel
 from instancegen.service.generation.emfatic import (
     render_datatype,
     render_feature,
@@ -54,6 +55,8 @@ def inspect(metamodel: MetamodelOption, constraints: ConstraintsOption = None) -
     multiplicities [bold][1][/] [bold][*][/] [bold][+][/] [bold][2..5][/], none means [0..1].
     [bold]invariant Name: expr;[/] is an OCL invariant every instance must satisfy (from
     the .ecore's OCL annotations, or a Complete OCL file given with --constraints).
+    [bold]check iban (by name)[/] names the realism checks `validate` runs on an attribute,
+    chosen by its name and type or by its annotation (source instancegen, key check).
 
     Below the table: enums and data types, loader warnings, the schema variant
     (typed, or generic when too large), and the token count of the Emfatic text
@@ -104,12 +107,24 @@ def _features(mm: Metamodel, c: EClassView) -> str:
     lines = []
     for f in c.features:
         text = escape(render_feature(f))
-        lines.append(f"[dim]{text}[/]" if f.name in inherited else text)
+        lines.append((f"[dim]{text}[/]" if f.name in inherited else text) + _checked(c, f))
     for key in (*sorted(c.all_supertypes), c.key):
         for invariant in mm.invariants_of(key):
             text = f"[magenta]{escape(render_invariant(invariant))}[/]"
             lines.append(text if key == c.key else f"[dim]{text}[/]")
     return "\n".join(lines)
+
+
+def _checked(c: EClassView, f: Feature) -> str:
+    """The realism checks a feature gets, and whether its annotation or its name chose them."""
+    if not isinstance(f, Attribute):
+        return ""
+    chosen = checks.applied(c, f)
+    names = [x.name for x in chosen.checks] + [f"{n} (not installed)" for n in chosen.unknown]
+    if not names:
+        return ""
+    how = "annotated" if chosen.annotated else "by name"
+    return f"  [cyan]check {escape(', '.join(names))}[/] ({how})"
 
 
 @app.command()

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from instancegen.service.core.errors import InputError
+
+if TYPE_CHECKING:
+    from instancegen.service.core.extended_metadata import XmlMetadata
 
 ECORE_NS = "http://www.eclipse.org/emf/2002/Ecore"
 
@@ -37,6 +40,10 @@ class DataType:
     literal_values: tuple[str, ...] = ()  # EMF's serialized form of each literal
     package: str | None = None  # nsURI of the package declaring it (custom types, enums)
     primitive: bool = False  # Java primitive: EMF treats its intrinsic default as unset
+    # The XML Schema type whose lexical rules it follows (XMLType's, or one an XSD-derived
+    # type names as its ExtendedMetaData baseType), and the facets that type adds.
+    xsd: str | None = None
+    facets: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +58,9 @@ class Attribute:
     is_id: bool = False
     unsettable: bool = False
     unique: bool = True  # a many-valued one holds each value once (EMF drops a repeat)
+    # The `check` detail of its `instancegen` annotation: the realism checks named for it
+    # (`service.core.checks`), "none" for no check; None: not annotated (chosen by name and type).
+    check: str | None = None
 
     @property
     def many(self) -> bool:
@@ -146,6 +156,9 @@ class Metamodel:
     warnings: tuple[str, ...] = field(default=())
     any_object: str | None = None  # the key of Ecore's EObject where a reference has that type
     invariants: tuple[Invariant, ...] = field(default=())
+    # What ExtendedMetaData says of an XSD-derived metamodel (XML names and kinds, document
+    # root elements); None when it carries none.
+    xml: XmlMetadata | None = None
 
     @property
     def name(self) -> str:

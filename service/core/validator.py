@@ -28,6 +28,13 @@ Decisions the codes rest on:
   iD attribute values are equal collide, whichever classes they belong to.
 - `several-roots` (a warning): several roots although one of them, or one new object of a
   single concrete class, could contain all the others.
+- `document-root`: in a metamodel made from an XML Schema, a root object no global element
+  takes (an XML document has one root element, the schema's).
+- `scope`: a class's objects (its subclasses' included) are more or fewer than a requested
+  scope allows (`service.core.scope`); model-wide, after every other finding.
+- `unrealistic` (a warning; an error under `realism="strict"`, none under `"off"`): a value a
+  realism check fails (`service.core.checks`); `not-evaluated` where an annotation names a
+  check that is not installed.
 
 The work is linear in the model: per-class feature maps and value checks are computed once,
 and cross-object checks use id maps and sets, never nested scans.
@@ -44,6 +51,7 @@ from functools import cache
 from typing import Any
 
 from instancegen.service.core import values
+from instancegen.service.core.checks.audit import Realism, audit
 from instancegen.service.core.cim import Cim, CimObject
 from instancegen.service.core.gc_pause import gc_paused
 from instancegen.service.core.issues import Issue, Severity
@@ -57,17 +65,28 @@ from instancegen.service.core.metamodel import (
     Reference,
 )
 from instancegen.service.core.ocl.check import check_invariants
+from instancegen.service.core.scope import Scope, scope_issues
 
 _UNKNOWN_RANK = 1 << 30  # features the class does not offer sort after its own
 _INVARIANT_RANK = _UNKNOWN_RANK + 1  # invariant findings after an object's feature findings
 _LISTED = 6  # how many names a hint spells out before "…"
 
 
-def validate(metamodel: Metamodel, cim: Cim, *, invariants: bool = True) -> list[Issue]:
-    """Every way `cim` breaks `metamodel`; an empty list means EMF will accept it. Without
-    `invariants`, the OCL invariants are left to the caller (`service.core.ocl.check`)."""
+def validate(
+    metamodel: Metamodel,
+    cim: Cim,
+    *,
+    invariants: bool = True,
+    realism: Realism = "warn",
+    scopes: Sequence[Scope] = (),
+) -> list[Issue]:
+    """Every way `cim` breaks `metamodel`; no error means EMF will accept it. Without
+    `invariants`, the OCL invariants are left to the caller (`service.core.ocl.check`);
+    `realism` says what a failed realism check is (a warning, an error, or not looked for);
+    a class count outside one of `scopes` is a `scope` error."""
     with gc_paused():  # its indexes are many small containers, none of them cyclic garbage
-        return _Validator(metamodel, cim.objects, invariants).run()
+        issues = _Validator(metamodel, cim.objects, invariants, realism).run()
+    return issues + scope_issues(metamodel, cim.objects, scopes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,11 +218,16 @@ class _Validator:
     """One validation run: the id index, the findings, and cross-object bookkeeping."""
 
     def __init__(
-        self, metamodel: Metamodel, objects: Sequence[CimObject], invariants: bool = True
+        self,
+        metamodel: Metamodel,
+        objects: Sequence[CimObject],
+        invariants: bool = True,
+        realism: Realism = "off",
     ) -> None:
         self.mm = metamodel
         self.objects = objects
         self.invariants = invariants
+        self.realism = realism
         self.rules_by_key: dict[str, _ClassRules | None] = {}
         self.index: dict[str, int] = {}
         self.classes: list[_ClassRules | None] = []
@@ -228,7 +252,9 @@ class _Validator:
         self._check_implied_bounds()
         self._check_cycles()
         self._check_roots()
+        self._check_document_roots()
         self._check_invariants()
+        self._check_realism()
         self.found.sort(key=lambda t: (t[0], t[1]))
         return [issue for _, _, issue in self.found]
 
@@ -237,6 +263,17 @@ class _Validator:
         if self.invariants and self.mm.invariants:
             for i, issue in check_invariants(self.mm, self.objects).issues:
                 self.found.append((i, _INVARIANT_RANK, issue))
+
+    def _check_realism(self) -> None:
+        """Realism checks (service.core.checks): each finding at its object and feature."""
+        if self.realism == "off":
+            return
+        verdict = audit(self.mm, self.objects)
+        severity: Severity = "error" if self.realism == "strict" else "warning"
+        for f in verdict.findings:
+            self._add(f.index, f.feature, "unrealistic", f.message, f.hint, severity)
+        for u in verdict.unknown:
+            self._add(len(self.objects), None, "not-evaluated", u.message, None, "warning")
 
     def _add(
         self,
@@ -847,6 +884,26 @@ class _Validator:
             message = f"{intro}one {cls} object could contain them all{note}"
             hint = f"Add a {cls} object as the single root and list {_names(moves)}."
         self._add(len(self.objects), None, "several-roots", message, hint, severity="warning")
+
+    def _check_document_roots(self) -> None:
+        """In a metamodel made from an XML Schema with global elements, a root is written as
+        the global element its class belongs to; an object of another class cannot be one."""
+        xml = self.mm.xml
+        if xml is None or not xml.elements:
+            return
+        for i, (o, rules) in enumerate(zip(self.objects, self.classes, strict=True)):
+            if rules is None or i in self.container or self.index[o.id] != i:
+                continue
+            if xml.root_element(rules.view.key, self.mm.is_subtype) is None:
+                names = _names(f"<{e.name}> ({e.class_key})" for e in xml.elements)
+                self._add(
+                    i,
+                    None,
+                    "document-root",
+                    f"{o.id} is contained by no object, but a {rules.view.key} cannot be the "
+                    f"root of an XML document; the schema's root elements are {names}.",
+                    f"List {o.id!r} in the containment reference of an object that can hold it.",
+                )
 
     def _key(self, i: int) -> str:
         rules = self.classes[i]

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from instancegen import compilers
 from instancegen.service.backends import Backend, Capabilities, Message
 from instancegen.service.core import limits as limits_mod
+from instancegen.service.core.checks.audit import GENERATION_REALISM
 from instancegen.service.core.cim import Cim, Scalar, describe_validation_error
 from instancegen.service.core.edits import Edit, EditList, apply_edits
 from instancegen.service.core.errors import InputError
@@ -154,7 +155,7 @@ def _as_source(source: ModelSource | Cim) -> ModelSource:
 
 def _applied(mm: Metamodel, cim: Cim, edits: list[Edit]) -> tuple[Cim, list[Issue]]:
     outcome = apply_edits(cim, edits, mm)
-    return outcome.cim, [*outcome.issues, *validate(mm, outcome.cim)]
+    return outcome.cim, [*outcome.issues, *validate(mm, outcome.cim, realism=GENERATION_REALISM)]
 
 
 def _result(

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 
 from instancegen import compilers
 from instancegen.service.backends import Backend, Capabilities
+from instancegen.service.core.checks.audit import GENERATION_REALISM
 from instancegen.service.core.cim import Cim
 from instancegen.service.core.errors import BackendError, InputError
 from instancegen.service.core.issues import Issue
@@ -69,7 +70,10 @@ def generate_model(
         status="valid" if valid else "invalid",
         model=model,
         mode=options.mode,
-        strategy=None if not two_step else chosen.describe() + (fitted * bool(engine.caller.notes)),
+        strategy=chosen.strategy if two_step else None,
+        strategy_reason=(
+            chosen.describe() + fitted * bool(engine.caller.notes) if two_step else None
+        ),
         cim=last.cim,
         artifacts=_artifacts(metamodel, last.cim, options.formats, valid),
         issues=last.issues,
@@ -121,7 +125,7 @@ class _Modelling:
             cim = self._vote(caller, notes)
         else:
             cim = self.asker.answer(caller, previous, issues, notes)
-        return Outcome(cim, validate(self.plan.full, cim) + notes, cim)
+        return Outcome(cim, validate(self.plan.full, cim, realism=GENERATION_REALISM) + notes, cim)
 
     def _vote(self, caller: Caller, notes: list[Issue]) -> Cim:
         """The first answer as the vote of `samples` answers drawn at SAMPLE_TEMPERATURE. What
@@ -206,7 +210,7 @@ class _Direct:
                 hint="Write one complete, well-formed XMI document for this metamodel.",
             )
             return Outcome(None, [issue], xmi)
-        return Outcome(cim, validate(mm, cim), xmi)
+        return Outcome(cim, validate(mm, cim, realism=GENERATION_REALISM), xmi)
 
 
 def _search_invariants(mm: Metamodel, last: Outcome, facts: _Facts) -> Outcome:

@@ -151,6 +151,7 @@ def _cut(mm: Metamodel, keys: frozenset[str]) -> Metamodel:
         sources=mm.sources,
         content_hash=digest,
         warnings=mm.warnings,
+        xml=mm.xml,
     )
 
 

@@ -7,11 +7,15 @@ constraints document, at most ten repairs. An edit's body carries the same LLM o
 
 from __future__ import annotations
 
-from typing import Any, Literal, Self
+from datetime import UTC, datetime
+from typing import Any, Literal, Self, cast
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
+from instancegen.service.app.instance_sets import InstanceSet
+from instancegen.service.app.jobstore import JobStatus, StoredJob
+from instancegen.service.app.problems import Problem
 from instancegen.service.app.request import (
     GenerationRequest,
     LlmOptions,
@@ -20,8 +24,11 @@ from instancegen.service.app.request import (
     constraints_field,
     present_or_absent,
 )
+from instancegen.service.app.run import parse_outcome
+from instancegen.service.core.checks.audit import Realism
 from instancegen.service.core.edits import Edit
 from instancegen.service.core.issues import Issue
+from instancegen.service.generation.result import GenerationResult
 
 MAX_REPAIRS = 10  # a server's bound on one request's LLM calls
 
@@ -68,6 +75,11 @@ class ValidateRequest(Strict):
     metamodel: MetamodelRef
     instance: Instance = Field(description="A CIM (JSON object) or an XMI document (text).")
     constraints: str | None = constraints_field()
+    realism: Realism = Field(
+        "warn",
+        description="What a value failing a realism check (IBAN checksum, e-mail syntax, …) "
+        "is: warn (an `unrealistic` warning), strict (an error) or off (not checked).",
+    )
 
 
 class ValidateResponse(BaseModel):
@@ -92,6 +104,40 @@ class CompilerInfo(BaseModel):
     media_type: str
     extension: str
     description: str
+
+
+class JobAccepted(BaseModel):
+    """A queued job; the answer's `Location` header is its URL, `/v1/jobs/{id}`."""
+
+    id: str
+    status: JobStatus
+
+
+class JobView(BaseModel):
+    """A job as the API shows it: its status, times, and its result or problem once over."""
+
+    id: str
+    status: JobStatus
+    created: AwareDatetime = Field(description="When the job was made (RFC 3339, UTC).")
+    updated: AwareDatetime = Field(description="Its last change of status (RFC 3339, UTC).")
+    created_epoch: float = Field(description="`created` in seconds since the Unix epoch.")
+    updated_epoch: float = Field(description="`updated` in seconds since the Unix epoch.")
+    result: GenerationResult | InstanceSet | None = None
+    error: Problem | None = None
+
+    @classmethod
+    def of(cls, job: StoredJob) -> JobView:
+        """The job as the API shows it: its stored epoch times also as RFC 3339."""
+        return cls(
+            id=job.id,
+            status=cast(JobStatus, job.status),
+            created=datetime.fromtimestamp(job.created, UTC),
+            updated=datetime.fromtimestamp(job.updated, UTC),
+            created_epoch=job.created,
+            updated_epoch=job.updated,
+            result=parse_outcome(job.result) if job.result is not None else None,
+            error=Problem.model_validate(job.error) if job.error is not None else None,
+        )
 
 
 class Health(BaseModel):

@@ -70,6 +70,8 @@ def _response_for(exc: Exception, request: Request | None = None) -> JSONRespons
     if isinstance(exc, ApiError):
         return _json(*problem_for(exc.refused))
     if isinstance(exc, RequestValidationError):
+        if request is not None and _lost_to_h2c(request):
+            return problem_response(400, "http2-upgrade", H2C_LOST)
         return problem_response(422, "invalid-request", describe_request_error(list(exc.errors())))
     if isinstance(exc, StarletteHTTPException):
         slug = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "-")
@@ -80,6 +82,20 @@ def _response_for(exc: Exception, request: Request | None = None) -> JSONRespons
             exc.status_code, slug, _routing_detail(exc, request, headers), headers=headers
         )
     return _json(*problem_for(exc))
+
+
+H2C_LOST = (
+    "the request asked to upgrade to HTTP/2 over plain HTTP (Upgrade: h2c), which this server "
+    "does not speak, and its body did not arrive: send it as HTTP/1.1 (Java's HttpClient: "
+    ".version(HttpClient.Version.HTTP_1_1))."
+)
+
+
+def _lost_to_h2c(request: Request) -> bool:
+    """uvicorn's fast HTTP parser stops at an `Upgrade: h2c` header and hands the app an empty
+    body; the JDK's HttpClient sends one by default. Said plainly instead of "field required"."""
+    headers = request.headers
+    return headers.get("upgrade", "").lower() == "h2c" and headers.get("content-length", "0") != "0"
 
 
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")

@@ -6,7 +6,6 @@ through `GenerationRunner`, so nothing here blocks the event loop for long.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 from collections.abc import AsyncIterator
@@ -18,7 +17,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response, StreamingResponse
 
 from instancegen import compilers
-from instancegen.service.app.jobs import JobAccepted, JobView, Runner
+from instancegen.service.app.jobs import Runner
 from instancegen.service.app.jobstore import TERMINAL, JobStore, StoredJob
 from instancegen.service.app.problems import Refused
 from instancegen.service.app.registry import MetamodelInfo, MetamodelRegistry
@@ -29,16 +28,18 @@ from instancegen.service.app.request import (
     check,
     resolve,
 )
-from instancegen.service.app.run import Outcome, edit
+from instancegen.service.app.run import Outcome, edit, parse_outcome
 from instancegen.service.backends import DEFAULT_MODEL, sent_schema
 from instancegen.service.core import limits as limits_mod
 from instancegen.service.core.cim import Cim, parse_cim
+from instancegen.service.core.errors import InputError
 from instancegen.service.core.issues import has_errors
 from instancegen.service.core.metamodel import Metamodel
 from instancegen.service.core.ocl.sources import with_constraints
 from instancegen.service.core.validator import validate
 from instancegen.service.generation.editing import EditResult, ModelSource, apply_to, read_source
 from instancegen.service.generation.strategy import plan_for
+from instancegen.service.http.artifacts import ARCHIVE_MEDIA_TYPE, artifact_download
 from instancegen.service.http.guards import ApiKeys
 from instancegen.service.http.models import (
     CompileRequest,
@@ -48,6 +49,8 @@ from instancegen.service.http.models import (
     Health,
     ImportRequest,
     Instance,
+    JobAccepted,
+    JobView,
     ValidateRequest,
     ValidateResponse,
 )
@@ -115,7 +118,7 @@ def build_router(
 
     def check_model(body: ValidateRequest, mm: Metamodel | None = None) -> ValidateResponse:
         mm = mm or _with_constraints(registry, body.metamodel, body.constraints)
-        issues = validate(mm, _instance(body.instance, mm))
+        issues = validate(mm, _instance(body.instance, mm), realism=body.realism)
         return ValidateResponse(valid=not has_errors(issues), issues=issues)
 
     @api.post("/validate", tags=["models"])
@@ -198,19 +201,73 @@ def build_router(
             lambda backend: edit(mm, source, request, backend=backend, **options),
         )
 
-    @api.post("/jobs", status_code=202, tags=["generation"])
-    async def create_job(body: GenerateRequest) -> JobAccepted:
-        """Queue a generation; follow it at /v1/jobs/{id}/events."""
+    @api.post(
+        "/jobs",
+        status_code=202,
+        tags=["generation"],
+        responses={
+            202: {
+                "description": "Queued; `Location` is the job's URL.",
+                "headers": {
+                    "Location": {"description": "/v1/jobs/{id}", "schema": {"type": "string"}}
+                },
+            }
+        },
+    )
+    async def create_job(body: GenerateRequest, response: Response) -> JobAccepted:
+        """Queue a generation; follow it at /v1/jobs/{id}/events, fetch its files at
+        /v1/jobs/{id}/artifacts/{format} once it has finished."""
         mm = await run_in_threadpool(_prepared, registry, body, api_bases, key_envs)
         job_id = await run_in_threadpool(runner.submit, body, mm)  # a store write: off the loop
+        response.headers["Location"] = f"/v1/jobs/{job_id}"
         return JobAccepted(id=job_id, status="queued")
 
     @api.get("/jobs/{job_id}", tags=["generation"])
     def get_job(job_id: str) -> JobView:
         """A job's status, and its result (or the problem it failed with) once over."""
+        return JobView.of(_job(store, job_id))
+
+    @api.get(
+        "/jobs/{job_id}/artifacts/{format}",
+        tags=["generation"],
+        response_class=Response,
+        responses={
+            200: {
+                "description": "The file, in its format's media type, named by "
+                "`Content-Disposition`; `zip`: every file of the job in one archive.",
+                "content": {
+                    ARCHIVE_MEDIA_TYPE: {},
+                    **{compilers.get(name).media_type: {} for name in compilers.available()},
+                },
+            }
+        },
+    )
+    def job_artifact(
+        job_id: str,
+        format: str,
+        member: Annotated[
+            int | None,
+            Query(ge=1, description="For a set (`count`, `kind`): which model, from 1."),
+        ] = None,
+    ) -> Response:
+        """A finished job's file in one format (`xmi`, `json`, …, as the job's `format`
+        asked); for a set, one member's (`?member=N`); `zip`: all of them in one archive,
+        a set with its manifest."""
         job = _job(store, job_id)
-        return JobView.model_validate(
-            {k: v for k, v in dataclasses.asdict(job).items() if k != "request"}
+        if job.status != "finished" or job.result is None:
+            state = {"failed": "failed", "interrupted": "was interrupted"}
+            raise Refused(
+                409,
+                "job-not-finished",
+                f"job {job_id} {state.get(job.status, f'is still {job.status}')}: a job has "
+                f"files once it has finished (follow /v1/jobs/{job_id}/events).",
+            )
+        stem = _job_stem(registry, job)
+        download = artifact_download(parse_outcome(job.result), format, member, stem, job)
+        return Response(
+            download.data,
+            media_type=download.media_type,
+            headers={"Content-Disposition": f'attachment; filename="{download.filename}"'},
         )
 
     @api.get(
@@ -258,6 +315,15 @@ async def _event_stream(
             return
         if not await runner.wait_for_change(job_id, after, KEEPALIVE_SECONDS):
             yield ": keep-alive\n\n"
+
+
+def _job_stem(registry: MetamodelRegistry, job: StoredJob) -> str:
+    """A job's file names start with its metamodel's name, as `compile` names its file."""
+    try:
+        ref = MetamodelRef.model_validate(job.request["metamodel"])
+        return _file_stem(registry.resolve(ref))
+    except (Refused, InputError, KeyError, ValueError):
+        return "model"  # a metamodel no longer at hand names nothing
 
 
 def _job(store: JobStore, job_id: str) -> StoredJob:
