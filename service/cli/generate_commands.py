@@ -39,8 +39,8 @@ from instancegen.service.core.errors import BackendError, InputError
 from instancegen.service.core.input_files import read_input_text
 from instancegen.service.core.issues import Issue
 from instancegen.service.core.metamodel import Metamodel
+from instancegen.service.generation.direct import direct_messages
 from instancegen.service.generation.options import MAX_SAMPLES, MODES, SAMPLE_TEMPERATURE
-from instancegen.service.generation.prompting import direct_messages
 from instancegen.service.generation.result import Event, GenerationResult
 from instancegen.service.generation.strategy import plan_for
 

@@ -29,12 +29,12 @@ from instancegen.service.generation.emfatic import feature_xml_names, with_xml_n
 from instancegen.service.generation.schema import (
     NameAllocator,
     SchemaOptions,
+    asked_reference,
     attribute_annotation,
     cim_model,
     id_annotation,
     reference_annotation,
 )
-from instancegen.service.generation.two_phase.links_schema import asked_reference
 
 DELETE = "$delete"
 _CONFIG = ConfigDict(extra="forbid", populate_by_name=True)

@@ -27,17 +27,16 @@ from instancegen.service.core.ocl.search import search
 from instancegen.service.core.validator import validate
 from instancegen.service.generation import consensus
 from instancegen.service.generation.caller import Caller
+from instancegen.service.generation.direct import Direct
 from instancegen.service.generation.engine import Engine, Outcome
 from instancegen.service.generation.one_shot import OneShot
 from instancegen.service.generation.options import SAMPLE_TEMPERATURE, Options
-from instancegen.service.generation.prompting import direct_messages
 from instancegen.service.generation.result import Event, GenerationResult
 from instancegen.service.generation.slicing import widen
 from instancegen.service.generation.strategy import Plan, plan
 from instancegen.service.generation.two_phase.objects_schema import spec_choices
-from instancegen.service.generation.two_phase.spec_facts import Grounding, ground
+from instancegen.service.generation.two_phase.spec_facts import SpecFacts, read_facts
 from instancegen.service.generation.two_phase.strategy import TwoPhase
-from instancegen.service.resources.model_io import read_model
 
 
 def generate_model(
@@ -58,12 +57,12 @@ def generate_model(
     chosen = plan(metamodel, spec, caps, strategy=options.strategy, note=options.note)
     chosen = replace(chosen, named_entries=options.named_entries)
     engine = Engine(Caller(backend, caps, floor=options.warmth), on_event)
-    facts = _Facts(spec)
+    reading = _Reading(spec)
     two_step = options.mode == "two-step"
-    step = _Modelling(chosen, facts, options.samples, engine) if two_step else _Direct(chosen)
+    step = _Modelling(chosen, reading, options.samples, engine) if two_step else Direct(chosen)
     last = engine.run(step, options.max_repairs + 1)
     if two_step:
-        last = _search_invariants(metamodel, last, facts)
+        last = _search_invariants(metamodel, last, reading)
     valid = last.valid
     fitted = "; prompts cut to fit the context: " + "; ".join(engine.caller.notes)
     result = GenerationResult(
@@ -88,15 +87,15 @@ def generate_model(
 
 
 @dataclass
-class _Facts:
+class _Reading:
     """What the spec states, read once per metamodel shown (the whole one, or a slice)."""
 
     spec: str
-    read: dict[str, Grounding] = field(default_factory=dict)
+    read: dict[str, SpecFacts] = field(default_factory=dict)
 
-    def of(self, mm: Metamodel) -> Grounding:
+    def of(self, mm: Metamodel) -> SpecFacts:
         if mm.content_hash not in self.read:
-            self.read[mm.content_hash] = ground(mm, self.spec)
+            self.read[mm.content_hash] = read_facts(mm, self.spec)
         return self.read[mm.content_hash]
 
 
@@ -106,14 +105,14 @@ class _Modelling:
     the whole metamodel; a repair first widens a slice to the classes its findings need."""
 
     plan: Plan
-    facts: _Facts
+    reading: _Reading
     samples: int
     engine: Engine
     consensus_note: str | None = None  # what the vote kept, once it ran
     asker: OneShot | TwoPhase = field(init=False)
 
     def __post_init__(self) -> None:
-        self.asker = self.plan.asker(self.facts.of)
+        self.asker = self.plan.asker(self.reading.of)
 
     def attempt(self, caller: Caller, last: Outcome | None) -> Outcome:
         previous: Cim | None = last.answer if last is not None else None
@@ -182,44 +181,16 @@ class _Modelling:
         wider = widen(self.plan.slice, wanted)
         if wider is not self.plan.slice:
             self.plan = replace(self.plan, slice=wider)
-            self.asker = self.plan.asker(self.facts.of)
+            self.asker = self.plan.asker(self.reading.of)
 
 
-@dataclass
-class _Direct:
-    """The baseline's attempt: XMI written by the LLM, read back and validated."""
-
-    plan: Plan
-
-    def attempt(self, caller: Caller, last: Outcome | None) -> Outcome:
-        mm = self.plan.full
-        previous: str | None = last.answer if last is not None else None
-        issues = last.issues if last is not None else []
-        messages = caller.fitted(
-            lambda fit: direct_messages(
-                mm, self.plan.shown, previous=previous, issues=issues, fit=fit
-            )
-        )
-        xmi = extract_xmi(caller.call(messages, None, caller.caps.output_tokens, 0.0).text)
-        try:
-            cim = read_model(xmi.encode("utf-8"), "answer.xmi", mm)
-        except InputError as exc:
-            issue = Issue(
-                code="unparseable-xmi",
-                message=exc.message,
-                hint="Write one complete, well-formed XMI document for this metamodel.",
-            )
-            return Outcome(None, [issue], xmi)
-        return Outcome(cim, validate(mm, cim, realism=GENERATION_REALISM), xmi)
-
-
-def _search_invariants(mm: Metamodel, last: Outcome, facts: _Facts) -> Outcome:
+def _search_invariants(mm: Metamodel, last: Outcome, reading: _Reading) -> Outcome:
     """The last resort for invariants no answer met: a bounded search for single edits that
     make them hold (`core.ocl.search`), trying the spec's values first. Each kept edit is a
     `normalised` warning; the model is validated again."""
     if last.cim is None or not any(i.code == "invariant" for i in last.issues):
         return last
-    stated = facts.of(mm)
+    stated = reading.of(mm)
     found = search(
         mm, last.cim, offered=lambda key, attr: spec_choices(mm.classes[key], attr, stated)
     )
@@ -243,15 +214,3 @@ def _artifacts(
             if valid:
                 raise
     return artifacts
-
-
-_FENCE = re.compile(r"```[a-zA-Z]*\n(.*?)```", re.DOTALL)
-
-
-def extract_xmi(text: str) -> str:
-    """The XML document in an answer, without Markdown fences or chatter around it."""
-    fenced = _FENCE.search(text)
-    if fenced:
-        text = fenced.group(1)
-    start, end = text.find("<"), text.rfind(">")
-    return text[start : end + 1] if 0 <= start < end else text.strip()

@@ -285,6 +285,28 @@ def typed_model(mm: Metamodel, options: SchemaOptions | None = None) -> type[Cim
     return root_model(models)
 
 
+def asked_reference(mm: Metamodel, ref: Reference) -> bool:
+    """Whether an answer asks for `ref` (the one-shot forms, two-phase's links): containment
+    comes from containers, and of an opposite pair only one end is asked (preferring a
+    single-valued end, then a bounded one, whose bound a list can hold, then a required one).
+    Asking a person's children instead of their two parents let a small model give one child
+    ten parents."""
+    if ref.containment:
+        return False
+    if ref.opposite is None:
+        return True
+    opp = mm.classes[ref.target].feature_map.get(ref.opposite)
+    if not isinstance(opp, Reference):
+        return True
+    if opp.containment:
+        return False  # the child's pointer to its container: implied by containment
+
+    def rank(r: Reference, declaring: str) -> tuple[bool, bool, bool, str, str]:
+        return (r.upper != 1, r.upper == -1, r.lower == 0, declaring, r.name)
+
+    return rank(ref, opp.target) <= rank(opp, ref.target)
+
+
 # --- the generic variant --------------------------------------------------------------------
 
 Scalar = str | int | float | bool

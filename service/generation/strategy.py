@@ -31,7 +31,7 @@ from instancegen.service.core.metamodel import Metamodel
 from instancegen.service.generation.budget import prompt_tokens, room
 from instancegen.service.generation.encoding import CimForm, Encoding, Grouped
 from instancegen.service.generation.one_shot import OneShot
-from instancegen.service.generation.prompting import objects_messages, worked_example
+from instancegen.service.generation.prompting import worked_example
 from instancegen.service.generation.schema import (
     SchemaLimits,
     measure_schema,
@@ -39,7 +39,8 @@ from instancegen.service.generation.schema import (
     typed_properties,
 )
 from instancegen.service.generation.slicing import Slice, slice_for
-from instancegen.service.generation.two_phase.spec_facts import Grounding, ground
+from instancegen.service.generation.two_phase.prompts import objects_messages
+from instancegen.service.generation.two_phase.spec_facts import SpecFacts, read_facts
 from instancegen.service.generation.two_phase.strategy import TwoPhase
 
 Strategy = Literal["typed", "strict", "generic", "two-phase"]
@@ -75,12 +76,12 @@ class Plan:
         sliced = f"; {self.slice.describe()}" if self.slice is not None else ""
         return f"strategy {self.strategy} ({self.reason}); {self.caps.describe()}{sliced}"
 
-    def asker(self, facts: Callable[[Metamodel], Grounding]) -> OneShot | TwoPhase:
+    def asker(self, facts: Callable[[Metamodel], SpecFacts]) -> OneShot | TwoPhase:
         """The object that asks: one-shot in the chosen encoding, or two-phase (reading the
         spec's `facts` about the metamodel shown)."""
         mm = self.metamodel
         if self.strategy == "two-phase":
-            return TwoPhase(mm, self.spec, self.caps, facts(mm), self.shown, self.named_entries)
+            return TwoPhase(mm, self.caps, facts(mm), self.shown, self.named_entries)
         return self._one_shot()
 
     def _one_shot(self) -> OneShot:
@@ -96,7 +97,7 @@ class Plan:
 
     def first_request(self) -> tuple[list[Message], type[BaseModel]]:
         """The first call's messages and response model (two-phase: the objects phase)."""
-        asker = self.asker(lambda mm: ground(mm, self.spec))
+        asker = self.asker(lambda mm: read_facts(mm, self.spec))
         if isinstance(asker, TwoPhase):
             return asker.first_messages(), asker.objects_schemas()[0]
         return asker.messages(), asker.encoding.response_model()

@@ -27,14 +27,14 @@ from instancegen.service.core.metamodel import Metamodel, Reference
 from instancegen.service.generation import budget
 from instancegen.service.generation.budget import prompt_tokens
 from instancegen.service.generation.caller import Caller
-from instancegen.service.generation.prompting import links_messages, objects_messages
 from instancegen.service.generation.two_phase.links_schema import plan_links
 from instancegen.service.generation.two_phase.objects_schema import (
     declared_objects,
     object_cap,
     objects_model,
 )
-from instancegen.service.generation.two_phase.spec_facts import Grounding
+from instancegen.service.generation.two_phase.prompts import links_messages, objects_messages
+from instancegen.service.generation.two_phase.spec_facts import SpecFacts
 
 SMALL_OBJECTS_TOKENS = 3072  # a small model's phase-1 answers are bounded to fit this
 SMALL_LINKS_TOKENS = 1024
@@ -47,9 +47,8 @@ class TwoPhase:
     note after it)."""
 
     mm: Metamodel
-    spec: str
     caps: Capabilities
-    grounding: Grounding
+    facts: SpecFacts
     shown: str
     named_entries: bool = True
 
@@ -60,7 +59,7 @@ class TwoPhase:
             return [objects_model(self.mm, None, bounded=False)]
         caps = dict.fromkeys((self._cap, max(1, self._cap // 3), 1))
         return [
-            objects_model(self.mm, c, grounding=self.grounding, named_entries=self.named_entries)
+            objects_model(self.mm, c, facts=self.facts, named_entries=self.named_entries)
             for c in caps
         ]
 
@@ -69,7 +68,7 @@ class TwoPhase:
         """A small model's objects per class in phase 1: what fits SMALL_OBJECTS_TOKENS, or
         the model's own output limit if that is less."""
         room = budget.answer_tokens(self.caps, prompt_tokens(self.first_messages()))
-        return object_cap(self.mm, self.spec, min(SMALL_OBJECTS_TOKENS, room))
+        return object_cap(self.mm, self.facts, min(SMALL_OBJECTS_TOKENS, room))
 
     def first_messages(self) -> list[Message]:
         return objects_messages(self.mm, self.shown)
@@ -90,7 +89,7 @@ class TwoPhase:
             declared = declared_objects(self.mm, answer.to_cim(), notes)
         else:
             declared = declared_objects(self.mm, previous, notes)
-        plan = plan_links(self.mm, declared, self.grounding if self.caps.small else None)
+        plan = plan_links(self.mm, declared, self.facts if self.caps.small else None)
         links_model = plan.model()
         links: dict[str, Any] = {}
         if links_model is not None:
