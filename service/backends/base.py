@@ -74,7 +74,7 @@ class Capabilities:
     strict_tools: bool = False  # takes strict tool calls (OpenAI's strict structured outputs)
     small: bool = False  # needs short, bounded answers (two-phase schemas are bounded for it)
     # The model's tokens per token of the o200k estimate, at most: prompts are estimated with
-    # o200k (offline) and scaled by this until the backend's own counts are known.
+    # o200k (offline) and scaled by this before any call is checked against the context.
     token_scale: float = 1.0
 
     def describe(self) -> str:

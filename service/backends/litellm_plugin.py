@@ -20,8 +20,9 @@ from instancegen.service.core.errors import InputError
 DEFAULT_OUTPUT = 4096  # an unknown model: what most servers allow per answer
 DEFAULT_CONTEXT = 32768
 # Another provider's tokenizer may take more tokens than o200k for the same text (a small
-# model's: ~1.2x); OpenAI's own models use o200k or cl100k, within a few percent of it.
-OTHER_TOKENIZER_SCALE = 1.25
+# model's: up to 1.25x on JSON); OpenAI's own models use o200k or cl100k, within a few
+# percent of it.
+OTHER_TOKENIZER_SCALE = 1.3
 OPENAI_SCALE = 1.05
 
 

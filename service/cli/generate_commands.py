@@ -103,7 +103,8 @@ ContextOption = Annotated[
         "--context-tokens",
         min=256,
         help="The model's context window, for a model LiteLLM does not know (default 32768). "
-        "A metamodel over a quarter of it is sliced to what the spec needs.",
+        "No call asks past it; a metamodel whose whole prompt leaves the answer too little "
+        "room is sliced to what the spec needs.",
         show_default=False,
     ),
 ]

@@ -2,7 +2,7 @@
 over the smallest model's: how big a prompt is, and how many tokens its answer may ask for.
 
 Prompts are estimated offline with o200k (`tokens.py`) and scaled to the model's own
-tokenizer (`Capabilities.token_scale`, raised by the engine to what the backend reports).
+tokenizer (`Capabilities.token_scale`, what its backend declares).
 """
 
 from __future__ import annotations
