@@ -22,6 +22,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from report import Figure, add_json_option, write
+
 from instancegen import load_metamodel, parse_cim, validate
 from instancegen.service.core.metamodel import Metamodel
 
@@ -180,6 +182,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="25000,50000,100000,200000")
     parser.add_argument("--repeat", type=int, default=3)
+    add_json_option(parser)
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     mm = load_metamodel({"catalog.ecore": CATALOG_ECORE})
@@ -196,12 +199,22 @@ def main() -> None:
             f"{issues:>6}"
         )
     n = sizes[-1]
+    figures = [
+        Figure("validate", f"validate {n:,} objects", validate_s, parse_s, "parse_cim", "s"),
+        Figure("validate", f"validate {n:,} objects, realism checks on", validate_s,
+               validate_s / realism, "realism checks off", "s"),
+    ]  # fmt: skip
     parse_s, validate_s, realism, issues = measure(mm, n, 1, broken=0.01)
     print(
         f"{n:>8} {parse_s:>8.3f} {validate_s:>10.3f} {n / validate_s:>10,.0f} "
         f"{validate_s / n * 1e6:>7.2f} {validate_s / parse_s:>14.2f} {realism:>7.2f} "
         f"{issues:>6}  (1% of items broken)"
     )
+    figures.append(
+        Figure("validate", f"validate {n:,} objects, 1% of items broken", validate_s, parse_s,
+               "parse_cim", "s")
+    )  # fmt: skip
+    write(args.json, figures)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 
 from instancegen.service.app.settings import Settings
 from instancegen.service.cli import app
+from instancegen.service.cli.app import out as cli_out
 from instancegen.service.core import checks
 from instancegen.service.core.checks.audit import audit
 from instancegen.service.core.cim import parse_cim
@@ -359,8 +360,10 @@ def test_http_validate_takes_realism(tmp_path: Path) -> None:
         assert bad.headers["content-type"].startswith("application/problem+json")
 
 
-def test_cli_inspect_names_the_check_of_each_feature() -> None:
-    result = CliRunner().invoke(app, ["inspect", "-m", str(ECORE)], env={"COLUMNS": "200"})
+def test_cli_inspect_names_the_check_of_each_feature(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The CLI's console reads COLUMNS once, when first imported: set its width itself.
+    monkeypatch.setattr(cli_out, "_width", 200)
+    result = CliRunner().invoke(app, ["inspect", "-m", str(ECORE)])
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
 

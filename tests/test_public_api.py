@@ -68,3 +68,20 @@ def test_the_core_stands_alone() -> None:
     loaded = set(json.loads(out))
     assert "instancegen" in loaded and "lxml" in loaded  # the script did run the core
     assert loaded.isdisjoint(APPLICATION_STACK), loaded & set(APPLICATION_STACK)
+
+
+def test_loading_and_validating_loads_neither_generation_nor_the_ocl_parser() -> None:
+    """`instancegen compile` pays for what it uses: the package's names are imported on first
+    use, and lark only for a metamodel with invariants."""
+    code = (
+        "import sys\n"
+        "from instancegen.service.core.ecore_loader import load_metamodel\n"
+        "from instancegen.service.core.validator import validate\n"
+        "from instancegen import compilers\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'lark', 'litellm'}),"
+        " 'instancegen.service.generation' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout
+    assert out.split() == ["[]", "False"]

@@ -6,6 +6,7 @@ this view, so none of them depends on pyecore's object model or its lazy proxies
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
@@ -214,3 +215,19 @@ class Metamodel:
             "nsURI": self.packages[0].ns_uri if self.packages else None,
             "classes": list(self.classes),
         }
+
+
+_DERIVED: dict[tuple[int, str], dict[Any, Any]] = {}
+
+
+def derived(mm: Metamodel, what: str) -> dict[Any, Any]:
+    """A dict for what `what` derives from `mm` alone (the validator's rules per class, the
+    realism checks chosen per class), kept while `mm` lives and dropped with it: a service
+    checks many small models against one metamodel, and deriving those costs more than
+    checking a few objects."""
+    key = (id(mm), what)
+    found = _DERIVED.get(key)
+    if found is None:
+        found = _DERIVED[key] = {}
+        weakref.finalize(mm, _DERIVED.pop, key, None)
+    return found

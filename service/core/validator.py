@@ -63,8 +63,8 @@ from instancegen.service.core.metamodel import (
     Feature,
     Metamodel,
     Reference,
+    derived,
 )
-from instancegen.service.core.ocl.check import check_invariants
 from instancegen.service.core.scope import Scope, scope_issues
 
 _UNKNOWN_RANK = 1 << 30  # features the class does not offer sort after its own
@@ -228,7 +228,7 @@ class _Validator:
         self.objects = objects
         self.invariants = invariants
         self.realism = realism
-        self.rules_by_key: dict[str, _ClassRules | None] = {}
+        self.rules_by_key: dict[str, _ClassRules | None] = derived(metamodel, "validator rules")
         self.index: dict[str, int] = {}
         self.classes: list[_ClassRules | None] = []
         self.found: list[tuple[int, int, Issue]] = []
@@ -261,6 +261,10 @@ class _Validator:
     def _check_invariants(self) -> None:
         """OCL invariants (service.core.ocl): after an object's own findings, model-wide last."""
         if self.invariants and self.mm.invariants:
+            # Imported here: the OCL evaluator and its parser load only for a metamodel
+            # with invariants.
+            from instancegen.service.core.ocl.check import check_invariants
+
             for i, issue in check_invariants(self.mm, self.objects).issues:
                 self.found.append((i, _INVARIANT_RANK, issue))
 
@@ -556,7 +560,7 @@ class _Validator:
     def _check_references(self, i: int, o: CimObject, rules: _ClassRules) -> None:
         """The common case (known targets of the right class, each listed once, counts in
         bounds) in a few lookups per target; findings on the slow path."""
-        index, classes = self.index, self.classes
+        index, classes, setdefault = self.index, self.classes, self.container.setdefault
         for name, targets in o.references.items():
             feature = rules.features.get(name)
             if not isinstance(feature, Reference):
@@ -568,6 +572,7 @@ class _Validator:
             once = n == 1 or len(set(targets)) == n
             seen: set[str] = set()
             expected = feature.target
+            holder = (i, name) if feature.containment else None  # the container, once per list
             for target in targets:
                 if not once:
                     if target in seen:
@@ -588,8 +593,10 @@ class _Validator:
                 if view.key != expected and expected not in view.all_supertypes:
                     self._wrong_target(i, o, feature, target, target_rules)
                     continue
-                if feature.containment:
-                    self._contain(i, o, feature, j)
+                if holder is not None:
+                    first = setdefault(j, holder)
+                    if first is not holder:
+                        self._contained_twice(i, o, feature, j, first)
                 if feature.opposite is not None:
                     self._pair(i, o, feature, j, target_rules)
 
@@ -704,8 +711,10 @@ class _Validator:
             f"(existing: {_names(self._ids_of_type(feature.target))}).",
         )
 
-    def _contain(self, i: int, o: CimObject, feature: Reference, j: int) -> None:
-        first = self.container.setdefault(j, (i, feature.name))
+    def _contained_twice(
+        self, i: int, o: CimObject, feature: Reference, j: int, first: tuple[int, str]
+    ) -> None:
+        """`o.feature` lists object `j`, which `first` (container, feature) already holds."""
         if first != (i, feature.name):
             owner, fname = first
             child = self.objects[j].id

@@ -18,7 +18,7 @@ from typing import Any, Literal
 from instancegen.service.core import values
 from instancegen.service.core.checks import Applied, Check, Context, applied, available
 from instancegen.service.core.cim import CimObject
-from instancegen.service.core.metamodel import Attribute, EClassView, Metamodel
+from instancegen.service.core.metamodel import Attribute, EClassView, Metamodel, derived
 
 Realism = Literal["warn", "strict", "off"]
 REALISM_LEVELS: tuple[Realism, ...] = ("warn", "strict", "off")
@@ -96,7 +96,7 @@ def audit(metamodel: Metamodel, objects: Sequence[CimObject], today: date | None
     where a value was left unchecked for it."""
     today = today or datetime.now(UTC).date()
     result = Audit()
-    plans: dict[str, _Plan | None] = {}
+    plans: dict[str, _Plan | None] = derived(metamodel, "realism plans")
     for i, o in enumerate(objects):
         if o.class_ not in plans:
             plans[o.class_] = _plan(metamodel.classes.get(o.class_))

@@ -71,7 +71,11 @@ def _currencies() -> tuple[frozenset[str], frozenset[str]]:
     import iso4217
 
     codes = frozenset(c.value for c in iso4217.Currency)
-    names = frozenset(e["CcyNm"].casefold() for e in iso4217.raw_table.values() if e["CcyNm"])
+    names = frozenset(
+        name.casefold()
+        for e in iso4217.raw_table.values()
+        if isinstance(name := e["CcyNm"], str) and name
+    )
     return codes, names
 
 
