@@ -6,14 +6,12 @@ instead (its status and error): the sizes a test checks are the server's, not ou
 from __future__ import annotations
 
 import contextlib
-import json
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
+from fault_server import Reply, fault_server
 
 
 @dataclass
@@ -29,67 +27,33 @@ class Exchange:
 
 @dataclass
 class CountingProxy:
-    upstream: str  # the server's /v1 base URL
-    base_url: str = ""
+    base_url: str  # the proxy's /v1 base URL
     exchanges: list[Exchange] = field(default_factory=list)
 
 
 @contextlib.contextmanager
 def counting_proxy(upstream: str) -> Iterator[CountingProxy]:
-    """A proxy on a free loopback port; yields it with its /v1 `base_url`."""
-    proxy = CountingProxy(upstream.rstrip("/"))
-    client = httpx.Client(timeout=httpx.Timeout(3600.0))
-    lock = threading.Lock()
+    """A proxy on a free loopback port forwarding chat completions to `upstream` (a /v1
+    base URL); yields it with its `base_url` and the exchanges so far."""
+    with fault_server() as server, httpx.Client(timeout=httpx.Timeout(3600.0)) as client:
+        proxy = CountingProxy(server.base_url)
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
-        def _forward(self, method: str) -> None:
-            size = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(size) if size else b""
-            path = self.path.removeprefix("/v1")
-            answer = client.request(
-                method,
-                proxy.upstream + path,
-                content=body,
-                headers={"Content-Type": self.headers.get("Content-Type", "application/json")},
+        def forward(request: dict[str, Any]) -> Reply:
+            answer = client.post(f"{upstream.rstrip('/')}/chat/completions", json=request)
+            reply: dict[str, Any] = {}
+            with contextlib.suppress(ValueError):
+                reply = answer.json()
+            usage = reply.get("usage") or {}
+            proxy.exchanges.append(
+                Exchange(
+                    answer.status_code,
+                    request.get("max_tokens") or request.get("max_completion_tokens"),
+                    usage.get("prompt_tokens"),
+                    usage.get("completion_tokens"),
+                    "" if answer.status_code == 200 else answer.text[:500],
+                )
             )
-            if path.startswith("/chat/completions"):
-                asked = json.loads(body or b"{}")
-                reply: dict[str, Any] = {}
-                with contextlib.suppress(ValueError):
-                    reply = answer.json()
-                usage = reply.get("usage") or {}
-                with lock:
-                    proxy.exchanges.append(
-                        Exchange(
-                            answer.status_code,
-                            asked.get("max_tokens") or asked.get("max_completion_tokens"),
-                            usage.get("prompt_tokens"),
-                            usage.get("completion_tokens"),
-                            "" if answer.status_code == 200 else answer.text[:500],
-                        )
-                    )
-            self.send_response(answer.status_code)
-            self.send_header("Content-Type", answer.headers.get("content-type", "application/json"))
-            self.send_header("Content-Length", str(len(answer.content)))
-            self.end_headers()
-            self.wfile.write(answer.content)
+            return answer.status_code, {}, answer.content, 0.0
 
-        def do_GET(self) -> None:
-            self._forward("GET")
-
-        def do_POST(self) -> None:
-            self._forward("POST")
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    proxy.base_url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+        server.script = forward
         yield proxy
-    finally:
-        server.shutdown()
-        server.server_close()
-        client.close()

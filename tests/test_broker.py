@@ -5,6 +5,7 @@ reached through the real LiteLLM client by the workers."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -70,6 +71,18 @@ def _process(args: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[
                 proc.wait(10)
 
 
+def _worker(
+    url: str, env: dict[str, str]
+) -> contextlib.AbstractContextManager[subprocess.Popen[bytes]]:
+    return _process(["worker", "--broker", url, "-c", "2", "--loglevel", "WARNING"], env)
+
+
+def _batch(batch: Path, url: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`instancegen batch FILE --broker URL`, run to its end."""
+    command = [sys.executable, "-m", "instancegen", "batch", str(batch), "--broker", url]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=240)
+
+
 def _replica(stack: ExitStack, url: str, env: dict[str, str]) -> str:
     port = free_port()
     proc = stack.enter_context(_process(["serve", "--broker", url, "--port", str(port)], env))
@@ -92,12 +105,7 @@ def test_jobs_survive_a_killed_worker_and_finish_exactly_once(
     env = _env(llm)
     store = RedisStore(redis_url)
     with ExitStack() as stack:
-        workers = [
-            stack.enter_context(
-                _process(["worker", "--broker", redis_url, "-c", "2", "--loglevel", "WARNING"], env)
-            )
-            for _ in range(2)
-        ]
+        workers = [stack.enter_context(_worker(redis_url, env)) for _ in range(2)]
         replicas = [_replica(stack, redis_url, env) for _ in range(2)]
         clients = [stack.enter_context(httpx.Client(base_url=b, timeout=60)) for b in replicas]
         mm_id = clients[0].post("/v1/metamodels", json={"ecore": BANK_ECORE.read_text()})
@@ -180,14 +188,8 @@ def test_batch_lines_run_on_workers_through_the_broker(
     ]  # fmt: skip
     batch = tmp_path / "jobs.jsonl"
     batch.write_text("".join(json.dumps(line) + "\n" for line in lines))
-    with _process(["worker", "--broker", redis_url, "-c", "2", "--loglevel", "WARNING"], env):
-        run = subprocess.run(
-            [sys.executable, "-m", "instancegen", "batch", str(batch), "--broker", redis_url],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=240,
-        )
+    with _worker(redis_url, env):
+        run = _batch(batch, redis_url, env)
     # the scripted LLM always writes the same bank: one valid model, and a set of two
     # distinct models it cannot complete (the second is the first again)
     assert (tmp_path / "out" / "one.xmi").read_text().startswith("<?xml")
@@ -294,20 +296,12 @@ def test_constraints_reach_the_workers_as_they_reach_the_embedded_runner(
         + "\n"
     )
     with ExitStack() as stack:
-        stack.enter_context(
-            _process(["worker", "--broker", redis_url, "-c", "2", "--loglevel", "WARNING"], env)
-        )
+        stack.enter_context(_worker(redis_url, env))
         client = stack.enter_context(
             httpx.Client(base_url=_replica(stack, redis_url, env), timeout=60)
         )
         brokered = _job_result(client, body)
-        run = subprocess.run(
-            [sys.executable, "-m", "instancegen", "batch", str(batch), "--broker", redis_url],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=240,
-        )
+        run = _batch(batch, redis_url, env)
     assert brokered["issues"] == embedded["issues"]
     assert brokered["status"] == "invalid"
     # the batch line without constraints is valid and written; the one with them is not

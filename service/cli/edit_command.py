@@ -19,6 +19,7 @@ from instancegen.service.cli.generate_commands import (
     ModelOption,
     _print_issues,
     _Progress,
+    llm_options,
 )
 from instancegen.service.core.atomic import write_atomic
 from instancegen.service.core.ecore_loader import load_metamodel
@@ -145,12 +146,9 @@ def edit_command(
                     source,
                     text or "",
                     on_event=progress.on_event if progress else None,
-                    model=model,
-                    api_base=api_base,
-                    api_key_env=api_key_env,
-                    strategy=strategy,
-                    max_output_tokens=max_output_tokens,
-                    context_tokens=context_tokens,
+                    **llm_options(
+                        model, api_base, api_key_env, strategy, max_output_tokens, context_tokens
+                    ),
                     format=[fmt],
                     max_repairs=max_repairs,
                 )

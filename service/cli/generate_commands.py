@@ -251,18 +251,11 @@ def generate_command(
             metamodel=MetamodelPaths(paths=[str(p) for p in metamodel]),
             constraints=read_constraints(constraints),
             spec=text,
-            model=model,
-            api_base=api_base,
-            api_key_env=api_key_env,
-            strategy=strategy,
-            max_output_tokens=max_output_tokens,
-            context_tokens=context_tokens,
-            format=chosen,
-            max_repairs=max_repairs,
-            mode=mode,
-            samples=samples,
-            count=count,
-            kind=kind,
+            **llm_options(
+                model, api_base, api_key_env, strategy, max_output_tokens, context_tokens
+            ),
+            **{"format": chosen, "max_repairs": max_repairs, "mode": mode},
+            **{"samples": samples, "count": count, "kind": kind},
         )
         mm = resolve(request)  # here, for the output options too
         progress = None if quiet else _Progress()
@@ -290,6 +283,25 @@ def generate_command(
         _summary(outcome)
     if not valid:
         raise typer.Exit(EXIT_INVALID)
+
+
+def llm_options(
+    model: str,
+    api_base: str | None,
+    api_key_env: str | None,
+    strategy: str,
+    max_output_tokens: int | None,
+    context_tokens: int | None,
+) -> dict[str, Any]:
+    """The options every command calling an LLM takes, as a request's fields."""
+    return {
+        "model": model,
+        "api_base": api_base,
+        "api_key_env": api_key_env,
+        "strategy": strategy,
+        "max_output_tokens": max_output_tokens,
+        "context_tokens": context_tokens,
+    }
 
 
 def read_constraints(paths: list[Path] | None) -> dict[str, str] | None:

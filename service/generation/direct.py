@@ -6,7 +6,6 @@ is read back into a CIM and validated, and XMI that cannot be read is a finding 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from instancegen import compilers
@@ -21,10 +20,8 @@ from instancegen.service.generation.emfatic import render_metamodel
 from instancegen.service.generation.engine import Outcome
 from instancegen.service.generation.prompting import (
     WHOLE,
-    Fit,
+    conversation,
     render,
-    render_issues,
-    system,
     user,
     worked_example,
 )
@@ -42,9 +39,15 @@ class Direct:
         mm = self.plan.full
         previous: str | None = last.answer if last is not None else None
         issues = last.issues if last is not None else []
+        text = _direct_text(mm, self.plan.shown)
         messages = caller.fitted(
-            lambda fit: direct_messages(
-                mm, self.plan.shown, previous=previous, issues=issues, fit=fit
+            lambda fit: conversation(
+                lambda: _direct_example(mm),
+                text,
+                fit,
+                answer=previous,
+                repair="direct_repair.md",
+                issues=issues,
             )
         )
         xmi = extract_xmi(caller.call(messages, None, caller.caps.output_tokens, 0.0).text)
@@ -60,22 +63,10 @@ class Direct:
         return Outcome(cim, validate(mm, cim, realism=GENERATION_REALISM), xmi)
 
 
-def direct_messages(
-    mm: Metamodel,
-    spec: str,
-    *,
-    previous: str | None = None,
-    issues: Sequence[Issue] = (),
-    fit: Fit = WHOLE,
-) -> list[Message]:
-    """Ask for XMI itself; a repair round shows the previous XMI and what was wrong."""
-    messages = [system(), *(_direct_example(mm) if fit.example else [])]
-    messages.append(user(_direct_text(mm, spec)))
-    if previous is not None:
-        messages.append({"role": "assistant", "content": previous})
-        found = render_issues(issues, fit.findings)
-        messages.append(user(render("direct_repair.md", issues=found)))
-    return messages
+def direct_messages(mm: Metamodel, spec: str) -> list[Message]:
+    """The first call's messages, asking for XMI itself (`instancegen prompt --mode direct`);
+    a repair shows the previous XMI and what was wrong (`Direct.attempt`)."""
+    return conversation(lambda: _direct_example(mm), _direct_text(mm, spec), WHOLE)
 
 
 def _direct_example(mm: Metamodel) -> list[Message]:

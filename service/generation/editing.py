@@ -39,8 +39,8 @@ from instancegen.service.generation.engine import Engine, Outcome
 from instancegen.service.generation.prompting import (
     WHOLE,
     Fit,
+    conversation,
     render,
-    render_issues,
     worked_example,
 )
 from instancegen.service.generation.result import Attempt, Event, Usage
@@ -341,21 +341,18 @@ def edit_messages(
         model=json.dumps(cim.to_json()["objects"], ensure_ascii=False),
         request=request,
     )
-    messages: list[Message] = [
-        {"role": "system", "content": render("system.txt")},
-        *(_edit_example(mm) if fit.example else []),
-        {"role": "user", "content": text},
-    ]
+    answer = None
     if previous is not None:
-        answer = [e.model_dump(mode="json", by_alias=True, exclude_none=True) for e in previous]
-        messages.append({"role": "assistant", "content": json.dumps({"edits": answer})})
-        messages.append(
-            {
-                "role": "user",
-                "content": render("edit_repair.md", issues=render_issues(issues, fit.findings)),
-            }
-        )
-    return messages
+        edits = [e.model_dump(mode="json", by_alias=True, exclude_none=True) for e in previous]
+        answer = json.dumps({"edits": edits})
+    return conversation(
+        lambda: _edit_example(mm),
+        text,
+        fit,
+        answer=answer,
+        repair="edit_repair.md",
+        issues=issues,
+    )
 
 
 def _edit_example(mm: Metamodel) -> list[Message]:

@@ -27,8 +27,8 @@ from instancegen.service.generation.parts import merge, written_ids
 from instancegen.service.generation.prompting import (
     WHOLE,
     Fit,
+    conversation,
     render,
-    render_issues,
     worked_example,
 )
 
@@ -49,15 +49,18 @@ class OneShot:
         self, previous: Cim | None = None, issues: Sequence[Issue] = (), fit: Fit = WHOLE
     ) -> list[Message]:
         """The first call's messages; in a repair, followed by the previous answer and issues."""
-        messages: list[Message] = [_message("system", render("system.txt"))]
-        messages += self._example() if fit.example else []
-        messages.append(_message("user", self._request(self.mm, self.spec, self.encoding)))
-        if previous is not None:
-            answer = json.dumps(self.encoding.encode(previous), ensure_ascii=False)
-            found = render_issues(issues, fit.findings)
-            messages.append(_message("assistant", answer))
-            messages.append(_message("user", render("one_shot_repair.md", issues=found)))
-        return messages
+        return conversation(
+            self._example,
+            self._request(self.mm, self.spec, self.encoding),
+            fit,
+            answer=(
+                json.dumps(self.encoding.encode(previous), ensure_ascii=False)
+                if previous is not None
+                else None
+            ),
+            repair="one_shot_repair.md",
+            issues=issues,
+        )
 
     def _continued(
         self, previous: Cim | None, issues: Sequence[Issue], more: list[Message], fit: Fit

@@ -12,7 +12,7 @@ it follows a description of one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
@@ -104,6 +104,25 @@ def render_issues(issues: Sequence[Issue], most: int | None = None) -> str:
     if most is not None and len(issues) > most:
         lines.append(f"- … and {len(issues) - most} more, reported again once these are fixed")
     return "\n".join(lines)
+
+
+def conversation(
+    example: Callable[[], list[Message]],
+    request: str,
+    fit: Fit,
+    *,
+    answer: str | None = None,
+    repair: str = "",
+    issues: Sequence[Issue] = (),
+) -> list[Message]:
+    """One ask: the system message, the worked `example` (unless `fit` leaves it out), the
+    `request`; in a repair, the latest `answer` and the `repair` template with its findings
+    (never the earlier attempts)."""
+    messages = [system(), *(example() if fit.example else []), user(request)]
+    if answer is not None:
+        messages.append({"role": "assistant", "content": answer})
+        messages.append(user(render(repair, issues=render_issues(issues, fit.findings))))
+    return messages
 
 
 def system() -> Message:

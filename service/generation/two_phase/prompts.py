@@ -18,6 +18,7 @@ from instancegen.service.generation.emfatic import render_metamodel
 from instancegen.service.generation.prompting import (
     WHOLE,
     Fit,
+    conversation,
     render,
     render_issues,
     system,
@@ -45,12 +46,14 @@ def objects_messages(
     fit: Fit = WHOLE,
 ) -> list[Message]:
     """Ask for the objects; a repair round shows the previous answer and what was wrong."""
-    messages = [system(), *(_objects_example(mm) if fit.example else [])]
-    messages.append(user(_generate_text(mm, spec)))
-    if previous is not None:
-        messages.append({"role": "assistant", "content": objects_json(mm, previous)})
-        messages.append(user(render("repair.md", issues=render_issues(issues, fit.findings))))
-    return messages
+    return conversation(
+        lambda: _objects_example(mm),
+        _generate_text(mm, spec),
+        fit,
+        answer=objects_json(mm, previous) if previous is not None else None,
+        repair="repair.md",
+        issues=issues,
+    )
 
 
 def _objects_example(mm: Metamodel) -> list[Message]:
