@@ -331,7 +331,7 @@ def test_garbage_every_time_names_the_schema_problem(bank: Metamodel) -> None:
 def test_bad_arguments_fail_before_any_llm_call(bank: Metamodel) -> None:
     backend = ScriptedBackend([])
     with pytest.raises(InputError, match="unknown format 'docx'"):
-        generate(bank, SPEC, backend=backend, format=["docx"])
+        generate(bank, SPEC, backend=backend, formats=["docx"])
     with pytest.raises(InputError, match="empty"):
         generate(bank, "  ", backend=backend)
     with pytest.raises(InputError, match="max_repairs"):

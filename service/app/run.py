@@ -11,7 +11,7 @@ engine.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from instancegen.service import backends
@@ -101,14 +101,15 @@ def edit(
     *,
     on_event: Callable[[Event], None] | None = None,
     backend: Backend | None = None,
+    formats: Sequence[str] | None = None,
     **fields: Any,
 ) -> EditResult:
     """The Python API: carry out a change request on a model (the LLM writes edits, on the
     engine generation uses). `fields` are a request's LLM options: `model`, `api_base`,
-    `api_key_env`, `strategy`, `max_output_tokens`, `context_tokens`, `format`,
-    `max_repairs`. Raises InputError for bad arguments and BackendError when the LLM
-    fails."""
-    options = LlmOptions.of(**fields)
+    `api_key_env`, `strategy`, `max_output_tokens`, `context_tokens`, `max_repairs`;
+    `formats` the request's `format`. Raises InputError for bad arguments and BackendError
+    when the LLM fails."""
+    options = LlmOptions.of(**_formats(formats, fields))
     caps, chosen = _model(options, backend)
     return edit_model(
         metamodel,
@@ -130,19 +131,25 @@ def generate(
     *,
     on_event: Callable[[Event], None] | None = None,
     backend: Backend | None = None,
+    formats: Sequence[str] | None = None,
     **fields: Any,
 ) -> GenerationResult:
     """The Python API: generate an instance model of `metamodel` for `spec`. `fields` are
     those of a `GenerationRequest`: `model`, `api_base`, `api_key_env`, `strategy`,
-    `max_output_tokens`, `context_tokens`, `samples`, `format`, `max_repairs`, `mode`,
-    `constraints` (a set of models: `run` a request with `count` or `kind`). Raises
-    InputError for bad arguments and BackendError when the LLM fails."""
-    request = GenerationRequest.of(spec=spec, **fields)
+    `max_output_tokens`, `context_tokens`, `samples`, `max_repairs`, `mode`, `constraints`
+    (a set of models: `run` a request with `count` or `kind`); `formats` the request's
+    `format`. Raises InputError for bad arguments and BackendError when the LLM fails."""
+    request = GenerationRequest.of(spec=spec, **_formats(formats, fields))
     if request.wants_set():
         raise InputError("generate makes one model; for a set, run a request with count/kind.")
     outcome = run(request, on_event, metamodel=resolve(request, loaded=metamodel), backend=backend)
     assert isinstance(outcome, GenerationResult)
     return outcome
+
+
+def _formats(formats: Sequence[str] | None, fields: dict[str, Any]) -> dict[str, Any]:
+    """The Python API's `formats` (a sequence, its documented word) as the request's `format`."""
+    return fields if formats is None else {**fields, "format": list(formats)}
 
 
 def parse_outcome(data: dict[str, Any]) -> Outcome:
