@@ -16,9 +16,9 @@ import time
 from importlib.resources import files
 from pathlib import Path
 
+from instancegen import generate
 from instancegen.service.core.ecore_loader import load_metamodel
 from instancegen.service.core.errors import BackendError
-from instancegen.service.generation import generate
 from instancegen.service.generation.emfatic import render_metamodel
 from instancegen.service.generation.tokens import count_tokens
 

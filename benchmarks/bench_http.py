@@ -40,11 +40,11 @@ from report import Figure, add_json_option, write  # noqa: E402
 
 from instancegen import (  # noqa: E402
     compilers,
+    generate,
     load_metamodel,
     parse_cim,
 )
 from instancegen.service.core.validator import validate  # noqa: E402
-from instancegen.service.generation import generate  # noqa: E402
 
 
 def percentile(values: list[float], q: float) -> float:

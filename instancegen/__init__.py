@@ -24,6 +24,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from instancegen.service.app.run import edit, generate
     from instancegen.service.core.cim import Cim, CimObject, parse_cim
     from instancegen.service.core.ecore_loader import load_metamodel
     from instancegen.service.core.edits import apply_edits
@@ -32,8 +33,6 @@ if TYPE_CHECKING:
     from instancegen.service.core.metamodel import Metamodel
     from instancegen.service.core.validator import validate
     from instancegen.service.eval.scoring import Score, score
-    from instancegen.service.generation import generate
-    from instancegen.service.generation.editing import edit
     from instancegen.service.generation.emfatic import render_metamodel
     from instancegen.service.generation.schema import conceptual_schema
     from instancegen.service.resources.model_io import read_model_file
@@ -52,9 +51,9 @@ _HOME = {  # public name -> the module that defines it
     "Score": "service.eval.scoring",
     "apply_edits": "service.core.edits",
     "conceptual_schema": "service.generation.schema",
-    "edit": "service.generation.editing",
+    "edit": "service.app.run",
     "from_pyecore": "service.resources.pyecore_interop",
-    "generate": "service.generation",
+    "generate": "service.app.run",
     "load_metamodel": "service.core.ecore_loader",
     "parse_cim": "service.core.cim",
     "read_model_file": "service.resources.model_io",

@@ -28,6 +28,7 @@ class FaultServer(ThreadingHTTPServer):
     reply: Reply = (500, {}, b'{"error": {"message": "no reply scripted"}}', 0.0)
     script: Callable[[dict[str, Any]], Reply] | None = None
     requests: list[dict[str, Any]]
+    keys: list[str]  # the Authorization header of each scripted request
 
     @property
     def base_url(self) -> str:
@@ -46,6 +47,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             request = json.loads(raw or b"{}")
             self.server.requests.append(request)
+            self.server.keys.append(self.headers.get("Authorization", ""))
             status, headers, body, wait = script(request)
         time.sleep(wait)
         self.send_response(status)
@@ -66,6 +68,7 @@ def fault_server() -> Iterator[FaultServer]:
     """A FaultServer on a free loopback port, served from a thread until the block ends."""
     server = FaultServer(("127.0.0.1", 0), _Handler)
     server.requests = []
+    server.keys = []
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -5,6 +5,7 @@ reached through the real LiteLLM client by the workers."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -20,9 +21,11 @@ import pytest
 from broker_support import REDIS, bank_llm, redis_server
 from conftest import ROOT, require
 from fault_server import FaultServer, fault_server
-from http_support import BANK_ECORE, free_port, sse
+from http_support import BANK_ECORE, ServerThread, free_port, sse
 
+from instancegen.service.app.settings import Settings
 from instancegen.service.broker.redis_store import RedisStore
+from instancegen.service.http import create_app
 
 JOBS = 20
 LEASE, VISIBILITY = 3, 6
@@ -68,6 +71,18 @@ def _process(args: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[
                 proc.wait(10)
 
 
+def _worker(
+    url: str, env: dict[str, str]
+) -> contextlib.AbstractContextManager[subprocess.Popen[bytes]]:
+    return _process(["worker", "--broker", url, "-c", "2", "--loglevel", "WARNING"], env)
+
+
+def _batch(batch: Path, url: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`instancegen batch FILE --broker URL`, run to its end."""
+    command = [sys.executable, "-m", "instancegen", "batch", str(batch), "--broker", url]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=240)
+
+
 def _replica(stack: ExitStack, url: str, env: dict[str, str]) -> str:
     port = free_port()
     proc = stack.enter_context(_process(["serve", "--broker", url, "--port", str(port)], env))
@@ -90,12 +105,7 @@ def test_jobs_survive_a_killed_worker_and_finish_exactly_once(
     env = _env(llm)
     store = RedisStore(redis_url)
     with ExitStack() as stack:
-        workers = [
-            stack.enter_context(
-                _process(["worker", "--broker", redis_url, "-c", "2", "--loglevel", "WARNING"], env)
-            )
-            for _ in range(2)
-        ]
+        workers = [stack.enter_context(_worker(redis_url, env)) for _ in range(2)]
         replicas = [_replica(stack, redis_url, env) for _ in range(2)]
         clients = [stack.enter_context(httpx.Client(base_url=b, timeout=60)) for b in replicas]
         mm_id = clients[0].post("/v1/metamodels", json={"ecore": BANK_ECORE.read_text()})
@@ -178,14 +188,8 @@ def test_batch_lines_run_on_workers_through_the_broker(
     ]  # fmt: skip
     batch = tmp_path / "jobs.jsonl"
     batch.write_text("".join(json.dumps(line) + "\n" for line in lines))
-    with _process(["worker", "--broker", redis_url, "-c", "2", "--loglevel", "WARNING"], env):
-        run = subprocess.run(
-            [sys.executable, "-m", "instancegen", "batch", str(batch), "--broker", redis_url],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=240,
-        )
+    with _worker(redis_url, env):
+        run = _batch(batch, redis_url, env)
     # the scripted LLM always writes the same bank: one valid model, and a set of two
     # distinct models it cannot complete (the second is the first again)
     assert (tmp_path / "out" / "one.xmi").read_text().startswith("<?xml")
@@ -244,3 +248,67 @@ def test_a_redelivered_message_waits_for_a_live_holder_and_drops_a_finished_job(
     assert store.finish(over, "", "finished", {"n": 1}, None, event)
     run(_Task(), redis_url, over)  # type: ignore[arg-type]
     assert store.finishes(over) == 1 and len(store.events_after(over, 0)) == 1
+
+
+# No single edit mends it (the accounts are contained, and the search changes no containment),
+# so the loop's last-resort search leaves it for the result to report.
+MANY_ACCOUNTS = "context Bank inv ManyAccounts: self.accounts->size() > 5"
+
+
+def _job_result(client: httpx.Client, body: dict[str, object]) -> dict[str, object]:
+    job = client.post("/v1/jobs", json=body)
+    assert job.status_code == 202, job.text
+    sse(client, f"/v1/jobs/{job.json()['id']}/events")  # returns when the job is over
+    view = client.get(f"/v1/jobs/{job.json()['id']}").json()
+    assert view["status"] == "finished", view
+    return dict(view["result"])
+
+
+def test_constraints_reach_the_workers_as_they_reach_the_embedded_runner(
+    redis_url: str, llm: FaultServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A job whose request carries a Complete OCL document gets the same `invariant`
+    findings on a Celery worker as in the embedded runner; so does a batch line."""
+    env = _env(llm)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-stub")
+    body = {
+        "metamodel": {"ecore": BANK_ECORE.read_text()},
+        "spec": "A bank.",
+        "model": "openai/scripted",
+        "api_base": llm.base_url,
+        "max_repairs": 0,
+        "constraints": MANY_ACCOUNTS,
+    }
+    embedded_app = create_app(Settings(db_path=tmp_path / "e.db", api_bases=(llm.base_url,)))
+    with ServerThread(embedded_app) as server, httpx.Client(base_url=server.url, timeout=60) as c:
+        embedded = _job_result(c, body)
+    assert embedded["status"] == "invalid"
+    assert [(i["code"], i["object"]) for i in embedded["issues"]] == [("invariant", "db")]  # type: ignore[attr-defined]
+
+    (tmp_path / "bank.ecore").write_text(BANK_ECORE.read_text())
+    line = {"metamodel": "bank.ecore", "spec": "A bank.", "model": "openai/scripted",
+            "api_base": llm.base_url, "max_repairs": 0}  # fmt: skip
+    batch = tmp_path / "jobs.jsonl"
+    batch.write_text(
+        json.dumps({**line, "output": "out/plain"})
+        + "\n"
+        + json.dumps({**line, "output": "out/ruled", "constraints": MANY_ACCOUNTS})
+        + "\n"
+    )
+    with ExitStack() as stack:
+        stack.enter_context(_worker(redis_url, env))
+        client = stack.enter_context(
+            httpx.Client(base_url=_replica(stack, redis_url, env), timeout=60)
+        )
+        brokered = _job_result(client, body)
+        run = _batch(batch, redis_url, env)
+    assert brokered["issues"] == embedded["issues"]
+    assert brokered["status"] == "invalid"
+    # the batch line without constraints is valid and written; the one with them is not
+    assert (tmp_path / "out" / "plain.xmi").is_file()
+    assert not (tmp_path / "out" / "ruled.xmi").exists()
+    done = [
+        json.loads(raw) for raw in (tmp_path / "jobs.jsonl.done.jsonl").read_text().splitlines()
+    ]
+    assert sorted((d["line"], d["status"]) for d in done) == [(1, "valid"), (2, "invalid")]
+    assert run.returncode == 1, run.stderr

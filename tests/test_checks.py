@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from instancegen.service.app.settings import Settings
 from instancegen.service.cli import app
 from instancegen.service.cli.app import out as cli_out
 from instancegen.service.core import checks
@@ -27,7 +28,6 @@ from instancegen.service.core.errors import InputError
 from instancegen.service.core.metamodel import Metamodel
 from instancegen.service.core.validator import validate
 from instancegen.service.http.app import create_app
-from instancegen.service.http.settings import Settings
 
 ECORE = Path(__file__).parent / "fixtures" / "ecore" / "realism.ecore"
 TODAY = date(2026, 6, 1)

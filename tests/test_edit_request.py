@@ -21,13 +21,13 @@ import pytest
 from fault_server import FaultServer, Reply, completion, fault_server, tool_call, tool_name
 from http_support import BANK_ECORE, BANK_REFERENCE, ServerThread
 
-from instancegen import compilers
+from instancegen import compilers, edit
 from instancegen.service.backends.litellm_backend import LiteLLMBackend
 from instancegen.service.core.cim import parse_cim
 from instancegen.service.core.ecore_loader import load_metamodel
 from instancegen.service.core.edits import EditList
 from instancegen.service.core.metamodel import Metamodel
-from instancegen.service.generation.editing import apply_to, edit, read_source
+from instancegen.service.generation.editing import apply_to, read_source
 from instancegen.service.http import Settings, create_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,7 +82,9 @@ def test_rename_request_keeps_every_other_line_and_all_xmi_ids(
     source = read_source(xmi_with_ids, "bank.xmi", mm)
     assert source.xmi_ids["_bob"] == "_bob" and source.xmi_ids["DE01"] == "_acc1"
     backend = LiteLLMBackend("openai/stub", api_base=llm.base_url, retries=0)
-    result = edit(mm, source, "Rename Bob Weber to Robert Weber", backend=backend)
+    result = edit(
+        mm, source, "Rename Bob Weber to Robert Weber", model="openai/stub", backend=backend
+    )
     assert result.status == "valid", result.issues
     removed, added = _changed_lines(xmi_with_ids, result.artifacts["xmi"])
     assert len(removed) == len(added) == 1
@@ -150,7 +152,13 @@ def test_refused_edits_are_repaired_by_the_llm(
     wrong = [{"op": "set", "id": "_bob", "feature": "accounts", "value": ["_bob"]}]
     llm.script = answers(wrong, RENAME)
     backend = LiteLLMBackend("openai/stub", api_base=llm.base_url, retries=0)
-    result = edit(mm, read_source(xmi_with_ids, "bank.xmi", mm), "Rename Bob", backend=backend)
+    result = edit(
+        mm,
+        read_source(xmi_with_ids, "bank.xmi", mm),
+        "Rename Bob",
+        model="openai/stub",
+        backend=backend,
+    )
     assert result.status == "valid"
     assert [a.kind for a in result.attempts] == ["generate", "repair"]
     assert result.attempts[0].issue_count == 1
@@ -162,7 +170,7 @@ def test_edit_that_stays_invalid_reports_its_issues(mm: Metamodel, llm: FaultSer
     llm.script = answers([{"op": "delete", "id": "nobody"}])
     backend = LiteLLMBackend("openai/stub", api_base=llm.base_url, retries=0)
     cim = parse_cim(BANK_REFERENCE.read_bytes())
-    result = edit(mm, cim, "Remove nobody", backend=backend, max_repairs=1)
+    result = edit(mm, cim, "Remove nobody", model="openai/stub", backend=backend, max_repairs=1)
     assert result.status == "invalid"
     assert len(result.attempts) == 2
     assert [i.code for i in result.issues] == ["unknown-object"]
@@ -207,6 +215,33 @@ def test_cli_edit_writes_the_model_diff_and_report(
         {"feature": "name", "old": "Bob Weber", "new": "Robert Weber"}
     ]
     assert data["edits"] == [{"op": "set", **RENAME[0]} | {"op": "set"}]
+
+
+def test_cli_edit_takes_a_requests_llm_options(
+    xmi_with_ids: bytes, llm: FaultServer, tmp_path: Path
+) -> None:
+    """`edit` takes --api-key-env, --strategy, --max-output-tokens and --context-tokens as
+    `generate` does: the key sent is the named variable's, no answer is asked past the
+    given limit, and two-phase asks for ids as enums of the model's own."""
+    llm.script = answers(RENAME)
+    model = tmp_path / "bank.xmi"
+    model.write_bytes(xmi_with_ids)
+    args = [
+        "-m", str(BANK_ECORE), str(model), "--request", "Rename Bob Weber to Robert Weber",
+        "--model", "openai/stub", "--api-base", llm.base_url, "--api-key-env", "MY_EDIT_KEY",
+        "--strategy", "two-phase", "--max-output-tokens", "512", "--context-tokens", "16384",
+        "-o", str(tmp_path / "out.xmi"),
+    ]  # fmt: skip
+    run = _cli(*args, env={"MY_EDIT_KEY": "sk-edit"})
+    assert run.returncode == 0, run.stderr
+    assert llm.keys == ["Bearer sk-edit"]
+    (request,) = llm.requests
+    assert request["max_tokens"] <= 512
+    assert '"_bob"' in json.dumps(request["tools"][0]["function"]["parameters"])  # an enum
+    unset = _cli(*args, env={"MY_EDIT_KEY": ""})
+    assert unset.returncode == 2 and "MY_EDIT_KEY" in unset.stderr
+    bad = _cli(*args[:-2], "--strategy", "clever")
+    assert bad.returncode == 2 and "strategy" in bad.stderr and "Traceback" not in bad.stderr
 
 
 def test_cli_edit_applies_an_edits_file_without_llm(tmp_path: Path) -> None:

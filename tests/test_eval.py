@@ -1,6 +1,6 @@
 """`eval.evaluation`: the suite loop, its bookkeeping and its report, with a scripted generator.
 
-The generator stand-in has `service.generation.generate`'s signature and replays scripted
+The generator stand-in has `instancegen.generate`'s signature and replays scripted
 outcomes, so every number in the report can be worked out by hand.
 """
 
@@ -20,7 +20,7 @@ from emf_check import emf_available
 from typer.testing import CliRunner
 
 from instancegen import compilers
-from instancegen.service import generation
+from instancegen import generate as generate_model
 from instancegen.service.backends import Message, Reply
 from instancegen.service.cli import app, eval_commands
 from instancegen.service.core.cim import Cim, parse_cim
@@ -385,7 +385,7 @@ def test_cli_eval_runs_the_real_loop_and_writes_the_report(
     xmi = compilers.get("xmi").compile(case.reference, case.metamodel).decode()
     # run 1: unreadable XMI and no repair allowed; run 2: the reference; run 3: a failure
     backend = XmiBackend(["<not-closed>", xmi, BackendError("quota exceeded")])
-    monkeypatch.setattr(eval_commands, "generate", partial(generation.generate, backend=backend))
+    monkeypatch.setattr(eval_commands, "generate", partial(generate_model, backend=backend))
     report_file = tmp_path / "out" / "report.json"
     report_file.parent.mkdir()
     result = CliRunner().invoke(

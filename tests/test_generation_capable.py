@@ -22,13 +22,13 @@ from capable_server import CapableServer, capable_server
 from http_support import ServerThread
 from typer.testing import CliRunner
 
+from instancegen import generate
 from instancegen.service.cli import app
 from instancegen.service.core.cim import Cim, CimObject, parse_cim
 from instancegen.service.core.ecore_loader import load_metamodel
 from instancegen.service.core.metamodel import Metamodel
 from instancegen.service.eval.evaluation import Case, discover
 from instancegen.service.eval.scoring import score
-from instancegen.service.generation import generate
 from instancegen.service.generation.result import GenerationResult
 from instancegen.service.http import Settings, create_app
 
@@ -339,3 +339,24 @@ def test_samples_are_drawn_with_seeds_and_the_majority_kept(
     assert "seed" not in server.requests[-1] and one.usage.prompt_tokens * 3 == (
         result.usage.prompt_tokens
     )
+
+
+def test_eval_takes_a_requests_llm_options(
+    server: CapableServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`eval` takes --api-key-env, --strategy, --max-output-tokens and --context-tokens as
+    `generate` does, for every case it runs."""
+    monkeypatch.setenv("MY_EVAL_KEY", "sk-eval")
+    report = tmp_path / "r.json"
+    args = ["eval", str(ROOT / "metamodels" / "suite"), "--cases", "bank-basic,family-small"]
+    args += ["--model", MODEL, "--api-base", server.base_url, "--api-key-env", "MY_EVAL_KEY"]
+    args += ["--strategy", "generic", "--max-output-tokens", "2048", "--context-tokens", "65536"]
+    result = CliRunner().invoke(app, [*args, "--max-repairs", "0", "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    runs = json.loads(report.read_text())["runs"]
+    assert [r["status"] for r in runs] == ["valid", "valid"]
+    assert server.requests and all(
+        r["headers"]["authorization"] == "Bearer sk-eval" and r["max_tokens"] <= 2048
+        for r in server.requests
+    )
+    assert all(r["tools"][0]["function"]["name"] == "CIM" for r in server.requests)  # generic

@@ -16,8 +16,8 @@ import pytest
 from pydantic import BaseModel
 from typer.testing import CliRunner
 
-from instancegen import compilers
-from instancegen.service import generation
+from instancegen import compilers, generate
+from instancegen.service import backends
 from instancegen.service.backends.base import Message, Reply
 from instancegen.service.cli import app
 from instancegen.service.core.cim import Cim, parse_cim
@@ -27,8 +27,7 @@ from instancegen.service.core.issues import Issue
 from instancegen.service.core.metamodel import Metamodel
 from instancegen.service.core.validator import validate
 from instancegen.service.eval.evaluation import Case, run_case
-from instancegen.service.generation import MAX_SAMPLES, generate
-from instancegen.service.generation.loop import SAMPLE_TEMPERATURE
+from instancegen.service.generation.options import MAX_SAMPLES, SAMPLE_TEMPERATURE
 from instancegen.service.generation.result import Event, GenerationFailed
 from instancegen.service.generation.two_phase.links_schema import plan_links
 from instancegen.service.generation.two_phase.objects_schema import declared_objects
@@ -275,9 +274,9 @@ def test_repairs_after_a_vote_are_asked_cold(bank: Metamodel) -> None:
 def test_samples_out_of_range_or_in_direct_mode_are_refused(bank: Metamodel) -> None:
     backend = ScriptedBackend([])
     for bad in (0, MAX_SAMPLES + 1):
-        with pytest.raises(InputError, match=f"samples must be between 1 and 9, not {bad}"):
+        with pytest.raises(InputError, match="samples: Input should be"):
             generate(bank, SPEC, backend=backend, samples=bad)
-    with pytest.raises(InputError, match="need mode two-step"):
+    with pytest.raises(InputError, match='needs "mode" two-step'):
         generate(bank, SPEC, backend=backend, samples=3, mode="direct")
     assert backend.calls == []
 
@@ -385,7 +384,7 @@ def test_direct_mode_asks_what_the_context_leaves(bank: Metamodel) -> None:
 
 
 def _run(monkeypatch: pytest.MonkeyPatch, backend: ScriptedBackend, *args: str) -> Any:
-    monkeypatch.setattr(generation, "create_backend", lambda model, api_base=None: backend)
+    monkeypatch.setattr(backends, "create_backend", lambda *args, **kwargs: backend)
     return CliRunner().invoke(app, ["generate", "-m", str(BANK), "--spec", SPEC, *args])
 
 

@@ -10,16 +10,16 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from instancegen import generate
 from instancegen.service.backends.local import LocalBackend
 from instancegen.service.core.cim import Cim, CimObject
 from instancegen.service.core.ecore_loader import load_metamodel
 from instancegen.service.core.issues import Issue
 from instancegen.service.core.metamodel import Metamodel
-from instancegen.service.generation import generate
 from instancegen.service.generation.schema import model_schema
 from instancegen.service.generation.two_phase.links_schema import plan_links
 from instancegen.service.generation.two_phase.objects_schema import declared_objects, objects_model
-from instancegen.service.generation.two_phase.spec_facts import Grounding, ground, mentions
+from instancegen.service.generation.two_phase.spec_facts import SpecFacts, mentions, read_facts
 
 # A metamodel of no bundled case: a depot with bays and staff.
 ECORE = b"""<?xml version="1.0" encoding="UTF-8"?>
@@ -74,49 +74,49 @@ def depot() -> Metamodel:
 
 
 @pytest.fixture(scope="module")
-def grounding(depot: Metamodel) -> Grounding:
-    return ground(depot, SPEC)
+def facts(depot: Metamodel) -> SpecFacts:
+    return read_facts(depot, SPEC)
 
 
-def test_counts_of_classes_and_of_containment_references(grounding: Grounding) -> None:
+def test_counts_of_classes_and_of_containment_references(facts: SpecFacts) -> None:
     # "the two clerks" refers back to the count already given: not four clerks.
-    assert grounding.counts == {"Bay": 3, "Clerk": 2}
+    assert facts.counts == {"Bay": 3, "Clerk": 2}
 
 
-def test_values_keep_quotes_names_codes_numbers_and_dates(grounding: Grounding) -> None:
-    assert grounding.strings == ("North Yard", "B-10", "B-11", "B-12", "Ana Lopez", "Omar Haddad")
-    assert 1200.5 in grounding.numbers and 17.0 in grounding.numbers
-    assert 2021.0 not in grounding.numbers  # a date's numbers are the date's
-    assert grounding.dates == ("2021-03-03T09:30:00", "2022-01-10T00:00:00")
+def test_values_keep_quotes_names_codes_numbers_and_dates(facts: SpecFacts) -> None:
+    assert facts.strings == ("North Yard", "B-10", "B-11", "B-12", "Ana Lopez", "Omar Haddad")
+    assert 1200.5 in facts.numbers and 17.0 in facts.numbers
+    assert 2021.0 not in facts.numbers  # a date's numbers are the date's
+    assert facts.dates == ("2021-03-03T09:30:00", "2022-01-10T00:00:00")
 
 
-def test_values_attach_to_feature_and_class_names(grounding: Grounding) -> None:
-    attached = {k: [m.value for m in v] for k, v in grounding.by_feature.items()}
+def test_values_attach_to_feature_and_class_names(facts: SpecFacts) -> None:
+    attached = {k: [m.value for m in v] for k, v in facts.by_feature.items()}
     assert attached["badgeNumber"] == [17.0, 23.0]
     assert attached["maxLoadKg"] == [1200.5, 800.0, 650.0]
-    assert [m.value for m in grounding.by_class["Bay"]] == ["B-10", "B-11", "B-12"]
+    assert [m.value for m in facts.by_class["Bay"]] == ["B-10", "B-11", "B-12"]
     # `name` belongs to two classes: what is attached to it decides nothing on its own.
-    assert "name" in grounding.shared
+    assert "name" in facts.shared
     # A clerk's name: what is attached to "clerk" first, then any value attached to nothing
     # else ("North Yard" is the depot's, "B-10" a bay's).
-    clerk = grounding.choices("Clerk", "name", "string", naming=True)
+    clerk = facts.choices("Clerk", "name", "string", naming=True)
     assert clerk == ("Ana Lopez", "Omar Haddad")
 
 
 def test_the_metamodels_own_words_are_no_values(depot: Metamodel) -> None:
-    found = ground(depot, 'Bay B-7 is the only bay. The Depot "Bay Ten" is cold.')
+    found = read_facts(depot, 'Bay B-7 is the only bay. The Depot "Bay Ten" is cold.')
     assert "B-7" in found.strings and "Bay Ten" in found.strings  # quoted text as written
     assert not {"Bay", "Depot", "COLD"} & set(found.strings)
 
 
-def _schema(depot: Metamodel, grounding: Grounding) -> dict[str, Any]:
-    return model_schema(objects_model(depot, 12, grounding=grounding))
+def _schema(depot: Metamodel, facts: SpecFacts) -> dict[str, Any]:
+    return model_schema(objects_model(depot, 12, facts=facts))
 
 
 def test_a_stated_count_fixes_the_entries_and_pins_attached_values(
-    depot: Metamodel, grounding: Grounding
+    depot: Metamodel, facts: SpecFacts
 ) -> None:
-    model = objects_model(depot, 12, grounding=grounding)
+    model = objects_model(depot, 12, facts=facts)
     loads = (1200.5, 800.0, 650.0)
     zones = ("COLD", "DRY", "DRY")  # said of each bay, so written (required)
     bays = [
@@ -153,15 +153,15 @@ def test_a_stated_count_fixes_the_entries_and_pins_attached_values(
     free = {**clerks[1], "attributes": {**clerks[1]["attributes"], "name": "Zed"}}
     with pytest.raises(ValidationError):  # a name the spec does not state
         model.model_validate({**answer, "Bay": bays, "Clerk": [clerks[0], free]})
-    text = json.dumps(_schema(depot, grounding))
+    text = json.dumps(_schema(depot, facts))
     assert '"North Yard"' in text and '"2021-03-03T09:30:00"' in text
 
 
 def test_without_grounding_or_unbounded_the_schema_stays_free(
-    depot: Metamodel, grounding: Grounding
+    depot: Metamodel, facts: SpecFacts
 ) -> None:
     assert '"B-10"' not in json.dumps(model_schema(objects_model(depot, 12)))
-    free = objects_model(depot, None, bounded=False, grounding=grounding)
+    free = objects_model(depot, None, bounded=False, facts=facts)
     assert '"B-10"' not in json.dumps(model_schema(free))
 
 
@@ -175,7 +175,7 @@ def test_the_local_model_writes_only_what_the_spec_states(depot: Metamodel) -> N
     assert len(by_class.get("Bay", [])) == 3
     assert len(by_class.get("Clerk", [])) == 2
     assert [a.get("code") for a in by_class["Bay"]] == ["B-10", "B-11", "B-12"]
-    stated = {*ground(depot, SPEC).strings, *ground(depot, SPEC).dates, "COLD", "DRY"}
+    stated = {*read_facts(depot, SPEC).strings, *read_facts(depot, SPEC).dates, "COLD", "DRY"}
     written = {
         v for attrs in (a for objs in by_class.values() for a in objs) for v in attrs.values()
     }
@@ -207,7 +207,7 @@ def test_phase_two_offers_the_co_mentioned_targets_when_enough(depot: Metamodel)
         CimObject(id="b2", class_="Bay", attributes={"code": "B-11"}),
     ]
     spec = 'Bay B-10 and bay B-11 belong to the depot "North Yard".'
-    plan = plan_links(depot, objects, ground(depot, spec))
+    plan = plan_links(depot, objects, read_facts(depot, spec))
     assert {e.obj.id: list(e.containers) for e in plan.entries} == {
         "d": [],
         "b1": ["d"],
@@ -230,7 +230,7 @@ def test_counts_read_number_words_and_ordinals_undo_a_partial_count(depot: Metam
         "The depot has thirteen bays. One clerk opens the gate at six; a second clerk, "
         "Dr. Ana Lopez, does a 20-minute round."
     )
-    found = ground(depot, spec)
+    found = read_facts(depot, spec)
     # "a second clerk" shows "one clerk" was no total: the clerks are left uncounted.
     assert found.counts == {"Bay": 13}
     # A title and a measure are no names or codes.
@@ -244,7 +244,7 @@ def test_a_class_name_behind_a_preposition_brings_in_another_object() -> None:
         "Ann Lee (email ann@x.org) is the sole owner of the savings account DE09, which has a "
         "balance of 50. The bank allows at most 3 accounts per client."
     )
-    found = ground(bank, spec)
+    found = read_facts(bank, spec)
     # The account's IBAN and balance are said of the account, not of Ann.
     assert found.described["Ann Lee"] == {"Person"}
     said = " ".join(text for text, _ in found.segment("Ann Lee", []))
@@ -256,10 +256,10 @@ def test_a_class_name_behind_a_preposition_brings_in_another_object() -> None:
 def test_a_reference_said_before_a_name_points_at_its_target_class() -> None:
     suite = Path(__file__).resolve().parents[1] / "metamodels" / "suite"
     org = load_metamodel(sorted((suite / "orgchart-startup").glob("*.ecore")))
-    found = ground(org, "The department Design (code DSG) is headed by Ana Ruiz.")
+    found = read_facts(org, "The department Design (code DSG) is headed by Ana Ruiz.")
     # "headed by" is a department's head: Ana is the employee it points at.
     assert found.described["Ana Ruiz"] == {"Employee"}
     library = load_metamodel(sorted((suite / "library-small").glob("*.ecore")))
-    found = ground(library, "The library holds The Waves, a book by Ada Park (born 1901).")
+    found = read_facts(library, "The library holds The Waves, a book by Ada Park (born 1901).")
     # "books" names books: the name after it is no book.
     assert "Book" not in found.described.get("Ada Park", frozenset())

@@ -247,6 +247,13 @@ def test_job_with_bad_input_is_refused_up_front(client: httpx.Client) -> None:
     assert_problem(r, 422, "not an Ecore")
     r = client.post("/v1/jobs", json={"metamodel": {"ecore": ECORE}, "spec": ""})
     assert_problem(r, 422, "spec")
+    # a request body is the application's request, narrowed to what a server takes
+    r = client.post("/v1/jobs", json={"metamodel": {"paths": ["/etc/passwd"]}, "spec": "A bank."})
+    assert_problem(r, 422, "metamodel")
+    named = {"metamodel": {"ecore": ECORE}, "spec": "A bank.", "api_key_env": "HOME"}
+    for route in ("/v1/jobs", "/v1/generate"):
+        body = assert_problem(client.post(route, json=named), 422, "INSTANCEGEN_API_KEY_ENVS")
+        assert body["type"].endswith("api-key-env-not-allowed")
 
 
 class _Gate:

@@ -16,11 +16,11 @@ import pytest
 from http_support import BANK_ECORE, ServerThread, bank_metamodel, scripted_app
 from test_http_persistence import server_process
 
+from instancegen.service.app.settings import Settings
 from instancegen.service.core.errors import InputError
 from instancegen.service.generation import schema as schema_mod
 from instancegen.service.generation.schema import SchemaOptions, cim_model
 from instancegen.service.http.dblock import DatabaseLock
-from instancegen.service.http.settings import Settings
 
 ECORE = BANK_ECORE.read_text()
 

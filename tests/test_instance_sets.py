@@ -17,13 +17,13 @@ from typer.testing import CliRunner
 
 from instancegen import load_metamodel, parse_cim
 from instancegen.service.app.instance_sets import _MUTATIONS, break_one_rule, shape_key
+from instancegen.service.app.settings import Settings
 from instancegen.service.cli import app
 from instancegen.service.core.cim import Cim
 from instancegen.service.core.metamodel import Metamodel
 from instancegen.service.core.validator import validate
 from instancegen.service.eval.diversity import set_figures
 from instancegen.service.http.app import create_app
-from instancegen.service.http.settings import Settings
 
 EmfCheck = Callable[[Sequence[Path], Sequence[Path]], list[EmfModelResult]]
 SHORT_SPEC = "Bank Alpha (BIC ALPHDEFF) has one client, Ann Lee, who owns the account DE01."

@@ -9,7 +9,7 @@ from instancegen.service.core.cim import CimObject
 from instancegen.service.core.ecore_loader import load_metamodel
 from instancegen.service.core.metamodel import Metamodel
 from instancegen.service.generation.two_phase.links_schema import plan_links
-from instancegen.service.generation.two_phase.spec_facts import ground, link_ends
+from instancegen.service.generation.two_phase.spec_facts import link_ends, read_facts
 
 # A metamodel of no bundled case: a route map with stops, hops and lines.
 ECORE = b"""<?xml version="1.0" encoding="UTF-8"?>
@@ -64,7 +64,7 @@ def test_the_ends_are_the_two_single_references_source_first(routes: Metamodel) 
 
 
 def test_each_a_to_b_is_one_link_in_the_specs_order(routes: Metamodel) -> None:
-    found = ground(routes, SPEC)
+    found = read_facts(routes, SPEC)
     assert [(p.source, p.target) for p in found.pairs["Hop"]] == [
         ("Quay", "Mill"),
         ("Mill", "Fort"),
@@ -84,7 +84,7 @@ def test_phase_two_pins_each_links_ends_and_its_clause(routes: Metamodel) -> Non
         *(CimObject(id=n.lower(), class_="Line", attributes={"name": n}) for n in ("Blue", "Red")),
         *(CimObject(id=f"h{k}", class_="Hop") for k in range(1, 5)),
     ]
-    plan = plan_links(routes, objects, ground(routes, SPEC))
+    plan = plan_links(routes, objects, read_facts(routes, SPEC))
     slots = {(e.obj.id, s.ref.name): (s.candidates, s.least) for e in plan.entries for s in e.slots}
     assert slots["h1", "from"] == (("quay",), 1) and slots["h1", "to"] == (("mill",), 1)
     assert slots["h3", "from"] == (("fort",), 1) and slots["h3", "to"] == (("quay",), 1)
@@ -130,12 +130,12 @@ def test_a_named_link_class_takes_no_pairs() -> None:
         'The network has the airports "OSL", "BGO" and "TRD". '
         'The flight "DY600" goes from OSL to BGO and the flight "DY601" from BGO back to OSL.'
     )
-    found = ground(air, spec)
+    found = read_facts(air, spec)
     assert found.described.get("DY600") == frozenset({"Flight"})
     # Named flights: the two "A to B" are said of them, not two more flights.
     assert "Flight" not in found.pairs
     # Unnamed, the same two clauses are two flights.
-    unnamed = ground(air, spec.replace(' "DY600"', "").replace(' "DY601"', ""))
+    unnamed = read_facts(air, spec.replace(' "DY600"', "").replace(' "DY601"', ""))
     assert [(p.source, p.target) for p in unnamed.pairs["Flight"]] == [
         ("OSL", "BGO"),
         ("BGO", "OSL"),

@@ -1,12 +1,15 @@
 """The LiteLLM + instructor backend against real HTTP servers on loopback.
 
-A real OpenAI-compatible server (`python -m llama_cpp.server` with the bundled model) answers
-the generate loop; tiny stub servers check that 5xx/429 are retried (honouring Retry-After)
-while 4xx and refused connections fail at once, each as a BackendError with the message.
+A real OpenAI-compatible server (`python -m llama_cpp.server` with the bundled model, an
+8,192-token context) answers the generate loop, and, behind a proxy counting what the server
+counts, repairs that never ask past its context; tiny stub servers check that 5xx/429 are
+retried (honouring Retry-After) while 4xx and refused connections fail at once, each as a
+BackendError with the message.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -17,12 +20,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from counting_proxy import counting_proxy
 from fault_server import FaultServer, fault_server
 
+from instancegen import generate
 from instancegen.service.backends.litellm_backend import LiteLLMBackend
 from instancegen.service.core.ecore_loader import load_metamodel
 from instancegen.service.core.errors import BackendError
-from instancegen.service.generation import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 BANK = ROOT / "metamodels" / "bank" / "bank.ecore"
@@ -96,6 +100,40 @@ def test_generate_through_litellm_and_instructor(llama_server: str) -> None:
     assert result.attempts[0].prompt_tokens > 0
     if result.status == "valid":
         assert "<?xml" in result.artifacts["xmi"]
+
+
+CONTEXT = 8192  # the server's --n_ctx
+
+
+@pytest.mark.slow
+def test_repairs_of_a_served_small_model_stay_within_its_context(
+    llama_server: str, tmp_path: Path
+) -> None:
+    """The bundled model over HTTP, asked like any served model (one answer, typed), on a
+    bundled case it needs two repairs for: every request fits the 8,192-token context as the
+    server counts it, and the run ends valid or invalid, never as a backend failure."""
+    case = ROOT / "metamodels" / "suite" / "statemachine-turnstile"
+    report = tmp_path / "report.json"
+    with counting_proxy(llama_server) as proxy:
+        run = subprocess.run(
+            [sys.executable, "-m", "instancegen", "generate",
+             *[x for ecore in sorted(case.glob("*.ecore")) for x in ("-m", str(ecore))],
+             "--spec-file", str(case / "spec.txt"), "--model", "openai/smollm2",
+             "--api-base", proxy.base_url, "--context-tokens", str(CONTEXT),
+             "--max-repairs", "2", "--report", str(report), "-q"],
+            capture_output=True,
+            text=True,
+            timeout=3600,
+            env={**os.environ, "PYTHONPATH": str(ROOT), "INSTANCEGEN_LLM_TIMEOUT": "3600"},
+        )  # fmt: skip
+    assert run.returncode in (0, 1), run.stderr
+    attempts = json.loads(report.read_text())["attempts"]
+    assert [a["kind"] for a in attempts] == ["generate", "repair", "repair"]
+    assert proxy.exchanges and len(proxy.exchanges) >= 3
+    for exchange in proxy.exchanges:
+        assert exchange.status == 200, exchange.error
+        assert exchange.prompt_tokens is not None and exchange.max_tokens is not None
+        assert exchange.prompt_tokens + exchange.max_tokens <= CONTEXT, exchange
 
 
 NO = b'{"error": {"message": "stub says no", "type": "stub"}}'

@@ -19,10 +19,10 @@ import pytest
 from fault_server import FaultServer, Reply, completion, fault_server, tool_call
 from http_support import BANK_ECORE, ServerThread
 
+from instancegen.service.app.settings import Settings
 from instancegen.service.backends.litellm_backend import LiteLLMBackend
 from instancegen.service.core.errors import BackendError
 from instancegen.service.http.app import create_app
-from instancegen.service.http.settings import Settings
 
 SPEC = "A bank called Acme with one account."
 

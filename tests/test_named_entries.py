@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from instancegen.service.backends import capabilities
 from instancegen.service.core.cim import CimObject
 from instancegen.service.core.ecore_loader import load_metamodel
 from instancegen.service.core.metamodel import Metamodel
-from instancegen.service.generation.budget import budget_for
 from instancegen.service.generation.schema import model_schema
 from instancegen.service.generation.two_phase.links_schema import plan_links
 from instancegen.service.generation.two_phase.objects_schema import (
@@ -27,7 +27,7 @@ from instancegen.service.generation.two_phase.objects_schema import (
     objects_model,
     phase_classes,
 )
-from instancegen.service.generation.two_phase.spec_facts import Grounding, ground
+from instancegen.service.generation.two_phase.spec_facts import SpecFacts, read_facts
 from instancegen.service.generation.two_phase.strategy import TwoPhase
 
 # A metamodel of no bundled case: a workshop with teams, members and freelancers.
@@ -88,33 +88,33 @@ def works() -> Metamodel:
 
 
 @pytest.fixture(scope="module")
-def grounding(works: Metamodel) -> Grounding:
-    return ground(works, SPEC)
+def facts(works: Metamodel) -> SpecFacts:
+    return read_facts(works, SPEC)
 
 
 def values(found: dict[str, Any]) -> dict[str, list[Any]]:
     return {k: [m.value for m in ms] for k, ms in found.items()}
 
 
-def test_a_subclass_shares_no_feature_with_its_superclass(grounding: Grounding) -> None:
+def test_a_subclass_shares_no_feature_with_its_superclass(facts: SpecFacts) -> None:
     # "name" is a workshop's, a team's and a member's: a value next to it says not whose.
     # A freelancer is a member: "tools" and "level" stay the member's own.
-    assert grounding.shared == frozenset({"name"})
+    assert facts.shared == frozenset({"name"})
 
 
-def test_listed_values_attach_and_codes_alike_follow(grounding: Grounding) -> None:
-    by_feature = values(grounding.by_feature)
+def test_listed_values_attach_and_codes_alike_follow(facts: SpecFacts) -> None:
+    by_feature = values(facts.by_feature)
     assert by_feature["tools"] == ["Torch", "Grinder"]  # "tools Torch and Grinder"
     assert by_feature["memberNo"] == ["M-01", "M-02"]  # M-02 is shaped like "member no M-01"
     assert by_feature["code"] == ["JN", "MT"]
 
 
-def test_the_words_around_a_name_say_its_class(grounding: Grounding) -> None:
-    described = grounding.described
+def test_the_words_around_a_name_say_its_class(facts: SpecFacts) -> None:
+    described = facts.described
     assert described["Ivy Stone"] == {"Member"} and described["Ben Cole"] == {"Member"}
     assert described["Kai Long"] == {"Freelancer"}  # "is a freelancer from the firm ..."
     assert described["Joinery"] == {"Team"} and described["Metal"] == {"Team"}
-    assert grounding.names("Freelancer", ["Ivy Stone", "Kai Long"]) == ("Kai Long",)
+    assert facts.names("Freelancer", ["Ivy Stone", "Kai Long"]) == ("Kai Long",)
 
 
 def entry_schemas(schema: dict[str, Any], key: str) -> list[dict[str, Any]]:
@@ -135,8 +135,8 @@ def attributes_of(schema: dict[str, Any], entry: dict[str, Any]) -> dict[str, An
     return schema["$defs"][ref]
 
 
-def test_an_uncounted_class_gets_an_entry_per_name(works: Metamodel, grounding: Grounding) -> None:
-    schema = model_schema(objects_model(works, grounding=grounding))
+def test_an_uncounted_class_gets_an_entry_per_name(works: Metamodel, facts: SpecFacts) -> None:
+    schema = model_schema(objects_model(works, facts=facts))
     members = entry_schemas(schema, "Member")
     by_id = {m["properties"]["id"]["const"]: attributes_of(schema, m) for m in members}
     assert {"ivy_stone", "ben_cole"} <= set(by_id) and "kai_long" not in by_id
@@ -164,8 +164,8 @@ def test_an_uncounted_class_gets_an_entry_per_name(works: Metamodel, grounding: 
     assert [n["properties"]["name"]["const"] for n in names] == ["Joinery", "Metal"]
 
 
-def test_an_entry_holds_its_names_values(works: Metamodel, grounding: Grounding) -> None:
-    model = objects_model(works, grounding=grounding)
+def test_an_entry_holds_its_names_values(works: Metamodel, facts: SpecFacts) -> None:
+    model = objects_model(works, facts=facts)
     good = {
         "Workshop": [
             {"id": "harbour_works", "attributes": {"name": "Harbour Works", "city": "Leeds"}}
@@ -207,8 +207,8 @@ def test_an_entry_holds_its_names_values(works: Metamodel, grounding: Grounding)
 
 
 def test_without_names_the_entries_stay_free(works: Metamodel) -> None:
-    plain = ground(works, "A workshop has two teams and three members.")
-    schema = model_schema(objects_model(works, grounding=plain))
+    plain = read_facts(works, "A workshop has two teams and three members.")
+    schema = model_schema(objects_model(works, facts=plain))
     members = schema["properties"]["Member"]
     assert members["minItems"] == 3
     # Each counted entry has an id of its own, so three alike entries stay three objects;
@@ -222,11 +222,11 @@ def test_without_names_the_entries_stay_free(works: Metamodel) -> None:
     assert "const" not in attributes_of(schema, entries[0])["properties"]["name"]
 
 
-def test_names_a_counted_class_needs_are_not_offered_elsewhere(grounding: Grounding) -> None:
+def test_names_a_counted_class_needs_are_not_offered_elsewhere(facts: SpecFacts) -> None:
     # "two teams: Joinery ... and Metal": both names are the teams'.
-    assert grounding.claimed == {"Joinery": "Team", "Metal": "Team"}
-    assert grounding.names("Member", ["Joinery", "Ivy Stone", "Metal"]) == ("Ivy Stone",)
-    assert grounding.names("Team", ["Joinery", "Ivy Stone", "Metal"], only=2) == (
+    assert facts.claimed == {"Joinery": "Team", "Metal": "Team"}
+    assert facts.names("Member", ["Joinery", "Ivy Stone", "Metal"]) == ("Ivy Stone",)
+    assert facts.names("Team", ["Joinery", "Ivy Stone", "Metal"], only=2) == (
         "Joinery",
         "Metal",
     )
@@ -236,7 +236,7 @@ def test_a_named_class_none_of_whose_names_the_spec_gives_gets_no_entry(
     works: Metamodel,
 ) -> None:
     spec = SPEC.replace(" Kai Long is a freelancer from the firm Steelworks.", "")
-    schema = model_schema(objects_model(works, grounding=ground(works, spec)))
+    schema = model_schema(objects_model(works, facts=read_facts(works, spec)))
     assert schema["properties"]["Freelancer"]["maxItems"] == 0  # every name is a member's
     assert schema["properties"]["Member"]["maxItems"] > 0
 
@@ -246,7 +246,7 @@ def test_counts_skip_the_other_ones_and_one_objects_none(works: Metamodel) -> No
         "The workshop has two teams and the other two teams are closed. "
         "Ivy Stone, who mentors no members, works alone. There are no freelancers."
     )
-    counts = ground(works, spec).counts
+    counts = read_facts(works, spec).counts
     assert counts.get("Team") == 2  # "the other two teams" refers back
     assert counts.get("Freelancer") == 0  # a statement about the model
     assert "Member" not in counts  # "who mentors no members" is Ivy's
@@ -274,18 +274,18 @@ FLOW = b"""<?xml version="1.0" encoding="UTF-8"?>
 
 def test_kinds_the_spec_never_speaks_of_get_no_entry() -> None:
     flow = load_metamodel({"flow.ecore": FLOW})
-    only = ground(flow, "The flow has an inhibitor arc of weight 3.")
+    only = read_facts(flow, "The flow has an inhibitor arc of weight 3.")
     assert only.absent == {"NormalArc", "ResetArc"}  # "inhibitor arc" is no arc in general
-    schema = model_schema(objects_model(flow, grounding=only))
+    schema = model_schema(objects_model(flow, facts=only))
     assert schema["properties"]["NormalArc"]["maxItems"] == 0
     assert schema["properties"]["InhibitorArc"]["maxItems"] > 0
-    general = ground(flow, "The flow has four arcs; one is an inhibitor arc of weight 3.")
+    general = read_facts(flow, "The flow has four arcs; one is an inhibitor arc of weight 3.")
     assert general.absent == frozenset()  # "four arcs": of any kind
 
 
 def test_what_precedes_a_name_past_a_comma_is_not_its(works: Metamodel) -> None:
     spec = "Ivy Stone (level senior) joined on 2 May 2019, Ben Cole (level junior) later."
-    schema = model_schema(objects_model(works, grounding=ground(works, spec)))
+    schema = model_schema(objects_model(works, facts=read_facts(works, spec)))
     by_id = {
         m["properties"]["id"]["const"]: attributes_of(schema, m)
         for m in entry_schemas(schema, "Member")
@@ -298,15 +298,15 @@ def test_kinds_of_a_mere_base_class_are_no_siblings() -> None:
     # Bank and Person both extend NamedElement, which no reference holds: a spec about a
     # bank says nothing about whether persons exist.
     bank = load_metamodel([Path(__file__).resolve().parent.parent / "metamodels/bank/bank.ecore"])
-    assert ground(bank, "A bank.").absent == frozenset()
+    assert read_facts(bank, "A bank.").absent == frozenset()
 
 
 def test_what_counted_objects_require_is_asked_for() -> None:
     # "two accounts", each owned by one person or more: a person must be declared.
     bank = load_metamodel([Path(__file__).resolve().parent.parent / "metamodels/bank/bank.ecore"])
-    schema = model_schema(objects_model(bank, grounding=ground(bank, "A bank with two accounts.")))
+    schema = model_schema(objects_model(bank, facts=read_facts(bank, "A bank with two accounts.")))
     assert schema["properties"]["Person"]["minItems"] == 1
-    plain = model_schema(objects_model(bank, grounding=ground(bank, "A bank with accounts.")))
+    plain = model_schema(objects_model(bank, facts=read_facts(bank, "A bank with accounts.")))
     assert plain["properties"]["Person"]["minItems"] == 0
 
 
@@ -314,13 +314,13 @@ SCHEMA_OF_CASE = """
 import glob, json, sys
 from pathlib import Path
 from instancegen.service.core.ecore_loader import load_metamodel
-from instancegen.service.generation.two_phase.spec_facts import ground
+from instancegen.service.generation.two_phase.spec_facts import read_facts
 from instancegen.service.generation.two_phase.objects_schema import objects_model
 from instancegen.service.generation.schema import model_schema
 case = Path(sys.argv[1])
 mm = load_metamodel(sorted(glob.glob(str(case / "*.ecore"))))
-grounding = ground(mm, (case / "spec.txt").read_text())
-print(json.dumps(model_schema(objects_model(mm, grounding=grounding)), sort_keys=True))
+facts = read_facts(mm, (case / "spec.txt").read_text())
+print(json.dumps(model_schema(objects_model(mm, facts=facts)), sort_keys=True))
 """
 
 
@@ -349,7 +349,7 @@ def test_a_single_valued_reference_the_sentence_names_is_set(works: Metamodel) -
         CimObject(id="ivy", class_="Member", attributes={"name": "Ivy Stone"}),
         CimObject(id="kai", class_="Freelancer", attributes={"name": "Kai Long"}),
     ]
-    plan = plan_links(works, objects, ground(works, SPEC))
+    plan = plan_links(works, objects, read_facts(works, SPEC))
     slots = {e.obj.id: e.slots[0] for e in plan.entries if e.slots}
     # "Ivy Stone ... works in Joinery": her team is that one, and it must be written.
     assert (slots["ivy"].candidates, slots["ivy"].least) == (("jn",), 1)
@@ -389,7 +389,7 @@ def test_a_whole_name_splits_into_its_parts_and_dates_take_their_turn() -> None:
         "The club has two people: Mary Ann Clarke, a member from 4 May 2001 to 9 June 2010, "
         "and Tom Reed, a member since 1 March 2015."
     )
-    schema = model_schema(objects_model(club, grounding=ground(club, spec)))
+    schema = model_schema(objects_model(club, facts=read_facts(club, spec)))
     mary, tom = [attributes_of(schema, t)["properties"] for t in counted_entries(schema, "Person")]
     assert (mary["givenName"]["const"], mary["surname"]["const"]) == ("Mary Ann", "Clarke")
     assert (tom["givenName"]["const"], tom["surname"]["const"]) == ("Tom", "Reed")
@@ -407,7 +407,7 @@ def test_room_left_by_classes_with_few_objects_goes_to_those_with_many(
         "The workshop Harbour Works has the members Ivy Stone (member no M-01), Ben Cole "
         "(M-02), Kai Long (M-03), Ada Moss (M-04) and Eli Park (M-05)."
     )
-    found = ground(works, spec)
+    found = read_facts(works, spec)
     room = _allotment(works, found, 2)
     # One workshop and no freelancer leave room: more than two of the five members fit.
     assert room["Member"] > 2 and room["Team"] == 2
@@ -434,7 +434,7 @@ DENSE = "The workshop Harbour Works has the members " + ", ".join(
 def test_a_numbering_word_stays_in_a_feature_s_cue(works: Metamodel) -> None:
     # `memberNo` is said as "member no" or "member number", not as any "member(s)": the
     # name after "the members" is a member's, not a member number.
-    found = ground(works, DENSE.replace("member no M-02", "member number M-02"))
+    found = read_facts(works, DENSE.replace("member no M-02", "member number M-02"))
     assert [m.value for m in found.by_feature["memberNo"]][:2] == ["M-01", "M-02"]
     assert found.described["Ivy Stone"] == frozenset({"Member"})
 
@@ -445,25 +445,25 @@ def test_a_value_said_after_as_names_no_object(works: Metamodel) -> None:
         "The members are Ivy Stone (member no M-01) and Ben Cole (M-02); "
         'Ben works as "Lead Welder" with level senior.'
     )
-    found = ground(works, spec)
+    found = read_facts(works, spec)
     assert found.described["Ben Cole"] == frozenset({"Member"})
     assert "Lead Welder" not in found.described
 
 
 def test_phase_one_asks_what_the_model_can_write(works: Metamodel) -> None:
-    local = TwoPhase(works, DENSE, budget_for("local"))
-    assert local._tokens(local.first_messages(), True) == 3072  # the bundled model's bound
+    local = TwoPhase(works, capabilities("local"), read_facts(works, DENSE), DENSE)
+    assert local._tokens(objects=True) == 3072  # the bundled model's bound
     # A small model served over HTTP that writes at most 256 tokens is never asked for more,
     # and its schemas hold fewer objects per class than the bundled model's.
-    served = budget_for("openai/tiny", max_output_tokens=256, context_tokens=8192)
-    small = TwoPhase(works, DENSE, served)
-    assert served.small and small._tokens(small.first_messages(), True) == 256
+    served = capabilities("openai/tiny", max_output_tokens=256, context_tokens=8192)
+    small = TwoPhase(works, served, read_facts(works, DENSE), DENSE)
+    assert served.small and small._tokens(objects=True) == 256
     assert small._cap < local._cap
 
 
 def test_an_enum_literal_may_start_a_name(works: Metamodel) -> None:
     # SENIOR is a level, yet "Senior Crew" is a team's whole name; "level senior" is a value.
-    found = ground(works, "The team Senior Crew has Ivy Stone, level senior.")
+    found = read_facts(works, "The team Senior Crew has Ivy Stone, level senior.")
     strings = [m.value for m in found.mentions if m.kind == "string"]
     assert "Senior Crew" in strings and "Crew" not in strings
 
@@ -474,9 +474,9 @@ def test_a_value_said_of_another_class_s_name_pins_no_entry(works: Metamodel) ->
         "Harbour Works has two teams: Joinery (code JN) and Metal. "
         "Ivy Stone (member no M-01, level senior, code MT-9) works in Metal."
     )
-    found = ground(works, spec)
+    found = read_facts(works, spec)
     assert found.owner("MT-9") == "Member" and found.owner("JN") == "Team"
-    schema = model_schema(objects_model(works, grounding=found))
+    schema = model_schema(objects_model(works, facts=found))
     teams = [attributes_of(schema, t)["properties"] for t in counted_entries(schema, "Team")]
     assert teams[0]["code"]["const"] == "JN" and "MT-9" not in json.dumps(teams)
 
@@ -485,7 +485,7 @@ def test_a_boolean_said_by_its_name_is_set_and_a_negation_clears_it() -> None:
     suite = Path(__file__).resolve().parents[1] / "metamodels" / "suite"
     clinic = load_metamodel(sorted((suite / "clinic-scheduling").glob("*.ecore")))
     spec = "Hill Clinic's patients are Ann Lee (40, insured) and Bo Kim (33, not insured)."
-    schema = model_schema(objects_model(clinic, grounding=ground(clinic, spec)))
+    schema = model_schema(objects_model(clinic, facts=read_facts(clinic, spec)))
     insured = {
         m["properties"]["id"]["const"]: attributes_of(schema, m)["properties"]["insured"]
         for m in entry_schemas(schema, "Patient")

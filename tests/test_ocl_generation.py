@@ -18,14 +18,13 @@ import pytest
 from fault_server import Reply, completion, fault_server, tool_call
 from http_support import ScriptedBackend
 
-from instancegen import load_metamodel
-from instancegen.service.backends import Backend
+from instancegen import generate, load_metamodel
+from instancegen.service.backends import Backend, create_backend
 from instancegen.service.backends.base import Message
 from instancegen.service.backends.base import Reply as BackendReply
 from instancegen.service.core.cim import parse_cim
 from instancegen.service.core.ocl.check import check_invariants
 from instancegen.service.core.validator import validate
-from instancegen.service.generation import create_backend, generate
 from instancegen.service.generation.result import Event
 from instancegen.service.generation.two_phase.links_schema import plan_links
 from instancegen.service.generation.two_phase.objects_schema import declared_objects, objects_answer

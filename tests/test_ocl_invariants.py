@@ -21,6 +21,7 @@ from http_support import ScriptedBackend, ServerThread, sse
 from typer.testing import CliRunner
 
 from instancegen import compilers, load_metamodel
+from instancegen.service.app.settings import Settings
 from instancegen.service.cli import app
 from instancegen.service.cli.app import out as cli_out
 from instancegen.service.core.cim import parse_cim
@@ -30,7 +31,6 @@ from instancegen.service.eval.evaluation import discover, run_case
 from instancegen.service.generation.emfatic import render_metamodel
 from instancegen.service.generation.result import GenerationResult
 from instancegen.service.http.app import create_app
-from instancegen.service.http.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 CASE = ROOT / "metamodels" / "suite" / "clinic-scheduling"

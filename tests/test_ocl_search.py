@@ -23,7 +23,7 @@ from instancegen.service.core.ocl.check import check_invariants
 from instancegen.service.core.ocl.search import Offered, search
 from instancegen.service.core.validator import validate
 from instancegen.service.generation.two_phase.objects_schema import spec_choices
-from instancegen.service.generation.two_phase.spec_facts import ground
+from instancegen.service.generation.two_phase.spec_facts import read_facts
 
 
 @pytest.fixture(scope="module")
@@ -33,10 +33,10 @@ def mm() -> Metamodel:
 
 def _spec_offers(mm: Metamodel) -> Offered:
     """What the generation loop passes: the spec's values for each attribute."""
-    grounding = ground(mm, (CASE / "spec.txt").read_text())
+    facts = read_facts(mm, (CASE / "spec.txt").read_text())
 
     def offered(key: str, attr: Attribute) -> tuple[Any, ...]:
-        return spec_choices(mm.classes[key], attr, grounding)
+        return spec_choices(mm.classes[key], attr, facts)
 
     return offered
 

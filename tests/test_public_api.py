@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -37,6 +38,36 @@ def test_importing_it_does_not_load_the_llm_stack() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     ).stdout
     assert out.split() == ["False", "False"]
+
+
+APPLICATION_STACK = (
+    "fastapi", "starlette", "celery", "redis", "typer", "rich", "litellm", "instructor",
+    "llama_cpp",
+)  # fmt: skip
+
+CORE_SCRIPT = f"""
+import sys, json
+import instancegen
+mm = instancegen.load_metamodel([{str(BANK / "bank.ecore")!r}])
+cim = instancegen.read_model_file({str(BANK / "reference.json")!r}, mm)
+instancegen.validate(mm, cim)
+xmi = instancegen.compile_model(cim, mm, "xmi")
+again = instancegen.import_model(xmi, mm, "bank.xmi")
+edited = instancegen.apply_edits(again, [{{"op": "delete", "id": "bob"}}], mm)
+assert "bob" not in {{o.id for o in edited.cim.objects}}
+print(json.dumps(sorted(set(m.partition(".")[0] for m in sys.modules))))
+"""
+
+
+def test_the_core_stands_alone() -> None:
+    """Loading, validating, compiling, importing and editing a model loads neither the web,
+    CLI or broker stack nor an LLM client (a fresh interpreter's `sys.modules`)."""
+    out = subprocess.run(
+        [sys.executable, "-c", CORE_SCRIPT], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout
+    loaded = set(json.loads(out))
+    assert "instancegen" in loaded and "lxml" in loaded  # the script did run the core
+    assert loaded.isdisjoint(APPLICATION_STACK), loaded & set(APPLICATION_STACK)
 
 
 def test_loading_and_validating_loads_neither_generation_nor_the_ocl_parser() -> None:

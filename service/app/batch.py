@@ -1,7 +1,8 @@
 """Batches: one generation per JSONL line, run concurrently, resumable by content hash.
 
-A line names metamodel files, a spec, the LLM, how many models of which kind, formats and
-an output stem (paths relative to the batch file). Its key is a hash over everything that
+A line is a generation request (`GenerationRequest`: every field allowed) whose metamodel is
+named by file paths, with an output stem and the spec inline or in a file (paths relative to
+the batch file). Its key is a hash over everything that
 decides the result (metamodel file contents, spec text, model, options, output), so a line
 whose key is in the state file (`<batch>.done.jsonl`, one record per line done, appended as
 each ends) is skipped when the batch runs again: an interrupted batch does only the rest.
@@ -23,12 +24,12 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from instancegen import compilers
-from instancegen.service.app.instance_sets import MAX_COUNT, InstanceSet, Kind
+from instancegen.service.app.instance_sets import InstanceSet
+from instancegen.service.app.request import GenerationRequest, MetamodelPaths, MetamodelRef
 from instancegen.service.app.set_files import write_set
 from instancegen.service.core.atomic import write_atomic
 from instancegen.service.core.cim import describe_validation_error
@@ -40,25 +41,14 @@ RATE_LIMIT_RETRIES = 5
 FIRST_BACKOFF, MAX_BACKOFF = 2.0, 60.0
 
 
-class BatchLine(BaseModel):
-    """One line of a batch file."""
+class BatchLine(GenerationRequest):
+    """One line of a batch file: a generation request with an output stem, its metamodel
+    named by file paths and its spec inline (`spec`) or in a file (`spec_file`)."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    metamodel: list[str] | str = Field(description="An .ecore file, or several.")
-    spec: str | None = None
+    metamodel: list[str] | str = Field(description="An .ecore file, or several.")  # type: ignore[assignment]
+    spec: str | None = None  # type: ignore[assignment]
     spec_file: str | None = None
-    model: str = "local"
-    api_base: str | None = None
-    count: int = Field(1, ge=1, le=MAX_COUNT)
-    kind: Kind = "typical"
-    format: list[str] | str = Field(default_factory=lambda: ["xmi"])
     output: str = Field(description="Output stem: `out/bank` writes out/bank.xmi (or a set).")
-    max_repairs: int = Field(3, ge=0, le=10)
-    mode: Literal["two-step", "direct"] = "two-step"
-
-    def formats(self) -> list[str]:
-        return [self.format] if isinstance(self.format, str) else list(self.format)
 
     def metamodel_files(self) -> list[str]:
         return [self.metamodel] if isinstance(self.metamodel, str) else list(self.metamodel)
@@ -278,18 +268,14 @@ def _run_one(item: Item, runner: Runner, throttle: Throttle) -> Done:
     return Done(item.number, str(item.output), outcome.status, models, tokens, seconds, note, files)
 
 
-def request_body(item: Item) -> dict[str, Any]:
-    """The line as a generation request body (`/v1/jobs`), metamodel files inline."""
-    files = {p.name: read_input_text(p, what="a metamodel file") for p in item.metamodels}
-    line = item.line
-    return {
-        "metamodel": {"files": files},
-        "spec": item.spec,
-        "model": line.model,
-        "api_base": line.api_base,
-        "format": line.formats(),
-        "max_repairs": line.max_repairs,
-        "mode": line.mode,
-        "count": line.count,
-        "kind": line.kind,
-    }
+def request_of(item: Item, *, inline: bool = False) -> GenerationRequest:
+    """The line as the request it is: its metamodel by path, or `inline` (the files' text,
+    for workers on other machines), and its spec read."""
+    fields = item.line.model_dump(exclude={"metamodel", "spec", "spec_file", "output"})
+    source: MetamodelPaths | MetamodelRef
+    if inline:
+        files = {p.name: read_input_text(p, what="a metamodel file") for p in item.metamodels}
+        source = MetamodelRef(files=files)
+    else:
+        source = MetamodelPaths(paths=[str(p) for p in item.metamodels])
+    return GenerationRequest(**fields, metamodel=source, spec=item.spec)

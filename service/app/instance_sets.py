@@ -1,9 +1,9 @@
 """Sets of distinct instance models of one kind (`generate --count N --kind K`).
 
-Each member is one run of `service.generation.generate`; the spec is extended with what the
-kind asks for and with the member's place in the set, so the LLM varies names, values and
-sizes. A member isomorphic to an earlier one (same classes, values and link structure under
-some renaming of ids) is asked again. Kinds:
+Each member is one generation; its prompt says, after the spec, what the kind asks for and
+the member's place in the set (`member_note`), so the LLM varies names, values and sizes,
+while what is read from the spec stays the user's spec. A member isomorphic to an earlier one
+(same classes, values and link structure under some renaming of ids) is asked again. Kinds:
 - `typical`: ordinary models of the spec;
 - `boundary`: many-valued features filled to their upper bounds, values at their limits;
 - `edge`: minimal or degenerate models (only what is required, empty or tiny values);
@@ -25,7 +25,6 @@ from typing import Any, Literal, cast
 from pydantic import BaseModel, Field
 
 from instancegen import compilers
-from instancegen.service.backends.base import Backend, Message, Reply
 from instancegen.service.core.cim import Cim
 from instancegen.service.core.errors import InputError
 from instancegen.service.core.issues import Issue
@@ -33,7 +32,6 @@ from instancegen.service.core.metamodel import Metamodel
 from instancegen.service.core.validator import validate
 from instancegen.service.eval.diversity import SetFigures, set_figures
 from instancegen.service.generation.result import GenerationResult, Usage
-from instancegen.service.generation.two_phase.objects_schema import without_named_entries
 
 Kind = Literal["typical", "boundary", "edge", "invalid"]
 KINDS: tuple[Kind, ...] = ("typical", "boundary", "edge", "invalid")
@@ -87,40 +85,17 @@ class InstanceSet(BaseModel):
     problems: list[str] = Field(default_factory=list)
 
 
-Generate = Callable[[str, Backend | None], GenerationResult]
-"""Runs one generation for a spec with a backend (None: the model's own); the caller binds
-metamodel, model, formats and progress events."""
-
-
-class Warmer:
-    """A backend sampling at least at `temperature`: the set's later members and retries
-    are sampled, not decoded greedily, so a model that would repeat itself varies."""
-
-    def __init__(self, backend: Backend, temperature: float) -> None:
-        self.backend = backend
-        self.model = backend.model
-        self.temperature = temperature
-
-    def complete(
-        self,
-        messages: list[Message],
-        *,
-        schema: type[BaseModel] | None,
-        max_tokens: int,
-        temperature: float = 0.0,
-        seed: int | None = None,
-    ) -> Reply:
-        return self.backend.complete(
-            messages,
-            schema=schema,
-            max_tokens=max_tokens,
-            temperature=max(temperature, self.temperature),
-            seed=seed,
-        )
+Generate = Callable[[str | None, float], GenerationResult]
+"""Runs one member's generation: the note to show after the spec (None: none), and the least
+temperature to ask at (`warmth`); the caller binds metamodel, spec, model, options and
+progress events, and asks without named entries (they would pin every member to the one
+model the spec names)."""
 
 
 def warmth(index: int, attempt: int) -> float:
-    """0 for the first model's first try (the greedy answer); 0.7 and up after that."""
+    """0 for the first model's first try (the greedy answer); 0.7 and up after that: the
+    set's later members and retries are sampled, so a model that would repeat itself
+    varies."""
     return 0.0 if index == attempt == 1 else min(1.0, 0.7 + 0.15 * (attempt - 1))
 
 
@@ -134,9 +109,7 @@ def check_set_request(count: int, kind: str) -> Kind:
 
 def generate_set(
     mm: Metamodel,
-    spec: str,
     run: Generate,
-    backend: Backend,
     *,
     count: int,
     kind: Kind,
@@ -144,8 +117,7 @@ def generate_set(
     formats: Sequence[str],
 ) -> InstanceSet:
     """`count` pairwise non-isomorphic models of `kind`; fewer (status `incomplete`, with
-    `problems`) when the LLM keeps repeating itself or failing. A small model's phase 1 has
-    no named entries here: they would pin every member to the one model the spec names."""
+    `problems`) when the LLM keeps repeating itself or failing."""
     check_set_request(count, kind)
     members: list[Member] = []
     seen: set[str] = set()
@@ -153,10 +125,7 @@ def generate_set(
     problems: list[str] = []
     for index in range(1, count + 1):
         for attempt in range(1, TRIES_PER_MEMBER + 1):
-            heat = warmth(index, attempt)
-            chosen = Warmer(backend, heat) if heat > 0 else None
-            with without_named_entries():
-                result = run(member_spec(spec, kind, index, count, attempt), chosen or backend)
+            result = run(member_note(kind, index, count, attempt), warmth(index, attempt))
             usage = _add(usage, result.usage)
             if result.status != "valid" or result.cim is None:
                 problems.append(f"model {index}, try {attempt}: still invalid after repairs")
@@ -186,10 +155,10 @@ def generate_set(
     )
 
 
-def member_spec(spec: str, kind: Kind, index: int, count: int, attempt: int) -> str:
-    """The spec one member is generated from: the user's, the kind's guidance, and (in a
-    set) the member's place in it, so the LLM writes a different model each time."""
-    parts = [spec.strip()]
+def member_note(kind: Kind, index: int, count: int, attempt: int) -> str | None:
+    """What one member's prompt says after the spec: the kind's guidance and (in a set) the
+    member's place in it, so the LLM writes a different model each time; None: nothing."""
+    parts = []
     if GUIDANCE[kind]:
         parts.append(GUIDANCE[kind])
     if count > 1 or attempt > 1:
@@ -198,7 +167,7 @@ def member_spec(spec: str, kind: Kind, index: int, count: int, attempt: int) -> 
             f"{attempt}): choose other names, other values and other numbers of objects "
             "than a first, obvious model would."
         )
-    return "\n\n".join(parts)
+    return "\n\n".join(parts) or None
 
 
 def _member(

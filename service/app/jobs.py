@@ -1,9 +1,10 @@
-"""Generations off the event loop: a bounded number at once, the local model in one worker.
+"""Generations off the event loop: a bounded number at once, an in-process model in one worker.
 
 LLM calls block for seconds to minutes, so they run in threads. llama.cpp is not re-entrant,
-so `model == "local"` goes through a single-thread executor (its queue is the wait line);
-other models share a pool. Above `max_generations` in flight, callers get 429 + Retry-After.
-Job progress is written to the store and wakes SSE followers on the event loop.
+so a model whose backend does not take concurrent calls (the bundled one) goes through a
+single-thread executor (its queue is the wait line); other models share a pool. Above
+`max_generations` in flight, callers get 429 + Retry-After. Job progress is written to the
+store and wakes SSE followers on the event loop.
 """
 
 from __future__ import annotations
@@ -15,63 +16,21 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeVar
 
+from instancegen.service import backends
 from instancegen.service.app.jobstore import TERMINAL, Store
+from instancegen.service.app.problems import Refused, problem_for
+from instancegen.service.app.request import GenerationRequest
+from instancegen.service.app.run import Outcome, run
+from instancegen.service.app.settings import Settings
 from instancegen.service.backends.base import Backend
+from instancegen.service.core.errors import InputError
 from instancegen.service.core.metamodel import Metamodel
 from instancegen.service.generation.result import Event, GenerationResult
-from instancegen.service.http.models import GenerateRequest, Outcome
-from instancegen.service.http.problems import ApiError, problem_for
-from instancegen.service.http.settings import Settings
 
 BackendFactory = Callable[[str, str | None], Backend]
-"""(model, api_base) -> the backend to use; None in the app means `generate` picks one."""
+"""(model, api_base) -> the backend to use; None in the app means `run` picks one."""
 
-LOCAL_MODEL = "local"
 _T = TypeVar("_T")
-
-
-def generate_for(
-    request: GenerateRequest,
-    metamodel: Metamodel,
-    on_event: Callable[[Event], None] | None,
-    backend: Backend | None = None,
-) -> Outcome:
-    """What a request asks for, generated (embedded runner and broker workers alike)."""
-    from instancegen.service.app.instance_sets import generate_set
-    from instancegen.service.backends import create_backend
-    from instancegen.service.generation import (
-        generate,  # imports the LLM clients: slow, so on first use
-    )
-
-    def run(spec: str, chosen: Backend | None) -> GenerationResult:
-        return generate(
-            metamodel,
-            spec,
-            model=request.model,
-            api_base=request.api_base,
-            formats=request.formats(),
-            max_repairs=request.max_repairs,
-            mode=request.mode,
-            on_event=on_event,
-            backend=chosen,
-            strategy=request.strategy,
-            max_output_tokens=request.max_output_tokens,
-            context_tokens=request.context_tokens,
-            samples=request.samples,
-        )
-
-    if not request.wants_set():
-        return run(request.spec, backend)
-    return generate_set(
-        metamodel,
-        request.spec,
-        run,
-        backend or create_backend(request.model, request.api_base),
-        count=request.count,
-        kind=request.kind,
-        model=request.model,
-        formats=request.formats(),
-    )
 
 
 @dataclass(frozen=True)
@@ -86,7 +45,7 @@ class JobOutcome:
 
 
 def execute_job(
-    run: Callable[[Callable[[Event], None]], Outcome],
+    work: Callable[[Callable[[Event], None]], Outcome],
     record: Callable[[Event], None],
 ) -> JobOutcome:
     """Run a generation as a job: progress events go to `record` as they happen, except the
@@ -105,9 +64,9 @@ def execute_job(
             record(event)
 
     try:
-        result = run(progress)
+        result = work(progress)
     except Exception as exc:
-        problem: dict[str, Any] = problem_for(exc).model_dump(exclude_none=True)
+        problem: dict[str, Any] = problem_for(exc)[0].model_dump(exclude_none=True)
         return JobOutcome(
             "failed",
             None,
@@ -133,11 +92,11 @@ class Runner(Protocol):
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None: ...
     def shutdown(self) -> None: ...
-    async def generate(self, request: GenerateRequest, metamodel: Metamodel) -> Outcome: ...
+    async def generate(self, request: GenerationRequest, metamodel: Metamodel) -> Outcome: ...
     async def call(
         self, model: str, api_base: str | None, work: Callable[[Backend | None], _T]
     ) -> _T: ...
-    def submit(self, request: GenerateRequest, metamodel: Metamodel) -> str: ...
+    def submit(self, request: GenerationRequest, metamodel: Metamodel) -> str: ...
     async def wait_for_change(self, job_id: str, after: int, timeout: float) -> bool: ...
 
 
@@ -168,7 +127,7 @@ class GenerationRunner:
         for executor in (self._local, self._pool):
             executor.shutdown(wait=False, cancel_futures=True)
 
-    async def generate(self, request: GenerateRequest, metamodel: Metamodel) -> Outcome:
+    async def generate(self, request: GenerationRequest, metamodel: Metamodel) -> Outcome:
         """One synchronous generation, awaited without blocking the loop. The slot is freed
         when the work ends, even if the caller went away before."""
         self._acquire()
@@ -199,7 +158,7 @@ class GenerationRunner:
             raise
         return await asyncio.wrap_future(future)
 
-    def submit(self, request: GenerateRequest, metamodel: Metamodel) -> str:
+    def submit(self, request: GenerationRequest, metamodel: Metamodel) -> str:
         """Record a queued job and hand it to a worker; returns the job id."""
         self._acquire()
         try:
@@ -251,7 +210,7 @@ class GenerationRunner:
     def _acquire(self) -> None:
         with self._count_lock:
             if self._in_flight >= self._settings.max_generations:
-                raise ApiError(
+                raise Refused(
                     429,
                     "too-many-generations",
                     f"{self._in_flight} generations are already queued or running, the "
@@ -265,11 +224,15 @@ class GenerationRunner:
             self._in_flight -= 1
 
     def _executor(self, model: str) -> Executor:
-        return self._local if model == LOCAL_MODEL else self._pool
+        try:
+            concurrent = backends.plugin_for(model).concurrent
+        except InputError:
+            concurrent = True  # no backend serves it: the generation says so, in the pool
+        return self._pool if concurrent else self._local
 
     def _generate(
         self,
-        request: GenerateRequest,
+        request: GenerationRequest,
         metamodel: Metamodel,
         on_event: Callable[[Event], None] | None,
     ) -> Outcome:
@@ -278,9 +241,9 @@ class GenerationRunner:
             if self._backend_factory is not None
             else None
         )
-        return generate_for(request, metamodel, on_event, backend)
+        return run(request, on_event, metamodel=metamodel, backend=backend)
 
-    def _run_job(self, job_id: str, request: GenerateRequest, metamodel: Metamodel) -> None:
+    def _run_job(self, job_id: str, request: GenerationRequest, metamodel: Metamodel) -> None:
         def record(event: Event) -> None:
             self._store.add_event(job_id, event.model_dump(mode="json"))
             self._wake(job_id)

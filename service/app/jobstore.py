@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS metamodels (
@@ -44,6 +44,7 @@ CREATE TABLE IF NOT EXISTS events (
 );
 """
 
+JobStatus = Literal["queued", "running", "finished", "failed", "interrupted"]
 TERMINAL = frozenset({"finished", "failed", "interrupted"})
 
 

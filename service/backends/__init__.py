@@ -1,15 +1,85 @@
-"""LLM backends, picked by the model string: `local` runs the bundled model in-process,
-anything else is a LiteLLM model string. Each is imported only when used: llama.cpp and
-LiteLLM are slow to import, and the CLI's other commands need neither."""
+"""LLM backends as plugins, found through the entry-point group `instancegen.backends`.
+
+The bundled ones register there like any third-party plugin: `local` (the bundled model run
+in-process) and `litellm` (any LiteLLM model string, the fallback). A model string picks the
+plugin that accepts it; the plugin declares the model's `Capabilities` and makes its backend.
+Plugins import their LLM stack (llama.cpp, LiteLLM) only when a backend is made: the CLI's
+other commands need neither.
+
+    from instancegen.service import backends
+    caps = backends.capabilities("local")          # limits, grammar, strict tools, small
+    backend = backends.create_backend("openai/gpt-4o")
+"""
 
 from __future__ import annotations
 
-import os
+import dataclasses
+from functools import cache
+from typing import Any
 
-from instancegen.service.backends.base import Backend, Message, Reply, StrictAnswer
+from pydantic import BaseModel
+
+from instancegen.service.backends.base import (
+    SMALL_OUTPUT,
+    Backend,
+    BackendPlugin,
+    Capabilities,
+    Message,
+    Reply,
+    StrictAnswer,
+)
 from instancegen.service.core.errors import InputError
+from instancegen.service.core.plugins import load_plugins
 
-LOCAL = "local"
+GROUP = "instancegen.backends"
+DEFAULT_MODEL = "local"  # the bundled model: offline, no key
+MIN_TOKENS = 256  # the least a given limit may be: below, not even a repair fits
+
+
+@cache
+def plugins() -> tuple[BackendPlugin, ...]:
+    """The installed plugins: those serving particular strings first (by entry-point name),
+    fallbacks last."""
+    found = [plugin for _, plugin in load_plugins(GROUP, "backend plugin")]
+    return tuple(sorted(found, key=lambda p: p.fallback))
+
+
+def plugin_for(model: str) -> BackendPlugin:
+    """The plugin that serves `model`; an InputError naming the installed ones otherwise."""
+    for plugin in plugins():
+        if plugin.accepts(model):
+            return plugin
+    names = ", ".join(p.name for p in plugins()) or "none (install the package: pip install -e .)"
+    raise InputError(f"no backend serves the model {model!r}; installed backends: {names}.")
+
+
+def capabilities(
+    model: str,
+    api_base: str | None = None,
+    *,
+    max_output_tokens: int | None = None,
+    context_tokens: int | None = None,
+) -> Capabilities:
+    """What `model` can do; given limits (for a model its backend does not know) override
+    the known ones, and an output limit of at most SMALL_OUTPUT marks a small model."""
+    for name, value in (
+        ("max_output_tokens", max_output_tokens),
+        ("context_tokens", context_tokens),
+    ):
+        if value is not None and value < MIN_TOKENS:
+            raise InputError(f"{name} must be at least {MIN_TOKENS}, not {value}.")
+    caps = plugin_for(model).capabilities(model, api_base)
+    if max_output_tokens is None and context_tokens is None:
+        return caps
+    context = context_tokens or caps.context_tokens
+    output = min(max_output_tokens or caps.output_tokens, context)
+    return dataclasses.replace(
+        caps,
+        context_tokens=context,
+        output_tokens=output,
+        source="given",
+        small=caps.small or output <= SMALL_OUTPUT,
+    )
 
 
 def create_backend(
@@ -17,28 +87,25 @@ def create_backend(
 ) -> Backend:
     """The backend `model` names (`local`, or a LiteLLM string such as `openai/gpt-4o`);
     `api_key_env` names the variable holding the key, when not the provider's usual one."""
-    if model == LOCAL:
-        from instancegen.service.backends.local import LocalBackend
-
-        return LocalBackend()
-    from instancegen.service.backends.litellm_backend import LiteLLMBackend, api_key_for
-
-    key = api_key_for(model, api_base, api_key_env)
-    return LiteLLMBackend(model, api_base=api_base, api_key=key, timeout=_timeout())
+    return plugin_for(model).create(model, api_base, api_key_env)
 
 
-def _timeout() -> float:
-    """Seconds one LLM request may take: `INSTANCEGEN_LLM_TIMEOUT`, default 120."""
-    raw = os.environ.get("INSTANCEGEN_LLM_TIMEOUT", "120")
-    try:
-        value = float(raw)
-    except ValueError:
-        raise InputError(
-            f"INSTANCEGEN_LLM_TIMEOUT must be a number of seconds, not {raw!r}."
-        ) from None
-    if value <= 0:
-        raise InputError("INSTANCEGEN_LLM_TIMEOUT must be above 0 seconds.")
-    return value
+def sent_schema(model: str, response_model: type[BaseModel]) -> tuple[dict[str, Any], str]:
+    """The JSON schema `model` is held to for `response_model`, exactly as sent, and how."""
+    return plugin_for(model).sent_schema(response_model)
 
 
-__all__ = ["LOCAL", "Backend", "Message", "Reply", "StrictAnswer", "create_backend"]
+__all__ = [
+    "DEFAULT_MODEL",
+    "Backend",
+    "BackendPlugin",
+    "Capabilities",
+    "Message",
+    "Reply",
+    "StrictAnswer",
+    "capabilities",
+    "create_backend",
+    "plugin_for",
+    "plugins",
+    "sent_schema",
+]

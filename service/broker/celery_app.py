@@ -27,12 +27,13 @@ from typing import Any
 
 from celery import Celery, Task
 
-from instancegen.service.app.jobs import execute_job, generate_for
+from instancegen.service.app.jobs import execute_job
+from instancegen.service.app.registry import MetamodelRegistry
+from instancegen.service.app.request import GenerationRequest
+from instancegen.service.app.run import run as run_request
+from instancegen.service.app.settings import Settings
 from instancegen.service.broker.redis_store import RedisStore
 from instancegen.service.generation.result import Event
-from instancegen.service.http.models import GenerateRequest
-from instancegen.service.http.registry import MetamodelRegistry
-from instancegen.service.http.settings import Settings
 
 TASK = "instancegen.run_job"
 QUEUE = "instancegen"
@@ -100,9 +101,8 @@ def run(task: Task, broker_url: str, job_id: str) -> None:
     with _heartbeat(store, job_id, token, lease):
 
         def work(on_event: Any) -> Any:
-            request = GenerateRequest.model_validate(job.request)
-            metamodel = _registry(broker_url).resolve(request.metamodel)
-            return generate_for(request, metamodel, on_event)
+            request = GenerationRequest.model_validate(job.request)
+            return run_request(request, on_event, lookup=_registry(broker_url).resolve)
 
         def record(event: Event) -> None:
             store.add_event(job_id, event.model_dump(mode="json"))

@@ -13,15 +13,15 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from celery import Celery
-from fastapi.concurrency import run_in_threadpool
 
 from instancegen.service.app.jobstore import TERMINAL, StoredJob
+from instancegen.service.app.problems import Refused
+from instancegen.service.app.request import GenerationRequest
+from instancegen.service.app.run import Outcome, parse_outcome
 from instancegen.service.backends.base import Backend
 from instancegen.service.broker.celery_app import TASK, make_celery
 from instancegen.service.broker.redis_store import RedisStore
 from instancegen.service.core.metamodel import Metamodel
-from instancegen.service.http.models import GenerateRequest, Outcome, parse_outcome
-from instancegen.service.http.problems import ApiError
 
 WAIT_SECONDS = 15.0
 _T = TypeVar("_T")
@@ -40,34 +40,34 @@ class BrokerRunner:
     def shutdown(self) -> None:
         """Queued and running jobs belong to the workers; they go on without this replica."""
 
-    def submit(self, request: GenerateRequest, metamodel: Metamodel) -> str:
+    def submit(self, request: GenerationRequest, metamodel: Metamodel) -> str:
         job_id = self._store.create_job(request.model_dump(mode="json"))
         try:
             self._celery.send_task(TASK, args=[job_id])
         except Exception as exc:
             detail = f"the job could not be queued on the broker ({type(exc).__name__})."
             self._store.set_status(job_id, "failed", error=_unavailable(detail))
-            raise ApiError(503, "broker-unavailable", detail) from exc
+            raise Refused(503, "broker-unavailable", detail) from exc
         return job_id
 
-    async def generate(self, request: GenerateRequest, metamodel: Metamodel) -> Outcome:
+    async def generate(self, request: GenerationRequest, metamodel: Metamodel) -> Outcome:
         """Run as a job on a worker and wait for it (on the loop, holding no thread); a
         failure is the problem the job stored."""
-        job_id = await run_in_threadpool(self.submit, request, metamodel)
+        job_id = await asyncio.to_thread(self.submit, request, metamodel)
         after = 0
         while True:
-            job = await run_in_threadpool(self._store.get_job, job_id)
+            job = await asyncio.to_thread(self._store.get_job, job_id)
             if job is None or job.status in TERMINAL:
                 return _outcome(job_id, job)
             if await self.wait_for_change(job_id, after, WAIT_SECONDS):
-                after = (await run_in_threadpool(self._store.events_after, job_id, after))[-1][0]
+                after = (await asyncio.to_thread(self._store.events_after, job_id, after))[-1][0]
 
     async def call(
         self, model: str, api_base: str | None, work: Callable[[Backend | None], _T]
     ) -> _T:
         """Other LLM work (an edit request) runs in this replica, in a thread: it is one
         synchronous answer, not a job the workers share."""
-        return await run_in_threadpool(work, None)
+        return await asyncio.to_thread(work, None)
 
     def outcome(self, job_id: str) -> Outcome:
         """Block until the job is over (for callers without an event loop: `batch`)."""
@@ -82,13 +82,13 @@ class BrokerRunner:
 
 
 def _outcome(job_id: str, job: StoredJob | None) -> Outcome:
-    """A job that is over: its result, or its problem raised as an ApiError."""
+    """A job that is over: its result, or its problem raised as `Refused`."""
     if job is None:
-        raise ApiError(404, "unknown-job", f"the job {job_id!r} expired or was removed.")
+        raise Refused(404, "unknown-job", f"the job {job_id!r} expired or was removed.")
     if job.status == "finished" and job.result is not None:
         return parse_outcome(job.result)
     problem = job.error or {}
-    raise ApiError(
+    raise Refused(
         int(problem.get("status", 502)),
         str(problem.get("type", "generation-failed")).rpartition(":")[2],
         str(problem.get("detail", "the generation failed on the worker.")),

@@ -16,7 +16,7 @@ from instancegen.service.app.batch import (
     Runner,
     StateFile,
     read_batch,
-    request_body,
+    request_of,
     run_batch,
 )
 from instancegen.service.app.batch import state_path as default_state_path
@@ -33,8 +33,9 @@ def batch(
         Path,
         typer.Argument(
             help="A JSONL file, one generation per line: metamodel (file or list), spec or "
-            "spec_file, model, api_base, count, kind, format, output, max_repairs, mode. "
-            "Paths are relative to this file.",
+            "spec_file, output, and any field of a generation request (model, api_base, "
+            "api_key_env, strategy, max_output_tokens, context_tokens, samples, count, kind, "
+            "constraints, format, max_repairs, mode). Paths are relative to this file.",
             show_default=False,
         ),
     ],
@@ -101,43 +102,43 @@ def batch(
 
 
 def _local_runner() -> Runner:
-    from instancegen.service.app.jobs import generate_for
+    from instancegen.service.app.request import resolve
+    from instancegen.service.app.run import run
     from instancegen.service.core.ecore_loader import load_metamodel
-    from instancegen.service.http.models import GenerateRequest
 
     @cache
     def metamodel(paths: tuple[Path, ...]) -> Metamodel:
-        return load_metamodel(list(paths))
+        return load_metamodel(list(paths))  # read once for every line naming the same files
 
-    def run(item: Item) -> GenerationResult | InstanceSet:
-        request = GenerateRequest.model_validate(request_body(item))
-        return generate_for(request, metamodel(tuple(item.metamodels)), None)
+    def run_line(item: Item) -> GenerationResult | InstanceSet:
+        request = request_of(item)
+        loaded = metamodel(tuple(item.metamodels))
+        return run(request, metamodel=resolve(request, loaded=loaded))
 
-    return run
+    return run_line
 
 
 def _broker_runner(url: str) -> Runner:
+    from instancegen.service.app.problems import Refused
+    from instancegen.service.app.request import resolve
     from instancegen.service.broker.redis_store import RedisStore
     from instancegen.service.broker.runner import BrokerRunner
     from instancegen.service.cli.worker_command import check_broker
-    from instancegen.service.core.ecore_loader import load_metamodel
-    from instancegen.service.http.models import GenerateRequest
-    from instancegen.service.http.problems import ApiError
 
     check_broker(url)
     runner = BrokerRunner(RedisStore(url), url)
 
-    def run(item: Item) -> GenerationResult | InstanceSet:
-        request = GenerateRequest.model_validate(request_body(item))
-        job_id = runner.submit(request, load_metamodel(item.metamodels))
+    def run_line(item: Item) -> GenerationResult | InstanceSet:
+        request = request_of(item, inline=True)
+        job_id = runner.submit(request, resolve(request))  # bad constraints fail here, not there
         try:
             return runner.outcome(job_id)
-        except ApiError as exc:
-            if exc.status_code in (502, 503, 504):
-                raise BackendError(exc.detail, status=exc.status_code) from None
+        except Refused as exc:
+            if exc.status in (502, 503, 504):
+                raise BackendError(exc.detail, status=exc.status) from None
             raise InputError(exc.detail) from None
 
-    return run
+    return run_line
 
 
 def _summary(done: list[Done]) -> None:

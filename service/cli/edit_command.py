@@ -8,14 +8,25 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from instancegen.service.app.run import edit
+from instancegen.service.backends import DEFAULT_MODEL
 from instancegen.service.cli.app import EXIT_BACKEND, EXIT_INVALID, MetamodelOption, app, err, fail
-from instancegen.service.cli.generate_commands import _print_issues, _Progress
+from instancegen.service.cli.generate_commands import (
+    ApiBaseOption,
+    ApiKeyEnvOption,
+    ContextOption,
+    MaxOutputOption,
+    ModelOption,
+    _print_issues,
+    _Progress,
+    llm_options,
+)
 from instancegen.service.core.atomic import write_atomic
 from instancegen.service.core.ecore_loader import load_metamodel
 from instancegen.service.core.edits import parse_edits
 from instancegen.service.core.errors import BackendError, InputError
 from instancegen.service.core.input_files import read_input, read_input_text
-from instancegen.service.generation.editing import EditResult, apply_to, edit, read_source
+from instancegen.service.generation.editing import EditResult, apply_to, read_source
 
 
 @app.command("edit")
@@ -47,16 +58,20 @@ def edit_command(
             show_default=False,
         ),
     ] = None,
-    model: Annotated[
+    model: ModelOption = DEFAULT_MODEL,
+    api_base: ApiBaseOption = None,
+    api_key_env: ApiKeyEnvOption = None,
+    strategy: Annotated[
         str,
         typer.Option(
-            "--model", help="The LLM: `local` (bundled, offline) or a LiteLLM model string."
+            "--strategy",
+            help="How the edits are asked. auto: by the model's backend; two-phase: ids, "
+            "classes and features as enums of what exists (as for a model decoding under a "
+            "grammar); typed, strict, generic: as plain strings.",
         ),
-    ] = "local",
-    api_base: Annotated[
-        str | None,
-        typer.Option("--api-base", help="The server URL of an OpenAI-compatible endpoint."),
-    ] = None,
+    ] = "auto",
+    max_output_tokens: MaxOutputOption = None,
+    context_tokens: ContextOption = None,
     output: Annotated[
         Path | None,
         typer.Option(
@@ -130,11 +145,12 @@ def edit_command(
                     mm,
                     source,
                     text or "",
-                    model=model,
-                    api_base=api_base,
-                    formats=[fmt],
-                    max_repairs=max_repairs,
                     on_event=progress.on_event if progress else None,
+                    **llm_options(
+                        model, api_base, api_key_env, strategy, max_output_tokens, context_tokens
+                    ),
+                    format=[fmt],
+                    max_repairs=max_repairs,
                 )
             finally:
                 if progress:

@@ -11,8 +11,15 @@ import typer
 from rich.table import Table
 
 from instancegen import compilers
+from instancegen.service.app.run import generate
 from instancegen.service.cli.app import MetamodelOption, app, err, out
-from instancegen.service.cli.generate_commands import SamplesOption
+from instancegen.service.cli.generate_commands import (
+    ApiKeyEnvOption,
+    ContextOption,
+    MaxOutputOption,
+    SamplesOption,
+    StrategyOption,
+)
 from instancegen.service.core.atomic import write_atomic
 from instancegen.service.core.ecore_loader import load_metamodel
 from instancegen.service.core.errors import InputError
@@ -28,7 +35,7 @@ from instancegen.service.eval.evaluation import (
     write_chart,
 )
 from instancegen.service.eval.scoring import Score, score
-from instancegen.service.generation import MODES, generate
+from instancegen.service.generation.options import MODES
 from instancegen.service.generation.result import GenerationResult
 from instancegen.service.resources.model_io import read_model_file
 
@@ -165,6 +172,10 @@ def eval_command(
         bool, typer.Option("--emf", help="Also ask real EMF (needs Java and the source checkout).")
     ] = False,
     samples: SamplesOption = 1,
+    api_key_env: ApiKeyEnvOption = None,
+    strategy: StrategyOption = "auto",
+    max_output_tokens: MaxOutputOption = None,
+    context_tokens: ContextOption = None,
 ) -> None:
     """Generate every case of a suite and grade it against its reference model.
 
@@ -191,10 +202,15 @@ def eval_command(
     if emf and hook is None:
         err.print("warning: EMF harness or Java not found; emf_valid is recorded as null")
     options: dict[str, object] = {"max_repairs": max_repairs}
-    if api_base:
-        options["api_base"] = api_base
-    if samples > 1:
-        options["samples"] = samples
+    given = {
+        "api_base": api_base,
+        "api_key_env": api_key_env,
+        "strategy": None if strategy == "auto" else strategy,
+        "max_output_tokens": max_output_tokens,
+        "context_tokens": context_tokens,
+        "samples": samples if samples > 1 else None,
+    }
+    options.update({k: v for k, v in given.items() if v is not None})
     result = evaluate(
         suite, loaded, model, [cast(Mode, m) for m in mode], runs, generate, hook,
         on_run=lambda r: err.print(_run_line(r), highlight=False), **options,

@@ -11,10 +11,11 @@ from rich.markup import escape
 from rich.status import Status
 
 from instancegen import compilers
-from instancegen.service.app.instance_sets import MAX_COUNT, check_set_request, generate_set
+from instancegen.service.app.instance_sets import MAX_COUNT, InstanceSet
+from instancegen.service.app.request import GenerationRequest, MetamodelPaths, resolve
+from instancegen.service.app.run import run
 from instancegen.service.app.set_files import write_set
-from instancegen.service.backends import create_backend
-from instancegen.service.backends.base import Backend
+from instancegen.service.backends import DEFAULT_MODEL
 from instancegen.service.cli.app import (
     EXIT_BACKEND,
     EXIT_INVALID,
@@ -38,9 +39,8 @@ from instancegen.service.core.errors import BackendError, InputError
 from instancegen.service.core.input_files import read_input_text
 from instancegen.service.core.issues import Issue
 from instancegen.service.core.metamodel import Metamodel
-from instancegen.service.generation import MAX_SAMPLES, MODES, Mode, generate
-from instancegen.service.generation.loop import SAMPLE_TEMPERATURE
-from instancegen.service.generation.prompting import direct_messages
+from instancegen.service.generation.direct import direct_messages
+from instancegen.service.generation.options import MAX_SAMPLES, MODES, SAMPLE_TEMPERATURE
 from instancegen.service.generation.result import Event, GenerationResult
 from instancegen.service.generation.strategy import plan_for
 
@@ -65,6 +65,14 @@ ApiBaseOption = Annotated[
         "--api-base",
         help="The server URL of an OpenAI-compatible endpoint (llama.cpp, vLLM, Ollama). "
         "Without a key in the environment, a placeholder key is sent.",
+    ),
+]
+ApiKeyEnvOption = Annotated[
+    str | None,
+    typer.Option(
+        "--api-key-env",
+        help="The environment variable holding the API key, when not the provider's usual one.",
+        show_default=False,
     ),
 ]
 StrategyOption = Annotated[
@@ -95,7 +103,8 @@ ContextOption = Annotated[
         "--context-tokens",
         min=256,
         help="The model's context window, for a model LiteLLM does not know (default 32768). "
-        "A metamodel over a quarter of it is sliced to what the spec needs.",
+        "No call asks past it; a metamodel whose whole prompt leaves the answer too little "
+        "room is sliced to what the spec needs.",
         show_default=False,
     ),
 ]
@@ -126,16 +135,9 @@ def generate_command(
     metamodel: MetamodelOption,
     spec: SpecOption = None,
     spec_file: SpecFileOption = None,
-    model: ModelOption = "local",
+    model: ModelOption = DEFAULT_MODEL,
     api_base: ApiBaseOption = None,
-    api_key_env: Annotated[
-        str | None,
-        typer.Option(
-            "--api-key-env",
-            help="The environment variable holding the API key, when not the provider's usual one.",
-            show_default=False,
-        ),
-    ] = None,
+    api_key_env: ApiKeyEnvOption = None,
     strategy: StrategyOption = "auto",
     max_output_tokens: MaxOutputOption = None,
     context_tokens: ContextOption = None,
@@ -237,43 +239,28 @@ def generate_command(
 
       (Eclipse's reflective editor opens bank.xmi without the metamodel registered)
     """
-    output_options = {"ids": ids, "schema_location": schema_location}
-    if count > 1 or kind != "typical":
-        tuning = {
-            "strategy": strategy,
-            "max_output_tokens": max_output_tokens,
-            "context_tokens": context_tokens,
-            "api_key_env": api_key_env,
-            "samples": samples,
-        }
-        _generate_set_command(
-            metamodel, constraints or [], spec, spec_file, model, api_base, formats or ["xmi"],
-            output, max_repairs, mode, count, kind, quiet, tuning, output_options,
-        )  # fmt: skip
-        return
     try:
         check_ids(ids)
-        mm = load_metamodel(metamodel, constraints or ())
         text = read_spec(spec, spec_file)
         chosen = formats or ["xmi"]
+        wants_set = count > 1 or kind != "typical"
+        if wants_set and output is None:
+            raise InputError("--count and --kind write several files: name them with -o OUT.")
         targets = _targets(chosen, output)
+        request = GenerationRequest.of(
+            metamodel=MetamodelPaths(paths=[str(p) for p in metamodel]),
+            constraints=read_constraints(constraints),
+            spec=text,
+            **llm_options(
+                model, api_base, api_key_env, strategy, max_output_tokens, context_tokens
+            ),
+            **{"format": chosen, "max_repairs": max_repairs, "mode": mode},
+            **{"samples": samples, "count": count, "kind": kind},
+        )
+        mm = resolve(request)  # here, for the output options too
         progress = None if quiet else _Progress()
         try:
-            result = generate(
-                mm,
-                text,
-                model=model,
-                api_base=api_base,
-                formats=chosen,
-                max_repairs=max_repairs,
-                mode=_mode(mode),
-                on_event=progress.on_event if progress else None,
-                strategy=strategy,
-                max_output_tokens=max_output_tokens,
-                context_tokens=context_tokens,
-                api_key_env=api_key_env,
-                samples=samples,
-            )
+            outcome = run(request, progress.on_event if progress else None, metamodel=mm)
         finally:
             if progress:
                 progress.stop()
@@ -281,17 +268,46 @@ def generate_command(
         raise fail(exc.message) from None
     except BackendError as exc:
         raise fail(f"LLM backend failed: {exc.message}", EXIT_BACKEND) from None
+    options = compile_options(mm, ids, schema_location, metamodel, output)
+    if isinstance(outcome, InstanceSet):
+        assert output is not None
+        _finish_set(outcome, mm, output, text, quiet, options)
+        return
     if report is not None:
-        write_atomic(report, result.model_dump_json(by_alias=True, indent=2).encode("utf-8"))
-    valid = result.status == "valid"
-    _print_issues(result.issues)  # a valid model's warnings too (`normalised`: what was changed)
+        write_atomic(report, outcome.model_dump_json(by_alias=True, indent=2).encode("utf-8"))
+    valid = outcome.status == "valid"
+    _print_issues(outcome.issues)  # a valid model's warnings too (`normalised`: what was changed)
     if valid or allow_invalid:
-        options = compile_options(mm, ids, schema_location, metamodel, output)
-        _write(_recompiled(result.artifacts, result.cim, mm, options), targets)
+        _write(_recompiled(outcome.artifacts, outcome.cim, mm, options), targets)
     if not quiet:
-        _summary(result)
+        _summary(outcome)
     if not valid:
         raise typer.Exit(EXIT_INVALID)
+
+
+def llm_options(
+    model: str,
+    api_base: str | None,
+    api_key_env: str | None,
+    strategy: str,
+    max_output_tokens: int | None,
+    context_tokens: int | None,
+) -> dict[str, Any]:
+    """The options every command calling an LLM takes, as a request's fields."""
+    return {
+        "model": model,
+        "api_base": api_base,
+        "api_key_env": api_key_env,
+        "strategy": strategy,
+        "max_output_tokens": max_output_tokens,
+        "context_tokens": context_tokens,
+    }
+
+
+def read_constraints(paths: list[Path] | None) -> dict[str, str] | None:
+    """`--constraints` files as the request carries them: text by file name."""
+    read = {str(p): read_input_text(p, what="a Complete OCL file") for p in paths or ()}
+    return read or None
 
 
 @app.command("prompt")
@@ -300,7 +316,7 @@ def prompt_command(
     spec: SpecOption = None,
     spec_file: SpecFileOption = None,
     mode: ModeOption = "two-step",
-    model: ModelOption = "local",
+    model: ModelOption = DEFAULT_MODEL,
     api_base: ApiBaseOption = None,
     strategy: StrategyOption = "auto",
     max_output_tokens: MaxOutputOption = None,
@@ -326,7 +342,9 @@ def prompt_command(
     try:
         mm = load_metamodel(metamodel, constraints or ())
         text = read_spec(spec, spec_file)
-        if _mode(mode) == "direct":
+        if mode not in MODES:
+            raise InputError(f"unknown --mode {mode!r}; use two-step or direct.")
+        if mode == "direct":
             messages = direct_messages(mm, text.strip())
         else:
             chosen = plan_for(
@@ -350,81 +368,25 @@ def prompt_command(
         out.print(escape(m["content"]), highlight=False)
 
 
-def _generate_set_command(
-    metamodel: list[Path],
-    constraints: list[Path],
-    spec: str | None,
-    spec_file: Path | None,
-    model: str,
-    api_base: str | None,
-    formats: list[str],
-    output: Path | None,
-    max_repairs: int,
-    mode: str,
-    count: int,
-    kind: str,
+def _finish_set(
+    result: InstanceSet,
+    mm: Metamodel,
+    output: Path,
+    spec: str,
     quiet: bool,
-    tuning: dict[str, Any],
-    output_options: dict[str, Any],
+    options: dict[str, Any],
 ) -> None:
-    """`generate --count N --kind K`: a set of distinct models and its manifest; `tuning`
-    holds generate's strategy and budget options, passed on to every member, and
-    `output_options` its `--ids` and `--schema-location`, applied to every member's files."""
-    try:
-        if output is None:
-            raise InputError("--count and --kind write several files: name them with -o OUT.")
-        checked = check_set_request(count, kind)
-        check_ids(output_options["ids"])
-        mm = load_metamodel(metamodel, constraints)
-        text = read_spec(spec, spec_file)
-        _targets(formats, output)
-        chosen_mode = _mode(mode)
-        progress = None if quiet else _Progress()
-
-        def run(member_spec: str, backend: Backend | None) -> GenerationResult:
-            return generate(
-                mm,
-                member_spec,
-                model=model,
-                api_base=api_base,
-                formats=formats,
-                max_repairs=max_repairs,
-                mode=chosen_mode,
-                on_event=progress.on_event if progress else None,
-                backend=backend,
-                **tuning,
-            )
-
-        try:
-            result = generate_set(
-                mm,
-                text,
-                run,
-                create_backend(model, api_base, api_key_env=tuning["api_key_env"]),
-                count=count,
-                kind=checked,
-                model=model,
-                formats=formats,
-            )
-        finally:
-            if progress:
-                progress.stop()
-    except InputError as exc:
-        raise fail(exc.message) from None
-    except BackendError as exc:
-        raise fail(f"LLM backend failed: {exc.message}", EXIT_BACKEND) from None
-    options = compile_options(
-        mm, output_options["ids"], output_options["schema_location"], metamodel, output
-    )
+    """A set's members (compiled again with `--ids`/`--schema-location`) and manifest
+    written; what could not be made said."""
     for member in result.members:
         member.artifacts = _recompiled(member.artifacts, member.cim, mm, options)
-    manifest = write_set(result, output, text)[0]
+    manifest = write_set(result, output, spec)[0]
     for problem in result.problems:
         err.print(f"[yellow]note:[/] {escape(problem)}", highlight=False)
     if not quiet:
         spread = f", diversity {result.diversity:.3f}" if result.diversity is not None else ""
         err.print(
-            f"{len(result.members)} of {count} {kind} model(s) written{spread}; "
+            f"{len(result.members)} of {result.count} {result.kind} model(s) written{spread}; "
             f"manifest {manifest}",
             highlight=False,
         )
@@ -438,12 +400,6 @@ def read_spec(spec: str | None, spec_file: Path | None) -> str:
     if spec_file is None:
         return cast(str, spec)
     return read_input_text(spec_file, what="a specification file")
-
-
-def _mode(mode: str) -> Mode:
-    if mode not in MODES:
-        raise InputError(f"unknown --mode {mode!r}; use two-step or direct.")
-    return cast(Mode, mode)
 
 
 def _targets(formats: list[str], output: Path | None) -> dict[str, Path | None]:

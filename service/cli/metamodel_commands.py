@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from instancegen.service.backends import sent_schema
 from instancegen.service.cli.app import ConstraintsOption, MetamodelOption, app, err, fail, out
 from instancegen.service.cli.generate_commands import (
     ApiBaseOption,
@@ -34,7 +35,7 @@ from instancegen.service.generation.emfatic import (
     render_metamodel,
 )
 from instancegen.service.generation.schema import conceptual_schema, measure_schema, schema_variant
-from instancegen.service.generation.strategy import plan_for, schema_as_sent
+from instancegen.service.generation.strategy import plan_for
 from instancegen.service.generation.tokens import count_tokens
 
 
@@ -184,7 +185,7 @@ def schema(
             max_output_tokens=max_output_tokens,
             context_tokens=context_tokens,
         )
-        sent, how = schema_as_sent(model, chosen.first_request()[1])
+        sent, how = sent_schema(model, chosen.first_request()[1])
     except InputError as exc:
         raise fail(exc.message) from None
     err.print(escape(f"{chosen.describe()}; sent as {how}"), highlight=False)

@@ -57,8 +57,8 @@ def worker(
 
     Example:  [bold]instancegen worker --broker redis://127.0.0.1:6379/0[/]
     """
+    from instancegen.service.app.settings import Settings
     from instancegen.service.broker.celery_app import start_worker
-    from instancegen.service.http.settings import Settings
 
     check_broker(broker)
     settings = dataclasses.replace(Settings.from_env(), broker_url=broker)

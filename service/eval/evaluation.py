@@ -33,7 +33,7 @@ from instancegen.service.core.input_files import read_input_text
 from instancegen.service.core.metamodel import Metamodel
 from instancegen.service.core.ocl.check import check_invariants
 from instancegen.service.eval.scoring import ZERO_SCORE, score
-from instancegen.service.generation import Mode
+from instancegen.service.generation.options import Mode
 from instancegen.service.generation.result import GenerationFailed, GenerationResult, Usage
 from instancegen.service.resources.model_io import read_model_file
 
@@ -65,7 +65,8 @@ class Case:
 
 
 Generate = Callable[..., GenerationResult]
-"""`service.generation.generate` or a stand-in: (metamodel, spec, *, model, mode, **options)."""
+"""`instancegen.generate` or a stand-in: (metamodel, spec, *, model, mode, **options), the
+options a `GenerationRequest`'s fields."""
 
 
 EmfHook = Callable[[Case, GenerationResult], bool]

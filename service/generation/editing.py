@@ -1,46 +1,52 @@
-"""Edit an existing model: `service.edit(...)` (a change request in words, the LLM writes the
-edits) and `apply_to(...)` (edits given as data, no LLM), behind `instancegen edit` and
-`POST /v1/edit`.
+"""Edit an existing model: `edit_model(...)` (a change request in words, the LLM writes the
+edits, on the same engine as a generation) and `apply_to(...)` (edits given as data, no LLM),
+behind `instancegen edit` and `POST /v1/edit`.
 
 The LLM answers with CIM edits (`service.core.edits`), never a whole new model, so whatever the
 request does not touch stays exactly as it was. The edits are applied to the original model,
 the result validated, and while errors remain and repairs are left, the LLM sees its edits and
-the issues and answers with corrected edits. For the local model the answer's ids, classes and
-features are enums of what exists, so grammar-constrained decoding cannot invent them. An XMI
-input keeps its xmi:ids (`service.core.xmi_identity`), so untouched elements compile to the same
-bytes.
+the issues and answers with corrected edits (the engine: tokens, limits, events). For a model
+decoding under a grammar (or asked `two-phase`) the answer's ids, classes and features are
+enums of what exists, so constrained decoding cannot invent them. An XMI input keeps its
+xmi:ids (`service.core.xmi_identity`), so untouched elements compile to the same bytes.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Union
+from typing import Any, Literal, Self, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
 
 from instancegen import compilers
-from instancegen.service.backends import LOCAL, Backend, Message, create_backend
+from instancegen.service.backends import Backend, Capabilities, Message
 from instancegen.service.core import limits as limits_mod
 from instancegen.service.core.checks.audit import GENERATION_REALISM
 from instancegen.service.core.cim import Cim, Scalar, describe_validation_error
 from instancegen.service.core.edits import Edit, EditList, apply_edits
-from instancegen.service.core.errors import BackendError, InputError
+from instancegen.service.core.errors import InputError
 from instancegen.service.core.issues import Issue, has_errors
 from instancegen.service.core.json_text import check_sendable
 from instancegen.service.core.metamodel import Metamodel
 from instancegen.service.core.model_diff import ModelDiff, diff_models
 from instancegen.service.core.validator import validate
 from instancegen.service.core.xmi_identity import carry_xmi_ids, document_xmi_ids
+from instancegen.service.generation.caller import Caller
 from instancegen.service.generation.emfatic import render_metamodel
-from instancegen.service.generation.prompting import render, render_issues, worked_example
-from instancegen.service.generation.result import Attempt, Event, EventType, GenerationFailed, Usage
+from instancegen.service.generation.engine import Engine, Outcome
+from instancegen.service.generation.prompting import (
+    WHOLE,
+    Fit,
+    conversation,
+    render,
+    worked_example,
+)
+from instancegen.service.generation.result import Attempt, Event, Usage
 from instancegen.service.resources.model_io import read_model
 
-EDIT_MAX_TOKENS = 2048
 # Attempt n is asked at the n-th temperature (the last repeats): a repair asked as coldly as
 # the answer it repairs tends to repeat it word for word. An answer that does not parse is
 # asked once more, warmer.
@@ -95,35 +101,54 @@ def apply_to(
     return _result(metamodel, source, cim, issues, items, formats, None, [], Usage())
 
 
-def edit(
+def edit_model(
     metamodel: Metamodel,
     source: ModelSource | Cim,
     request: str,
+    backend: Backend,
+    caps: Capabilities,
     *,
-    model: str = LOCAL,
-    api_base: str | None = None,
+    model: str,
+    strategy: str = "auto",
     formats: Sequence[str] = ("xmi",),
     max_repairs: int = 3,
     on_event: Callable[[Event], None] | None = None,
-    backend: Backend | None = None,
 ) -> EditResult:
-    """Carry out a change request on a model: the LLM writes edits, they are applied and
-    validated, and issues go back for repair up to `max_repairs` times. Raises InputError
-    for bad arguments and BackendError when the LLM fails."""
+    """Carry out a change request on a model with `backend` (a model that can do `caps`,
+    named `model` in the result): the LLM writes edits, they are applied and validated, and
+    issues go back for repair up to `max_repairs` times. `strategy` two-phase (or auto, for a
+    model decoding under a grammar) asks with ids, classes and features as enums. Raises
+    InputError for bad arguments and BackendError when the LLM fails."""
     request = request.strip()
     if not request:
         raise InputError("the change request is empty.")
     limits_mod.current().check("max_spec_chars", len(request), "the change request's length")
     check_sendable(request, "the change request")
-    if max_repairs < 0:
-        raise InputError(f"max_repairs must be 0 or more, not {max_repairs}.")
     for fmt in formats:
         compilers.get(fmt)
     source = _as_source(source)
-    run = _EditRun(metamodel, source.cim, request, backend or create_backend(model, api_base))
-    run.on_event = on_event
-    edits, cim, issues, attempts = run.loop(max_repairs + 1)
-    return _result(metamodel, source, cim, issues, edits, formats, model, attempts, run.usage())
+    enum_ids = strategy == "two-phase" or (strategy == "auto" and caps.grammar)
+    schema = edit_answer_model(
+        metamodel,
+        source.cim,
+        enum_ids=enum_ids,
+        max_edits=edit_cap(request) if caps.small else None,
+    )
+    engine = Engine(Caller(backend, caps), on_event)
+    last = engine.run(_Editing(metamodel, source.cim, request, schema), max_repairs + 1)
+    result = _result(
+        metamodel,
+        source,
+        last.cim or source.cim,
+        last.issues,
+        last.answer or [],
+        formats,
+        model,
+        engine.attempts,
+        engine.usage(),
+    )
+    engine.finish(result.status, len(result.issues))
+    return result
 
 
 def _as_source(source: ModelSource | Cim) -> ModelSource:
@@ -178,6 +203,15 @@ class EditAnswer(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     edits: list[Any]
+
+    @model_validator(mode="after")
+    def _applicable(self) -> Self:
+        """An answer whose edits are not CIM edits does not parse (it is asked again)."""
+        try:
+            self.to_edits()
+        except ValidationError as exc:
+            raise ValueError(describe_validation_error(exc)) from None
+        return self
 
     def to_edits(self) -> list[Edit]:
         data = self.model_dump(by_alias=True, exclude_none=True)
@@ -299,6 +333,7 @@ def edit_messages(
     *,
     previous: list[Edit] | None = None,
     issues: Sequence[Issue] = (),
+    fit: Fit = WHOLE,
 ) -> list[Message]:
     """The change request with the metamodel and the model; a repair round shows the
     previous edits and what was wrong with the result."""
@@ -308,18 +343,18 @@ def edit_messages(
         model=json.dumps(cim.to_json()["objects"], ensure_ascii=False),
         request=request,
     )
-    messages: list[Message] = [
-        {"role": "system", "content": render("system.txt")},
-        *_edit_example(mm),
-        {"role": "user", "content": text},
-    ]
+    answer = None
     if previous is not None:
-        answer = [e.model_dump(mode="json", by_alias=True, exclude_none=True) for e in previous]
-        messages.append({"role": "assistant", "content": json.dumps({"edits": answer})})
-        messages.append(
-            {"role": "user", "content": render("edit_repair.md", issues=render_issues(issues))}
-        )
-    return messages
+        edits = [e.model_dump(mode="json", by_alias=True, exclude_none=True) for e in previous]
+        answer = json.dumps({"edits": edits})
+    return conversation(
+        lambda: _edit_example(mm),
+        text,
+        fit,
+        answer=answer,
+        repair="edit_repair.md",
+        issues=issues,
+    )
 
 
 def _edit_example(mm: Metamodel) -> list[Message]:
@@ -357,95 +392,31 @@ def _edit_example(mm: Metamodel) -> list[Message]:
 
 
 @dataclass
-class _EditRun:
+class _Editing:
+    """One attempt at a change request: edits asked (a repair shows the last ones and their
+    findings), applied to the original model, the result validated. Attempt n is asked at
+    the n-th of ATTEMPT_TEMPERATURES, an unparsed answer once more warmer."""
+
     mm: Metamodel
     cim: Cim
     request: str
-    backend: Backend
-    on_event: Callable[[Event], None] | None = None
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    costs: list[float | None] = field(default_factory=list)
+    schema: type[EditAnswer]
 
-    def loop(self, max_attempts: int) -> tuple[list[Edit], Cim, list[Issue], list[Attempt]]:
-        small = self.backend.model == LOCAL
-        schema = edit_answer_model(
-            self.mm,
-            self.cim,
-            enum_ids=small,
-            max_edits=edit_cap(self.request) if small else None,
-        )
-        edits: list[Edit] | None = None
-        cim, issues = self.cim, list[Issue]()
-        attempts: list[Attempt] = []
-        for n in range(1, max_attempts + 1):
-            kind: Literal["generate", "repair"] = "generate" if n == 1 else "repair"
-            self._emit("attempt_started", n, kind=kind, of=max_attempts)
-            if kind == "repair":
-                self._emit("repair_sent", n, issue_count=len(issues))
-            before, started = (self.prompt_tokens, self.completion_tokens), time.perf_counter()
-            messages = edit_messages(self.mm, self.cim, self.request, previous=edits, issues=issues)
-            try:
-                temperature = ATTEMPT_TEMPERATURES[min(n, len(ATTEMPT_TEMPERATURES)) - 1]
-                edits = self._ask(messages, schema, temperature).to_edits()
-            except BackendError as exc:
-                raise GenerationFailed(exc, self.usage()) from exc
-            cim, issues = _applied(self.mm, self.cim, edits)
-            attempts.append(
-                Attempt(
-                    number=n,
-                    kind=kind,
-                    prompt_tokens=self.prompt_tokens - before[0],
-                    completion_tokens=self.completion_tokens - before[1],
-                    seconds=round(time.perf_counter() - started, 3),
-                    issue_count=len(issues),
-                )
+    def attempt(self, caller: Caller, last: Outcome | None) -> Outcome:
+        previous: list[Edit] | None = last.answer if last is not None else None
+        issues = last.issues if last is not None else []
+        messages = caller.fitted(
+            lambda fit: edit_messages(
+                self.mm, self.cim, self.request, previous=previous, issues=issues, fit=fit
             )
-            if issues:
-                self._emit(
-                    "issues_found",
-                    n,
-                    issue_count=len(issues),
-                    issues=[i.model_dump() for i in issues],
-                )
-            if not has_errors(issues):
-                break
-        status = "invalid" if has_errors(issues) else "valid"
-        self._emit("finished", len(attempts), status=status, issue_count=len(issues))
-        return edits or [], cim, issues, attempts
-
-    def _ask(self, messages: list[Message], schema: type[EditAnswer], first: float) -> EditAnswer:
-        problem = ""
-        for temperature in (first, UNPARSED_RETRY_TEMPERATURE):
-            reply = self.backend.complete(
-                messages, schema=schema, max_tokens=EDIT_MAX_TOKENS, temperature=temperature
-            )
-            self.prompt_tokens += reply.prompt_tokens
-            self.completion_tokens += reply.completion_tokens
-            self.costs.append(reply.cost)
-            try:
-                answer = schema.model_validate_json(reply.text)
-                answer.to_edits()
-                return answer
-            except ValidationError as exc:
-                problem = (
-                    f"was cut off at {EDIT_MAX_TOKENS} tokens"
-                    if reply.truncated
-                    else f"did not match the schema: {describe_validation_error(exc)}"
-                )
-        raise BackendError(f"{self.backend.model}: the answer {problem} (2 tries).")
-
-    def usage(self) -> Usage:
-        known = [c for c in self.costs if c is not None]
-        return Usage(
-            prompt_tokens=self.prompt_tokens,
-            completion_tokens=self.completion_tokens,
-            cost=round(sum(known), 6) if known else None,
         )
-
-    def _emit(self, type_: EventType, attempt: int, **data: Any) -> None:
-        if self.on_event is None:
-            return
-        data["prompt_tokens"] = self.prompt_tokens
-        data["completion_tokens"] = self.completion_tokens
-        self.on_event(Event(type=type_, attempt=attempt, data=data))
+        first = ATTEMPT_TEMPERATURES[min(caller.attempt, len(ATTEMPT_TEMPERATURES)) - 1]
+        answer = caller.ask(
+            messages,
+            [self.schema],
+            caller.caps.output_tokens,
+            temperatures=(first, UNPARSED_RETRY_TEMPERATURE),
+        )
+        edits = answer.to_edits()
+        cim, found = _applied(self.mm, self.cim, edits)
+        return Outcome(cim, found, edits)

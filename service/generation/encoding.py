@@ -25,17 +25,18 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from instancegen.service.backends.base import StrictAnswer
 from instancegen.service.core.cim import Cim, CimObject
 from instancegen.service.core.metamodel import Attribute, EClassView, Metamodel, Reference
-from instancegen.service.generation.emfatic import feature_xml_names, with_xml_name
+from instancegen.service.generation.emfatic import feature_xml_names
 from instancegen.service.generation.schema import (
     NameAllocator,
     SchemaOptions,
+    asked_reference,
     attribute_annotation,
     cached_build,
     cim_model,
+    features_model,
     id_annotation,
     reference_annotation,
 )
-from instancegen.service.generation.two_phase.links_schema import asked_reference
 
 DELETE = "$delete"
 _CONFIG = ConfigDict(extra="forbid", populate_by_name=True)
@@ -108,22 +109,14 @@ class Grouped:
         ]
 
     def _object_model(self, cls: EClassView, names: NameAllocator) -> type[BaseModel]:
-        fields: dict[str, Any] = {"oid": (id_annotation(), Field(alias=self.id_key))}
-        xml_names = feature_xml_names(self.mm, cls)
-        for i, f in enumerate(self.written(cls)):
-            annotation = _annotation(f)
-            description = _describe(f, xml_names.get(f.name))
-            described = Field(alias=f.name, description=description)
-            if f.lower > 0:
-                fields[f"f{i}"] = (annotation, described)
-            elif self.strict:
-                fields[f"f{i}"] = (annotation | None, described)
-            else:
-                fields[f"f{i}"] = (
-                    annotation,
-                    Field(None, alias=f.name, description=description),
-                )
-        return create_model(names.allocate(cls.key), __config__=_CONFIG, **fields)
+        return features_model(
+            names.allocate(cls.key),
+            [(f, _annotation(f)) for f in self.written(cls)],
+            strict=self.strict,
+            xml_names=feature_xml_names(self.mm, cls),
+            leading={"oid": (id_annotation(), Field(alias=self.id_key))},
+            listed=False,
+        )
 
     def decode(self, data: dict[str, Any]) -> tuple[Cim, list[str]]:
         objects = []
@@ -200,15 +193,6 @@ def _annotation(f: Attribute | Reference) -> Any:
     if isinstance(f, Attribute):
         return attribute_annotation(f)
     return reference_annotation(f) if f.many else id_annotation()
-
-
-def _describe(f: Attribute | Reference, xml_name: str | None = None) -> str | None:
-    if isinstance(f, Reference):
-        what = "id" if not f.many else "ids"
-        text: str | None = f"{what} of {f.target} objects{' it contains' if f.containment else ''}"
-    else:
-        text = f"default {f.default}" if f.default is not None else None
-    return with_xml_name(text, xml_name)
 
 
 class CimForm:

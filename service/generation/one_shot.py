@@ -13,18 +13,24 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
-from instancegen.service.backends import Message
+from instancegen.service.backends import Capabilities, Message
 from instancegen.service.core.cim import Cim
 from instancegen.service.core.errors import BackendError
 from instancegen.service.core.issues import Issue, normalised
 from instancegen.service.core.metamodel import Metamodel
-from instancegen.service.generation.budget import Budget, prompt_tokens
 from instancegen.service.generation.caller import Caller
 from instancegen.service.generation.emfatic import render_metamodel
 from instancegen.service.generation.encoding import Encoding
 from instancegen.service.generation.parts import merge, written_ids
-from instancegen.service.generation.prompting import render, render_issues, worked_example
+from instancegen.service.generation.prompting import (
+    WHOLE,
+    Fit,
+    conversation,
+    render,
+    worked_example,
+)
 
 MAX_PARTS = 64  # continuations of one answer; each must add an object, so this only bounds cost
 
@@ -36,21 +42,30 @@ class OneShot:
     mm: Metamodel
     spec: str
     encoding: Encoding
-    budget: Budget
+    caps: Capabilities
     example_encoding: Encoding | None = None  # the same form over the worked example's metamodel
 
-    def messages(self, previous: Cim | None = None, issues: Sequence[Issue] = ()) -> list[Message]:
+    def messages(
+        self, previous: Cim | None = None, issues: Sequence[Issue] = (), fit: Fit = WHOLE
+    ) -> list[Message]:
         """The first call's messages; in a repair, followed by the previous answer and issues."""
-        messages: list[Message] = [_message("system", render("system.txt"))]
-        messages += self._example()
-        messages.append(_message("user", self._request(self.mm, self.spec, self.encoding)))
-        if previous is not None:
-            answer = json.dumps(self.encoding.encode(previous), ensure_ascii=False)
-            messages.append(_message("assistant", answer))
-            messages.append(
-                _message("user", render("one_shot_repair.md", issues=render_issues(issues)))
-            )
-        return messages
+        return conversation(
+            self._example,
+            self._request(self.mm, self.spec, self.encoding),
+            fit,
+            answer=(
+                json.dumps(self.encoding.encode(previous), ensure_ascii=False)
+                if previous is not None
+                else None
+            ),
+            repair="one_shot_repair.md",
+            issues=issues,
+        )
+
+    def _continued(
+        self, previous: Cim | None, issues: Sequence[Issue], more: list[Message], fit: Fit
+    ) -> list[Message]:
+        return [*self.messages(previous, issues, fit), *more]
 
     def _example(self) -> list[Message]:
         ex = worked_example(self.mm)
@@ -72,14 +87,15 @@ class OneShot:
         """The new CIM: the whole answer, or `previous` with a repair answer merged in. An
         object written twice under one id keeps its last version, noted in `notes`."""
         repair = previous is not None
-        base = self.messages(previous, issues)
         schema = self.encoding.response_model(repair=repair)
         written: Cim = Cim()
         deleted: list[str] = []
-        messages = base
+        more: list[Message] = []  # after the first part: what is written, and "continue"
         for _ in range(MAX_PARTS):
-            max_tokens = self.budget.answer_tokens(prompt_tokens(messages))
-            data, cut = caller.ask_part(messages, schema, max_tokens, self.encoding.complete)
+            messages = caller.fitted(partial(self._continued, previous, issues, more))
+            data, cut = caller.ask_part(
+                messages, schema, self.caps.output_tokens, self.encoding.complete
+            )
             part, gone = self.encoding.decode(data)
             notes += _rewritten(written, part)
             before = len(written.objects)
@@ -91,8 +107,7 @@ class OneShot:
                     f"{caller.backend.model}: a continued answer was cut off without adding "
                     "an object."
                 )
-            text = render("continue.md", ids=written_ids(written))
-            messages = [*base, _message("user", text)]
+            more = [_message("user", render("continue.md", ids=written_ids(written)))]
         else:
             raise BackendError(f"{caller.backend.model}: the answer needed over {MAX_PARTS} parts.")
         return merge(previous or Cim(), written, deleted)

@@ -1,4 +1,7 @@
-"""The messages sent to the LLM, rendered from the plain-text templates in `prompts/`.
+"""What every strategy's messages are made of: the plain-text templates in `prompts/`, the
+worked examples, the findings as the LLM reads them, and how a prompt is cut to fit (`Fit`).
+Each strategy builds its own messages from these (`two_phase.prompts`, `one_shot`, `direct`,
+`editing`).
 
 Templates are read with importlib.resources so an installed wheel finds them, and filled with
 `string.Template` (`$name`), which leaves the JSON braces in them alone. Each request carries
@@ -9,23 +12,17 @@ it follows a description of one.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from string import Template
-from typing import Any
 
-from instancegen import compilers
 from instancegen.service.backends.base import Message
 from instancegen.service.core.cim import Cim, parse_cim
 from instancegen.service.core.ecore_loader import load_metamodel
 from instancegen.service.core.issues import Issue
 from instancegen.service.core.metamodel import Metamodel
-from instancegen.service.generation.emfatic import render_metamodel
-from instancegen.service.generation.two_phase.links_schema import LinksPlan, plan_links
-from instancegen.service.generation.two_phase.objects_schema import declared_objects, objects_answer
 
 
 @dataclass(frozen=True)
@@ -76,147 +73,61 @@ def worked_example(mm: Metamodel) -> Example | None:
     return None
 
 
-def render_issues(issues: Sequence[Issue]) -> str:
-    """One line per issue: where, what, and the hint."""
+@dataclass(frozen=True)
+class Fit:
+    """How much of a prompt is kept when the whole does not fit the model's context: the
+    worked example or not, and every finding or only the first `findings`. The spec, the
+    metamodel shown and the latest answer are always kept."""
+
+    example: bool = True
+    findings: int | None = None
+
+    def describe(self) -> str:
+        cuts = ([] if self.example else ["without the worked example"]) + (
+            [] if self.findings is None else [f"findings capped at {self.findings}"]
+        )
+        return ", ".join(cuts)
+
+
+WHOLE = Fit()
+FITS = (WHOLE, Fit(findings=20), Fit(example=False, findings=20), Fit(example=False, findings=5))
+"""What the engine tries, in order, until a prompt leaves room for its answer."""
+
+
+def render_issues(issues: Sequence[Issue], most: int | None = None) -> str:
+    """One line per issue: where, what, and the hint; past `most`, how many more there are."""
     lines = []
-    for i in issues:
+    for i in issues[:most]:
         where = ".".join(x for x in (i.object, i.feature) if x)
         hint = f" ({i.hint})" if i.hint else ""
         lines.append(f"- [{i.code}] {where + ': ' if where else ''}{i.message}{hint}")
+    if most is not None and len(issues) > most:
+        lines.append(f"- … and {len(issues) - most} more, reported again once these are fixed")
     return "\n".join(lines)
 
 
-def objects_json(mm: Metamodel, cim: Cim) -> str:
-    """Phase 1's answer form of a model: per class, objects with id and attributes."""
-    return json.dumps(objects_answer(mm, cim), ensure_ascii=False)
-
-
-# --- two-step: phase 1 (objects) --------------------------------------------------------------
-
-
-def objects_messages(
-    mm: Metamodel,
-    spec: str,
+def conversation(
+    example: Callable[[], list[Message]],
+    request: str,
+    fit: Fit,
     *,
-    previous: Cim | None = None,
+    answer: str | None = None,
+    repair: str = "",
     issues: Sequence[Issue] = (),
 ) -> list[Message]:
-    """Ask for the objects; a repair round shows the previous answer and what was wrong."""
-    messages = [_system(), *_objects_example(mm)]
-    messages.append(_user(_generate_text(mm, spec)))
-    if previous is not None:
-        messages.append({"role": "assistant", "content": objects_json(mm, previous)})
-        messages.append(_user(render("repair.md", issues=render_issues(issues))))
+    """One ask: the system message, the worked `example` (unless `fit` leaves it out), the
+    `request`; in a repair, the latest `answer` and the `repair` template with its findings
+    (never the earlier attempts)."""
+    messages = [system(), *(example() if fit.example else []), user(request)]
+    if answer is not None:
+        messages.append({"role": "assistant", "content": answer})
+        messages.append(user(render(repair, issues=render_issues(issues, fit.findings))))
     return messages
 
 
-def _objects_example(mm: Metamodel) -> list[Message]:
-    ex = worked_example(mm)
-    if ex is None:
-        return []
-    return [
-        _user(_generate_text(ex.metamodel, ex.spec)),
-        {"role": "assistant", "content": objects_json(ex.metamodel, ex.cim)},
-    ]
-
-
-def _generate_text(mm: Metamodel, spec: str) -> str:
-    return render("generate.md", metamodel=render_metamodel(mm), spec=spec)
-
-
-# --- two-step: phase 2 (links) ----------------------------------------------------------------
-
-
-def links_messages(
-    mm: Metamodel,
-    spec: str,
-    plan: LinksPlan,
-    *,
-    issues: Sequence[Issue] = (),
-    previous: dict[str, Any] | None = None,
-) -> list[Message]:
-    """Ask for containers and references of the declared objects. A repair with `previous`
-    links (the last answer, in this plan's form) shows them and asks to fix only the issues;
-    without, the issues are notes to avoid."""
-    if previous is not None:
-        messages = [_system(), *_links_example(mm)]
-        messages.append(_user(_links_text(mm, spec, plan, "")))
-        messages.append({"role": "assistant", "content": json.dumps(previous, ensure_ascii=False)})
-        found = render_issues(issues) if issues else "- none in the links; the objects changed"
-        messages.append(_user(render("links_repair.md", issues=found)))
-        return messages
-    notes = render("links_notes.md", issues=render_issues(issues)) if issues else ""
-    messages = [_system(), *_links_example(mm)]
-    messages.append(_user(_links_text(mm, spec, plan, notes)))
-    return messages
-
-
-def _links_example(mm: Metamodel) -> list[Message]:
-    ex = worked_example(mm)
-    if ex is None:
-        return []
-    plan = plan_links(ex.metamodel, declared_objects(ex.metamodel, ex.cim))
-    if plan.model() is None:
-        return []
-    return [
-        _user(_links_text(ex.metamodel, ex.spec, plan, "")),
-        {"role": "assistant", "content": json.dumps(plan.answer_of(ex.cim), ensure_ascii=False)},
-    ]
-
-
-def _links_text(mm: Metamodel, spec: str, plan: LinksPlan, notes: str) -> str:
-    objects = objects_json(mm, Cim(objects=plan.objects))
-    return render(
-        "links.md",
-        metamodel=render_metamodel(mm),
-        spec=spec,
-        objects=objects,
-        outline=plan.outline(),
-        notes=notes,
-    )
-
-
-# --- direct (the XMI baseline) ----------------------------------------------------------------
-
-
-def direct_messages(
-    mm: Metamodel,
-    spec: str,
-    *,
-    previous: str | None = None,
-    issues: Sequence[Issue] = (),
-) -> list[Message]:
-    """Ask for XMI itself; a repair round shows the previous XMI and what was wrong."""
-    messages = [_system(), *_direct_example(mm)]
-    messages.append(_user(_direct_text(mm, spec)))
-    if previous is not None:
-        messages.append({"role": "assistant", "content": previous})
-        messages.append(_user(render("direct_repair.md", issues=render_issues(issues))))
-    return messages
-
-
-def _direct_example(mm: Metamodel) -> list[Message]:
-    ex = worked_example(mm)
-    if ex is None:
-        return []
-    xmi = compilers.get("xmi").compile(ex.cim, ex.metamodel).decode("utf-8")
-    return [_user(_direct_text(ex.metamodel, ex.spec)), {"role": "assistant", "content": xmi}]
-
-
-def _direct_text(mm: Metamodel, spec: str) -> str:
-    pkg = mm.packages[0]
-    return render(
-        "direct.md",
-        metamodel=render_metamodel(mm),
-        spec=spec,
-        ns_uri=pkg.ns_uri,
-        ns_prefix=pkg.ns_prefix,
-    )
-
-
-def _system() -> Message:
+def system() -> Message:
     return {"role": "system", "content": render("system.txt")}
 
 
-def _user(text: str) -> Message:
+def user(text: str) -> Message:
     return {"role": "user", "content": text}

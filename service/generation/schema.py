@@ -1,10 +1,19 @@
-"""The conceptual schema: the JSON schema (and pydantic model) an LLM fills a CIM against.
+"""The one answer-schema system: the pieces every strategy's answer form is built from, and
+the DESIGN.md CIM's own schema.
 
-One pydantic model per concrete class, a discriminated union on `class`, typed attributes and
-references as lists of ids, so constrained decoding rules out unknown classes, features and
-types before the validator runs. Metamodels too large for a typed schema fall back to the
-generic variant of the same CIM shape. The pieces (`attribute_annotation`, `class_model`,
-`root_model`, ...) are public so variants (e.g. a two-phase schema for small models) reuse them.
+The pieces (`attribute_annotation`, `id_annotation`, `reference_annotation`, `features_model`,
+`NameAllocator`, `asked_reference`, `model_schema`, `SchemaLimits`) are what each strategy's
+form is made of, where that form lives: the typed and strict strategies' objects grouped by
+class (`encoding.Grouped`), the generic strategy's CIM with free maps (`generic_model`, sent
+by `encoding.CimForm`), two-phase's objects and links (`two_phase/objects_schema.py`,
+`two_phase/links_schema.py`), the edit answer (`editing.py`). `instancegen schema` prints the
+one a model is sent.
+
+`conceptual_schema`/`cim_model` are a documented public helper, built from the same pieces and
+sent by no strategy: the DESIGN.md CIM itself, one pydantic model per concrete class in a
+union discriminated on `class`, typed attributes and references as lists of ids (an
+instructor-ready model for a script's own calls); a metamodel too large for it gets the
+generic variant of the same shape.
 
 `strict=True` gives the subset OpenAI's strict structured outputs accept (documented at
 platform.openai.com/docs/guides/structured-outputs, "Supported schemas"): every property
@@ -170,9 +179,10 @@ def _max(f: Attribute | Reference) -> int | None:
     return None if f.upper == -1 else f.upper
 
 
-def _describe(f: Attribute | Reference, xml_name: str | None = None) -> str | None:
+def _describe(f: Attribute | Reference, xml_name: str | None, listed: bool) -> str | None:
     if isinstance(f, Reference):
-        text: str | None = f"ids of {f.target} objects{' it contains' if f.containment else ''}"
+        what = "ids" if listed or f.many else "id"
+        text: str | None = f"{what} of {f.target} objects{' it contains' if f.containment else ''}"
     else:
         text = f"default {f.default}" if f.default is not None else None
     return with_xml_name(text, xml_name)
@@ -184,17 +194,21 @@ def features_model(
     *,
     strict: bool = False,
     xml_names: Mapping[str, str] | None = None,
+    leading: Mapping[str, Any] | None = None,
+    listed: bool = True,
 ) -> type[BaseModel]:
-    """An object with one property per feature (given with its annotation).
+    """An object with the `leading` fields (an id), then one property per feature (given
+    with its annotation).
 
     Required features are required; optional ones are absent when unset, or, in strict mode,
     required but nullable, as OpenAI's strict mode demands. A feature whose XML name differs
-    (`xml_names`, XSD-derived metamodels) says that name in its description.
+    (`xml_names`, XSD-derived metamodels) says that name in its description; a reference is
+    described as a list of ids when `listed` (the CIM), else as one id when single-valued.
     """
-    fields: dict[str, Any] = {}
+    fields: dict[str, Any] = dict(leading or {})
     for i, (feature, annotation) in enumerate(features):
         alias = feature.name
-        description = _describe(feature, (xml_names or {}).get(alias))
+        description = _describe(feature, (xml_names or {}).get(alias), listed)
         if feature.lower > 0:
             fields[f"f{i}"] = (annotation, Field(alias=alias, description=description))
         elif strict:
@@ -283,6 +297,28 @@ def typed_model(mm: Metamodel, options: SchemaOptions | None = None) -> type[Cim
         for c in mm.concrete_classes
     ]
     return root_model(models)
+
+
+def asked_reference(mm: Metamodel, ref: Reference) -> bool:
+    """Whether an answer asks for `ref` (the one-shot forms, two-phase's links): containment
+    comes from containers, and of an opposite pair only one end is asked (preferring a
+    single-valued end, then a bounded one, whose bound a list can hold, then a required one).
+    Asking a person's children instead of their two parents let a small model give one child
+    ten parents."""
+    if ref.containment:
+        return False
+    if ref.opposite is None:
+        return True
+    opp = mm.classes[ref.target].feature_map.get(ref.opposite)
+    if not isinstance(opp, Reference):
+        return True
+    if opp.containment:
+        return False  # the child's pointer to its container: implied by containment
+
+    def rank(r: Reference, declaring: str) -> tuple[bool, bool, bool, str, str]:
+        return (r.upper != 1, r.upper == -1, r.lower == 0, declaring, r.name)
+
+    return rank(ref, opp.target) <= rank(opp, ref.target)
 
 
 # --- the generic variant --------------------------------------------------------------------

@@ -1,26 +1,27 @@
 """The metamodel cut to what a specification needs, for metamodels too large for the prompt.
 
-Kept: the classes the spec names (a class name, or its plural, as a word; concrete subclasses
-of a named abstract class; the top classes when it names none), their supertypes, a chain of
-containers up to a root for each, and the closure of required features (a required
-reference's target, with one concrete subclass when the target is abstract). References to
-classes left out are dropped from the kept classes (only optional ones can be: required
-targets are kept). The validator still judges against the whole metamodel; `widen` adds
-classes a repair turns out to need.
+Only a metamodel whose whole rendering does not leave the first answer room is sliced
+(`strategy.plan`). Kept: the classes the spec names, whatever their spelling (`Invited_Paper`,
+`invitedPaper` and "invited papers" alike, a namespace prefix most classes share such as
+`Ifc` left out; concrete subclasses of a named abstract class; the top classes when it names
+none), their supertypes, a chain of containers up to a root for each, and the closure of
+required features (a required reference's target, with one concrete subclass when the target
+is abstract). References to classes left out are dropped from the kept classes
+(only optional ones can be: required targets are kept). The validator still judges against the
+whole metamodel; `widen` adds classes a repair turns out to need.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
+from collections import Counter
 from dataclasses import dataclass, replace
 from functools import cached_property
 
 from instancegen.service.core.metamodel import Attribute, EClassView, Metamodel, Reference
 from instancegen.service.generation.emfatic import render_metamodel
+from instancegen.service.generation.naming import ALNUM, name_words, said
 from instancegen.service.generation.tokens import count_tokens
-
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass(frozen=True)
@@ -67,13 +68,14 @@ def widen(current: Slice, keys: set[str]) -> Slice:
 
 
 def named_classes(mm: Metamodel, spec: str) -> set[str]:
-    """Classes whose name (or plural) appears in `spec` as a word, case-insensitively."""
-    words = {w.lower() for w in _WORD.findall(spec)}
+    """Classes whose name's words `spec` says in a row, singular or plural, in any case."""
+    names = {key: name_words(cls.name) for key, cls in mm.classes.items()}
+    prefix = _namespace_prefix(list(names.values()))
     found = set()
-    for key, cls in mm.classes.items():
-        name = cls.name.lower()
-        forms = {name, name + "s", name + "es", name[:-1] + "ies" if name.endswith("y") else name}
-        if forms & words:
+    for key, words in names.items():
+        if words[:1] == [prefix] and any(w.isalpha() for w in words[1:]):
+            words = words[1:]
+        if said(spec, words, strict=True, tokens=ALNUM):
             found.add(key)
     return found or top_classes(mm)  # nothing named: the top, so there is a model to fill
 
@@ -88,6 +90,14 @@ def top_classes(mm: Metamodel) -> set[str]:
     }
     fewest = min((len(held_by) for held_by in others.values()), default=0)
     return {key for key, held_by in others.items() if len(held_by) == fewest}
+
+
+def _namespace_prefix(names: list[list[str]]) -> str | None:
+    """A first word more than half the class names start with and go on after (`Ifc` of
+    IfcWall, IfcDoor): a namespace, not a word a spec says (unless only a number follows)."""
+    firsts = Counter(words[0] for words in names if len(words) > 1)
+    common = firsts.most_common(1)
+    return common[0][0] if common and common[0][1] * 2 > len(names) else None
 
 
 def _close(mm: Metamodel, start: set[str]) -> set[str]:

@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from instancegen.service.app.settings import Settings
     from instancegen.service.http.app import create_app
-    from instancegen.service.http.settings import Settings
 
 
 def __getattr__(name: str) -> Any:
@@ -22,7 +22,7 @@ def __getattr__(name: str) -> Any:
 
         return create_app
     if name == "Settings":
-        from instancegen.service.http.settings import Settings
+        from instancegen.service.app.settings import Settings
 
         return Settings
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

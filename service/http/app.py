@@ -15,6 +15,8 @@ from fastapi_offline import FastAPIOffline
 
 from instancegen.service.app.jobs import BackendFactory, GenerationRunner, Runner
 from instancegen.service.app.jobstore import JobStore, Store
+from instancegen.service.app.registry import MetamodelRegistry
+from instancegen.service.app.settings import Settings
 from instancegen.service.generation.result import Event
 from instancegen.service.http import problems
 from instancegen.service.http.dblock import DatabaseLock
@@ -22,9 +24,7 @@ from instancegen.service.http.guards import ApiKeys, BodySizeLimit
 from instancegen.service.http.json_response import JsonResponse
 from instancegen.service.http.openapi import problem_responses
 from instancegen.service.http.playground import playground_router
-from instancegen.service.http.registry import MetamodelRegistry
 from instancegen.service.http.routes import build_router
-from instancegen.service.http.settings import Settings
 
 log = logging.getLogger("instancegen.http")
 
@@ -56,6 +56,7 @@ def create_app(
             runner,
             ApiKeys(settings.api_keys),
             settings.api_bases,
+            settings.api_key_envs,
         )
     )
     app.include_router(playground_router(settings))

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from instancegen import compilers
 from instancegen.service.app.instance_sets import InstanceSet, Member
 from instancegen.service.app.jobstore import StoredJob
+from instancegen.service.app.problems import Refused
 from instancegen.service.app.set_files import set_archive
 from instancegen.service.core.errors import InputError
 from instancegen.service.generation.result import GenerationResult
-from instancegen.service.http.problems import ApiError
 
 ARCHIVE = "zip"
 """The format name that asks for every file of a job at once (no compiler has it)."""
@@ -39,24 +39,24 @@ def artifact_download(
     """The file a download asks for; a 4xx problem naming what to ask instead otherwise."""
     if fmt == ARCHIVE:
         if member is not None:
-            raise ApiError(422, "invalid-request", "member: a zip holds every file; leave it out.")
+            raise Refused(422, "invalid-request", "member: a zip holds every file; leave it out.")
         return Download(_archive(outcome, stem, job), ARCHIVE_MEDIA_TYPE, f"{stem}.zip")
     try:
         compiler = compilers.get(fmt)
     except InputError as exc:
-        raise ApiError(404, "unknown-format", exc.message) from None
+        raise Refused(404, "unknown-format", exc.message) from None
     if isinstance(outcome, InstanceSet):
         chosen = _member(outcome, member, job.id)
         artifacts, name = chosen.artifacts, f"{stem}-{chosen.index:03d}"
     elif member is not None:
-        raise ApiError(
+        raise Refused(
             422, "invalid-request", "member: this job made one model, not a set; leave it out."
         )
     else:
         artifacts, name = outcome.artifacts, stem
     if fmt not in artifacts:
         made = ", ".join(sorted(artifacts)) or "none"
-        raise ApiError(
+        raise Refused(
             404,
             "no-artifact",
             f"job {job.id} has no {fmt} file (it made: {made}); ask for formats with the "
@@ -70,7 +70,7 @@ def artifact_download(
 def _member(outcome: InstanceSet, member: int | None, job_id: str) -> Member:
     indices = [m.index for m in outcome.members]
     if member is None:
-        raise ApiError(
+        raise Refused(
             422,
             "invalid-request",
             f"job {job_id} made a set of {len(indices)} models: name one with ?member=N "
@@ -79,7 +79,7 @@ def _member(outcome: InstanceSet, member: int | None, job_id: str) -> Member:
         )
     found = next((m for m in outcome.members if m.index == member), None)
     if found is None:
-        raise ApiError(
+        raise Refused(
             404,
             "unknown-member",
             f"the set of job {job_id} has no model {member}; it has "

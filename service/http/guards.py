@@ -9,6 +9,7 @@ from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from instancegen.service.app.problems import Refused
 from instancegen.service.http.problems import ApiError, problem_response
 
 
@@ -36,7 +37,7 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise ApiError(413, "too-large", self._detail())
+                    raise ApiError(Refused(413, "too-large", self._detail()))
             return message
 
         await self.app(scope, limited, send)
@@ -63,11 +64,10 @@ class ApiKeys:
     ) -> None:
         given = creds.credentials.encode() if creds is not None else None
         if given is None or not any(hmac.compare_digest(given, k) for k in self.keys):
-            raise ApiError(
-                401,
-                "unauthorized",
+            detail = (
                 "this server requires an API key: send `Authorization: Bearer <key>`."
                 if given is None
-                else "the API key is not valid for this server.",
-                headers={"WWW-Authenticate": "Bearer"},
+                else "the API key is not valid for this server."
             )
+            headers = {"WWW-Authenticate": "Bearer"}
+            raise ApiError(Refused(401, "unauthorized", detail, headers=headers))

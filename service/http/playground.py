@@ -18,9 +18,9 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 
-from instancegen.service.backends import LOCAL
-from instancegen.service.http.problems import ApiError
-from instancegen.service.http.settings import Settings
+from instancegen.service.app.problems import Refused
+from instancegen.service.app.settings import Settings
+from instancegen.service.backends import DEFAULT_MODEL
 
 _STATIC = {"playground.js": "text/javascript", "playground.css": "text/css"}
 
@@ -46,7 +46,10 @@ def playground_router(settings: Settings) -> APIRouter:
     """`/` and what the page loads (`/playground/...`), none of it behind the API key: the
     page holds no data, and asks for the key itself when the API needs one."""
     router = APIRouter(include_in_schema=False)
-    choices = [ModelChoice(model=LOCAL), *(_choice(m) for m in settings.models if m != LOCAL)]
+    choices = [
+        ModelChoice(model=DEFAULT_MODEL),
+        *(_choice(m) for m in settings.models if m != DEFAULT_MODEL),
+    ]
 
     @router.get("/", response_class=HTMLResponse)
     def page() -> HTMLResponse:
@@ -55,7 +58,7 @@ def playground_router(settings: Settings) -> APIRouter:
     @router.get("/playground/{name}")
     def asset(name: str) -> Response:
         if name not in _STATIC:
-            raise ApiError(404, "not-found", f"the playground has no file {name!r}.")
+            raise Refused(404, "not-found", f"the playground has no file {name!r}.")
         return Response(_static(name), media_type=_STATIC[name])
 
     @router.get("/playground-api/config")
@@ -68,7 +71,7 @@ def playground_router(settings: Settings) -> APIRouter:
     def example(name: str) -> Example:
         folder = _examples().get(name)
         if folder is None:
-            raise ApiError(404, "unknown-example", f"there is no bundled example {name!r}.")
+            raise Refused(404, "unknown-example", f"there is no bundled example {name!r}.")
         ecores = {
             f.name: f.read_text("utf-8") for f in folder.iterdir() if f.name.endswith(".ecore")
         }

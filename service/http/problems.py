@@ -1,14 +1,12 @@
 """Every error the API returns is `application/problem+json` (RFC 9457) with one clear sentence.
 
-Bad input is 4xx naming what is wrong; backend trouble is 502/504; anything unexpected is
-logged with a correlation id and answered with a 500 problem carrying the same id (also in the
-`X-Correlation-ID` header), so an operator finds the traceback a user reports.
+The mapping of the service's own failures is `app.problems` (a failed job stores the same);
+here are the HTTP layer's: a body that does not validate, a route or method that does not
+exist, and `ApiError`, which FastAPI passes through even while reading a body.
 """
 
 from __future__ import annotations
 
-import logging
-import uuid
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
@@ -16,79 +14,39 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from instancegen.service.core.errors import BackendError, InputError, LimitExceeded
-from instancegen.service.core.issues import Issue
+from instancegen.service.app.problems import Problem, Refused, problem, problem_for
+from instancegen.service.core.errors import BackendError, InputError
 from instancegen.service.http.json_response import JsonResponse
 
 MEDIA_TYPE = "application/problem+json"
-log = logging.getLogger("instancegen.http")
-
-
-class Problem(BaseModel):
-    """An RFC 9457 problem; `issues` is set when a model failed validation."""
-
-    type: str
-    title: str
-    status: int
-    detail: str
-    issues: list[Issue] | None = None
-    correlation_id: str | None = None  # 500s: the id the server logged the error under
 
 
 class ApiError(StarletteHTTPException):
-    """An HTTP-level failure raised by the API itself (401, 404, 413, 429, invalid model).
+    """A `Refused` request raised where only an HTTPException passes through unchanged: a
+    dependency (the API key) or a body being read (its size)."""
 
-    An HTTPException so that FastAPI passes it through unchanged even while reading a body.
-    """
-
-    def __init__(
-        self,
-        status: int,
-        slug: str,
-        detail: str,
-        *,
-        headers: dict[str, str] | None = None,
-        issues: list[Issue] | None = None,
-    ) -> None:
-        super().__init__(status, detail, headers)
-        self.slug = slug
-        self.issues = issues
+    def __init__(self, refused: Refused) -> None:
+        super().__init__(refused.status, refused.detail, refused.headers)
+        self.refused = refused
 
 
 def problem_response(
-    status: int,
-    slug: str,
-    detail: str,
-    *,
-    headers: Mapping[str, str] | None = None,
-    issues: list[Issue] | None = None,
-    correlation_id: str | None = None,
+    status: int, slug: str, detail: str, *, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
     """The one way an error leaves the API."""
-    problem = Problem(
-        type=f"urn:instancegen:problem:{slug}",
-        title=HTTPStatus(status).phrase,
-        status=status,
-        detail=detail,
-        issues=issues,
-        correlation_id=correlation_id,
-    )
+    return _json(problem(status, slug, detail), headers)
+
+
+def _json(found: Problem, headers: Mapping[str, str] | None) -> JSONResponse:
     return JsonResponse(
-        problem.model_dump(exclude_none=True),
-        status_code=status,
+        found.model_dump(exclude_none=True),
+        status_code=found.status,
         headers=headers,
         media_type=MEDIA_TYPE,
     )
-
-
-def problem_for(exc: Exception) -> Problem:
-    """The problem a failed job records (same mapping as a synchronous request)."""
-    response = _response_for(exc)
-    return Problem.model_validate_json(bytes(response.body))
 
 
 def describe_request_error(errors: list[Any]) -> str:
@@ -111,17 +69,7 @@ def describe_request_error(errors: list[Any]) -> str:
 
 def _response_for(exc: Exception, request: Request | None = None) -> JSONResponse:
     if isinstance(exc, ApiError):
-        return problem_response(
-            exc.status_code, exc.slug, exc.detail, headers=exc.headers, issues=exc.issues
-        )
-    if isinstance(exc, LimitExceeded):
-        return problem_response(exc.status, "too-large", exc.message)
-    if isinstance(exc, InputError):
-        return problem_response(exc.status, "bad-input", exc.message)
-    if isinstance(exc, BackendError):
-        if exc.timeout:
-            return problem_response(504, "backend-timeout", exc.message)
-        return problem_response(502, "backend-failed", exc.message)
+        return _json(*problem_for(exc.refused))
     if isinstance(exc, RequestValidationError):
         if request is not None and _lost_to_h2c(request):
             return problem_response(400, "http2-upgrade", H2C_LOST)
@@ -134,15 +82,7 @@ def _response_for(exc: Exception, request: Request | None = None) -> JSONRespons
         return problem_response(
             exc.status_code, slug, _routing_detail(exc, request, headers), headers=headers
         )
-    incident = uuid.uuid4().hex
-    log.error("unexpected error [correlation id %s]", incident, exc_info=exc)
-    return problem_response(
-        500,
-        "internal",
-        f"The server failed unexpectedly; the error is logged under correlation id {incident}.",
-        headers={"X-Correlation-ID": incident},
-        correlation_id=incident,
-    )
+    return _json(*problem_for(exc))
 
 
 H2C_LOST = (
@@ -200,6 +140,7 @@ def install(app: FastAPI) -> None:
     for kind in (
         InputError,
         BackendError,
+        Refused,
         RequestValidationError,
         StarletteHTTPException,
         Exception,

@@ -18,22 +18,28 @@ from fastapi.responses import Response, StreamingResponse
 from instancegen import compilers
 from instancegen.service.app.jobs import Runner
 from instancegen.service.app.jobstore import TERMINAL, JobStore, StoredJob
+from instancegen.service.app.problems import Refused
+from instancegen.service.app.registry import MetamodelInfo, MetamodelRegistry
+from instancegen.service.app.request import (
+    LlmOptions,
+    MetamodelRef,
+    MetamodelUpload,
+    check,
+    resolve,
+)
+from instancegen.service.app.run import Outcome, edit, parse_outcome
+from instancegen.service.backends import DEFAULT_MODEL, sent_schema
 from instancegen.service.core import limits as limits_mod
 from instancegen.service.core.cim import Cim, parse_cim
 from instancegen.service.core.errors import InputError
 from instancegen.service.core.issues import has_errors
 from instancegen.service.core.metamodel import Metamodel
+from instancegen.service.core.ocl.sources import with_constraints
 from instancegen.service.core.validator import validate
 from instancegen.service.core.version import installed_version
 from instancegen.service.core.xmlsafe import xml_bytes
-from instancegen.service.generation.editing import (
-    EditResult,
-    ModelSource,
-    apply_to,
-    edit,
-    read_source,
-)
-from instancegen.service.generation.strategy import plan_for, schema_as_sent
+from instancegen.service.generation.editing import EditResult, ModelSource, apply_to, read_source
+from instancegen.service.generation.strategy import plan_for
 from instancegen.service.http.artifacts import ARCHIVE_MEDIA_TYPE, artifact_download
 from instancegen.service.http.guards import ApiKeys
 from instancegen.service.http.models import (
@@ -46,16 +52,9 @@ from instancegen.service.http.models import (
     Instance,
     JobAccepted,
     JobView,
-    MetamodelInfo,
-    MetamodelRef,
-    MetamodelUpload,
-    Outcome,
     ValidateRequest,
     ValidateResponse,
-    parse_outcome,
 )
-from instancegen.service.http.problems import ApiError
-from instancegen.service.http.registry import MetamodelRegistry
 from instancegen.service.resources.model_io import read_model
 
 KEEPALIVE_SECONDS = 15.0
@@ -67,6 +66,7 @@ def build_router(
     runner: Runner,
     keys: ApiKeys,
     api_bases: tuple[str, ...] = (),
+    key_envs: tuple[str, ...] = (),
 ) -> APIRouter:
     """All `/v1` routes; with API keys set, every one but `/healthz` behind the key guard."""
     # One router unless keys guard the API: each level of included routers is matched again
@@ -99,7 +99,7 @@ def build_router(
     @api.get("/metamodels/{mm_id}/schema", tags=["metamodels"])
     def metamodel_schema(
         mm_id: str,
-        model: Annotated[str, Query(max_length=200)] = "local",
+        model: Annotated[str, Query(max_length=200)] = DEFAULT_MODEL,
         api_base: Annotated[str | None, Query(max_length=2000)] = None,
         strategy: Annotated[str, Query(max_length=20)] = "auto",
         spec: Annotated[str, Query(max_length=10_000)] = "",
@@ -117,10 +117,10 @@ def build_router(
             api_base=api_base,
             strategy="strict" if strict else strategy,
         )
-        return schema_as_sent(model, chosen.first_request()[1])[0]
+        return sent_schema(model, chosen.first_request()[1])[0]
 
-    def check(body: ValidateRequest, mm: Metamodel | None = None) -> ValidateResponse:
-        mm = mm or registry.resolve(body.metamodel, body.constraints)
+    def check_model(body: ValidateRequest, mm: Metamodel | None = None) -> ValidateResponse:
+        mm = mm or _with_constraints(registry, body.metamodel, body.constraints)
         issues = validate(mm, _instance(body.instance, mm), realism=body.realism)
         return ValidateResponse(valid=not has_errors(issues), issues=issues)
 
@@ -133,8 +133,8 @@ def build_router(
             # request paid it. Not so with OCL invariants, whose budget is seconds.
             mm = registry.resolve(body.metamodel)
             if not mm.invariants:
-                return check(body, mm)
-        return await run_in_threadpool(check, body)
+                return check_model(body, mm)
+        return await run_in_threadpool(check_model, body)
 
     @api.post(
         "/compile",
@@ -149,12 +149,12 @@ def build_router(
     )
     def compile_model(body: CompileRequest) -> Response:
         """Compile a valid instance into a format; an invalid one is a 422 listing issues."""
-        mm = registry.resolve(body.metamodel, body.constraints)
+        mm = _with_constraints(registry, body.metamodel, body.constraints)
         compiler = compilers.get(body.format)
         cim = _instance(body.instance, mm)
         issues = validate(mm, cim, realism="off")  # only errors stop a compile
         if has_errors(issues):
-            raise ApiError(
+            raise Refused(
                 422,
                 "invalid-model",
                 f"the instance has {sum(i.severity == 'error' for i in issues)} validation "
@@ -178,7 +178,7 @@ def build_router(
     @api.post("/generate", tags=["generation"])
     async def generate(body: GenerateRequest) -> Outcome:
         """Generate and wait for the result (use /v1/jobs for long runs)."""
-        mm = await run_in_threadpool(_prepared, registry, body, api_bases)
+        mm = await run_in_threadpool(_prepared, registry, body, api_bases, key_envs)
         return await runner.generate(body, mm)
 
     @api.post("/edit", tags=["models"])
@@ -187,7 +187,7 @@ def build_router(
         is turned into edits by the LLM, then validated and repaired. Untouched elements stay
         as they were (an XMI instance keeps its xmi:ids)."""
         if body.request is not None:
-            _check_api_base(body.api_base, api_bases)
+            _check_llm(body.api_base, body.api_key_env, api_bases, key_envs)
             limits_mod.current().check(
                 "max_spec_chars", len(body.request), "the change request's length"
             )
@@ -197,19 +197,11 @@ def build_router(
         if body.edits is not None:
             return await run_in_threadpool(apply_to, mm, source, body.edits, formats=body.formats())
         request = body.request or ""
+        options = body.model_dump(include=set(LlmOptions.model_fields))
         return await runner.call(
             body.model,
             body.api_base,
-            lambda backend: edit(
-                mm,
-                source,
-                request,
-                model=body.model,
-                api_base=body.api_base,
-                formats=body.formats(),
-                max_repairs=body.max_repairs,
-                backend=backend,
-            ),
+            lambda backend: edit(mm, source, request, backend=backend, **options),
         )
 
     @api.post(
@@ -228,7 +220,7 @@ def build_router(
     async def create_job(body: GenerateRequest, response: Response) -> JobAccepted:
         """Queue a generation; follow it at /v1/jobs/{id}/events, fetch its files at
         /v1/jobs/{id}/artifacts/{format} once it has finished."""
-        mm = await run_in_threadpool(_prepared, registry, body, api_bases)
+        mm = await run_in_threadpool(_prepared, registry, body, api_bases, key_envs)
         job_id = await run_in_threadpool(runner.submit, body, mm)  # a store write: off the loop
         response.headers["Location"] = f"/v1/jobs/{job_id}"
         return JobAccepted(id=job_id, status="queued")
@@ -267,7 +259,7 @@ def build_router(
         job = _job(store, job_id)
         if job.status != "finished" or job.result is None:
             state = {"failed": "failed", "interrupted": "was interrupted"}
-            raise ApiError(
+            raise Refused(
                 409,
                 "job-not-finished",
                 f"job {job_id} {state.get(job.status, f'is still {job.status}')}: a job has "
@@ -332,36 +324,58 @@ def _job_stem(registry: MetamodelRegistry, job: StoredJob) -> str:
     try:
         ref = MetamodelRef.model_validate(job.request["metamodel"])
         return _file_stem(registry.resolve(ref))
-    except (ApiError, InputError, KeyError, ValueError):
+    except (Refused, InputError, KeyError, ValueError):
         return "model"  # a metamodel no longer at hand names nothing
 
 
 def _job(store: JobStore, job_id: str) -> StoredJob:
     job = store.get_job(job_id)
     if job is None:
-        raise ApiError(404, "unknown-job", f"no job has the id {job_id!r}.")
+        raise Refused(404, "unknown-job", f"no job has the id {job_id!r}.")
     return job
 
 
 def _prepared(
-    registry: MetamodelRegistry, body: GenerateRequest, api_bases: tuple[str, ...]
+    registry: MetamodelRegistry,
+    body: GenerateRequest,
+    api_bases: tuple[str, ...],
+    key_envs: tuple[str, ...],
 ) -> Metamodel:
-    """Check everything checkable before any LLM work: bad input is a 4xx, not a failed job."""
-    _check_api_base(body.api_base, api_bases)
-    limits_mod.current().check("max_spec_chars", len(body.spec), "the spec length in characters")
-    for name in body.formats():
-        compilers.get(name)
-    return registry.resolve(body.metamodel, body.constraints)
+    """Check everything checkable before any LLM work: bad input is a 4xx, not a failed job.
+    The metamodel is read with the request's constraints, as a worker would read it."""
+    _check_llm(body.api_base, body.api_key_env, api_bases, key_envs)
+    check(body)
+    return resolve(body, registry.resolve)
 
 
-def _check_api_base(api_base: str | None, api_bases: tuple[str, ...]) -> None:
-    """Only the LLM servers the operator listed: no request makes us connect elsewhere."""
+def _with_constraints(
+    registry: MetamodelRegistry, ref: MetamodelRef, constraints: str | None
+) -> Metamodel:
+    mm = registry.resolve(ref)
+    return mm if constraints is None else with_constraints(mm, {"constraints": constraints})
+
+
+def _check_llm(
+    api_base: str | None,
+    api_key_env: str | None,
+    api_bases: tuple[str, ...],
+    key_envs: tuple[str, ...],
+) -> None:
+    """Only the LLM servers and key variables the operator listed: no request makes us
+    connect elsewhere, or send a variable of the server's environment anywhere."""
     if api_base is not None and api_base.rstrip("/") not in {b.rstrip("/") for b in api_bases}:
-        raise ApiError(
+        raise Refused(
             422,
             "api-base-not-allowed",
             "api_base: this server only connects to the LLM servers its operator listed "
             "in INSTANCEGEN_API_BASES.",
+        )
+    if api_key_env is not None and api_key_env not in key_envs:
+        raise Refused(
+            422,
+            "api-key-env-not-allowed",
+            "api_key_env: this server only reads the key variables its operator listed in "
+            "INSTANCEGEN_API_KEY_ENVS.",
         )
 
 

@@ -25,9 +25,10 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from instancegen.service.core.cim import Cim, CimObject
 from instancegen.service.core.issues import Issue, normalised
 from instancegen.service.core.metamodel import Attribute, Metamodel, Reference
+from instancegen.service.generation.schema import asked_reference
 from instancegen.service.generation.two_phase.spec_facts import (
-    Grounding,
     Mentions,
+    SpecFacts,
     link_ends,
     mentions,
 )
@@ -161,16 +162,16 @@ class LinksPlan:
 
 
 def plan_links(
-    mm: Metamodel, objects: list[CimObject], grounding: Grounding | None = None
+    mm: Metamodel, objects: list[CimObject], facts: SpecFacts | None = None
 ) -> LinksPlan:
     """Work out, for each declared object, its possible containers and reference targets.
-    With `grounding` (what the spec states; a small model's plan), an object whose spec
+    With `facts` (what the spec states; a small model's plan), an object whose spec
     sentence also names some of its options is offered only those (`Mentions.together`), and
     a single-valued reference with such options is set: a small model leaves optional
     references empty. The ends of an object that links two others follow the spec's "A to B"
     (`_pinned_ends`)."""
-    pinned, stated = _pinned_ends(mm, objects, grounding) if grounding is not None else ({}, {})
-    named = _mentions(mm, objects, grounding.spec, stated) if grounding is not None else None
+    pinned, stated = _pinned_ends(mm, objects, facts) if facts is not None else ({}, {})
+    named = _mentions(mm, objects, facts.spec, stated) if facts is not None else None
     by_class: dict[str, list[int]] = {}
     for i, o in enumerate(objects):
         by_class.setdefault(o.class_, []).append(i)
@@ -212,15 +213,15 @@ def plan_links(
 
 
 def _pinned_ends(
-    mm: Metamodel, objects: list[CimObject], grounding: Grounding
+    mm: Metamodel, objects: list[CimObject], facts: SpecFacts
 ) -> tuple[dict[tuple[str, str], tuple[str, ...]], dict[str, int]]:
     """The k-th declared object of a class whose objects link two others gets the spec's k-th
-    "A to B" of that class (`Grounding.pairs`): its source end the objects named A, its
+    "A to B" of that class (`SpecFacts.pairs`): its source end the objects named A, its
     target end those named B. Such objects are alike but for their ends, so which takes which
     pair does not matter, and a small model no longer has to find each pair in the spec.
     Also where each such object is stated: its other references are among what that clause
     names ("the event power switches from Off to On")."""
-    pairs = grounding.pairs
+    pairs = facts.pairs
     named: dict[str, set[str]] = {}
     for o in objects:
         for value in o.attributes.values():
@@ -289,27 +290,6 @@ def _contained_closure(mm: Metamodel, key: str) -> set[str]:
                         seen.add(sub)
                         todo.append(sub)
     return seen
-
-
-def asked_reference(mm: Metamodel, ref: Reference) -> bool:
-    """Whether phase 2 asks for `ref`: containment comes from containers, and of an opposite
-    pair only one end is asked (preferring a single-valued end, then a bounded one, whose
-    bound a list can hold, then a required one). Asking a person's children instead of their
-    two parents let a small model give one child ten parents."""
-    if ref.containment:
-        return False
-    if ref.opposite is None:
-        return True
-    opp = mm.classes[ref.target].feature_map.get(ref.opposite)
-    if not isinstance(opp, Reference):
-        return True
-    if opp.containment:
-        return False  # the child's pointer to its container: implied by containment
-
-    def rank(r: Reference, declaring: str) -> tuple[bool, bool, bool, str, str]:
-        return (r.upper != 1, r.upper == -1, r.lower == 0, declaring, r.name)
-
-    return rank(ref, opp.target) <= rank(opp, ref.target)
 
 
 def _upper(slot: Slot) -> int:

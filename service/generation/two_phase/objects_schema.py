@@ -13,9 +13,7 @@ import itertools
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Iterable
 from dataclasses import replace
 from types import GenericAlias
 from typing import Annotated, Any, Literal, Union
@@ -31,15 +29,15 @@ from instancegen.service.core.metamodel import (
     Metamodel,
     Reference,
 )
+from instancegen.service.generation.naming import says
 from instancegen.service.generation.schema import (
     NameAllocator,
     attribute_annotation,
     features_model,
     id_annotation,
 )
-from instancegen.service.generation.two_phase.spec_facts import Grounding
+from instancegen.service.generation.two_phase.spec_facts import SpecFacts
 from instancegen.service.generation.two_phase.spec_values import KINDS
-from instancegen.service.generation.two_phase.spec_words import WORD_NUMBERS, says
 
 ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,29}$"
 MAX_STRING = 80  # characters per string attribute value
@@ -50,8 +48,6 @@ MAX_NAME_SEQUENCES = 16  # in-order name selections a grammar may spell out (`_o
 MAX_NAMED = 24  # names offered as entries of their own to a class the spec does not count
 WORDS_PER_OBJECT = 20  # a specification describes about one object per this many words
 MIN_PER_CLASS = 3  # "a few": what a terse specification still gets room for
-_NUMBER_WORDS = WORD_NUMBERS[:MAX_PER_CLASS]  # larger counts are capped anyway
-_COUNT = re.compile(r"\b(\d+|" + "|".join(_NUMBER_WORDS) + r")\s+[a-z]", re.IGNORECASE)
 _NAME_WORDS = re.compile(r"name|title|label", re.IGNORECASE)  # attributes that name objects
 # A person's name kept in two parts: the given name(s) and the family name.
 _NAME_PARTS = (
@@ -84,23 +80,27 @@ def objects_model(
     max_per_class: int | None = MAX_PER_CLASS,
     *,
     bounded: bool = True,
-    grounding: Grounding | None = None,
+    facts: SpecFacts | None = None,
+    named_entries: bool = True,
 ) -> type[ObjectsRoot]:
     """`{"<Class>": [{"id", "attributes"}], ...}` with a key for every concrete class, in
     containment order (roots first): the grammar walks a small model through every class, and
     a class the model must instantiate (the single root class and what it requires) needs at
     least one entry. `bounded` caps strings, values and ids for a small model; a capable one
-    (`max_per_class` None, `bounded` False) may write all the spec asks for. With `grounding`
+    (`max_per_class` None, `bounded` False) may write all the spec asks for. With `facts`
     (what the spec states), a bounded model's values are the spec's (`grounded_annotation`)
-    and a class the spec counts gets exactly that many entries."""
+    and a class the spec counts gets exactly that many entries; with `named_entries`, the
+    names it gives a class's objects pin entries of their own (`_grounded_list`). A set of
+    distinct models asks without: they would pin every member to the one model the spec
+    names."""
     names = NameAllocator()
     names.allocate("Objects")
-    counts = grounding.counts if grounding is not None and bounded else {}
+    counts = facts.counts if facts is not None and bounded else {}
     needed = required_classes(mm) | _required_by(mm, [k for k, n in counts.items() if n > 0])
     fields: dict[str, Any] = {}
     room = (
-        _allotment(mm, grounding, max_per_class)
-        if grounding is not None and bounded and max_per_class is not None
+        _allotment(mm, facts, max_per_class)
+        if facts is not None and bounded and max_per_class is not None
         else {}
     )
     for i, cls in enumerate(phase_classes(mm)):
@@ -111,7 +111,7 @@ def objects_model(
                 (
                     a,
                     grounded_annotation(
-                        cls.key, _bounded(a), grounding, a.name == naming_attribute(cls, grounding)
+                        cls.key, _bounded(a), facts, a.name == naming_attribute(cls, facts)
                     ),
                 )
                 if bounded
@@ -128,7 +128,7 @@ def objects_model(
         stated = counts.get(cls.key)
         if stated is not None and stated >= least:
             least = most = stated if most is None else min(stated, most)
-        said = grounding if bounded else None  # what a small model is held to
+        said = facts if bounded else None  # what a small model is held to
         pinned = (
             _ordered_entries(cls, entry, said, least, names)
             if said is not None and least == most and least >= 2
@@ -138,7 +138,7 @@ def objects_model(
             fields[f"c{i}"] = (pinned, Field(alias=cls.key))
             continue
         kind: Any
-        if said is not None and _NAMED_ENTRIES.get():
+        if said is not None and named_entries:
             kind, least, most = _grounded_list(cls, base, entry, said, names, least, most, stated)
         else:
             kind = _plain_entry(base, entry)
@@ -147,21 +147,6 @@ def objects_model(
             Field(alias=cls.key, min_length=least, max_length=most),
         )
     return create_model("Objects", __base__=ObjectsRoot, **fields)
-
-
-_NAMED_ENTRIES: ContextVar[bool] = ContextVar("named_entries", default=True)
-
-
-@contextmanager
-def without_named_entries() -> Iterator[None]:
-    """Phase 1 without named entries (`_grounded_list`) while the block runs: the members of
-    a set of distinct models (`service.app.instance_sets`) need room to vary beyond the objects
-    the spec names, which named entries pin down to one model."""
-    token = _NAMED_ENTRIES.set(False)
-    try:
-        yield
-    finally:
-        _NAMED_ENTRIES.reset(token)
 
 
 def _plain_entry(name: str, entry: dict[str, Any]) -> type[BaseModel]:
@@ -173,7 +158,7 @@ def _grounded_list(
     cls: EClassView,
     base: str,
     entry: dict[str, Any],
-    grounding: Grounding,
+    facts: SpecFacts,
     names: NameAllocator,
     least: int,
     most: int | None,
@@ -184,29 +169,29 @@ def _grounded_list(
     every name is another class's; named entries (`_named_entries`) where the spec names
     enough of its objects, no more than it names, and at least as many as it names as this
     class's alone; else the plain entry."""
-    if least == 0 and cls.key in grounding.absent:
+    if least == 0 and cls.key in facts.absent:
         return _plain_entry(base, entry), 0, 0
-    named = _named_entries(cls, entry, grounding, names)
+    named = _named_entries(cls, entry, facts, names)
     if named is not None and (stated or 0) <= len(named[1]):
         kind, choices = named
         if stated is None:  # more entries than names would only repeat one
             most = len(choices) if most is None else min(most, len(choices))
             # The names the spec gives as this class's alone exist: a small model stops early.
-            sure = sum(grounding.described.get(v) == {cls.key} for v in choices)
+            sure = sum(facts.described.get(v) == {cls.key} for v in choices)
             least = max(least, sure if most is None else min(sure, most))
         return kind, least, most
-    if least == 0 and _named_elsewhere(cls, grounding):
+    if least == 0 and _named_elsewhere(cls, facts):
         return _plain_entry(base, entry), 0, 0
     return _plain_entry(base, entry), least, most
 
 
 def _ordered_entries(
-    cls: EClassView, entry: dict[str, Any], grounding: Grounding, n: int, names: NameAllocator
+    cls: EClassView, entry: dict[str, Any], facts: SpecFacts, n: int, names: NameAllocator
 ) -> Any:
     """When the spec states `n` (2 or more) objects of `cls`: `n` entries that follow the
     spec's order, since specs introduce objects, and their values, in the order they list
     them. A single-valued attribute with exactly `n` values attached to it (or, for the naming
-    attribute, to the class), none said of another class's name (`Grounding.owner`), gets the
+    attribute, to the class), none said of another class's name (`SpecFacts.owner`), gets the
     k-th of them in the k-th entry.
     Otherwise, when its objects have names (`_name_values`; a place or a date may repeat, a
     name does not) and the spec offers at least `n` (those it describes as this class's, if
@@ -215,20 +200,20 @@ def _ordered_entries(
     k + spare; either way `n` entries cannot all take one name, as a small model repeating
     itself would. An entry with no name gets a fixed id of its own (marriage_1, marriage_2,
     ...): a small model writing the same unnamed entry n times would leave one."""
-    naming = naming_attribute(cls, grounding)
+    naming = naming_attribute(cls, facts)
     per_entry: dict[str, list[tuple[Any, ...]]] = {}
     for a in cls.attributes:
-        attached = () if a.many else _typed(a, _attached(cls.key, a, grounding, naming))
-        if any(grounding.owner(v) not in (None, cls.key) for v in attached):
+        attached = () if a.many else _typed(a, _attached(cls.key, a, facts, naming))
+        if any(facts.owner(v) not in (None, cls.key) for v in attached):
             attached = ()  # an email said of an employee is no department's
         if len(attached) == n:
             per_entry[a.name] = [(v,) for v in attached]
     strings = [a.name for a in cls.attributes if a.type.kind == "string" and a.name in per_entry]
     choices: tuple[Any, ...] = ()
-    named = _name_values(cls, grounding)
+    named = _name_values(cls, facts)
     if named is not None and not strings:  # no name pinned: take names in the spec's order
-        choices = _choices(cls.key, named[0], grounding, True, least=n)
-        own = grounding.names(cls.key, choices, only=n)
+        choices = _choices(cls.key, named[0], facts, True, least=n)
+        own = facts.names(cls.key, choices, only=n)
         choices = own if len(own) >= n else choices  # its own names, when enough
         if len(choices) >= n:
             spare = len(choices) - n
@@ -250,7 +235,7 @@ def _ordered_entries(
         made[k, value] = _entry_about(
             cls,
             entry,
-            grounding,
+            facts,
             names,
             label=f"{cls.key}{k + 1}{'' if value is None else f'_{len(made)}'}",
             anchor=anchor,
@@ -278,7 +263,7 @@ def _ordered_entries(
 def _entry_about(
     cls: EClassView,
     entry: dict[str, Any],
-    grounding: Grounding,
+    facts: SpecFacts,
     names: NameAllocator,
     *,
     label: str,
@@ -293,24 +278,22 @@ def _entry_about(
     of there is left out, others choose among the spec's values. Its id (written first) is
     the name's id, so what a small model writes first leads it to the matching values, not
     away from them; `ident`, when given, instead."""
-    naming = naming_attribute(cls, grounding)
+    naming = naming_attribute(cls, facts)
     fixed = _split_name(cls, naming, fixed)
-    rivals = _unattached_rivals(cls, grounding)
+    rivals = _unattached_rivals(cls, facts)
     attrs: list[tuple[Attribute, Any]] = []
     for a in cls.attributes:
         said = _said_annotation(
-            a, grounding, cls.key, anchor, others, a.name == naming, rivals.get(a.name)
+            a, facts, cls.key, anchor, others, a.name == naming, rivals.get(a.name)
         )
         if a.name in fixed:
             attrs.append((replace(a, lower=max(a.lower, 1)), Literal[fixed[a.name]]))
-        elif said is not None and _said_surely(a, grounding):  # written, not skipped
+        elif said is not None and _said_surely(a, facts):  # written, not skipped
             attrs.append((replace(a, lower=max(a.lower, 1)), said))
         elif said is not None:
             attrs.append((a, said))
         elif anchor is None or a.lower > 0 or a.type.kind not in KINDS:
-            attrs.append(
-                (a, grounded_annotation(cls.key, _bounded(a), grounding, a.name == naming))
-            )
+            attrs.append((a, grounded_annotation(cls.key, _bounded(a), facts, a.name == naming)))
         # else: a string, number or date the spec states nowhere near this object's name is
         # not its: offered, a small model fills it with another object's name or number.
     model = features_model(names.allocate(f"{label}Attributes"), attrs)
@@ -337,25 +320,25 @@ def _split_name(
 
 
 def _named_entries(
-    cls: EClassView, entry: dict[str, Any], grounding: Grounding, names: NameAllocator
+    cls: EClassView, entry: dict[str, Any], facts: SpecFacts, names: NameAllocator
 ) -> tuple[Any, tuple[Any, ...]] | None:
     """For a class whose objects have names (its naming attribute is an iD or a name, title
-    or label): an entry per name the spec may give one of them (`Grounding.names`: those it
+    or label): an entry per name the spec may give one of them (`SpecFacts.names`: those it
     describes as this class's, if any), each with that name's id and the values said around
     it, and those names; a small model then picks a name and the rest follows from it. None
     without a name (MAX_NAMED at most, in the spec's order)."""
-    named = _name_values(cls, grounding)
+    named = _name_values(cls, facts)
     if named is None:
         return None
     attr, offered = named
-    choices = grounding.names(cls.key, offered, only=1)[:MAX_NAMED]
+    choices = facts.names(cls.key, offered, only=1)[:MAX_NAMED]
     if not choices:
         return None
     variants = [
         _entry_about(
             cls,
             entry,
-            grounding,
+            facts,
             names,
             label=f"{cls.key}Named",
             anchor=v,
@@ -367,37 +350,37 @@ def _named_entries(
     return Union[tuple(variants)], choices  # noqa: UP007
 
 
-def _named_elsewhere(cls: EClassView, grounding: Grounding) -> bool:
+def _named_elsewhere(cls: EClassView, facts: SpecFacts) -> bool:
     """Whether objects of `cls` have names (an iD, or a name, title or label) and every name
-    the spec gives is another class's (`Grounding.names` offers none)."""
-    named = _name_values(cls, grounding)
-    return named is not None and bool(named[1]) and not grounding.names(cls.key, named[1])
+    the spec gives is another class's (`SpecFacts.names` offers none)."""
+    named = _name_values(cls, facts)
+    return named is not None and bool(named[1]) and not facts.names(cls.key, named[1])
 
 
-def _name_values(cls: EClassView, grounding: Grounding) -> tuple[Attribute, tuple[Any, ...]] | None:
+def _name_values(cls: EClassView, facts: SpecFacts) -> tuple[Attribute, tuple[Any, ...]] | None:
     """The attribute that names objects of `cls` (its naming attribute, when an iD or called
     a name, title or label) and the strings the spec offers it; None when none names them."""
-    attr = cls.feature_map.get(naming_attribute(cls, grounding) or "")
+    attr = cls.feature_map.get(naming_attribute(cls, facts) or "")
     if not isinstance(attr, Attribute) or not (attr.is_id or _NAME_WORDS.search(attr.name)):
         return None
-    return attr, _typed(attr, grounding.choices(cls.key, attr.name, "string", naming=True))
+    return attr, _typed(attr, facts.choices(cls.key, attr.name, "string", naming=True))
 
 
-def _unattached_rivals(cls: EClassView, grounding: Grounding) -> dict[str, tuple[int, int]]:
+def _unattached_rivals(cls: EClassView, facts: SpecFacts) -> dict[str, tuple[int, int]]:
     """Single-valued number and date attributes of `cls` no value is attached to by name,
     each with its place among those of its kind and how many they are: born and died, loaned
     and due, start and end."""
     rivals: dict[str, list[str]] = {}
     for a in cls.attributes:
         kind = KINDS.get(a.type.kind, "string")
-        if kind != "string" and not a.many and not grounding.by_feature.get(a.name):
+        if kind != "string" and not a.many and not facts.by_feature.get(a.name):
             rivals.setdefault(kind, []).append(a.name)
     return {name: (i, len(ns)) for ns in rivals.values() for i, name in enumerate(ns)}
 
 
 def _said_annotation(
     attr: Attribute,
-    grounding: Grounding,
+    facts: SpecFacts,
     cls_key: str,
     name: Any,
     others: list[Any],
@@ -408,7 +391,7 @@ def _said_annotation(
     what the spec says around that name: for the naming attribute, or one with values of its
     own ("email eng@x.io"), the string closest to it ("Management (code MGT)");
     the enum literals it uses ("a surgeon", "male"), the numbers and dates it states, after
-    the name first, else before it (`Grounding.segment`); a boolean's name (`_said_flag`).
+    the name first, else before it (`SpecFacts.segment`); a boolean's name (`_said_flag`).
     Values attached to another feature or class do not count. None when the spec says none
     of them there.
 
@@ -417,22 +400,22 @@ def _said_annotation(
     value is this one's, and none past the last ("born 1958" gives no death date)."""
     kind = attr.type.kind
     if name is not None and kind == "bool" and not attr.many:
-        return _said_flag(attr, grounding, name, others)
+        return _said_flag(attr, facts, name, others)
     if name is None or not (kind == "enum" or kind in KINDS):
         return None
     if attr.many:
-        return _said_list(attr, grounding, name, others)
-    skip = grounding.elsewhere(cls_key, attr.name)
+        return _said_list(attr, facts, name, others)
+    skip = facts.elsewhere(cls_key, attr.name)
     if kind == "string":  # the naming attribute, or a feature with values of its own
-        own = {m.start for m in grounding.by_feature.get(attr.name, ())}
+        own = {m.start for m in facts.by_feature.get(attr.name, ())}
         if not own and not naming:
             return None
         if own:
-            skip = {m.start for m in grounding.mentions if m.start not in own}
-        value = grounding.nearest(name, others, "string", skip)
+            skip = {m.start for m in facts.mentions if m.start not in own}
+        value = facts.nearest(name, others, "string", skip)
         return None if value is None or len(str(value)) > MAX_STRING else Literal[(value,)]
-    own = {m.start for m in grounding.by_feature.get(attr.name, ())}
-    for text, found in grounding.segment(name, others):
+    own = {m.start for m in facts.by_feature.get(attr.name, ())}
+    for text, found in facts.segment(name, others):
         if kind == "enum":
             values: tuple[Any, ...] = tuple(x for x in attr.type.literals if says(text, x))
         else:
@@ -450,11 +433,11 @@ def _said_annotation(
     return None
 
 
-def _said_flag(attr: Attribute, grounding: Grounding, name: Any, others: list[Any]) -> Any:
+def _said_flag(attr: Attribute, facts: SpecFacts, name: Any, others: list[Any]) -> Any:
     """A boolean the spec says by its name right after where it names the object: true
     ("Jonas Weber (54, insured)"), false when "not", "no" or "never" comes just before it
     ("Omar Haddad (37, not insured)"). None when its name is not said there."""
-    for text, _ in grounding.segment(name, others)[:1]:
+    for text, _ in facts.segment(name, others)[:1]:
         if says(text, attr.name):
             words = re.findall(r"[A-Za-z]+", text.lower())
             negated = any(
@@ -466,21 +449,19 @@ def _said_flag(attr: Attribute, grounding: Grounding, name: Any, others: list[An
     return None
 
 
-def _said_surely(attr: Attribute, grounding: Grounding) -> bool:
+def _said_surely(attr: Attribute, facts: SpecFacts) -> bool:
     """Whether what `_said_annotation` finds for `attr` is surely this attribute's: an enum
     literal, a boolean or a string named for it, or a number or date attached to its name
     ("1200 kg" next to a bare "in 1949" is not)."""
     kind = attr.type.kind
-    return (
-        kind in ("enum", "string", "bool") or attr.many or bool(grounding.by_feature.get(attr.name))
-    )
+    return kind in ("enum", "string", "bool") or attr.many or bool(facts.by_feature.get(attr.name))
 
 
-def _said_list(attr: Attribute, grounding: Grounding, name: Any, others: list[Any]) -> Any:
+def _said_list(attr: Attribute, facts: SpecFacts, name: Any, others: list[Any]) -> Any:
     """For a many-valued attribute with values of its own ("skills Go and Kubernetes"), a
     list of those the spec states around `name`, after it first, else before it."""
-    own = {m.start for m in grounding.by_feature.get(attr.name, ())}
-    for _, found in grounding.segment(name, others):
+    own = {m.start for m in facts.by_feature.get(attr.name, ())}
+    for _, found in facts.segment(name, others):
         values = _typed(attr, tuple(dict.fromkeys(m.value for m in found if m.start in own)))
         if values:
             most = len(values) if attr.upper == -1 else min(attr.upper, len(values))
@@ -497,13 +478,13 @@ def id_for(class_name: str, value: str) -> str:
 
 
 def grounded_annotation(
-    cls_key: str, attr: Attribute, grounding: Grounding | None, naming: bool = False
+    cls_key: str, attr: Attribute, facts: SpecFacts | None, naming: bool = False
 ) -> Any:
-    """A bounded attribute's type; with `grounding`, a choice among the values the spec states
+    """A bounded attribute's type; with `facts`, a choice among the values the spec states
     that fit the attribute (its strings, numbers in range, dates). A small model picks a
     value it is offered far more faithfully than it spells one. An attribute the spec offers
     nothing for stays free; enums and booleans already are choices."""
-    choices = _choices(cls_key, attr, grounding, naming) if grounding is not None else ()
+    choices = _choices(cls_key, attr, facts, naming) if facts is not None else ()
     if not choices:
         return attribute_annotation(attr, max_string=MAX_STRING)
     scalar: Any = Literal[choices]
@@ -515,53 +496,51 @@ def grounded_annotation(
     ]
 
 
-def naming_attribute(cls: EClassView, grounding: Grounding | None = None) -> str | None:
+def naming_attribute(cls: EClassView, facts: SpecFacts | None = None) -> str | None:
     """The attribute a spec's name for an object of `cls` goes to ('the ECU "X"'): its
     single-valued string attribute called a name, title or label, else its iD one, else its
-    first; with `grounding`, the first of those the spec does not already give values of its
+    first; with `facts`, the first of those the spec does not already give values of its
     own ("Management (code MGT)": the name, not the code), or codes ("customer number C-1")."""
     strings = [a for a in cls.attributes if a.type.kind == "string" and not a.many]
     ranked = sorted(strings, key=lambda a: (not _NAME_WORDS.search(a.name), not a.is_id))
-    if grounding is not None:
+    if facts is not None:
         free = [
             a
             for a in ranked
-            if not grounding.by_feature.get(a.name)
-            or (a.name in grounding.shared and not grounding.coded(a.name))
+            if not facts.by_feature.get(a.name)
+            or (a.name in facts.shared and not facts.coded(a.name))
         ]
         ranked = free or ranked
     return ranked[0].name if ranked else None
 
 
-def spec_choices(cls: EClassView, attr: Attribute, grounding: Grounding) -> tuple[Any, ...]:
+def spec_choices(cls: EClassView, attr: Attribute, facts: SpecFacts) -> tuple[Any, ...]:
     """The spec's values phase 1 offers for `attr` of `cls`, typed: also what the invariant
     search (`service.core.ocl.search`) tries first."""
-    return _choices(cls.key, attr, grounding, attr.name == naming_attribute(cls, grounding))
+    return _choices(cls.key, attr, facts, attr.name == naming_attribute(cls, facts))
 
 
 def _choices(
-    cls_key: str, attr: Attribute, grounding: Grounding, naming: bool = False, least: int = 1
+    cls_key: str, attr: Attribute, facts: SpecFacts, naming: bool = False, least: int = 1
 ) -> tuple[Any, ...]:
-    """The spec's values that fit `attr` (`Grounding.choices`), typed for it; for the
-    `naming` attribute, those that may name an object of the class (`Grounding.names`) when
+    """The spec's values that fit `attr` (`SpecFacts.choices`), typed for it; for the
+    `naming` attribute, those that may name an object of the class (`SpecFacts.names`) when
     at least `least` do."""
     kind = attr.type.kind
     if kind not in KINDS:
         return ()
-    found = _typed(attr, grounding.choices(cls_key, attr.name, KINDS[kind], naming=naming))
-    named = grounding.names(cls_key, found) if naming else found
+    found = _typed(attr, facts.choices(cls_key, attr.name, KINDS[kind], naming=naming))
+    named = facts.names(cls_key, found) if naming else found
     return named if len(named) >= least else found
 
 
 def _attached(
-    cls_key: str, attr: Attribute, grounding: Grounding, naming: str | None
+    cls_key: str, attr: Attribute, facts: SpecFacts, naming: str | None
 ) -> tuple[Any, ...]:
     """The spec's values attached to `attr` or (for the naming attribute) its class."""
     if attr.type.kind not in KINDS:
         return ()
-    found = grounding.attached(
-        cls_key, attr.name, KINDS[attr.type.kind], naming=attr.name == naming
-    )
+    found = facts.attached(cls_key, attr.name, KINDS[attr.type.kind], naming=attr.name == naming)
     return tuple(dict.fromkeys(m.value for m in found))
 
 
@@ -576,32 +555,19 @@ def _typed(attr: Attribute, values: tuple[Any, ...]) -> tuple[Any, ...]:
     return values[:MAX_CHOICES]
 
 
-def object_cap(mm: Metamodel, spec: str, max_tokens: int) -> int:
-    """Objects per class for phase 1: about as many as `spec` can describe (one per
-    WORDS_PER_OBJECT words, at least MIN_PER_CLASS, or any count it states like "five
-    accounts"), and few enough that an answer filling every list still fits in `max_tokens`
-    by a generous estimate. A small model tends to fill a list up to its bound, so the bound
-    decides how long (and how slow) its answer is."""
-    by_spec = max(MIN_PER_CLASS, math.ceil(len(spec.split()) / WORDS_PER_OBJECT), *_counts(spec))
+def object_cap(mm: Metamodel, facts: SpecFacts, max_tokens: int) -> int:
+    """Objects per class for phase 1: about as many as the spec can describe (one per
+    WORDS_PER_OBJECT words, at least MIN_PER_CLASS, or any count up to MAX_PER_CLASS it
+    states like "five accounts"), and few enough that an answer filling every list still
+    fits in `max_tokens` by a generous estimate. A small model tends to fill a list up to
+    its bound, so the bound decides how long (and how slow) its answer is."""
+    stated = [n for n in facts.sizes if n <= MAX_PER_CLASS]
+    by_spec = max(MIN_PER_CLASS, math.ceil(facts.words / WORDS_PER_OBJECT), *stated)
     per_round = sum(_entry_tokens(c) for c in phase_classes(mm))
     return max(1, min(MAX_PER_CLASS, by_spec, max_tokens // per_round))
 
 
-def _counts(spec: str) -> list[int]:
-    """Counts of things `spec` states ("3 accounts", "twelve people"), up to MAX_PER_CLASS;
-    a number before a capitalised word ("12 River Road", "2 May") is not a count."""
-    found = []
-    for m in _COUNT.finditer(spec):
-        if not m.group(0)[-1].islower():
-            continue
-        word = m.group(1).lower()
-        n = _NUMBER_WORDS.index(word) + 1 if word in _NUMBER_WORDS else int(word)
-        if n <= MAX_PER_CLASS:
-            found.append(n)
-    return found
-
-
-def _allotment(mm: Metamodel, grounding: Grounding, cap: int) -> dict[str, int]:
+def _allotment(mm: Metamodel, facts: SpecFacts, cap: int) -> dict[str, int]:
     """Objects per class within the tokens `cap` objects of every class would take: a class
     the spec counts or names fewer objects of (none, if it never speaks of it) leaves room
     that goes, an object at a time, to classes it names or counts more of, up to
@@ -611,11 +577,11 @@ def _allotment(mm: Metamodel, grounding: Grounding, cap: int) -> dict[str, int]:
     tokens = {c.key: _entry_tokens(c) for c in classes}
     wanted: dict[str, int] = {}
     for c in classes:
-        named = _name_values(c, grounding)
-        offered = len(grounding.names(c.key, named[1], only=1)) if named is not None else 0
-        if c.key in grounding.counts:
-            wanted[c.key] = grounding.counts[c.key]
-        elif c.key in grounding.absent:
+        named = _name_values(c, facts)
+        offered = len(facts.names(c.key, named[1], only=1)) if named is not None else 0
+        if c.key in facts.counts:
+            wanted[c.key] = facts.counts[c.key]
+        elif c.key in facts.absent:
             wanted[c.key] = 0
         elif offered:
             wanted[c.key] = offered

@@ -19,6 +19,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from instancegen.service.core.metamodel import Metamodel, Reference
+from instancegen.service.generation.naming import ALPHA, cue_words, same_word, says, singular
 from instancegen.service.generation.two_phase.spec_values import (
     CODE,
     KINDS,
@@ -29,20 +30,16 @@ from instancegen.service.generation.two_phase.spec_values import (
     stated_values,
 )
 from instancegen.service.generation.two_phase.spec_words import (
-    ALPHA,
     COUNT,
     PHRASE_WORD,
     PREPOSITIONS,
     STOP,
+    WORD_NUMBERS,
     class_counts,
     class_cues,
     class_nouns,
     cue_positions,
-    cue_words,
     phrase_words,
-    same_word,
-    says,
-    singular,
 )
 
 # Between the two ends of a link: "red to redToGreen", "from On back to Off", "init state to".
@@ -54,6 +51,8 @@ _TIE = re.compile(r"[^,;:()]*\b(?:by|of|from|to|with|for)\s*$", re.IGNORECASE)
 # a title or a role of the one spoken of, not the name of another object.
 _CAPACITY = re.compile(r"\bas\s*[\"“']?\s*$", re.IGNORECASE)
 _BOUND = re.compile(r"\b(most|least|max|maximum|min|minimum|than)\b", re.IGNORECASE)
+_SIZE_WORDS = WORD_NUMBERS[:12]  # spelt out to twelve: a schema holds no more per class
+_SIZE = re.compile(r"\b(\d+|" + "|".join(_SIZE_WORDS) + r")\s+[a-z]", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -66,7 +65,7 @@ class Pair:
 
 
 @dataclass(frozen=True)
-class Grounding:
+class SpecFacts:
     """What a spec states: its values in order of first mention, the values it attaches to a
     feature's name ("IBAN DE01", "a balance of 8000", "founded in 1921", keyed by feature
     name) or to a class's name ('the ECU "BodyControlModule"', keyed by class), and counts
@@ -84,6 +83,8 @@ class Grounding:
     inner: dict[Value, Value] = field(default_factory=dict)  # value -> whose (`_inner`)
     breaks: tuple[int, ...] = ()  # where another object comes in (`_breaks`)
     pairs: dict[str, tuple[Pair, ...]] = field(default_factory=dict)  # `_pairs`
+    words: int = 0  # how long the spec is, in words
+    sizes: tuple[int, ...] = ()  # numbers it puts before a thing ("3 accounts"): `_sizes`
 
     def names(
         self, class_key: str, values: Sequence[Value], only: int | None = None
@@ -238,7 +239,7 @@ def _values(mentions: Sequence[Mention], kind: Kind) -> tuple[Value, ...]:
     return tuple(dict.fromkeys(m.value for m in mentions if m.kind == kind))
 
 
-def ground(mm: Metamodel, spec: str) -> Grounding:
+def read_facts(mm: Metamodel, spec: str) -> SpecFacts:
     """Read `spec`'s values, what they are attached to, and its counts of `mm`'s classes."""
     mentions = stated_values(mm, spec)
     words = [(w.start(), w.end(), w.group(0).lower()) for w in ALPHA.finditer(spec)]
@@ -284,21 +285,34 @@ def ground(mm: Metamodel, spec: str) -> Grounding:
     shared = _shared(mm)
     counts = class_counts(mm, spec)
     inner = _inner(spec, mentions, {m.start for ms in by_class.values() for m in ms})
-    grounding = Grounding(tuple(mentions), by_feature, by_class, counts, shared, spec)
-    grounding = replace(grounding, inner=inner, breaks=_breaks(spec, words, class_cues(mm)))
+    facts = SpecFacts(tuple(mentions), by_feature, by_class, counts, shared, spec)
+    facts = replace(facts, inner=inner, breaks=_breaks(spec, words, class_cues(mm)))
     spoken = _spoken(mm, spec, counts)
-    described = _described(mm, grounding, spoken)
-    pairs = _pairs(mm, grounding, described)
+    described = _described(mm, facts, spoken)
+    pairs = _pairs(mm, facts, described)
     counts = {**{k: len(v) for k, v in pairs.items()}, **counts}  # a stated count comes first
     absent = _absent(mm, spoken | set(pairs) | {k for cs in described.values() for k in cs})
     return replace(
-        grounding,
+        facts,
         counts=counts,
         described=described,
         claimed=_claimed(counts, described),
         absent=absent,
         pairs=pairs,
+        words=len(spec.split()),
+        sizes=_sizes(spec),
     )
+
+
+def _sizes(spec: str) -> tuple[int, ...]:
+    """The numbers `spec` puts before a thing, whatever the thing ("3 accounts", "twelve
+    people"); a number before a capitalised word ("12 River Road", "2 May") is none."""
+    found = []
+    for m in _SIZE.finditer(spec):
+        if m.group(0)[-1].islower():
+            word = m.group(1).lower()
+            found.append(_SIZE_WORDS.index(word) + 1 if word in _SIZE_WORDS else int(word))
+    return tuple(found)
 
 
 def link_ends(mm: Metamodel, key: str) -> tuple[Reference, Reference] | None:
@@ -350,7 +364,7 @@ def _said(spec: str, value: str) -> Iterator[re.Match[str]]:
 
 
 def _pairs(
-    mm: Metamodel, g: Grounding, described: dict[Value, frozenset[str]]
+    mm: Metamodel, g: SpecFacts, described: dict[Value, frozenset[str]]
 ) -> dict[str, tuple[Pair, ...]]:
     """For each concrete class whose objects link two others (`link_ends`) and go unnamed
     (no name is described as that class's alone: "Jan reports to Katrin" is no link object
@@ -457,7 +471,7 @@ def _claimed(counts: dict[str, int], described: dict[Value, frozenset[str]]) -> 
     return {v: key for v, keys in claims.items() if len(keys) == 1 for key in keys}
 
 
-def _described(mm: Metamodel, g: Grounding, spoken: set[str]) -> dict[Value, frozenset[str]]:
+def _described(mm: Metamodel, g: SpecFacts, spoken: set[str]) -> dict[Value, frozenset[str]]:
     """For each free string the spec states (attached to no feature), the concrete classes it
     names objects of, judged by the words around its first mention up to the next name:
     - a class's name scores 2, its attributes' names and its enum attributes' literals 1

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from instancegen.service.core.metamodel import Metamodel
-from instancegen.service.generation.two_phase.spec_words import ALPHA, STOP, singular
+from instancegen.service.generation.naming import ALPHA, singular
+from instancegen.service.generation.two_phase.spec_words import STOP
 
 Value = str | float
 Kind = str  # "string" | "number" | "date"

@@ -1,8 +1,8 @@
-"""How a specification's words refer to a metamodel: a class or a feature said by the words of
-its name ("part number" for `partNumber`, "a surgeon" for SURGEON, "member no" for
-`memberNo`), and the counts it states of a class ("two ECUs", "thirteen people", "no sensors").
-Plain English word matching, shared by the value reading (`two_phase.spec_values`) and the
-grounding (`two_phase.spec_facts`); nothing here knows a metamodel's names beyond what it is given.
+"""How a specification's words refer to a metamodel's classes: the nouns that stand for each,
+where they stand, and the counts it states of a class ("two ECUs", "thirteen people", "no
+sensors"), over the word matching of `generation.naming`. Shared by the value reading
+(`two_phase.spec_values`) and the spec's facts (`two_phase.spec_facts`); nothing here knows a
+metamodel's names beyond what it is given.
 """
 
 from __future__ import annotations
@@ -10,14 +10,12 @@ from __future__ import annotations
 import re
 
 from instancegen.service.core.metamodel import Metamodel
+from instancegen.service.generation.naming import cue_words, same_word, singular
 
 WORD_NUMBERS = (  # "thirteen people": counts a spec spells out
     *"one two three four five six seven eight nine ten eleven twelve thirteen".split(),  # noqa: SIM905
     *"fourteen fifteen sixteen seventeen eighteen nineteen twenty".split(),  # noqa: SIM905
 )
-# Short last words of a feature's name that are no unit (`memberNo`, `partNr`, `vlanId`).
-_NUMBERING = frozenset(("id", "no", "nr"))
-_NUMBER_CUES = frozenset(("no", "nr", "number"))  # what a spec says for "no" or "nr"
 # Function words and titles ("Dr. Okafor") that open a sentence or a phrase without being
 # part of a name.
 _FUNCTION_WORDS = (
@@ -41,40 +39,12 @@ _ANAPHORA = re.compile(
     r"\b(the|these|those|both|all|other|of|most|least|than|to|max|maximum|min|minimum)\s+$",
     re.IGNORECASE,
 )
-ALPHA = re.compile(r"[A-Za-z]+")
-
-
-def cue_words(name: str) -> list[str]:
-    """A feature's name as the words a spec uses for it: `partNumber` → part number,
-    `cycleTimeMs` → cycle time (a trailing unit is dropped; "id", "no" and "nr" are kept:
-    `memberNo` is "member no", not any "member")."""
-    words = [w.lower() for w in re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+", name)]
-    while len(words) > 1 and len(words[-1]) <= 2 and words[-1] not in _NUMBERING:
-        words = words[:-1]
-    return words
 
 
 def class_cues(mm: Metamodel) -> list[tuple[list[str], str]]:
     """The words that name each concrete class: its own name, a containment reference's name
     for its single concrete target, an abstract class's name for its single subclass."""
     return [(cue_words(noun), key) for noun, key in class_nouns(mm, raw=True).items()]
-
-
-def says(text: str, name: str, *, strict: bool = False) -> bool:
-    """Whether `text` uses the words of `name` (an enum literal like GENERAL_PRACTICE, or a
-    feature's name) in a row, in any case ("in general practice", "a surgeon"). A literal, or
-    any name when `strict`, is said as itself ("manager" is no "management")."""
-    literal = strict or name.isupper()
-    cue = name.lower().split("_") if name.isupper() else cue_words(name)
-    words = [w.lower() for w in ALPHA.findall(text)]
-    return any(
-        all(
-            same_word(c, words[i + j], literal)
-            or (literal and len(c) >= 4 and words[i + j].startswith(c))
-            for j, c in enumerate(cue)
-        )
-        for i in range(len(words) - len(cue) + 1)
-    )
 
 
 def cue_positions(words: list[tuple[int, int, str]], cue: list[str]) -> dict[int, int]:
@@ -85,19 +55,6 @@ def cue_positions(words: list[tuple[int, int, str]], cue: list[str]) -> dict[int
         for i in range(len(words) - n + 1)
         if all(same_word(c, words[i + j][2], True) for j, c in enumerate(cue))
     }
-
-
-def same_word(cue: str, word: str, strict: bool = False) -> bool:
-    """Whether spec `word` says cue word `cue` ("named" for name, "weighs" for weight,
-    "number" for no);
-    `strict`: only as the same word, singular or plural."""
-    if singular(word) == singular(cue) or {cue, word} <= _NUMBER_CUES:
-        return True
-    if strict:
-        return False
-    if len(cue) >= 4 and word.startswith(cue):
-        return True
-    return len(cue) >= 5 and len(word) >= 5 and cue[:5] == word[:5]
 
 
 def class_counts(mm: Metamodel, spec: str) -> dict[str, int]:
@@ -172,15 +129,3 @@ def class_nouns(mm: Metamodel, *, raw: bool = False) -> dict[str, str]:
     for name, key in named:
         nouns.setdefault(name if raw else singular(name.lower()), key)
     return nouns
-
-
-def singular(word: str) -> str:
-    word = word.replace("-", "").replace("_", "")
-    for plural, single in (("ies", "y"), ("sses", "ss"), ("ches", "ch"), ("shes", "sh")):
-        if word.endswith(plural):
-            return word[: -len(plural)] + single
-    if word.endswith(("xes", "zes")):
-        return word[:-2]
-    if word.endswith("s") and not word.endswith("ss"):
-        return word[:-1]
-    return word

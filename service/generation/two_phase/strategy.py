@@ -20,20 +20,21 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from instancegen.service.backends import Message
+from instancegen.service.backends import Capabilities, Message
 from instancegen.service.core.cim import Cim
 from instancegen.service.core.issues import Issue
 from instancegen.service.core.metamodel import Metamodel, Reference
-from instancegen.service.generation.budget import Budget, prompt_tokens
+from instancegen.service.generation import budget
+from instancegen.service.generation.budget import prompt_tokens
 from instancegen.service.generation.caller import Caller
-from instancegen.service.generation.prompting import links_messages, objects_messages
 from instancegen.service.generation.two_phase.links_schema import plan_links
 from instancegen.service.generation.two_phase.objects_schema import (
     declared_objects,
     object_cap,
     objects_model,
 )
-from instancegen.service.generation.two_phase.spec_facts import Grounding, ground
+from instancegen.service.generation.two_phase.prompts import links_messages, objects_messages
+from instancegen.service.generation.two_phase.spec_facts import SpecFacts
 
 SMALL_OBJECTS_TOKENS = 3072  # a small model's phase-1 answers are bounded to fit this
 SMALL_LINKS_TOKENS = 1024
@@ -41,39 +42,43 @@ SMALL_LINKS_TOKENS = 1024
 
 @dataclass
 class TwoPhase:
+    """Two-phase asking of a model that can do `caps`, with what the user's `spec` states
+    about `mm` read once (`facts`); the prompts show `shown` (the spec, and a set member's
+    note after it)."""
+
     mm: Metamodel
-    spec: str
-    budget: Budget
+    caps: Capabilities
+    facts: SpecFacts
+    shown: str
+    named_entries: bool = True
 
     def objects_schemas(self) -> list[type[Any]]:
         """Phase 1's schemas, most objects first (a small model's cut-off answer is asked again
         with the next)."""
         first = self.first_objects_schema()
-        if not self.budget.small:
+        if not self.caps.small:
             return [first]
         fewer = [c for c in dict.fromkeys((max(1, self._cap // 3), 1)) if c != self._cap]
-        return [first, *(objects_model(self.mm, c, grounding=self.grounding) for c in fewer)]
+        return [first, *(self._bounded(c) for c in fewer)]
 
     def first_objects_schema(self) -> type[Any]:
         """`objects_schemas()[0]` without building the others (what `schema` shows)."""
-        if not self.budget.small:
+        if not self.caps.small:
             return objects_model(self.mm, None, bounded=False)
-        return objects_model(self.mm, self._cap, grounding=self.grounding)
+        return self._bounded(self._cap)
 
-    @cached_property
-    def grounding(self) -> Grounding:
-        """What the spec states, read once for both phases of every attempt."""
-        return ground(self.mm, self.spec)
+    def _bounded(self, cap: int) -> type[Any]:
+        return objects_model(self.mm, cap, facts=self.facts, named_entries=self.named_entries)
 
     @cached_property
     def _cap(self) -> int:
         """A small model's objects per class in phase 1: what fits SMALL_OBJECTS_TOKENS, or
         the model's own output limit if that is less."""
-        room = self.budget.answer_tokens(prompt_tokens(self.first_messages()))
-        return object_cap(self.mm, self.spec, min(SMALL_OBJECTS_TOKENS, room))
+        room = budget.answer_tokens(self.caps, prompt_tokens(self.first_messages()))
+        return object_cap(self.mm, self.facts, min(SMALL_OBJECTS_TOKENS, room))
 
     def first_messages(self) -> list[Message]:
-        return objects_messages(self.mm, self.spec)
+        return objects_messages(self.mm, self.shown)
 
     def answer(
         self, caller: Caller, previous: Cim | None, issues: Sequence[Issue], notes: list[Issue]
@@ -82,32 +87,36 @@ class TwoPhase:
         What had to be changed in the answers is added to `notes` (`normalised` warnings)."""
         object_issues, link_issues = split_issues(self.mm, previous, issues)
         if previous is None or object_issues:
-            messages = objects_messages(self.mm, self.spec, previous=previous, issues=object_issues)
-            answer = caller.ask(messages, self.objects_schemas(), self._tokens(messages, True))
+            messages = caller.fitted(
+                lambda fit: objects_messages(
+                    self.mm, self.shown, previous=previous, issues=object_issues, fit=fit
+                )
+            )
+            answer = caller.ask(messages, self.objects_schemas(), self._tokens(objects=True))
             declared = declared_objects(self.mm, answer.to_cim(), notes)
         else:
             declared = declared_objects(self.mm, previous, notes)
-        plan = plan_links(self.mm, declared, self.grounding if self.budget.small else None)
+        plan = plan_links(self.mm, declared, self.facts if self.caps.small else None)
         links_model = plan.model()
         links: dict[str, Any] = {}
         if links_model is not None:
-            if previous is None:
-                messages = links_messages(self.mm, self.spec, plan)
-            else:
-                shown = plan.answer_of(previous)
-                messages = links_messages(
-                    self.mm, self.spec, plan, issues=link_issues, previous=shown
+            before = plan.answer_of(previous) if previous is not None else None
+            messages = caller.fitted(
+                lambda fit: links_messages(
+                    self.mm, self.shown, plan, issues=link_issues, previous=before, fit=fit
                 )
-            reply = caller.ask(messages, [links_model], self._tokens(messages, False))
+            )
+            reply = caller.ask(messages, [links_model], self._tokens(objects=False))
             links = reply.model_dump(by_alias=True)
         return plan.apply(links, notes)
 
-    def _tokens(self, messages: list[Message], objects: bool) -> int:
-        prompt = prompt_tokens(messages)
-        if self.budget.small:
+    def _tokens(self, *, objects: bool) -> int:
+        """Most tokens a phase's answer is asked for (the caller asks no more than the
+        context leaves): a small model's are bounded, any other gets its output limit."""
+        if self.caps.small:
             most = SMALL_OBJECTS_TOKENS if objects else SMALL_LINKS_TOKENS
-            return min(most, self.budget.answer_tokens(prompt))
-        return self.budget.answer_tokens(prompt)
+            return min(most, self.caps.output_tokens)
+        return self.caps.output_tokens
 
 
 def split_issues(

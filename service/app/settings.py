@@ -1,4 +1,4 @@
-"""Server settings, each overridable through an `INSTANCEGEN_*` environment variable.
+"""Service settings, each overridable through an `INSTANCEGEN_*` environment variable.
 
 Read once when the app is created, so a running server does not change behaviour under a
 request; the `serve` command overrides single values from its options.
@@ -55,6 +55,9 @@ class Settings:
     # `api_base` values a request may name. Empty: none, so no request can make the server
     # connect to a URL of the caller's choosing (SSRF); the provider's default is used.
     api_bases: tuple[str, ...] = ()
+    # `api_key_env` values a request may name (environment variables holding LLM keys).
+    # Empty: none, so no request can have the server send one of its variables anywhere.
+    api_key_envs: tuple[str, ...] = ()
     # Loaded metamodels kept in memory, by content hash.
     metamodel_cache_size: int = 64
     # LLMs the playground page offers besides `local` (LiteLLM strings). An entry may name the
@@ -72,7 +75,8 @@ class Settings:
     @classmethod
     def from_env(cls) -> Settings:
         """Defaults overridden by `INSTANCEGEN_DB`, `_API_KEYS`, `_MAX_BODY_BYTES`,
-        `_MAX_GENERATIONS`, `_RETRY_AFTER`, `_CORS_ORIGINS`, `_API_BASES`, `_MODELS`
+        `_MAX_GENERATIONS`, `_RETRY_AFTER`, `_CORS_ORIGINS`, `_API_BASES`, `_API_KEY_ENVS`,
+        `_MODELS`
         (comma-separated), `_JOB_TTL`, `_VISIBILITY_TIMEOUT`, `_LEASE_SECONDS` (seconds),
         `_BROKER` (a URL)."""
         return cls(
@@ -83,6 +87,7 @@ class Settings:
             retry_after_seconds=_int_env("INSTANCEGEN_RETRY_AFTER", cls.retry_after_seconds),
             cors_origins=_list_env("INSTANCEGEN_CORS_ORIGINS"),
             api_bases=_list_env("INSTANCEGEN_API_BASES"),
+            api_key_envs=_list_env("INSTANCEGEN_API_KEY_ENVS"),
             models=_list_env("INSTANCEGEN_MODELS"),
             job_ttl_seconds=_int_env("INSTANCEGEN_JOB_TTL", cls.job_ttl_seconds),
             broker_url=os.environ.get("INSTANCEGEN_BROKER") or None,

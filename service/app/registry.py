@@ -1,7 +1,9 @@
 """Metamodels from requests: loaded in memory only, cached by content hash, registrable by id.
 
 Loading parses and resolves the whole metamodel, so every request naming the same content
-(inline or by id) reuses one loaded `Metamodel` from a small LRU cache.
+(inline or by id) reuses one loaded `Metamodel` from a small LRU cache. The HTTP service and
+the broker's workers resolve requests through it; a request's constraints are added by
+`app.request.resolve`, for every entry point alike.
 """
 
 from __future__ import annotations
@@ -10,14 +12,22 @@ import hashlib
 import threading
 from collections import OrderedDict
 
+from pydantic import BaseModel
+
 from instancegen.service.app.jobstore import JobStore, StoredMetamodel
+from instancegen.service.app.problems import Refused
+from instancegen.service.app.request import MetamodelRef, MetamodelUpload
 from instancegen.service.core.ecore_loader import load_metamodel
 from instancegen.service.core.metamodel import Metamodel
-from instancegen.service.core.ocl.sources import with_constraints
-from instancegen.service.http.models import MetamodelInfo, MetamodelRef, MetamodelUpload
-from instancegen.service.http.problems import ApiError
 
 ID_LENGTH = 16
+
+
+class MetamodelInfo(BaseModel):
+    id: str
+    name: str
+    nsURI: str | None
+    classes: list[str]
 
 
 def content_key(files: dict[str, str]) -> str:
@@ -58,13 +68,9 @@ class MetamodelRegistry:
             for m in self._store.list_metamodels()
         ]
 
-    def resolve(self, ref: MetamodelRef, constraints: str | None = None) -> Metamodel:
-        """The metamodel a request names (inline or registered id), plus the invariants of
-        the request's Complete OCL `constraints`, if any."""
-        mm = self._load(ref.as_files()) if ref.id is None else self.by_id(ref.id)
-        if constraints is None:
-            return mm
-        return with_constraints(mm, {"constraints": constraints})
+    def resolve(self, ref: MetamodelRef) -> Metamodel:
+        """The metamodel a request names, inline or by registered id."""
+        return self._load(ref.as_files()) if ref.id is None else self.by_id(ref.id)
 
     def loaded(self, ref: MetamodelRef) -> bool:
         """Whether `ref` is a registered id already in memory: resolving it then costs
@@ -79,7 +85,7 @@ class MetamodelRegistry:
             return cached
         stored = self._store.get_metamodel(mm_id)
         if stored is None:
-            raise ApiError(
+            raise Refused(
                 404,
                 "unknown-metamodel",
                 f"no metamodel is registered with id {mm_id!r}; register it with "
