@@ -26,7 +26,7 @@ from instancegen.service.cli import app, eval_commands
 from instancegen.service.core.cim import Cim, parse_cim
 from instancegen.service.core.errors import BackendError, InputError
 from instancegen.service.core.issues import Issue
-from instancegen.service.core.metamodel import Metamodel
+from instancegen.service.core.metamodel import Attribute, Metamodel
 from instancegen.service.eval.evaluation import (
     ASPECTS,
     PLAIN,
@@ -609,3 +609,34 @@ def test_cli_eval_prints_the_styles_apart_and_selects_by_style(
     bad = CliRunner().invoke(app, ["eval", str(suite), "--style", "prose"])
     assert isinstance(bad.exception, InputError)
     assert "no case has the style 'prose'" in bad.exception.message
+
+
+def test_bundled_style_rewrites_restate_their_originals(bundled: list[Case]) -> None:
+    """Issue 25's style-robust suite: at least 8 old cases, each rewritten in at least 3 other
+    styles, frozen, with the original's metamodel and reference, and every string value the
+    original's spec writes out written out in the rewrite too."""
+    by_name = {c.name: c for c in bundled}
+    rewrites = [c for c in bundled if c.rewrite_of is not None]
+    styles_per_original: dict[str, set[str]] = {}
+    checked = 0
+    for case in rewrites:
+        original = by_name[case.rewrite_of or ""]
+        assert (original.rewrite_of, original.frozen, original.style) == (None, False, PLAIN)
+        assert case.frozen and case.style != PLAIN, case.name
+        assert case.name == f"{original.name}--{case.style}"
+        assert [p.name for p in case.ecore] == [p.name for p in original.ecore]
+        for mine, theirs in zip(case.ecore, original.ecore, strict=True):
+            assert mine.read_bytes() == theirs.read_bytes(), mine
+        assert case.reference == original.reference, case.name
+        for obj in original.reference.objects:
+            for feature, value in obj.attributes.items():
+                attribute = original.metamodel.classes[obj.class_].feature_map[feature]
+                stringly = isinstance(attribute, Attribute) and attribute.type.kind == "string"
+                for item in value if isinstance(value, list) else [value]:
+                    if stringly and isinstance(item, str) and item in original.spec:
+                        assert item in case.spec, (case.name, obj.id, feature, item)
+                        checked += 1
+        styles_per_original.setdefault(original.name, set()).add(case.style)
+    assert len(styles_per_original) >= 8
+    assert all(len(s) >= 3 for s in styles_per_original.values()), styles_per_original
+    assert checked > 10 * len(rewrites)  # names, codes and titles, not an empty check
