@@ -13,7 +13,8 @@ comparison):
 - whole process at the largest size, each a fresh `python`: ours does what `instancegen
   compile` does (load the metamodel, read the CIM JSON file, validate, compile, write the file
   atomically) without the CLI's own start-up; the baseline reads the JSON and writes the
-  file with `lxml_baseline`;
+  file with `lxml_baseline`; with the CPU seconds each step took (start-up and imports
+  included in the first);
 - pyecore's own build (dynamic EObjects) + XMI save at `--pyecore-size`, against ours.
 
     python benchmarks/bench_compile.py                       # 25k .. 200k objects
@@ -35,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from lxml import etree
+from report import Figure, add_json_option, write
 
 ROOT = Path(__file__).resolve().parent.parent
 BANK = ROOT / "metamodels" / "bank" / "bank.ecore"
@@ -155,7 +157,8 @@ def best(fn: Callable[[], Any], repeat: int) -> tuple[float, float]:
 
 
 OURS_PROCESS = """
-import sys
+import time
+import json, sys
 from pathlib import Path
 from instancegen import compilers
 from instancegen.service.core.atomic import write_atomic
@@ -163,32 +166,61 @@ from instancegen.service.core.ecore_loader import load_metamodel
 from instancegen.service.core.issues import has_errors
 from instancegen.service.resources.model_io import read_model_file
 from instancegen.service.core.validator import validate
+steps = {"start-up and imports": time.process_time()}
 mm = load_metamodel([sys.argv[1]])
+steps["load metamodel"] = time.process_time()
 cim = read_model_file(Path(sys.argv[2]), mm)
-assert not has_errors(validate(mm, cim))
-write_atomic(Path(sys.argv[3]), compilers.get("xmi").compile(cim, mm))
+steps["read CIM"] = time.process_time()
+assert not has_errors(validate(mm, cim, realism="off"))  # as compile validates
+steps["validate"] = time.process_time()
+data = compilers.get("xmi").compile(cim, mm)
+steps["compile"] = time.process_time()
+write_atomic(Path(sys.argv[3]), data)
+steps["write"] = time.process_time()
+print(json.dumps(steps))
 """
 BASELINE_PROCESS = """
+import time
 import json, sys
 from pathlib import Path
 sys.path.insert(0, {bench!r})
 from bench_compile import lxml_baseline
-Path(sys.argv[3]).write_bytes(lxml_baseline(json.loads(Path(sys.argv[2]).read_bytes())))
+steps = {{"start-up and imports": time.process_time()}}
+doc = json.loads(Path(sys.argv[2]).read_bytes())
+steps["json.loads"] = time.process_time()
+data = lxml_baseline(doc)
+steps["build and serialize"] = time.process_time()
+Path(sys.argv[3]).write_bytes(data)
+steps["write"] = time.process_time()
+print(json.dumps(steps))
 """
 
 
-def process_seconds(code: str, model: Path, out: Path, repeat: int) -> tuple[float, float]:
-    """The fastest of `repeat` runs of a fresh `python -c code`: (wall-clock s, CPU s)."""
+def process_seconds(
+    code: str, model: Path, out: Path, repeat: int
+) -> tuple[float, float, dict[str, float]]:
+    """The fastest of `repeat` runs of a fresh `python -c code`: (wall-clock s, CPU s, CPU s
+    per step of the run with the least CPU)."""
     args = [sys.executable, "-c", code, str(BANK), str(model), str(out)]
-    walls, cpus = [], []
+    walls: list[float] = []
+    runs: list[tuple[float, dict[str, float]]] = []
     for _ in range(repeat):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         wall = time.perf_counter()
-        subprocess.run(args, check=True)
+        printed = subprocess.run(args, check=True, capture_output=True, text=True).stdout
         walls.append(time.perf_counter() - wall)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
-    return min(walls), min(cpus)
+        marks = json.loads(printed.splitlines()[-1])
+        steps, last = {}, 0.0
+        for name, mark in marks.items():
+            steps[name], last = mark - last, mark
+        runs.append((after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, steps))
+    cpu, steps = min(runs, key=lambda r: r[0])
+    return min(walls), cpu, steps
+
+
+def _steps(steps: dict[str, float]) -> str:
+    return ", ".join(f"{name} {seconds:.2f}" for name, seconds in steps.items())
 
 
 def main() -> None:
@@ -196,7 +228,9 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[25_000, 50_000, 100_000, 200_000])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--pyecore-size", type=int, default=20_000)
+    add_json_option(parser)
     args = parser.parse_args()
+    figures: list[Figure] = []
 
     from instancegen import compilers
     from instancegen.service.core.cim import parse_cim
@@ -219,6 +253,10 @@ def main() -> None:
             f"{n:>9,} {ours[0]:>7.3f} {base[0]:>7.3f} {ours[0] / base[0]:>5.2f}x "
             f"{ours[1]:>8.3f} {base[1]:>8.3f} {ours[1] / base[1]:>5.2f}x {ours[1] / n * 1e6:>7.2f}"
         )
+    figures.append(
+        Figure("compile", f"XMI compile, {n:,} objects, in-process (CPU)", ours[1], base[1],
+               "lxml alone, same tree", "s")
+    )  # fmt: skip
 
     n = max(args.sizes)
     with tempfile.TemporaryDirectory() as tmp:
@@ -232,6 +270,12 @@ def main() -> None:
             f"lxml alone {base[0]:.2f} s (CPU {base[1]:.2f} s), ratio {ours[0] / base[0]:.2f}x "
             f"(CPU {ours[1] / base[1]:.2f}x)"
         )
+        print(f"  CPU s per step, ours: {_steps(ours[2])}\n  lxml alone: {_steps(base[2])}")
+        whole = f"compile {n:,} objects to XMI, whole process"
+        figures += [
+            Figure("compile", f"{whole} (CPU)", ours[1], base[1], "lxml alone", "s", "<= 1.15x"),
+            Figure("compile", f"{whole} (wall)", ours[0], base[0], "lxml alone", "s", "<= 1.15x"),
+        ]  # fmt: skip
 
         small = bank_cim(args.pyecore_size)
         cim = parse_cim(small)
@@ -241,6 +285,11 @@ def main() -> None:
             f"pyecore build+save, {args.pyecore_size:,} objects: {pye[0]:.2f} s vs ours "
             f"{ours[0]:.3f} s ({pye[0] / ours[0]:.1f}x slower)"
         )
+        figures.append(
+            Figure("compile", f"XMI compile, {args.pyecore_size:,} objects (wall)", ours[0],
+                   pye[0], "pyecore build + save", "s")
+        )  # fmt: skip
+    write(args.json, figures)
 
 
 if __name__ == "__main__":

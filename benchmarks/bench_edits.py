@@ -19,6 +19,7 @@ import argparse
 from typing import Any
 
 from bench_validate import CATALOG_ECORE, best, catalog_cim
+from report import Figure, add_json_option, write
 
 from instancegen import apply_edits, load_metamodel, parse_cim, validate
 
@@ -46,20 +47,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="25000,50000,100000,200000")
     parser.add_argument("--repeat", type=int, default=3)
+    add_json_option(parser)
     args = parser.parse_args()
+    figures: list[Figure] = []
     mm = load_metamodel({"catalog.ecore": CATALOG_ECORE})
     print(f"{'objects':>8} {'validate s':>10} " + " ".join(f"{k + '/val':>13}" for k in EDITS))
     for n in (int(s) for s in args.sizes.split(",")):
         cim = parse_cim(catalog_cim(n))
         validate_s, _ = best(lambda cim=cim: validate(mm, cim), args.repeat)
         ratios = []
-        for edits in EDITS.values():
+        for kind, edits in EDITS.items():
             seconds, outcome = best(
                 lambda cim=cim, edits=edits: apply_edits(cim, edits, mm), args.repeat
             )
             assert outcome.issues == [], outcome.issues
             ratios.append(seconds / validate_s)
+            figures.append(
+                Figure("edits", f"edit ({kind}) on {n:,} objects", seconds, validate_s,
+                       "validate", "s")
+            )  # fmt: skip
         print(f"{n:>8} {validate_s:>10.3f} " + " ".join(f"{r:>13.3f}" for r in ratios))
+    write(args.json, figures)
 
 
 if __name__ == "__main__":

@@ -41,6 +41,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_compile import BANK, bank_cim, best
+from report import Figure, add_json_option, write
 
 ONE_RUN = """
 import resource, sys, time
@@ -118,7 +119,9 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[25_000, 50_000, 100_000, 200_000])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--plain", action="store_true", help="measure the plain Python importer")
+    add_json_option(parser)
     args = parser.parse_args()
+    figures: list[Figure] = []
     if args.plain:
         os.environ["INSTANCEGEN_PURE_PYTHON"] = "1"  # inherited by the fresh processes too
 
@@ -147,12 +150,19 @@ def main() -> None:
                 partial(fresh_run, "ours", path), partial(fresh_run, "base", path), args.repeat
             )
             print(f"{n:>9,} {len(data) / 1e6:>5.1f} {row('fresh', n, ours, base)}")
+            way = "accelerated" if why is None else "plain Python"
+            figures.append(
+                Figure("import", f"import {n:,} objects from XMI, {way}, fresh process (CPU)",
+                       ours[1], base[1], "lxml parse and walk", "s",
+                       "<= 1.5x" if why is None else "<= 4x")
+            )  # fmt: skip
             ours, base = in_turns(
                 partial(warm_run, partial(importer.read, data, "model.xmi", mm)),
                 partial(warm_run, partial(parse_and_walk, data)),
                 args.repeat,
             )
             print(f"{'':>9} {'':>5} {row('warm', n, ours, base)}")
+    write(args.json, figures)
 
 
 if __name__ == "__main__":

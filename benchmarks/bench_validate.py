@@ -6,7 +6,9 @@ valid CIM of that many objects. Reports, best of `--repeat` runs:
 - `validate`: `service.validate` on the parsed CIM, and objects per second;
 - `parse`: `parse_cim` (pydantic) on the same decoded JSON, the baseline every model pays
   anyway; the ratio validate/parse shows what validation adds on top;
-- `us/obj`: microseconds per object, flat across sizes when validation is linear.
+- `us/obj`: microseconds per object, flat across sizes when validation is linear;
+- `realism`: validate (realism checks on, the default: here `code` on every sku and section
+  code) over validate with `realism="off"`, what the checks add.
 Then one run on the largest size with 1% of the objects broken, to show findings stay cheap.
 
     python benchmarks/bench_validate.py                      # 25k, 50k, 100k, 200k objects
@@ -19,6 +21,8 @@ import argparse
 import time
 from collections.abc import Callable
 from typing import Any
+
+from report import Figure, add_json_option, write
 
 from instancegen import load_metamodel, parse_cim, validate
 from instancegen.service.core.metamodel import Metamodel
@@ -164,38 +168,53 @@ def best(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
     return min(times), result
 
 
-def measure(mm: Metamodel, n: int, repeat: int, broken: float = 0.0) -> tuple[float, float, int]:
+def measure(
+    mm: Metamodel, n: int, repeat: int, broken: float = 0.0
+) -> tuple[float, float, float, int]:
     data = catalog_cim(n, broken)
     parse_s, cim = best(lambda: parse_cim(data), repeat)
     validate_s, issues = best(lambda: validate(mm, cim), repeat)
-    return parse_s, validate_s, len(issues)
+    plain_s, _ = best(lambda: validate(mm, cim, realism="off"), repeat)
+    return parse_s, validate_s, validate_s / plain_s, len(issues)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="25000,50000,100000,200000")
     parser.add_argument("--repeat", type=int, default=3)
+    add_json_option(parser)
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     mm = load_metamodel({"catalog.ecore": CATALOG_ECORE})
     print(
         f"{'objects':>8} {'parse s':>8} {'validate s':>10} {'objects/s':>10} {'us/obj':>7} "
-        f"{'validate/parse':>14} {'issues':>6}"
+        f"{'validate/parse':>14} {'realism':>7} {'issues':>6}"
     )
     for n in sizes:
-        parse_s, validate_s, issues = measure(mm, n, args.repeat)
+        parse_s, validate_s, realism, issues = measure(mm, n, args.repeat)
         assert issues == 0, f"the synthetic model should be valid, got {issues} issues"
         print(
             f"{n:>8} {parse_s:>8.3f} {validate_s:>10.3f} {n / validate_s:>10,.0f} "
-            f"{validate_s / n * 1e6:>7.2f} {validate_s / parse_s:>14.2f} {issues:>6}"
+            f"{validate_s / n * 1e6:>7.2f} {validate_s / parse_s:>14.2f} {realism:>7.2f} "
+            f"{issues:>6}"
         )
     n = sizes[-1]
-    parse_s, validate_s, issues = measure(mm, n, 1, broken=0.01)
+    figures = [
+        Figure("validate", f"validate {n:,} objects", validate_s, parse_s, "parse_cim", "s"),
+        Figure("validate", f"validate {n:,} objects, realism checks on", validate_s,
+               validate_s / realism, "realism checks off", "s"),
+    ]  # fmt: skip
+    parse_s, validate_s, realism, issues = measure(mm, n, 1, broken=0.01)
     print(
         f"{n:>8} {parse_s:>8.3f} {validate_s:>10.3f} {n / validate_s:>10,.0f} "
-        f"{validate_s / n * 1e6:>7.2f} {validate_s / parse_s:>14.2f} {issues:>6}"
-        "  (1% of items broken)"
+        f"{validate_s / n * 1e6:>7.2f} {validate_s / parse_s:>14.2f} {realism:>7.2f} "
+        f"{issues:>6}  (1% of items broken)"
     )
+    figures.append(
+        Figure("validate", f"validate {n:,} objects, 1% of items broken", validate_s, parse_s,
+               "parse_cim", "s")
+    )  # fmt: skip
+    write(args.json, figures)
 
 
 if __name__ == "__main__":

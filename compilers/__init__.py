@@ -15,12 +15,12 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from functools import cache
-from importlib.metadata import entry_points
 from typing import Any, Protocol, runtime_checkable
 
 from instancegen.service.core.cim import Cim
 from instancegen.service.core.errors import InputError
 from instancegen.service.core.metamodel import Metamodel
+from instancegen.service.core.plugins import load_plugins
 
 GROUP = "instancegen.compilers"
 
@@ -60,21 +60,14 @@ class _Registry:
 def _registry() -> _Registry:
     comps: dict[str, Compiler] = {}
     imps: dict[str, Importer] = {}
-    for ep in sorted(entry_points(group=GROUP), key=lambda e: e.name):
-        try:
-            plugin = ep.load()
-        except Exception as exc:  # a broken plugin must not take the built-ins down with it
-            warnings.warn(
-                f"instancegen: compiler plugin {ep.name!r} failed to load: {exc}", stacklevel=2
-            )
-            continue
+    for name, plugin in load_plugins(GROUP, "compiler plugin"):
         if isinstance(plugin, Compiler):
             comps.setdefault(plugin.name, plugin)
         elif isinstance(plugin, Importer):
             imps.setdefault(plugin.name, plugin)
         else:
             warnings.warn(
-                f"instancegen: entry point {ep.name!r} is neither a compiler nor an importer",
+                f"instancegen: entry point {name!r} is neither a compiler nor an importer",
                 stacklevel=2,
             )
     return _Registry(comps, imps)

@@ -1,7 +1,7 @@
 """Types of the compiled `compilers/_builder.pyx`, for mypy."""
 
-from service.cim import Cim, Value
-from service.metamodel import EClassView, Reference
+from instancegen.service.core.cim import Cim, Value
+from instancegen.service.core.metamodel import EClassView, Reference
 
 BUILT_FOR_LXML: str
 

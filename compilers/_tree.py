@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator
 from functools import cached_property
+from itertools import filterfalse
+from operator import attrgetter
 from typing import Any
 
 from instancegen.service.core.cim import Cim, CimObject, Scalar
@@ -28,6 +30,8 @@ from instancegen.service.core.values import (
     resolvable_fragment,
 )
 
+_ID, _CLASS = attrgetter("id"), attrgetter("class_")
+
 
 class ModelTree:
     """Index over one CIM, built once per compile: roots, children, links, fragments."""
@@ -35,12 +39,16 @@ class ModelTree:
     def __init__(self, cim: Cim, metamodel: Metamodel) -> None:
         self.metamodel = metamodel
         objs = cim.objects
-        self.objects: dict[str, CimObject] = {o.id: o for o in objs}
-        found = {key: metamodel.classes.get(key) for key in dict.fromkeys(o.class_ for o in objs)}
+        ids = list(map(_ID, objs))  # C-level passes: a model may have 100,000s of objects
+        class_keys = list(map(_CLASS, objs))
+        self.objects: dict[str, CimObject] = dict(zip(ids, objs, strict=True))
+        found = {key: metamodel.classes.get(key) for key in dict.fromkeys(class_keys)}
         if len(self.objects) != len(objs) or None in found.values():
             _raise_first_object_error(objs, metamodel)
         kinds = {key: cls for key, cls in found.items() if cls is not None}
-        self.classes: dict[str, EClassView] = {o.id: kinds[o.class_] for o in objs}
+        self.classes: dict[str, EClassView] = dict(
+            zip(ids, map(kinds.__getitem__, class_keys), strict=True)
+        )
         self.contained: set[str] = set()  # objects some containment reference lists
         # Reference lists an implied eOpposite end extends (copies; the CIM is never edited).
         self.extended: dict[tuple[str, str], list[str]] = {}
@@ -50,7 +58,7 @@ class ModelTree:
         self.external_classes: set[str] = set()
         self.has_external = False  # some reference names an object in another document
         self._index_references(kinds)
-        self.roots = [oid for oid in self.objects if oid not in self.contained]
+        self.roots = list(filterfalse(self.contained.__contains__, self.objects))
         # Per class: its containment features, each with whether its objects may contain more.
         self._held = {
             key: tuple(
@@ -106,7 +114,7 @@ class ModelTree:
                 ref = ref_map.get(name)
                 if ref is None:
                     raise InputError(f"{oid}: class {obj.class_} has no reference {name!r}.")
-                if not all(map(has, targets)):
+                if not (has(targets[0]) if len(targets) == 1 else all(map(has, targets))):
                     targets = self._local(oid, name, ref, targets)
                 if ref.containment:
                     before = len(contained)

@@ -213,6 +213,9 @@ cdef class _Reader:
             if meaning.kind == CONTAINED:
                 self._object(kid, node, meaning)
             elif meaning.kind == REF:
+                if _attribute(kid, b"nil", XSI_NS) == "true":  # no target: EMF reads no value
+                    kid = kid.next
+                    continue
                 token = _attribute(kid, b"href", NULL)
                 if token is not None:
                     typed = self._explicit_type(kid)  # kept for objects of other documents

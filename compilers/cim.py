@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from instancegen.service.core.cim import Cim
+from instancegen.service.core.json_text import utf8_json
 from instancegen.service.core.metamodel import Metamodel
 
 
@@ -19,7 +20,7 @@ class CimCompiler:
 
     def compile(self, cim: Cim, metamodel: Metamodel, **options: Any) -> bytes:
         text = json.dumps(cim.to_json(), indent=2, ensure_ascii=False)
-        return (text + "\n").encode("utf-8")
+        return utf8_json(text + "\n")
 
 
 compiler = CimCompiler()

@@ -19,6 +19,7 @@ from instancegen.compilers.import_core import CimBuilder
 from instancegen.service.core import limits as limits_mod
 from instancegen.service.core.cim import Cim, Scalar
 from instancegen.service.core.errors import InputError
+from instancegen.service.core.json_text import utf8_json
 from instancegen.service.core.metamodel import Attribute, DataType, EClassView, Metamodel, Reference
 from instancegen.service.core.values import (
     as_list,
@@ -116,7 +117,7 @@ class EmfJsonCompiler:
             text = json.dumps(doc, indent=2, ensure_ascii=False)
         except RecursionError:
             raise InputError("the containment nesting is too deep to write as JSON.") from None
-        return (text + "\n").encode("utf-8")
+        return utf8_json(text + "\n")
 
     @staticmethod
     def _shell(cls: EClassView, oid: str, use_ids: bool) -> Json:

@@ -29,6 +29,7 @@ _KEY_SEGMENT = re.compile(r"^@([^.\[]+)\[(.*)\]$")
 # `@feature.index` or `@feature[key='value']` segments.
 _PATH = re.compile(r"^/[0-9]*(/@[^/.\[]+(\.[0-9]+|\[[^\]]*\])?)*$")
 _NON_WORD = re.compile(r"\W+")
+_NAME_END = re.compile(r"[.\[]")  # where a path segment's feature name ends
 
 
 class Node:
@@ -236,7 +237,8 @@ def _step(node: Node, seg: str) -> Node | None:
     """The child that a segment names: `@f`, `@f.2` or `@f[key='v']`."""
     if len(seg) < 2 or seg[0] != "@" or not node.children:
         return None
-    name = re.split(r"[.\[]", seg[1:], maxsplit=1)[0]
+    body = seg[1:]
+    name = body.partition(".")[0] if "[" not in body else _NAME_END.split(body, maxsplit=1)[0]
     rest = seg[1 + len(name) :]
     if rest.startswith("["):
         return _keyed(node, seg)

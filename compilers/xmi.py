@@ -19,6 +19,7 @@ from typing import Any
 from lxml import etree
 
 from instancegen.compilers._tree import ModelTree
+from instancegen.compilers.xml import write_document
 from instancegen.service.core.cim import Cim
 from instancegen.service.core.errors import InputError
 from instancegen.service.core.gc_pause import gc_paused
@@ -56,6 +57,8 @@ class XmiCompiler:
     description = "XMI 2.0 as Eclipse EMF writes it"
 
     def compile(self, cim: Cim, metamodel: Metamodel, **options: Any) -> bytes:
+        if metamodel.xml is not None:  # XSD-derived: XMI as EMF writes it with extended metadata
+            return write_document(cim, metamodel, xmi=True)
         ids = options.get("ids")
         if ids not in (None, "fragment", "xmi"):
             raise InputError(f"ids must be 'fragment' or 'xmi', not {ids!r}.")

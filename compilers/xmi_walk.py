@@ -143,6 +143,8 @@ class _Reader:
                 assert isinstance(feature, Reference)
                 kids.append((child, node, feature))
             elif kind == _REF:
+                if child.get(_NIL) == "true":
+                    continue  # no target: EMF reads it as no value
                 token = child.get("href")
                 if token is not None:
                     typed = self._explicit_type(child)  # kept for objects of other documents

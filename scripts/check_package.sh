@@ -20,7 +20,14 @@ sdist=$(ls "$work"/dist/*.tar.gz)
 smoke() { # $1: venv, $2: "accelerated" or "plain"
   local py="$1/bin/python" ig="$1/bin/instancegen" out="$work/out-$(basename "$1")"
   mkdir -p "$out"
-  cd "$work" # away from the source tree: nothing may come from it
+  # Away from the source tree, in a folder whose own packages share the repository's top-level
+  # names and raise on import: nothing may come from either.
+  local here="$work/user-folder"
+  for name in service compilers metamodels prompts; do
+    mkdir -p "$here/$name"
+    echo "raise ImportError('the user folder\'s $name was imported')" >"$here/$name/__init__.py"
+  done
+  cd "$here"
   local data
   data=$("$py" -c 'import importlib.resources as r; print(r.files("instancegen.metamodels") / "bank")')
   case "$data" in "$src"*) echo "package: the bundled examples came from the source tree" >&2; exit 1 ;; esac

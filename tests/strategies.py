@@ -142,9 +142,18 @@ def _attribute(draw: DrawFn, name: str, types: list[str]) -> str:
     )
 
 
-def _reference(draw: DrawFn, owner: _ClassSpec, target: _ClassSpec, counter: Any) -> None:
+def _reference(
+    draw: DrawFn,
+    owner: _ClassSpec,
+    target: _ClassSpec,
+    counter: Any,
+    owner_ref: str = "",
+    target_ref: str = "",
+) -> None:
     """A reference owner -> target; sometimes with an eOpposite (or container end) in target,
-    sometimes typed `ecore::EObject` instead (any object)."""
+    sometimes typed `ecore::EObject` instead (any object). `owner_ref`/`target_ref` name the
+    classes in a package tree (`#//sub/C1`); `#//C1` by default."""
+    owner_ref, target_ref = owner_ref or f"#//{owner.name}", target_ref or f"#//{target.name}"
     name, other = f"r{next(counter)}", f"r{next(counter)}"
     containment = draw(st.booleans())
     upper = draw(st.sampled_from([1, 2, -1]))
@@ -159,16 +168,16 @@ def _reference(draw: DrawFn, owner: _ClassSpec, target: _ClassSpec, counter: Any
     lower = 0 if opposite else draw(st.sampled_from([0, 0, 0, 1]))
     extra = ' containment="true"' if containment else ""
     if opposite:
-        extra += f' eOpposite="#//{target.name}/{other}"'
+        extra += f' eOpposite="{target_ref}/{other}"'
         back_upper = 1 if containment else draw(st.sampled_from([1, 2, -1]))
         target.features.append(
             f'<eStructuralFeatures xsi:type="ecore:EReference" name="{other}"'
-            f'{_bound(0, back_upper)} eType="#//{owner.name}" '
-            f'eOpposite="#//{owner.name}/{name}"/>'
+            f'{_bound(0, back_upper)} eType="{owner_ref}" '
+            f'eOpposite="{owner_ref}/{name}"/>'
         )
     owner.features.append(
         f'<eStructuralFeatures xsi:type="ecore:EReference" name="{name}"{_bound(lower, upper)} '
-        f'eType="#//{target.name}"{extra}/>'
+        f'eType="{target_ref}"{extra}/>'
     )
 
 
@@ -203,6 +212,147 @@ def _package_xml(specs: list[_ClassSpec], enums: list[list[str]]) -> str:
 def metamodels(max_classes: int = 6) -> st.SearchStrategy[Metamodel]:
     """Random metamodels, loaded by the real loader from `ecore_texts()`."""
     return ecore_texts(max_classes).map(lambda text: load_metamodel({"generated.ecore": text}))
+
+
+# Custom data types: with an instance class EMF converts by, and without one (primitive-like
+# names are read as the Ecore type; EMF drops their values, so attributes of them are optional).
+DATA_TYPES_WITH_CLASS = (
+    ("Text", "java.lang.String"),
+    ("Count", "int"),
+    ("Amount", "java.lang.Double"),
+    ("Flag", "boolean"),
+    ("Big", "java.math.BigDecimal"),
+)
+DATA_TYPES_WITHOUT_CLASS = ("String", "Integer", "Boolean", "Real", "Code")
+
+
+@dataclass
+class _Package:
+    path: list[str]  # names from the root package down
+    classes: list[_ClassSpec] = field(default_factory=list)
+    types: list[str] = field(default_factory=list)  # <eClassifiers …> of enums and data types
+    subpackages: list[_Package] = field(default_factory=list)
+
+    @property
+    def uri_path(self) -> str:
+        """What `#//` is followed by to name a classifier of this package."""
+        return "".join(f"{p}/" for p in self.path[1:])
+
+
+@st.composite
+def package_texts(draw: DrawFn, tag: str = "gen", max_classes: int = 8) -> str:
+    """One `.ecore` file whose root package (`tag`, nsURI `http://example.org/<tag>`) holds
+    subpackages (some nested, their classes sometimes sharing a name across packages),
+    classes with multiple inheritance across packages (concrete, abstract, interfaces), enums,
+    custom data types with and without an instance class, every Ecore primitive type, iD
+    attributes, containment and cross references with multiplicities and eOpposites, and
+    references typed `ecore::EObject`."""
+    root = _Package([tag])
+    packages = [root]
+    for i in range(draw(st.integers(0, 2))):
+        sub = _Package([tag, f"sub{i}"])
+        root.subpackages.append(sub)
+        packages.append(sub)
+        if draw(st.booleans()):
+            inner = _Package([*sub.path, "inner"])
+            sub.subpackages.append(inner)
+            packages.append(inner)
+    types = [f"ecore:EDataType {ECORE}{t}" for t in ECORE_TYPES]
+    optional_types: list[str] = []
+    for e in range(draw(st.integers(0, 2))):
+        home = draw(st.sampled_from(packages))
+        literals = "".join(
+            f'<eLiterals name="L{e}_{k}" value="{k}"/>' for k in range(draw(st.integers(1, 3)))
+        )
+        home.types.append(
+            f'<eClassifiers xsi:type="ecore:EEnum" name="Enum{e}">{literals}</eClassifiers>'
+        )
+        types.append(f"#//{home.uri_path}Enum{e}")
+    for name, java in draw(
+        st.lists(st.sampled_from(DATA_TYPES_WITH_CLASS), unique=True, max_size=2)
+    ):
+        home = draw(st.sampled_from(packages))
+        home.types.append(
+            f'<eClassifiers xsi:type="ecore:EDataType" name="{name}" instanceClassName="{java}"/>'
+        )
+        types.append(f"#//{home.uri_path}{name}")
+    for name in draw(st.lists(st.sampled_from(DATA_TYPES_WITHOUT_CLASS), unique=True, max_size=2)):
+        home = draw(st.sampled_from(packages))
+        home.types.append(f'<eClassifiers xsi:type="ecore:EDataType" name="{name}"/>')
+        optional_types.append(f"#//{home.uri_path}{name}")
+    n = draw(st.integers(1, max_classes))
+    specs: list[tuple[_Package, _ClassSpec]] = []
+    for i in range(n):
+        kind = draw(st.sampled_from(["class", "class", "abstract", "interface"]))
+        if i == n - 1 and all(s.kind != "class" for _, s in specs):
+            kind = "class"
+        home = draw(st.sampled_from(packages))
+        taken = {s.name for s in home.classes}
+        clash = [s.name for p, s in specs if p is not home and s.name not in taken]
+        name = clash[0] if clash and draw(st.integers(0, 3)) == 0 else f"C{i}"
+        earlier = [(p, s) for p, s in specs if kind != "interface" or s.kind == "interface"]
+        supers = (
+            draw(st.lists(st.sampled_from(earlier), max_size=2, unique_by=id)) if earlier else []
+        )
+        spec = _ClassSpec(name, kind, [f"#//{p.uri_path}{s.name}" for p, s in supers])
+        home.classes.append(spec)
+        specs.append((home, spec))
+    counter = iter(range(10_000))
+    for _, spec in specs:
+        for _ in range(draw(st.integers(0, 3))):
+            spec.features.append(_attribute(draw, f"a{next(counter)}", types))
+        for _ in range(draw(st.integers(0, 1))) if optional_types else ():
+            spec.features.append(
+                f'<eStructuralFeatures xsi:type="ecore:EAttribute" name="a{next(counter)}" '
+                f'eType="{draw(st.sampled_from(optional_types))}"/>'
+            )
+    for home, owner in specs:
+        for _ in range(draw(st.integers(0, 3))):
+            there, target = draw(st.sampled_from(specs))
+            owner_ref, target_ref = (
+                f"#//{home.uri_path}{owner.name}",
+                f"#//{there.uri_path}{target.name}",
+            )
+            _reference(draw, owner, target, counter, owner_ref, target_ref)
+    return _tree_xml(root)
+
+
+def _tree_xml(root: _Package) -> str:
+    tag = root.path[0]
+    header = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<ecore:EPackage xmi:version="2.0" xmlns:xmi="http://www.omg.org/XMI"'
+        ' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
+        ' xmlns:ecore="http://www.eclipse.org/emf/2002/Ecore"'
+        f' name="{tag}" nsURI="http://example.org/{tag}" nsPrefix="{tag}">\n'
+    )
+    return header + _package_body(root) + "</ecore:EPackage>\n"
+
+
+def _package_body(pkg: _Package) -> str:
+    flags = {
+        "class": "",
+        "abstract": ' abstract="true"',
+        "interface": ' abstract="true" interface="true"',
+    }
+    lines = []
+    for s in pkg.classes:
+        supers = f' eSuperTypes="{" ".join(s.supers)}"' if s.supers else ""
+        lines.append(
+            f'<eClassifiers xsi:type="ecore:EClass" name="{s.name}"{flags[s.kind]}{supers}>'
+        )
+        lines.extend(s.features)
+        lines.append("</eClassifiers>")
+    lines.extend(pkg.types)
+    for sub in pkg.subpackages:
+        name, prefix = sub.path[-1], "_".join(sub.path)
+        lines.append(
+            f'<eSubpackages name="{name}" nsURI="http://example.org/{"/".join(sub.path)}" '
+            f'nsPrefix="{prefix}">'
+        )
+        lines.append(_package_body(sub).rstrip("\n"))
+        lines.append("</eSubpackages>")
+    return "".join(line + "\n" for line in lines)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -8,6 +8,10 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from instancegen.service.cli import app
+from instancegen.service.core.ecore_loader import load_metamodel
+from instancegen.service.generation.budget import Budget
+from instancegen.service.generation.slicing import slice_for
+from instancegen.service.generation.strategy import plan
 
 ROOT = Path(__file__).parent.parent
 FIX = Path(__file__).parent / "fixtures" / "ecore"
@@ -85,3 +89,20 @@ def test_help_teaches_with_examples() -> None:
         assert f"instancegen {command} -m metamodels/bank/bank.ecore" in out
     _, out, _ = run("schema", "--help")
     assert "--strict" in out and "OpenAI" in out
+
+
+def test_a_metamodel_where_every_class_is_contained_is_sliced_to_its_top() -> None:
+    mm = load_metamodel([FIX / "all_contained.ecore"])
+    assert "Segment" in slice_for(mm, "").keys  # held only by itself: the top
+    tight = plan(mm, "", "local", Budget(256, 100, "a context this metamodel overflows", True))
+    assert tight.slice is not None and "Segment" in tight.metamodel.classes
+    schema = tight.first_request()[1].model_json_schema()
+    assert "Segment" in schema["properties"]
+
+
+def test_a_metamodel_without_concrete_classes_is_refused_in_one_sentence() -> None:
+    for command in ("schema", "prompt"):
+        code, _, err = run(command, "-m", str(FIX / "abstract_only.ecore"), "--spec", "A thing.")
+        assert code == 2
+        assert err.startswith("error: the metamodel 'abs' has no concrete class")
+        assert len(err.strip().splitlines()) == 1

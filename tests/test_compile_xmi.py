@@ -37,11 +37,11 @@ def _xmi(cim: Cim, ecores: list[Path], **options: object) -> etree._Element:
 
 
 def test_registry_lists_builtins_and_names_them_on_a_typo() -> None:
-    assert {"xmi", "json", "cim", "dot", "svg"} <= set(compilers.available())
-    assert {"xmi", "json"} <= set(compilers.importers())
+    assert {"xmi", "json", "cim", "dot", "svg", "xml"} <= set(compilers.available())
+    assert {"xmi", "json", "xml"} <= set(compilers.importers())
     with pytest.raises(InputError) as exc:
-        compilers.get("xml")
-    assert "'xml'" in exc.value.message and "xmi" in exc.value.message
+        compilers.get("xsd")
+    assert "'xsd'" in exc.value.message and "xmi" in exc.value.message
     compiler = compilers.get("xmi")
     assert (compiler.media_type, compiler.extension) == ("application/xmi+xml", "xmi")
 

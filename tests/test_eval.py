@@ -640,3 +640,28 @@ def test_bundled_style_rewrites_restate_their_originals(bundled: list[Case]) -> 
     assert len(styles_per_original) >= 8
     assert all(len(s) >= 3 for s in styles_per_original.values()), styles_per_original
     assert checked > 10 * len(rewrites)  # names, codes and titles, not an empty check
+
+
+def test_the_share_of_checked_values_that_pass_realism_is_reported_per_case(
+    tmp_path: Path,
+) -> None:
+    """The bank's realism checks judge people's names, e-mails, IBANs and BICs: the share of
+    those values that pass, per run and per case; None where no value is checked."""
+    suite = _suite(tmp_path, ("alpha", "beta"))
+    realistic = json.loads(json.dumps(REFERENCE))
+    realistic["objects"][0]["attributes"]["bic"] = "DEUTDEFF"
+    unrealistic = json.loads(json.dumps(realistic))
+    unrealistic["objects"][0]["attributes"]["bic"] = "DEUTXXFF"  # no country XX
+    unrealistic["objects"][1]["attributes"]["email"] = "al@@example.org"
+    unchecked = {"objects": [{"id": "db", "class": "Bank", "attributes": {}}]}
+    outcomes: list[Outcome] = [
+        _result("valid", realistic, attempts=1, tokens=10),  # DEUTDEFF, Al: 2 of 2 pass
+        _result("valid", unrealistic, attempts=1, tokens=10),  # Al passes: 1 of 3
+        _result("valid", unchecked, attempts=1, tokens=10),  # nothing checked
+        BackendError("server went away"),
+    ]
+    report = evaluate(suite, discover(suite), ["fake"], ["two-step"], 2, ScriptedGenerate(outcomes))
+    assert [r.realism_rate for r in report.runs] == pytest.approx([1.0, 1 / 3, None, None])
+    alpha, beta = report.per_case
+    assert (alpha.realism_rate, beta.realism_rate) == (pytest.approx(2 / 3), None)
+    assert report.aggregates[0].realism_rate == pytest.approx(2 / 3)

@@ -129,7 +129,9 @@ def _assert_exact(mm: Metamodel, reference: Cim, result: GenerationResult) -> No
 def test_every_suite_case_comes_back_exact(server: CapableServer, case: Case) -> None:
     result = _generate(server, case.metamodel, case.spec, max_repairs=0)
     _assert_exact(case.metamodel, case.reference, result)
-    assert result.strategy is not None and result.strategy.startswith("strategy typed")
+    assert result.strategy == "typed"
+    assert result.strategy_reason is not None
+    assert result.strategy_reason.startswith("strategy typed")
     assert len(server.requests) == 1
     assert all(r["headers"]["authorization"] == "Bearer sk-no-key" for r in server.requests)
 
@@ -150,7 +152,9 @@ def test_every_strategy_comes_back_exact(server: CapableServer, strategy: str, n
     case = next(c for c in SUITE if c.name == name)
     result = _generate(server, case.metamodel, case.spec, max_repairs=0, strategy=strategy)
     _assert_exact(case.metamodel, case.reference, result)
-    assert result.strategy is not None and result.strategy.startswith(f"strategy {strategy} ")
+    assert result.strategy == strategy
+    assert result.strategy_reason is not None
+    assert result.strategy_reason.startswith(f"strategy {strategy} ")
 
 
 def test_a_generated_case_of_over_300_objects_comes_back_exact(
@@ -213,6 +217,40 @@ def test_500_objects_from_an_8k_output_model_on_the_command_line(
     assert (graded.objects.f1, graded.attributes.f1, graded.references.f1) == (1.0, 1.0, 1.0)
 
 
+def test_generate_writes_what_compile_writes_with_schema_location_and_ids(
+    server: CapableServer, tmp_path: Path, emf
+) -> None:
+    """One command gives the file Eclipse opens unregistered: `generate --schema-location
+    --ids xmi` writes the bytes `compile` writes with the same options for the same CIM."""
+    case = next(c for c in SUITE if c.name == "bank-basic")
+    (source,) = case.ecore
+    ecore = tmp_path / "mm" / source.name
+    ecore.parent.mkdir()
+    ecore.write_bytes(source.read_bytes())
+    spec, out, report = tmp_path / "spec.txt", tmp_path / "out" / "bank.xmi", tmp_path / "r.json"
+    spec.write_text(case.spec, encoding="utf-8")
+    options = ["--schema-location", "--ids", "xmi"]
+    args = ["-m", str(ecore), "--spec-file", str(spec), "--model", MODEL]
+    args += ["--api-base", server.base_url, "--max-repairs", "0", "--report", str(report)]
+    done = CliRunner().invoke(app, ["generate", *args, *options, "-o", str(out), "--quiet"])
+    assert done.exit_code == 0, done.stderr
+    cim_file = tmp_path / "cim.json"
+    cim_file.write_text(json.dumps(json.loads(report.read_text())["cim"]), encoding="utf-8")
+    again = tmp_path / "out" / "compiled.xmi"
+    compiled = CliRunner().invoke(
+        app, ["compile", "-m", str(ecore), str(cim_file), *options, "-o", str(again)]
+    )
+    assert compiled.exit_code == 0, compiled.stderr
+    assert out.read_bytes() == again.read_bytes()
+    text = out.read_text(encoding="utf-8")
+    assert f'xsi:schemaLocation="{case.metamodel.packages[0].ns_uri} ../mm/{source.name}"' in text
+    assert 'xmi:id="' in text
+    (judged,) = emf([ecore], [out])
+    assert judged.errors == []
+    refused = CliRunner().invoke(app, ["generate", *args, "--ids", "uuid", "-o", str(out)])
+    assert refused.exit_code == 2 and "--ids" in refused.stderr
+
+
 def test_api_key_env_names_the_key_sent(
     server: CapableServer, monkeypatch: pytest.MonkeyPatch, bank: Metamodel
 ) -> None:
@@ -255,7 +293,8 @@ def test_http_generate_and_schema_follow_the_model(server: CapableServer, tmp_pa
             assert r.status_code == 200, r.text
             data = r.json()
             expected = "typed" if strategy == "auto" else strategy
-            assert data["strategy"].startswith(f"strategy {expected} ")
+            assert data["strategy"] == expected
+            assert data["strategy_reason"].startswith(f"strategy {expected} ")
             graded = score(case.metamodel, case.reference, parse_cim(data["cim"]))
             assert (graded.objects.f1, graded.attributes.f1, graded.references.f1) == (1, 1, 1)
         mm_id = c.post("/v1/metamodels", json={"ecore": ecore}).json()["id"]

@@ -3,6 +3,8 @@ schema cache holds under threads."""
 
 from __future__ import annotations
 
+import json
+import socket
 import subprocess
 import sys
 import time
@@ -99,3 +101,27 @@ def test_concurrent_first_builds_share_one_model() -> None:
     with ThreadPoolExecutor(8) as pool:
         models = set(pool.map(lambda _: cim_model(mm, options), range(8)))
     assert len(models) == 1
+
+
+def test_a_body_lost_to_an_h2c_upgrade_is_said_plainly() -> None:
+    """The JDK's HttpClient asks a plain-http server to upgrade to HTTP/2 (`Upgrade: h2c`);
+    uvicorn's parser then drops the body. The answer names that, not a missing field."""
+    body = b'{"metamodel": {"ecore": "x"}, "instance": {"objects": []}}'
+    request = (
+        b"POST /v1/validate HTTP/1.1\r\nHost: localhost\r\n"
+        b"Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+        b"HTTP2-Settings: AAEAAEAAAAIAAAAA\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+    )
+    with ServerThread(scripted_app(Settings())) as server:
+        host, port = server.url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as conn:
+            conn.sendall(request)
+            conn.shutdown(socket.SHUT_WR)
+            answer = b""
+            while chunk := conn.recv(65536):
+                answer += chunk
+    head, _, payload = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400"), head
+    assert b"application/problem+json" in head
+    assert "HTTP/1.1" in json.loads(payload)["detail"]

@@ -4,7 +4,6 @@ models that break exactly the rule their manifest names; through the Python API,
 
 from __future__ import annotations
 
-import itertools
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -13,16 +12,16 @@ from typing import Any
 import httpx
 import pytest
 from emf_check import EmfModelResult
-from http_support import BANK_ECORE, BANK_REFERENCE, ScriptedBackend, ServerThread, sse
-from pydantic import BaseModel
+from http_support import BANK_ECORE, BANK_REFERENCE, ServerThread, VaryingBackend, sse
 from typer.testing import CliRunner
 
 from instancegen import load_metamodel, parse_cim
-from instancegen.service.app.instance_sets import _MUTATIONS, break_one_rule, diversity, shape_key
-from instancegen.service.backends.base import Message, Reply
+from instancegen.service.app.instance_sets import _MUTATIONS, break_one_rule, shape_key
 from instancegen.service.cli import app
 from instancegen.service.core.cim import Cim
+from instancegen.service.core.metamodel import Metamodel
 from instancegen.service.core.validator import validate
+from instancegen.service.eval.diversity import set_figures
 from instancegen.service.http.app import create_app
 from instancegen.service.http.settings import Settings
 
@@ -48,6 +47,10 @@ def test_isomorphic_models_share_a_shape_and_a_changed_value_does_not() -> None:
     assert shape_key(parse_cim(relinked)) != shape_key(cim)
 
 
+def diversity(mm: Metamodel, cims: list[Cim]) -> float | None:
+    return set_figures(mm, cims).scorer_distance
+
+
 def test_diversity_is_zero_for_twins_and_grows_with_difference() -> None:
     mm = load_metamodel([BANK_ECORE])
     cim = _reference()
@@ -67,30 +70,6 @@ def test_a_broken_model_has_exactly_the_one_finding_it_names(start: int) -> None
     assert errors == [expected]
     assert expected.code in {"multiplicity", "multiple-containers", "dangling-reference",
                              "bad-value"}  # fmt: skip
-
-
-class VaryingBackend(ScriptedBackend):
-    """A scripted LLM that writes a different bank (another balance) for each model."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.variants = itertools.count(1)
-
-    def complete(
-        self,
-        messages: list[Message],
-        *,
-        schema: type[BaseModel] | None,
-        max_tokens: int,
-        temperature: float = 0.0,
-        seed: int | None = None,
-    ) -> Reply:
-        if schema is not None and schema.__name__ != "Links":
-            text = json.dumps(_reference().to_json()).replace("1250.5", f"{next(self.variants)}.5")
-            self.cim = parse_cim(text)
-        return super().complete(
-            messages, schema=schema, max_tokens=max_tokens, temperature=temperature, seed=seed
-        )
 
 
 def test_count_and_kind_over_http(tmp_path: Path) -> None:

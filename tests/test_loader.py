@@ -207,11 +207,11 @@ def test_content_hash_depends_on_content_not_order() -> None:
 @pytest.mark.parametrize(
     ("name", "feature", "what"),
     [
-        ("featuremap.ecore", "Mixed.mixedContent", "feature maps"),
-        ("group.ecore", "Holder.items", ""),
+        ("featuremap.ecore", "Mixed.mixedContent", "without ExtendedMetaData"),
+        ("group.ecore", "Holder.items", "'#itemGroup'"),
     ],
 )
-def test_feature_maps_and_groups_are_refused_naming_the_feature(
+def test_feature_maps_nothing_explains_are_refused_naming_the_feature(
     name: str, feature: str, what: str
 ) -> None:
     with pytest.raises(InputError) as exc:
@@ -235,6 +235,9 @@ BAD_CASES = {
     "platform_ref.ecore": "platform:/resource/other.project/model/other.ecore",
     "xxe.ecore": "DOCTYPE",
     "billion_laughs.ecore": "DOCTYPE",
+    "nameless_literal.ecore": "line 6: an enum literal has no name",
+    "missing_index_path.ecore": "eType '/1/Ghost' cannot be resolved: the file declares no 'Ghost'",
+    "annotation_ref.ecore": "points into the annotation 'duplicates'",
 }
 
 
@@ -357,3 +360,10 @@ def test_a_reference_to_another_ecore_class_is_refused_naming_it() -> None:
     )
     with pytest.raises(InputError, match=r"Ecore's own EClassifier .* EObject"):
         load_metamodel({"values.ecore": text})
+
+
+def test_percent_encoded_names_in_references_are_read_as_emf_reads_them() -> None:
+    mm = load("encoded_names.ecore")
+    assert mm.classes["Rules::OneOf"].supertypes == ("Rules::Constraint",)
+    parts = mm.classes["Rules::OneOf"].feature_map["parts"]
+    assert isinstance(parts, Reference) and parts.target == "Rules::Constraint"

@@ -10,14 +10,14 @@ some renaming of ids) is asked again. Kinds:
 - `invalid`: a valid model with exactly one rule broken on purpose (multiplicity, containment,
   dangling reference, value type); the manifest names the finding `validate` reports for
   it, so the set can test other tools' validators.
-Diversity is the mean pairwise structural distance, 1 − the scorer's F1 (mean of the
-objects, attributes and references F1), over every pair of members.
+`diversity` is the mean pairwise 1 − the scorer's F1 (mean of the objects, attributes and
+references F1) over every pair of members; `figures` adds the attribute diversity and the
+structural distance (`service.eval.diversity`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 from collections.abc import Callable, Sequence
 from typing import Any, Literal, cast
@@ -31,7 +31,7 @@ from instancegen.service.core.errors import InputError
 from instancegen.service.core.issues import Issue
 from instancegen.service.core.metamodel import Metamodel
 from instancegen.service.core.validator import validate
-from instancegen.service.eval.scoring import score
+from instancegen.service.eval.diversity import SetFigures, set_figures
 from instancegen.service.generation.result import GenerationResult, Usage
 from instancegen.service.generation.two_phase.objects_schema import without_named_entries
 
@@ -78,6 +78,10 @@ class InstanceSet(BaseModel):
     members: list[Member] = Field(default_factory=list)
     diversity: float | None = Field(
         default=None, description="Mean pairwise 1 − F1 (objects, attributes, references)."
+    )
+    figures: SetFigures = Field(
+        default_factory=SetFigures,
+        description="Attribute diversity (per attribute) and structural distance, pairwise.",
     )
     usage: Usage = Field(default_factory=Usage)
     problems: list[str] = Field(default_factory=list)
@@ -168,13 +172,15 @@ def generate_set(
             seen.add(key)
             members.append(member)
             break
+    figures = set_figures(mm, [m.cim for m in members])
     return InstanceSet(
         status="complete" if len(members) == count else "incomplete",
         kind=kind,
         count=count,
         model=model,
         members=members,
-        diversity=diversity(mm, [m.cim for m in members]),
+        diversity=figures.scorer_distance,
+        figures=figures,
         usage=usage,
         problems=problems,
     )
@@ -260,18 +266,6 @@ def shape_key(cim: Cim, rounds: int = 3) -> str:
 
 def _digest(parts: Sequence[str]) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
-
-
-def diversity(mm: Metamodel, cims: Sequence[Cim]) -> float | None:
-    """Mean over pairs of 1 − F1, F1 being the mean of the scorer's three aspects."""
-    pairs = list(itertools.combinations(cims, 2))
-    if not pairs:
-        return None
-    distances = []
-    for a, b in pairs:
-        s = score(mm, a, b)
-        distances.append(1 - (s.objects.f1 + s.attributes.f1 + s.references.f1) / 3)
-    return round(sum(distances) / len(distances), 4)
 
 
 def _add(a: Usage, b: Usage) -> Usage:

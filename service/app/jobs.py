@@ -94,8 +94,11 @@ def execute_job(
     synchronous request would get (embedded runner and broker workers alike)."""
 
     held: list[Event] = []
+    last_attempt = 0  # the `finished` event carries the last attempt's number, never 0 after one
 
     def progress(event: Event) -> None:
+        nonlocal last_attempt
+        last_attempt = max(last_attempt, event.attempt)
         if event.type == "finished":
             held.append(event)
         else:
@@ -109,10 +112,18 @@ def execute_job(
             "failed",
             None,
             problem,
-            Event(type="finished", data={"status": "failed", "error": problem}),
+            Event(
+                type="finished",
+                attempt=last_attempt,
+                data={"status": "failed", "error": problem},
+            ),
         )
     one_model = isinstance(result, GenerationResult) and held
-    finished = held[-1] if one_model else Event(type="finished", data={"status": result.status})
+    finished = (
+        held[-1]
+        if one_model
+        else Event(type="finished", attempt=last_attempt, data={"status": result.status})
+    )
     return JobOutcome("finished", result.model_dump(mode="json"), None, finished)
 
 

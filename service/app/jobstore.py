@@ -186,7 +186,8 @@ class Store:
 
     def interrupt_unfinished(self, last_event: dict[str, Any]) -> list[str]:
         """Mark jobs a previous process left queued or running as `interrupted`, ending
-        each one's event stream with `last_event`; returns their ids."""
+        each one's event stream with `last_event`, numbered with the job's last attempt;
+        returns their ids."""
         with self._tx() as conn:
             ids = [
                 row[0]
@@ -200,7 +201,8 @@ class Store:
                 (time.time(),),
             )
         for job_id in ids:
-            self.add_event(job_id, last_event)
+            attempts = (e.get("attempt", 0) for _, e in self.events_after(job_id, 0))
+            self.add_event(job_id, {**last_event, "attempt": max(attempts, default=0)})
         return ids
 
     def purge_finished(self, older_than: float) -> int:

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from instancegen.service.core.errors import BackendError, InputError
+from instancegen.service.core.version import installed_version
 
 EXIT_OK, EXIT_INVALID, EXIT_INPUT, EXIT_BACKEND, EXIT_INTERNAL = 0, 1, 2, 3, 4
 DEBUG_FLAG = "--debug"
@@ -38,6 +39,28 @@ app = typer.Typer(
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        typer.echo(f"instancegen {installed_version()}")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print instancegen's version and exit.",
+            callback=_print_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
+    """Options that come before the command."""
+
 
 MetamodelOption = Annotated[
     list[Path],

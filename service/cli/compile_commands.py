@@ -1,7 +1,8 @@
 """`instancegen compile` and `instancegen import`: CIM to XMI/EMF-JSON/diagrams and back.
 
 Compiling refuses an invalid model (exit 1, the issues listed) unless `--force`; output is
-written all-or-nothing, so a failed compile leaves no file behind.
+written all-or-nothing, so a failed compile leaves no file behind. References into other model
+files keep pointing at the same files when the output goes into another directory.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from instancegen.service.core.issues import has_errors
 from instancegen.service.core.metamodel import Metamodel
 from instancegen.service.core.validator import validate
 from instancegen.service.resources.model_io import read_model_file
+from instancegen.service.resources.neighbours import rebased
 
 
 def _formats_help() -> str:
@@ -42,6 +44,23 @@ OutputOption = Annotated[
         "-o", "--output", help="Write here instead of to standard output.", show_default=False
     ),
 ]
+IdsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--ids",
+        help="'xmi': refer to objects by xmi:id / _id (the CIM ids) "
+        "instead of EMF's fragment paths.",
+        show_default=False,
+    ),
+]
+SchemaLocationOption = Annotated[
+    bool,
+    typer.Option(
+        "--schema-location",
+        help="Write xsi:schemaLocation pointing at the "
+        ".ecore files, so Eclipse opens a model of an unregistered metamodel.",
+    ),
+]
 
 
 @app.command("compile")
@@ -50,23 +69,8 @@ def compile_command(
     model: ModelArgument,
     fmt: Annotated[str, typer.Option("--format", "-f", help=_formats_help())] = "xmi",
     output: OutputOption = None,
-    ids: Annotated[
-        str | None,
-        typer.Option(
-            "--ids",
-            help="'xmi': refer to objects by xmi:id / _id (the CIM ids) "
-            "instead of EMF's fragment paths.",
-            show_default=False,
-        ),
-    ] = None,
-    schema_location: Annotated[
-        bool,
-        typer.Option(
-            "--schema-location",
-            help="Write xsi:schemaLocation pointing at the "
-            ".ecore files, so Eclipse opens a model of an unregistered metamodel.",
-        ),
-    ] = False,
+    ids: IdsOption = None,
+    schema_location: SchemaLocationOption = False,
     force: Annotated[
         bool, typer.Option("--force", help="Compile even when the model has validation errors.")
     ] = False,
@@ -80,13 +84,13 @@ def compile_command(
     """
     try:
         compiler = compilers.get(fmt)
-        if ids not in (None, "xmi", "fragment"):
-            raise InputError(f"--ids must be 'xmi' or 'fragment', not {ids!r}.")
+        check_ids(ids)
         mm = load_metamodel(metamodel)
         cim = read_model_file(model, mm)
     except InputError as exc:
         raise fail(exc.message) from None
-    issues = validate(mm, cim)
+    # Only errors stop a compile; realism findings are warnings, and costly on large models.
+    issues = validate(mm, cim, realism="off")
     if has_errors(issues) and not force:
         errors = [i for i in issues if i.severity == "error"]
         err.print(
@@ -102,9 +106,9 @@ def compile_command(
                 markup=False,
             )
         raise typer.Exit(EXIT_INVALID)
-    options: dict[str, Any] = {"ids": ids}
-    if schema_location:
-        options["schema_location"] = _schema_locations(mm, metamodel, output)
+    options = compile_options(mm, ids, schema_location, metamodel, output)
+    if output is not None:
+        cim = rebased(cim, model.parent, output.parent)
     try:
         data = compiler.compile(cim, mm, **options)
     except InputError as exc:
@@ -130,6 +134,8 @@ def import_command(
     try:
         mm = load_metamodel(metamodel)
         cim = read_model_file(model, mm)
+        if output is not None:
+            cim = rebased(cim, model.parent, output.parent)
         data = compilers.get("cim").compile(cim, mm)
     except InputError as exc:
         raise fail(exc.message) from None
@@ -147,6 +153,22 @@ def _emit(data: bytes, output: Path | None) -> None:
         write_atomic(output, data)
     except OSError as exc:
         raise fail(f"{output}: cannot be written ({exc.strerror}).") from None
+
+
+def check_ids(ids: str | None) -> None:
+    """`--ids` is refused before any work when it names no way of referring."""
+    if ids not in (None, "xmi", "fragment"):
+        raise InputError(f"--ids must be 'xmi' or 'fragment', not {ids!r}.")
+
+
+def compile_options(
+    mm: Metamodel, ids: str | None, schema_location: bool, given: list[Path], output: Path | None
+) -> dict[str, Any]:
+    """The compilers' options for `--ids` and `--schema-location` (compile and generate)."""
+    options: dict[str, Any] = {"ids": ids}
+    if schema_location:
+        options["schema_location"] = _schema_locations(mm, given, output)
+    return options
 
 
 def _schema_locations(mm: Metamodel, given: list[Path], output: Path | None) -> dict[str, str]:

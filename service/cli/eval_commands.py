@@ -113,7 +113,7 @@ def _aggregate_table(title: str, rows: list[Aggregate]) -> Table:
     voted = any(a.samples > 1 for a in rows)
     columns = ["case"] * by_case + ["cases"] * by_group + ["model", "mode", "runs"]
     columns += ["samples"] * voted + ["valid"]
-    columns += ["EMF valid", "OCL inv", *(f"F1 {a}" for a in ASPECTS)]
+    columns += ["EMF valid", "OCL inv", "realistic", *(f"F1 {a}" for a in ASPECTS)]
     columns += ["attempts", "normalised", "tokens in", "tokens out", "seconds"]
     for col in columns:
         left = col in ("case", "cases", "model", "mode")
@@ -122,6 +122,7 @@ def _aggregate_table(title: str, rows: list[Aggregate]) -> Table:
         cells = [a.case or ""] * by_case + [a.group] * by_group + [a.model, a.mode, str(a.runs)]
         cells += [str(a.samples)] * voted
         cells += [_rate(a.validity_rate), _rate(a.emf_validity_rate), _rate(a.invariant_rate)]
+        cells.append(_rate(a.realism_rate))
         cells += [f"{a.f1[x]:.3f}" for x in ASPECTS]
         cells += [f"{a.attempts:.1f}", f"{a.normalised:.1f}"]
         cells += [f"{a.prompt_tokens:.0f}", f"{a.completion_tokens:.0f}"]
@@ -189,7 +190,9 @@ def eval_command(
 
     "OCL inv" is the invariant-satisfaction rate: of the metamodel's evaluated OCL
     invariants (annotations, and any .ocl file in the case folder), the share the model
-    satisfies on every object; "—" where a case has none.
+    satisfies on every object; "—" where a case has none. "realistic" is the share of the
+    model's values that realism checks judge (IBAN, e-mail, dates, names, …; see
+    [bold]instancegen inspect[/]) and that pass them; "—" where none is checked.
 
     A case whose case.json says {"frozen": true} is held out from tuning: besides the
     overall means, the old and the frozen cases get means of their own.

@@ -25,11 +25,19 @@ from instancegen.service.cli.app import (
     fail,
     out,
 )
+from instancegen.service.cli.compile_commands import (
+    IdsOption,
+    SchemaLocationOption,
+    check_ids,
+    compile_options,
+)
 from instancegen.service.core.atomic import write_atomic
+from instancegen.service.core.cim import Cim
 from instancegen.service.core.ecore_loader import load_metamodel
 from instancegen.service.core.errors import BackendError, InputError
 from instancegen.service.core.input_files import read_input_text
 from instancegen.service.core.issues import Issue
+from instancegen.service.core.metamodel import Metamodel
 from instancegen.service.generation import MAX_SAMPLES, MODES, Mode, generate
 from instancegen.service.generation.loop import SAMPLE_TEMPERATURE
 from instancegen.service.generation.prompting import direct_messages
@@ -187,6 +195,8 @@ def generate_command(
         ),
     ] = "typical",
     samples: SamplesOption = 1,
+    ids: IdsOption = None,
+    schema_location: SchemaLocationOption = False,
 ) -> None:
     """Generate an instance model from a natural-language specification.
 
@@ -221,7 +231,13 @@ def generate_command(
       [bold]instancegen generate -m bank.ecore --spec-file spec.txt --samples 3 -o bank.xmi[/]
 
       (three answers drawn, voted into one: "consensus of 3 samples: kept 5 of 7 objects")
+
+      [bold]instancegen generate -m bank.ecore --spec-file spec.txt -o bank.xmi \\
+        --schema-location --ids xmi[/]
+
+      (Eclipse's reflective editor opens bank.xmi without the metamodel registered)
     """
+    output_options = {"ids": ids, "schema_location": schema_location}
     if count > 1 or kind != "typical":
         tuning = {
             "strategy": strategy,
@@ -232,10 +248,11 @@ def generate_command(
         }
         _generate_set_command(
             metamodel, constraints or [], spec, spec_file, model, api_base, formats or ["xmi"],
-            output, max_repairs, mode, count, kind, quiet, tuning,
+            output, max_repairs, mode, count, kind, quiet, tuning, output_options,
         )  # fmt: skip
         return
     try:
+        check_ids(ids)
         mm = load_metamodel(metamodel, constraints or ())
         text = read_spec(spec, spec_file)
         chosen = formats or ["xmi"]
@@ -269,7 +286,8 @@ def generate_command(
     valid = result.status == "valid"
     _print_issues(result.issues)  # a valid model's warnings too (`normalised`: what was changed)
     if valid or allow_invalid:
-        _write(result, targets)
+        options = compile_options(mm, ids, schema_location, metamodel, output)
+        _write(_recompiled(result.artifacts, result.cim, mm, options), targets)
     if not quiet:
         _summary(result)
     if not valid:
@@ -347,13 +365,16 @@ def _generate_set_command(
     kind: str,
     quiet: bool,
     tuning: dict[str, Any],
+    output_options: dict[str, Any],
 ) -> None:
     """`generate --count N --kind K`: a set of distinct models and its manifest; `tuning`
-    holds generate's strategy and budget options, passed on to every member."""
+    holds generate's strategy and budget options, passed on to every member, and
+    `output_options` its `--ids` and `--schema-location`, applied to every member's files."""
     try:
         if output is None:
             raise InputError("--count and --kind write several files: name them with -o OUT.")
         checked = check_set_request(count, kind)
+        check_ids(output_options["ids"])
         mm = load_metamodel(metamodel, constraints)
         text = read_spec(spec, spec_file)
         _targets(formats, output)
@@ -392,6 +413,11 @@ def _generate_set_command(
         raise fail(exc.message) from None
     except BackendError as exc:
         raise fail(f"LLM backend failed: {exc.message}", EXIT_BACKEND) from None
+    options = compile_options(
+        mm, output_options["ids"], output_options["schema_location"], metamodel, output
+    )
+    for member in result.members:
+        member.artifacts = _recompiled(member.artifacts, member.cim, mm, options)
     manifest = write_set(result, output, text)[0]
     for problem in result.problems:
         err.print(f"[yellow]note:[/] {escape(problem)}", highlight=False)
@@ -438,9 +464,29 @@ def _targets(formats: list[str], output: Path | None) -> dict[str, Path | None]:
     return paths
 
 
-def _write(result: GenerationResult, targets: dict[str, Path | None]) -> None:
+def _recompiled(
+    artifacts: dict[str, str], cim: Cim | None, mm: Metamodel, options: dict[str, Any]
+) -> dict[str, str]:
+    """The artifacts compiled again with `--ids` / `--schema-location`, when given. A format
+    that cannot write the model so keeps the artifact generation made, and says so."""
+    if cim is None or not any(options.values()):
+        return artifacts
+    again = dict(artifacts)
+    for fmt in artifacts:
+        try:
+            again[fmt] = compilers.get(fmt).compile(cim, mm, **options).decode("utf-8")
+        except InputError as exc:
+            err.print(
+                f"[yellow]warning:[/] {fmt} written without --ids/--schema-location: "
+                f"{escape(exc.message)}",
+                highlight=False,
+            )
+    return again
+
+
+def _write(artifacts: dict[str, str], targets: dict[str, Path | None]) -> None:
     for fmt, path in targets.items():
-        data = result.artifacts.get(fmt)
+        data = artifacts.get(fmt)
         if data is None:
             err.print(f"[yellow]warning:[/] the model cannot be written as {fmt}.")
         elif path is None:
@@ -471,8 +517,8 @@ def _summary(result: GenerationResult) -> None:
         f"tokens {u.prompt_tokens:,} in, {u.completion_tokens:,} out{cost}",
         highlight=False,
     )
-    if result.strategy:
-        err.print(escape(result.strategy), style="dim", highlight=False)
+    if result.strategy_reason:
+        err.print(escape(result.strategy_reason), style="dim", highlight=False)
 
 
 class _Progress:

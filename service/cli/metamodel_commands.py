@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from instancegen.service.cli.app import ConstraintsOption, MetamodelOption, app, err, fail, out
 from instancegen.service.cli.generate_commands import (
@@ -21,9 +22,11 @@ from instancegen.service.cli.generate_commands import (
     StrategyOption,
     read_spec,
 )
+from instancegen.service.core import checks
 from instancegen.service.core.ecore_loader import load_metamodel
 from instancegen.service.core.errors import InputError
-from instancegen.service.core.metamodel import EClassView, Metamodel
+from instancegen.service.core.metamodel import Attribute, EClassView, Feature, Metamodel
+from instancegen.service.core.primitive_like import emf_note
 from instancegen.service.generation.emfatic import (
     render_datatype,
     render_feature,
@@ -53,6 +56,8 @@ def inspect(metamodel: MetamodelOption, constraints: ConstraintsOption = None) -
     multiplicities [bold][1][/] [bold][*][/] [bold][+][/] [bold][2..5][/], none means [0..1].
     [bold]invariant Name: expr;[/] is an OCL invariant every instance must satisfy (from
     the .ecore's OCL annotations, or a Complete OCL file given with --constraints).
+    [bold]check iban (by name)[/] names the realism checks `validate` runs on an attribute,
+    chosen by its name and type or by its annotation (source instancegen, key check).
 
     Below the table: enums and data types, loader warnings, the schema variant
     (typed, or generic when too large), and the token count of the Emfatic text
@@ -69,12 +74,15 @@ def inspect(metamodel: MetamodelOption, constraints: ConstraintsOption = None) -
     for col in ("class", "kind", "supertypes", "features"):
         table.add_column(col, overflow="fold")
     for c in mm.classes.values():
-        table.add_row(escape(c.key), _kind(c), escape(", ".join(c.supertypes)), _features(mm, c))
+        table.add_row(Text(c.key), _kind(c), Text(", ".join(c.supertypes)), _features(mm, c))
     out.print(table)
     for datatype in mm.datatypes.values():
         out.print(escape(render_datatype(datatype)))
     for warning in mm.warnings:
         out.print(f"[yellow]warning:[/] {escape(warning)}")
+    note = emf_note(mm)
+    if note is not None:
+        out.print(f"[yellow]note:[/] {escape(note)}")
     if mm.invariants:
         out.print(
             f"invariants: {len(mm.invariants)} OCL, checked by validate and sent in the prompt"
@@ -98,17 +106,35 @@ def _kind(c: EClassView) -> str:
     return "interface" if c.interface else "abstract" if c.abstract else ""
 
 
-def _features(mm: Metamodel, c: EClassView) -> str:
+def _features(mm: Metamodel, c: EClassView) -> Text:
+    """The features cell, styled as it is built (markup to parse made a table of hundreds of
+    classes take seconds to print)."""
     inherited = {name for sup in c.all_supertypes for name in mm.classes[sup].feature_map}
-    lines = []
+    cell = Text()
     for f in c.features:
-        text = escape(render_feature(f))
-        lines.append(f"[dim]{text}[/]" if f.name in inherited else text)
+        cell.append(render_feature(f), style="dim" if f.name in inherited else "")
+        checked = _checked(c, f)
+        if checked:
+            cell.append_text(Text.from_markup(checked))
+        cell.append("\n")
     for key in (*sorted(c.all_supertypes), c.key):
         for invariant in mm.invariants_of(key):
-            text = f"[magenta]{escape(render_invariant(invariant))}[/]"
-            lines.append(text if key == c.key else f"[dim]{text}[/]")
-    return "\n".join(lines)
+            style = "magenta" if key == c.key else "dim magenta"
+            cell.append(render_invariant(invariant) + "\n", style=style)
+    cell.rstrip()
+    return cell
+
+
+def _checked(c: EClassView, f: Feature) -> str:
+    """The realism checks a feature gets, and whether its annotation or its name chose them."""
+    if not isinstance(f, Attribute):
+        return ""
+    chosen = checks.applied(c, f)
+    names = [x.name for x in chosen.checks] + [f"{n} (not installed)" for n in chosen.unknown]
+    if not names:
+        return ""
+    how = "annotated" if chosen.annotated else "by name"
+    return f"  [cyan]check {escape(', '.join(names))}[/] ({how})"
 
 
 @app.command()

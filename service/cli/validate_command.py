@@ -19,11 +19,31 @@ from instancegen.service.cli.app import (
     fail,
     out,
 )
+from instancegen.service.core.checks.audit import Realism
 from instancegen.service.core.ecore_loader import load_metamodel
 from instancegen.service.core.errors import InputError
 from instancegen.service.core.issues import Issue, has_errors
+from instancegen.service.core.scope import check_scopes, parse_scopes
 from instancegen.service.core.validator import validate as validate_model
 from instancegen.service.resources.model_io import read_model_file
+
+RealismOption = Annotated[
+    Realism,
+    typer.Option(
+        "--realism",
+        help="What a value failing a realism check is: warn (an `unrealistic` warning), "
+        "strict (an error) or off (not checked).",
+    ),
+]
+ScopeOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--scope",
+        help="Class=N, Class=MIN..MAX, Class=MIN.. or Class=..MAX: how many objects of the "
+        "class (its subclasses' included) the model must have; repeatable.",
+        show_default=False,
+    ),
+]
 
 
 @app.command("validate")
@@ -42,6 +62,8 @@ def validate(
         typer.Option("--json", help="Print the findings as a JSON list of issue records."),
     ] = False,
     constraints: ConstraintsOption = None,
+    realism: RealismOption = "warn",
+    scope: ScopeOption = None,
 ) -> None:
     """Check an instance model against its metamodel and list every problem found.
 
@@ -56,15 +78,26 @@ def validate(
     too: a violation is an [bold]invariant[/] error naming the constraint; one the
     validator cannot evaluate is a [bold]not-evaluated[/] warning.
 
+    Realism checks (IBAN checksums, e-mail and URL syntax, phone numbers, country and
+    currency codes, dates in order, ages, birth dates, people's names, codes; see
+    [bold]instancegen inspect[/] for which apply) report an [bold]unrealistic[/] warning;
+    [bold]--realism strict[/] makes it an error, [bold]--realism off[/] skips them.
+
+    [bold]--scope Account=12[/], [bold]--scope Student=20..30[/] (also [bold]3..[/] and
+    [bold]..5[/], repeatable): a class's count outside it is a [bold]scope[/] error; the
+    objects of its subclasses count as the class's.
+
     For scripts and repair loops, [bold]--json[/] prints a list of issue records
     {"code", "severity", "object", "feature", "message", "hint"}.
     """
     try:
         mm = load_metamodel(metamodel, constraints or ())
+        scopes = parse_scopes(scope or ())
+        check_scopes(mm, scopes)
         cim = read_model_file(model, mm)
     except InputError as exc:
         raise fail(exc.message) from None
-    issues = validate_model(mm, cim)
+    issues = validate_model(mm, cim, realism=realism, scopes=scopes)
     if as_json:
         typer.echo(json.dumps([i.model_dump() for i in issues], indent=2, ensure_ascii=False))
     else:

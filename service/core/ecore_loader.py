@@ -10,18 +10,22 @@ from __future__ import annotations
 import hashlib
 import posixpath
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from io import BytesIO
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from lxml import etree
 from pyecore.ecore import EAttribute, EClass, EDataType, EEnum, EPackage, EProxy, EReference
 from pyecore.resources import URI, ResourceSet
 
+from instancegen.service.core import extended_metadata as emd_mod
 from instancegen.service.core import limits as limits_mod
+from instancegen.service.core import xsd_types
 from instancegen.service.core.errors import InputError
+from instancegen.service.core.extended_metadata import XmlMetadata
 from instancegen.service.core.input_files import read_input, read_input_text
 from instancegen.service.core.metamodel import (
     ECORE_NS,
@@ -35,14 +39,15 @@ from instancegen.service.core.metamodel import (
     TypeKind,
 )
 from instancegen.service.core.ocl.sources import from_annotations, with_constraints
-from instancegen.service.core.xmlsafe import parse_xml
+from instancegen.service.core.primitive_like import ecore_type_for, read_as_warning
+from instancegen.service.core.xmlsafe import parse_xml, xml_bytes
 
 XMI_NS = "http://www.omg.org/XMI"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 _REF_ATTRS = ("eType", "eSuperTypes", "eOpposite", "eKeys", "eClassifier", "eExceptions", "href")
 _UPLOAD_ROOT = "/instancegen-upload"
-_FEATURE_MAP_TYPES = {"EFeatureMapEntry", "org.eclipse.emf.ecore.util.FeatureMap$Entry"}
-_EXTENDED_METADATA = "http:///org/eclipse/emf/ecore/util/ExtendedMetaData"
+_BUILTIN_ROOT = "/instancegen-builtin"
+INSTANCEGEN_ANNOTATION = "instancegen"  # an annotation source of our own: `check` names checks
 
 # Ecore's own data types by name, and Java instance class names of custom EDataTypes.
 _ECORE_TYPES: dict[str, tuple[TypeKind, str | None, bool]] = {
@@ -102,6 +107,7 @@ class _Source:
     data: bytes
     tree: etree._ElementTree
     ns_uris: list[str] = field(default_factory=list)
+    builtin: bool = False  # a package EMF builds in (XMLType, XMLNamespace), not a given file
 
 
 def load_metamodel(
@@ -124,7 +130,7 @@ def load_metamodel(
 
 def _load(files: Sequence[str | Path] | Mapping[str, bytes | str]) -> Metamodel:
     if isinstance(files, Mapping):
-        named = {_upload_key(n): (n, _as_bytes(d)) for n, d in files.items()}
+        named = {_upload_key(n): (n, _as_bytes(d, n)) for n, d in files.items()}
         sources = [_parse_source(display, key, data) for key, (display, data) in named.items()]
         disk = False
     else:
@@ -138,8 +144,8 @@ def _load(files: Sequence[str | Path] | Mapping[str, bytes | str]) -> Metamodel:
     return _build(sources)
 
 
-def _as_bytes(data: bytes | str) -> bytes:
-    return data.encode("utf-8") if isinstance(data, str) else data
+def _as_bytes(data: bytes | str, name: str) -> bytes:
+    return xml_bytes(data, name) if isinstance(data, str) else data
 
 
 def _upload_key(name: str) -> str:
@@ -162,6 +168,7 @@ def _parse_source(display: str, key: str, data: bytes) -> _Source:
             f"{display}: not an Ecore metamodel (the root element is <{tag}>, "
             "expected an ecore:EPackage)."
         )
+    _check_names(display, packages)
     src = _Source(display, key, data, tree)
     for pkg in packages:
         for el in pkg.iter(f"{{{ECORE_NS}}}EPackage", "eSubpackages"):
@@ -169,6 +176,24 @@ def _parse_source(display: str, key: str, data: bytes) -> _Source:
             if uri:
                 src.ns_uris.append(uri)
     return src
+
+
+_NAMED = {
+    "eSubpackages": "a package",
+    "eClassifiers": "a classifier",
+    "eStructuralFeatures": "a feature",
+    "eLiterals": "an enum literal",
+}
+
+
+def _check_names(display: str, packages: list[etree._Element]) -> None:
+    """Packages, classifiers, features and enum literals need a name (what the CIM, the prompt
+    and XMI call them by); pyecore would fail on a nameless one with an internal error."""
+    for pkg in packages:
+        for el in pkg.iter(f"{{{ECORE_NS}}}EPackage", *_NAMED):
+            if not el.get("name"):
+                what = _NAMED.get(str(el.tag), "a package")
+                raise InputError(f"{display}, line {el.sourceline}: {what} has no name; name it.")
 
 
 def _package_elements(root: etree._Element) -> list[etree._Element]:
@@ -207,7 +232,9 @@ def _close_over_references(sources: list[_Source], disk: bool) -> list[_Source]:
                     resolved = _resolve_file(src, target, by_key, disk, queue, sources)
                     new_tokens.append(f"{resolved}#{frag}" if resolved is not None else token)
                 el.set(attr, " ".join(new_tokens))
+    _add_builtins(sources)
     _rewrite_ns_references(sources)
+    _decode_fragments(sources)
     known_ns = {u for s in sources for u in s.ns_uris} | {ECORE_NS}
     for src in sources:
         _check_ns_references(src, known_ns)
@@ -215,6 +242,25 @@ def _close_over_references(sources: list[_Source], disk: bool) -> list[_Source]:
     for src in sources:
         _check_fragments(src, packages)
     return sources
+
+
+def _add_builtins(sources: list[_Source]) -> None:
+    """XMLType and XMLNamespace, as EMF has them built in, where a file refers to them and no
+    given file declares them."""
+    given = {u for s in sources for u in s.ns_uris}
+    wanted: set[str] = set()
+    for src in sources:
+        for el in src.tree.getroot().iter():
+            for attr in _REF_ATTRS:
+                for token in _href_tokens(el.get(attr) or ""):
+                    wanted.add(token.rsplit("#", 1)[0])
+    for uri in sorted(wanted - given):
+        data = xsd_types.builtin_ecore(uri)
+        if data is not None:
+            name = uri.rstrip("/").rsplit("/", 1)[-1] + ".ecore"
+            src = _parse_source(name, f"{_BUILTIN_ROOT}/{name}", data)
+            src.builtin = True
+            sources.append(src)
 
 
 def _rewrite_ns_references(sources: list[_Source]) -> None:
@@ -229,19 +275,35 @@ def _rewrite_ns_references(sources: list[_Source]) -> None:
                 uri = el.get("nsURI")
                 if uri and uri != ECORE_NS:
                     where.setdefault(uri, f"{src.key}#{_package_fragment(el, top is root, i)}")
+
+    def by_file(token: str) -> str:
+        target, _, frag = token.rpartition("#")
+        if target in where and frag.startswith("//"):
+            return f"{where[target]}/{frag[2:]}"
+        return token
+
+    _map_tokens(sources, "#", by_file)
+
+
+def _decode_fragments(sources: list[_Source]) -> None:
+    """Names in a reference's fragment as EMF reads them: percent-decoded (EMF writes a class
+    `A::B` as `//A%3A%3AB`); pyecore would look for the encoded name."""
+
+    def decoded(token: str) -> str:
+        target, hash_, frag = token.rpartition("#")
+        return f"{target}{hash_}{unquote(frag)}"
+
+    _map_tokens(sources, "%", decoded)
+
+
+def _map_tokens(sources: list[_Source], marker: str, change: Callable[[str], str]) -> None:
+    """Every reference token in a value holding `marker`, passed through `change`."""
     for src in sources:
         for el in src.tree.getroot().iter():
             for attr in _REF_ATTRS:
                 value = el.get(attr)
-                if value is None or "#" not in value:
-                    continue
-                tokens = []
-                for token in value.split():
-                    target, _, frag = token.rpartition("#")
-                    if target in where and frag.startswith("//"):
-                        token = f"{where[target]}/{frag[2:]}"
-                    tokens.append(token)
-                el.set(attr, " ".join(tokens))
+                if value is not None and marker in value:
+                    el.set(attr, " ".join(change(token) for token in value.split()))
 
 
 def _package_fragment(el: etree._Element, top_is_root: bool, index: int) -> str:
@@ -257,43 +319,62 @@ def _package_fragment(el: etree._Element, top_is_root: bool, index: int) -> str:
     return f"/{index}" + "".join(f"/{n}" for n in names)
 
 
-def _packages_by_target(sources: list[_Source]) -> dict[str, tuple[_Source, etree._Element]]:
-    """The root package of each single-package file, by file key (what `//X` starts from)."""
-    result: dict[str, tuple[_Source, etree._Element]] = {}
-    for src in sources:
-        root = src.tree.getroot()
-        if root.tag == f"{{{ECORE_NS}}}EPackage":
-            result[src.key] = (src, root)
-    return result
+def _packages_by_target(sources: list[_Source]) -> dict[str, tuple[_Source, list[etree._Element]]]:
+    """The top packages of each file, by file key (what `//X` and `/1/X` start from)."""
+    return {src.key: (src, _package_elements(src.tree.getroot())) for src in sources}
 
 
-_NAME_PATH = re.compile(r"^//[^@/]+(/[^@/]+)*$")
+# `//Name/...` (in a file whose root is the package) or `/2/Name/...` (the third top package).
+_NAME_PATH = re.compile(r"^(?://|/([0-9]+)/)([^@/]+(?:/[^@/]+)*)$")
 
 
-def _check_fragments(src: _Source, packages: dict[str, tuple[_Source, etree._Element]]) -> None:
-    """Every `//Name/...` reference must name something declared, checked before pyecore runs
-    so the error names the reference instead of surfacing as a pyecore internal error."""
+def _check_fragments(
+    src: _Source, packages: dict[str, tuple[_Source, list[etree._Element]]]
+) -> None:
+    """Every `//Name/...` or `/1/Name/...` reference must name something declared, checked
+    before pyecore runs so the error names the reference instead of surfacing as a pyecore
+    internal error. XMI writes a reference within the file without `#` (`eType="/1/String"`)."""
     for el in src.tree.getroot().iter():
         for attr in _REF_ATTRS:
-            for token in _href_tokens(el.get(attr) or ""):
-                target, frag = token.rsplit("#", 1)
+            for token in (el.get(attr) or "").split():
+                target, _, frag = token.rpartition("#")
                 owner = packages.get(target or src.key)
-                if owner is None or not _NAME_PATH.match(frag):
-                    continue  # Ecore's own types, index paths: left to pyecore
-                node = owner[1]
-                for name in frag[2:].split("/"):
-                    found = next((c for c in node if c.get("name") == name), None)
-                    if found is None:
-                        where = "the file" if owner[0] is src else owner[0].display
+                found = _NAME_PATH.match(frag) if owner is not None else None
+                if owner is None or found is None:
+                    continue  # Ecore's own types, nsURIs, paths by index: left to pyecore
+                index, names = found.groups()
+                tops = owner[1]
+                where = "the file" if owner[0] is src else owner[0].display
+                single = owner[0].tree.getroot().tag == f"{{{ECORE_NS}}}EPackage"
+                if index is None and not single:
+                    continue  # `//X` in a file of several packages: left to pyecore
+                at = int(index or 0)
+                if at >= len(tops):
+                    raise InputError(
+                        f"{src.display}: {attr} {_shown(token, src)!r} cannot be resolved: "
+                        f"{where} has {len(tops)} top package(s)."
+                    )
+                node = tops[at]
+                for name in names.split("/"):
+                    if name.startswith("%") and name.endswith("%"):
+                        raise InputError(
+                            f"{src.display}: {attr} {_shown(token, src)!r} points into the "
+                            f"annotation {name[1:-1]!r} (UML2's redefinitions); a reference to "
+                            "a feature held by an annotation is not supported."
+                        )
+                    child = next((c for c in node if c.get("name") == name), None)
+                    if child is None:
                         raise InputError(
                             f"{src.display}: {attr} {_shown(token, src)!r} cannot be resolved: "
                             f"{where} declares no {name!r}."
                         )
-                    node = found
+                    node = child
 
 
 def _shown(token: str, src: _Source) -> str:
     """A reference as the user wrote it, give or take the internal absolute file key."""
+    if "#" not in token:
+        return token
     target, frag = token.rsplit("#", 1)
     if target == src.key:
         target = ""
@@ -461,6 +542,10 @@ class _Viewer:
         self._dt_cache: dict[int, DataType] = {}
         self._features: dict[int, tuple[Feature, ...]] = {}
         self.any_object: str | None = None  # the key of Ecore's EObject, once a reference uses it
+        self.document_roots: list[tuple[EClass, Package]] = []
+        self.extended = False  # some class or feature carries ExtendedMetaData
+        self.any_type: str | None = None  # the key of XMLType's AnyType, once a feature uses it
+        self._xml_features: dict[int, emd_mod.XmlFeature] = {}
 
     def metamodel(self) -> Metamodel:
         for src, root in self.roots:
@@ -475,6 +560,10 @@ class _Viewer:
             clash = names[ecls.name] > 1
             self.keys[id(ecls)] = f"{pkg.path}.{ecls.name}" if clash else ecls.name
         classes = {self.keys[id(c)]: self._class_view(c, p) for c, p in self.eclasses}
+        if self.any_type is not None:
+            classes[self.any_type] = _featureless_class(
+                self.any_type, "AnyType", _XMLTYPE_PACKAGE, abstract=False
+            )
         if self.any_object is not None:
             classes = _with_any_object(classes, self.any_object)
         invariants = tuple(
@@ -484,21 +573,57 @@ class _Viewer:
                 self.keys[id(c)], ((a.source, a.details) for a in c.eAnnotations), p.source
             )
         )
+        given = [s for s in self.sources if not s.builtin]
         digest = hashlib.sha256()
-        for data in sorted(s.data for s in self.sources):
+        for data in sorted(s.data for s in given):
             digest.update(hashlib.sha256(data).digest())
         return Metamodel(
             packages=tuple(self.packages.values()),
             classes=classes,
             datatypes=self.datatypes,
-            sources={s.display: s.data for s in self.sources},
+            sources={s.display: s.data for s in given},
             content_hash=digest.hexdigest(),
             warnings=tuple(self.warnings),
             any_object=self.any_object,
             invariants=invariants,
+            xml=self._xml_metadata(classes) if self.extended else None,
+        )
+
+    def _xml_metadata(self, classes: dict[str, EClassView]) -> XmlMetadata:
+        """ExtendedMetaData of the classes viewed, and the document roots' global elements."""
+        xml_classes = {}
+        for ecls, _ in self.eclasses:
+            key = self.keys[id(ecls)]
+            emd = emd_mod.details(ecls)
+            xml_classes[key] = emd_mod.XmlClass(
+                name=(emd or {}).get("name", str(ecls.name)),
+                kind=emd_mod.content_kind(emd),
+                features={
+                    f.name: self._xml_features[id(f)]
+                    for f in classes[key].features
+                    if id(f) in self._xml_features
+                },
+            )
+        elements = []
+        for root, pkg in self.document_roots:
+            for ef in root.eStructuralFeatures:
+                xml = emd_mod.feature_xml(str(ef.name), emd_mod.details(ef), pkg.ns_uri)
+                etype = self._resolved(ef.eType, f"{root.name}.{ef.name}: its eType")
+                if xml.kind == "element" and isinstance(etype, EClass) and id(etype) in self.keys:
+                    elements.append(
+                        emd_mod.DocumentElement(
+                            xml.name, xml.namespace, self.keys[id(etype)], str(ef.name)
+                        )
+                    )
+        return XmlMetadata(
+            classes=xml_classes,
+            elements=tuple(elements),
+            prefixes={p.ns_uri: p.ns_prefix for p in self.packages.values()},
         )
 
     def _collect(self, epkg: EPackage, src: _Source, parent: str) -> None:
+        if src.builtin:
+            return  # EMF's own packages: their data types are found through references
         path = f"{parent}.{epkg.name}" if parent else str(epkg.name)
         ns_uri = epkg.nsURI
         if not ns_uri:
@@ -516,8 +641,13 @@ class _Viewer:
         )
         self.packages[id(epkg)] = pkg
         for classifier in epkg.eClassifiers:
+            emd = emd_mod.details(classifier)
+            self.extended = self.extended or emd is not None or _features_annotated(classifier)
             if isinstance(classifier, EClass):
-                self.eclasses.append((classifier, pkg))
+                if emd_mod.is_document_root(emd):
+                    self.document_roots.append((classifier, pkg))  # the document, no object
+                else:
+                    self.eclasses.append((classifier, pkg))
         for sub in epkg.eSubpackages:
             self._collect(sub, src, path)
 
@@ -552,11 +682,19 @@ class _Viewer:
             )
         return k
 
-    def _reference_type(self, etype: EClass, where: str) -> str:
+    def _reference_type(self, etype: EClass, where: str, containment: bool = False) -> str:
         """The key of a reference's type; Ecore's EObject (any object) gets a key of its own,
-        `EObject` unless a class of the metamodel is called that."""
+        `EObject` unless a class of the metamodel is called that. A containment of EObject in
+        an XSD-derived metamodel is an element of type anyType, which EMF reads as XMLType's
+        AnyType: that is its type."""
         pkg = etype.ePackage
-        if etype.name == "EObject" and pkg is not None and pkg.nsURI == ECORE_NS:
+        is_eobject = etype.name == "EObject" and pkg is not None and pkg.nsURI == ECORE_NS
+        if is_eobject and containment and self.extended:
+            if self.any_type is None:
+                taken = any(c.name == "AnyType" for c, _ in self.eclasses)
+                self.any_type = "type.AnyType" if taken else "AnyType"
+            return self.any_type
+        if is_eobject:
             if self.any_object is None:
                 taken = any(c.name == "EObject" for c, _ in self.eclasses)
                 self.any_object = "ecore.EObject" if taken else "EObject"
@@ -604,17 +742,61 @@ class _Viewer:
 
     def _feature(self, ecls: EClass, ef: Any) -> Feature | None:
         where = f"{ecls.name}.{ef.name}"
-        self._refuse_extended_metadata(ef, where)
         etype = ef.eType
         if etype is None:
             raise InputError(f"{where}: has no eType.")
         etype = self._resolved(etype, f"{where}: its eType")
-        if not _offered(ef):
+        emd = emd_mod.details(ef)
+        self.extended = self.extended or emd is not None
+        feature_map = _is_feature_map(etype)
+        role = emd_mod.role(emd, feature_map)
+        if feature_map and emd is None:
+            raise InputError(
+                f"{where}: a feature map (EFeatureMapEntry) without ExtendedMetaData saying "
+                "what it holds is not supported."
+            )
+        if role == "member":
+            self._check_group(ecls, ef, emd or {}, where)
+        if role == "hidden" or (role != "member" and not _offered(ef)):
             return None
         lower, upper = (
             int(ef.lowerBound or 0),
             int(ef.upperBound if ef.upperBound is not None else 1),
         )
+        view = self._feature_view(ecls, ef, etype, role, lower, upper, where)
+        if view is not None and self.extended:
+            pkg = ecls.ePackage
+            namespace = str(pkg.nsURI or "") if pkg is not None else ""
+            self._xml_features[id(view)] = emd_mod.feature_xml(str(ef.name), emd, namespace)
+        return view
+
+    def _check_group(self, ecls: EClass, ef: Any, emd: dict[str, str], where: str) -> None:
+        """A group member names a feature map of its class (`#group:0`); one naming none is
+        not a model EMF can hold."""
+        wanted = emd["group"].lstrip("#")
+        for f in ecls.eAllStructuralFeatures():
+            if emd_mod.details(f) is not None and emd_mod.details(f).get("name") == wanted:  # type: ignore[union-attr]
+                return
+        raise InputError(
+            f"{where}: belongs to the feature-map group {emd['group']!r}, which its class "
+            "does not declare."
+        )
+
+    def _feature_view(
+        self, ecls: EClass, ef: Any, etype: Any, role: str, lower: int, upper: int, where: str
+    ) -> Feature | None:
+        """The view of an offered feature; wildcard content and mixed text are attributes."""
+        if role == "wildcard":
+            emd = emd_mod.details(ef) or {}
+            return Attribute(
+                name=str(ef.name),
+                type=_wildcard_type(emd, ecls),
+                lower=lower,
+                upper=upper,
+                default=None,
+            )
+        if role == "text":
+            return Attribute(name=str(ef.name), type=_MIXED_TEXT, lower=0, upper=1, default=None)
         if isinstance(ef, EReference):
             if not isinstance(etype, EClass):
                 raise InputError(f"{where}: a reference whose eType is not a class.")
@@ -625,7 +807,7 @@ class _Viewer:
                 return None  # the container end of a containment: implied, never serialized
             return Reference(
                 name=str(ef.name),
-                target=self._reference_type(etype, where),
+                target=self._reference_type(etype, where, bool(ef.containment)),
                 lower=lower,
                 upper=upper,
                 containment=bool(ef.containment),
@@ -642,18 +824,9 @@ class _Viewer:
                 is_id=bool(ef.iD),
                 unsettable=bool(ef.unsettable),
                 unique=bool(getattr(ef, "unique", True)),
+                check=_instancegen_detail(ef, "check"),
             )
         return None
-
-    @staticmethod
-    def _refuse_extended_metadata(ef: Any, where: str) -> None:
-        for ann in getattr(ef, "eAnnotations", ()):
-            if ann.source == _EXTENDED_METADATA and (
-                ann.details.get("kind") == "group" or "group" in ann.details
-            ):
-                raise InputError(
-                    f"{where}: feature-map groups (ExtendedMetaData) are not supported."
-                )
 
     def _datatype(self, etype: EDataType, where: str) -> DataType:
         cached = self._dt_cache.get(id(etype))
@@ -661,10 +834,15 @@ class _Viewer:
             return cached
         name = str(etype.name)
         icn = getattr(etype, "instanceClassName", None)
-        if name in _FEATURE_MAP_TYPES or icn in _FEATURE_MAP_TYPES:
-            raise InputError(f"{where}: feature maps (EFeatureMapEntry) are not supported.")
         pkg = etype.ePackage
-        ns = pkg.nsURI if pkg is not None else None
+        view = self.packages.get(id(pkg))  # its nsURI, or the one invented for it
+        ns = view.ns_uri if view is not None else pkg.nsURI if pkg is not None else None
+        derived = self._xsd_datatype(etype, name, ns, where)
+        if derived is not None:
+            self._dt_cache[id(etype)] = derived
+            if ns not in (ECORE_NS, xsd_types.XMLTYPE_NS, xsd_types.XMLNAMESPACE_NS):
+                self.datatypes[f"{ns}#//{name}"] = derived
+            return derived
         if isinstance(etype, EEnum):
             dt = DataType(
                 name=name,
@@ -674,36 +852,154 @@ class _Viewer:
                 package=ns,
             )
         else:
-            base = name if ns == ECORE_NS else _JAVA_TYPES.get(icn or "", "")
+            stands_for = None if ns == ECORE_NS else ecore_type_for(name, icn)
+            base = name if ns == ECORE_NS else stands_for or _JAVA_TYPES.get(icn or "", "")
             kind, size, primitive = _ECORE_TYPES.get(base, ("other", None, False))
-            dt = DataType(name=name, kind=kind, int_size=size, package=ns, primitive=primitive)
+            dt = DataType(name, kind, size, package=ns, primitive=primitive, stands_for=stands_for)
+            if stands_for is not None and view is not None:
+                self.warnings.append(read_as_warning(view.source, name, stands_for))
         if ns != ECORE_NS:
             self.datatypes[f"{ns}#//{name}"] = dt
         self._dt_cache[id(etype)] = dt
         return dt
 
+    def _xsd_datatype(
+        self, etype: EDataType, name: str, ns: str | None, where: str
+    ) -> DataType | None:
+        """An XMLType data type, or one an XSD-derived metamodel derives through its
+        ExtendedMetaData `baseType` (with the facets it adds); None for any other."""
+        if ns == xsd_types.XMLTYPE_NS and name in xsd_types.XMLTYPE:
+            return _builtin_type(xsd_types.XMLTYPE[name], ns)
+        if ns == xsd_types.XMLNAMESPACE_NS and name in xsd_types.XMLNAMESPACE:
+            return _builtin_type(xsd_types.XMLNAMESPACE[name], ns)
+        emd = emd_mod.details(etype) or {}
+        base_ref = emd.get("baseType")
+        if base_ref is None:
+            return None
+        base = self._base_type(etype, base_ref, where)
+        if base is None:
+            return None
+        facets = tuple((k, v) for k, v in emd.items() if k in _FACETS)
+        return replace(base, name=name, package=ns, primitive=False, facets=base.facets + facets)
+
+    def _base_type(self, etype: EDataType, ref: str, where: str) -> DataType | None:
+        """The data type a `baseType` names: `nsURI#name` or a name in the same package, by
+        its XML name (ExtendedMetaData `name`) or its Ecore name."""
+        uri, _, local = ref.rpartition("#")
+        if uri == xsd_types.XMLTYPE_NS:
+            found = xsd_types.BY_XSD_NAME.get(local)
+            return _builtin_type(found, uri) if found is not None else None
+        pkg = etype.ePackage
+        if uri and pkg is not None and pkg.nsURI != uri:
+            pkg = next((p for p in self._all_packages() if p.nsURI == uri), None)
+        if pkg is None:
+            return None
+        for classifier in pkg.eClassifiers:
+            if classifier is etype or isinstance(classifier, EClass):
+                continue
+            xml_name = (emd_mod.details(classifier) or {}).get("name", classifier.name)
+            if local in (xml_name, classifier.name):
+                return self._datatype(classifier, where)
+        return None
+
+    def _all_packages(self) -> list[EPackage]:
+        """Every pyecore package viewed, subpackages included."""
+        return [p for _, root in self.roots for p in _walk_packages(root)]
+
 
 _ECORE_PACKAGE = Package(
     name="ecore", ns_uri=ECORE_NS, ns_prefix="ecore", path="ecore", source="Ecore.ecore"
 )
+_XMLTYPE_PACKAGE = Package(
+    name="type", ns_uri=xsd_types.XMLTYPE_NS, ns_prefix="xsd", path="type", source="XMLType.ecore"
+)
+_FACETS = frozenset(
+    {
+        "minInclusive",
+        "maxInclusive",
+        "minExclusive",
+        "maxExclusive",
+        "totalDigits",
+        "fractionDigits",
+        "length",
+        "minLength",
+        "maxLength",
+        "pattern",
+        "enumeration",
+    }
+)
+# A mixed class's text (its `mixed` feature map, without elements).
+_MIXED_TEXT = DataType(name="EFeatureMapEntry", kind="string", xsd="#text")
 
 
-def _with_any_object(classes: dict[str, EClassView], key: str) -> dict[str, EClassView]:
-    """The classes plus Ecore's EObject as an abstract class every class inherits from (as in
-    EMF), so "any object" needs no special case where types are compared."""
-    any_object = EClassView(
+def _builtin_type(t: xsd_types.XsdType, ns: str) -> DataType:
+    return DataType(
+        name=t.name,
+        kind=t.kind,
+        int_size=t.int_size,
+        package=ns,
+        primitive=t.primitive,
+        xsd=t.xsd,
+    )
+
+
+def _wildcard_type(emd: dict[str, str], ecls: EClass) -> DataType:
+    """Element wildcard content: XML elements of the namespaces the wildcard allows."""
+    pkg = ecls.ePackage
+    return DataType(
+        name="EFeatureMapEntry",
+        kind="string",
+        xsd="#wildcard",
+        facets=(
+            ("wildcards", emd.get("wildcards", "##any")),
+            ("targetNamespace", str(pkg.nsURI or "") if pkg is not None else ""),
+        ),
+    )
+
+
+def _is_feature_map(etype: Any) -> bool:
+    if isinstance(etype, EClass):
+        return False
+    icn = getattr(etype, "instanceClassName", None)
+    return etype.name in emd_mod.FEATURE_MAP_TYPES or icn in emd_mod.FEATURE_MAP_TYPES
+
+
+def _features_annotated(classifier: Any) -> bool:
+    return any(
+        emd_mod.details(f) is not None for f in getattr(classifier, "eStructuralFeatures", ())
+    )
+
+
+def _featureless_class(key: str, name: str, package: Package, abstract: bool) -> EClassView:
+    """A class EMF builds in, seen without features: XMLType's AnyType (the content of an
+    element of type anyType, written empty) or Ecore's EObject."""
+    return EClassView(
         key=key,
-        name="EObject",
-        package=_ECORE_PACKAGE,
-        abstract=True,
+        name=name,
+        package=package,
+        abstract=abstract,
         interface=False,
         supertypes=(),
         all_supertypes=frozenset(),
         features=(),
     )
+
+
+def _with_any_object(classes: dict[str, EClassView], key: str) -> dict[str, EClassView]:
+    """The classes plus Ecore's EObject as an abstract class every class inherits from (as in
+    EMF), so "any object" needs no special case where types are compared."""
+    any_object = _featureless_class(key, "EObject", _ECORE_PACKAGE, abstract=True)
     result = {k: replace(c, all_supertypes=c.all_supertypes | {key}) for k, c in classes.items()}
     result[key] = any_object
     return result
+
+
+def _instancegen_detail(ef: Any, key: str) -> str | None:
+    """A detail of the feature's `instancegen` annotation, as written; None without one."""
+    for ann in getattr(ef, "eAnnotations", ()):
+        if ann.source == INSTANCEGEN_ANNOTATION and key in ann.details:
+            return str(ann.details[key])
+    return None
 
 
 def _offered(ef: Any) -> bool:

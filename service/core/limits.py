@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, fields
+from functools import cache
 
 from instancegen.service.core.errors import InputError, LimitExceeded
 
@@ -26,18 +27,7 @@ class Limits:
     @classmethod
     def from_env(cls) -> Limits:
         """Defaults overridden by `INSTANCEGEN_MAX_*` variables."""
-        values: dict[str, int] = {}
-        for f in fields(cls):
-            raw = os.environ.get(f"INSTANCEGEN_{f.name.upper()}")
-            if raw is None:
-                continue
-            try:
-                values[f.name] = int(raw)
-            except ValueError:
-                raise InputError(
-                    f"INSTANCEGEN_{f.name.upper()} must be a whole number, not {raw!r}."
-                ) from None
-        return cls(**values)
+        return _parsed(tuple(map(os.environ.get, _VARIABLES)))
 
     def check(self, name: str, value: int, what: str) -> None:
         """Raise LimitExceeded naming the limit when `value` is above it."""
@@ -46,6 +36,24 @@ class Limits:
             raise LimitExceeded(
                 f"{what} is {value:,}, above the limit of {limit:,} (INSTANCEGEN_{name.upper()})."
             )
+
+
+_VARIABLES = tuple(f"INSTANCEGEN_{f.name.upper()}" for f in fields(Limits))
+
+
+@cache
+def _parsed(raw: tuple[str | None, ...]) -> Limits:
+    """The limits these variables' values give (read on every request, so kept: an
+    invalid value raises, and is not kept)."""
+    values: dict[str, int] = {}
+    for f, variable, text in zip(fields(Limits), _VARIABLES, raw, strict=True):
+        if text is None:
+            continue
+        try:
+            values[f.name] = int(text)
+        except ValueError:
+            raise InputError(f"{variable} must be a whole number, not {text!r}.") from None
+    return Limits(**values)
 
 
 def current() -> Limits:

@@ -6,11 +6,15 @@ this view, so none of them depends on pyecore's object model or its lazy proxies
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from instancegen.service.core.errors import InputError
+
+if TYPE_CHECKING:
+    from instancegen.service.core.extended_metadata import XmlMetadata
 
 ECORE_NS = "http://www.eclipse.org/emf/2002/Ecore"
 
@@ -37,6 +41,11 @@ class DataType:
     literal_values: tuple[str, ...] = ()  # EMF's serialized form of each literal
     package: str | None = None  # nsURI of the package declaring it (custom types, enums)
     primitive: bool = False  # Java primitive: EMF treats its intrinsic default as unset
+    stands_for: str | None = None  # the Ecore type a primitive-like type is read as (KM3 idiom)
+    # The XML Schema type whose lexical rules it follows (XMLType's, or one an XSD-derived
+    # type names as its ExtendedMetaData baseType), and the facets that type adds.
+    xsd: str | None = None
+    facets: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +60,9 @@ class Attribute:
     is_id: bool = False
     unsettable: bool = False
     unique: bool = True  # a many-valued one holds each value once (EMF drops a repeat)
+    # The `check` detail of its `instancegen` annotation: the realism checks named for it
+    # (`service.core.checks`), "none" for no check; None: not annotated (chosen by name and type).
+    check: str | None = None
 
     @property
     def many(self) -> bool:
@@ -146,6 +158,9 @@ class Metamodel:
     warnings: tuple[str, ...] = field(default=())
     any_object: str | None = None  # the key of Ecore's EObject where a reference has that type
     invariants: tuple[Invariant, ...] = field(default=())
+    # What ExtendedMetaData says of an XSD-derived metamodel (XML names and kinds, document
+    # root elements); None when it carries none.
+    xml: XmlMetadata | None = None
 
     @property
     def name(self) -> str:
@@ -201,3 +216,19 @@ class Metamodel:
             "nsURI": self.packages[0].ns_uri if self.packages else None,
             "classes": list(self.classes),
         }
+
+
+_DERIVED: dict[tuple[int, str], dict[Any, Any]] = {}
+
+
+def derived(mm: Metamodel, what: str) -> dict[Any, Any]:
+    """A dict for what `what` derives from `mm` alone (the validator's rules per class, the
+    realism checks chosen per class), kept while `mm` lives and dropped with it: a service
+    checks many small models against one metamodel, and deriving those costs more than
+    checking a few objects."""
+    key = (id(mm), what)
+    found = _DERIVED.get(key)
+    if found is None:
+        found = _DERIVED[key] = {}
+        weakref.finalize(mm, _DERIVED.pop, key, None)
+    return found

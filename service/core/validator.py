@@ -11,7 +11,8 @@ Decisions the codes rest on:
   hold, …); also the wrong *shape*: a list for a single-valued attribute, a scalar for a
   many-valued one, `null` (leave a feature out to unset it); an object id holding `#`; an
   external target (`other.xmi#frag`) that is malformed, in a containment, or of an abstract
-  type without its class given.
+  type without its class given; an id or external target holding a character XML cannot hold
+  (control characters, U+FFFE/U+FFFF, lone surrogates).
 - iD values EMF cannot look up (`service.core.values.id_value_problem`: a leading `/`, a `…?…?`
   tail) are `bad-value`s; other odd ones (spaces, `#`, empty) are kept, and the compilers
   point at their objects by containment path.
@@ -28,6 +29,13 @@ Decisions the codes rest on:
   iD attribute values are equal collide, whichever classes they belong to.
 - `several-roots` (a warning): several roots although one of them, or one new object of a
   single concrete class, could contain all the others.
+- `document-root`: in a metamodel made from an XML Schema, a root object no global element
+  takes (an XML document has one root element, the schema's).
+- `scope`: a class's objects (its subclasses' included) are more or fewer than a requested
+  scope allows (`service.core.scope`); model-wide, after every other finding.
+- `unrealistic` (a warning; an error under `realism="strict"`, none under `"off"`): a value a
+  realism check fails (`service.core.checks`); `not-evaluated` where an annotation names a
+  check that is not installed.
 
 The work is linear in the model: per-class feature maps and value checks are computed once,
 and cross-object checks use id maps and sets, never nested scans.
@@ -44,6 +52,7 @@ from functools import cache
 from typing import Any
 
 from instancegen.service.core import values
+from instancegen.service.core.checks.audit import Realism, audit
 from instancegen.service.core.cim import Cim, CimObject
 from instancegen.service.core.gc_pause import gc_paused
 from instancegen.service.core.issues import Issue, Severity
@@ -55,19 +64,30 @@ from instancegen.service.core.metamodel import (
     Feature,
     Metamodel,
     Reference,
+    derived,
 )
-from instancegen.service.core.ocl.check import check_invariants
+from instancegen.service.core.scope import Scope, scope_issues
 
 _UNKNOWN_RANK = 1 << 30  # features the class does not offer sort after its own
 _INVARIANT_RANK = _UNKNOWN_RANK + 1  # invariant findings after an object's feature findings
 _LISTED = 6  # how many names a hint spells out before "…"
 
 
-def validate(metamodel: Metamodel, cim: Cim, *, invariants: bool = True) -> list[Issue]:
-    """Every way `cim` breaks `metamodel`; an empty list means EMF will accept it. Without
-    `invariants`, the OCL invariants are left to the caller (`service.core.ocl.check`)."""
+def validate(
+    metamodel: Metamodel,
+    cim: Cim,
+    *,
+    invariants: bool = True,
+    realism: Realism = "warn",
+    scopes: Sequence[Scope] = (),
+) -> list[Issue]:
+    """Every way `cim` breaks `metamodel`; no error means EMF will accept it. Without
+    `invariants`, the OCL invariants are left to the caller (`service.core.ocl.check`);
+    `realism` says what a failed realism check is (a warning, an error, or not looked for);
+    a class count outside one of `scopes` is a `scope` error."""
     with gc_paused():  # its indexes are many small containers, none of them cyclic garbage
-        return _Validator(metamodel, cim.objects, invariants).run()
+        issues = _Validator(metamodel, cim.objects, invariants, realism).run()
+    return issues + scope_issues(metamodel, cim.objects, scopes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,12 +219,17 @@ class _Validator:
     """One validation run: the id index, the findings, and cross-object bookkeeping."""
 
     def __init__(
-        self, metamodel: Metamodel, objects: Sequence[CimObject], invariants: bool = True
+        self,
+        metamodel: Metamodel,
+        objects: Sequence[CimObject],
+        invariants: bool = True,
+        realism: Realism = "off",
     ) -> None:
         self.mm = metamodel
         self.objects = objects
         self.invariants = invariants
-        self.rules_by_key: dict[str, _ClassRules | None] = {}
+        self.realism = realism
+        self.rules_by_key: dict[str, _ClassRules | None] = derived(metamodel, "validator rules")
         self.index: dict[str, int] = {}
         self.classes: list[_ClassRules | None] = []
         self.found: list[tuple[int, int, Issue]] = []
@@ -228,15 +253,32 @@ class _Validator:
         self._check_implied_bounds()
         self._check_cycles()
         self._check_roots()
+        self._check_document_roots()
         self._check_invariants()
+        self._check_realism()
         self.found.sort(key=lambda t: (t[0], t[1]))
         return [issue for _, _, issue in self.found]
 
     def _check_invariants(self) -> None:
         """OCL invariants (service.core.ocl): after an object's own findings, model-wide last."""
         if self.invariants and self.mm.invariants:
+            # Imported here: the OCL evaluator and its parser load only for a metamodel
+            # with invariants.
+            from instancegen.service.core.ocl.check import check_invariants
+
             for i, issue in check_invariants(self.mm, self.objects).issues:
                 self.found.append((i, _INVARIANT_RANK, issue))
+
+    def _check_realism(self) -> None:
+        """Realism checks (service.core.checks): each finding at its object and feature."""
+        if self.realism == "off":
+            return
+        verdict = audit(self.mm, self.objects)
+        severity: Severity = "error" if self.realism == "strict" else "warning"
+        for f in verdict.findings:
+            self._add(f.index, f.feature, "unrealistic", f.message, f.hint, severity)
+        for u in verdict.unknown:
+            self._add(len(self.objects), None, "not-evaluated", u.message, None, "warning")
 
     def _add(
         self,
@@ -296,6 +338,15 @@ class _Validator:
                     f"Object #{i + 1} ({o.class_}) has id {o.id!r}; an id holding '#' reads "
                     "as a reference into another document, so nothing could refer to it.",
                     f"Give it an id without '#', e.g. {o.id.replace('#', '_')!r}.",
+                )
+            elif not values.is_xml_text(o.id):
+                self._add(
+                    i,
+                    None,
+                    "bad-value",
+                    f"Object #{i + 1} ({o.class_}) has id {o.id!r}, which holds a character no "
+                    "model file can (a control character, U+FFFE/U+FFFF or a lone surrogate).",
+                    f"Give it an id without them, e.g. {values.NOT_XML.sub('_', o.id)!r}.",
                 )
             first = self.index.setdefault(o.id, i)
             if first != i:
@@ -519,7 +570,7 @@ class _Validator:
     def _check_references(self, i: int, o: CimObject, rules: _ClassRules) -> None:
         """The common case (known targets of the right class, each listed once, counts in
         bounds) in a few lookups per target; findings on the slow path."""
-        index, classes = self.index, self.classes
+        index, classes, setdefault = self.index, self.classes, self.container.setdefault
         for name, targets in o.references.items():
             feature = rules.features.get(name)
             if not isinstance(feature, Reference):
@@ -531,6 +582,7 @@ class _Validator:
             once = n == 1 or len(set(targets)) == n
             seen: set[str] = set()
             expected = feature.target
+            holder = (i, name) if feature.containment else None  # the container, once per list
             for target in targets:
                 if not once:
                     if target in seen:
@@ -551,8 +603,10 @@ class _Validator:
                 if view.key != expected and expected not in view.all_supertypes:
                     self._wrong_target(i, o, feature, target, target_rules)
                     continue
-                if feature.containment:
-                    self._contain(i, o, feature, j)
+                if holder is not None:
+                    first = setdefault(j, holder)
+                    if first is not holder:
+                        self._contained_twice(i, o, feature, j, first)
                 if feature.opposite is not None:
                     self._pair(i, o, feature, j, target_rules)
 
@@ -637,6 +691,9 @@ class _Validator:
         elif not doc or not fragment or len(target.split()) > 2:
             problem = "but it does not name a document and a fragment"
             hint = form
+        elif not values.is_xml_text(target):
+            problem = "but it holds a character no model file can (a control character, …)"
+            hint = f"Write the URI without them: {values.NOT_XML.sub('_', target)!r}."
         elif cls is not None and (view is None or not view.concrete):
             problem = f"but {cls!r} is no concrete class of the metamodel"
             hint = f"Name a concrete class: {_names(self.mm.concrete_subtypes(feature.target))}."
@@ -667,8 +724,10 @@ class _Validator:
             f"(existing: {_names(self._ids_of_type(feature.target))}).",
         )
 
-    def _contain(self, i: int, o: CimObject, feature: Reference, j: int) -> None:
-        first = self.container.setdefault(j, (i, feature.name))
+    def _contained_twice(
+        self, i: int, o: CimObject, feature: Reference, j: int, first: tuple[int, str]
+    ) -> None:
+        """`o.feature` lists object `j`, which `first` (container, feature) already holds."""
         if first != (i, feature.name):
             owner, fname = first
             child = self.objects[j].id
@@ -847,6 +906,26 @@ class _Validator:
             message = f"{intro}one {cls} object could contain them all{note}"
             hint = f"Add a {cls} object as the single root and list {_names(moves)}."
         self._add(len(self.objects), None, "several-roots", message, hint, severity="warning")
+
+    def _check_document_roots(self) -> None:
+        """In a metamodel made from an XML Schema with global elements, a root is written as
+        the global element its class belongs to; an object of another class cannot be one."""
+        xml = self.mm.xml
+        if xml is None or not xml.elements:
+            return
+        for i, (o, rules) in enumerate(zip(self.objects, self.classes, strict=True)):
+            if rules is None or i in self.container or self.index[o.id] != i:
+                continue
+            if xml.root_element(rules.view.key, self.mm.is_subtype) is None:
+                names = _names(f"<{e.name}> ({e.class_key})" for e in xml.elements)
+                self._add(
+                    i,
+                    None,
+                    "document-root",
+                    f"{o.id} is contained by no object, but a {rules.view.key} cannot be the "
+                    f"root of an XML document; the schema's root elements are {names}.",
+                    f"List {o.id!r} in the containment reference of an object that can hold it.",
+                )
 
     def _key(self, i: int) -> str:
         rules = self.classes[i]

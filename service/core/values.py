@@ -20,10 +20,12 @@ import re
 import struct
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from instancegen.service.core import xsd_types
 from instancegen.service.core.cim import Scalar, Value
 from instancegen.service.core.errors import InputError
 from instancegen.service.core.metamodel import INT_RANGES, Attribute, DataType
@@ -159,6 +161,8 @@ def to_lexical(value: Any, dtype: DataType) -> str:
     if isinstance(value, list | dict):
         raise InputError(f"a single {dtype.name} was expected, not {value!r}.")
     try:
+        if dtype.xsd is not None:
+            return _xsd_lexical(value, dtype)
         if kind == "string" or kind == "other":
             return str(value)
         if kind == "bool":
@@ -167,11 +171,7 @@ def to_lexical(value: Any, dtype: DataType) -> str:
             return str(int(value))
         if kind == "float":
             number = float(value)
-            return (
-                java_float(number)
-                if dtype.name in ("EFloat", "EFloatObject")
-                else java_double(number)
-            )
+            return java_float(number) if is_single_float(dtype) else java_double(number)
         if kind == "decimal":
             return str(Decimal(str(value)))
         if kind == "char":
@@ -187,6 +187,32 @@ def to_lexical(value: Any, dtype: DataType) -> str:
     raise InputError(f"the value {value!r} is not a valid {dtype.name}.")
 
 
+def is_single_float(dtype: DataType) -> bool:
+    """A 32-bit float (Java's float): EFloat, or XML Schema's float."""
+    return dtype.name in ("EFloat", "EFloatObject") or (
+        dtype.xsd is not None and xsd_types.base_name(dtype.xsd) == "float"
+    )
+
+
+def _xsd_lexical(value: Any, dtype: DataType) -> str:
+    """A value of an XML Schema type as EMF writes it once loaded (`xsd_types`)."""
+    kind = dtype.kind
+    if kind == "bool":
+        return "true" if value is True else "false"
+    if kind in ("int", "bigint"):
+        return str(int(str(value).strip()))
+    if kind == "float":
+        number = float(value)
+        return java_float(number) if is_single_float(dtype) else java_double(number)
+    if kind == "decimal":
+        return xsd_types.decimal_text(value)
+    if kind == "enum":
+        return enum_literal(str(value), dtype)
+    if dtype.xsd == "#wildcard":
+        return xsd_types.element_text(str(value))
+    return xsd_types.canonical_text(dtype.xsd or "string", str(value))
+
+
 def as_list(value: Value | None) -> list[Scalar]:
     """A many-valued attribute's values (a lone scalar, though invalid, counts as one)."""
     if value is None:
@@ -196,6 +222,8 @@ def as_list(value: Value | None) -> list[Scalar]:
 
 def lexical(dtype: DataType) -> Callable[[Any], str]:
     """A fast `to_lexical` for one type (compilers call it once per value)."""
+    if dtype.xsd is not None:
+        return lambda v: to_lexical(v, dtype)
     if dtype.kind == "string":
         return lambda v: v if type(v) is str else to_lexical(v, dtype)
     if dtype.kind == "float" and dtype.name not in ("EFloat", "EFloatObject"):
@@ -228,6 +256,8 @@ def enum_literal(name: str, dtype: DataType) -> str:
 def from_lexical(text: str, dtype: DataType) -> Scalar:
     """A value as EMF spells it, turned into the CIM's JSON value (ValueError when malformed)."""
     kind = dtype.kind
+    if dtype.xsd is not None:
+        return _xsd_value(text, dtype)
     if kind == "string" or kind == "other":
         return text
     s = text.strip()
@@ -256,10 +286,35 @@ def from_lexical(text: str, dtype: DataType) -> Scalar:
     return text
 
 
+def _xsd_value(text: str, dtype: DataType) -> Scalar:
+    """A value of an XML Schema type read from a document, as the CIM holds it."""
+    kind = dtype.kind
+    s = xsd_types.normalized(text, "collapse")
+    if kind == "bool":
+        if s not in ("true", "false", "1", "0"):
+            raise ValueError(text)
+        return s in ("true", "1")
+    if kind in ("int", "bigint"):
+        if not _WHOLE.fullmatch(s):
+            raise ValueError(text)
+        return int(s)
+    if kind == "float":
+        return float(s)
+    if kind == "decimal":
+        if not xsd_types.DECIMAL.fullmatch(s):
+            raise ValueError(text)
+        return decimal_value(xsd_types.decimal_text(s))
+    if kind == "enum":
+        return from_lexical(s, replace(dtype, xsd=None))
+    return text if dtype.xsd == "#wildcard" else xsd_types.canonical_text(dtype.xsd or "", text)
+
+
 def reader(dtype: DataType) -> Callable[[str], Scalar] | None:
     """A fast `from_lexical` for one type (importers call it once per value); None where the
     text is the value itself (strings)."""
     kind = dtype.kind
+    if dtype.xsd is not None:
+        return lambda text: _xsd_value(text, dtype)
     if kind in ("string", "other"):
         return None
     if kind in ("int", "bigint"):
@@ -318,6 +373,9 @@ def is_default(attr: Attribute, value: Any) -> bool:
     default = default_of(attr)
     if default is None:
         return value is None
+    if attr.type.xsd is not None and attr.type.kind == "string":
+        key = same_key(attr.type)
+        return isinstance(value, str) and key(value) == key(default)
     if attr.type.kind == "char" and isinstance(value, str) and isinstance(default, str):
         return value[:1] == default[:1]
     if attr.type.kind == "date":
@@ -343,6 +401,12 @@ _DECIMAL = re.compile(
 def accepts(dtype: DataType) -> Callable[[Any], bool]:
     """Whether one JSON value (never a list) is a value of `dtype`: exactly what every compiler
     writes and EMF loads back as the same value."""
+    if dtype.xsd is not None:
+        return _xsd_accepts(dtype)
+    return _accepts(dtype)
+
+
+def _accepts(dtype: DataType) -> Callable[[Any], bool]:
     kind = dtype.kind
     if kind == "string":
         return is_xml_text
@@ -352,7 +416,7 @@ def accepts(dtype: DataType) -> Callable[[Any], bool]:
         lo, hi = INT_RANGES[dtype.int_size or "long"]
         return lambda v: type(v) is int and lo <= v <= hi
     if kind == "float":
-        if dtype.name in ("EFloat", "EFloatObject"):
+        if is_single_float(dtype):
             return lambda v: is_number(v) and _fits_float32(v)
         return is_number
     if kind == "bigint":
@@ -369,6 +433,42 @@ def accepts(dtype: DataType) -> Callable[[Any], bool]:
     if kind == "object":
         return lambda v: isinstance(v, str) and _encodable(v)
     return lambda v: is_xml_text(v) or is_number(v)
+
+
+def _xsd_accepts(dtype: DataType) -> Callable[[Any], bool]:
+    """A value of an XML Schema type: the JSON type of its kind, in the type's lexical space
+    and value range, and within the facets a derived type adds."""
+    xsd = dtype.xsd or ""
+    facets = dict(dtype.facets)
+    if xsd == "#wildcard":
+        return lambda v: is_xml_text(v) and xsd_types.element_fits(v, facets)
+    if xsd == "#text":
+        return is_xml_text
+    ranged = _xsd_lexical_space(dtype, xsd)
+    extra = xsd_types.facet_check(xsd, facets, dtype.kind)
+    if extra is None:
+        return ranged
+    return lambda v: ranged(v) and extra(v)
+
+
+def _xsd_lexical_space(dtype: DataType, xsd: str) -> Callable[[Any], bool]:
+    """The check of an XML Schema type before facets: JSON type, lexical space, range."""
+    kind = dtype.kind
+    if kind in ("int", "bigint"):
+        lo, hi = xsd_types.INTEGER_RANGES.get(xsd_types.base_name(xsd), (None, None))
+        base = _accepts(replace(dtype, xsd=None))
+
+        def in_range(v: Any) -> bool:
+            return base(v) and (lo is None or int(v) >= lo) and (hi is None or int(v) <= hi)
+
+        return in_range
+    if kind == "decimal":
+        return lambda v: (
+            is_number(v) or (isinstance(v, str) and xsd_types.DECIMAL.fullmatch(v) is not None)
+        )
+    if kind == "string":
+        return lambda v: is_xml_text(v) and xsd_types.text_fits(xsd, v)
+    return _accepts(dtype)
 
 
 def _encodable(v: str) -> bool:
@@ -419,7 +519,7 @@ def same_key(dtype: DataType) -> Callable[[Any], Any]:
     """What makes two accepted values the same value to EMF (`1` and `1.0` for an EDouble,
     two spellings of one instant for an EDate): their text as EMF writes it; for the types
     whose JSON values are equal exactly when EMF's are, the value itself (cheaper)."""
-    if dtype.kind in ("string", "int", "bool", "char"):
+    if dtype.kind in ("string", "int", "bool", "char") and dtype.xsd is None:
         return _itself
     return lexical(dtype)
 

@@ -31,6 +31,19 @@ def _parser() -> etree.XMLParser:
     )
 
 
+def xml_bytes(text: str, name: str) -> bytes:
+    """A document given as text (an upload in a JSON body) as UTF-8 bytes for `parse_xml`;
+    one holding a lone surrogate, which JSON can carry but UTF-8 cannot, is an InputError
+    naming where."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InputError(
+            f"{name}: character {exc.start + 1} is a lone surrogate "
+            f"(U+{ord(text[exc.start]):04X}), which a UTF-8 document cannot hold."
+        ) from None
+
+
 def parse_xml(data: bytes, name: str) -> etree._ElementTree:
     """Parse untrusted bytes; any problem is an InputError naming `name` and the problem."""
     lim = limits_mod.current()

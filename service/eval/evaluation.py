@@ -28,6 +28,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, ValidationError
 
 from instancegen.service.core.atomic import write_atomic
+from instancegen.service.core.checks.audit import audit
 from instancegen.service.core.cim import Cim
 from instancegen.service.core.ecore_loader import load_metamodel
 from instancegen.service.core.errors import BackendError, InputError
@@ -100,6 +101,9 @@ class RunRecord(BaseModel):
     # Of the metamodel's evaluated OCL invariants, the share the generated model satisfies on
     # every object; None when there are none, or no model was produced.
     invariant_rate: float | None = None
+    # Of the generated model's values that realism checks judge (`service.core.checks`), the
+    # share that pass them all; None when no model was produced or no value was checked.
+    realism_rate: float | None = None
     objects: int = 0  # objects in the generated model
     samples: int = 1  # first answers drawn and voted (`--samples`); tokens and seconds cover all
     attempts: int = 0
@@ -126,6 +130,7 @@ class Aggregate(BaseModel):
     validity_rate: float
     emf_validity_rate: float | None  # None: EMF never checked
     invariant_rate: float | None = None  # mean over the runs that have one
+    realism_rate: float | None = None  # mean over the runs that have one
     f1: dict[str, float]  # mean F1 per aspect
     attempts: float
     normalised: float = 0.0  # mean `normalised` warnings per run
@@ -270,6 +275,7 @@ def run_case(
             if result.cim
             else None
         ),
+        realism_rate=audit(case.metamodel, result.cim.objects).passed_share if result.cim else None,
         objects=len(result.cim.objects) if result.cim else 0,
         samples=result.samples,
         attempts=len(result.attempts),
@@ -346,6 +352,7 @@ def aggregate(
     ]  # fmt: skip
     checked = [r.emf_valid for r in chosen if r.emf_valid is not None]
     rates = [r.invariant_rate for r in chosen if r.invariant_rate is not None]
+    realism = [r.realism_rate for r in chosen if r.realism_rate is not None]
     costs = [r.cost for r in chosen if r.cost is not None]
 
     def mean(values: Iterable[float]) -> float:
@@ -365,6 +372,7 @@ def aggregate(
         validity_rate=mean(float(r.valid) for r in chosen),
         emf_validity_rate=mean(map(float, checked)) if checked else None,
         invariant_rate=mean(rates) if rates else None,
+        realism_rate=mean(realism) if realism else None,
         f1={a: mean(r.scores[a]["f1"] for r in chosen) for a in ASPECTS},
         attempts=mean(r.attempts for r in chosen),
         normalised=mean(r.normalised for r in chosen),

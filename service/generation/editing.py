@@ -25,10 +25,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from instancegen import compilers
 from instancegen.service.backends import LOCAL, Backend, Message, create_backend
 from instancegen.service.core import limits as limits_mod
+from instancegen.service.core.checks.audit import GENERATION_REALISM
 from instancegen.service.core.cim import Cim, Scalar, describe_validation_error
 from instancegen.service.core.edits import Edit, EditList, apply_edits
 from instancegen.service.core.errors import BackendError, InputError
 from instancegen.service.core.issues import Issue, has_errors
+from instancegen.service.core.json_text import check_sendable
 from instancegen.service.core.metamodel import Metamodel
 from instancegen.service.core.model_diff import ModelDiff, diff_models
 from instancegen.service.core.validator import validate
@@ -112,6 +114,7 @@ def edit(
     if not request:
         raise InputError("the change request is empty.")
     limits_mod.current().check("max_spec_chars", len(request), "the change request's length")
+    check_sendable(request, "the change request")
     if max_repairs < 0:
         raise InputError(f"max_repairs must be 0 or more, not {max_repairs}.")
     for fmt in formats:
@@ -129,7 +132,7 @@ def _as_source(source: ModelSource | Cim) -> ModelSource:
 
 def _applied(mm: Metamodel, cim: Cim, edits: list[Edit]) -> tuple[Cim, list[Issue]]:
     outcome = apply_edits(cim, edits, mm)
-    return outcome.cim, [*outcome.issues, *validate(mm, outcome.cim)]
+    return outcome.cim, [*outcome.issues, *validate(mm, outcome.cim, realism=GENERATION_REALISM)]
 
 
 def _result(

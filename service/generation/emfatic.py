@@ -5,10 +5,15 @@ textual Ecore syntax): `val` contains, `ref` refers, `#opp` names the opposite, 
 `[+]`/`[2..5]` are multiplicities (none means [0..1]), `id` marks the ID attribute,
 `invariant Name: expr;` an OCL rule every instance must satisfy (OCLinEcore's form). Classes
 are named by their CIM key, so the prompt and the schema agree. Only features a producer may
-set are shown (derived, transient, volatile and non-changeable ones are left out).
+set are shown (derived, transient, volatile and non-changeable ones are left out). For a
+metamodel imported from an XML Schema, `<name>` after a class or feature is its XML element or
+attribute name where that differs (`val FormattedText sT <ST>;`), so the LLM reads the domain's
+own vocabulary; a comment line says so.
 """
 
 from __future__ import annotations
+
+import re
 
 from instancegen.service.core.metamodel import (
     Attribute,
@@ -58,10 +63,16 @@ _KIND_WORDS = {
 }
 
 
+XML_NOTE = "// <name>: the XML element or attribute name, where it differs"
+_XML_TAG = re.compile(r" <[\w.:-]+>[; ]")
+
+
 def render_metamodel(mm: Metamodel) -> str:
     """The whole metamodel, one package after another; deterministic for a given metamodel."""
     blocks = [_render_package(mm, pkg) for pkg in mm.packages]
-    return "\n\n".join(b for b in blocks if b) + "\n"
+    text = "\n\n".join(b for b in blocks if b) + "\n"
+    tagged = mm.xml is not None and _XML_TAG.search(text) is not None
+    return f"{XML_NOTE}\n{text}" if tagged else text
 
 
 def _render_package(mm: Metamodel, pkg: Package) -> str:
@@ -75,9 +86,51 @@ def _render_class(mm: Metamodel, cls: EClassView) -> str:
     head = "interface" if cls.interface else "abstract class" if cls.abstract else "class"
     extends = f" extends {', '.join(cls.supertypes)}" if cls.supertypes else ""
     inherited = {name for sup in cls.supertypes for name in mm.classes[sup].feature_map}
-    own = [render_feature(f) for f in cls.features if f.name not in inherited]
+    own = [
+        _with_xml_name(render_feature(f), xml_feature_name(mm, cls, f.name))
+        for f in cls.features
+        if f.name not in inherited
+    ]
     own += [render_invariant(i) for i in mm.invariants_of(cls.key)]
-    return f"{head} {cls.key}{extends} {{{' '.join(own)}}}"
+    tag = xml_class_name(mm, cls)
+    return f"{head} {cls.key}{f' <{tag}>' if tag else ''}{extends} {{{' '.join(own)}}}"
+
+
+def _with_xml_name(declaration: str, xml_name: str | None) -> str:
+    return f"{declaration[:-1]} <{xml_name}>;" if xml_name else declaration
+
+
+def xml_feature_name(mm: Metamodel, cls: EClassView, name: str) -> str | None:
+    """The XML name of a feature where it differs from the feature's name, else None."""
+    xcls = mm.xml.classes.get(cls.key) if mm.xml is not None else None
+    xf = xcls.features.get(name) if xcls is not None else None
+    return xf.name if xf is not None and xf.name and xf.name != name else None
+
+
+def with_xml_name(description: str | None, xml_name: str | None) -> str | None:
+    """A schema property's description saying the feature's XML name, where it differs."""
+    if xml_name is None:
+        return description
+    note = f"XML name <{xml_name}>"
+    return f"{description}; {note}" if description else note
+
+
+def feature_xml_names(mm: Metamodel, cls: EClassView) -> dict[str, str]:
+    """The class's features whose XML names differ, feature name -> XML name."""
+    if mm.xml is None:
+        return {}
+    found = ((f.name, xml_feature_name(mm, cls, f.name)) for f in cls.features)
+    return {name: xml for name, xml in found if xml}
+
+
+def xml_class_name(mm: Metamodel, cls: EClassView) -> str | None:
+    """The XML name of a class (an anonymous type's element name, `pou` for `pou_._type`)
+    where it differs from the class name beyond letter case, else None."""
+    xcls = mm.xml.classes.get(cls.key) if mm.xml is not None else None
+    if xcls is None or not xcls.name:
+        return None
+    name = xcls.name.split("_._")[0]  # `pou_._type`, `action_._1`: anonymous types
+    return name if name.lower() != cls.name.lower() else None
 
 
 def render_feature(f: Feature) -> str:

@@ -25,10 +25,12 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from instancegen.service.backends.base import StrictAnswer
 from instancegen.service.core.cim import Cim, CimObject
 from instancegen.service.core.metamodel import Attribute, EClassView, Metamodel, Reference
+from instancegen.service.generation.emfatic import feature_xml_names, with_xml_name
 from instancegen.service.generation.schema import (
     NameAllocator,
     SchemaOptions,
     attribute_annotation,
+    cached_build,
     cim_model,
     id_annotation,
     reference_annotation,
@@ -67,7 +69,6 @@ class Grouped:
         self.name = "strict" if strict else "typed"
         clash = any("id" in c.feature_map for c in mm.concrete_classes)
         self.id_key = "@id" if clash else "id"
-        self._models: dict[bool, type[BaseModel]] = {}
         self.form = (
             f'Answer with the objects grouped by class: {{"<Class>": [{{"{self.id_key}": "<id>", '
             '"<feature>": <value>, ...}], ...}. An attribute holds its value (a list when '
@@ -77,9 +78,8 @@ class Grouped:
         )
 
     def response_model(self, *, repair: bool = False) -> type[BaseModel]:
-        if repair not in self._models:
-            self._models[repair] = self._build(repair)
-        return self._models[repair]
+        key = ("grouped", self.mm.content_hash, self.strict, repair)
+        return cached_build(key, lambda: self._build(repair))
 
     def _build(self, repair: bool) -> type[BaseModel]:
         names = NameAllocator()
@@ -109,9 +109,11 @@ class Grouped:
 
     def _object_model(self, cls: EClassView, names: NameAllocator) -> type[BaseModel]:
         fields: dict[str, Any] = {"oid": (id_annotation(), Field(alias=self.id_key))}
+        xml_names = feature_xml_names(self.mm, cls)
         for i, f in enumerate(self.written(cls)):
             annotation = _annotation(f)
-            described = Field(alias=f.name, description=_describe(f))
+            description = _describe(f, xml_names.get(f.name))
+            described = Field(alias=f.name, description=description)
             if f.lower > 0:
                 fields[f"f{i}"] = (annotation, described)
             elif self.strict:
@@ -119,7 +121,7 @@ class Grouped:
             else:
                 fields[f"f{i}"] = (
                     annotation,
-                    Field(None, alias=f.name, description=_describe(f)),
+                    Field(None, alias=f.name, description=description),
                 )
         return create_model(names.allocate(cls.key), __config__=_CONFIG, **fields)
 
@@ -200,11 +202,13 @@ def _annotation(f: Attribute | Reference) -> Any:
     return reference_annotation(f) if f.many else id_annotation()
 
 
-def _describe(f: Attribute | Reference) -> str | None:
+def _describe(f: Attribute | Reference, xml_name: str | None = None) -> str | None:
     if isinstance(f, Reference):
         what = "id" if not f.many else "ids"
-        return f"{what} of {f.target} objects{' it contains' if f.containment else ''}"
-    return f"default {f.default}" if f.default is not None else None
+        text: str | None = f"{what} of {f.target} objects{' it contains' if f.containment else ''}"
+    else:
+        text = f"default {f.default}" if f.default is not None else None
+    return with_xml_name(text, xml_name)
 
 
 class CimForm:

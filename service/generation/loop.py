@@ -20,9 +20,11 @@ from typing import Any, Literal
 from instancegen import compilers
 from instancegen.service.backends import Backend
 from instancegen.service.core import limits as limits_mod
+from instancegen.service.core.checks.audit import GENERATION_REALISM
 from instancegen.service.core.cim import Cim
 from instancegen.service.core.errors import BackendError, InputError
 from instancegen.service.core.issues import Issue, has_errors
+from instancegen.service.core.json_text import check_sendable
 from instancegen.service.core.metamodel import Metamodel
 from instancegen.service.core.ocl.search import search
 from instancegen.service.core.validator import validate
@@ -76,6 +78,7 @@ def run(
     if not spec:
         raise InputError("the specification is empty.")
     limits_mod.current().check("max_spec_chars", len(spec), "the specification's length")
+    check_sendable(spec, "the specification")
     if max_repairs < 0:
         raise InputError(f"max_repairs must be 0 or more, not {max_repairs}.")
     if mode not in MODES:
@@ -160,7 +163,8 @@ class _Run:
             status="valid" if valid else "invalid",
             model=model,
             mode=mode,
-            strategy=self.plan.describe() if mode == "two-step" else None,
+            strategy=self.plan.strategy if mode == "two-step" else None,
+            strategy_reason=self.plan.describe() if mode == "two-step" else None,
             cim=outcome.cim,
             artifacts=self._artifacts(outcome.cim, formats, valid),
             issues=outcome.issues,
@@ -207,7 +211,7 @@ class _Run:
             cim = self._vote(notes)
         else:
             cim = self.plan.asker().answer(self.caller, previous, issues, notes)
-        return _Outcome(cim, validate(self.mm, cim) + notes, cim)
+        return _Outcome(cim, validate(self.mm, cim, realism=GENERATION_REALISM) + notes, cim)
 
     def _vote(self, notes: list[Issue]) -> Cim:
         """The first answer as the vote of `samples` answers drawn at SAMPLE_TEMPERATURE. What
@@ -279,7 +283,7 @@ class _Run:
                 hint="Write one complete, well-formed XMI document for this metamodel.",
             )
             return _Outcome(None, [issue], xmi)
-        return _Outcome(cim, validate(self.mm, cim), xmi)
+        return _Outcome(cim, validate(self.mm, cim, realism=GENERATION_REALISM), xmi)
 
     def _emit(self, type_: EventType, attempt: int, **data: Any) -> None:
         if self.on_event is None:

@@ -47,8 +47,10 @@ class GenerationResult(BaseModel):
     status: Literal["valid", "invalid"]
     model: str
     mode: Literal["two-step", "direct"] = "two-step"
-    # How it was asked: strategy and why, the model's budget, the metamodel slice if any.
+    # How it was asked (two-step mode): the strategy's name (`two-phase`, `typed`, `strict`,
+    # `generic`), and in a sentence why, the model's budget and the metamodel slice if any.
     strategy: str | None = None
+    strategy_reason: str | None = None
     cim: Cim | None = None
     artifacts: dict[str, str] = Field(default_factory=dict)
     issues: list[Issue] = Field(default_factory=list)

@@ -19,7 +19,7 @@ import json
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import GenericAlias
 from typing import Annotated, Any, Literal, TypeVar, Union, cast
@@ -34,6 +34,8 @@ from instancegen.service.core.metamodel import (
     Metamodel,
     Reference,
 )
+from instancegen.service.core.xsd_types import json_pattern
+from instancegen.service.generation.emfatic import feature_xml_names, with_xml_name
 
 Variant = Literal["typed", "generic"]
 _CONFIG = ConfigDict(extra="forbid", populate_by_name=True)
@@ -132,6 +134,9 @@ def scalar_annotation(attr: Attribute, *, max_string: int | None = None) -> Any:
         return Annotated[str, StringConstraints(min_length=1, max_length=1)]
     if t.kind == "date":
         return Annotated[_string(max_string), Field(json_schema_extra={"format": "date-time"})]
+    pattern = json_pattern(t.xsd) if t.xsd is not None else None
+    if pattern is not None:  # an XML Schema type's lexical form (dateTime, NCName, …)
+        return _string(max_string, pattern=pattern)
     return _string(max_string)
 
 
@@ -165,10 +170,12 @@ def _max(f: Attribute | Reference) -> int | None:
     return None if f.upper == -1 else f.upper
 
 
-def _describe(f: Attribute | Reference) -> str | None:
+def _describe(f: Attribute | Reference, xml_name: str | None = None) -> str | None:
     if isinstance(f, Reference):
-        return f"ids of {f.target} objects{' it contains' if f.containment else ''}"
-    return f"default {f.default}" if f.default is not None else None
+        text: str | None = f"ids of {f.target} objects{' it contains' if f.containment else ''}"
+    else:
+        text = f"default {f.default}" if f.default is not None else None
+    return with_xml_name(text, xml_name)
 
 
 def features_model(
@@ -176,15 +183,18 @@ def features_model(
     features: Sequence[tuple[Attribute | Reference, Any]],
     *,
     strict: bool = False,
+    xml_names: Mapping[str, str] | None = None,
 ) -> type[BaseModel]:
     """An object with one property per feature (given with its annotation).
 
     Required features are required; optional ones are absent when unset, or, in strict mode,
-    required but nullable, as OpenAI's strict mode demands.
+    required but nullable, as OpenAI's strict mode demands. A feature whose XML name differs
+    (`xml_names`, XSD-derived metamodels) says that name in its description.
     """
     fields: dict[str, Any] = {}
     for i, (feature, annotation) in enumerate(features):
-        alias, description = feature.name, _describe(feature)
+        alias = feature.name
+        description = _describe(feature, (xml_names or {}).get(alias))
         if feature.lower > 0:
             fields[f"f{i}"] = (annotation, Field(alias=alias, description=description))
         elif strict:
@@ -199,6 +209,7 @@ def class_model(
     *,
     options: SchemaOptions | None = None,
     names: NameAllocator | None = None,
+    xml_names: Mapping[str, str] | None = None,
 ) -> type[BaseModel]:
     """The model of one concrete class: `class` (its key, a constant), `id`, then the
     `attributes` and `references` objects (each left out when the class has none)."""
@@ -213,11 +224,15 @@ def class_model(
         attrs = [
             (a, attribute_annotation(a, max_string=options.max_string)) for a in cls.attributes
         ]
-        model = features_model(names.allocate(f"{base}Attributes"), attrs, strict=options.strict)
+        model = features_model(
+            names.allocate(f"{base}Attributes"), attrs, strict=options.strict, xml_names=xml_names
+        )
         fields["attributes"] = _section(model, attrs, options.strict)
     if cls.references:
         refs = [(r, reference_annotation(r, id_pattern=options.id_pattern)) for r in cls.references]
-        model = features_model(names.allocate(f"{base}References"), refs, strict=options.strict)
+        model = features_model(
+            names.allocate(f"{base}References"), refs, strict=options.strict, xml_names=xml_names
+        )
         fields["references"] = _section(model, refs, options.strict)
     return create_model(base, __config__=_CONFIG, **fields)
 
@@ -263,7 +278,10 @@ def typed_model(mm: Metamodel, options: SchemaOptions | None = None) -> type[Cim
     options = options or SchemaOptions()
     names = NameAllocator()
     names.allocate("CIM")
-    models = [class_model(c, options=options, names=names) for c in mm.concrete_classes]
+    models = [
+        class_model(c, options=options, names=names, xml_names=feature_xml_names(mm, c))
+        for c in mm.concrete_classes
+    ]
     return root_model(models)
 
 
@@ -424,7 +442,9 @@ _CACHE_SIZE = 64
 _CACHE_LOCK = threading.Lock()
 
 
-def _cached(key: tuple[Any, ...], build: Callable[[], _T]) -> _T:
+def cached_build(key: tuple[Any, ...], build: Callable[[], _T]) -> _T:
+    """What `build` makes for `key`, made once: schema models take a while to build, and one
+    metamodel's are asked for again and again (a plan measures the schema it then sends)."""
     with _CACHE_LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
@@ -470,7 +490,7 @@ def typed_properties(mm: Metamodel) -> int:
 
 
 def _built(mm: Metamodel, options: SchemaOptions) -> tuple[type[CimRoot], str, Variant]:
-    return _cached((mm.content_hash, options), lambda: _build(mm, options))
+    return cached_build((mm.content_hash, options), lambda: _build(mm, options))
 
 
 def cim_model(mm: Metamodel, options: SchemaOptions | None = None, **knobs: Any) -> type[CimRoot]:

@@ -1,11 +1,12 @@
 """The metamodel cut to what a specification needs, for metamodels too large for the prompt.
 
 Kept: the classes the spec names (a class name, or its plural, as a word; concrete subclasses
-of a named abstract class), their supertypes, a chain of containers up to a root for each, and
-the closure of required features (a required reference's target, with one concrete subclass
-when the target is abstract). References to classes left out are dropped from the kept classes
-(only optional ones can be: required targets are kept). The validator still judges against the
-whole metamodel; `widen` adds classes a repair turns out to need.
+of a named abstract class; the top classes when it names none), their supertypes, a chain of
+containers up to a root for each, and the closure of required features (a required
+reference's target, with one concrete subclass when the target is abstract). References to
+classes left out are dropped from the kept classes (only optional ones can be: required
+targets are kept). The validator still judges against the whole metamodel; `widen` adds
+classes a repair turns out to need.
 """
 
 from __future__ import annotations
@@ -49,8 +50,12 @@ class Slice:
 
 
 def slice_for(mm: Metamodel, spec: str) -> Slice:
-    """The slice of `mm` that `spec` needs."""
-    return Slice(mm, frozenset(_close(mm, named_classes(mm, spec))))
+    """The slice of `mm` that `spec` needs: at least one concrete class, so that there is a
+    model to fill even when the spec names only abstract ones."""
+    keys = _close(mm, named_classes(mm, spec))
+    if not any(mm.classes[k].concrete for k in keys):
+        keys |= _close(mm, top_classes(mm))
+    return Slice(mm, frozenset(keys))
 
 
 def widen(current: Slice, keys: set[str]) -> Slice:
@@ -70,9 +75,19 @@ def named_classes(mm: Metamodel, spec: str) -> set[str]:
         forms = {name, name + "s", name + "es", name[:-1] + "ies" if name.endswith("y") else name}
         if forms & words:
             found.add(key)
-    if not found:  # nothing named: the roots, so there is at least a model to fill
-        found = {c.key for c in mm.concrete_classes if not mm.containers_of[c.key]}
-    return found
+    return found or top_classes(mm)  # nothing named: the top, so there is a model to fill
+
+
+def top_classes(mm: Metamodel) -> set[str]:
+    """The concrete classes nothing else contains: the roots, or where every class has a
+    container (a `Segment` holding segments, a `Package` holding packages), those held by the
+    fewest classes other than themselves."""
+    others = {
+        c.key: {owner for owner, _ in mm.containers_of[c.key]} - {c.key}
+        for c in mm.concrete_classes
+    }
+    fewest = min((len(held_by) for held_by in others.values()), default=0)
+    return {key for key, held_by in others.items() if len(held_by) == fewest}
 
 
 def _close(mm: Metamodel, start: set[str]) -> set[str]:
@@ -140,6 +155,7 @@ def _cut(mm: Metamodel, keys: frozenset[str]) -> Metamodel:
         sources=mm.sources,
         content_hash=digest,
         warnings=mm.warnings,
+        xml=mm.xml,
     )
 
 

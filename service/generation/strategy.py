@@ -82,7 +82,7 @@ class Plan:
         """The first call's messages and response model (two-phase: the objects phase)."""
         asker = self.asker()
         if isinstance(asker, TwoPhase):
-            return asker.first_messages(), asker.objects_schemas()[0]
+            return asker.first_messages(), asker.first_objects_schema()
         return asker.messages(), asker.encoding.response_model()
 
 
@@ -104,6 +104,11 @@ def plan(
     """Choose how to ask `model` for an instance of `mm` (see the module docstring)."""
     if strategy not in STRATEGIES:
         raise InputError(f"unknown strategy {strategy!r}; use one of {', '.join(STRATEGIES)}.")
+    if not mm.concrete_classes:
+        raise InputError(
+            f"the metamodel {mm.name!r} has no concrete class (every class is abstract or an "
+            "interface, or it declares none), so there is nothing to instantiate."
+        )
     cut = None
     if count_tokens(render_metamodel(mm)) * SLICE_SHARE > budget.context_tokens:
         cut = slice_for(mm, spec)

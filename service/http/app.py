@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 
 from instancegen.service.app.jobs import BackendFactory, GenerationRunner, Runner
 from instancegen.service.app.jobstore import JobStore, Store
@@ -18,6 +19,7 @@ from instancegen.service.generation.result import Event
 from instancegen.service.http import problems
 from instancegen.service.http.dblock import DatabaseLock
 from instancegen.service.http.guards import ApiKeys, BodySizeLimit
+from instancegen.service.http.json_response import JsonResponse
 from instancegen.service.http.openapi import problem_responses
 from instancegen.service.http.playground import playground_router
 from instancegen.service.http.registry import MetamodelRegistry
@@ -38,11 +40,13 @@ def create_app(
     else:
         store, runner, lifespan = _embedded(settings, backend_factory)
 
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs and /redoc with assets served from that package: offline
+        static_url="/docs-assets",
         title="instancegen",
         summary="Ecore metamodel + natural-language spec -> instance model that EMF loads.",
         version="1",
         lifespan=lifespan,
+        default_response_class=JsonResponse,
     )
     problems.install(app)
     app.include_router(
@@ -74,7 +78,7 @@ def create_app(
             app.openapi_schema = problem_responses(schema, auth=bool(settings.api_keys))
         return app.openapi_schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi
     return app
 
 

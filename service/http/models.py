@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal, Self
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Literal, Self, cast
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from instancegen.service.app.instance_sets import MAX_COUNT, InstanceSet, Kind
+from instancegen.service.app.jobstore import StoredJob
+from instancegen.service.core.checks.audit import Realism
 from instancegen.service.core.edits import Edit
 from instancegen.service.core.issues import Issue
 from instancegen.service.generation.loop import MAX_SAMPLES, SAMPLE_TEMPERATURE
@@ -175,6 +178,11 @@ class ValidateRequest(_Strict):
     metamodel: MetamodelRef
     instance: Instance = Field(description="A CIM (JSON object) or an XMI document (text).")
     constraints: str | None = _constraints()
+    realism: Realism = Field(
+        "warn",
+        description="What a value failing a realism check (IBAN checksum, e-mail syntax, …) "
+        "is: warn (an `unrealistic` warning), strict (an error) or off (not checked).",
+    )
 
 
 class ValidateResponse(BaseModel):
@@ -220,6 +228,8 @@ def parse_outcome(data: dict[str, Any]) -> Outcome:
 
 
 class JobAccepted(BaseModel):
+    """A queued job; the answer's `Location` header is its URL, `/v1/jobs/{id}`."""
+
     id: str
     status: JobStatus
 
@@ -227,10 +237,26 @@ class JobAccepted(BaseModel):
 class JobView(BaseModel):
     id: str
     status: JobStatus
-    created: float
-    updated: float
+    created: AwareDatetime = Field(description="When the job was made (RFC 3339, UTC).")
+    updated: AwareDatetime = Field(description="Its last change of status (RFC 3339, UTC).")
+    created_epoch: float = Field(description="`created` in seconds since the Unix epoch.")
+    updated_epoch: float = Field(description="`updated` in seconds since the Unix epoch.")
     result: GenerationResult | InstanceSet | None = None
     error: Problem | None = None
+
+    @classmethod
+    def of(cls, job: StoredJob) -> JobView:
+        """The job as the API shows it: its stored epoch times also as RFC 3339."""
+        return cls(
+            id=job.id,
+            status=cast(JobStatus, job.status),
+            created=datetime.fromtimestamp(job.created, UTC),
+            updated=datetime.fromtimestamp(job.updated, UTC),
+            created_epoch=job.created,
+            updated_epoch=job.updated,
+            result=parse_outcome(job.result) if job.result is not None else None,
+            error=Problem.model_validate(job.error) if job.error is not None else None,
+        )
 
 
 class Health(BaseModel):

@@ -16,6 +16,8 @@ _GENERATION_PATHS = {
     "/v1/jobs": (429,),
     "/v1/edit": (429, 502, 504),
 }
+# A job's files exist once it has finished: before that (or when it failed), a 409.
+_JOB_STATE_PATHS = {"/v1/jobs/{job_id}/artifacts/{format}": (409,)}
 _METAMODEL_BODIES = {
     "/v1/validate",
     "/v1/compile",
@@ -66,4 +68,5 @@ def _statuses(path: str, method: str, operation: dict[str, Any], auth: bool) -> 
     if method == "post" or operation.get("parameters"):
         statuses.append(422)
     statuses.extend(_GENERATION_PATHS.get(path, ()) if method == "post" else ())
-    return statuses
+    statuses.extend(_JOB_STATE_PATHS.get(path, ()) if method == "get" else ())
+    return sorted(statuses)

@@ -22,6 +22,7 @@ from starlette.routing import Match
 
 from instancegen.service.core.errors import BackendError, InputError, LimitExceeded
 from instancegen.service.core.issues import Issue
+from instancegen.service.http.json_response import JsonResponse
 
 MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("instancegen.http")
@@ -76,7 +77,7 @@ def problem_response(
         issues=issues,
         correlation_id=correlation_id,
     )
-    return JSONResponse(
+    return JsonResponse(
         problem.model_dump(exclude_none=True),
         status_code=status,
         headers=headers,
@@ -122,6 +123,8 @@ def _response_for(exc: Exception, request: Request | None = None) -> JSONRespons
             return problem_response(504, "backend-timeout", exc.message)
         return problem_response(502, "backend-failed", exc.message)
     if isinstance(exc, RequestValidationError):
+        if request is not None and _lost_to_h2c(request):
+            return problem_response(400, "http2-upgrade", H2C_LOST)
         return problem_response(422, "invalid-request", describe_request_error(list(exc.errors())))
     if isinstance(exc, StarletteHTTPException):
         slug = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "-")
@@ -140,6 +143,20 @@ def _response_for(exc: Exception, request: Request | None = None) -> JSONRespons
         headers={"X-Correlation-ID": incident},
         correlation_id=incident,
     )
+
+
+H2C_LOST = (
+    "the request asked to upgrade to HTTP/2 over plain HTTP (Upgrade: h2c), which this server "
+    "does not speak, and its body did not arrive: send it as HTTP/1.1 (Java's HttpClient: "
+    ".version(HttpClient.Version.HTTP_1_1))."
+)
+
+
+def _lost_to_h2c(request: Request) -> bool:
+    """uvicorn's fast HTTP parser stops at an `Upgrade: h2c` header and hands the app an empty
+    body; the JDK's HttpClient sends one by default. Said plainly instead of "field required"."""
+    headers = request.headers
+    return headers.get("upgrade", "").lower() == "h2c" and headers.get("content-length", "0") != "0"
 
 
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")

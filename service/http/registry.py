@@ -21,11 +21,12 @@ ID_LENGTH = 16
 
 
 def content_key(files: dict[str, str]) -> str:
-    """A hash over file names and contents (names matter: files refer to each other by them)."""
+    """A hash over file names and contents (names matter: files refer to each other by them);
+    any text hashes, lone surrogates included (the loader then refuses what it cannot read)."""
     digest = hashlib.sha256()
     for name in sorted(files):
-        digest.update(hashlib.sha256(name.encode()).digest())
-        digest.update(hashlib.sha256(files[name].encode()).digest())
+        digest.update(hashlib.sha256(name.encode("utf-8", "surrogatepass")).digest())
+        digest.update(hashlib.sha256(files[name].encode("utf-8", "surrogatepass")).digest())
     return digest.hexdigest()
 
 

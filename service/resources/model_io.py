@@ -19,12 +19,14 @@ from instancegen.service.core.errors import InputError
 from instancegen.service.core.gc_pause import gc_paused
 from instancegen.service.core.input_files import read_input
 from instancegen.service.core.metamodel import Metamodel
+from instancegen.service.resources.neighbours import resolve_beside
 
 
 def read_model_file(path: Path, metamodel: Metamodel) -> Cim:
-    """Read a model file (CIM `.json` or `.xmi`), naming the file in any error."""
+    """Read a model file (CIM `.json` or `.xmi`), naming the file in any error; its references
+    into documents beside it resolved (`neighbours.resolve_beside`)."""
     data = read_input(Path(path), what="a model file")
-    return read_model(data, str(path), metamodel)
+    return resolve_beside(read_model(data, str(path), metamodel), metamodel, Path(path), read_model)
 
 
 def read_model(data: bytes, name: str, metamodel: Metamodel) -> Cim:

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from instancegen.service.core import values
+from instancegen.service.core.checks.audit import GENERATION_REALISM
 from instancegen.service.core.cim import Cim, Value
 from instancegen.service.core.edits import EditList, SetEdit, apply_edits
 from instancegen.service.core.issues import Issue, normalised
@@ -130,13 +131,15 @@ def search(mm: Metamodel, cim: Cim, *, offered: Offered | None = None) -> Search
                 notes.append(_note(edit, current.violated - trial.violated))
                 current = trial
                 break
-    return Searched(current.cim, validate(mm, current.cim), notes, trials)
+    return Searched(
+        current.cim, validate(mm, current.cim, realism=GENERATION_REALISM), notes, trials
+    )
 
 
 def _judge(mm: Metamodel, cim: Cim) -> _Judged:
     structural = Counter(
         (i.code, i.object, i.feature, i.message)
-        for i in validate(mm, cim, invariants=False)
+        for i in validate(mm, cim, invariants=False, realism="off")
         if i.severity == "error"
     )
     report = check_invariants(mm, cim.objects)

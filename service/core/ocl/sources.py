@@ -14,7 +14,6 @@ from collections.abc import Iterable, Mapping
 
 from instancegen.service.core.errors import InputError
 from instancegen.service.core.metamodel import ECORE_NS, Invariant, Metamodel
-from instancegen.service.core.ocl.parser import OclSyntaxError, parse_document
 
 OCL_ANNOTATIONS = (
     "http://www.eclipse.org/emf/2002/Ecore/OCL/Pivot",
@@ -53,6 +52,10 @@ def with_constraints(mm: Metamodel, documents: Mapping[str, str]) -> Metamodel:
     """
     if not documents:
         return mm
+    # The OCL parser (lark) is loaded only for a constraints file: loading a metamodel is not
+    # slowed by it.
+    from instancegen.service.core.ocl.parser import OclSyntaxError, parse_document
+
     added: list[Invariant] = []
     warnings: list[str] = []
     taken = {(i.context, i.name) for i in mm.invariants}

@@ -9,6 +9,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.TimeZone;
+import java.util.function.Function;
 
 import org.eclipse.emf.common.util.Diagnostic;
 import org.eclipse.emf.common.util.TreeIterator;
@@ -31,18 +32,27 @@ import org.eclipse.emf.ecore.resource.ResourceSet;
 import org.eclipse.emf.ecore.resource.impl.ResourceSetImpl;
 import org.eclipse.emf.ecore.util.Diagnostician;
 import org.eclipse.emf.ecore.util.EcoreUtil;
+import org.eclipse.emf.ecore.util.ExtendedMetaData;
+import org.eclipse.emf.ecore.util.FeatureMap;
+import org.eclipse.emf.ecore.util.FeatureMapUtil;
 import org.eclipse.emf.ecore.xmi.IllegalValueException;
 import org.eclipse.emf.ecore.xmi.XMLHelper;
 import org.eclipse.emf.ecore.xmi.XMLResource;
-import org.eclipse.emf.ecore.xmi.impl.XMIHelperImpl;
 import org.eclipse.emf.ecore.xmi.impl.XMIResourceFactoryImpl;
 import org.eclipse.emf.ecore.xmi.impl.XMIResourceImpl;
+import org.eclipse.emf.ecore.xmi.impl.XMLHelperImpl;
+import org.eclipse.emf.ecore.xmi.impl.XMLResourceImpl;
 import org.eclipse.emf.ecore.xml.namespace.XMLNamespacePackage;
 import org.eclipse.emf.ecore.xml.type.XMLTypePackage;
 
 /**
  * Conformance judge for XMI: loads models with the real Eclipse EMF (standalone), reports what
  * EMF complains about and a canonical, serialization-independent view of what it loaded.
+ *
+ * <p>Models of a metamodel carrying ExtendedMetaData (one EMF imported from an XML Schema) are
+ * loaded with {@code OPTION_EXTENDED_META_DATA}, as EMF applications load them: {@code .xml}
+ * files as {@code XMLResource}s, others as {@code XMIResource}s. Feature maps appear in the
+ * canonical view as {@code <path>.<feature> = [<entry feature>: <value or path>, ...]}.
  *
  * <p>Usage: {@code java EmfCheck --ecore a.ecore [--ecore b.ecore ...] MODEL.xmi [MODEL2.xmi ...]}
  * Prints {@code {"models":[{"file","errors","warnings","canonical"}]}} on stdout; exits 0 when it
@@ -133,64 +143,112 @@ public final class EmfCheck {
   /** Loaded .ecore resources, handed to every model ResourceSet so schemaLocation reuses them. */
   private static final List<Resource> METAMODEL_RESOURCES = new ArrayList<>();
 
-  /**
-   * An XMI resource that remembers every object its loader creates: EMF sometimes drops an
-   * object without any error (e.g. a wrongly typed value for an eOpposite reference detaches it
-   * from its container), and only a before/after comparison reveals that.
-   */
-  private static final class TrackingResource extends XMIResourceImpl {
+  /** Whether the metamodel carries ExtendedMetaData, so models load with it. */
+  private static boolean extendedMetaData;
+
+  /** What a loader did that EMF does not report: objects made, single values given twice. */
+  private static final class Tracker {
     final List<EObject> created = new ArrayList<>();
-    /** Single-valued features the file gives more than once; EMF keeps one value silently. */
     final Map<EObject, List<EStructuralFeature>> assigned = new IdentityHashMap<>();
     final List<EObject> repeatedObjects = new ArrayList<>();
     final List<EStructuralFeature> repeatedFeatures = new ArrayList<>();
 
-    TrackingResource(URI uri) {
-      super(uri);
+    void created(EObject o) {
+      if (o != null) {
+        created.add(o);
+      }
     }
 
-    @Override
-    protected XMLHelper createXMLHelper() {
-      return new XMIHelperImpl(this) {
-        @Override
-        public EObject createObject(EFactory eFactory, EClassifier type) {
-          EObject o = super.createObject(eFactory, type);
-          if (o != null) {
-            created.add(o);
-          }
-          return o;
-        }
-
-        @Override
-        public void setValue(EObject object, EStructuralFeature feature, Object value, int pos) {
-          if (!feature.isMany()) {
-            List<EStructuralFeature> seen =
-                assigned.computeIfAbsent(object, k -> new ArrayList<>());
-            if (seen.contains(feature)) {
-              repeatedObjects.add(object);
-              repeatedFeatures.add(feature);
-            } else {
-              seen.add(feature);
-            }
-          }
-          super.setValue(object, feature, value, pos);
-        }
-      };
+    void assigned(EObject object, EStructuralFeature feature) {
+      if (feature.isMany()) {
+        return;
+      }
+      List<EStructuralFeature> seen = assigned.computeIfAbsent(object, k -> new ArrayList<>());
+      if (seen.contains(feature)) {
+        repeatedObjects.add(object);
+        repeatedFeatures.add(feature);
+      } else {
+        seen.add(feature);
+      }
     }
   }
 
+  /**
+   * Every model resource's {@link Tracker}: EMF sometimes drops an object without any error
+   * (e.g. a wrongly typed value for an eOpposite reference detaches it from its container), and
+   * only a before/after comparison of what the loader made reveals that.
+   */
+  private static final Map<Resource, Tracker> TRACKERS = new IdentityHashMap<>();
+
+  /** A loader helper (XMIHelperImpl adds nothing to XMLHelperImpl) reporting to a Tracker. */
+  private static final class TrackingHelper extends XMLHelperImpl {
+    private final Tracker tracker;
+
+    TrackingHelper(XMLResource resource) {
+      super(resource);
+      tracker = TRACKERS.computeIfAbsent(resource, r -> new Tracker());
+    }
+
+    @Override
+    public EObject createObject(EFactory eFactory, EClassifier type) {
+      EObject o = super.createObject(eFactory, type);
+      tracker.created(o);
+      return o;
+    }
+
+    @Override
+    public void setValue(EObject object, EStructuralFeature feature, Object value, int pos) {
+      tracker.assigned(object, feature);
+      super.setValue(object, feature, value, pos);
+    }
+  }
+
+  /** An XMI resource whose loader reports to a Tracker. */
+  private static final class TrackedXmi extends XMIResourceImpl {
+    TrackedXmi(URI uri) { super(uri); }
+    @Override protected XMLHelper createXMLHelper() { return new TrackingHelper(this); }
+  }
+
+  /** A plain XML resource (an XSD-derived metamodel's document) reporting to a Tracker. */
+  private static final class TrackedXml extends XMLResourceImpl {
+    TrackedXml(URI uri) { super(uri); }
+    @Override protected XMLHelper createXMLHelper() { return new TrackingHelper(this); }
+  }
+
+  /** Makes resources of one kind. */
+  private static final class TrackingFactory extends XMIResourceFactoryImpl {
+    private final Function<URI, Resource> make;
+
+    TrackingFactory(Function<URI, Resource> make) {
+      this.make = make;
+    }
+
+    @Override
+    public Resource createResource(URI uri) {
+      return make.apply(uri);
+    }
+  }
+
+  /** XMI files, and {@code .xml} files as plain XML resources. */
   private static void registerFactories(ResourceSet rs) {
     Map<String, Object> ext = rs.getResourceFactoryRegistry().getExtensionToFactoryMap();
-    XMIResourceFactoryImpl xmi =
-        new XMIResourceFactoryImpl() {
-          @Override
-          public Resource createResource(URI uri) {
-            return new TrackingResource(uri);
-          }
-        };
+    TrackingFactory xmi = new TrackingFactory(TrackedXmi::new);
     ext.put("*", xmi);
     ext.put("ecore", xmi);
     ext.put("xmi", xmi);
+    ext.put("xml", new TrackingFactory(TrackedXml::new));
+  }
+
+  private static boolean hasExtendedMetaData(EPackage p) {
+    for (Iterator<EObject> it = p.eAllContents(); it.hasNext(); ) {
+      EObject o = it.next();
+      if (o instanceof org.eclipse.emf.ecore.EModelElement
+          && ((org.eclipse.emf.ecore.EModelElement) o).getEAnnotation(ExtendedMetaData.ANNOTATION_URI)
+              != null) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static EPackage.Registry loadMetamodels(List<File> ecores) throws Exception {
@@ -232,6 +290,7 @@ public final class EmfCheck {
           continue;
         }
         EPackage p = (EPackage) o;
+        extendedMetaData |= hasExtendedMetaData(p);
         String ns = p.getNsURI();
         if (ns != null && !ns.isEmpty()) {
           registry.put(ns, p);
@@ -293,6 +352,9 @@ public final class EmfCheck {
       if (deferIdrefs) {
         rs.getLoadOptions().put(XMLResource.OPTION_DEFER_IDREF_RESOLUTION, Boolean.TRUE);
       }
+      if (extendedMetaData) {
+        rs.getLoadOptions().put(XMLResource.OPTION_EXTENDED_META_DATA, Boolean.TRUE);
+      }
       resource = rs.createResource(fileUri(file));
       canon = new Canon(rs, resource);
       try {
@@ -345,9 +407,8 @@ public final class EmfCheck {
       return kind + d.getMessage();
     }
 
-    TrackingResource tracked() {
-      return resource instanceof TrackingResource
-          ? (TrackingResource) resource : new TrackingResource(resource.getURI());
+    Tracker tracked() {
+      return TRACKERS.getOrDefault(resource, new Tracker());
     }
 
     /** Objects the parser created that did not end up in the resource's tree. */
@@ -362,7 +423,7 @@ public final class EmfCheck {
     }
 
     void reportRepeats(List<String> errors) {
-      TrackingResource t = tracked();
+      Tracker t = tracked();
       for (int i = 0; i < t.repeatedObjects.size(); i++) {
         addUnique(errors, "EmfCheck: the file gives single-valued feature '"
             + t.repeatedFeatures.get(i).getName() + "' of '"
@@ -546,7 +607,13 @@ public final class EmfCheck {
       for (EObject root : main.getContents()) {
         emit(root, out);
         for (TreeIterator<EObject> it = root.eAllContents(); it.hasNext(); ) {
-          emit(it.next(), out);
+          EObject o = it.next();
+          EReference holder = o.eContainmentFeature();
+          if (holder != null && holder.isTransient() && !holder.isDerived()) {
+            it.prune(); // bookkeeping such as a document root's namespace prefixes
+            continue;
+          }
+          emit(o, out);
         }
       }
     }
@@ -581,6 +648,25 @@ public final class EmfCheck {
             sb.append(v == null ? "null" : path((EObject) v));
           }
           out.add(sb.toString());
+        } else if (FeatureMapUtil.isFeatureMap(f)) {
+          StringBuilder sb = new StringBuilder(p).append('.').append(f.getName()).append(" = [");
+          int i = 0;
+          for (FeatureMap.Entry e : (FeatureMap) o.eGet(f)) {
+            if (i++ > 0) {
+              sb.append(", ");
+            }
+            EStructuralFeature ef = e.getEStructuralFeature();
+            sb.append(ExtendedMetaData.INSTANCE.getName(ef)).append(": ");
+            Object v = e.getValue();
+            if (v instanceof EObject) {
+              sb.append(path((EObject) v));
+            } else if (ef instanceof EAttribute) {
+              value(sb, ((EAttribute) ef).getEAttributeType(), v);
+            } else {
+              quote(sb, String.valueOf(v));
+            }
+          }
+          out.add(sb.append(']').toString());
         } else {
           EAttribute attr = (EAttribute) f;
           EDataType type = attr.getEAttributeType();

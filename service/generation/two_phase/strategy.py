@@ -48,10 +48,17 @@ class TwoPhase:
     def objects_schemas(self) -> list[type[Any]]:
         """Phase 1's schemas, most objects first (a small model's cut-off answer is asked again
         with the next)."""
+        first = self.first_objects_schema()
         if not self.budget.small:
-            return [objects_model(self.mm, None, bounded=False)]
-        caps = dict.fromkeys((self._cap, max(1, self._cap // 3), 1))
-        return [objects_model(self.mm, c, grounding=self.grounding) for c in caps]
+            return [first]
+        fewer = [c for c in dict.fromkeys((max(1, self._cap // 3), 1)) if c != self._cap]
+        return [first, *(objects_model(self.mm, c, grounding=self.grounding) for c in fewer)]
+
+    def first_objects_schema(self) -> type[Any]:
+        """`objects_schemas()[0]` without building the others (what `schema` shows)."""
+        if not self.budget.small:
+            return objects_model(self.mm, None, bounded=False)
+        return objects_model(self.mm, self._cap, grounding=self.grounding)
 
     @cached_property
     def grounding(self) -> Grounding:
