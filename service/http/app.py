@@ -78,7 +78,7 @@ def create_app(
             app.openapi_schema = problem_responses(schema, auth=bool(settings.api_keys))
         return app.openapi_schema
 
-    app.openapi = openapi
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
 
 
