@@ -3,7 +3,10 @@
 A suite is a folder of case folders, each holding its `.ecore` file(s), `spec.txt` and a
 `reference.json` (CIM) or `reference.xmi`, and optionally a `case.json` whose `"frozen": true`
 marks a case held out from tuning: its means are also reported apart from the old cases', so a
-change tuned to the old cases shows up as a gap between the two. For every case × model ×
+change tuned to the old cases shows up as a gap between the two. Its `"style"` names how the spec
+is written (`plain`, the suite's own declarative sentences, when absent) and `"rewrite_of"` the
+case whose facts a rewrite restates in that style; every style present gets means of its own, so
+a reading of the spec that holds only for one way of writing shows up too. For every case × model ×
 mode × run this records the validator's verdict, optionally EMF's (through a caller-supplied
 hook, since the EMF harness needs Java and lives with the tests), the scores against the
 reference, attempts, tokens and seconds. A backend failure is a failed run with zero scores,
@@ -19,10 +22,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from statistics import fmean
-from typing import Any, Literal
+from statistics import fmean, median
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, ValidationError
 
 from instancegen.service.core.atomic import write_atomic
 from instancegen.service.core.checks.audit import audit
@@ -43,6 +46,10 @@ CASE_META = "case.json"
 Group = Literal["all", "old", "frozen"]
 """Which cases a mean is over: all of them, the old (tunable) ones, or the frozen ones."""
 GROUPS: tuple[Group, ...] = ("old", "frozen")
+PLAIN = "plain"
+"""The suite's own spec style (plain declarative sentences): a case's style when it names none."""
+CaseName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+StyleName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*$")]
 
 
 class CaseMeta(BaseModel):
@@ -50,6 +57,8 @@ class CaseMeta(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     frozen: StrictBool = False  # held out from tuning; reported apart
+    style: StyleName = PLAIN  # how the spec is written; reported per style
+    rewrite_of: CaseName | None = None  # the suite case whose facts this spec restates
 
 
 @dataclass(frozen=True)
@@ -62,6 +71,8 @@ class Case:
     metamodel: Metamodel
     reference: Cim
     frozen: bool = False
+    style: str = PLAIN
+    rewrite_of: str | None = None
 
 
 Generate = Callable[..., GenerationResult]
@@ -81,6 +92,7 @@ class RunRecord(BaseModel):
     mode: Mode
     run: int
     frozen: bool = False  # the case is a frozen one
+    style: str = PLAIN  # the case's spec style
     status: Literal["valid", "invalid", "failed"]
     valid: bool
     emf_valid: bool | None = None  # None: not checked
@@ -111,9 +123,11 @@ class Aggregate(BaseModel):
     mode: Mode
     case: str | None = None  # None: over every case of `group`
     group: Group = "all"  # of one case: the group it belongs to
+    style: str | None = None  # None: every style; of one case: its style
     runs: int
     samples: int = 1  # first answers drawn per run
     failed: int
+    valid: int = 0  # runs that ended valid
     validity_rate: float
     emf_validity_rate: float | None  # None: EMF never checked
     invariant_rate: float | None = None  # mean over the runs that have one
@@ -124,6 +138,7 @@ class Aggregate(BaseModel):
     prompt_tokens: float
     completion_tokens: float
     seconds: float
+    median_seconds: float = 0.0
     cost: float | None  # total USD, where the provider's prices are known
 
 
@@ -142,10 +157,12 @@ class EvalReport(BaseModel):
     per_case: list[Aggregate]
     aggregates: list[Aggregate]  # over all cases
     groups: list[Aggregate] = Field(default_factory=list)  # old and frozen cases apart
+    styles: list[Aggregate] = Field(default_factory=list)  # per spec style, `plain` first
 
 
-def discover(suite: Path, only: Sequence[str] = ()) -> list[Case]:
-    """Load the suite's cases (all, or those named in `only`), in name order."""
+def discover(suite: Path, only: Sequence[str] = (), styles: Sequence[str] = ()) -> list[Case]:
+    """Load the suite's cases (all, or those named in `only`; of those, the ones written in
+    one of `styles`, when given), in name order."""
     suite = Path(suite)
     if not suite.is_dir():
         raise InputError(f"{suite}: no such suite folder.")
@@ -154,13 +171,34 @@ def discover(suite: Path, only: Sequence[str] = ()) -> list[Case]:
     if unknown:
         raise InputError(f"{suite}: no case named {', '.join(map(repr, unknown))}.")
     chosen = [folders[n] for n in sorted(set(only))] if only else list(folders.values())
-    cases = [_load_case(p) for p in chosen]
+    metas = {p: _read_meta(p / CASE_META) for p in chosen}
+    for folder, meta in metas.items():
+        if meta.rewrite_of is not None and meta.rewrite_of not in folders:
+            raise InputError(
+                f"{folder / CASE_META}: rewrite_of names {meta.rewrite_of!r}, no case of {suite}."
+            )
+    if styles:
+        present = sorted({m.style for m in metas.values()})
+        missing = [s for s in dict.fromkeys(styles) if s not in present]
+        if missing and metas:
+            among = " among those named" if only else ""
+            raise InputError(
+                f"{suite}: no case{among} has the style {', '.join(map(repr, missing))} "
+                f"(styles there: {', '.join(present)})."
+            )
+        chosen = [p for p in chosen if metas[p].style in styles]
+    cases = [_load_case(p, metas[p]) for p in chosen]
     if not cases:
         raise InputError(f"{suite}: holds no case folders.")
     return cases
 
 
-def _load_case(folder: Path) -> Case:
+def styles_of(cases: Iterable[Case]) -> list[str]:
+    """The spec styles of these cases, the suite's own (`plain`) first, then by name."""
+    return sorted({c.style for c in cases}, key=lambda s: (s != PLAIN, s))
+
+
+def _load_case(folder: Path, meta: CaseMeta) -> Case:
     ecore = tuple(sorted(folder.glob("*.ecore")))
     spec_file = folder / "spec.txt"
     reference = next((folder / n for n in REFERENCE_NAMES if (folder / n).is_file()), None)
@@ -177,7 +215,9 @@ def _load_case(folder: Path) -> Case:
         spec=read_input_text(spec_file, what="a specification file"),
         metamodel=metamodel,
         reference=read_model_file(reference, metamodel),
-        frozen=_read_meta(folder / CASE_META).frozen,
+        frozen=meta.frozen,
+        style=meta.style,
+        rewrite_of=meta.rewrite_of,
     )
 
 
@@ -212,7 +252,7 @@ def run_case(
         spent = exc.usage if isinstance(exc, GenerationFailed) else Usage()
         return RunRecord(
             case=case.name, model=model, mode=mode, run=run, frozen=case.frozen,
-            status="failed", valid=False, samples=options.get("samples", 1),
+            style=case.style, status="failed", valid=False, samples=options.get("samples", 1),
             error=exc.message, seconds=time.perf_counter() - started,
             prompt_tokens=spent.prompt_tokens, completion_tokens=spent.completion_tokens,
             cost=spent.cost, scores=ZERO_SCORE.to_json(),
@@ -225,6 +265,7 @@ def run_case(
         mode=mode,
         run=run,
         frozen=case.frozen,
+        style=case.style,
         status=result.status,
         valid=result.status == "valid",
         emf_valid=emf_check(case, result) if emf_check else None,
@@ -285,12 +326,13 @@ def evaluate(
         frozen_cases=[c.name for c in cases if c.frozen],
         runs=records,
         per_case=[
-            aggregate(records, m, md, c.name, "frozen" if c.frozen else "old")
+            aggregate(records, m, md, c.name, "frozen" if c.frozen else "old", c.style)
             for m, md in pairs
             for c in cases
         ],
         aggregates=[aggregate(records, m, md) for m, md in pairs],
         groups=[aggregate(records, m, md, group=g) for m, md in pairs for g in present],
+        styles=[aggregate(records, m, md, style=s) for m, md in pairs for s in styles_of(cases)],
     )
 
 
@@ -300,12 +342,14 @@ def aggregate(
     mode: Mode,
     case: str | None = None,
     group: Group = "all",
+    style: str | None = None,
 ) -> Aggregate:
-    """Means over the runs of one model × mode (and one case, or one group, when given)."""
+    """Means over the runs of one model × mode (and one case, group or style, when given)."""
     chosen = [
         r for r in records
         if r.model == model and r.mode == mode and (case is None or r.case == case)
         and (group == "all" or r.frozen == (group == "frozen"))
+        and (style is None or r.style == style)
     ]  # fmt: skip
     checked = [r.emf_valid for r in chosen if r.emf_valid is not None]
     rates = [r.invariant_rate for r in chosen if r.invariant_rate is not None]
@@ -321,9 +365,11 @@ def aggregate(
         mode=mode,
         case=case,
         group=group,
+        style=style,
         runs=len(chosen),
         samples=max((r.samples for r in chosen), default=1),
         failed=sum(r.status == "failed" for r in chosen),
+        valid=sum(r.valid for r in chosen),
         validity_rate=mean(float(r.valid) for r in chosen),
         emf_validity_rate=mean(map(float, checked)) if checked else None,
         invariant_rate=mean(rates) if rates else None,
@@ -334,6 +380,7 @@ def aggregate(
         prompt_tokens=mean(r.prompt_tokens for r in chosen),
         completion_tokens=mean(r.completion_tokens for r in chosen),
         seconds=mean(r.seconds for r in chosen),
+        median_seconds=median(r.seconds for r in chosen) if chosen else 0.0,
         cost=sum(costs) if costs else None,
     )
 
