@@ -7,9 +7,9 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from instancegen.service.backends.base import Capabilities
 from instancegen.service.cli import app
 from instancegen.service.core.ecore_loader import load_metamodel
-from instancegen.service.backends.base import Capabilities
 from instancegen.service.generation.slicing import slice_for
 from instancegen.service.generation.strategy import plan
 
@@ -94,7 +94,9 @@ def test_help_teaches_with_examples() -> None:
 def test_a_metamodel_where_every_class_is_contained_is_sliced_to_its_top() -> None:
     mm = load_metamodel([FIX / "all_contained.ecore"])
     assert "Segment" in slice_for(mm, "").keys  # held only by itself: the top
-    tight_caps = Capabilities(256, 100, "a context this metamodel overflows", grammar=True, small=True)
+    tight_caps = Capabilities(
+        256, 100, "a context this metamodel overflows", grammar=True, small=True
+    )
     tight = plan(mm, "", tight_caps)
     assert tight.slice is not None and "Segment" in tight.metamodel.classes
     schema = tight.first_request()[1].model_json_schema()
