@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from instancegen.service.core import limits as limits_mod
 from instancegen.service.core.errors import InputError
 from instancegen.service.core.gc_pause import gc_paused
+from instancegen.service.core.json_text import surrogate_problem
 
 Scalar = str | int | float | bool | None
 Value = Scalar | list[Scalar]
@@ -137,4 +138,8 @@ def describe_validation_error(exc: ValidationError) -> str:
     for part in err["loc"]:
         path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
     more = f" ({exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
-    return f"{path or 'the document'}: {err['msg']}{more}."
+    message = err["msg"]
+    if err["type"] == "string_unicode" and isinstance(err.get("input"), str):
+        # pydantic's own words name no character; a lone surrogate is what it refused.
+        message = surrogate_problem(err["input"]) or message
+    return f"{path or 'the document'}: {message}{more}."

@@ -20,13 +20,20 @@ def utf8_json(text: str) -> bytes:
         return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text).encode("utf-8")
 
 
-def check_sendable(text: str, what: str) -> None:
-    """An InputError when `text` (a spec, a change request) holds a lone surrogate, which no
-    request to an LLM can carry (a command-line argument holds one for every byte that is not
-    UTF-8)."""
+def surrogate_problem(text: str) -> str | None:
+    """Where `text` holds a lone surrogate, which no request to an LLM can carry (a
+    command-line argument holds one for every byte that is not UTF-8), or None."""
     found = _SURROGATE.search(text)
-    if found is not None:
-        raise InputError(
-            f"{what} holds a lone surrogate (U+{ord(found.group()):04X}) at character "
-            f"{found.start() + 1}, which cannot be sent to an LLM; write it as UTF-8 text."
-        )
+    if found is None:
+        return None
+    return (
+        f"holds a lone surrogate (U+{ord(found.group()):04X}) at character {found.start() + 1}, "
+        "which cannot be sent to an LLM; write it as UTF-8 text"
+    )
+
+
+def check_sendable(text: str, what: str) -> None:
+    """An InputError when `text` (a spec, a change request) holds a lone surrogate."""
+    problem = surrogate_problem(text)
+    if problem is not None:
+        raise InputError(f"{what} {problem}.")
