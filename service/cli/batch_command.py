@@ -74,7 +74,7 @@ def batch(
     Example:  [bold]instancegen batch jobs.jsonl --jobs 8[/]
     """
     try:
-        items = read_batch(jobs_file)
+        items = read_batch(jobs_file, keys=broker is None)  # workers hold their own keys
         runner = _broker_runner(broker) if broker is not None else _local_runner()
     except InputError as exc:
         raise fail(exc.message) from None

@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from instancegen import compilers
+from instancegen.service import backends
 from instancegen.service.app.run import generate
 from instancegen.service.cli.app import MetamodelOption, app, err, out
 from instancegen.service.cli.generate_commands import (
@@ -221,6 +222,8 @@ def eval_command(
     bad = [m for m in mode if m not in MODES]
     if bad:
         raise InputError(f"--mode must be two-step or direct, not {bad[0]!r}.")
+    for name in model:  # an unknown model or a missing key: refused before any case runs
+        backends.check_model(name, api_base, api_key_env=api_key_env)
     only = [c.strip() for c in cases.split(",") if c.strip()] if cases else []
     loaded = discover(suite, only, style or ())
     hook = _emf_hook() if emf else None
