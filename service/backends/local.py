@@ -19,7 +19,13 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from instancegen.service.backends.base import Backend, Capabilities, Message, Reply
+from instancegen.service.backends.base import (
+    Backend,
+    Capabilities,
+    Message,
+    Reply,
+    TokenCounter,
+)
 from instancegen.service.core.errors import BackendError
 from instancegen.service.generation.schema import model_schema
 
@@ -85,9 +91,11 @@ def _grammar(schema: type[BaseModel]) -> Any:
 
 
 class LocalBackend:
-    """SmolLM2-135M-Instruct, offline, with grammar-constrained decoding."""
+    """SmolLM2-135M-Instruct, offline, with grammar-constrained decoding; it tells its
+    answer's tokens as they come (`on_tokens`)."""
 
     model = NAME
+    streams_tokens = True
 
     def __init__(self, path: Path | None = None) -> None:
         self._path = str(path or weights_path())
@@ -100,6 +108,7 @@ class LocalBackend:
         max_tokens: int,
         temperature: float = 0.0,
         seed: int | None = None,
+        on_tokens: TokenCounter | None = None,
     ) -> Reply:
         llm = _llama(self._path)
         grammar = _grammar(schema) if schema is not None else None
@@ -111,6 +120,7 @@ class LocalBackend:
                     temperature=temperature,
                     max_tokens=max_tokens,
                     seed=0 if seed is None else seed,  # fixed unless a sample asks for its own
+                    stopping_criteria=_counting(on_tokens),
                 )
             except ValueError as exc:  # e.g. the prompt does not fit the context window
                 raise BackendError(f"the local model failed: {exc}") from None
@@ -121,6 +131,24 @@ class LocalBackend:
             completion_tokens=usage["completion_tokens"],
             truncated=choice["finish_reason"] == "length",
         )
+
+
+def _counting(on_tokens: TokenCounter | None) -> Any:
+    """A stopping criterion that never stops: llama.cpp asks it after every token, so it
+    counts them for `on_tokens`."""
+    if on_tokens is None:
+        return None
+    from llama_cpp import StoppingCriteriaList
+
+    written = 0
+
+    def count(input_ids: Any, logits: Any) -> bool:
+        nonlocal written
+        written += 1
+        on_tokens(written)
+        return False
+
+    return StoppingCriteriaList([count])
 
 
 class LocalPlugin:
