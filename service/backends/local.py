@@ -120,7 +120,7 @@ class LocalBackend:
                     temperature=temperature,
                     max_tokens=max_tokens,
                     seed=0 if seed is None else seed,  # fixed unless a sample asks for its own
-                    stopping_criteria=_counting(on_tokens),
+                    logits_processor=_counting(on_tokens),
                 )
             except ValueError as exc:  # e.g. the prompt does not fit the context window
                 raise BackendError(f"the local model failed: {exc}") from None
@@ -134,21 +134,21 @@ class LocalBackend:
 
 
 def _counting(on_tokens: TokenCounter | None) -> Any:
-    """A stopping criterion that never stops: llama.cpp asks it after every token, so it
-    counts them for `on_tokens`."""
+    """A logits processor that leaves the logits as they are: llama.cpp runs it before
+    sampling each token, so it counts the answer's tokens for `on_tokens`."""
     if on_tokens is None:
         return None
-    from llama_cpp import StoppingCriteriaList
+    from llama_cpp import LogitsProcessorList
 
     written = 0
 
-    def count(input_ids: Any, logits: Any) -> bool:
+    def count(input_ids: Any, scores: Any) -> Any:
         nonlocal written
+        on_tokens(written)  # the tokens sampled before this one
         written += 1
-        on_tokens(written)
-        return False
+        return scores
 
-    return StoppingCriteriaList([count])
+    return LogitsProcessorList([count])
 
 
 class LocalPlugin:
