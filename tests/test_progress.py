@@ -6,6 +6,7 @@ tokens are shown as they come; the HTTP API streams the same events."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import subprocess
@@ -149,3 +150,25 @@ def test_the_bundled_model_shows_its_tokens_as_they_come(tmp_path: Path) -> None
     lines = [line.strip() for line in shown.splitlines() if line.strip()]
     last = f"written: {out}" if done.returncode == 0 else "nothing written: the model is invalid"
     assert lines[-1].startswith(last), lines[-3:]
+
+
+def test_batch_and_eval_end_naming_what_they_wrote(server: CapableServer, tmp_path: Path) -> None:
+    case = tmp_path / "suite" / "bank"
+    case.mkdir(parents=True)
+    (case / "bank.ecore").write_text(BANK_ECORE.read_text())
+    (case / "spec.txt").write_text(SPEC)
+    (case / "reference.json").write_text(BANK_REFERENCE.read_text())
+    line = {"metamodel": "bank.ecore", "spec": SPEC, "model": MODEL, "api_base": server.base_url}
+    jobs = case / "jobs.jsonl"
+    jobs.write_text("".join(json.dumps({**line, "output": f"out/b{n}"}) + "\n" for n in (1, 2)))
+    batch = CliRunner().invoke(app, ["batch", str(jobs)])
+    assert batch.exit_code == 0, batch.output
+    last = batch.output.strip().splitlines()[-1]
+    assert sorted(last.removeprefix("written: ").split(", ")) == [
+        str(case / "out" / f"b{n}.xmi") for n in (1, 2)
+    ]
+    report = tmp_path / "r.json"
+    argv = [str(tmp_path / "suite"), "--model", MODEL, "--api-base", server.base_url]
+    evaluation = CliRunner().invoke(app, ["eval", *argv, "--report", str(report)])
+    assert evaluation.exit_code == 0, evaluation.output
+    assert evaluation.output.strip().splitlines()[-1] == f"written: {report}"

@@ -21,6 +21,7 @@ from instancegen.service.cli.generate_commands import (
     SamplesOption,
     StrategyOption,
 )
+from instancegen.service.cli.progress import Progress, say_written
 from instancegen.service.core.atomic import write_atomic
 from instancegen.service.core.ecore_loader import load_metamodel
 from instancegen.service.core.errors import InputError
@@ -239,10 +240,15 @@ def eval_command(
         "samples": samples if samples > 1 else None,
     }
     options.update({k: v for k, v in given.items() if v is not None})
-    result = evaluate(
-        suite, loaded, model, [cast(Mode, m) for m in mode], runs, generate, hook,
-        on_run=lambda r: err.print(_run_line(r), highlight=False), **options,
-    )  # fmt: skip
+    progress = Progress(err, lines=False)  # each run's line is its verdict
+    try:
+        result = evaluate(
+            suite, loaded, model, [cast(Mode, m) for m in mode], runs, generate, hook,
+            on_run=lambda r: err.print(_run_line(r), highlight=False),
+            on_event=progress.on_event, **options,
+        )  # fmt: skip
+    finally:
+        progress.stop()
     out.print(_aggregate_table("per case", result.per_case))
     out.print(_aggregate_table("overall", result.aggregates))
     if result.frozen_cases:  # frozen cases are held out from tuning: their means stand apart
@@ -253,3 +259,5 @@ def eval_command(
         write_atomic(report, result.model_dump_json(indent=2).encode())
     if chart:
         write_chart(result, chart)
+    written = [str(p) for p in (report, chart) if p]
+    say_written(err, written, "no --report or --chart asked for")

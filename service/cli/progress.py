@@ -3,7 +3,8 @@
 On a terminal a spinner says which attempt runs, what it asks for (the phase: objects,
 links, the model, edits), and how many tokens the answer holds so far (`tokens` events from
 a streaming backend) and the run has spent; each attempt's verdict stays as one line. Where
-stderr is not a terminal (a log, a pipe) there is no spinner: each phase is one line.
+stderr is not a terminal (a log, a pipe) there is no spinner: each phase is one line. A
+caller printing lines of its own (eval) asks for the spinner alone.
 Findings to repair are errors; warnings are counted apart and never called findings.
 """
 
@@ -15,12 +16,16 @@ from rich.status import Status
 
 from instancegen.service.generation.result import Event
 
+MOST_NAMED = 10  # files the last line names by name; more are counted
+
 
 class Progress:
-    """Follows one run's events (give `on_event` to the run); `stop` when it is over."""
+    """Follows one run's events (give `on_event` to the run); `stop` when it is over.
+    `lines` False: no line per call without a terminal (a caller printing its own)."""
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, *, lines: bool = True) -> None:
         self.console = console
+        self.lines = lines
         self.status: Status | None = None
         if console.is_terminal:
             self.status = console.status("starting…")
@@ -49,9 +54,9 @@ class Progress:
             written = f"{d.get('answer_tokens', 0):,} tokens written"
             self._show(f"{where}: {self.doing}, {self.phase}: {written} ({spent})")
         elif event.type == "consensus":
-            self._print(f"{where}: {d.get('message')} ({spent})")
+            self._verdict(f"{where}: {d.get('message')} ({spent})")
         elif event.type == "issues_found":
-            self._print(f"{where}: {_verdict(d)} ({spent})")
+            self._verdict(f"{where}: {_verdict(d)} ({spent})")
 
     def stop(self) -> None:
         if self.status is not None:
@@ -66,11 +71,29 @@ class Progress:
         """The spinner's text on a terminal, else a line of its own."""
         if self.status is not None:
             self._show(text)
-        else:
+        elif self.lines:
             self._print(text)
+
+    def _verdict(self, text: str) -> None:
+        """A line that stays (with `lines`), else the spinner's text."""
+        if self.lines:
+            self._print(text)
+        else:
+            self._show(text)
 
     def _print(self, text: str) -> None:
         self.console.print(escape(text), highlight=False)
+
+
+def doing(event: Event) -> str | None:
+    """What a call event says a run is doing, in brief ("attempt 2, links: 120 tokens
+    written"), for a display following several runs at once; None for other events."""
+    phase = f"attempt {event.attempt}, {event.data.get('phase', '')}"
+    if event.type == "phase_started":
+        return phase
+    if event.type == "tokens":
+        return f"{phase}: {event.data.get('answer_tokens', 0):,} tokens written"
+    return None
 
 
 def _verdict(data: dict[str, object]) -> str:
@@ -86,6 +109,10 @@ def _count(n: int, word: str) -> str:
 
 
 def say_written(console: Console, written: list[str], why_not: str) -> None:
-    """The last line: where the output went (files, or stdout), or why nothing was written."""
-    line = f"written: {', '.join(written)}" if written else f"nothing written: {why_not}"
+    """The last line: where the output went (files, or stdout; the first MOST_NAMED of many),
+    or why nothing was written."""
+    named = ", ".join(written[:MOST_NAMED])
+    if len(written) > MOST_NAMED:
+        named += f" and {len(written) - MOST_NAMED} more"
+    line = f"written: {named}" if written else f"nothing written: {why_not}"
     console.print(escape(line), highlight=False)
