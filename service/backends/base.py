@@ -11,6 +11,7 @@ it serves, what each can do (`Capabilities`), and how a response model is sent t
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol, TypedDict, runtime_checkable
 
@@ -67,22 +68,13 @@ TokenCounter = Callable[[int], None]
 """Told the number of tokens an answer holds so far, as a streaming backend writes it."""
 
 
-class StreamingBackend(Backend, Protocol):
-    """A backend that tells how far its answer has got while writing it: it declares
-    `streams_tokens = True`, and its `complete` takes `on_tokens`, called as tokens come."""
+@runtime_checkable
+class StreamingBackend(Protocol):
+    """A backend that tells how far its answer has got while writing it (optional)."""
 
-    streams_tokens: bool
-
-    def complete(
-        self,
-        messages: list[Message],
-        *,
-        schema: type[BaseModel] | None,
-        max_tokens: int,
-        temperature: float = 0.0,
-        seed: int | None = None,
-        on_tokens: TokenCounter | None = None,
-    ) -> Reply: ...
+    def counting(self, on_tokens: TokenCounter) -> AbstractContextManager[None]:
+        """Calls to `complete` made inside tell `on_tokens` their answer's tokens so far."""
+        ...
 
 
 @dataclass(frozen=True)

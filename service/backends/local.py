@@ -12,6 +12,8 @@ import atexit
 import json
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -91,14 +93,22 @@ def _grammar(schema: type[BaseModel]) -> Any:
 
 
 class LocalBackend:
-    """SmolLM2-135M-Instruct, offline, with grammar-constrained decoding; it tells its
-    answer's tokens as they come (`on_tokens`)."""
+    """SmolLM2-135M-Instruct, offline, with grammar-constrained decoding; inside
+    `counting`, it tells its answer's tokens as they come."""
 
     model = NAME
-    streams_tokens = True
 
     def __init__(self, path: Path | None = None) -> None:
         self._path = str(path or weights_path())
+        self._on_tokens: TokenCounter | None = None
+
+    @contextmanager
+    def counting(self, on_tokens: TokenCounter) -> Iterator[None]:
+        self._on_tokens = on_tokens
+        try:
+            yield
+        finally:
+            self._on_tokens = None
 
     def complete(
         self,
@@ -108,7 +118,6 @@ class LocalBackend:
         max_tokens: int,
         temperature: float = 0.0,
         seed: int | None = None,
-        on_tokens: TokenCounter | None = None,
     ) -> Reply:
         llm = _llama(self._path)
         grammar = _grammar(schema) if schema is not None else None
@@ -120,7 +129,7 @@ class LocalBackend:
                     temperature=temperature,
                     max_tokens=max_tokens,
                     seed=0 if seed is None else seed,  # fixed unless a sample asks for its own
-                    logits_processor=_counting(on_tokens),
+                    logits_processor=_counting(self._on_tokens),
                 )
             except ValueError as exc:  # e.g. the prompt does not fit the context window
                 raise BackendError(f"the local model failed: {exc}") from None

@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -106,17 +106,17 @@ class Caller:
             seed = self.draws
         asked = min(max_tokens, left)
         self._tell("phase_started", phase=self.phase, max_tokens=asked)
-        options: dict[str, Any] = {
-            "schema": schema,
-            "max_tokens": asked,
-            "temperature": max(temperature, self.floor),
-            "seed": seed,
-        }
-        if self.listener is not None and getattr(self.backend, "streams_tokens", False):
-            streaming = cast(StreamingBackend, self.backend)
-            reply = streaming.complete(messages, **options, on_tokens=self._ticker())
-        else:
-            reply = self.backend.complete(messages, **options)
+        counting: AbstractContextManager[None] = nullcontext()
+        if self.listener is not None and isinstance(self.backend, StreamingBackend):
+            counting = self.backend.counting(self._ticker())
+        with counting:
+            reply = self.backend.complete(
+                messages,
+                schema=schema,
+                max_tokens=asked,
+                temperature=max(temperature, self.floor),
+                seed=seed,
+            )
         self.prompt_tokens += reply.prompt_tokens
         self.completion_tokens += reply.completion_tokens
         self.costs.append(reply.cost)
