@@ -124,14 +124,19 @@ def test_invalid_then_valid_repairs_with_previous_model_and_issues(bank: Metamod
     links_repair = backend.calls[3]["messages"]
     assert json.loads(links_repair[-2]["content"]) == json.loads(LINKS)
     assert "bad-value" not in links_repair[-1]["content"]
-    types = [e.type for e in events]
-    assert types == [
-        "attempt_started",
-        "issues_found",
-        "attempt_started",
-        "repair_sent",
-        "finished",
+    told = [(e.type, e.data.get("phase")) for e in events]
+    assert told == [
+        ("attempt_started", None),
+        ("phase_started", "objects"),
+        ("phase_started", "links"),
+        ("issues_found", None),
+        ("attempt_started", None),
+        ("repair_sent", None),
+        ("phase_started", "objects"),
+        ("phase_started", "links"),
+        ("finished", None),
     ]
+    assert events[3].data["error_count"] == events[5].data["error_count"] == 1
     assert events[-1].data["status"] == "valid" and events[-1].data["prompt_tokens"] == 400
 
 
@@ -239,8 +244,9 @@ def test_samples_are_drawn_warm_with_their_own_seeds_and_voted(bank: Metamodel) 
     assert [c["temperature"] for c in backend.calls] == [SAMPLE_TEMPERATURE] * 6
     assert [c["seed"] for c in backend.calls] == [1, 2, 3, 4, 5, 6]
     assert result.samples == 3 and result.consensus == "consensus of 3 samples: kept 4 of 5 objects"
-    assert [e.type for e in events] == ["attempt_started", "consensus", "finished"]
-    assert events[1].data["objects_kept"] == 4 and events[1].data["objects_proposed"] == 5
+    phases = ["phase_started"] * 6  # objects and links for each sample
+    assert [e.type for e in events] == ["attempt_started", *phases, "consensus", "finished"]
+    assert events[7].data["objects_kept"] == 4 and events[7].data["objects_proposed"] == 5
     assert result.usage.prompt_tokens == 600  # every sample's calls count
     assert len(result.attempts) == 1 and result.attempts[0].prompt_tokens == 600
     # Zed's links were never asked for (the schema had no such object): one reply is left.

@@ -91,7 +91,7 @@ def test_a_failed_job_finishes_on_the_attempt_that_failed(tmp_path: Path) -> Non
     )
     with ServerThread(app_) as srv, httpx.Client(base_url=srv.url, timeout=60) as c:
         job_id, events = _finished(c, BODY)
-        assert [e[1] for e in events] == ["attempt_started", "finished"]
+        assert [e[1] for e in events] == ["attempt_started", "phase_started", "finished"]
         assert events[-1][2]["attempt"] == events[0][2]["attempt"] == 1
         assert_problem(c.get(f"/v1/jobs/{job_id}/artifacts/xmi"), 409, "failed")
 

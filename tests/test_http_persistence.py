@@ -92,7 +92,7 @@ def test_job_running_when_killed_is_interrupted(tmp_path: Path) -> None:
             assert view["status"] == "interrupted" and view["result"] is None
         # following an interrupted job replays what it got to and ends, instead of hanging
         events = sse(c, f"/v1/jobs/{running}/events")
-        assert [e[1] for e in events] == ["attempt_started", "finished"]
+        assert [e[1] for e in events] == ["attempt_started", "phase_started", "finished"]
         assert events[-1][2]["data"]["status"] == "interrupted"
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from pydantic import Field, ValidationError
 
 from instancegen import compilers
+from instancegen.service import backends
 from instancegen.service.app.instance_sets import InstanceSet
 from instancegen.service.app.request import GenerationRequest, MetamodelPaths, MetamodelRef
 from instancegen.service.app.set_files import write_set
@@ -80,8 +81,9 @@ class Done:
     files: list[str] = field(default_factory=list)
 
 
-def read_batch(path: Path) -> list[Item]:
-    """Every line parsed and resolved; an InputError names the first bad line."""
+def read_batch(path: Path, *, keys: bool = True) -> list[Item]:
+    """Every line parsed and resolved; an InputError names the first bad line: its model
+    unknown, or (`keys`: the calls run here, not on broker workers) its key missing."""
     base = path.parent
     items = []
     text = read_input_text(path, what="a batch file")
@@ -96,6 +98,10 @@ def read_batch(path: Path) -> list[Item]:
             raise InputError(f"{path}:{number}: give exactly one of spec or spec_file.")
         for fmt in line.formats():
             compilers.get(fmt)
+        try:
+            backends.check_model(line.model, line.api_base, api_key_env=line.api_key_env, keys=keys)
+        except InputError as exc:
+            raise InputError(f"{path}:{number}: {exc.message}") from None
         metamodels = [base / m for m in line.metamodel_files()]
         spec = (
             line.spec

@@ -159,7 +159,10 @@ class GenerationRunner:
         return await asyncio.wrap_future(future)
 
     def submit(self, request: GenerationRequest, metamodel: Metamodel) -> str:
-        """Record a queued job and hand it to a worker; returns the job id."""
+        """Record a queued job and hand it to a worker; returns the job id. A model string
+        that cannot work is refused here, not by a job that fails later."""
+        if self._backend_factory is None:
+            backends.check_model(request.model, request.api_base, api_key_env=request.api_key_env)
         self._acquire()
         try:
             job_id = self._store.create_job(request.model_dump(mode="json"))

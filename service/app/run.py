@@ -81,7 +81,10 @@ def run(
 
 
 def _model(request: LlmOptions, backend: Backend | None) -> tuple[Capabilities, Backend]:
-    """What the request's model can do (its limits as given), and its backend."""
+    """What the request's model can do (its limits as given), and its backend. A model
+    string that cannot work (unknown, its key missing) is refused before a backend is made."""
+    if backend is None:
+        backends.check_model(request.model, request.api_base, api_key_env=request.api_key_env)
     caps = backends.capabilities(
         request.model,
         request.api_base,

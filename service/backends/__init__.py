@@ -8,12 +8,14 @@ other commands need neither.
 
     from instancegen.service import backends
     caps = backends.capabilities("local")          # limits, grammar, strict tools, small
+    backends.check_model("openai/gpt-4o")          # unknown model or missing key: InputError
     backend = backends.create_backend("openai/gpt-4o")
 """
 
 from __future__ import annotations
 
 import dataclasses
+import difflib
 from functools import cache
 from typing import Any
 
@@ -24,6 +26,7 @@ from instancegen.service.backends.base import (
     Backend,
     BackendPlugin,
     Capabilities,
+    CheckedPlugin,
     Message,
     Reply,
     StrictAnswer,
@@ -51,6 +54,36 @@ def plugin_for(model: str) -> BackendPlugin:
             return plugin
     names = ", ".join(p.name for p in plugins()) or "none (install the package: pip install -e .)"
     raise InputError(f"no backend serves the model {model!r}; installed backends: {names}.")
+
+
+def check_model(
+    model: str,
+    api_base: str | None = None,
+    *,
+    api_key_env: str | None = None,
+    keys: bool = True,
+) -> None:
+    """Refuse at once, with an InputError in one sentence, a model string its plugin knows
+    cannot work: an unknown one (a near miss of a plugin's own name is named: `loca`, did
+    you mean `local`; else the plugin says why), or, with `keys`, one whose key is missing.
+    Offline: no backend is made and nothing is sent. `keys` False where the calls run
+    elsewhere (broker workers hold their own keys)."""
+    plugin = plugin_for(model)
+    if not isinstance(plugin, CheckedPlugin):
+        return
+    why = plugin.unknown(model, api_base)
+    if why is not None:
+        near = _near_miss(model)
+        raise InputError(f"unknown model {model!r}; did you mean `{near}`?" if near else why)
+    if keys and (missing := plugin.missing_key(model, api_base, api_key_env)) is not None:
+        raise InputError(missing)
+
+
+def _near_miss(model: str) -> str | None:
+    """The plugin name `model` is a near miss of (`loca` → `local`), if any."""
+    names = [p.name for p in plugins() if not p.fallback]
+    close = difflib.get_close_matches(model, names, n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
 def capabilities(
@@ -104,6 +137,7 @@ __all__ = [
     "Reply",
     "StrictAnswer",
     "capabilities",
+    "check_model",
     "create_backend",
     "plugin_for",
     "plugins",

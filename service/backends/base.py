@@ -10,8 +10,10 @@ it serves, what each can do (`Capabilities`), and how a response model is sent t
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Protocol, TypedDict
+from typing import Any, Protocol, TypedDict, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
@@ -62,6 +64,19 @@ class Backend(Protocol):
     ) -> Reply: ...
 
 
+TokenCounter = Callable[[int], None]
+"""Told the number of tokens an answer holds so far, as a streaming backend writes it."""
+
+
+@runtime_checkable
+class StreamingBackend(Protocol):
+    """A backend that tells how far its answer has got while writing it (optional)."""
+
+    def counting(self, on_tokens: TokenCounter) -> AbstractContextManager[None]:
+        """Calls to `complete` made inside tell `on_tokens` their answer's tokens so far."""
+        ...
+
+
 @dataclass(frozen=True)
 class Capabilities:
     """What a model can do, as its backend declares it: the engine budgets every call with
@@ -108,4 +123,19 @@ class BackendPlugin(Protocol):
 
     def sent_schema(self, response_model: type[BaseModel]) -> tuple[dict[str, Any], str]:
         """The JSON schema `response_model` is sent as, exactly, and how it is sent."""
+        ...
+
+
+@runtime_checkable
+class CheckedPlugin(Protocol):
+    """A plugin that can tell, offline and before any backend is made, that a model string
+    it was handed cannot work: one it does not know, or one whose key is missing. Optional:
+    a plugin without these methods is trusted until its first call."""
+
+    def unknown(self, model: str, api_base: str | None) -> str | None:
+        """Why `model` cannot be served (one sentence), or None when it can."""
+        ...
+
+    def missing_key(self, model: str, api_base: str | None, api_key_env: str | None) -> str | None:
+        """Which key `model` needs that the environment lacks (one sentence), or None."""
         ...

@@ -5,10 +5,15 @@ or conservative defaults for a model the table does not know (a self-hosted
 `openai/<name>`); the user's `--max-output-tokens`/`--context-tokens` override either. Strict
 tool calls are OpenAI's own API's (reached without an `api_base`). LiteLLM itself is imported
 only when a backend is made or the table is read: `litellm_backend` holds the client.
+
+A model string LiteLLM cannot place (`get_llm_provider`: a provider prefix it knows, or a
+bare name in its table) is refused before any call, and so is a provider's missing API key
+(`validate_environment`); both are offline. A server named by `api_base` needs no key.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 from typing import Any
 
@@ -54,6 +59,51 @@ class LiteLLMPlugin:
             token_scale=OPENAI_SCALE if openai else OTHER_TOKENIZER_SCALE,
         )
 
+    def unknown(self, model: str, api_base: str | None) -> str | None:
+        litellm = _litellm()
+        try:
+            litellm.get_llm_provider(model, api_base=api_base)
+            return None
+        except Exception:  # LiteLLM raises its BadRequestError, or a bare one, when it cannot
+            pass
+        provider, slash, name = model.partition("/")
+        served = (
+            f"a served model needs a provider prefix such as `openai/{name or model}` with "
+            "--api-base"
+        )
+        if slash:
+            known = [str(p.value) for p in litellm.provider_list]
+            close = difflib.get_close_matches(provider, known, n=1, cutoff=0.75)
+            hint = f"did you mean `{close[0]}/{name}`?" if close else f"{served}."
+            return f"LiteLLM knows no provider {provider!r} (in the model {model!r}); {hint}"
+        if api_base is not None:
+            return f"the model {model!r} names no provider: {served}."
+        bare = [k for k in litellm.model_cost if "/" not in k]
+        close = difflib.get_close_matches(model, bare, n=1, cutoff=0.8)
+        if close:
+            return f"unknown model {model!r}; did you mean `{close[0]}`?"
+        return (
+            f"unknown model {model!r}: LiteLLM's model table has no such model; name a hosted "
+            f"model with its provider prefix (`openai/gpt-4o`), or a served one as "
+            f"`openai/{model}` with --api-base."
+        )
+
+    def missing_key(self, model: str, api_base: str | None, api_key_env: str | None) -> str | None:
+        if api_key_env is not None:
+            if os.environ.get(api_key_env):
+                return None
+            return f"the environment variable {api_key_env} (--api-key-env) is not set."
+        if api_base is not None:
+            return None  # a served model: a keyless server gets a placeholder key
+        found = _litellm().validate_environment(model=model).get("missing_keys") or []
+        needed = [k for k in found if k.endswith("_API_KEY")]  # not cloud credentials' files
+        if not needed:
+            return None
+        return (
+            f"the model {model!r} needs an API key: set {' or '.join(needed)}, or name the "
+            "variable that holds it with --api-key-env."
+        )
+
     def create(self, model: str, api_base: str | None, api_key_env: str | None) -> Backend:
         from instancegen.service.backends.litellm_backend import LiteLLMBackend, api_key_for
 
@@ -78,12 +128,8 @@ def _openai(model: str, api_base: str | None) -> bool:
 
 def _table_entry(model: str) -> tuple[int, int, str] | None:
     """LiteLLM's table entry for `model` (output and context tokens), None when unknown."""
-    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no network fetch
-    import litellm
-
-    litellm.suppress_debug_info = True  # no "Provider List" banner for an unknown model
     try:
-        info = litellm.get_model_info(model)
+        info = _litellm().get_model_info(model)
     except Exception:  # LiteLLM raises a bare Exception for a model it does not know
         return None
     output = info.get("max_output_tokens") or info.get("max_tokens")
@@ -91,6 +137,15 @@ def _table_entry(model: str) -> tuple[int, int, str] | None:
     if not output or not context:
         return None
     return int(output), int(context), "LiteLLM's model table"
+
+
+def _litellm() -> Any:
+    """LiteLLM, imported offline (its shipped model table, no fetch) and without banners."""
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no network fetch
+    import litellm
+
+    litellm.suppress_debug_info = True  # no "Provider List" banner for an unknown model
+    return litellm
 
 
 def _timeout() -> float:

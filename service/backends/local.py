@@ -12,6 +12,8 @@ import atexit
 import json
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -19,7 +21,13 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from instancegen.service.backends.base import Backend, Capabilities, Message, Reply
+from instancegen.service.backends.base import (
+    Backend,
+    Capabilities,
+    Message,
+    Reply,
+    TokenCounter,
+)
 from instancegen.service.core.errors import BackendError
 from instancegen.service.generation.schema import model_schema
 
@@ -85,12 +93,22 @@ def _grammar(schema: type[BaseModel]) -> Any:
 
 
 class LocalBackend:
-    """SmolLM2-135M-Instruct, offline, with grammar-constrained decoding."""
+    """SmolLM2-135M-Instruct, offline, with grammar-constrained decoding; inside
+    `counting`, it tells its answer's tokens as they come."""
 
     model = NAME
 
     def __init__(self, path: Path | None = None) -> None:
         self._path = str(path or weights_path())
+        self._on_tokens: TokenCounter | None = None
+
+    @contextmanager
+    def counting(self, on_tokens: TokenCounter) -> Iterator[None]:
+        self._on_tokens = on_tokens
+        try:
+            yield
+        finally:
+            self._on_tokens = None
 
     def complete(
         self,
@@ -111,6 +129,7 @@ class LocalBackend:
                     temperature=temperature,
                     max_tokens=max_tokens,
                     seed=0 if seed is None else seed,  # fixed unless a sample asks for its own
+                    logits_processor=_counting(self._on_tokens),
                 )
             except ValueError as exc:  # e.g. the prompt does not fit the context window
                 raise BackendError(f"the local model failed: {exc}") from None
@@ -121,6 +140,24 @@ class LocalBackend:
             completion_tokens=usage["completion_tokens"],
             truncated=choice["finish_reason"] == "length",
         )
+
+
+def _counting(on_tokens: TokenCounter | None) -> Any:
+    """A logits processor that leaves the logits as they are: llama.cpp runs it before
+    sampling each token, so it counts the answer's tokens for `on_tokens`."""
+    if on_tokens is None:
+        return None
+    from llama_cpp import LogitsProcessorList
+
+    written = 0
+
+    def count(input_ids: Any, scores: Any) -> Any:
+        nonlocal written
+        on_tokens(written)  # the tokens sampled before this one
+        written += 1
+        return scores
+
+    return LogitsProcessorList([count])
 
 
 class LocalPlugin:

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from celery import Celery
 
+from instancegen.service import backends
 from instancegen.service.app.jobstore import TERMINAL, StoredJob
 from instancegen.service.app.problems import Refused
 from instancegen.service.app.request import GenerationRequest
@@ -41,6 +42,9 @@ class BrokerRunner:
         """Queued and running jobs belong to the workers; they go on without this replica."""
 
     def submit(self, request: GenerationRequest, metamodel: Metamodel) -> str:
+        """Store the job and send its task. An unknown model is refused here; keys are the
+        workers' (they hold their own environment), checked where the job runs."""
+        backends.check_model(request.model, request.api_base, keys=False)
         job_id = self._store.create_job(request.model_dump(mode="json"))
         try:
             self._celery.send_task(TASK, args=[job_id])

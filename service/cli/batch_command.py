@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from functools import cache
+from collections.abc import Callable
+from functools import cache, partial
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -22,9 +24,10 @@ from instancegen.service.app.batch import (
 from instancegen.service.app.batch import state_path as default_state_path
 from instancegen.service.app.instance_sets import InstanceSet
 from instancegen.service.cli.app import EXIT_INVALID, app, err, fail
+from instancegen.service.cli.progress import doing, say_written
 from instancegen.service.core.errors import BackendError, InputError
 from instancegen.service.core.metamodel import Metamodel
-from instancegen.service.generation.result import GenerationResult
+from instancegen.service.generation.result import Event, GenerationResult
 
 
 @app.command("batch")
@@ -73,13 +76,7 @@ def batch(
 
     Example:  [bold]instancegen batch jobs.jsonl --jobs 8[/]
     """
-    try:
-        items = read_batch(jobs_file)
-        runner = _broker_runner(broker) if broker is not None else _local_runner()
-    except InputError as exc:
-        raise fail(exc.message) from None
-    done: list[Done] = []
-    with Progress(
+    progress = Progress(
         TextColumn("[bold]batch[/]"),
         BarColumn(),
         MofNCompleteColumn(),
@@ -87,7 +84,21 @@ def batch(
         TextColumn("{task.description}"),
         console=err,
         transient=False,
-    ) as progress:
+    )
+
+    def on_event(number: int, event: Event) -> None:
+        """What a running line does, in the bar's text (lines running at once take turns)."""
+        now = doing(event)
+        if now is not None:
+            progress.update(task, description=escape(f"line {number}: {now}"))
+
+    try:
+        items = read_batch(jobs_file, keys=broker is None)  # workers hold their own keys
+        runner = _broker_runner(broker) if broker is not None else _local_runner(on_event)
+    except InputError as exc:
+        raise fail(exc.message) from None
+    done: list[Done] = []
+    with progress:
         task = progress.add_task("", total=len(items))
 
         def on_done(d: Done) -> None:
@@ -97,11 +108,12 @@ def batch(
         done = run_batch(items, runner, state_file, jobs=jobs, on_done=on_done)
         progress.update(task, completed=len(items))
     _summary(done)
+    say_written(err, [f for d in done for f in d.files], "no line wrote a file")
     if any(d.status not in ("valid", "complete", "skipped") for d in done):
         raise typer.Exit(EXIT_INVALID)
 
 
-def _local_runner() -> Runner:
+def _local_runner(on_event: Callable[[int, Event], None]) -> Runner:
     from instancegen.service.app.request import resolve
     from instancegen.service.app.run import run
     from instancegen.service.core.ecore_loader import load_metamodel
@@ -113,7 +125,8 @@ def _local_runner() -> Runner:
     def run_line(item: Item) -> GenerationResult | InstanceSet:
         request = request_of(item)
         loaded = metamodel(tuple(item.metamodels))
-        return run(request, metamodel=resolve(request, loaded=loaded))
+        told = partial(on_event, item.number)
+        return run(request, told, metamodel=resolve(request, loaded=loaded))
 
     return run_line
 

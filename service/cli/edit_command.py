@@ -12,15 +12,16 @@ from instancegen.service.app.run import edit
 from instancegen.service.backends import DEFAULT_MODEL
 from instancegen.service.cli.app import EXIT_BACKEND, EXIT_INVALID, MetamodelOption, app, err, fail
 from instancegen.service.cli.generate_commands import (
+    NOT_WRITTEN,
     ApiBaseOption,
     ApiKeyEnvOption,
     ContextOption,
     MaxOutputOption,
     ModelOption,
     _print_issues,
-    _Progress,
     llm_options,
 )
+from instancegen.service.cli.progress import Progress, say_written
 from instancegen.service.core.atomic import write_atomic
 from instancegen.service.core.ecore_loader import load_metamodel
 from instancegen.service.core.edits import parse_edits
@@ -139,7 +140,7 @@ def edit_command(
             text = request
             if request_file is not None:
                 text = read_input_text(request_file, what="a request file")
-            progress = None if quiet else _Progress()
+            progress = None if quiet else Progress(err)
             try:
                 result = edit(
                     mm,
@@ -180,13 +181,18 @@ def _finish(
             err.print(escape(line), highlight=False)
         verdict = "[bold green]valid[/]" if valid else "[bold red]invalid[/]"
         err.print(f"{verdict}: {result.diff.counts()}", highlight=False)
+    written = []
     if valid or allow_invalid:
         artifact = result.artifacts.get(fmt)
         if artifact is None:
             err.print(f"[yellow]warning:[/] the model cannot be written as {fmt}.")
         elif output is None:
             typer.echo(artifact, nl=not artifact.endswith("\n"))
+            written.append(f"{fmt} to stdout")
         else:
             write_atomic(output, artifact.encode("utf-8"))
+            written.append(str(output))
+    if not quiet:
+        say_written(err, written, NOT_WRITTEN)
     if not valid:
         raise typer.Exit(EXIT_INVALID)

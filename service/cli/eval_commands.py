@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from instancegen import compilers
+from instancegen.service import backends
 from instancegen.service.app.run import generate
 from instancegen.service.cli.app import MetamodelOption, app, err, out
 from instancegen.service.cli.generate_commands import (
@@ -20,6 +21,7 @@ from instancegen.service.cli.generate_commands import (
     SamplesOption,
     StrategyOption,
 )
+from instancegen.service.cli.progress import Progress, say_written
 from instancegen.service.core.atomic import write_atomic
 from instancegen.service.core.ecore_loader import load_metamodel
 from instancegen.service.core.errors import InputError
@@ -221,6 +223,8 @@ def eval_command(
     bad = [m for m in mode if m not in MODES]
     if bad:
         raise InputError(f"--mode must be two-step or direct, not {bad[0]!r}.")
+    for name in model:  # an unknown model or a missing key: refused before any case runs
+        backends.check_model(name, api_base, api_key_env=api_key_env)
     only = [c.strip() for c in cases.split(",") if c.strip()] if cases else []
     loaded = discover(suite, only, style or ())
     hook = _emf_hook() if emf else None
@@ -236,10 +240,15 @@ def eval_command(
         "samples": samples if samples > 1 else None,
     }
     options.update({k: v for k, v in given.items() if v is not None})
-    result = evaluate(
-        suite, loaded, model, [cast(Mode, m) for m in mode], runs, generate, hook,
-        on_run=lambda r: err.print(_run_line(r), highlight=False), **options,
-    )  # fmt: skip
+    progress = Progress(err, lines=False)  # each run's line is its verdict
+    try:
+        result = evaluate(
+            suite, loaded, model, [cast(Mode, m) for m in mode], runs, generate, hook,
+            on_run=lambda r: err.print(_run_line(r), highlight=False),
+            on_event=progress.on_event, **options,
+        )  # fmt: skip
+    finally:
+        progress.stop()
     out.print(_aggregate_table("per case", result.per_case))
     out.print(_aggregate_table("overall", result.aggregates))
     if result.frozen_cases:  # frozen cases are held out from tuning: their means stand apart
@@ -250,3 +259,5 @@ def eval_command(
         write_atomic(report, result.model_dump_json(indent=2).encode())
     if chart:
         write_chart(result, chart)
+    written = [str(p) for p in (report, chart) if p]
+    say_written(err, written, "no --report or --chart asked for")

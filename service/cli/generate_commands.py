@@ -8,7 +8,6 @@ from typing import Annotated, Any, cast
 
 import typer
 from rich.markup import escape
-from rich.status import Status
 
 from instancegen import compilers
 from instancegen.service.app.instance_sets import MAX_COUNT, InstanceSet
@@ -32,6 +31,7 @@ from instancegen.service.cli.compile_commands import (
     check_ids,
     compile_options,
 )
+from instancegen.service.cli.progress import Progress, say_written
 from instancegen.service.core.atomic import write_atomic
 from instancegen.service.core.cim import Cim
 from instancegen.service.core.ecore_loader import load_metamodel
@@ -41,8 +41,10 @@ from instancegen.service.core.issues import Issue
 from instancegen.service.core.metamodel import Metamodel
 from instancegen.service.generation.direct import direct_messages
 from instancegen.service.generation.options import MAX_SAMPLES, MODES, SAMPLE_TEMPERATURE
-from instancegen.service.generation.result import Event, GenerationResult
+from instancegen.service.generation.result import GenerationResult
 from instancegen.service.generation.strategy import plan_for
+
+NOT_WRITTEN = "the model is invalid (--allow-invalid writes it anyway)"
 
 SpecOption = Annotated[
     str | None, typer.Option("--spec", help="The specification text.", show_default=False)
@@ -258,7 +260,7 @@ def generate_command(
             **{"samples": samples, "count": count, "kind": kind},
         )
         mm = resolve(request)  # here, for the output options too
-        progress = None if quiet else _Progress()
+        progress = None if quiet else Progress(err)
         try:
             outcome = run(request, progress.on_event if progress else None, metamodel=mm)
         finally:
@@ -277,10 +279,12 @@ def generate_command(
         write_atomic(report, outcome.model_dump_json(by_alias=True, indent=2).encode("utf-8"))
     valid = outcome.status == "valid"
     _print_issues(outcome.issues)  # a valid model's warnings too (`normalised`: what was changed)
+    written = []
     if valid or allow_invalid:
-        _write(_recompiled(outcome.artifacts, outcome.cim, mm, options), targets)
+        written = _write(_recompiled(outcome.artifacts, outcome.cim, mm, options), targets)
     if not quiet:
         _summary(outcome)
+        say_written(err, written, NOT_WRITTEN)
     if not valid:
         raise typer.Exit(EXIT_INVALID)
 
@@ -440,15 +444,20 @@ def _recompiled(
     return again
 
 
-def _write(artifacts: dict[str, str], targets: dict[str, Path | None]) -> None:
+def _write(artifacts: dict[str, str], targets: dict[str, Path | None]) -> list[str]:
+    """Each format to its file (or stdout); where each went."""
+    written = []
     for fmt, path in targets.items():
         data = artifacts.get(fmt)
         if data is None:
             err.print(f"[yellow]warning:[/] the model cannot be written as {fmt}.")
         elif path is None:
             typer.echo(data, nl=not data.endswith("\n"))
+            written.append(f"{fmt} to stdout")
         else:
             write_atomic(path, data.encode("utf-8"))
+            written.append(str(path))
+    return written
 
 
 def _print_issues(issues: list[Issue]) -> None:
@@ -475,31 +484,3 @@ def _summary(result: GenerationResult) -> None:
     )
     if result.strategy_reason:
         err.print(escape(result.strategy_reason), style="dim", highlight=False)
-
-
-class _Progress:
-    """A spinner on stderr saying which attempt runs and how many tokens went so far."""
-
-    def __init__(self) -> None:
-        self.status: Status = err.status("starting…")
-        self.status.start()
-        self.of = 1
-
-    def on_event(self, event: Event) -> None:
-        d = event.data
-        tokens = f"{d.get('prompt_tokens', 0):,} in / {d.get('completion_tokens', 0):,} out tokens"
-        if event.type == "attempt_started":
-            self.of = d.get("of", self.of)
-            verb = "generating" if d.get("kind") == "generate" else "repairing"
-            self.status.update(f"attempt {event.attempt} of {self.of}: {verb} ({tokens})")
-        elif event.type == "consensus":
-            err.print(f"attempt 1 of {self.of}: {d.get('message')} ({tokens})", highlight=False)
-        elif event.type == "issues_found":
-            err.print(
-                f"attempt {event.attempt} of {self.of}: {d.get('issue_count')} issue(s) ({tokens})",
-                highlight=False,
-            )
-            self.status.update(f"validating done; {d.get('issue_count')} issue(s) to repair")
-
-    def stop(self) -> None:
-        self.status.stop()

@@ -11,25 +11,34 @@ after the prompt (estimated, scaled to the model's tokenizer), and a prompt that
 than MIN_ANSWER is refused with a BackendError naming the limit, before any server can refuse
 it less clearly. `fitted` builds a prompt at the first `Fit` that leaves room: the whole
 prompt, or fewer findings, or no worked example; what was cut is noted for the result.
+
+Its `listener` (the engine's events) hears each call start, with the `phase` the strategy
+set (objects, links, …), and, from a backend that streams, the answer's tokens so far, at
+most every TOKEN_EVENT_SECONDS so that following them stays cheap.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from instancegen.service.backends import Backend, Capabilities, Message, Reply
+from instancegen.service.backends.base import StreamingBackend, TokenCounter
 from instancegen.service.core.cim import describe_validation_error
 from instancegen.service.core.errors import BackendError
 from instancegen.service.generation.budget import MIN_ANSWER, prompt_tokens, room
 from instancegen.service.generation.parts import salvage
 from instancegen.service.generation.prompting import FITS, WHOLE, Fit
+from instancegen.service.generation.result import EventType
 
 RETRY_TEMPERATURES = (0.0, 0.5, 0.9)  # one call per entry while the answer does not parse
+TOKEN_EVENT_SECONDS = 0.5  # the least time between two `tokens` events of one answer
+Listener = Callable[[EventType, dict[str, Any]], None]
 _M = TypeVar("_M", bound=BaseModel)
 
 
@@ -46,6 +55,8 @@ class Caller:
     draws: int = 0  # seeds given out so far while sampling (outside, the backend's own)
     attempt: int = 1  # the engine's attempt, for the notes
     notes: list[str] = field(default_factory=list)  # what was cut from prompts to fit
+    phase: str = "model"  # what the next calls ask for (objects, links, edits, …): the strategy's
+    listener: Listener | None = None  # hears `phase_started` and `tokens`
 
     @contextmanager
     def sampling(self, temperature: float) -> Iterator[None]:
@@ -93,17 +104,40 @@ class Caller:
         if self.floor > 0:
             self.draws += 1
             seed = self.draws
-        reply = self.backend.complete(
-            messages,
-            schema=schema,
-            max_tokens=min(max_tokens, left),
-            temperature=max(temperature, self.floor),
-            seed=seed,
-        )
+        asked = min(max_tokens, left)
+        self._tell("phase_started", phase=self.phase, max_tokens=asked)
+        counting: AbstractContextManager[None] = nullcontext()
+        if self.listener is not None and isinstance(self.backend, StreamingBackend):
+            counting = self.backend.counting(self._ticker())
+        with counting:
+            reply = self.backend.complete(
+                messages,
+                schema=schema,
+                max_tokens=asked,
+                temperature=max(temperature, self.floor),
+                seed=seed,
+            )
         self.prompt_tokens += reply.prompt_tokens
         self.completion_tokens += reply.completion_tokens
         self.costs.append(reply.cost)
         return reply
+
+    def _tell(self, type_: EventType, **data: Any) -> None:
+        if self.listener is not None:
+            self.listener(type_, data)
+
+    def _ticker(self) -> TokenCounter:
+        """Tells the answer's tokens so far, at most every TOKEN_EVENT_SECONDS."""
+        last = time.monotonic()
+
+        def tick(count: int) -> None:
+            nonlocal last
+            now = time.monotonic()
+            if now - last >= TOKEN_EVENT_SECONDS:
+                last = now
+                self._tell("tokens", phase=self.phase, answer_tokens=count)
+
+        return tick
 
     def _too_long(self, messages: Sequence[Message]) -> BackendError:
         caps = self.caps

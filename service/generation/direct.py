@@ -50,6 +50,7 @@ class Direct:
                 issues=issues,
             )
         )
+        caller.phase = "xmi"
         xmi = extract_xmi(caller.call(messages, None, caller.caps.output_tokens, 0.0).text)
         try:
             cim = read_model(xmi.encode("utf-8"), "answer.xmi", mm)

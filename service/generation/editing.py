@@ -410,6 +410,7 @@ class _Editing:
                 self.mm, self.cim, self.request, previous=previous, issues=issues, fit=fit
             )
         )
+        caller.phase = "edits"
         first = ATTEMPT_TEMPERATURES[min(caller.attempt, len(ATTEMPT_TEMPERATURES)) - 1]
         answer = caller.ask(
             messages,

@@ -4,7 +4,9 @@ A `Step` (a strategy's attempt: ask the model, build the model from its answer, 
 runs up to `max_attempts` times; each repair attempt gets the last outcome, whose `answer` and
 `issues` are what its prompt shows (the latest answer and its findings, never the history).
 The engine owns what every run shares: the attempt records with their tokens and seconds,
-the progress events (`attempt_started`, `repair_sent`, `issues_found`, `finished`), the usage
+the progress events (`attempt_started`, `repair_sent`, `issues_found`, `finished`, and the
+caller's `phase_started` and `tokens`; `error_count` is the findings a repair must fix, the
+warnings apart), the usage
 over all calls (the `Caller` counts them), and a backend failure part way, raised with what
 the calls before it spent (`GenerationFailed`).
 """
@@ -57,6 +59,10 @@ class Engine:
     on_event: Callable[[Event], None] | None = None
     attempts: list[Attempt] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        if self.on_event is not None:
+            self.caller.listener = lambda type_, data: self.emit(type_, self.caller.attempt, **data)
+
     def run(self, step: Step, max_attempts: int) -> Outcome:
         """Attempts until one is valid or `max_attempts` ran; the last outcome."""
         last: Outcome | None = None
@@ -64,7 +70,9 @@ class Engine:
             kind: Literal["generate", "repair"] = "generate" if last is None else "repair"
             self.emit("attempt_started", n, kind=kind, of=max_attempts)
             if last is not None:
-                self.emit("repair_sent", n, issue_count=len(last.issues))
+                self.emit(
+                    "repair_sent", n, issue_count=len(last.issues), error_count=_errors(last.issues)
+                )
             c = self.caller
             c.attempt = n
             tokens, started = (c.prompt_tokens, c.completion_tokens), time.perf_counter()
@@ -87,6 +95,7 @@ class Engine:
                     "issues_found",
                     n,
                     issue_count=len(last.issues),
+                    error_count=_errors(last.issues),
                     issues=[i.model_dump() for i in last.issues],
                 )
             if last.valid:
@@ -111,3 +120,8 @@ class Engine:
         data["prompt_tokens"] = self.caller.prompt_tokens
         data["completion_tokens"] = self.caller.completion_tokens
         self.on_event(Event(type=type_, attempt=attempt, data=data))
+
+
+def _errors(issues: list[Issue]) -> int:
+    """The findings a repair must fix: errors, not warnings (`normalised`, realism)."""
+    return sum(i.severity == "error" for i in issues)

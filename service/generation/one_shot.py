@@ -91,7 +91,8 @@ class OneShot:
         written: Cim = Cim()
         deleted: list[str] = []
         more: list[Message] = []  # after the first part: what is written, and "continue"
-        for _ in range(MAX_PARTS):
+        for number in range(1, MAX_PARTS + 1):
+            caller.phase = "model" if number == 1 else f"model, part {number}"
             messages = caller.fitted(partial(self._continued, previous, issues, more))
             data, cut = caller.ask_part(
                 messages, schema, self.caps.output_tokens, self.encoding.complete

@@ -10,7 +10,15 @@ from instancegen.service.core.cim import Cim
 from instancegen.service.core.errors import BackendError
 from instancegen.service.core.issues import Issue
 
-EventType = Literal["attempt_started", "consensus", "issues_found", "repair_sent", "finished"]
+EventType = Literal[
+    "attempt_started",
+    "phase_started",  # one call to the model begins: `phase` (objects, links, model, edits, xmi)
+    "tokens",  # the answer being written so far (`answer_tokens`), from a streaming backend
+    "consensus",
+    "issues_found",
+    "repair_sent",
+    "finished",
+]
 
 
 class Attempt(BaseModel):

@@ -280,8 +280,8 @@ def build_router(
         responses={
             200: {
                 "description": "Server-sent events: past ones replayed, then live until the "
-                "job ends. Each `data:` is an `Event` (attempt_started, consensus, "
-                "issues_found, repair_sent, finished).",
+                "job ends. Each `data:` is an `Event` (attempt_started, phase_started, "
+                "tokens, consensus, issues_found, repair_sent, finished).",
                 "content": {"text/event-stream": {"schema": {"type": "string"}}},
             }
         },

@@ -87,6 +87,7 @@ class TwoPhase:
         What had to be changed in the answers is added to `notes` (`normalised` warnings)."""
         object_issues, link_issues = split_issues(self.mm, previous, issues)
         if previous is None or object_issues:
+            caller.phase = "objects"
             messages = caller.fitted(
                 lambda fit: objects_messages(
                     self.mm, self.shown, previous=previous, issues=object_issues, fit=fit
@@ -101,6 +102,7 @@ class TwoPhase:
         links: dict[str, Any] = {}
         if links_model is not None:
             before = plan.answer_of(previous) if previous is not None else None
+            caller.phase = "links"
             messages = caller.fitted(
                 lambda fit: links_messages(
                     self.mm, self.shown, plan, issues=link_issues, previous=before, fit=fit

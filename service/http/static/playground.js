@@ -128,8 +128,13 @@ function progress(event) {
   const tokens = `${d.prompt_tokens || 0} in / ${d.completion_tokens || 0} out tokens`;
   if (event.type === "attempt_started") {
     setStatus(`Attempt ${event.attempt} of ${d.of}: ${d.kind === "repair" ? "repairing" : "generating"} (${tokens})…`);
+  } else if (event.type === "phase_started") {
+    setStatus(`Attempt ${event.attempt}: asking for the ${d.phase} (${tokens})…`);
+  } else if (event.type === "tokens") {
+    setStatus(`Attempt ${event.attempt}: ${d.phase}, ${d.answer_tokens} tokens written (${tokens})…`);
   } else if (event.type === "issues_found") {
-    setStatus(`Attempt ${event.attempt}: ${d.issue_count} issue(s) found (${tokens}).`);
+    const warnings = d.issue_count - d.error_count;
+    setStatus(`Attempt ${event.attempt}: ${d.error_count} finding(s) to repair, ${warnings} warning(s) (${tokens}).`);
   } else if (event.type === "finished") {
     setStatus(`Finished: ${d.status}.`);
   }
