@@ -109,21 +109,21 @@ class Grouped:
     def _build(self, repair: bool) -> type[BaseModel]:
         names = NameAllocator()
         names.allocate("Objects")
-        items = {cls.key: ForwardRef(names.allocate(cls.key)) for cls in self.mm.concrete_classes}
+        keys = [cls.key for cls in self.mm.concrete_classes]
+        # Forward references by definition name: containment may be recursive.
+        items = {k: ForwardRef(names.allocate(k)) for k in keys}
+        wrapped = {k: ForwardRef(names.allocate(f"{k}_in_place")) for k in keys}
         models = {
-            cls.key: self._object_model(cls, items[cls.key].__forward_arg__, items)
+            cls.key: self._object_model(cls, items[cls.key].__forward_arg__, items, wrapped)
             for cls in self.mm.concrete_classes
         }
-        wrappers = {
-            key: create_model(
-                names.allocate(f"{key}_in_place"),
-                __config__=_CONFIG,
-                body=(model, Field(alias=key)),
+        wrappers = [
+            create_model(
+                wrapped[k].__forward_arg__, __config__=_CONFIG, body=(models[k], Field(alias=k))
             )
-            for key, model in models.items()
-        }
-        namespace = {m.__name__: m for m in (*models.values(), *wrappers.values())}
-        namespace.update({f"{k}_in_place": w for k, w in wrappers.items()})
+            for k in keys
+        ]
+        namespace = {m.__name__: m for m in (*models.values(), *wrappers)}
         for model in models.values():
             model.model_rebuild(_types_namespace=namespace)
         fields: dict[str, Any] = {}
@@ -155,16 +155,19 @@ class Grouped:
         return self.mm.concrete_subtypes(ref.target)
 
     def _object_model(
-        self, cls: EClassView, name: str, items: dict[str, ForwardRef]
+        self,
+        cls: EClassView,
+        name: str,
+        items: dict[str, ForwardRef],
+        wrapped: dict[str, ForwardRef],
     ) -> type[BaseModel]:
         features: list[tuple[Attribute | Reference, Any]] = []
         for f in self.written(cls):
             if isinstance(f, Reference) and f.containment:
                 # Optional whatever its lower bound: the validator counts, and a cut-off
                 # container stays readable. Each item an object in place or an id.
-                inner = [items[k] for k in self.placed(f)]
-                if len(inner) > 1:
-                    inner = [ForwardRef(f"{k}_in_place") for k in self.placed(f)]
+                classes = self.placed(f)
+                inner = [(wrapped if len(classes) > 1 else items)[k] for k in classes]
                 item: Any = Union[(str, *inner)] if inner else str
                 bound = None if f.upper == -1 else f.upper
                 annotation = (
