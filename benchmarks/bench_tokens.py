@@ -1,12 +1,18 @@
-"""Token economy of what the LLM writes and reads (o200k_base, GPT-4o's encoding).
+"""Token economy of what the LLM writes and reads.
 
-    python benchmarks/bench_tokens.py                 # suite + synthetic 500/1000 classes
+    python benchmarks/bench_tokens.py                 # suite + generated models, 500/1000 classes
 
-1. Output tokens per object of each answer form against the XMI of the same model (the
-   baseline, measured in the same run): the one-shot `typed` form (objects grouped by class,
-   features flattened), the DESIGN.md CIM as compact JSON, and two-phase objects + links.
-   Every reference model of the bundled suite, plus generated bank models of 321 and 501
-   objects. Goal: the typed form at most 0.9x XMI.
+1. Output tokens of each answer form against the XMI of the same model (the baseline,
+   measured in the same run), counted with the tokenizer of each model in use: o200k_base
+   (OpenAI's models, which get the typed and strict forms) and the bundled GGUF's own
+   tokenizer (read with llama-cpp-python, `vocab_only`: no weights loaded). The forms: the
+   one-shot `typed` form as a model writes it (objects grouped by class, contained objects in
+   place, an id only where a reference names one), the same with every id written (what a
+   repair is shown), the DESIGN.md CIM as compact JSON, and two-phase objects + links (the
+   bundled model's strategy). Every reference model of the bundled suite (originals), two
+   generated bank models (321 and 501 objects) and a generated model of 300 objects over the
+   500-class synthetic metamodel (benchmarks/synthetic.py). Goal: the typed form at most 0.9x
+   the XMI on every model.
 2. Prompt tokens of large synthetic metamodels (benchmarks/synthetic.py): raw `.ecore`, the
    whole Emfatic rendering, and the slice a spec naming a few classes gets.
 """
@@ -19,15 +25,17 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.report import Figure, add_json_option, write
-from benchmarks.synthetic import write_synthetic
+from benchmarks.synthetic import synthetic_instance, write_synthetic
 from instancegen import compilers
 from instancegen.service.core.cim import Cim, CimObject
 from instancegen.service.core.ecore_loader import load_metamodel
+from instancegen.service.core.errors import BackendError
 from instancegen.service.core.metamodel import Metamodel
 from instancegen.service.eval.evaluation import discover
 from instancegen.service.generation.emfatic import render_metamodel
@@ -38,22 +46,45 @@ from instancegen.service.generation.two_phase.links_schema import plan_links
 from instancegen.service.generation.two_phase.objects_schema import declared_objects, objects_answer
 
 ROOT = Path(__file__).resolve().parent.parent
+FORMS = ("typed", "typed, all ids", "cim", "two-phase")
+Counter = Callable[[str], int]
 
 
 def compact(data: object) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
-def forms(mm: Metamodel, cim: Cim) -> dict[str, int]:
-    """Tokens of each answer form of `cim`."""
-    xmi = compilers.get("xmi").compile(cim, mm).decode("utf-8")
+def tokenizers() -> dict[str, Counter]:
+    """The tokenizers of the models in use: o200k (OpenAI's), and the bundled GGUF's own
+    when llama-cpp-python and the weights are installed."""
+    found: dict[str, Counter] = {"o200k": count_tokens}
+    try:
+        from llama_cpp import Llama
+
+        from instancegen.service.backends.local import weights_path
+
+        vocab = Llama(model_path=str(weights_path()), vocab_only=True, verbose=False)
+    except (ImportError, BackendError, ValueError) as exc:  # reported; o200k still measured
+        print(f"(the bundled model's tokenizer is not available: {exc})")
+        return found
+
+    def gguf(text: str) -> int:
+        return len(vocab.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    found["SmolLM2 GGUF"] = gguf
+    return found
+
+
+def texts(mm: Metamodel, cim: Cim) -> dict[str, str]:
+    """Each answer form of `cim` as text, and its XMI."""
     plan = plan_links(mm, declared_objects(mm, cim))
-    two_phase = compact(objects_answer(mm, cim)) + compact(plan.answer_of(cim))
+    grouped = Grouped(mm)
     return {
-        "xmi": count_tokens(xmi),
-        "typed": count_tokens(compact(Grouped(mm).encode(cim))),
-        "cim": count_tokens(compact(cim.to_json())),
-        "two-phase": count_tokens(two_phase),
+        "xmi": compilers.get("xmi").compile(cim, mm).decode("utf-8"),
+        "typed": compact(grouped.encode(cim, ids="needed")),
+        "typed, all ids": compact(grouped.encode(cim)),
+        "cim": compact(cim.to_json()),
+        "two-phase": compact(objects_answer(mm, cim)) + compact(plan.answer_of(cim)),
     }
 
 
@@ -89,36 +120,53 @@ def bank_model(accounts: int) -> Cim:
     return Cim(objects=objects)
 
 
-def token_economy() -> list[Figure]:
-    rows: list[tuple[str, int, dict[str, int]]] = []
-    for case in discover(ROOT / "metamodels" / "suite"):
-        if case.rewrite_of is not None:  # a style rewrite: its original's reference again
-            continue
-        rows.append((case.name, len(case.reference.objects), forms(case.metamodel, case.reference)))
+def models(tmp: Path) -> list[tuple[str, Metamodel, Cim]]:
+    """The models measured: the suite's references, generated banks, a synthetic model."""
+    rows = [
+        (case.name, case.metamodel, case.reference)
+        for case in discover(ROOT / "metamodels" / "suite")
+        if case.rewrite_of is None  # a style rewrite: its original's reference again
+    ]
     bank = load_metamodel([ROOT / "metamodels" / "bank" / "bank.ecore"])
     for n in (160, 250):
         cim = bank_model(n)
-        rows.append((f"generated bank ({len(cim.objects)})", len(cim.objects), forms(bank, cim)))
-    print("output tokens per object (o200k), and ratio to XMI of the same model")
-    print(f"{'model':34} {'objs':>5} {'XMI':>6} {'typed':>12} {'CIM JSON':>12} {'two-phase':>12}")
-    ratios: dict[str, list[float]] = {"typed": [], "cim": [], "two-phase": []}
-    for name, n, t in rows:
-        cells = []
-        for form in ("typed", "cim", "two-phase"):
-            ratio = t[form] / t["xmi"]
-            ratios[form].append(ratio)
-            cells.append(f"{t[form] / n:5.1f} {ratio:5.2f}x")
-        print(f"{name:34} {n:5d} {t['xmi'] / n:6.1f} " + " ".join(f"{c:>12}" for c in cells))
-    summary = ", ".join(
-        f"{form} {min(r):.2f}-{max(r):.2f}x (median {statistics.median(r):.2f}x)"
-        for form, r in ratios.items()
-    )
-    print(f"ratio to XMI over {len(rows)} models: {summary}")
-    return [
-        Figure("tokens", f"LLM output tokens, typed form, {name}", t["typed"], t["xmi"],
-               "the XMI of the same model", "tokens", "<= 0.9x")
-        for name, _, t in rows
-    ]  # fmt: skip
+        rows.append((f"generated bank ({len(cim.objects)})", bank, cim))
+    synthetic = load_metamodel(write_synthetic(tmp, classes=500, files=5))
+    cim = synthetic_instance(synthetic, objects=300)
+    rows.append((f"generated synthetic ({len(cim.objects)})", synthetic, cim))
+    return rows
+
+
+def token_economy() -> list[Figure]:
+    counters = tokenizers()
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = [(name, len(cim.objects), texts(mm, cim)) for name, mm, cim in models(Path(tmp))]
+    figures = []
+    for tokenizer, count in counters.items():
+        print(f"\noutput tokens per object ({tokenizer}), and ratio to the XMI of the same model")
+        print(f"{'model':34} {'objs':>5} {'XMI':>6} " + " ".join(f"{f:>15}" for f in FORMS))
+        ratios: dict[str, list[float]] = {form: [] for form in FORMS}
+        for name, n, text in rows:
+            tokens = {form: count(t) for form, t in text.items()}
+            cells = []
+            for form in FORMS:
+                ratio = tokens[form] / tokens["xmi"]
+                ratios[form].append(ratio)
+                cells.append(f"{tokens[form] / n:7.1f} {ratio:5.2f}x")
+            print(
+                f"{name:34} {n:5d} {tokens['xmi'] / n:6.1f} " + " ".join(f"{c:>15}" for c in cells)
+            )
+            figures.append(
+                Figure("tokens", f"LLM output tokens ({tokenizer}), typed form, {name}",
+                       tokens["typed"], tokens["xmi"], "the XMI of the same model", "tokens",
+                       "<= 0.9x")
+            )  # fmt: skip
+        summary = ", ".join(
+            f"{form} {min(r):.2f}-{max(r):.2f}x (median {statistics.median(r):.2f}x)"
+            for form, r in ratios.items()
+        )
+        print(f"ratio to XMI over {len(rows)} models: {summary}")
+    return figures
 
 
 SLICE_SPEC = (

@@ -3,7 +3,10 @@
 `synthetic_metamodel(classes=500, files=5)` gives `{file name: .ecore text}`: one package per
 file, deep single-inheritance chains plus interfaces (multiple inheritance), every kind of
 attribute, enums, containment from one root class, and cross-file references both by relative
-path and by nsURI. Deterministic for a given seed, so figures are comparable across runs.
+path and by nsURI. `synthetic_instance(mm, objects=300)` gives a model of such a metamodel:
+the root holding objects of every class its containment reaches, values of every type, and
+plain references between them. Deterministic for a given seed, so figures are comparable
+across runs.
 
     python benchmarks/synthetic.py --classes 500 --files 5 --out /tmp/synth
 """
@@ -13,7 +16,11 @@ from __future__ import annotations
 import argparse
 import random
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import quoteattr
+
+from instancegen.service.core.cim import Cim, CimObject
+from instancegen.service.core.metamodel import Attribute, DataType, EClassView, Metamodel
 
 ECORE = "http://www.eclipse.org/emf/2002/Ecore#//"
 TYPES = ("EString", "EInt", "EBoolean", "EDouble", "ELong", "EDate", "EChar", "EBigDecimal")
@@ -90,6 +97,64 @@ def synthetic_metamodel(
         out[f] += [f'    <eLiterals name="L{n}" value="{n}"/>\n' for n in range(4)]
         out[f].append("  </eClassifiers>\n</ecore:EPackage>\n")
     return {f"p{f}.ecore": "".join(parts) for f, parts in out.items()}
+
+
+def synthetic_instance(mm: Metamodel, objects: int = 300, seed: int = 0) -> Cim:
+    """A model of a `synthetic_metamodel`: the root `C0` and `objects - 1` objects in its
+    containment references in turn, most optional attributes set, each plain reference
+    pointing at an object of its type where there is one."""
+    rng = random.Random(seed)
+    root = mm.classes["C0"]
+    slots = [
+        (f, classes)
+        for f in root.references
+        if f.containment and (classes := mm.concrete_subtypes(f.target))
+    ]
+    made: list[CimObject] = [CimObject(id="root", class_="C0", attributes=_values(root, 0, rng))]
+    held: dict[str, list[str]] = {}
+    for n in range(1, objects):
+        feature, classes = slots[n % len(slots)]
+        key = classes[rng.randrange(len(classes))]
+        made.append(CimObject(id=f"o{n}", class_=key, attributes=_values(mm.classes[key], n, rng)))
+        held.setdefault(feature.name, []).append(f"o{n}")
+    by_class: dict[str, list[str]] = {}
+    for o in made:
+        by_class.setdefault(o.class_, []).append(o.id)
+    for o in made[1:]:
+        for ref in mm.classes[o.class_].references:
+            if ref.containment or ref.opposite or rng.random() < 0.3:
+                continue
+            targets = [i for k in mm.concrete_subtypes(ref.target) for i in by_class.get(k, ())]
+            if targets:
+                o.references[ref.name] = [targets[rng.randrange(len(targets))]]
+    made[0].references.update(held)
+    return Cim(objects=made)
+
+
+def _values(cls: EClassView, n: int, rng: random.Random) -> dict[str, Any]:
+    """Values for `cls`'s attributes: every required one, most optional ones."""
+    values: dict[str, Any] = {}
+    for a in cls.attributes:
+        if a.lower == 0 and rng.random() < 0.3:
+            continue
+        one = _value(a, n)
+        values[a.name] = [one, _value(a, n + 1)] if a.many else one
+    return values
+
+
+def _value(a: Attribute, n: int) -> Any:
+    t: DataType = a.type
+    by_kind: dict[str, Any] = {
+        "enum": t.literals[n % len(t.literals)] if t.literals else None,
+        "bool": n % 2 == 0,
+        "int": n * 7,
+        "bigint": n * 7,
+        "float": n * 1.25,
+        "decimal": n * 1.25,
+        "char": "abcdefgh"[n % 8],
+        "date": f"2025-{n % 12 + 1:02d}-{n % 28 + 1:02d}T10:30:00",
+    }
+    return by_kind.get(t.kind, f"{a.name} value {n}")
 
 
 def write_synthetic(directory: Path, **kwargs: int) -> list[Path]:

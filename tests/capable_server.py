@@ -34,6 +34,7 @@ class CapableServer(ThreadingHTTPServer):
 
     cut_at_max_tokens: bool = False
     dangling_first: bool = False
+    terse_ids: bool = False  # ids only where a reference needs one (first answers only)
 
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
@@ -62,6 +63,7 @@ class CapableServer(ThreadingHTTPServer):
         schema = body["tools"][0]["function"]["parameters"]
         last = _text(messages[-1])
         objects = list(reference.objects)
+        written: set[str] = set()
         if "found these problems" in last:
             named = set(_ISSUE.findall(last))
             objects = [o for o in objects if o.id in named]
@@ -73,7 +75,7 @@ class CapableServer(ThreadingHTTPServer):
                 for i in line.partition(":")[2].split(",")
             }
             objects = [o for o in objects if o.id not in written]
-        data = _fill(schema, mm, reference, objects)
+        data = _fill(schema, mm, reference, objects, written, self.terse_ids)
         if spec not in self.answered:
             self.answered.add(spec)
             if self.dangling_first:
@@ -108,15 +110,26 @@ def _text(message: dict[str, Any]) -> str:
 
 
 def _dangle(mm: Metamodel, data: dict[str, Any]) -> dict[str, Any]:
-    """A grouped answer with its first plain reference's first target pointing at no object."""
-    for key, entries in data.items():
-        features = mm.classes[key].feature_map if key in mm.classes else {}
-        for entry in entries:
-            for name, value in entry.items():
-                ref = features.get(name)
-                if isinstance(ref, Reference) and not ref.containment and value:
-                    entry[name] = ["ghost", *value[1:]] if isinstance(value, list) else "ghost"
-                    return data
+    """A grouped answer with its first plain reference's first target pointing at no object
+    (objects written in place included)."""
+    stack = [
+        (key, entry) for key, entries in data.items() if key in mm.classes for entry in entries
+    ]
+    while stack:
+        key, entry = stack.pop(0)
+        for name, value in entry.items():
+            ref = mm.classes[key].feature_map.get(name)
+            if not isinstance(ref, Reference) or not value:
+                continue
+            if not ref.containment:
+                entry[name] = ["ghost", *value[1:]] if isinstance(value, list) else "ghost"
+                return data
+            classes = mm.concrete_subtypes(ref.target)
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, dict) and len(classes) == 1:
+                    stack.append((classes[0], item))
+                elif isinstance(item, dict):
+                    stack.extend(item.items())
     raise AssertionError("the answer has no plain reference to break")
 
 
@@ -136,13 +149,18 @@ def _resolve(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
 
 
 def _fill(
-    schema: dict[str, Any], mm: Metamodel, reference: Cim, objects: list[CimObject]
+    schema: dict[str, Any],
+    mm: Metamodel,
+    reference: Cim,
+    objects: list[CimObject],
+    written: set[str],
+    terse: bool,
 ) -> dict[str, Any]:
     props = schema.get("properties", {})
     if "objects" in props:
         return _cim_form(schema, objects)
     if set(props) - {"$delete"} <= set(mm.classes):
-        return _grouped(schema, mm, objects)
+        return _grouped(schema, mm, reference, objects, written, terse)
     return _links(schema, mm, reference)
 
 
@@ -161,7 +179,34 @@ def _cim_form(schema: dict[str, Any], objects: list[CimObject]) -> dict[str, Any
     return data
 
 
-def _grouped(schema: dict[str, Any], mm: Metamodel, objects: list[CimObject]) -> dict[str, Any]:
+def _grouped(
+    schema: dict[str, Any],
+    mm: Metamodel,
+    reference: Cim,
+    objects: list[CimObject],
+    written: set[str],
+    terse: bool,
+) -> dict[str, Any]:
+    """Objects grouped by class; an object whose container is written too sits inside it, an
+    object still to write whose container was written before is written with its container
+    again (what that holds already listed by id). Ids: all, or with `terse` only those a
+    reference names."""
+    if _two_phase_objects(schema):
+        return _declared(schema, objects)
+    by_id = {o.id: o for o in reference.objects}
+    container: dict[str, str] = {}
+    named: set[str] = set()
+    for o in reference.objects:
+        for name, ids in o.references.items():
+            ref = mm.classes[o.class_].feature_map[name]
+            assert isinstance(ref, Reference)
+            for target in ids:
+                if ref.containment:
+                    container[target] = o.id
+                else:
+                    named.add(target)
+    wanted = {o.id for o in objects}
+    wanted |= {container[i] for i in list(wanted) if container.get(i) in written}
     data: dict[str, Any] = {}
     required = set(schema.get("required", ()))
     for key, prop in schema["properties"].items():
@@ -169,29 +214,120 @@ def _grouped(schema: dict[str, Any], mm: Metamodel, objects: list[CimObject]) ->
             data[key] = []
             continue
         item = _resolve(_resolve(prop, schema)["items"], schema)
-        fields = item["properties"]
+        entries = [
+            _entry(schema, item, by_id[i], by_id, container, wanted, named if terse else None)
+            for i in by_id
+            if i in wanted and by_id[i].class_ == key and container.get(i) not in wanted
+        ]
+        if entries or key in required:
+            data[key] = entries
+    return data
+
+
+def _entry(
+    root: dict[str, Any],
+    item: dict[str, Any],
+    o: CimObject,
+    by_id: dict[str, CimObject],
+    container: dict[str, str],
+    wanted: set[str],
+    named: set[str] | None,
+) -> dict[str, Any]:
+    """One object filling the object schema `item`: its contained objects being written in
+    place (each in its class's wrapper where the schema has one), the others by id."""
+    fields = item["properties"]
+    id_key = "@id" if "@id" in fields else "id"
+    entry: dict[str, Any] = {}
+    if named is None or o.id in named or o.id not in container:
+        entry[id_key] = o.id
+    elif id_key in item.get("required", ()):
+        entry[id_key] = None
+    for name, sub in fields.items():
+        if name == id_key:
+            continue
+        if name in o.attributes:
+            entry[name] = o.attributes[name]
+        elif name in o.references:
+            sub = _unnull(sub, root)
+            many = sub.get("type") == "array"
+            places = _places(root, sub["items"] if many else sub)
+            values: list[Any] = []
+            for target in o.references[name]:
+                child = by_id.get(target)
+                inside = child is not None and child.class_ in places
+                if not (inside and target in wanted and container.get(target) == o.id):
+                    values.append(target)
+                    continue
+                assert child is not None
+                wrapped = child.class_ in places and places[child.class_][1]
+                body = _entry(root, places[child.class_][0], child, by_id, container, wanted, named)
+                values.append({child.class_: body} if wrapped else body)
+            entry[name] = values if many else values[0]
+        elif name in item.get("required", ()):
+            entry[name] = None  # strict: an unset feature is null
+    return entry
+
+
+def _unnull(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
+    """`schema` with `$ref` followed and null left out of an `anyOf` (kept when it still has
+    several branches: an object in place or an id)."""
+    if "$ref" in schema:
+        return _unnull(root["$defs"][schema["$ref"].rsplit("/", 1)[1]], root)
+    if "anyOf" in schema:
+        branches = [b for b in schema["anyOf"] if b.get("type") != "null"]
+        return _unnull(branches[0], root) if len(branches) == 1 else {"anyOf": branches}
+    return schema
+
+
+def _places(root: dict[str, Any], sub: dict[str, Any]) -> dict[str, tuple[dict[str, Any], bool]]:
+    """What a containment item's schema takes in place, by class: the object schema, and
+    whether it sits in a one-key wrapper (`{"<Class>": {...}}`). Empty for an id only."""
+    branches = [
+        _resolve(b, root)
+        for b in sub.get("anyOf", [sub])
+        if b.get("type") not in ("string", "null")
+    ]
+    found: dict[str, tuple[dict[str, Any], bool]] = {}
+    for b in branches:
+        props = b.get("properties", {})
+        if len(branches) > 1 and len(props) == 1:
+            ((key, inner),) = props.items()
+            found[key] = (_resolve(inner, root), True)
+        else:
+            found[""] = (b, False)
+    if "" in found:  # one class in place, unwrapped: the feature's only concrete class
+        return {cls: found[""] for cls in _classes_of(root, found[""][0])}
+    return found
+
+
+def _classes_of(root: dict[str, Any], item: dict[str, Any]) -> list[str]:
+    """The classes whose top-level list has object schema `item`."""
+    return [
+        key
+        for key, prop in root["properties"].items()
+        if key != "$delete" and _resolve(_resolve(prop, root)["items"], root) == item
+    ]
+
+
+def _two_phase_objects(schema: dict[str, Any]) -> bool:
+    for key, prop in schema["properties"].items():
+        if key != "$delete":
+            fields = _resolve(_resolve(prop, schema)["items"], schema)["properties"]
+            return "attributes" in fields and "id" in fields and len(fields) <= 2
+    return False
+
+
+def _declared(schema: dict[str, Any], objects: list[CimObject]) -> dict[str, Any]:
+    """Two-phase's first answer: each object's id and attributes, by class."""
+    data: dict[str, Any] = {}
+    for key in schema["properties"]:
         entries = []
         for o in (o for o in objects if o.class_ == key):
-            if "attributes" in fields and "id" in fields and len(fields) <= 2:  # two-phase
-                entry: dict[str, Any] = {"id": o.id}
-                if o.attributes:
-                    entry["attributes"] = dict(o.attributes)
-                entries.append(entry)
-                continue
-            entry = {"@id" if "@id" in fields else "id": o.id}
-            for name, sub in fields.items():
-                if name in ("id", "@id"):
-                    continue
-                if name in o.attributes:
-                    entry[name] = o.attributes[name]
-                elif name in o.references:
-                    ids = o.references[name]
-                    many = _resolve(sub, schema).get("type") == "array"
-                    entry[name] = ids if many else ids[0]
-                elif name in item.get("required", ()):
-                    entry[name] = None  # strict: an unset feature is null
+            entry: dict[str, Any] = {"id": o.id}
+            if o.attributes:
+                entry["attributes"] = dict(o.attributes)
             entries.append(entry)
-        if entries or key in required:
+        if entries or key in schema.get("required", ()):
             data[key] = entries
     return data
 

@@ -89,7 +89,7 @@ def test_a_two_phase_repair_does_not_grow_with_the_attempt_number(bank: Metamode
 def test_a_one_shot_repair_does_not_grow_with_the_attempt_number(bank: Metamodel) -> None:
     reference = parse_cim((ROOT / "metamodels" / "bank" / "reference.json").read_bytes())
     answer = Grouped(bank).encode(reference)
-    answer["Account"][0]["balance"] = float("nan")  # refused by the validator, every time
+    answer["Bank"][0]["accounts"][0]["balance"] = float("nan")  # refused every time
     backend = Replay(json.dumps(answer))
     result = generate(bank, SPEC, backend=backend, max_repairs=3, **SERVED)
     assert result.status == "invalid" and len(result.attempts) == 4
@@ -123,7 +123,7 @@ def test_every_call_asks_no_more_than_the_context_leaves(bank: Metamodel) -> Non
 def test_a_repair_that_does_not_fit_is_cut_and_the_result_says_so(bank: Metamodel) -> None:
     reference = parse_cim((ROOT / "metamodels" / "bank" / "reference.json").read_bytes())
     answer = Grouped(bank).encode(reference)
-    answer["Account"][0]["balance"] = float("nan")
+    answer["Bank"][0]["accounts"][0]["balance"] = float("nan")
     roomy = Replay(json.dumps(answer))
     generate(bank, SPEC, backend=roomy, max_repairs=1, **SERVED)
     first, repair = _sizes(roomy)

@@ -105,6 +105,7 @@ def server(module_server: CapableServer, monkeypatch: pytest.MonkeyPatch) -> Cap
     for name in KEY_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     module_server.cut_at_max_tokens = module_server.dangling_first = False
+    module_server.terse_ids = False
     module_server.answered.clear()
     module_server.requests.clear()
     module_server.cuts = 0
@@ -134,6 +135,18 @@ def test_every_suite_case_comes_back_exact(server: CapableServer, case: Case) ->
     assert result.strategy_reason.startswith("strategy typed")
     assert len(server.requests) == 1
     assert all(r["headers"]["authorization"] == "Bearer sk-no-key" for r in server.requests)
+
+
+def test_answers_naming_only_what_references_need_come_back_exact(server: CapableServer) -> None:
+    """The terse form: contained objects in place, an id only where a reference names it."""
+    server.terse_ids = True
+    named_by_place = 0
+    for case in SUITE:
+        result = _generate(server, case.metamodel, case.spec, max_repairs=0)
+        _assert_exact(case.metamodel, case.reference, result)
+        assert result.cim is not None
+        named_by_place += sum("." in o.id for o in result.cim.objects)
+    assert named_by_place > 0
 
 
 # Two-phase is left out of the media player: its recursive containment (a state's region holds
@@ -189,6 +202,8 @@ def test_answers_cut_at_max_tokens_are_continued_in_parts(
     assert all(r["max_tokens"] <= 2048 for r in server.requests)
     assert "already" not in server.requests[0]["messages"][-1]["content"]
     assert "Account: a0, a1" in server.requests[1]["messages"][-1]["content"]
+    # Each part rewrites the bank only to hold more: no object was written twice.
+    assert not [i for i in result.issues if "more than once" in i.message]
 
 
 def test_500_objects_from_an_8k_output_model_on_the_command_line(

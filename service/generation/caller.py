@@ -179,16 +179,19 @@ class Caller:
         schema: type[BaseModel],
         max_tokens: int,
         complete: Callable[[dict[str, Any]], dict[str, Any]],
+        *,
+        nested: bool = False,
     ) -> tuple[dict[str, Any], bool]:
         """One part of an answer that may be continued: the parsed answer and False, or, when
         it was cut off at `max_tokens`, what it completed before the cut and True. `complete`
-        makes a salvaged prefix whole (keys the answer never reached)."""
+        makes a salvaged prefix whole (keys the answer never reached); `nested`: objects in
+        the answer hold objects, and those completed inside one are kept too."""
         problem = ""
         asked = self._asked(messages, max_tokens)
         for temperature in RETRY_TEMPERATURES:
             reply = self.call(messages, schema, max_tokens, temperature)
             if reply.truncated:
-                kept = salvage(reply.text)
+                kept = salvage(reply.text, nested=nested)
                 if kept is not None:
                     try:
                         parsed = schema.model_validate(complete(kept))

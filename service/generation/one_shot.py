@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from instancegen.service.backends import Capabilities, Message
-from instancegen.service.core.cim import Cim
+from instancegen.service.core.cim import Cim, CimObject
 from instancegen.service.core.errors import BackendError
 from instancegen.service.core.issues import Issue, normalised
 from instancegen.service.core.metamodel import Metamodel
@@ -71,7 +71,7 @@ class OneShot:
         ex = worked_example(self.mm)
         if ex is None or self.example_encoding is None:
             return []
-        answer = json.dumps(self.example_encoding.encode(ex.cim), ensure_ascii=False)
+        answer = json.dumps(self.example_encoding.encode(ex.cim, ids="needed"), ensure_ascii=False)
         return [
             _message("user", self._request(ex.metamodel, ex.spec, self.example_encoding)),
             _message("assistant", answer),
@@ -95,9 +95,14 @@ class OneShot:
             caller.phase = "model" if number == 1 else f"model, part {number}"
             messages = caller.fitted(partial(self._continued, previous, issues, more))
             data, cut = caller.ask_part(
-                messages, schema, self.caps.output_tokens, self.encoding.complete
+                messages,
+                schema,
+                self.caps.output_tokens,
+                self.encoding.complete,
+                nested=self.encoding.nested,
             )
-            part, gone = self.encoding.decode(data)
+            taken = {o.id for o in written.objects} | {o.id for o in (previous or Cim()).objects}
+            part, gone = self.encoding.decode(data, taken)
             notes += _rewritten(written, part)
             before = len(written.objects)
             written, deleted = merge(written, part), deleted + gone
@@ -116,11 +121,13 @@ class OneShot:
 
 def _rewritten(written: Cim, part: Cim) -> list[Issue]:
     """A `normalised` warning for each object of `part` whose id was already written (in an
-    earlier part or earlier in this one): only its last version is kept."""
-    seen = {o.id for o in written.objects}
+    earlier part or earlier in this one): only its last version is kept. A container written
+    again to hold more (a nested answer cut inside it, continued) is no rewrite."""
+    earlier = {o.id: o for o in written.objects}
+    seen = set(earlier)
     notes = []
     for o in part.objects:
-        if o.id in seen:
+        if o.id in seen and not (o.id in earlier and _extends(o, earlier[o.id])):
             notes.append(
                 normalised(
                     f"the answer wrote {o.id!r} more than once; its last version was kept.", o.id
@@ -128,6 +135,16 @@ def _rewritten(written: Cim, part: Cim) -> list[Issue]:
             )
         seen.add(o.id)
     return notes
+
+
+def _extends(new: CimObject, old: CimObject) -> bool:
+    """Whether `new` is `old` with more: the same class and attributes, each reference of
+    `old` a prefix of the same reference in `new`."""
+    return (
+        new.class_ == old.class_
+        and new.attributes == old.attributes
+        and all(new.references.get(k, [])[: len(v)] == v for k, v in old.references.items())
+    )
 
 
 def _message(role: str, content: str) -> Message:

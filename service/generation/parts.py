@@ -18,10 +18,12 @@ from instancegen.service.core.cim import Cim, CimObject
 _CLOSE = {"{": "}", "[": "]"}
 
 
-def salvage(text: str) -> dict[str, Any] | None:
+def salvage(text: str, *, nested: bool = False) -> dict[str, Any] | None:
     """The objects a cut-off answer completed: the text up to the last list element closed
-    inside a top-level list (`{"Class": [{...}, {...` or `{"objects": [{...}, {...`), with
-    the brackets still open closed. None when not even one element was completed."""
+    inside a top-level list (`{"Class": [{...}, {...` or `{"objects": [{...}, {...`), or
+    with `nested` inside any list (`{"Class": [{..., "held": [{...}, {...`: the objects in
+    place completed, and their containers as far as written), with the brackets still open
+    closed. None when not even one element was completed."""
     stack: list[str] = []
     in_string = escaped = False
     cut: tuple[int, list[str]] | None = None
@@ -42,7 +44,7 @@ def salvage(text: str) -> dict[str, Any] | None:
             if not stack:
                 return None
             stack.pop()
-            if ch == "}" and stack == ["{", "["]:
+            if ch == "}" and (stack == ["{", "["] or (nested and stack and stack[-1] == "[")):
                 cut = (i + 1, list(stack))
     if cut is None:
         return None

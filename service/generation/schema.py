@@ -180,9 +180,11 @@ def _max(f: Attribute | Reference) -> int | None:
 
 
 def _describe(f: Attribute | Reference, xml_name: str | None, listed: bool) -> str | None:
-    if isinstance(f, Reference):
+    if isinstance(f, Reference) and f.containment and not listed:
+        text: str | None = f"the {f.target} objects it contains, in place or by id"
+    elif isinstance(f, Reference):
         what = "ids" if listed or f.many else "id"
-        text: str | None = f"{what} of {f.target} objects{' it contains' if f.containment else ''}"
+        text = f"{what} of {f.target} objects{' it contains' if f.containment else ''}"
     else:
         text = f"default {f.default}" if f.default is not None else None
     return with_xml_name(text, xml_name)
