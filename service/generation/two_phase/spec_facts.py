@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from instancegen.service.core.metamodel import Metamodel, Reference
@@ -27,7 +27,10 @@ from instancegen.service.generation.two_phase.spec_values import (
     Mention,
     Value,
     by_place,
-    stated_values,
+    metamodel_words,
+    read_dates,
+    read_numbers,
+    read_strings,
 )
 from instancegen.service.generation.two_phase.spec_words import (
     COUNT,
@@ -85,6 +88,7 @@ class SpecFacts:
     pairs: dict[str, tuple[Pair, ...]] = field(default_factory=dict)  # `_pairs`
     words: int = 0  # how long the spec is, in words
     sizes: tuple[int, ...] = ()  # numbers it puts before a thing ("3 accounts"): `_sizes`
+    spoken: frozenset[str] = frozenset()  # classes it speaks of (`_spoken`)
 
     def names(
         self, class_key: str, values: Sequence[Value], only: int | None = None
@@ -239,69 +243,201 @@ def _values(mentions: Sequence[Mention], kind: Kind) -> tuple[Value, ...]:
     return tuple(dict.fromkeys(m.value for m in mentions if m.kind == kind))
 
 
-def read_facts(mm: Metamodel, spec: str) -> SpecFacts:
-    """Read `spec`'s values, what they are attached to, and its counts of `mm`'s classes."""
-    mentions = stated_values(mm, spec)
-    words = [(w.start(), w.end(), w.group(0).lower()) for w in ALPHA.finditer(spec)]
+@dataclass(frozen=True)
+class Rule:
+    """One named way of reading a spec: `read` takes what the rules before it found and
+    returns it with what this one adds (its docstring says what it reads, in general terms)."""
+
+    name: str
+    read: Callable[[Metamodel, SpecFacts], SpecFacts]
+
+
+def _read_dates(mm: Metamodel, f: SpecFacts) -> SpecFacts:
+    """Dates and date-times in any common spelling (day first, month first, ISO 8601), as
+    ISO 8601; their digits are no numbers of their own."""
+    return replace(f, mentions=_merge(f.mentions, read_dates(f.spec)[0]))
+
+
+def _read_strings(mm: Metamodel, f: SpecFacts) -> SpecFacts:
+    """Quoted text as written, runs of capitalised words (a person's or a place's name) and
+    code-like tokens (with a digit, an @, an underscore, an inner capital or two capitals),
+    without the metamodel's own words and without a part of a longer name already read."""
+    strings = read_strings(_undated(f), metamodel_words(mm), metamodel_words(mm, literals=False))
+    return replace(f, mentions=_merge(f.mentions, strings))
+
+
+def _read_numbers(mm: Metamodel, f: SpecFacts) -> SpecFacts:
+    """Numbers written in digits, integer or decimal, signed or not, outside dates and codes."""
+    return replace(f, mentions=_merge(f.mentions, read_numbers(_undated(f))))
+
+
+def _read_feature_values(mm: Metamodel, f: SpecFacts) -> SpecFacts:
+    """For each attribute's name the spec says (in words: `serialNo` as "serial no"), the value
+    of the attribute's kind it introduces: a number right before it ("4 wheels"), else the
+    first value within a few words after it in the same clause; for a many-valued attribute
+    also the values listed right after that one ("a, b and c")."""
+    words = _words(f.spec)
     kinds: dict[str, set[Kind]] = {}
-    lists: set[str] = set()  # many-valued: "skills Go and Kubernetes" attaches both
+    lists: set[str] = set()
     for cls in mm.classes.values():
         for attr in cls.attributes:
             if attr.type.kind in KINDS:
                 kinds.setdefault(attr.name, set()).add(KINDS[attr.type.kind])
                 if attr.many:
                     lists.add(attr.name)
+    mentions = list(f.mentions)
     by_feature: dict[str, tuple[Mention, ...]] = {}
     for name, wanted in sorted(kinds.items()):
-        found = _attached(spec, words, mentions, cue_words(name), set(), wanted, many=name in lists)
+        cue = cue_words(name)
+        found = _attached(f.spec, words, mentions, cue, set(), wanted, many=name in lists)
         if found:
             by_feature[name] = found
-    by_feature = _alike(mentions, by_feature)
-    taken = {m.start for ms in by_feature.values() for m in ms}
-    by_class: dict[str, tuple[Mention, ...]] = {}
+    return replace(f, by_feature=by_feature)
+
+
+def _read_code_shapes(mm: Metamodel, f: SpecFacts) -> SpecFacts:
+    """A code shaped like the codes attached to one attribute (letters, digits and marks in
+    the same places) is a value of that attribute too, wherever it stands."""
+    return replace(f, by_feature=_alike(list(f.mentions), f.by_feature))
+
+
+def _read_class_names(mm: Metamodel, f: SpecFacts) -> SpecFacts:
+    """A name right after a class's name ("the vessel Aurora", 'a vessel called "Aurora"')
+    names an object of that class, unless an attribute already holds it; a class's name
+    inside a longer class's name counts as the longer one."""
+    words = _words(f.spec)
+    taken = {m.start for ms in f.by_feature.values() for m in ms}
     cues = class_cues(mm)
-    nouns = class_nouns(mm)
-    cue_spans = [cue_positions(words, noun) for noun, _ in cues]
+    spans = [cue_positions(words, noun) for noun, _ in cues]
+    mentions = list(f.mentions)
+    by_class: dict[str, tuple[Mention, ...]] = {}
     for noun, key in cues:
         found = _attached(
-            spec, words, mentions, noun, taken, {"string"}, after_only=True, longer=cue_spans
+            f.spec, words, mentions, noun, taken, {"string"}, after_only=True, longer=spans
         )
         if found:
             by_class[key] = tuple(sorted(set(by_class.get(key, ()) + found), key=by_place))
-    for m in mentions:  # a name ending in a class's name names one of its objects
+    return replace(f, by_class=by_class)
+
+
+def _read_name_endings(mm: Metamodel, f: SpecFacts) -> SpecFacts:
+    """A name of several words whose last word is a class's name ("North Quarry" for a class
+    Quarry) names an object of that class; a name attached to two classes is the one's
+    whose mention comes first."""
+    nouns = class_nouns(mm)
+    taken = {m.start for ms in f.by_feature.values() for m in ms}
+    by_class = dict(f.by_class)
+    for m in f.mentions:
         parts = str(m.value).split() if m.kind == "string" else []
         named = nouns.get(singular(parts[-1].lower())) if len(parts) > 1 else None
         if named is not None and m.start not in taken:
             by_class[named] = tuple(sorted({*by_class.get(named, ()), m}, key=by_place))
-    first: dict[Value, tuple[int, str]] = {}  # a name attached to two classes: the first wins
+    first: dict[Value, tuple[int, str]] = {}
     for key, found in by_class.items():
         for m in found:
             first[m.value] = min(first.get(m.value, (m.start, key)), (m.start, key))
-    by_class = {
-        key: kept
-        for key, found in by_class.items()
-        if (kept := tuple(m for m in found if first[m.value][1] == key))
-    }
-    shared = _shared(mm)
-    counts = class_counts(mm, spec)
-    inner = _inner(spec, mentions, {m.start for ms in by_class.values() for m in ms})
-    facts = SpecFacts(tuple(mentions), by_feature, by_class, counts, shared, spec)
-    facts = replace(facts, inner=inner, breaks=_breaks(spec, words, class_cues(mm)))
-    spoken = _spoken(mm, spec, counts)
-    described = _described(mm, facts, spoken)
-    pairs = _pairs(mm, facts, described)
-    counts = {**{k: len(v) for k, v in pairs.items()}, **counts}  # a stated count comes first
-    absent = _absent(mm, spoken | set(pairs) | {k for cs in described.values() for k in cs})
     return replace(
-        facts,
-        counts=counts,
-        described=described,
-        claimed=_claimed(counts, described),
-        absent=absent,
-        pairs=pairs,
-        words=len(spec.split()),
-        sizes=_sizes(spec),
+        f,
+        by_class={
+            key: kept
+            for key, found in by_class.items()
+            if (kept := tuple(m for m in found if first[m.value][1] == key))
+        },
     )
+
+
+def _read_counts(mm: Metamodel, f: SpecFacts) -> SpecFacts:
+    """Objects per class the spec states by a number before the class's name (in digits or
+    words, or "no"); see `spec_words.class_counts` for the numbers that count none."""
+    return replace(f, counts=class_counts(mm, f.spec))
+
+
+def _read_inner(mm: Metamodel, f: SpecFacts) -> SpecFacts:
+    """Strings said only inside a parenthesis right after another string are values of that
+    one, not names of their own (`_inner`)."""
+    introduced = {m.start for ms in f.by_class.values() for m in ms}
+    return replace(f, inner=_inner(f.spec, f.mentions, introduced))
+
+
+def _read_breaks(mm: Metamodel, f: SpecFacts) -> SpecFacts:
+    """Where a preposition and a class's name bring in another object (`_breaks`)."""
+    return replace(f, breaks=_breaks(f.spec, _words(f.spec), class_cues(mm)))
+
+
+def _read_spoken(mm: Metamodel, f: SpecFacts) -> SpecFacts:
+    """The concrete classes the spec speaks of (`_spoken`)."""
+    return replace(f, spoken=frozenset(_spoken(mm, f.spec, f.counts)))
+
+
+def _read_described(mm: Metamodel, f: SpecFacts) -> SpecFacts:
+    """For each free name, the classes the words around it describe (`_described`)."""
+    return replace(f, described=_described(mm, f, set(f.spoken)))
+
+
+def _read_pairs(mm: Metamodel, f: SpecFacts) -> SpecFacts:
+    """Links stated as "A to B" for a class whose objects link two others (`_pairs`); each
+    pair counts one object of that class unless the spec states its count."""
+    pairs = _pairs(mm, f, f.described)
+    return replace(f, pairs=pairs, counts={**{k: len(v) for k, v in pairs.items()}, **f.counts})
+
+
+def _read_absent(mm: Metamodel, f: SpecFacts) -> SpecFacts:
+    """Classes the spec never speaks of while it speaks of a sibling (`_absent`)."""
+    classes = {k for cs in f.described.values() for k in cs}
+    return replace(f, absent=_absent(mm, set(f.spoken) | set(f.pairs) | classes))
+
+
+def _read_claimed(mm: Metamodel, f: SpecFacts) -> SpecFacts:
+    """Names a counted class needs for its count (`_claimed`)."""
+    return replace(f, claimed=_claimed(f.counts, f.described))
+
+
+def _read_sizes(mm: Metamodel, f: SpecFacts) -> SpecFacts:
+    """The numbers the spec puts before a thing, whatever the thing (`_sizes`)."""
+    return replace(f, sizes=_sizes(f.spec))
+
+
+RULES: tuple[Rule, ...] = (  # in order: each reads what those before it found
+    Rule("dates", _read_dates),
+    Rule("strings", _read_strings),
+    Rule("numbers", _read_numbers),
+    Rule("feature values", _read_feature_values),
+    Rule("code shapes", _read_code_shapes),
+    Rule("class names", _read_class_names),
+    Rule("name endings", _read_name_endings),
+    Rule("counts", _read_counts),
+    Rule("inner values", _read_inner),
+    Rule("breaks", _read_breaks),
+    Rule("spoken classes", _read_spoken),
+    Rule("described names", _read_described),
+    Rule("pairs", _read_pairs),
+    Rule("absent classes", _read_absent),
+    Rule("claimed names", _read_claimed),
+    Rule("sizes", _read_sizes),
+)
+
+
+def read_facts(mm: Metamodel, spec: str) -> SpecFacts:
+    """What `spec` states of `mm`'s objects: every rule of `RULES`, in order."""
+    facts = SpecFacts(spec=spec, words=len(spec.split()), shared=_shared(mm))
+    for rule in RULES:
+        facts = rule.read(mm, facts)
+    return facts
+
+
+def _words(spec: str) -> list[tuple[int, int, str]]:
+    """The spec's words: where each starts and ends, lower-case."""
+    return [(w.start(), w.end(), w.group(0).lower()) for w in ALPHA.finditer(spec)]
+
+
+def _merge(old: Sequence[Mention], new: Sequence[Mention]) -> tuple[Mention, ...]:
+    return tuple(sorted({*old, *new}, key=by_place))
+
+
+def _undated(f: SpecFacts) -> str:
+    """The spec with its dates blanked: their digits are read as a date only."""
+    spans = [(m.start, m.end) for m in f.mentions if m.kind == "date"]
+    return "".join(" " if any(a <= i < b for a, b in spans) else c for i, c in enumerate(f.spec))
 
 
 def _sizes(spec: str) -> tuple[int, ...]:

@@ -190,12 +190,3 @@ def by_place(m: Mention) -> tuple[int, int, str, str]:
     """Where `m` stands, as a total order: mentions starting together ("IP" and "IP 10.0.0.1")
     sort the same on every run, whatever order a set gave them."""
     return m.start, m.end, m.kind, str(m.value)
-
-
-def stated_values(mm: Metamodel, spec: str) -> list[Mention]:
-    """Every value `spec` states, in its order: dates first (a date's numbers are no numbers
-    of their own), then names, codes and quoted strings (not `mm`'s own words), then numbers."""
-    dates, spans = read_dates(spec)
-    rest = "".join(" " if any(a <= i < b for a, b in spans) else ch for i, ch in enumerate(spec))
-    strings = read_strings(rest, metamodel_words(mm), metamodel_words(mm, literals=False))
-    return sorted(set(dates + strings + read_numbers(rest)), key=by_place)
