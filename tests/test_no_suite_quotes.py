@@ -36,9 +36,7 @@ def test_the_suite_has_phrases_to_look_for() -> None:
 
 def test_no_suite_phrase_in_the_code() -> None:
     phrases = sorted(suite_phrases(), key=len, reverse=True)
-    pattern = re.compile(
-        r"(?<![\w-])(?:" + "|".join(re.escape(p) for p in phrases) + r")(?![\w-])"
-    )
+    pattern = re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(p) for p in phrases) + r")(?![\w-])")
     found = [
         f"{path.relative_to(ROOT)}: {m.group(0)!r}"
         for base in ("service", "compilers")

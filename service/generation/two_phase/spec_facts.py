@@ -1,9 +1,9 @@
 """What a specification states, read without an LLM: the values it names and the counts it gives.
 
 A small model copies a value it is offered far more reliably than it spells one: left free, the
-bundled model writes "SIGNNAL" for "Signal" and its own numbers for the spec's. So phase 1 offers
+bundled model writes "AURORRA" for "Aurora" and its own numbers for the spec's. So phase 1 offers
 a small model the spec's strings, numbers and dates as choices (`two_phase.objects_schema`), and a
-count the spec states for a class ("two ECUs", "three clients", "no sensors") fixes how many
+count the spec states for a class ("two ferries", "three pilots", "no tugs") fixes how many
 objects of it are asked for. The values themselves are read by `two_phase.spec_values` and the
 words that say a class, a feature or a count by `two_phase.spec_words`; here they are put
 together: which value is whose, which class a name names, which links "A to B" states.
@@ -45,12 +45,12 @@ from instancegen.service.generation.two_phase.spec_words import (
     phrase_words,
 )
 
-# Between the two ends of a link: "red to redToGreen", "from On back to Off", "init state to".
+# Between the two ends of a link: "dock to dockToSea", "from Open back to Shut", "first quay to".
 _PAIR_GAP = re.compile(r"\s+(?:[a-z]+\s+)?(?:back\s+)?to\s+(?:the\s+)?|\s*(?:->|→)\s*")
 _SOURCE = re.compile(r"source|from|start|origin|tail|src", re.IGNORECASE)
-# The end of a lead-in ending in a preposition: "..., a fiction book by " (to the clause start).
+# The end of a lead-in ending in a preposition: "..., a novel by " (to the clause start).
 _TIE = re.compile(r"[^,;:()]*\b(?:by|of|from|to|with|for)\s*$", re.IGNORECASE)
-# Right before a value said as what someone is or does ('works there as "DevOps Consultant"'):
+# Right before a value said as what someone is or does ('serves aboard as "Chief Navigator"'):
 # a title or a role of the one spoken of, not the name of another object.
 _CAPACITY = re.compile(r"\bas\s*[\"“']?\s*$", re.IGNORECASE)
 _BOUND = re.compile(r"\b(most|least|max|maximum|min|minimum|than)\b", re.IGNORECASE)
@@ -60,7 +60,7 @@ _SIZE = re.compile(r"\b(\d+|" + "|".join(_SIZE_WORDS) + r")\s+[a-z]", re.IGNOREC
 
 @dataclass(frozen=True)
 class Pair:
-    """A link the spec states between two names ("red to redToGreen"), and where."""
+    """A link the spec states between two names ("dock to dockToSea"), and where."""
 
     source: Value
     target: Value
@@ -70,8 +70,8 @@ class Pair:
 @dataclass(frozen=True)
 class SpecFacts:
     """What a spec states: its values in order of first mention, the values it attaches to a
-    feature's name ("IBAN DE01", "a balance of 8000", "founded in 1921", keyed by feature
-    name) or to a class's name ('the ECU "BodyControlModule"', keyed by class), and counts
+    feature's name ("hull code HX-01", "a tonnage of 900", "launched in 1987", keyed by
+    feature name) or to a class's name ('the ferry "Aurora"', keyed by class), and counts
     per class."""
 
     mentions: tuple[Mention, ...] = ()
@@ -87,7 +87,7 @@ class SpecFacts:
     breaks: tuple[int, ...] = ()  # where another object comes in (`_breaks`)
     pairs: dict[str, tuple[Pair, ...]] = field(default_factory=dict)  # `_pairs`
     words: int = 0  # how long the spec is, in words
-    sizes: tuple[int, ...] = ()  # numbers it puts before a thing ("3 accounts"): `_sizes`
+    sizes: tuple[int, ...] = ()  # numbers it puts before a thing ("3 ferries"): `_sizes`
     spoken: frozenset[str] = frozenset()  # classes it speaks of (`_spoken`)
 
     def names(
@@ -106,8 +106,8 @@ class SpecFacts:
         return tuple(v for v in values if class_key in self.described.get(v, {class_key}))
 
     def owner(self, value: Value) -> str | None:
-        """The one class the name a value is said of is described as ("Lea Wolf (email
-        lea@x.io)": an employee's email); None when not known."""
+        """The one class the name a value is said of is described as ("Ida Moss (email
+        ida@x.io)": a pilot's email); None when not known."""
         kinds = self.described.get(self.inner.get(value, ""), frozenset())
         return next(iter(kinds)) if len(kinds) == 1 else None
 
@@ -115,7 +115,7 @@ class SpecFacts:
         """What the spec says around where it first names an object `name`: the text after
         it up to the end of its sentence (or `;` clause) or the first of `others` (the other
         objects of its class), then the text before it back to the sentence's start or the
-        last of `others` ("the checking account with IBAN DE01"); each with the values stated
+        last of `others` ("the ferry with hull code HX-01"); each with the values stated
         in it, nearest to the name first."""
         around = self._around(name, others)
         if around is None:
@@ -132,7 +132,7 @@ class SpecFacts:
         self, name: Value, others: Sequence[Value], kind: Kind, skip: set[int]
     ) -> Value | None:
         """The value of `kind` stated closest to where the spec first names `name`, within
-        its sentence and before any of `others` ("Management (code MGT)" for MGT); None when
+        its sentence and before any of `others` ("Night Watch (code NWT)" for NWT); None when
         there is none. Mentions at `skip` do not count."""
         around = self._around(name, others)
         if around is None:
@@ -187,7 +187,7 @@ class SpecFacts:
         return _values(self.mentions, "date")  # type: ignore[return-value]
 
     def coded(self, feature: str) -> bool:
-        """Whether the values attached to `feature` are all codes ("IBAN DE01", "DE02"): an
+        """Whether the values attached to `feature` are all codes ("hull code HX-01", "HX-02"): an
         identifier, not a name, whichever classes hold it."""
         own = self.by_feature.get(feature, ())
         return bool(own) and all(_shape(m) is not None for m in own)
@@ -198,7 +198,7 @@ class SpecFacts:
         """The values of `kind` the spec offers for `class_key.feature`, in order of mention.
         A feature only one class has gets what is attached to its name (plus, for the
         class's `naming` feature, what is attached to the class's name) when there is any, and
-        so does a feature whose attached values are codes ("DE01" and "DE02"); otherwise those
+        so does a feature whose attached values are codes ("HX-01" and "HX-02"); otherwise those
         come first among every value not attached to another feature or class."""
         attached = self.attached(class_key, feature, kind, naming=naming)
         own = [m for m in self.by_feature.get(feature, ()) if m.kind == kind]
@@ -231,7 +231,7 @@ class SpecFacts:
 
 def _distance(spec: str, m: Mention, anchor: Mention) -> int:
     """How far `m` stands from `anchor`, in characters; a name right before a parenthesis
-    holding the anchor is nearest ("Management (code MGT)"), one past its closing farthest."""
+    holding the anchor is nearest ("Night Watch (code NWT)"), one past its closing farthest."""
     if m.end <= anchor.start:
         gap = spec[m.end : anchor.start]
         return 0 if re.fullmatch(r"\s*\([^()]*", gap) else len(gap)
@@ -441,8 +441,8 @@ def _undated(f: SpecFacts) -> str:
 
 
 def _sizes(spec: str) -> tuple[int, ...]:
-    """The numbers `spec` puts before a thing, whatever the thing ("3 accounts", "twelve
-    people"); a number before a capitalised word ("12 River Road", "2 May") is none."""
+    """The numbers `spec` puts before a thing, whatever the thing ("3 ferries", "twelve
+    pilots"); a number before a capitalised word ("12 Quay Street", "4 June") is none."""
     found = []
     for m in _SIZE.finditer(spec):
         if m.group(0)[-1].islower():
@@ -477,8 +477,8 @@ def link_ends(mm: Metamodel, key: str) -> tuple[Reference, Reference] | None:
 
 def _occurrences(spec: str, values: Sequence[Value]) -> list[Mention]:
     """Every place `spec` says one of the string `values` as a whole word, longest first where
-    two overlap: a name quoted once ('places named "red"') is also meant where it stands bare
-    ("red to redToGreen")."""
+    two overlap: a name quoted once ('quays named "dock"') is also meant where it stands bare
+    ("dock to dockToSea")."""
     found = sorted(
         (
             Mention(m.start(), m.end(), v, "string")
@@ -503,12 +503,12 @@ def _pairs(
     mm: Metamodel, g: SpecFacts, described: dict[Value, frozenset[str]]
 ) -> dict[str, tuple[Pair, ...]]:
     """For each concrete class whose objects link two others (`link_ends`) and go unnamed
-    (no name is described as that class's alone: "Jan reports to Katrin" is no link object
-    between employees): the pairs the spec states as "A to B" or "from A (back) to B", in its order,
+    (no name is described as that class's alone: "Ida reports to Per" is no link object
+    between pilots): the pairs the spec states as "A to B" or "from A (back) to B", in its order,
     where A may be at the source end and B at the target end by what the spec describes
     them as (an undescribed name fits any end). A pair that fits a class and a subclass is
-    the subclass's when its name is said just before ("an inhibitor arc ... from buffer to
-    deliver"), else the most general one's; one that fits unrelated classes is left out."""
+    the subclass's when its name is said just before ("a night crossing ... from Ostby to
+    Vik"), else the most general one's; one that fits unrelated classes is left out."""
     named = {k for classes in described.values() if len(classes) == 1 for k in classes}
     linking = {
         c.key: ends
@@ -539,8 +539,8 @@ def _pairs(
 
 def _spoken(mm: Metamodel, spec: str, counts: dict[str, int]) -> set[str]:
     """Concrete classes `spec` speaks of by name: their own, or a containment reference's that
-    only they fill ("two departments"), or by a count; and every kind of a general (abstract)
-    class whose name it says on its own ("eleven arcs", not "an inhibitor arc")."""
+    only they fill ("two fleets"), or by a count; and every kind of a general (abstract)
+    class whose name it says on its own ("nine crossings", not "a night crossing")."""
     nouns = _nouns_by_class(mm)
     spoken = {
         c.key
@@ -555,14 +555,14 @@ def _spoken(mm: Metamodel, spec: str, counts: dict[str, int]) -> set[str]:
         for j, n in cue_positions(words, cue_words(c.name)).items()
     ]
     holders = [r for c in mm.classes.values() for r in c.references if r.containment]
-    for general in mm.classes.values():  # "eleven arcs": of any kind
+    for general in mm.classes.values():  # "nine crossings": of any kind
         kinds = mm.concrete_subtypes(general.key)
         if general.concrete or len(kinds) < 2:
             continue
         names = [general.name, *(r.name for r in holders if r.target == general.key)]
         for cue in map(cue_words, names):
             k = len(cue)
-            if any(  # said alone, not inside a kind's longer name ("an inhibitor arc")
+            if any(  # said alone, not inside a kind's longer name ("a night crossing")
                 not any(j <= i and i + k <= j + n and n > k for j, n in spans)
                 for i in cue_positions(words, cue)
             ):
@@ -582,7 +582,7 @@ def _nouns_by_class(mm: Metamodel) -> dict[str, list[str]]:
 def _absent(mm: Metamodel, spoken: set[str]) -> frozenset[str]:
     """Concrete classes the spec never speaks of (by name, count or a name described as
     theirs) while it speaks of a sibling (a subclass of a superclass some reference holds):
-    a spec about books that never says "DVD" nor names one describes no DVD."""
+    a spec about ferries that never says "tug" nor names one describes no tug."""
     slots = {r.target for c in mm.classes.values() for r in c.references}
     absent: set[str] = set()
     for c in mm.concrete_classes:
@@ -596,7 +596,7 @@ def _absent(mm: Metamodel, spoken: set[str]) -> frozenset[str]:
 
 def _claimed(counts: dict[str, int], described: dict[Value, frozenset[str]]) -> dict[Value, str]:
     """Names a counted class needs: when the spec states n objects of a class and names at
-    most n that may be its, they are its ("two books: The Hobbit and ..." names no DVD),
+    most n that may be its, they are its ("two ferries: Aurora and ..." names no tug),
     unless another counted class needs them too."""
     claims: dict[Value, set[str]] = {}
     for key, n in counts.items():
@@ -611,10 +611,10 @@ def _described(mm: Metamodel, g: SpecFacts, spoken: set[str]) -> dict[Value, fro
     """For each free string the spec states (attached to no feature), the concrete classes it
     names objects of, judged by the words around its first mention up to the next name:
     - a class's name scores 2, its attributes' names and its enum attributes' literals 1
-      each ("a surgeon"), values attached to its features 2 each: "Raj Patel is a contractor
-      from the agency CloudHands" names a Contractor, and "Tom (M-1002)" a member after
-      "member id M-1001"; a reference's name scores 1 for its holder after the name, and
-      before it for the classes it points at (`_pointed_at`: "headed by Jan Kowalski");
+      each ("a navigator"), values attached to its features 2 each: "Tove Lind is a trainee
+      from the school Seaways" names a Trainee, and "Per (P-0002)" a pilot after
+      "pilot id P-0001"; a reference's name scores 1 for its holder after the name, and
+      before it for the classes it points at (`_pointed_at`: "captained by Ola Dahl");
     - classes with at least half the best score are kept, as words may be shared; a subclass
       with no more points than its superclass loses to it, and a class the spec never names
       (`_spoken`) to one it does;
@@ -622,7 +622,7 @@ def _described(mm: Metamodel, g: SpecFacts, spoken: set[str]) -> dict[Value, fro
       clue); a string no class's words stand near is left out (it may name anything), as is
       one said after "as" (`_CAPACITY`: a role or title of the one spoken of);
     - a name attached to a class is that class's, a name listed right after one with a class
-      ("A (54, insured), B (37)") and a code shaped like one with a class have its class."""
+      ("A (61, certified), B (40)") and a code shaped like one with a class have its class."""
     taken = {m.start for ms in g.by_feature.values() for m in ms}
     free = [m for m in g.mentions if m.kind == "string" and m.start not in taken]
     rivals = [m.value for m in free if not CODE.search(str(m.value)) and m.value not in g.inner]
@@ -633,11 +633,11 @@ def _described(mm: Metamodel, g: SpecFacts, spoken: set[str]) -> dict[Value, fro
         lead = parts[1][0] if len(parts) > 1 else ""
         if _CAPACITY.search(lead):
             continue
-        # "a fiction book by Tolkien", "is headed by Jan": a phrase ending in a preposition
+        # "a novel by Ibsen", "is captained by Ola": a phrase ending in a preposition
         # right before the name says what the name is related to, not what it is
         ties = _TIE.search(lead)
         text = " ".join([parts[0][0] if parts else "", lead[: ties.start()] if ties else lead])
-        own = _uncounted(text)  # "has two departments" speaks of other objects
+        own = _uncounted(text)  # "has two decks" speaks of other objects
         near = {m.start for _, found in parts for m in found}
         valued = {f for f, ms in g.by_feature.items() if any(m.start in near for m in ms)}
         pointed = _pointed_at(mm, lead)
@@ -662,14 +662,14 @@ def _described(mm: Metamodel, g: SpecFacts, spoken: set[str]) -> dict[Value, fro
     for key, attached in g.by_class.items():
         for m in attached:
             result[m.value] = frozenset({key})
-    kinds: dict[str, set[str]] = {}  # "A-002" is what "A-001" is
+    kinds: dict[str, set[str]] = {}  # "P-0002" is what "P-0001" is
     for m in free:
         if (shape := _shape(m)) is not None and m.value in result:
             kinds.setdefault(shape, set()).update(result[m.value])
     for m in free:
         if m.value not in result and (classes := kinds.get(_shape(m) or "")):
             result[m.value] = frozenset(classes)
-    for before, m in itertools.pairwise(free):  # "A (54, insured), B (37) and C": one list
+    for before, m in itertools.pairwise(free):  # "A (61, certified), B (40) and C": one list
         gap = re.sub(r"\([^()]*\)|[\"“”']", "", g.spec[before.end : m.start])
         if m.value not in result and before.value in result and _LIST_JOIN.fullmatch(gap):
             result[m.value] = result[before.value]
@@ -679,9 +679,9 @@ def _described(mm: Metamodel, g: SpecFacts, spoken: set[str]) -> dict[Value, fro
 def _breaks(
     spec: str, words: list[tuple[int, int, str]], cues: list[tuple[list[str], str]]
 ) -> tuple[int, ...]:
-    """Where a class's name led by a preposition brings in another object ("the sole owner
-    of the checking account with IBAN DE01"): what follows is said of that one, not of the
-    name before it. A count or a bound in between ("at most 3 appointments") brings in none."""
+    """Where a class's name led by a preposition brings in another object ("the master
+    of the ferry with hull code HX-01"): what follows is said of that one, not of the
+    name before it. A count or a bound in between ("at most 3 crossings") brings in none."""
     found = set()
     for cue, _ in cues:
         for i in cue_positions(words, cue):
@@ -694,8 +694,8 @@ def _breaks(
 
 def _inner(spec: str, mentions: Sequence[Mention], introduced: set[int]) -> dict[Value, Value]:
     """Strings the spec says only inside a parenthesis right after another string, unless
-    with a class's name: values of that thing, not names of their own ("Walter (born 1930 in
-    Munich)", "Katrin (E100, "Chief Executive Officer")", but "(runnable ReadCrank_1ms)");
+    with a class's name: values of that thing, not names of their own ("Ola (born 1950 in
+    Bergen)", "Per (P-0100, "Fleet Captain")", but "(ferry Aurora_2)");
     each with the string it is said of (first)."""
     strings = [m for m in mentions if m.kind == "string"]
     said: dict[Value, Value | None] = {}
@@ -712,10 +712,10 @@ def _inner(spec: str, mentions: Sequence[Mention], introduced: set[int]) -> dict
 
 
 def _pointed_at(mm: Metamodel, before: str) -> set[str]:
-    """The classes a reference said right before a name points at: "is headed by Jan" names
-    the head (an employee), not the department holding the reference; said after the name,
-    a reference is the name's own ("Sales has the members ..."). A reference named like a
-    class ("books by Tolkien") names those objects, not the name after it."""
+    """The classes a reference said right before a name points at: "is captained by Ola" names
+    the captain (a pilot), not the department holding the reference; said after the name,
+    a reference is the name's own ("Aurora has the crew ..."). A reference named like a
+    class ("novels by Ibsen") names those objects, not the name after it."""
     nouns = class_nouns(mm)
     return {
         sub
@@ -727,9 +727,9 @@ def _pointed_at(mm: Metamodel, before: str) -> set[str]:
 
 
 def _shared(mm: Metamodel) -> frozenset[str]:
-    """Attribute names that unrelated concrete classes hold ("name" of a department and of an
-    employee): a value next to such a name says nothing of whose it is. A subclass inheriting
-    from a concrete holder (a contractor is an employee) is the same kind of thing."""
+    """Attribute names that unrelated concrete classes hold ("name" of a ferry and of a
+    pilot): a value next to such a name says nothing of whose it is. A subclass inheriting
+    from a concrete holder (a trainee is a pilot) is the same kind of thing."""
     holders: dict[str, list[str]] = {}
     for cls in mm.concrete_classes:
         for attr in cls.attributes:
@@ -745,7 +745,7 @@ def _alike(
     mentions: list[Mention], by_feature: dict[str, tuple[Mention, ...]]
 ) -> dict[str, tuple[Mention, ...]]:
     """`by_feature` plus the codes shaped like the codes attached to one feature: after
-    "employee id E001", "E002" and "E003" are employee ids too, wherever they stand."""
+    "pilot id P101", "P102" and "P103" are pilot ids too, wherever they stand."""
     owners: dict[str, set[str]] = {}
     for feature, found in by_feature.items():
         for m in found:
@@ -762,7 +762,7 @@ def _alike(
 
 
 def _shape(m: Mention) -> str | None:
-    """A code's shape ("E001" → A999, "BK-0002" → AA-9999, an address → a@a.a); None for a
+    """A code's shape ("P101" → A999, "HX-0002" → AA-9999, an address → a@a.a); None for a
     string without a digit or an @, and for numbers and dates."""
     text = str(m.value)
     if m.kind != "string" or not re.search(r"[\d@]", text):
@@ -772,7 +772,7 @@ def _shape(m: Mention) -> str | None:
 
 
 def _uncounted(text: str) -> str:
-    """`text` without its counted phrases ("two departments")."""
+    """`text` without its counted phrases ("two fleets")."""
     for m in reversed(list(COUNT.finditer(text))):
         end = m.end()
         for _ in phrase_words(text, m.end()):
@@ -785,7 +785,7 @@ def _uncounted(text: str) -> str:
 _SENTENCE_END = re.compile(r"(?<![A-Z])(?<!\b[A-Z][a-z])(?<!\b[A-Z][a-z][a-z])[.;!?](?=\s)|\n")
 KINDS |= {"bigint": "number", "float": "number", "decimal": "number"}
 _LIST_JOIN = re.compile(r"\s*(?:,\s*(?:and\s+|or\s+)?|\s(?:and|or)\s+)")
-_GAP_WORDS = 3  # words allowed between a name and the value it introduces ("balance of 8000")
+_GAP_WORDS = 3  # words allowed between a name and the value it introduces ("tonnage of 900")
 
 
 def _attached(
@@ -801,16 +801,16 @@ def _attached(
     many: bool = False,
 ) -> tuple[Mention, ...]:
     """For each place the spec says `cue`, the value of each of `kinds` it introduces: the
-    one right before it ("1 CPU core") unless `after_only`, else the first within a few words
+    one right before it ("2 lifeboats") unless `after_only`, else the first within a few words
     after it, in the same sentence, not already `taken`; for a `many`-valued feature, also
-    the values listed right after that one ("skills Go, Rust and Kubernetes")."""
+    the values listed right after that one ("languages Danish, Dutch and Welsh")."""
     found: dict[int, Mention] = {}
     n = len(cue)
     for i in range(len(words) - n + 1):
         if not all(same_word(c, words[i + j][2], after_only) for j, c in enumerate(cue)):
             continue
         if any(i in spans and spans[i] > n for spans in longer):
-            continue  # "state" inside "state machine": the longer name is meant
+            continue  # "deck" inside "car deck": the longer name is meant
         begin, end = words[i][0], words[i + n - 1][1]
         for kind in sorted(kinds):
             near = None if after_only else _before(spec, mentions, begin, kind, taken)
@@ -823,7 +823,7 @@ def _attached(
 
 
 def _listed_after(spec: str, mentions: list[Mention], m: Mention) -> Mention | None:
-    """The value listed right after `m`, of its kind ("Go and Kubernetes", "A, B or C")."""
+    """The value listed right after `m`, of its kind ("Danish and Dutch", "A, B or C")."""
     later = [x for x in mentions if x.start >= m.end and x.kind == m.kind]
     if not later:
         return None
@@ -842,7 +842,7 @@ def _near(
     naming: bool = False,
 ) -> Mention | None:
     """The first value of `kind` within `gap_words` words after `end`; for a class's name
-    (`naming`), not one a preposition leads to ("books by Tolkien" names no book)."""
+    (`naming`), not one a preposition leads to ("novels by Ibsen" names no novel)."""
     for m in mentions:
         if m.start < end or m.kind != kind:
             continue
@@ -875,8 +875,8 @@ def _before(
 @dataclass(frozen=True)
 class Mentions:
     """Where each declared object is named in a spec: the sentences (or `;` clauses) holding
-    one of its string values, or a word of one no other object's values share ("Jonas" for
-    "Jonas Weber", not "Miller" of four Millers)."""
+    one of its string values, or a word of one no other object's values share ("Ola" for
+    "Ola Dahl", not "Lind" of four Linds)."""
 
     sentences: dict[str, frozenset[int]]
 
