@@ -55,7 +55,7 @@ _TIE = re.compile(r"[^,;:()]*\b(?:by|of|from|to|with|for)\s*$", re.IGNORECASE)
 _CAPACITY = re.compile(r"\bas\s*[\"“']?\s*$", re.IGNORECASE)
 _BOUND = re.compile(r"\b(most|least|max|maximum|min|minimum|than)\b", re.IGNORECASE)
 _SIZE_WORDS = WORD_NUMBERS[:12]  # spelt out to twelve: a schema holds no more per class
-_SIZE = re.compile(r"\b(\d+|" + "|".join(_SIZE_WORDS) + r")\s+[a-z]", re.IGNORECASE)
+_SIZE = re.compile(r"(?<![\w.,-])\b(\d+|" + "|".join(_SIZE_WORDS) + r")\s+[a-z]", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -303,8 +303,9 @@ def _read_code_shapes(mm: Metamodel, f: SpecFacts) -> SpecFacts:
 
 def _read_class_names(mm: Metamodel, f: SpecFacts) -> SpecFacts:
     """A name right after a class's name ("the vessel Aurora", 'a vessel called "Aurora"')
-    names an object of that class, unless an attribute already holds it; a class's name
-    inside a longer class's name counts as the longer one."""
+    names an object of that class, unless an attribute already holds it or the class has no
+    string attribute to hold a name ("two crossings: Ostby to Vik" names the crossings'
+    ends); a class's name inside a longer class's name counts as the longer one."""
     words = _words(f.spec)
     taken = {m.start for ms in f.by_feature.values() for m in ms}
     cues = class_cues(mm)
@@ -312,6 +313,8 @@ def _read_class_names(mm: Metamodel, f: SpecFacts) -> SpecFacts:
     mentions = list(f.mentions)
     by_class: dict[str, tuple[Mention, ...]] = {}
     for noun, key in cues:
+        if not _nameable(mm, key):
+            continue
         found = _attached(
             f.spec, words, mentions, noun, taken, {"string"}, after_only=True, longer=spans
         )
@@ -365,8 +368,9 @@ def _read_breaks(mm: Metamodel, f: SpecFacts) -> SpecFacts:
 
 
 def _read_spoken(mm: Metamodel, f: SpecFacts) -> SpecFacts:
-    """The concrete classes the spec speaks of (`_spoken`)."""
-    return replace(f, spoken=frozenset(_spoken(mm, f.spec, f.counts)))
+    """The concrete classes the spec speaks of (`_spoken`), outside quoted text (a quoted
+    title is a value, whatever words it holds)."""
+    return replace(f, spoken=frozenset(_spoken(mm, _unquoted(f.spec), f.counts)))
 
 
 def _read_described(mm: Metamodel, f: SpecFacts) -> SpecFacts:
@@ -393,8 +397,9 @@ def _read_claimed(mm: Metamodel, f: SpecFacts) -> SpecFacts:
 
 
 def _read_sizes(mm: Metamodel, f: SpecFacts) -> SpecFacts:
-    """The numbers the spec puts before a thing, whatever the thing (`_sizes`)."""
-    return replace(f, sizes=_sizes(f.spec))
+    """The numbers the spec puts before a thing, whatever the thing (`_sizes`); a date's
+    year is none."""
+    return replace(f, sizes=_sizes(_undated(f)))
 
 
 RULES: tuple[Rule, ...] = (  # in order: each reads what those before it found
@@ -417,10 +422,10 @@ RULES: tuple[Rule, ...] = (  # in order: each reads what those before it found
 )
 
 
-def read_facts(mm: Metamodel, spec: str) -> SpecFacts:
-    """What `spec` states of `mm`'s objects: every rule of `RULES`, in order."""
+def read_facts(mm: Metamodel, spec: str, rules: Sequence[Rule] = RULES) -> SpecFacts:
+    """What `spec` states of `mm`'s objects: each of `rules` (all, unless told), in order."""
     facts = SpecFacts(spec=spec, words=len(spec.split()), shared=_shared(mm))
-    for rule in RULES:
+    for rule in rules:
         facts = rule.read(mm, facts)
     return facts
 
@@ -428,6 +433,11 @@ def read_facts(mm: Metamodel, spec: str) -> SpecFacts:
 def _words(spec: str) -> list[tuple[int, int, str]]:
     """The spec's words: where each starts and ends, lower-case."""
     return [(w.start(), w.end(), w.group(0).lower()) for w in ALPHA.finditer(spec)]
+
+
+def _unquoted(spec: str) -> str:
+    """The spec with its quoted text blanked."""
+    return _QUOTES.sub(lambda q: " " * len(q.group(0)), spec)
 
 
 def _merge(old: Sequence[Mention], new: Sequence[Mention]) -> tuple[Mention, ...]:
@@ -648,6 +658,7 @@ def _described(mm: Metamodel, g: SpecFacts, spoken: set[str]) -> dict[Value, fro
             + sum(any(says(text, x) for x in a.type.literals) for a in cls.attributes)
             + (cls.key in pointed)
             for cls in mm.concrete_classes
+            if _nameable(mm, cls.key)
         }
         best = max(points.values(), default=0)
         top = {k for k, p in points.items() if best and 2 * p >= best}
@@ -726,6 +737,12 @@ def _pointed_at(mm: Metamodel, before: str) -> set[str]:
     }
 
 
+def _nameable(mm: Metamodel, key: str) -> bool:
+    """Whether a string can name an object of class `key`: it has a single-valued string
+    attribute."""
+    return any(a.type.kind == "string" and not a.many for a in mm.classes[key].attributes)
+
+
 def _shared(mm: Metamodel) -> frozenset[str]:
     """Attribute names that unrelated concrete classes hold ("name" of a ferry and of a
     pilot): a value next to such a name says nothing of whose it is. A subclass inheriting
@@ -784,6 +801,7 @@ def _uncounted(text: str) -> str:
 # The end of a sentence or `;` clause, not of an abbreviation ("Dr.") or initial ("J.").
 _SENTENCE_END = re.compile(r"(?<![A-Z])(?<!\b[A-Z][a-z])(?<!\b[A-Z][a-z][a-z])[.;!?](?=\s)|\n")
 KINDS |= {"bigint": "number", "float": "number", "decimal": "number"}
+_QUOTES = re.compile(r"\"[^\"\n]*\"|“[^”\n]*”")
 _LIST_JOIN = re.compile(r"\s*(?:,\s*(?:and\s+|or\s+)?|\s(?:and|or)\s+)")
 _GAP_WORDS = 3  # words allowed between a name and the value it introduces ("tonnage of 900")
 
