@@ -101,10 +101,75 @@ def row(text: str, adds: set[Fact], also: set[Fact] | None = None, known: str = 
     return Row(text, frozenset(adds), frozenset(also or ()), known)
 
 
-LABELS = "a requirement's label is read as a value"
-OUTLINE = "a table row or an outline item is not read as one record"
-
 TABLES: dict[str, tuple[Row, ...]] = {
+    "layout": (
+        row(
+            "| vessel | tonnage |\n|:--|--:|\n| Aurora | 900 |",
+            {("text", "vessel Aurora tonnage 900.")},
+            {
+                ("string", "Aurora"),
+                ("string", "Ida Moss"),
+                ("number", 900),
+                ("feature", "tonnage", 900),
+                ("described", "Aurora", ("Ferry",)),
+                ("described", "Ida Moss", ("Pilot",)),
+                ("spoken", "Ferry"),
+                ("spoken", "Tug"),
+                ("absent", "Trainee"),
+                ("size", 900),
+            },
+        ),
+        row(
+            "Ferries:\n- Aurora\n  - hull code: HX-01\n  - crew:\n    - Ida Moss\n- Borea",
+            {("text", "Ferries: Aurora hull code: HX-01.\ncrew: Ida Moss.\nFerries: Borea.")},
+            {
+                ("string", "Aurora"),
+                ("string", "Borea"),
+                ("string", "HX-01"),
+                ("string", "Ida Moss"),
+                ("feature", "hullCode", "HX-01"),
+                ("class", "Ferry", "Aurora"),
+                ("class", "Ferry", "Borea"),
+                ("described", "Aurora", ("Ferry",)),
+                ("described", "Borea", ("Ferry",)),
+                ("described", "Ida Moss", ("Ferry",)),
+                ("spoken", "Ferry"),
+                ("absent", "Tug"),
+            },
+        ),
+        row(
+            "REQ-1: The line shall run a ferry.\nFR-2) It shall dock at Vik. R3. Not at night.",
+            {("text", "The line shall run a ferry.\nIt shall dock at Vik. Not at night.")},
+            {("string", "Vik"), ("spoken", "Ferry"), ("spoken", "Line"), ("absent", "Tug")},
+        ),
+        row(
+            "1. Ola Dahl is a trainee\n   from the school Seaways\n2) Per Moe is a captain",
+            {("text", "Ola Dahl is a trainee from the school Seaways.\nPer Moe is a captain.")},
+            {
+                ("string", "Ola Dahl"),
+                ("string", "Seaways"),
+                ("string", "Per Moe"),
+                ("feature", "school", "Seaways"),
+                ("described", "Ola Dahl", ("Trainee",)),
+                ("described", "Per Moe", ("Pilot",)),
+                ("spoken", "Trainee"),
+            },
+        ),
+        row(
+            "The ferry Aurora sails at 06:45 - on time - to Vik: daily.",
+            set(),
+            {
+                ("string", "Aurora"),
+                ("string", "Vik"),
+                ("class", "Ferry", "Aurora"),
+                ("described", "Aurora", ("Ferry",)),
+                ("spoken", "Ferry"),
+                ("absent", "Tug"),
+                ("number", 6),
+                ("number", 45),
+            },
+        ),
+    ),
     "dates": (
         row(
             "The ferry Aurora was launched on 7 April 1987 at 06:45.",
@@ -135,7 +200,7 @@ TABLES: dict[str, tuple[Row, ...]] = {
                 ("string", "Borea"),
             },
         ),
-        row("R4. A refit shall be logged in 1999.", set(), {("number", 1999)}, LABELS),
+        row("R4. A refit shall be logged in 1999.", set(), {("number", 1999)}),
     ),
     "strings": (
         row(
@@ -367,7 +432,6 @@ TABLES: dict[str, tuple[Row, ...]] = {
                 ("spoken", "Port"),
                 ("string", "Lund"),
             },
-            LABELS,
         ),
         row(
             "Nine crossings leave the port for the open sea.",
@@ -389,7 +453,6 @@ TABLES: dict[str, tuple[Row, ...]] = {
                 ("string", "Aurora"),
                 ("string", "Borea"),
             },
-            OUTLINE,
         ),
         row(
             "Ferries:\n- Aurora\n  - tonnage: 900\n- Borea\n  - tonnage: 1200",
@@ -406,7 +469,6 @@ TABLES: dict[str, tuple[Row, ...]] = {
                 ("string", "Aurora"),
                 ("string", "Borea"),
             },
-            OUTLINE,
         ),
     ),
     "name endings": (
@@ -437,10 +499,9 @@ TABLES: dict[str, tuple[Row, ...]] = {
         ),
         row(
             "- Night Ferry\n- Day Ferry",
-            {("class", "Ferry", "Night Ferry")},
+            {("class", "Ferry", "Night Ferry"), ("class", "Ferry", "Day Ferry")},
             {
                 ("absent", "Tug"),
-                ("class", "Ferry", "Day Ferry"),
                 ("described", "Day Ferry", ("Ferry",)),
                 ("described", "Night Ferry", ("Ferry",)),
                 ("spoken", "Ferry"),
@@ -467,7 +528,6 @@ TABLES: dict[str, tuple[Row, ...]] = {
             "R1. The line shall have four pilots.",
             {("count", "Pilot", 4)},
             {("absent", "Trainee"), ("size", 4), ("spoken", "Line"), ("spoken", "Pilot")},
-            LABELS,
         ),
         row(
             "The two ferries are old. At most 5 crossings run a day.",
@@ -675,7 +735,6 @@ TABLES: dict[str, tuple[Row, ...]] = {
             "| crossing from | to |\n|---|---|\n| Ostby | Vik |",
             {("pair", "Crossing", "Ostby", "Vik"), ("count", "Crossing", 1)},
             {("spoken", "Crossing"), ("string", "Ostby"), ("string", "Vik")},
-            OUTLINE,
         ),
     ),
     "absent classes": (
@@ -760,4 +819,31 @@ TABLES: dict[str, tuple[Row, ...]] = {
         ),
         row("Aurora makes 18.5 knots.", set(), {("number", 18.5), ("string", "Aurora")}),
     ),
+}
+
+# How the layout rule writes the rows of the other tables that have a layout.
+LAYOUT_OF: dict[str, str] = {
+    "- launched: 2019-05-02\n- refitted: May 3, 2001": (
+        "launched: 2019-05-02.\nrefitted: May 3, 2001."
+    ),
+    "| ferry | launched |\n|---|---|\n| Borea | 3 May 2001 |": "ferry Borea launched 3 May 2001.",
+    "R4. A refit shall be logged in 1999.": "A refit shall be logged in 1999.",
+    "- Tug: Storm\n  - bollard pull: 60": "Tug: Storm bollard pull: 60.",
+    "| port | berths |\n|---|---|\n| Vik | 6 |": "port Vik berths 6.",
+    "- tonnage: 1200\n- berths: 4": "tonnage: 1200.\nberths: 4.",
+    "R7. The port Lund shall have 2 berths.": "The port Lund shall have 2 berths.",
+    "| ferry | tonnage |\n|---|---|\n| Aurora | 900 |\n| Borea | 1200 |": (
+        "ferry Aurora tonnage 900.\nferry Borea tonnage 1200."
+    ),
+    "Ferries:\n- Aurora\n  - tonnage: 900\n- Borea\n  - tonnage: 1200": (
+        "Ferries: Aurora tonnage: 900.\nFerries: Borea tonnage: 1200."
+    ),
+    "- Night Ferry\n- Day Ferry": "Night Ferry.\nDay Ferry.",
+    "R1. The line shall have four pilots.": "The line shall have four pilots.",
+    "* Pilots: 2\n* Ports: four": "Pilots: 2.\nPorts: four.",
+    "- Ida Moss: certified\n- Per Moe: master of the ferry Aurora": (
+        "Ida Moss: certified.\nPer Moe: master of the ferry Aurora."
+    ),
+    "| vessel | kind |\n|---|---|\n| Storm | tug |": "vessel Storm kind tug.",
+    "| crossing from | to |\n|---|---|\n| Ostby | Vik |": "crossing from Ostby to Vik.",
 }

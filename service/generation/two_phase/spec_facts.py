@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 
 from instancegen.service.core.metamodel import Metamodel, Reference
 from instancegen.service.generation.naming import ALPHA, cue_words, same_word, says, singular
+from instancegen.service.generation.two_phase.spec_layout import as_sentences
 from instancegen.service.generation.two_phase.spec_values import (
     CODE,
     KINDS,
@@ -252,6 +253,12 @@ class Rule:
     read: Callable[[Metamodel, SpecFacts], SpecFacts]
 
 
+def _read_layout(mm: Metamodel, f: SpecFacts) -> SpecFacts:
+    """Tables, outlines, bullets and requirement labels written as one sentence per record
+    (`spec_layout.as_sentences`); the rules after this one read that text."""
+    return replace(f, spec=as_sentences(f.spec))
+
+
 def _read_dates(mm: Metamodel, f: SpecFacts) -> SpecFacts:
     """Dates and date-times in any common spelling (day first, month first, ISO 8601), as
     ISO 8601; their digits are no numbers of their own."""
@@ -403,6 +410,7 @@ def _read_sizes(mm: Metamodel, f: SpecFacts) -> SpecFacts:
 
 
 RULES: tuple[Rule, ...] = (  # in order: each reads what those before it found
+    Rule("layout", _read_layout),
     Rule("dates", _read_dates),
     Rule("strings", _read_strings),
     Rule("numbers", _read_numbers),
@@ -819,7 +827,7 @@ def _attached(
     many: bool = False,
 ) -> tuple[Mention, ...]:
     """For each place the spec says `cue`, the value of each of `kinds` it introduces: the
-    one right before it ("2 lifeboats") unless `after_only`, else the first within a few words
+    number right before it ("2 lifeboats") unless `after_only`, else the first within a few words
     after it, in the same sentence, not already `taken`; for a `many`-valued feature, also
     the values listed right after that one ("languages Danish, Dutch and Welsh")."""
     found: dict[int, Mention] = {}
@@ -831,7 +839,8 @@ def _attached(
             continue  # "deck" inside "car deck": the longer name is meant
         begin, end = words[i][0], words[i + n - 1][1]
         for kind in sorted(kinds):
-            near = None if after_only else _before(spec, mentions, begin, kind, taken)
+            ahead = after_only or kind != "number"  # "4 berths", not "Aurora hull code"
+            near = None if ahead else _before(spec, mentions, begin, kind, taken)
             gap = 1 if after_only else _GAP_WORDS  # a class's name comes right before a name
             near = near or _near(spec, mentions, end, kind, taken, gap, after_only)
             while near is not None:
