@@ -286,7 +286,6 @@ TABLES: dict[str, tuple[Row, ...]] = {
                 ("size", 6),
                 ("string", "Vik"),
             },
-            "a number written as a word is no value",
         ),
     ),
     "feature values": (
@@ -358,7 +357,6 @@ TABLES: dict[str, tuple[Row, ...]] = {
                 ("described", "Aurora", ("Ferry",)),
                 ("absent", "Tug"),
             },
-            "a unit said after the value is not matched to the attribute's name",
         ),
     ),
     "code shapes": (
@@ -567,7 +565,6 @@ TABLES: dict[str, tuple[Row, ...]] = {
                 ("spoken", "Pilot"),
                 ("spoken", "Port"),
             },
-            "a class's name as a key with a number as its value is no count",
         ),
     ),
     "inner values": (

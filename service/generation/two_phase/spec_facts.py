@@ -274,15 +274,32 @@ def _read_strings(mm: Metamodel, f: SpecFacts) -> SpecFacts:
 
 
 def _read_numbers(mm: Metamodel, f: SpecFacts) -> SpecFacts:
-    """Numbers written in digits, integer or decimal, signed or not, outside dates and codes."""
-    return replace(f, mentions=_merge(f.mentions, read_numbers(_undated(f))))
+    """Numbers written in digits, integer or decimal, signed or not, outside dates and codes;
+    and numbers written as words ("six") where they give a measure, not a count: before the
+    last word of a number attribute's name ("six berths" for `berths`, "twelve knots" for
+    `speedKnots`) or as a key's value ("berths: six")."""
+    units = {
+        cue_words(a.name)[-1]
+        for c in mm.classes.values()
+        for a in c.attributes
+        if KINDS.get(a.type.kind) == "number"
+    }
+    spoken = [
+        Mention(m.start(g), m.end(g), float(WORD_NUMBERS.index(m.group(g).lower()) + 1), "number")
+        for m in _NUMBER_WORD.finditer(f.spec)
+        for g in [1 if m.group(1) else 2]
+        if g == 1 or any(same_word(u, m.group(3).lower(), True) for u in units)
+    ]
+    return replace(f, mentions=_merge(f.mentions, [*read_numbers(_undated(f)), *spoken]))
 
 
 def _read_feature_values(mm: Metamodel, f: SpecFacts) -> SpecFacts:
     """For each attribute's name the spec says (in words: `serialNo` as "serial no"), the value
     of the attribute's kind it introduces: a number right before it ("4 wheels"), else the
     first value within a few words after it in the same clause; for a many-valued attribute
-    also the values listed right after that one ("a, b and c")."""
+    also the values listed right after that one ("a, b and c"). A name whose last word is a
+    unit (`speedKnots`) is also said as its other words with the unit after the value ("a
+    speed of 18.5 knots")."""
     words = _words(f.spec)
     kinds: dict[str, set[Kind]] = {}
     lists: set[str] = set()
@@ -297,6 +314,13 @@ def _read_feature_values(mm: Metamodel, f: SpecFacts) -> SpecFacts:
     for name, wanted in sorted(kinds.items()):
         cue = cue_words(name)
         found = _attached(f.spec, words, mentions, cue, set(), wanted, many=name in lists)
+        if not found and len(cue) > 1:
+            unit = re.compile(r"\s*" + re.escape(cue[-1]) + r"s?\b", re.IGNORECASE)
+            found = tuple(
+                m
+                for m in _attached(f.spec, words, mentions, cue[:-1], set(), wanted & {"number"})
+                if unit.match(f.spec, m.end)
+            )
         if found:
             by_feature[name] = found
     return replace(f, by_feature=by_feature)
@@ -809,6 +833,11 @@ def _uncounted(text: str) -> str:
 # The end of a sentence or `;` clause, not of an abbreviation ("Dr.") or initial ("J.").
 _SENTENCE_END = re.compile(r"(?<![A-Z])(?<!\b[A-Z][a-z])(?<!\b[A-Z][a-z][a-z])[.;!?](?=\s)|\n")
 KINDS |= {"bigint": "number", "float": "number", "decimal": "number"}
+# A number said as a word, before a word or as a key's value ("berths: six.").
+_WORDS = "(" + "|".join(WORD_NUMBERS) + ")"
+_NUMBER_WORD = re.compile(
+    rf"(?<![\w-])(?:(?<=:\s){_WORDS}(?=\s*(?:[.,;\n]|$))|{_WORDS}\s+([a-z]+))", re.IGNORECASE
+)
 _QUOTES = re.compile(r"\"[^\"\n]*\"|“[^”\n]*”")
 _LIST_JOIN = re.compile(r"\s*(?:,\s*(?:and\s+|or\s+)?|\s(?:and|or)\s+)")
 _GAP_WORDS = 3  # words allowed between a name and the value it introduces ("tonnage of 900")

@@ -29,6 +29,11 @@ PREPOSITIONS = frozenset("by of from to with for at in on into onto under over v
 COUNT = re.compile(
     r"(?<![\w\-/.:])(\d+|no|" + "|".join(WORD_NUMBERS) + r")\s+(?=[a-z])", re.IGNORECASE
 )
+# A key and a number as its whole value: "Ferries: 2." (a count when the key names a class).
+_KEYED = re.compile(
+    r"(?<![\w-])([A-Za-z][A-Za-z ]{0,30}):\s*(\d+|" + "|".join(WORD_NUMBERS) + r")\s*(?=[.,;\n]|$)",
+    re.IGNORECASE,
+)
 _ORDINALS = tuple("second third fourth fifth sixth seventh eighth ninth tenth".split())  # noqa: SIM905
 _ORDINAL = re.compile(r"\b(" + "|".join(_ORDINALS) + r")\s+(?=[a-z])", re.IGNORECASE)
 _RELATIVE = re.compile(r"\b(who|which|whose|whom)\b", re.IGNORECASE)
@@ -65,7 +70,8 @@ def class_counts(mm: Metamodel, spec: str) -> dict[str, int]:
     "at most", "up to" and the like is a bound, and a "no" in a relative clause ("who has no
     licence") or after a preposition ("on no route") is one object's: all are skipped. An
     ordinal beyond a class's count ("one crossing ... a second crossing") shows the
-    counts were not totals: that class's is dropped. A count of a class with several
+    counts were not totals: that class's is dropped. A class's name as a key with a number
+    as its value ("Ferries: 2", "ports: four") is a count too. A count of a class with several
     concrete subclasses says nothing about each and is left out."""
     nouns = class_nouns(mm)
     counts: dict[str, int] = {}
@@ -80,6 +86,16 @@ def class_counts(mm: Metamodel, spec: str) -> dict[str, int]:
         n = 0 if word == "no" else int(word) if word.isdigit() else WORD_NUMBERS.index(word) + 1
         key = _noun_class(nouns, phrase_words(spec, m.end()))
         if key is not None:
+            counts[key] = counts.get(key, 0) + n
+    for m in _KEYED.finditer(spec):  # "Ferries: 2", "ports: four"
+        words = m.group(1).split()
+        key = next(
+            (k for i in range(len(words)) if (k := _noun_class(nouns, ["".join(words[i:])]))),
+            None,
+        )
+        if key is not None:
+            word = m.group(2).lower()
+            n = int(word) if word.isdigit() else WORD_NUMBERS.index(word) + 1
             counts[key] = counts.get(key, 0) + n
     for m in _ORDINAL.finditer(spec):  # "a second crossing" after "one crossing"
         key = _noun_class(nouns, phrase_words(spec, m.end()))
