@@ -170,6 +170,46 @@ TABLES: dict[str, tuple[Row, ...]] = {
             },
         ),
     ),
+    "pronouns": (
+        row(
+            "Ida Moss joined in 2001.\nShe holds pilot id P-0007. Her email is ida@x.io",
+            {
+                (
+                    "text",
+                    "Ida Moss joined in 2001, and she holds pilot id P-0007, "
+                    "and her email is ida@x.io",
+                )
+            },
+            {
+                ("string", "Ida Moss"),
+                ("string", "P-0007"),
+                ("string", "ida@x.io"),
+                ("number", 2001),
+                ("feature", "pilotId", "P-0007"),
+                ("feature", "email", "ida@x.io"),
+                ("described", "Ida Moss", ("Pilot",)),
+                ("spoken", "Pilot"),
+                ("absent", "Trainee"),
+            },
+        ),
+        row(
+            "The ferry Aurora left Vik. She was full. He waved from the quay.",
+            set(),
+            {
+                ("string", "Aurora"),
+                ("string", "Vik"),
+                ("class", "Ferry", "Aurora"),
+                ("described", "Aurora", ("Ferry",)),
+                ("spoken", "Ferry"),
+                ("absent", "Tug"),
+            },
+        ),
+        row(
+            "Per Moe sails at dawn. It is cold. They are late.",
+            set(),
+            {("string", "Per Moe")},
+        ),
+    ),
     "dates": (
         row(
             "The ferry Aurora was launched on 7 April 1987 at 06:45.",
@@ -703,7 +743,6 @@ TABLES: dict[str, tuple[Row, ...]] = {
             "Ida Moss joined in 2001. She is a navigator.",
             {("described", "Ida Moss", ("Pilot",))},
             {("absent", "Trainee"), ("number", 2001), ("string", "Ida Moss")},
-            "a pronoun is not resolved to the name it stands for",
         ),
     ),
     "pairs": (
@@ -843,4 +882,7 @@ LAYOUT_OF: dict[str, str] = {
     ),
     "| vessel | kind |\n|---|---|\n| Storm | tug |": "vessel Storm kind tug.",
     "| crossing from | to |\n|---|---|\n| Ostby | Vik |": "crossing from Ostby to Vik.",
+    "Ida Moss joined in 2001. She is a navigator.": (
+        "Ida Moss joined in 2001, and she is a navigator."
+    ),
 }

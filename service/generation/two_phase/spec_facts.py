@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 
 from instancegen.service.core.metamodel import Metamodel, Reference
 from instancegen.service.generation.naming import ALPHA, cue_words, same_word, says, singular
-from instancegen.service.generation.two_phase.spec_layout import as_sentences
+from instancegen.service.generation.two_phase.spec_layout import as_sentences, with_pronouns
 from instancegen.service.generation.two_phase.spec_values import (
     CODE,
     KINDS,
@@ -259,6 +259,12 @@ def _read_layout(mm: Metamodel, f: SpecFacts) -> SpecFacts:
     return replace(f, spec=as_sentences(f.spec))
 
 
+def _read_pronouns(mm: Metamodel, f: SpecFacts) -> SpecFacts:
+    """A sentence opening with a person's pronoun says more of the name that opens the
+    sentence before it: the two are read as one (`spec_layout.with_pronouns`)."""
+    return replace(f, spec=with_pronouns(f.spec))
+
+
 def _read_dates(mm: Metamodel, f: SpecFacts) -> SpecFacts:
     """Dates and date-times in any common spelling (day first, month first, ISO 8601), as
     ISO 8601; their digits are no numbers of their own."""
@@ -435,6 +441,7 @@ def _read_sizes(mm: Metamodel, f: SpecFacts) -> SpecFacts:
 
 RULES: tuple[Rule, ...] = (  # in order: each reads what those before it found
     Rule("layout", _read_layout),
+    Rule("pronouns", _read_pronouns),
     Rule("dates", _read_dates),
     Rule("strings", _read_strings),
     Rule("numbers", _read_numbers),

@@ -9,6 +9,9 @@ requirements become one sentence per record, so that the rules reading prose
   other nested item is a record of its own that inherits its parent's heading ("Ferries:"
   over "- Aurora" reads "Ferries: Aurora.").
 - Bullet marks and requirement labels ("R5.", "REQ-2:", "3.") are no values: they go.
+
+A sentence that opens with "he", "she", "his" or "her" right after one that opens with a name
+says more of that name: the two are read as one sentence (`with_pronouns`).
 """
 
 from __future__ import annotations
@@ -16,12 +19,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from instancegen.service.generation.two_phase.spec_words import STOP
+
 _BULLET = re.compile(r"^(\s*)(?:[-*+•]|\d{1,3}[.)]|[a-z][.)])\s+(.*)$")
 # A requirement's label where a line or a sentence starts: "R5. ", "REQ-2: ", "FR-1) ".
 _LABEL = re.compile(r"(?m)(?:^|(?<=[.!?] ))[ \t]*[A-Z]{1,4}-?\d{1,3}(?:\.\d{1,3})*[.:)][ \t]+")
 _KEY_VALUE = re.compile(r"^[A-Za-z][\w ()%/-]{0,40}:\s+\S")
 _TABLE_RULE = re.compile(r"^\|?[\s:|-]+\|?$")
 _END = re.compile(r"[.!?;:]$")
+# A sentence opening with a person's pronoun, and the sentence before it.
+_PRONOUN = re.compile(r"(?<=[\w)\"”])\.(?:[ \t]+|[ \t]*\n[ \t]*)(He|She|His|Her)\b")
+_SENTENCE_START = re.compile(r"(?:^|(?<=[.!?])\s+|\n)(?=\S)")
 
 
 @dataclass
@@ -118,3 +126,19 @@ def _flat(item: _Item) -> str:
 
 def _sentence(text: str) -> str:
     return text if _END.search(text) and not text.endswith(":") else text.rstrip(":") + "."
+
+
+def with_pronouns(text: str) -> str:
+    """`text` with a sentence opening with "he", "she", "his" or "her" joined to the sentence
+    before it when that one opens with a name ("Ida Moss joined in 2001. She is a navigator."
+    reads "Ida Moss joined in 2001, and she is a navigator."): what it says is the name's.
+    Joined sentences chain: a third such sentence joins the two."""
+    while True:
+        for m in _PRONOUN.finditer(text):
+            starts = [s.end() for s in _SENTENCE_START.finditer(text, 0, m.start())]
+            first = text[starts[-1] if starts else 0 : m.start()].split()
+            if first and first[0][:1].isupper() and first[0].lower() not in STOP:
+                text = f"{text[: m.start()]}, and {m.group(1).lower()}{text[m.end() :]}"
+                break
+        else:
+            return text
