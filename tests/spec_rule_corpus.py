@@ -651,6 +651,7 @@ TABLES: dict[str, tuple[Row, ...]] = {
             "The master of the ferry with hull code HX-01 is Ida Moss.",
             {("break", "of the ferry")},
             {
+                ("absent", "Trainee"),
                 ("absent", "Tug"),
                 ("described", "Ida Moss", ("Pilot",)),
                 ("feature", "hullCode", "HX-01"),
@@ -658,7 +659,6 @@ TABLES: dict[str, tuple[Row, ...]] = {
                 ("string", "HX-01"),
                 ("string", "Ida Moss"),
             },
-            "a name after a reference and another object's phrase is described as that object",
         ),
         row(
             "Ida Moss, with at most 3 ferries, sails.",
@@ -686,7 +686,7 @@ TABLES: dict[str, tuple[Row, ...]] = {
                 ("string", "Ida Moss"),
                 ("string", "Per Moe"),
             },
-            "a name after a reference and another object's phrase is described as that object",
+            "a reference's name said after a name, then another object's phrase, scores its holder",
         ),
     ),
     "spoken classes": (

@@ -676,18 +676,28 @@ def _described(mm: Metamodel, g: SpecFacts, spoken: set[str]) -> dict[Value, fro
     free = [m for m in g.mentions if m.kind == "string" and m.start not in taken]
     rivals = [m.value for m in free if not CODE.search(str(m.value)) and m.value not in g.inner]
     nouns = _nouns_by_class(mm)
+    class_words = set(class_nouns(mm))
     result: dict[Value, frozenset[str]] = {}
     for value in dict.fromkeys(m.value for m in free):
         parts = g.segment(value, rivals)
         lead = parts[1][0] if len(parts) > 1 else ""
         if _CAPACITY.search(lead):
             continue
+        # "the master of the ferry with hull code HX-01 is Ida": what follows a phrase that
+        # brings in another object is that object's, up to the name (unless the name is that
+        # object's: "connected to the ferry Aurora")
+        at = next(m.start for m in g.mentions if m.value == value) - len(lead)
+        cut = [b - at for b in g.breaks if at <= b < at + len(lead)]
+        rest = [w.lower() for w in ALPHA.findall(lead[cut[0] :])[1:]] if cut else []
+        if cut and singular("".join(w for w in rest if w not in STOP)) not in class_words:
+            lead = lead[: cut[0]]
         # "a novel by Ibsen", "is captained by Ola": a phrase ending in a preposition
         # right before the name says what the name is related to, not what it is
         ties = _TIE.search(lead)
         text = " ".join([parts[0][0] if parts else "", lead[: ties.start()] if ties else lead])
         own = _uncounted(text)  # "has two decks" speaks of other objects
-        near = {m.start for _, found in parts for m in found}
+        near = {m.start for m in parts[0][1]} if parts else set()
+        near |= {m.start for m in parts[1][1] if m.start < at + len(lead)} if parts else set()
         valued = {f for f, ms in g.by_feature.items() if any(m.start in near for m in ms)}
         pointed = _pointed_at(mm, lead)
         points = {
