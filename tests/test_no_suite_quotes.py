@@ -1,6 +1,7 @@
 """The code never quotes a suite spec: heuristics stay general, and a frozen case is never
 read while tuning. Any capitalised multi-word name or distinctive quoted string of a
-`metamodels/suite/*/spec.txt` found in `service/` or `compilers/` fails."""
+`metamodels/suite/*/spec.txt` found in `service/`, `compilers/` or the spec-reading rules'
+corpus fails."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# "Harbour FC", "Bank of Lisbon": capitalised words in a row, joined by a connector or none.
+# "Vik Line", "Port of Ostby": capitalised words in a row, joined by a connector or none.
 _NAME = re.compile(r"\b[A-Z][\w'’-]*(?:[ \t]+(?:(?:of|the|de|von|van|and|&)[ \t]+)?[A-Z][\w'’-]*)+")
 _QUOTED = re.compile(r"\"([^\"\n]{2,})\"|“([^”\n]{2,})”")
 # A quoted word that is a spec's own: a code, an identifier, a call or a longer proper noun;
@@ -37,10 +38,11 @@ def test_the_suite_has_phrases_to_look_for() -> None:
 def test_no_suite_phrase_in_the_code() -> None:
     phrases = sorted(suite_phrases(), key=len, reverse=True)
     pattern = re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(p) for p in phrases) + r")(?![\w-])")
+    code = [p for base in ("service", "compilers") for p in sorted((ROOT / base).rglob("*"))]
+    corpus = [ROOT / "tests" / "spec_rule_corpus.py"]  # the rules' own sentences, too
     found = [
         f"{path.relative_to(ROOT)}: {m.group(0)!r}"
-        for base in ("service", "compilers")
-        for path in sorted((ROOT / base).rglob("*"))
+        for path in [*code, *corpus]
         if path.is_file() and path.suffix in _SOURCES
         for m in pattern.finditer(path.read_text(encoding="utf-8", errors="replace"))
     ]
