@@ -39,7 +39,10 @@ def test_no_suite_phrase_in_the_code() -> None:
     phrases = sorted(suite_phrases(), key=len, reverse=True)
     pattern = re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(p) for p in phrases) + r")(?![\w-])")
     code = [p for base in ("service", "compilers") for p in sorted((ROOT / base).rglob("*"))]
-    corpus = [ROOT / "tests" / "spec_rule_corpus.py"]  # the rules' own sentences, too
+    corpus = [  # the rules' own sentences, too
+        ROOT / "tests" / "spec_rule_corpus.py",
+        *sorted((ROOT / "tests" / "fixtures" / "spec_styles").glob("*.txt")),
+    ]
     found = [
         f"{path.relative_to(ROOT)}: {m.group(0)!r}"
         for path in [*code, *corpus]

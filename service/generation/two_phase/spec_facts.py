@@ -363,7 +363,8 @@ def _read_class_names(mm: Metamodel, f: SpecFacts) -> SpecFacts:
 def _read_name_endings(mm: Metamodel, f: SpecFacts) -> SpecFacts:
     """A name of several words whose last word is a class's name ("North Quarry" for a class
     Quarry) names an object of that class; a name attached to two classes is the one's
-    whose mention comes first."""
+    whose mention comes first, then whose name is said nearest before it ("the ferry line
+    "Nordic Line"" names a line)."""
     nouns = class_nouns(mm)
     taken = {m.start for ms in f.by_feature.values() for m in ms}
     by_class = dict(f.by_class)
@@ -372,16 +373,26 @@ def _read_name_endings(mm: Metamodel, f: SpecFacts) -> SpecFacts:
         named = nouns.get(singular(parts[-1].lower())) if len(parts) > 1 else None
         if named is not None and m.start not in taken:
             by_class[named] = tuple(sorted({*by_class.get(named, ()), m}, key=by_place))
-    first: dict[Value, tuple[int, str]] = {}
+    words = _words(f.spec)
+    said = {
+        key: [words[i + n - 1][1] for i, n in cue_positions(words, cue).items()]
+        for cue, key in class_cues(mm)
+    }
+
+    def gap(m: Mention, key: str) -> int:  # from the class's name said last before `m`
+        return min((m.start - end for end in said.get(key, ()) if end <= m.start), default=0)
+
+    first: dict[Value, tuple[int, int, str]] = {}
     for key, found in by_class.items():
         for m in found:
-            first[m.value] = min(first.get(m.value, (m.start, key)), (m.start, key))
+            mine = (m.start, gap(m, key), key)
+            first[m.value] = min(first.get(m.value, mine), mine)
     return replace(
         f,
         by_class={
             key: kept
             for key, found in by_class.items()
-            if (kept := tuple(m for m in found if first[m.value][1] == key))
+            if (kept := tuple(m for m in found if first[m.value][2] == key))
         },
     )
 
