@@ -244,6 +244,19 @@ TABLES: dict[str, tuple[Row, ...]] = {
     ),
     "strings": (
         row(
+            "The Vik Line calls at the port Vik.",
+            {("string", "Vik Line"), ("string", "Vik")},
+            {
+                ("break", "at the port"),
+                ("class", "Line", "Vik Line"),
+                ("class", "Port", "Vik"),
+                ("described", "Vik Line", ("Line",)),
+                ("described", "Vik", ("Port",)),
+                ("spoken", "Line"),
+                ("spoken", "Port"),
+            },
+        ),
+        row(
             'The line "Vik Line" has a pilot called Ida Moss.',
             {("string", "Ida Moss"), ("string", "Vik Line")},
             {
@@ -329,6 +342,35 @@ TABLES: dict[str, tuple[Row, ...]] = {
         ),
     ),
     "feature values": (
+        row(
+            "Aurora: tonnage 900, hull code HX-01, launched 2001-05-03.",
+            {
+                ("feature", "hullCode", "HX-01"),
+                ("feature", "launched", "2001-05-03T00:00:00"),
+                ("feature", "tonnage", 900),
+            },
+            {
+                ("absent", "Tug"),
+                ("date", "2001-05-03T00:00:00"),
+                ("described", "Aurora", ("Ferry",)),
+                ("number", 900),
+                ("string", "Aurora"),
+                ("string", "HX-01"),
+            },
+        ),
+        row(
+            "The ferry Borea (speed: 18.5 knots; tonnage: 1200) sails at dawn.",
+            {("feature", "speedKnots", 18.5), ("feature", "tonnage", 1200)},
+            {
+                ("absent", "Tug"),
+                ("class", "Ferry", "Borea"),
+                ("described", "Borea", ("Ferry",)),
+                ("number", 1200),
+                ("number", 18.5),
+                ("spoken", "Ferry"),
+                ("string", "Borea"),
+            },
+        ),
         row(
             "The ferry Aurora has a tonnage of 900.",
             {("feature", "tonnage", 900)},
@@ -549,6 +591,19 @@ TABLES: dict[str, tuple[Row, ...]] = {
         ),
     ),
     "counts": (
+        row(
+            "The line: two ferries; one tug; three ports.",
+            {("count", "Ferry", 2), ("count", "Port", 3), ("count", "Tug", 1)},
+            {
+                ("size", 1),
+                ("size", 2),
+                ("size", 3),
+                ("spoken", "Ferry"),
+                ("spoken", "Line"),
+                ("spoken", "Port"),
+                ("spoken", "Tug"),
+            },
+        ),
         row(
             "The line has two ferries, 3 ports and no tugs.",
             {("count", "Ferry", 2), ("count", "Port", 3), ("count", "Tug", 0)},

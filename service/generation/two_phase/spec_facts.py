@@ -28,6 +28,7 @@ from instancegen.service.generation.two_phase.spec_values import (
     Mention,
     Value,
     by_place,
+    introducers,
     metamodel_words,
     read_dates,
     read_numbers,
@@ -275,7 +276,8 @@ def _read_strings(mm: Metamodel, f: SpecFacts) -> SpecFacts:
     """Quoted text as written, runs of capitalised words (a person's or a place's name) and
     code-like tokens (with a digit, an @, an underscore, an inner capital or two capitals),
     without the metamodel's own words and without a part of a longer name already read."""
-    strings = read_strings(_undated(f), metamodel_words(mm), metamodel_words(mm, literals=False))
+    labels = metamodel_words(mm, literals=False)
+    strings = read_strings(_undated(f), metamodel_words(mm), labels, introducers(mm))
     return replace(f, mentions=_merge(f.mentions, strings))
 
 

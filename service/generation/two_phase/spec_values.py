@@ -48,9 +48,20 @@ _TOKEN = re.compile(r"[\w][\w@.\-/+]*[\w]|\w")
 # A number made an adjective ("a 40-minute crossing", "3-day"): a measure, not a code.
 _MEASURE = re.compile(r"\d+(?:\.\d+)?-[a-z]+")
 CODE = re.compile(r"\d|@|_|[a-z][A-Z]|[A-Z]{2}")
+_LEAD_WORD = re.compile(r"([A-Za-z]+)[ \t]+[\"“']?$")  # the word right before a name
 _CONNECTORS = frozenset(("of", "for", "the", "de", "von", "van"))
 # A capitalised article inside a sentence, right before a name: part of a title.
 _TITLE_ARTICLE = re.compile(r"(?<![.!?]\s)(?<=\s)(The|A|An) $")
+
+
+def introducers(mm: Metamodel) -> frozenset[str]:
+    """Class and attribute names, lower-case and singular: the words that say what the name
+    after them is ("the port Vik", "city Hamburg"); a reference's name ("holder Ana") speaks
+    of an object named already."""
+    words = {singular(c.name.lower()) for c in mm.classes.values()}
+    return frozenset(
+        words | {singular(a.name.lower()) for c in mm.classes.values() for a in c.attributes}
+    )
 
 
 def metamodel_words(mm: Metamodel, *, literals: bool = True) -> set[str]:
@@ -97,12 +108,15 @@ def _month(name: str) -> int:
     return _MONTHS.index(name[:3].lower()) + 1
 
 
-def read_strings(spec: str, vocabulary: set[str], labels: set[str]) -> list[Mention]:
+def read_strings(
+    spec: str, vocabulary: set[str], labels: set[str], introducers: frozenset[str] = frozenset()
+) -> list[Mention]:
     """Quoted text (as written), capitalised names ("Ola Dahl", "Vik Line") and
     code-like tokens, without the metamodel's own words, also as a label in front ("IMO
     IX-100" → "IX-100"; `labels`: class and feature names, as an enum literal may start a name:
     "Coastal Express"); a name is not repeated as a part of an earlier longer one ("Ola"
-    after "Ola Dahl")."""
+    after "Ola Dahl") unless one of `introducers` (class and attribute names) says what it is
+    ("the port Vik" after "Vik Line")."""
     found: list[Mention] = []
     quoted: list[tuple[int, int]] = []
     for q in _QUOTED.finditer(spec):
@@ -136,7 +150,9 @@ def read_strings(spec: str, vocabulary: set[str], labels: set[str]) -> list[Ment
         exempt = any(a <= m.start < b for a, b in quoted)  # quoted text is a value as written
         if not exempt and (singular(text.lower()) in vocabulary or named in vocabulary):
             continue  # the metamodel's own word, or part of one ("Car deck")
-        if any(
+        lead = _LEAD_WORD.search(spec, max(0, m.start - 30), m.start)
+        introduced = lead is not None and singular(lead.group(1).lower()) in introducers
+        if not introduced and any(  # "Ola" after "Ola Dahl", but "the port Vik" after "Vik Line"
             text != k.value and re.search(rf"\b{re.escape(text)}\b", str(k.value)) for k in kept
         ):
             continue
