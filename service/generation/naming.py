@@ -1,6 +1,6 @@
 """How a text names a metamodel element: a class or a feature said by the words of its name
-("part number" for `partNumber`, "invited papers" for `Invited_Paper`, "a surgeon" for
-SURGEON, "member no" for `memberNo`), in any case, singular or plural. Plain English word
+("part number" for `partNumber`, "invited papers" for `Invited_Paper`, "a navigator" for
+NAVIGATOR, "member no" for `memberNo`), in any case, singular or plural. Plain English word
 matching, shared by the metamodel slicing and the two-phase strategy's spec reading.
 """
 
@@ -27,8 +27,8 @@ def cue_words(name: str) -> list[str]:
 
 
 def says(text: str, name: str, *, strict: bool = False) -> bool:
-    """Whether `text` uses the words of `name` (an enum literal like GENERAL_PRACTICE, or a
-    feature's name) in a row, in any case ("in general practice", "a surgeon"). A literal, or
+    """Whether `text` uses the words of `name` (an enum literal like COASTAL_PILOTAGE, or a
+    feature's name) in a row, in any case ("in coastal pilotage", "a navigator"). A literal, or
     any name when `strict`, is said as itself ("manager" is no "management")."""
     cue = name.lower().split("_") if name.isupper() else cue_words(name)
     return said(text, cue, strict=strict or name.isupper())

@@ -220,7 +220,7 @@ def _pinned_ends(
     target end those named B. Such objects are alike but for their ends, so which takes which
     pair does not matter, and a small model no longer has to find each pair in the spec.
     Also where each such object is stated: its other references are among what that clause
-    names ("the event power switches from Off to On")."""
+    names ("the ramp moves from Up to Down on the signal lower")."""
     pairs = facts.pairs
     named: dict[str, set[str]] = {}
     for o in objects:
@@ -313,9 +313,9 @@ def _entry_model(name: str, entry: ObjectLinks) -> type[BaseModel]:
 def _ids_field(slot: Slot) -> tuple[Any, Any]:
     """A slot's id list. Repeats are dropped (`apply`), so where a repeat could leave fewer ids
     than the lower bound (2 or more) and the repeat-free lists are few, the grammar offers
-    exactly those lists, in any order: a repeat cannot be written, an order still can (a home
-    team first); where those are too many, the lists in declaration order while at most four
-    times as many (two spouses of twelve people: 66). Otherwise any candidates, as many as the
+    exactly those lists, in any order: a repeat cannot be written, an order still can (a departure
+    port first); where those are too many, the lists in declaration order while at most four
+    times as many (two partners of twelve pilots: 66). Otherwise any candidates, as many as the
     bounds allow."""
     lower, upper = min(slot.least, len(slot.candidates)), _upper(slot)
     lengths = range(lower, upper + 1)

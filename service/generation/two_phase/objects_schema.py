@@ -218,7 +218,7 @@ def _ordered_entries(
         if len(choices) >= n:
             spare = len(choices) - n
             per_entry[named[0].name] = [choices[k : k + spare + 1] for k in range(n)]
-    # Where the spec names entry k: its pinned name, else another pinned string ("MGT").
+    # Where the spec names entry k: its pinned name, else another pinned string ("NWT").
     anchors = [per_entry[strings[0]][k][0] for k in range(n)] if strings else [None] * n
     made: dict[tuple[int, Any], type[BaseModel]] = {}
 
@@ -306,7 +306,7 @@ def _entry_about(
 def _split_name(
     cls: EClassView, naming: str | None, fixed: dict[str, tuple[Any, ...]]
 ) -> dict[str, tuple[Any, ...]]:
-    """`fixed` with a whole name ("Claudia Keller") given to one part of a class that keeps a
+    """`fixed` with a whole name ("Tove Lind") given to one part of a class that keeps a
     person's name in two (firstName, lastName) split between them: the last word is the
     family name, the words before it the given name."""
     value = fixed.get(naming or "", ())
@@ -389,15 +389,15 @@ def _said_annotation(
 ) -> Any:
     """For a single-valued attribute of the object the spec names `name`, the choice among
     what the spec says around that name: for the naming attribute, or one with values of its
-    own ("email eng@x.io"), the string closest to it ("Management (code MGT)");
-    the enum literals it uses ("a surgeon", "male"), the numbers and dates it states, after
+    own ("email eng@x.io"), the string closest to it ("Night Watch (code NWT)");
+    the enum literals it uses ("a navigator", "female"), the numbers and dates it states, after
     the name first, else before it (`SpecFacts.segment`); a boolean's name (`_said_flag`).
     Values attached to another feature or class do not count. None when the spec says none
     of them there.
 
     `rival` (`_unattached_rivals`: the i-th of k attributes of its kind with no values of
     their own): where the spec says no more values than there are such attributes, the i-th
-    value is this one's, and none past the last ("born 1958" gives no death date)."""
+    value is this one's, and none past the last ("born 1950" gives no death date)."""
     kind = attr.type.kind
     if name is not None and kind == "bool" and not attr.many:
         return _said_flag(attr, facts, name, others)
@@ -435,8 +435,8 @@ def _said_annotation(
 
 def _said_flag(attr: Attribute, facts: SpecFacts, name: Any, others: list[Any]) -> Any:
     """A boolean the spec says by its name right after where it names the object: true
-    ("Jonas Weber (54, insured)"), false when "not", "no" or "never" comes just before it
-    ("Omar Haddad (37, not insured)"). None when its name is not said there."""
+    ("Ola Dahl (61, certified)"), false when "not", "no" or "never" comes just before it
+    ("Per Moe (40, not certified)"). None when its name is not said there."""
     for text, _ in facts.segment(name, others)[:1]:
         if says(text, attr.name):
             words = re.findall(r"[A-Za-z]+", text.lower())
@@ -452,13 +452,13 @@ def _said_flag(attr: Attribute, facts: SpecFacts, name: Any, others: list[Any]) 
 def _said_surely(attr: Attribute, facts: SpecFacts) -> bool:
     """Whether what `_said_annotation` finds for `attr` is surely this attribute's: an enum
     literal, a boolean or a string named for it, or a number or date attached to its name
-    ("1200 kg" next to a bare "in 1949" is not)."""
+    ("900 t" next to a bare "in 1987" is not)."""
     kind = attr.type.kind
     return kind in ("enum", "string", "bool") or attr.many or bool(facts.by_feature.get(attr.name))
 
 
 def _said_list(attr: Attribute, facts: SpecFacts, name: Any, others: list[Any]) -> Any:
-    """For a many-valued attribute with values of its own ("skills Go and Kubernetes"), a
+    """For a many-valued attribute with values of its own ("languages Danish and Dutch"), a
     list of those the spec states around `name`, after it first, else before it."""
     own = {m.start for m in facts.by_feature.get(attr.name, ())}
     for _, found in facts.segment(name, others):
@@ -470,7 +470,7 @@ def _said_list(attr: Attribute, facts: SpecFacts, name: Any, others: list[Any]) 
 
 
 def id_for(class_name: str, value: str) -> str:
-    """An id made of a name: "Anna Berg" → anna_berg, "A-001" → a_001, "2024" → x_2024."""
+    """An id made of a name: "Ola Dahl" → ola_dahl, "P-0001" → p_0001, "2025" → x_2025."""
     slug = re.sub(r"[^A-Za-z0-9]+", "_", value).strip("_").lower()
     if not slug[:1].isalpha():
         slug = f"{class_name[:1].lower() or 'x'}_{slug}".rstrip("_")
@@ -497,10 +497,10 @@ def grounded_annotation(
 
 
 def naming_attribute(cls: EClassView, facts: SpecFacts | None = None) -> str | None:
-    """The attribute a spec's name for an object of `cls` goes to ('the ECU "X"'): its
+    """The attribute a spec's name for an object of `cls` goes to ('the ferry "X"'): its
     single-valued string attribute called a name, title or label, else its iD one, else its
     first; with `facts`, the first of those the spec does not already give values of its
-    own ("Management (code MGT)": the name, not the code), or codes ("customer number C-1")."""
+    own ("Night Watch (code NWT)": the name, not the code), or codes ("pilot number P-1")."""
     strings = [a for a in cls.attributes if a.type.kind == "string" and not a.many]
     ranked = sorted(strings, key=lambda a: (not _NAME_WORDS.search(a.name), not a.is_id))
     if facts is not None:
@@ -558,7 +558,7 @@ def _typed(attr: Attribute, values: tuple[Any, ...]) -> tuple[Any, ...]:
 def object_cap(mm: Metamodel, facts: SpecFacts, max_tokens: int) -> int:
     """Objects per class for phase 1: about as many as the spec can describe (one per
     WORDS_PER_OBJECT words, at least MIN_PER_CLASS, or any count up to MAX_PER_CLASS it
-    states like "five accounts"), and few enough that an answer filling every list still
+    states like "five ferries"), and few enough that an answer filling every list still
     fits in `max_tokens` by a generous estimate. A small model tends to fill a list up to
     its bound, so the bound decides how long (and how slow) its answer is."""
     stated = [n for n in facts.sizes if n <= MAX_PER_CLASS]
@@ -647,7 +647,7 @@ def required_classes(mm: Metamodel) -> set[str]:
 
 def _required_by(mm: Metamodel, present: list[str]) -> set[str]:
     """The classes objects of `present` classes need, transitively: the single concrete
-    target of each required reference ("two books", each with an author [1..*]: an author)."""
+    target of each required reference ("two ferries", each with a master [1..*]: a master)."""
     needed: set[str] = set()
     todo = list(present)
     while todo:

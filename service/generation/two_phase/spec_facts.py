@@ -1,9 +1,9 @@
 """What a specification states, read without an LLM: the values it names and the counts it gives.
 
 A small model copies a value it is offered far more reliably than it spells one: left free, the
-bundled model writes "SIGNNAL" for "Signal" and its own numbers for the spec's. So phase 1 offers
+bundled model writes "AURORRA" for "Aurora" and its own numbers for the spec's. So phase 1 offers
 a small model the spec's strings, numbers and dates as choices (`two_phase.objects_schema`), and a
-count the spec states for a class ("two ECUs", "three clients", "no sensors") fixes how many
+count the spec states for a class ("two ferries", "three pilots", "no tugs") fixes how many
 objects of it are asked for. The values themselves are read by `two_phase.spec_values` and the
 words that say a class, a feature or a count by `two_phase.spec_words`; here they are put
 together: which value is whose, which class a name names, which links "A to B" states.
@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from instancegen.service.core.metamodel import Metamodel, Reference
 from instancegen.service.generation.naming import ALPHA, cue_words, same_word, says, singular
+from instancegen.service.generation.two_phase.spec_layout import as_sentences, with_pronouns
 from instancegen.service.generation.two_phase.spec_values import (
     CODE,
     KINDS,
@@ -27,7 +28,11 @@ from instancegen.service.generation.two_phase.spec_values import (
     Mention,
     Value,
     by_place,
-    stated_values,
+    introducers,
+    metamodel_words,
+    read_dates,
+    read_numbers,
+    read_strings,
 )
 from instancegen.service.generation.two_phase.spec_words import (
     COUNT,
@@ -42,22 +47,22 @@ from instancegen.service.generation.two_phase.spec_words import (
     phrase_words,
 )
 
-# Between the two ends of a link: "red to redToGreen", "from On back to Off", "init state to".
+# Between the two ends of a link: "dock to dockToSea", "from Open back to Shut", "first quay to".
 _PAIR_GAP = re.compile(r"\s+(?:[a-z]+\s+)?(?:back\s+)?to\s+(?:the\s+)?|\s*(?:->|→)\s*")
 _SOURCE = re.compile(r"source|from|start|origin|tail|src", re.IGNORECASE)
-# The end of a lead-in ending in a preposition: "..., a fiction book by " (to the clause start).
+# The end of a lead-in ending in a preposition: "..., a novel by " (to the clause start).
 _TIE = re.compile(r"[^,;:()]*\b(?:by|of|from|to|with|for)\s*$", re.IGNORECASE)
-# Right before a value said as what someone is or does ('works there as "DevOps Consultant"'):
+# Right before a value said as what someone is or does ('serves aboard as "Chief Navigator"'):
 # a title or a role of the one spoken of, not the name of another object.
 _CAPACITY = re.compile(r"\bas\s*[\"“']?\s*$", re.IGNORECASE)
 _BOUND = re.compile(r"\b(most|least|max|maximum|min|minimum|than)\b", re.IGNORECASE)
 _SIZE_WORDS = WORD_NUMBERS[:12]  # spelt out to twelve: a schema holds no more per class
-_SIZE = re.compile(r"\b(\d+|" + "|".join(_SIZE_WORDS) + r")\s+[a-z]", re.IGNORECASE)
+_SIZE = re.compile(r"(?<![\w.,-])\b(\d+|" + "|".join(_SIZE_WORDS) + r")\s+[a-z]", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class Pair:
-    """A link the spec states between two names ("red to redToGreen"), and where."""
+    """A link the spec states between two names ("dock to dockToSea"), and where."""
 
     source: Value
     target: Value
@@ -67,8 +72,8 @@ class Pair:
 @dataclass(frozen=True)
 class SpecFacts:
     """What a spec states: its values in order of first mention, the values it attaches to a
-    feature's name ("IBAN DE01", "a balance of 8000", "founded in 1921", keyed by feature
-    name) or to a class's name ('the ECU "BodyControlModule"', keyed by class), and counts
+    feature's name ("hull code HX-01", "a tonnage of 900", "launched in 1987", keyed by
+    feature name) or to a class's name ('the ferry "Aurora"', keyed by class), and counts
     per class."""
 
     mentions: tuple[Mention, ...] = ()
@@ -84,7 +89,8 @@ class SpecFacts:
     breaks: tuple[int, ...] = ()  # where another object comes in (`_breaks`)
     pairs: dict[str, tuple[Pair, ...]] = field(default_factory=dict)  # `_pairs`
     words: int = 0  # how long the spec is, in words
-    sizes: tuple[int, ...] = ()  # numbers it puts before a thing ("3 accounts"): `_sizes`
+    sizes: tuple[int, ...] = ()  # numbers it puts before a thing ("3 ferries"): `_sizes`
+    spoken: frozenset[str] = frozenset()  # classes it speaks of (`_spoken`)
 
     def names(
         self, class_key: str, values: Sequence[Value], only: int | None = None
@@ -102,8 +108,8 @@ class SpecFacts:
         return tuple(v for v in values if class_key in self.described.get(v, {class_key}))
 
     def owner(self, value: Value) -> str | None:
-        """The one class the name a value is said of is described as ("Lea Wolf (email
-        lea@x.io)": an employee's email); None when not known."""
+        """The one class the name a value is said of is described as ("Ida Moss (email
+        ida@x.io)": a pilot's email); None when not known."""
         kinds = self.described.get(self.inner.get(value, ""), frozenset())
         return next(iter(kinds)) if len(kinds) == 1 else None
 
@@ -111,7 +117,7 @@ class SpecFacts:
         """What the spec says around where it first names an object `name`: the text after
         it up to the end of its sentence (or `;` clause) or the first of `others` (the other
         objects of its class), then the text before it back to the sentence's start or the
-        last of `others` ("the checking account with IBAN DE01"); each with the values stated
+        last of `others` ("the ferry with hull code HX-01"); each with the values stated
         in it, nearest to the name first."""
         around = self._around(name, others)
         if around is None:
@@ -128,7 +134,7 @@ class SpecFacts:
         self, name: Value, others: Sequence[Value], kind: Kind, skip: set[int]
     ) -> Value | None:
         """The value of `kind` stated closest to where the spec first names `name`, within
-        its sentence and before any of `others` ("Management (code MGT)" for MGT); None when
+        its sentence and before any of `others` ("Night Watch (code NWT)" for NWT); None when
         there is none. Mentions at `skip` do not count."""
         around = self._around(name, others)
         if around is None:
@@ -183,7 +189,7 @@ class SpecFacts:
         return _values(self.mentions, "date")  # type: ignore[return-value]
 
     def coded(self, feature: str) -> bool:
-        """Whether the values attached to `feature` are all codes ("IBAN DE01", "DE02"): an
+        """Whether the values attached to `feature` are all codes ("hull code HX-01", "HX-02"): an
         identifier, not a name, whichever classes hold it."""
         own = self.by_feature.get(feature, ())
         return bool(own) and all(_shape(m) is not None for m in own)
@@ -194,7 +200,7 @@ class SpecFacts:
         """The values of `kind` the spec offers for `class_key.feature`, in order of mention.
         A feature only one class has gets what is attached to its name (plus, for the
         class's `naming` feature, what is attached to the class's name) when there is any, and
-        so does a feature whose attached values are codes ("DE01" and "DE02"); otherwise those
+        so does a feature whose attached values are codes ("HX-01" and "HX-02"); otherwise those
         come first among every value not attached to another feature or class."""
         attached = self.attached(class_key, feature, kind, naming=naming)
         own = [m for m in self.by_feature.get(feature, ()) if m.kind == kind]
@@ -227,7 +233,7 @@ class SpecFacts:
 
 def _distance(spec: str, m: Mention, anchor: Mention) -> int:
     """How far `m` stands from `anchor`, in characters; a name right before a parenthesis
-    holding the anchor is nearest ("Management (code MGT)"), one past its closing farthest."""
+    holding the anchor is nearest ("Night Watch (code NWT)"), one past its closing farthest."""
     if m.end <= anchor.start:
         gap = spec[m.end : anchor.start]
         return 0 if re.fullmatch(r"\s*\([^()]*", gap) else len(gap)
@@ -239,74 +245,266 @@ def _values(mentions: Sequence[Mention], kind: Kind) -> tuple[Value, ...]:
     return tuple(dict.fromkeys(m.value for m in mentions if m.kind == kind))
 
 
-def read_facts(mm: Metamodel, spec: str) -> SpecFacts:
-    """Read `spec`'s values, what they are attached to, and its counts of `mm`'s classes."""
-    mentions = stated_values(mm, spec)
-    words = [(w.start(), w.end(), w.group(0).lower()) for w in ALPHA.finditer(spec)]
+@dataclass(frozen=True)
+class Rule:
+    """One named way of reading a spec: `read` takes what the rules before it found and
+    returns it with what this one adds (its docstring says what it reads, in general terms)."""
+
+    name: str
+    read: Callable[[Metamodel, SpecFacts], SpecFacts]
+
+
+def _read_layout(mm: Metamodel, f: SpecFacts) -> SpecFacts:
+    """Tables, outlines, bullets and requirement labels written as one sentence per record
+    (`spec_layout.as_sentences`); the rules after this one read that text."""
+    return replace(f, spec=as_sentences(f.spec))
+
+
+def _read_pronouns(mm: Metamodel, f: SpecFacts) -> SpecFacts:
+    """A sentence opening with a person's pronoun says more of the name that opens the
+    sentence before it: the two are read as one (`spec_layout.with_pronouns`)."""
+    return replace(f, spec=with_pronouns(f.spec))
+
+
+def _read_dates(mm: Metamodel, f: SpecFacts) -> SpecFacts:
+    """Dates and date-times in any common spelling (day first, month first, ISO 8601), as
+    ISO 8601; their digits are no numbers of their own."""
+    return replace(f, mentions=_merge(f.mentions, read_dates(f.spec)[0]))
+
+
+def _read_strings(mm: Metamodel, f: SpecFacts) -> SpecFacts:
+    """Quoted text as written, runs of capitalised words (a person's or a place's name) and
+    code-like tokens (with a digit, an @, an underscore, an inner capital or two capitals),
+    without the metamodel's own words and without a part of a longer name already read."""
+    labels = metamodel_words(mm, literals=False)
+    strings = read_strings(_undated(f), metamodel_words(mm), labels, introducers(mm))
+    return replace(f, mentions=_merge(f.mentions, strings))
+
+
+def _read_numbers(mm: Metamodel, f: SpecFacts) -> SpecFacts:
+    """Numbers written in digits, integer or decimal, signed or not, outside dates and codes;
+    and numbers written as words ("six") where they give a measure, not a count: before the
+    last word of a number attribute's name ("six berths" for `berths`, "twelve knots" for
+    `speedKnots`) or as a key's value ("berths: six")."""
+    units = {
+        cue_words(a.name)[-1]
+        for c in mm.classes.values()
+        for a in c.attributes
+        if KINDS.get(a.type.kind) == "number"
+    }
+    spoken = [
+        Mention(m.start(g), m.end(g), float(WORD_NUMBERS.index(m.group(g).lower()) + 1), "number")
+        for m in _NUMBER_WORD.finditer(f.spec)
+        for g in [1 if m.group(1) else 2]
+        if g == 1 or any(same_word(u, m.group(3).lower(), True) for u in units)
+    ]
+    return replace(f, mentions=_merge(f.mentions, [*read_numbers(_undated(f)), *spoken]))
+
+
+def _read_feature_values(mm: Metamodel, f: SpecFacts) -> SpecFacts:
+    """For each attribute's name the spec says (in words: `serialNo` as "serial no"), the value
+    of the attribute's kind it introduces: a number right before it ("4 wheels"), else the
+    first value within a few words after it in the same clause; for a many-valued attribute
+    also the values listed right after that one ("a, b and c"). A name whose last word is a
+    unit (`speedKnots`) is also said as its other words with the unit after the value ("a
+    speed of 18.5 knots")."""
+    words = _words(f.spec)
     kinds: dict[str, set[Kind]] = {}
-    lists: set[str] = set()  # many-valued: "skills Go and Kubernetes" attaches both
+    lists: set[str] = set()
     for cls in mm.classes.values():
         for attr in cls.attributes:
             if attr.type.kind in KINDS:
                 kinds.setdefault(attr.name, set()).add(KINDS[attr.type.kind])
                 if attr.many:
                     lists.add(attr.name)
+    mentions = list(f.mentions)
     by_feature: dict[str, tuple[Mention, ...]] = {}
     for name, wanted in sorted(kinds.items()):
-        found = _attached(spec, words, mentions, cue_words(name), set(), wanted, many=name in lists)
+        cue = cue_words(name)
+        found = _attached(f.spec, words, mentions, cue, set(), wanted, many=name in lists)
+        if not found and len(cue) > 1:
+            unit = re.compile(r"\s*" + re.escape(cue[-1]) + r"s?\b", re.IGNORECASE)
+            found = tuple(
+                m
+                for m in _attached(f.spec, words, mentions, cue[:-1], set(), wanted & {"number"})
+                if unit.match(f.spec, m.end)
+            )
         if found:
             by_feature[name] = found
-    by_feature = _alike(mentions, by_feature)
-    taken = {m.start for ms in by_feature.values() for m in ms}
-    by_class: dict[str, tuple[Mention, ...]] = {}
+    return replace(f, by_feature=by_feature)
+
+
+def _read_code_shapes(mm: Metamodel, f: SpecFacts) -> SpecFacts:
+    """A code shaped like the codes attached to one attribute (letters, digits and marks in
+    the same places) is a value of that attribute too, wherever it stands."""
+    return replace(f, by_feature=_alike(list(f.mentions), f.by_feature))
+
+
+def _read_class_names(mm: Metamodel, f: SpecFacts) -> SpecFacts:
+    """A name right after a class's name ("the vessel Aurora", 'a vessel called "Aurora"')
+    names an object of that class, unless an attribute already holds it or the class has no
+    string attribute to hold a name ("two crossings: Ostby to Vik" names the crossings'
+    ends); a class's name inside a longer class's name counts as the longer one."""
+    words = _words(f.spec)
+    taken = {m.start for ms in f.by_feature.values() for m in ms}
     cues = class_cues(mm)
-    nouns = class_nouns(mm)
-    cue_spans = [cue_positions(words, noun) for noun, _ in cues]
+    spans = [cue_positions(words, noun) for noun, _ in cues]
+    mentions = list(f.mentions)
+    by_class: dict[str, tuple[Mention, ...]] = {}
     for noun, key in cues:
+        if not _nameable(mm, key):
+            continue
         found = _attached(
-            spec, words, mentions, noun, taken, {"string"}, after_only=True, longer=cue_spans
+            f.spec, words, mentions, noun, taken, {"string"}, after_only=True, longer=spans
         )
         if found:
             by_class[key] = tuple(sorted(set(by_class.get(key, ()) + found), key=by_place))
-    for m in mentions:  # a name ending in a class's name names one of its objects
+    return replace(f, by_class=by_class)
+
+
+def _read_name_endings(mm: Metamodel, f: SpecFacts) -> SpecFacts:
+    """A name of several words whose last word is a class's name ("North Quarry" for a class
+    Quarry) names an object of that class; a name attached to two classes is the one's
+    whose mention comes first, then whose name is said nearest before it ("the ferry line
+    "Nordic Line"" names a line)."""
+    nouns = class_nouns(mm)
+    taken = {m.start for ms in f.by_feature.values() for m in ms}
+    by_class = dict(f.by_class)
+    for m in f.mentions:
         parts = str(m.value).split() if m.kind == "string" else []
         named = nouns.get(singular(parts[-1].lower())) if len(parts) > 1 else None
         if named is not None and m.start not in taken:
             by_class[named] = tuple(sorted({*by_class.get(named, ()), m}, key=by_place))
-    first: dict[Value, tuple[int, str]] = {}  # a name attached to two classes: the first wins
+    words = _words(f.spec)
+    said = {
+        key: [words[i + n - 1][1] for i, n in cue_positions(words, cue).items()]
+        for cue, key in class_cues(mm)
+    }
+
+    def gap(m: Mention, key: str) -> int:  # from the class's name said last before `m`
+        return min((m.start - end for end in said.get(key, ()) if end <= m.start), default=0)
+
+    first: dict[Value, tuple[int, int, str]] = {}
     for key, found in by_class.items():
         for m in found:
-            first[m.value] = min(first.get(m.value, (m.start, key)), (m.start, key))
-    by_class = {
-        key: kept
-        for key, found in by_class.items()
-        if (kept := tuple(m for m in found if first[m.value][1] == key))
-    }
-    shared = _shared(mm)
-    counts = class_counts(mm, spec)
-    inner = _inner(spec, mentions, {m.start for ms in by_class.values() for m in ms})
-    facts = SpecFacts(tuple(mentions), by_feature, by_class, counts, shared, spec)
-    facts = replace(facts, inner=inner, breaks=_breaks(spec, words, class_cues(mm)))
-    spoken = _spoken(mm, spec, counts)
-    described = _described(mm, facts, spoken)
-    pairs = _pairs(mm, facts, described)
-    counts = {**{k: len(v) for k, v in pairs.items()}, **counts}  # a stated count comes first
-    absent = _absent(mm, spoken | set(pairs) | {k for cs in described.values() for k in cs})
+            mine = (m.start, gap(m, key), key)
+            first[m.value] = min(first.get(m.value, mine), mine)
     return replace(
-        facts,
-        counts=counts,
-        described=described,
-        claimed=_claimed(counts, described),
-        absent=absent,
-        pairs=pairs,
-        words=len(spec.split()),
-        sizes=_sizes(spec),
+        f,
+        by_class={
+            key: kept
+            for key, found in by_class.items()
+            if (kept := tuple(m for m in found if first[m.value][2] == key))
+        },
     )
 
 
+def _read_counts(mm: Metamodel, f: SpecFacts) -> SpecFacts:
+    """Objects per class the spec states by a number before the class's name (in digits or
+    words, or "no"); see `spec_words.class_counts` for the numbers that count none."""
+    return replace(f, counts=class_counts(mm, f.spec))
+
+
+def _read_inner(mm: Metamodel, f: SpecFacts) -> SpecFacts:
+    """Strings said only inside a parenthesis right after another string are values of that
+    one, not names of their own (`_inner`)."""
+    introduced = {m.start for ms in f.by_class.values() for m in ms}
+    return replace(f, inner=_inner(f.spec, f.mentions, introduced))
+
+
+def _read_breaks(mm: Metamodel, f: SpecFacts) -> SpecFacts:
+    """Where a preposition and a class's name bring in another object (`_breaks`)."""
+    return replace(f, breaks=_breaks(f.spec, _words(f.spec), class_cues(mm)))
+
+
+def _read_spoken(mm: Metamodel, f: SpecFacts) -> SpecFacts:
+    """The concrete classes the spec speaks of (`_spoken`), outside quoted text (a quoted
+    title is a value, whatever words it holds)."""
+    return replace(f, spoken=frozenset(_spoken(mm, _unquoted(f.spec), f.counts)))
+
+
+def _read_described(mm: Metamodel, f: SpecFacts) -> SpecFacts:
+    """For each free name, the classes the words around it describe (`_described`)."""
+    return replace(f, described=_described(mm, f, set(f.spoken)))
+
+
+def _read_pairs(mm: Metamodel, f: SpecFacts) -> SpecFacts:
+    """Links stated as "A to B" for a class whose objects link two others (`_pairs`); each
+    pair counts one object of that class unless the spec states its count."""
+    pairs = _pairs(mm, f, f.described)
+    return replace(f, pairs=pairs, counts={**{k: len(v) for k, v in pairs.items()}, **f.counts})
+
+
+def _read_absent(mm: Metamodel, f: SpecFacts) -> SpecFacts:
+    """Classes the spec never speaks of while it speaks of a sibling (`_absent`)."""
+    classes = {k for cs in f.described.values() for k in cs}
+    return replace(f, absent=_absent(mm, set(f.spoken) | set(f.pairs) | classes))
+
+
+def _read_claimed(mm: Metamodel, f: SpecFacts) -> SpecFacts:
+    """Names a counted class needs for its count (`_claimed`)."""
+    return replace(f, claimed=_claimed(f.counts, f.described))
+
+
+def _read_sizes(mm: Metamodel, f: SpecFacts) -> SpecFacts:
+    """The numbers the spec puts before a thing, whatever the thing (`_sizes`); a date's
+    year is none."""
+    return replace(f, sizes=_sizes(_undated(f)))
+
+
+RULES: tuple[Rule, ...] = (  # in order: each reads what those before it found
+    Rule("layout", _read_layout),
+    Rule("pronouns", _read_pronouns),
+    Rule("dates", _read_dates),
+    Rule("strings", _read_strings),
+    Rule("numbers", _read_numbers),
+    Rule("feature values", _read_feature_values),
+    Rule("code shapes", _read_code_shapes),
+    Rule("class names", _read_class_names),
+    Rule("name endings", _read_name_endings),
+    Rule("counts", _read_counts),
+    Rule("inner values", _read_inner),
+    Rule("breaks", _read_breaks),
+    Rule("spoken classes", _read_spoken),
+    Rule("described names", _read_described),
+    Rule("pairs", _read_pairs),
+    Rule("absent classes", _read_absent),
+    Rule("claimed names", _read_claimed),
+    Rule("sizes", _read_sizes),
+)
+
+
+def read_facts(mm: Metamodel, spec: str, rules: Sequence[Rule] = RULES) -> SpecFacts:
+    """What `spec` states of `mm`'s objects: each of `rules` (all, unless told), in order."""
+    facts = SpecFacts(spec=spec, words=len(spec.split()), shared=_shared(mm))
+    for rule in rules:
+        facts = rule.read(mm, facts)
+    return facts
+
+
+def _words(spec: str) -> list[tuple[int, int, str]]:
+    """The spec's words: where each starts and ends, lower-case."""
+    return [(w.start(), w.end(), w.group(0).lower()) for w in ALPHA.finditer(spec)]
+
+
+def _unquoted(spec: str) -> str:
+    """The spec with its quoted text blanked."""
+    return _QUOTES.sub(lambda q: " " * len(q.group(0)), spec)
+
+
+def _merge(old: Sequence[Mention], new: Sequence[Mention]) -> tuple[Mention, ...]:
+    return tuple(sorted({*old, *new}, key=by_place))
+
+
+def _undated(f: SpecFacts) -> str:
+    """The spec with its dates blanked: their digits are read as a date only."""
+    spans = [(m.start, m.end) for m in f.mentions if m.kind == "date"]
+    return "".join(" " if any(a <= i < b for a, b in spans) else c for i, c in enumerate(f.spec))
+
+
 def _sizes(spec: str) -> tuple[int, ...]:
-    """The numbers `spec` puts before a thing, whatever the thing ("3 accounts", "twelve
-    people"); a number before a capitalised word ("12 River Road", "2 May") is none."""
+    """The numbers `spec` puts before a thing, whatever the thing ("3 ferries", "twelve
+    pilots"); a number before a capitalised word ("12 Quay Street", "4 June") is none."""
     found = []
     for m in _SIZE.finditer(spec):
         if m.group(0)[-1].islower():
@@ -341,8 +539,8 @@ def link_ends(mm: Metamodel, key: str) -> tuple[Reference, Reference] | None:
 
 def _occurrences(spec: str, values: Sequence[Value]) -> list[Mention]:
     """Every place `spec` says one of the string `values` as a whole word, longest first where
-    two overlap: a name quoted once ('places named "red"') is also meant where it stands bare
-    ("red to redToGreen")."""
+    two overlap: a name quoted once ('quays named "dock"') is also meant where it stands bare
+    ("dock to dockToSea")."""
     found = sorted(
         (
             Mention(m.start(), m.end(), v, "string")
@@ -367,12 +565,12 @@ def _pairs(
     mm: Metamodel, g: SpecFacts, described: dict[Value, frozenset[str]]
 ) -> dict[str, tuple[Pair, ...]]:
     """For each concrete class whose objects link two others (`link_ends`) and go unnamed
-    (no name is described as that class's alone: "Jan reports to Katrin" is no link object
-    between employees): the pairs the spec states as "A to B" or "from A (back) to B", in its order,
+    (no name is described as that class's alone: "Ida reports to Per" is no link object
+    between pilots): the pairs the spec states as "A to B" or "from A (back) to B", in its order,
     where A may be at the source end and B at the target end by what the spec describes
     them as (an undescribed name fits any end). A pair that fits a class and a subclass is
-    the subclass's when its name is said just before ("an inhibitor arc ... from buffer to
-    deliver"), else the most general one's; one that fits unrelated classes is left out."""
+    the subclass's when its name is said just before ("a night crossing ... from Ostby to
+    Vik"), else the most general one's; one that fits unrelated classes is left out."""
     named = {k for classes in described.values() if len(classes) == 1 for k in classes}
     linking = {
         c.key: ends
@@ -403,8 +601,8 @@ def _pairs(
 
 def _spoken(mm: Metamodel, spec: str, counts: dict[str, int]) -> set[str]:
     """Concrete classes `spec` speaks of by name: their own, or a containment reference's that
-    only they fill ("two departments"), or by a count; and every kind of a general (abstract)
-    class whose name it says on its own ("eleven arcs", not "an inhibitor arc")."""
+    only they fill ("two fleets"), or by a count; and every kind of a general (abstract)
+    class whose name it says on its own ("nine crossings", not "a night crossing")."""
     nouns = _nouns_by_class(mm)
     spoken = {
         c.key
@@ -419,14 +617,14 @@ def _spoken(mm: Metamodel, spec: str, counts: dict[str, int]) -> set[str]:
         for j, n in cue_positions(words, cue_words(c.name)).items()
     ]
     holders = [r for c in mm.classes.values() for r in c.references if r.containment]
-    for general in mm.classes.values():  # "eleven arcs": of any kind
+    for general in mm.classes.values():  # "nine crossings": of any kind
         kinds = mm.concrete_subtypes(general.key)
         if general.concrete or len(kinds) < 2:
             continue
         names = [general.name, *(r.name for r in holders if r.target == general.key)]
         for cue in map(cue_words, names):
             k = len(cue)
-            if any(  # said alone, not inside a kind's longer name ("an inhibitor arc")
+            if any(  # said alone, not inside a kind's longer name ("a night crossing")
                 not any(j <= i and i + k <= j + n and n > k for j, n in spans)
                 for i in cue_positions(words, cue)
             ):
@@ -446,7 +644,7 @@ def _nouns_by_class(mm: Metamodel) -> dict[str, list[str]]:
 def _absent(mm: Metamodel, spoken: set[str]) -> frozenset[str]:
     """Concrete classes the spec never speaks of (by name, count or a name described as
     theirs) while it speaks of a sibling (a subclass of a superclass some reference holds):
-    a spec about books that never says "DVD" nor names one describes no DVD."""
+    a spec about ferries that never says "tug" nor names one describes no tug."""
     slots = {r.target for c in mm.classes.values() for r in c.references}
     absent: set[str] = set()
     for c in mm.concrete_classes:
@@ -460,7 +658,7 @@ def _absent(mm: Metamodel, spoken: set[str]) -> frozenset[str]:
 
 def _claimed(counts: dict[str, int], described: dict[Value, frozenset[str]]) -> dict[Value, str]:
     """Names a counted class needs: when the spec states n objects of a class and names at
-    most n that may be its, they are its ("two books: The Hobbit and ..." names no DVD),
+    most n that may be its, they are its ("two ferries: Aurora and ..." names no tug),
     unless another counted class needs them too."""
     claims: dict[Value, set[str]] = {}
     for key, n in counts.items():
@@ -475,10 +673,10 @@ def _described(mm: Metamodel, g: SpecFacts, spoken: set[str]) -> dict[Value, fro
     """For each free string the spec states (attached to no feature), the concrete classes it
     names objects of, judged by the words around its first mention up to the next name:
     - a class's name scores 2, its attributes' names and its enum attributes' literals 1
-      each ("a surgeon"), values attached to its features 2 each: "Raj Patel is a contractor
-      from the agency CloudHands" names a Contractor, and "Tom (M-1002)" a member after
-      "member id M-1001"; a reference's name scores 1 for its holder after the name, and
-      before it for the classes it points at (`_pointed_at`: "headed by Jan Kowalski");
+      each ("a navigator"), values attached to its features 2 each: "Tove Lind is a trainee
+      from the school Seaways" names a Trainee, and "Per (P-0002)" a pilot after
+      "pilot id P-0001"; a reference's name scores 1 for its holder after the name, and
+      before it for the classes it points at (`_pointed_at`: "captained by Ola Dahl");
     - classes with at least half the best score are kept, as words may be shared; a subclass
       with no more points than its superclass loses to it, and a class the spec never names
       (`_spoken`) to one it does;
@@ -486,23 +684,33 @@ def _described(mm: Metamodel, g: SpecFacts, spoken: set[str]) -> dict[Value, fro
       clue); a string no class's words stand near is left out (it may name anything), as is
       one said after "as" (`_CAPACITY`: a role or title of the one spoken of);
     - a name attached to a class is that class's, a name listed right after one with a class
-      ("A (54, insured), B (37)") and a code shaped like one with a class have its class."""
+      ("A (61, certified), B (40)") and a code shaped like one with a class have its class."""
     taken = {m.start for ms in g.by_feature.values() for m in ms}
     free = [m for m in g.mentions if m.kind == "string" and m.start not in taken]
     rivals = [m.value for m in free if not CODE.search(str(m.value)) and m.value not in g.inner]
     nouns = _nouns_by_class(mm)
+    class_words = set(class_nouns(mm))
     result: dict[Value, frozenset[str]] = {}
     for value in dict.fromkeys(m.value for m in free):
         parts = g.segment(value, rivals)
         lead = parts[1][0] if len(parts) > 1 else ""
         if _CAPACITY.search(lead):
             continue
-        # "a fiction book by Tolkien", "is headed by Jan": a phrase ending in a preposition
+        # "the master of the ferry with hull code HX-01 is Ida": what follows a phrase that
+        # brings in another object is that object's, up to the name (unless the name is that
+        # object's: "connected to the ferry Aurora")
+        at = next(m.start for m in g.mentions if m.value == value) - len(lead)
+        cut = [b - at for b in g.breaks if at <= b < at + len(lead)]
+        rest = [w.lower() for w in ALPHA.findall(lead[cut[0] :])[1:]] if cut else []
+        if cut and singular("".join(w for w in rest if w not in STOP)) not in class_words:
+            lead = lead[: cut[0]]
+        # "a novel by Ibsen", "is captained by Ola": a phrase ending in a preposition
         # right before the name says what the name is related to, not what it is
         ties = _TIE.search(lead)
         text = " ".join([parts[0][0] if parts else "", lead[: ties.start()] if ties else lead])
-        own = _uncounted(text)  # "has two departments" speaks of other objects
-        near = {m.start for _, found in parts for m in found}
+        own = _uncounted(text)  # "has two decks" speaks of other objects
+        near = {m.start for m in parts[0][1]} if parts else set()
+        near |= {m.start for m in parts[1][1] if m.start < at + len(lead)} if parts else set()
         valued = {f for f, ms in g.by_feature.items() if any(m.start in near for m in ms)}
         pointed = _pointed_at(mm, lead)
         points = {
@@ -512,6 +720,7 @@ def _described(mm: Metamodel, g: SpecFacts, spoken: set[str]) -> dict[Value, fro
             + sum(any(says(text, x) for x in a.type.literals) for a in cls.attributes)
             + (cls.key in pointed)
             for cls in mm.concrete_classes
+            if _nameable(mm, cls.key)
         }
         best = max(points.values(), default=0)
         top = {k for k, p in points.items() if best and 2 * p >= best}
@@ -526,14 +735,14 @@ def _described(mm: Metamodel, g: SpecFacts, spoken: set[str]) -> dict[Value, fro
     for key, attached in g.by_class.items():
         for m in attached:
             result[m.value] = frozenset({key})
-    kinds: dict[str, set[str]] = {}  # "A-002" is what "A-001" is
+    kinds: dict[str, set[str]] = {}  # "P-0002" is what "P-0001" is
     for m in free:
         if (shape := _shape(m)) is not None and m.value in result:
             kinds.setdefault(shape, set()).update(result[m.value])
     for m in free:
         if m.value not in result and (classes := kinds.get(_shape(m) or "")):
             result[m.value] = frozenset(classes)
-    for before, m in itertools.pairwise(free):  # "A (54, insured), B (37) and C": one list
+    for before, m in itertools.pairwise(free):  # "A (61, certified), B (40) and C": one list
         gap = re.sub(r"\([^()]*\)|[\"“”']", "", g.spec[before.end : m.start])
         if m.value not in result and before.value in result and _LIST_JOIN.fullmatch(gap):
             result[m.value] = result[before.value]
@@ -543,9 +752,9 @@ def _described(mm: Metamodel, g: SpecFacts, spoken: set[str]) -> dict[Value, fro
 def _breaks(
     spec: str, words: list[tuple[int, int, str]], cues: list[tuple[list[str], str]]
 ) -> tuple[int, ...]:
-    """Where a class's name led by a preposition brings in another object ("the sole owner
-    of the checking account with IBAN DE01"): what follows is said of that one, not of the
-    name before it. A count or a bound in between ("at most 3 appointments") brings in none."""
+    """Where a class's name led by a preposition brings in another object ("the master
+    of the ferry with hull code HX-01"): what follows is said of that one, not of the
+    name before it. A count or a bound in between ("at most 3 crossings") brings in none."""
     found = set()
     for cue, _ in cues:
         for i in cue_positions(words, cue):
@@ -558,8 +767,8 @@ def _breaks(
 
 def _inner(spec: str, mentions: Sequence[Mention], introduced: set[int]) -> dict[Value, Value]:
     """Strings the spec says only inside a parenthesis right after another string, unless
-    with a class's name: values of that thing, not names of their own ("Walter (born 1930 in
-    Munich)", "Katrin (E100, "Chief Executive Officer")", but "(runnable ReadCrank_1ms)");
+    with a class's name: values of that thing, not names of their own ("Ola (born 1950 in
+    Bergen)", "Per (P-0100, "Fleet Captain")", but "(ferry Aurora_2)");
     each with the string it is said of (first)."""
     strings = [m for m in mentions if m.kind == "string"]
     said: dict[Value, Value | None] = {}
@@ -576,10 +785,10 @@ def _inner(spec: str, mentions: Sequence[Mention], introduced: set[int]) -> dict
 
 
 def _pointed_at(mm: Metamodel, before: str) -> set[str]:
-    """The classes a reference said right before a name points at: "is headed by Jan" names
-    the head (an employee), not the department holding the reference; said after the name,
-    a reference is the name's own ("Sales has the members ..."). A reference named like a
-    class ("books by Tolkien") names those objects, not the name after it."""
+    """The classes a reference said right before a name points at: "is captained by Ola" names
+    the captain (a pilot), not the department holding the reference; said after the name,
+    a reference is the name's own ("Aurora has the crew ..."). A reference named like a
+    class ("novels by Ibsen") names those objects, not the name after it."""
     nouns = class_nouns(mm)
     return {
         sub
@@ -590,10 +799,16 @@ def _pointed_at(mm: Metamodel, before: str) -> set[str]:
     }
 
 
+def _nameable(mm: Metamodel, key: str) -> bool:
+    """Whether a string can name an object of class `key`: it has a single-valued string
+    attribute."""
+    return any(a.type.kind == "string" and not a.many for a in mm.classes[key].attributes)
+
+
 def _shared(mm: Metamodel) -> frozenset[str]:
-    """Attribute names that unrelated concrete classes hold ("name" of a department and of an
-    employee): a value next to such a name says nothing of whose it is. A subclass inheriting
-    from a concrete holder (a contractor is an employee) is the same kind of thing."""
+    """Attribute names that unrelated concrete classes hold ("name" of a ferry and of a
+    pilot): a value next to such a name says nothing of whose it is. A subclass inheriting
+    from a concrete holder (a trainee is a pilot) is the same kind of thing."""
     holders: dict[str, list[str]] = {}
     for cls in mm.concrete_classes:
         for attr in cls.attributes:
@@ -609,7 +824,7 @@ def _alike(
     mentions: list[Mention], by_feature: dict[str, tuple[Mention, ...]]
 ) -> dict[str, tuple[Mention, ...]]:
     """`by_feature` plus the codes shaped like the codes attached to one feature: after
-    "employee id E001", "E002" and "E003" are employee ids too, wherever they stand."""
+    "pilot id P101", "P102" and "P103" are pilot ids too, wherever they stand."""
     owners: dict[str, set[str]] = {}
     for feature, found in by_feature.items():
         for m in found:
@@ -626,7 +841,7 @@ def _alike(
 
 
 def _shape(m: Mention) -> str | None:
-    """A code's shape ("E001" → A999, "BK-0002" → AA-9999, an address → a@a.a); None for a
+    """A code's shape ("P101" → A999, "HX-0002" → AA-9999, an address → a@a.a); None for a
     string without a digit or an @, and for numbers and dates."""
     text = str(m.value)
     if m.kind != "string" or not re.search(r"[\d@]", text):
@@ -636,7 +851,7 @@ def _shape(m: Mention) -> str | None:
 
 
 def _uncounted(text: str) -> str:
-    """`text` without its counted phrases ("two departments")."""
+    """`text` without its counted phrases ("two fleets")."""
     for m in reversed(list(COUNT.finditer(text))):
         end = m.end()
         for _ in phrase_words(text, m.end()):
@@ -648,8 +863,14 @@ def _uncounted(text: str) -> str:
 # The end of a sentence or `;` clause, not of an abbreviation ("Dr.") or initial ("J.").
 _SENTENCE_END = re.compile(r"(?<![A-Z])(?<!\b[A-Z][a-z])(?<!\b[A-Z][a-z][a-z])[.;!?](?=\s)|\n")
 KINDS |= {"bigint": "number", "float": "number", "decimal": "number"}
+# A number said as a word, before a word or as a key's value ("berths: six.").
+_WORDS = "(" + "|".join(WORD_NUMBERS) + ")"
+_NUMBER_WORD = re.compile(
+    rf"(?<![\w-])(?:(?<=:\s){_WORDS}(?=\s*(?:[.,;\n]|$))|{_WORDS}\s+([a-z]+))", re.IGNORECASE
+)
+_QUOTES = re.compile(r"\"[^\"\n]*\"|“[^”\n]*”")
 _LIST_JOIN = re.compile(r"\s*(?:,\s*(?:and\s+|or\s+)?|\s(?:and|or)\s+)")
-_GAP_WORDS = 3  # words allowed between a name and the value it introduces ("balance of 8000")
+_GAP_WORDS = 3  # words allowed between a name and the value it introduces ("tonnage of 900")
 
 
 def _attached(
@@ -665,19 +886,20 @@ def _attached(
     many: bool = False,
 ) -> tuple[Mention, ...]:
     """For each place the spec says `cue`, the value of each of `kinds` it introduces: the
-    one right before it ("1 CPU core") unless `after_only`, else the first within a few words
+    number right before it ("2 lifeboats") unless `after_only`, else the first within a few words
     after it, in the same sentence, not already `taken`; for a `many`-valued feature, also
-    the values listed right after that one ("skills Go, Rust and Kubernetes")."""
+    the values listed right after that one ("languages Danish, Dutch and Welsh")."""
     found: dict[int, Mention] = {}
     n = len(cue)
     for i in range(len(words) - n + 1):
         if not all(same_word(c, words[i + j][2], after_only) for j, c in enumerate(cue)):
             continue
         if any(i in spans and spans[i] > n for spans in longer):
-            continue  # "state" inside "state machine": the longer name is meant
+            continue  # "deck" inside "car deck": the longer name is meant
         begin, end = words[i][0], words[i + n - 1][1]
         for kind in sorted(kinds):
-            near = None if after_only else _before(spec, mentions, begin, kind, taken)
+            ahead = after_only or kind != "number"  # "4 berths", not "Aurora hull code"
+            near = None if ahead else _before(spec, mentions, begin, kind, taken)
             gap = 1 if after_only else _GAP_WORDS  # a class's name comes right before a name
             near = near or _near(spec, mentions, end, kind, taken, gap, after_only)
             while near is not None:
@@ -687,7 +909,7 @@ def _attached(
 
 
 def _listed_after(spec: str, mentions: list[Mention], m: Mention) -> Mention | None:
-    """The value listed right after `m`, of its kind ("Go and Kubernetes", "A, B or C")."""
+    """The value listed right after `m`, of its kind ("Danish and Dutch", "A, B or C")."""
     later = [x for x in mentions if x.start >= m.end and x.kind == m.kind]
     if not later:
         return None
@@ -706,7 +928,7 @@ def _near(
     naming: bool = False,
 ) -> Mention | None:
     """The first value of `kind` within `gap_words` words after `end`; for a class's name
-    (`naming`), not one a preposition leads to ("books by Tolkien" names no book)."""
+    (`naming`), not one a preposition leads to ("novels by Ibsen" names no novel)."""
     for m in mentions:
         if m.start < end or m.kind != kind:
             continue
@@ -739,8 +961,8 @@ def _before(
 @dataclass(frozen=True)
 class Mentions:
     """Where each declared object is named in a spec: the sentences (or `;` clauses) holding
-    one of its string values, or a word of one no other object's values share ("Jonas" for
-    "Jonas Weber", not "Miller" of four Millers)."""
+    one of its string values, or a word of one no other object's values share ("Ola" for
+    "Ola Dahl", not "Lind" of four Linds)."""
 
     sentences: dict[str, frozenset[int]]
 

@@ -32,7 +32,7 @@ class Mention:
 KINDS: dict[str, Kind] = {"string": "string", "date": "date", "int": "number"}
 _MONTHS = tuple("jan feb mar apr may jun jul aug sep oct nov dec".split())  # noqa: SIM905
 _MONTH = r"((?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*)\.?"
-# "3 March 1998", "14 September 2024 at 15:00", "March 3, 1998", "2024-09-14", "2024-09-14 15:00"
+# "7 April 1987", "9 June 2025 at 06:45", "April 7, 1987", "2025-06-09", "2025-06-09 06:45"
 _DAY_FIRST = re.compile(
     rf"\b(\d{{1,2}})\s+{_MONTH}\s+(\d{{4}})(?:,?\s+(?:at\s+)?(\d{{1,2}}):(\d{{2}}))?"
 )
@@ -43,19 +43,30 @@ _ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2}))?")
 _QUOTED = re.compile(r"\"([^\"\n]{1,80})\"|“([^”\n]{1,80})”|(?<![\w])'([^'\n]{1,80})'(?![\w])")
 _NUMBER = re.compile(r"(?<![\w.\-/])-?\d+(?:\.\d+)?(?![\w])")
 # A token with a digit, an @, an inner capital, an underscore or two capitals: an identifier,
-# code or address ("DE01", "BCM-100", "alice@example.org", "doorStatusOut", "EUR").
+# code or address ("HX-01", "VX-200", "ola@example.org", "dockToSea", "NOK").
 _TOKEN = re.compile(r"[\w][\w@.\-/+]*[\w]|\w")
-# A number made an adjective ("a 20-minute checkup", "3-day"): a measure, not a code.
+# A number made an adjective ("a 40-minute crossing", "3-day"): a measure, not a code.
 _MEASURE = re.compile(r"\d+(?:\.\d+)?-[a-z]+")
 CODE = re.compile(r"\d|@|_|[a-z][A-Z]|[A-Z]{2}")
+_LEAD_WORD = re.compile(r"([A-Za-z]+)[ \t]+[\"“']?$")  # the word right before a name
 _CONNECTORS = frozenset(("of", "for", "the", "de", "von", "van"))
 # A capitalised article inside a sentence, right before a name: part of a title.
 _TITLE_ARTICLE = re.compile(r"(?<![.!?]\s)(?<=\s)(The|A|An) $")
 
 
+def introducers(mm: Metamodel) -> frozenset[str]:
+    """Class and attribute names, lower-case and singular: the words that say what the name
+    after them is ("the port Vik", "city Hamburg"); a reference's name ("holder Ana") speaks
+    of an object named already."""
+    words = {singular(c.name.lower()) for c in mm.classes.values()}
+    return frozenset(
+        words | {singular(a.name.lower()) for c in mm.classes.values() for a in c.attributes}
+    )
+
+
 def metamodel_words(mm: Metamodel, *, literals: bool = True) -> set[str]:
     """The metamodel's own words (class and feature names, enum literals unless not
-    `literals`): a spec mentions them to say what a thing is ("the ECU", "ASIL QM"), not as a
+    `literals`): a spec mentions them to say what a thing is ("the ferry", "class B"), not as a
     string value."""
     words = {singular(c.name.lower()) for c in mm.classes.values()}
     for cls in mm.classes.values():
@@ -97,12 +108,15 @@ def _month(name: str) -> int:
     return _MONTHS.index(name[:3].lower()) + 1
 
 
-def read_strings(spec: str, vocabulary: set[str], labels: set[str]) -> list[Mention]:
-    """Quoted text (as written), capitalised names ("Alice Schmidt", "Harbour FC") and
-    code-like tokens, without the metamodel's own words, also as a label in front ("IBAN
-    DE01" → "DE01"; `labels`: class and feature names, as an enum literal may start a name:
-    "Executive Board"); a name is not repeated as a part of an earlier longer one ("Alice"
-    after "Alice Schmidt")."""
+def read_strings(
+    spec: str, vocabulary: set[str], labels: set[str], introducers: frozenset[str] = frozenset()
+) -> list[Mention]:
+    """Quoted text (as written), capitalised names ("Ola Dahl", "Vik Line") and
+    code-like tokens, without the metamodel's own words, also as a label in front ("IMO
+    IX-100" → "IX-100"; `labels`: class and feature names, as an enum literal may start a name:
+    "Coastal Express"); a name is not repeated as a part of an earlier longer one ("Ola"
+    after "Ola Dahl") unless one of `introducers` (class and attribute names) says what it is
+    ("the port Vik" after "Vik Line")."""
     found: list[Mention] = []
     quoted: list[tuple[int, int]] = []
     for q in _QUOTED.finditer(spec):
@@ -135,8 +149,10 @@ def read_strings(spec: str, vocabulary: set[str], labels: set[str]) -> list[Ment
         named = singular((text + (after.group(0) if after else "")).lower())
         exempt = any(a <= m.start < b for a, b in quoted)  # quoted text is a value as written
         if not exempt and (singular(text.lower()) in vocabulary or named in vocabulary):
-            continue  # the metamodel's own word, or part of one ("CAN bus")
-        if any(
+            continue  # the metamodel's own word, or part of one ("Car deck")
+        lead = _LEAD_WORD.search(spec, max(0, m.start - 30), m.start)
+        introduced = lead is not None and singular(lead.group(1).lower()) in introducers
+        if not introduced and any(  # "Ola" after "Ola Dahl", but "the port Vik" after "Vik Line"
             text != k.value and re.search(rf"\b{re.escape(text)}\b", str(k.value)) for k in kept
         ):
             continue
@@ -146,7 +162,7 @@ def read_strings(spec: str, vocabulary: set[str], labels: set[str]) -> list[Ment
 
 def _joins(spec: str, before: re.Match[str], after: re.Match[str]) -> bool:
     """Whether two tokens stand in one name: a space apart, or an initial's dot between
-    ("J. R. R. Tolkien")."""
+    ("H. C. Andersen")."""
     gap = spec[before.end() : after.start()]
     return gap == " " or (gap == ". " and len(before.group(0)) == 1 and before.group(0).isupper())
 
@@ -165,7 +181,7 @@ def _name_word(word: str) -> bool:
 
 def _name_phrase(spec: str, run: list[re.Match[str]], vocabulary: set[str]) -> list[Mention]:
     """The name a run of capitalised words spells, without leading function words or the
-    metamodel's words ("The ECU", "IBAN DE01") and trailing connectors."""
+    metamodel's words ("The Ferry", "IMO IX-100") and trailing connectors."""
     stripped = False
     while run and (
         run[0].group(0).lower() in STOP | _CONNECTORS
@@ -179,7 +195,7 @@ def _name_phrase(spec: str, run: list[re.Match[str]], vocabulary: set[str]) -> l
         return []
     start, end = run[0].start(), run[-1].end()
     article = _TITLE_ARTICLE.search(spec, max(0, start - 12), start)
-    if article is not None and not stripped:  # "borrowed The Hobbit": part of a title
+    if article is not None and not stripped:  # "read The Waves": part of a title
         start = article.start(1)
     if spec[end : end + 1] == "." and len(run[-1].group(0)) == 1:  # an initial keeps its dot
         end += 1
@@ -187,15 +203,6 @@ def _name_phrase(spec: str, run: list[re.Match[str]], vocabulary: set[str]) -> l
 
 
 def by_place(m: Mention) -> tuple[int, int, str, str]:
-    """Where `m` stands, as a total order: mentions starting together ("IP" and "IP 10.0.0.1")
+    """Where `m` stands, as a total order: mentions starting together ("IMO" and "IMO IX-100")
     sort the same on every run, whatever order a set gave them."""
     return m.start, m.end, m.kind, str(m.value)
-
-
-def stated_values(mm: Metamodel, spec: str) -> list[Mention]:
-    """Every value `spec` states, in its order: dates first (a date's numbers are no numbers
-    of their own), then names, codes and quoted strings (not `mm`'s own words), then numbers."""
-    dates, spans = read_dates(spec)
-    rest = "".join(" " if any(a <= i < b for a, b in spans) else ch for i, ch in enumerate(spec))
-    strings = read_strings(rest, metamodel_words(mm), metamodel_words(mm, literals=False))
-    return sorted(set(dates + strings + read_numbers(rest)), key=by_place)
