@@ -58,6 +58,8 @@ def run(
         max_repairs=request.max_repairs,
         samples=request.samples,
         formats=request.formats(),
+        realism=request.realism,
+        scopes=request.scopes(),
     )
     if not request.wants_set():
         return generate_model(

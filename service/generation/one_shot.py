@@ -87,12 +87,12 @@ class OneShot:
         """The new CIM: the whole answer, or `previous` with a repair answer merged in. An
         object written twice under one id keeps its last version, noted in `notes`."""
         repair = previous is not None
-        schema = self.encoding.response_model(repair=repair)
         written: Cim = Cim()
         deleted: list[str] = []
         more: list[Message] = []  # after the first part: what is written, and "continue"
         for _ in range(MAX_PARTS):
             messages = caller.fitted(partial(self._continued, previous, issues, more))
+            schema = self.encoding.response_model(repair=repair, whole=not more)
             data, cut = caller.ask_part(
                 messages, schema, self.caps.output_tokens, self.encoding.complete
             )

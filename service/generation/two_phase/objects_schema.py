@@ -13,7 +13,7 @@ import itertools
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from types import GenericAlias
 from typing import Annotated, Any, Literal, Union
@@ -29,6 +29,7 @@ from instancegen.service.core.metamodel import (
     Metamodel,
     Reference,
 )
+from instancegen.service.core.scope import Scope, list_bounds
 from instancegen.service.generation.naming import says
 from instancegen.service.generation.schema import (
     NameAllocator,
@@ -82,6 +83,7 @@ def objects_model(
     bounded: bool = True,
     facts: SpecFacts | None = None,
     named_entries: bool = True,
+    scopes: Sequence[Scope] = (),
 ) -> type[ObjectsRoot]:
     """`{"<Class>": [{"id", "attributes"}], ...}` with a key for every concrete class, in
     containment order (roots first): the grammar walks a small model through every class, and
@@ -103,6 +105,7 @@ def objects_model(
         if facts is not None and bounded and max_per_class is not None
         else {}
     )
+    held = list_bounds(mm, scopes)
     for i, cls in enumerate(phase_classes(mm)):
         base = names.allocate(cls.key)
         entry: dict[str, Any] = {"id": (id_annotation(ID_PATTERN if bounded else None), ...)}
@@ -126,7 +129,9 @@ def objects_model(
         least = 1 if cls.key in needed else 0
         most = room.get(cls.key, max_per_class)
         stated = counts.get(cls.key)
-        if stated is not None and stated >= least:
+        if cls.key in held:
+            least, most = _scoped(held[cls.key], least)
+        elif stated is not None and stated >= least:
             least = most = stated if most is None else min(stated, most)
         said = facts if bounded else None  # what a small model is held to
         pinned = (
@@ -147,6 +152,13 @@ def objects_model(
             Field(alias=cls.key, min_length=least, max_length=most),
         )
     return create_model("Objects", __base__=ObjectsRoot, **fields)
+
+
+def _scoped(bounds: tuple[int, int | None], least: int) -> tuple[int, int | None]:
+    """A scoped class's list length: the scope's, at least one where the class is needed
+    (unless the scope allows none)."""
+    low, high = bounds
+    return (max(low, least) if high != 0 else 0), high
 
 
 def _plain_entry(name: str, entry: dict[str, Any]) -> type[BaseModel]:
