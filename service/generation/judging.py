@@ -61,4 +61,3 @@ class Judge:
             scopes=self.scopes,
             stated=lambda value: stated_by(self.spec, value, self.known),
         )
-
