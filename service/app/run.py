@@ -79,6 +79,7 @@ def run(
         kind=request.kind,
         model=request.model,
         formats=request.formats(),
+        spec=request.spec,
     )
 
 
