@@ -209,6 +209,7 @@ def _grouped(
     wanted |= {container[i] for i in list(wanted) if container.get(i) in written}
     data: dict[str, Any] = {}
     required = set(schema.get("required", ()))
+    objects = _padded(schema, mm, objects)
     for key, prop in schema["properties"].items():
         if key == "$delete":
             data[key] = []
@@ -330,6 +331,39 @@ def _declared(schema: dict[str, Any], objects: list[CimObject]) -> dict[str, Any
         if entries or key in schema.get("required", ()):
             data[key] = entries
     return data
+
+
+def _padded(schema: dict[str, Any], mm: Metamodel, objects: list[CimObject]) -> list[CimObject]:
+    """`objects` with as many more of a class as its list's `minItems` asks for, as a model
+    following the schema writes them: copies of the class's objects under new ids, their ID
+    attribute numbered (it stays unique), each held by its original's container."""
+    objects = list(objects)
+    for key, prop in schema["properties"].items():
+        least = _resolve(prop, schema).get("minItems", 0) if key in mm.classes else 0
+        own = [o for o in objects if o.class_ == key]
+        for n in range(len(own), least if own else 0):
+            original = own[n % len(own)]
+            copy = original.model_copy(
+                update={
+                    "id": f"{original.id}_{n}",
+                    "attributes": {
+                        k: f"{v}{n}" if _is_id(mm, key, k) else v
+                        for k, v in original.attributes.items()
+                    },
+                }
+            )
+            objects.append(copy)
+            for i, o in enumerate(objects):
+                for name, ids in o.references.items():
+                    ref = mm.classes[o.class_].feature_map[name]
+                    if isinstance(ref, Reference) and ref.containment and original.id in ids:
+                        refs = {**o.references, name: [*ids, copy.id]}
+                        objects[i] = o.model_copy(update={"references": refs})
+    return objects
+
+
+def _is_id(mm: Metamodel, key: str, name: str) -> bool:
+    return getattr(mm.classes[key].feature_map.get(name), "is_id", False)
 
 
 def _links(schema: dict[str, Any], mm: Metamodel, reference: Cim) -> dict[str, Any]:

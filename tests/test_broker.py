@@ -264,6 +264,18 @@ def _job_result(client: httpx.Client, body: dict[str, object]) -> dict[str, obje
     return dict(view["result"])
 
 
+def _bank_job(llm: FaultServer, **extra: object) -> dict[str, object]:
+    """A job body for the scripted bank LLM, no repairs, with `extra` fields."""
+    return {
+        "metamodel": {"ecore": BANK_ECORE.read_text()},
+        "spec": "A bank.",
+        "model": "openai/scripted",
+        "api_base": llm.base_url,
+        "max_repairs": 0,
+        **extra,
+    }
+
+
 def test_constraints_reach_the_workers_as_they_reach_the_embedded_runner(
     redis_url: str, llm: FaultServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -271,14 +283,7 @@ def test_constraints_reach_the_workers_as_they_reach_the_embedded_runner(
     findings on a Celery worker as in the embedded runner; so does a batch line."""
     env = _env(llm)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-stub")
-    body = {
-        "metamodel": {"ecore": BANK_ECORE.read_text()},
-        "spec": "A bank.",
-        "model": "openai/scripted",
-        "api_base": llm.base_url,
-        "max_repairs": 0,
-        "constraints": MANY_ACCOUNTS,
-    }
+    body = _bank_job(llm, constraints=MANY_ACCOUNTS)
     embedded_app = create_app(Settings(db_path=tmp_path / "e.db", api_bases=(llm.base_url,)))
     with ServerThread(embedded_app) as server, httpx.Client(base_url=server.url, timeout=60) as c:
         embedded = _job_result(c, body)
@@ -312,3 +317,28 @@ def test_constraints_reach_the_workers_as_they_reach_the_embedded_runner(
     ]
     assert sorted((d["line"], d["status"]) for d in done) == [(1, "valid"), (2, "invalid")]
     assert run.returncode == 1, run.stderr
+
+
+def test_scope_and_realism_reach_the_workers_as_they_reach_the_embedded_runner(
+    redis_url: str, llm: FaultServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A job's `scope` (here one the validator checks: spread over two concrete classes, so
+    no list can hold it) and `realism` give a Celery worker the findings they give the
+    embedded runner; a scope the metamodel contradicts is refused before any job exists."""
+    env = _env(llm)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-stub")
+    body = _bank_job(llm, scope=["NamedElement=50.."], realism="strict")
+    embedded_app = create_app(Settings(db_path=tmp_path / "e.db", api_bases=(llm.base_url,)))
+    with ServerThread(embedded_app) as server, httpx.Client(base_url=server.url, timeout=60) as c:
+        embedded = _job_result(c, body)
+    assert embedded["status"] == "invalid"
+    assert "scope" in {i["code"] for i in embedded["issues"]}  # type: ignore[attr-defined]
+    with ExitStack() as stack:
+        stack.enter_context(_worker(redis_url, env))
+        client = stack.enter_context(
+            httpx.Client(base_url=_replica(stack, redis_url, env), timeout=60)
+        )
+        brokered = _job_result(client, body)
+        refused = client.post("/v1/jobs", json={**body, "scope": ["NamedElement=..2", "Person=3"]})
+    assert brokered["issues"] == embedded["issues"]
+    assert refused.status_code in (400, 422) and "contradicts the metamodel" in refused.text

@@ -35,6 +35,8 @@ from instancegen.service.generation.two_phase.objects_schema import declared_obj
 ROOT = Path(__file__).resolve().parent.parent
 BANK = ROOT / "metamodels" / "bank" / "bank.ecore"
 SPEC = "A bank holds two accounts, owned by a person."  # no names: ids account_1, account_2
+# The answers' IBANs are placeholders ("DE01"): where a test compares a result's findings, it
+# generates with realism off (test_generation_realism.py is where realism is tested).
 
 
 class ScriptedBackend:
@@ -103,7 +105,9 @@ def bank() -> Metamodel:
 def test_invalid_then_valid_repairs_with_previous_model_and_issues(bank: Metamodel) -> None:
     backend = ScriptedBackend([BAD_BALANCE, LINKS, GOOD, LINKS])
     events: list[Event] = []
-    result = generate(bank, SPEC, backend=backend, on_event=events.append, max_repairs=3)
+    result = generate(
+        bank, SPEC, backend=backend, on_event=events.append, max_repairs=3, realism="off"
+    )
 
     assert result.status == "valid" and result.issues == []
     assert [(a.number, a.kind) for a in result.attempts] == [(1, "generate"), (2, "repair")]
@@ -142,7 +146,7 @@ def test_invalid_then_valid_repairs_with_previous_model_and_issues(bank: Metamod
 
 def test_never_valid_reports_last_issues(bank: Metamodel) -> None:
     backend = ScriptedBackend([BAD_BALANCE, LINKS] * 2)
-    result = generate(bank, SPEC, backend=backend, max_repairs=1)
+    result = generate(bank, SPEC, backend=backend, max_repairs=1, realism="off")
     assert result.status == "invalid"
     assert len(result.attempts) == 2 and not backend.replies
     assert {i.code for i in result.issues} == {"bad-value"}
@@ -161,7 +165,7 @@ def test_objects_no_links_could_complete_are_left_out(bank: Metamodel) -> None:
 
 def test_colliding_id_values_are_told_apart_without_a_repair(bank: Metamodel) -> None:
     backend = ScriptedBackend([DUPLICATE_IBANS, LINKS])
-    result = generate(bank, SPEC, backend=backend, max_repairs=0)
+    result = generate(bank, SPEC, backend=backend, max_repairs=0, realism="off")
     assert result.status == "valid"
     # the change is said: a `normalised` warning naming the object, the feature, both values
     assert [(i.code, i.severity, i.object, i.feature) for i in result.issues] == [
@@ -237,7 +241,7 @@ def test_samples_are_drawn_warm_with_their_own_seeds_and_voted(bank: Metamodel) 
     odd["Person"].append({"id": "zed", "attributes": {"name": "DE02"}})
     backend = ScriptedBackend([GOOD, LINKS, GOOD, LINKS, json.dumps(odd), LINKS, LINKS])
     events: list[Event] = []
-    result = generate(bank, SPEC, backend=backend, samples=3, on_event=events.append)
+    result = generate(bank, SPEC, backend=backend, samples=3, on_event=events.append, realism="off")
     assert result.status == "valid" and result.cim is not None
     assert sorted(str(o.attributes.get("iban") or o.attributes.get("name"))
                   for o in result.cim.objects) == ["Alpha", "Ann", "DE01", "DE02"]  # fmt: skip

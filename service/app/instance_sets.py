@@ -25,6 +25,7 @@ from typing import Any, Literal, cast
 from pydantic import BaseModel, Field
 
 from instancegen import compilers
+from instancegen.service.app.set_variety import variety_note
 from instancegen.service.core.cim import Cim
 from instancegen.service.core.errors import InputError
 from instancegen.service.core.issues import Issue
@@ -115,9 +116,12 @@ def generate_set(
     kind: Kind,
     model: str,
     formats: Sequence[str],
+    spec: str = "",
 ) -> InstanceSet:
     """`count` pairwise non-isomorphic models of `kind`; fewer (status `incomplete`, with
-    `problems`) when the LLM keeps repeating itself or failing."""
+    `problems`) when the LLM keeps repeating itself or failing. Each next member is shown
+    the shapes and values the kept ones used, but for the values `spec` states
+    (`set_variety`)."""
     check_set_request(count, kind)
     members: list[Member] = []
     seen: set[str] = set()
@@ -125,7 +129,9 @@ def generate_set(
     problems: list[str] = []
     for index in range(1, count + 1):
         for attempt in range(1, TRIES_PER_MEMBER + 1):
-            result = run(member_note(kind, index, count, attempt), warmth(index, attempt))
+            kept = [m.cim for m in members]
+            note = member_note(kind, index, count, attempt, variety_note(kept, spec))
+            result = run(note, warmth(index, attempt))
             usage = _add(usage, result.usage)
             if result.status != "valid" or result.cim is None:
                 problems.append(f"model {index}, try {attempt}: still invalid after repairs")
@@ -155,9 +161,12 @@ def generate_set(
     )
 
 
-def member_note(kind: Kind, index: int, count: int, attempt: int) -> str | None:
-    """What one member's prompt says after the spec: the kind's guidance and (in a set) the
-    member's place in it, so the LLM writes a different model each time; None: nothing."""
+def member_note(
+    kind: Kind, index: int, count: int, attempt: int, variety: str | None = None
+) -> str | None:
+    """What one member's prompt says after the spec: the kind's guidance, (in a set) the
+    member's place in it and what the kept members used (`variety`), so the LLM writes a
+    different model each time; None: nothing."""
     parts = []
     if GUIDANCE[kind]:
         parts.append(GUIDANCE[kind])
@@ -167,6 +176,8 @@ def member_note(kind: Kind, index: int, count: int, attempt: int) -> str | None:
             f"{attempt}): choose other names, other values and other numbers of objects "
             "than a first, obvious model would."
         )
+    if variety:
+        parts.append(variety)
     return "\n\n".join(parts) or None
 
 

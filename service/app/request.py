@@ -18,19 +18,28 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic.json_schema import SkipJsonSchema
 
 from instancegen import compilers
 from instancegen.service.app.instance_sets import MAX_COUNT, Kind
 from instancegen.service.backends import DEFAULT_MODEL, MIN_TOKENS
 from instancegen.service.core import limits as limits_mod
+from instancegen.service.core.checks.audit import Realism
 from instancegen.service.core.cim import describe_validation_error
 from instancegen.service.core.ecore_loader import load_metamodel
 from instancegen.service.core.errors import InputError
 from instancegen.service.core.json_text import check_sendable
 from instancegen.service.core.metamodel import Metamodel
 from instancegen.service.core.ocl.sources import with_constraints
+from instancegen.service.core.scope import Scope, check_scopes, parse_scopes
 from instancegen.service.generation.options import MAX_SAMPLES, SAMPLE_TEMPERATURE, Mode
 from instancegen.service.generation.strategy import StrategyChoice
 
@@ -185,7 +194,31 @@ class GenerationRequest(LlmOptions):
         description="typical, boundary (limits), edge (minimal), or invalid (one rule "
         "broken, the expected finding given per model).",
     )
-    # Issue 29 adds `scope` (class counts) and `realism` here, for every entry point at once.
+    scope: list[str] = Field(
+        default_factory=list,
+        description="Class counts the model must have, as --scope: `Account=12`, "
+        "`Student=20..30`, `Course=3..`, `Course=..5` (a class's count includes its "
+        "subclasses' objects). A scope the metamodel's multiplicities contradict is refused.",
+    )
+    realism: Realism = Field(
+        "warn",
+        description="What a value failing a realism check (IBAN checksum, e-mail syntax, "
+        "birth date, …) is during generation: warn (a warning the repairs still try to fix), "
+        "strict (an error that must be fixed) or off (not checked). A value the spec states "
+        "is kept as it is, with its warning.",
+    )
+
+    @field_validator("scope")
+    @classmethod
+    def _scopes_parse(cls, value: list[str]) -> list[str]:
+        try:
+            parse_scopes(value)
+        except InputError as exc:
+            raise ValueError(exc.message.rstrip(".")) from None
+        return value
+
+    def scopes(self) -> tuple[Scope, ...]:
+        return parse_scopes(self.scope)
 
     @model_validator(mode="after")
     def _voted_in_two_step(self) -> Self:
@@ -221,9 +254,12 @@ def resolve(
     request: GenerationRequest, lookup: Lookup | None = None, loaded: Metamodel | None = None
 ) -> Metamodel:
     """The metamodel `request` names (or `loaded`, read by the caller), with the invariants
-    of its constraints added: the one place they are, for every entry point. `lookup` finds
-    a reference (a service's registry); without one, inline files are read from memory."""
+    of its constraints added: the one place they are, for every entry point; its scopes are
+    checked against it here too (refused when its multiplicities contradict them). `lookup`
+    finds a reference (a service's registry); without one, inline files are read from
+    memory."""
     mm = loaded if loaded is not None else _read(request.metamodel, lookup)
+    check_scopes(mm, request.scopes())
     return with_constraints(mm, request.constraint_documents())
 
 

@@ -58,6 +58,8 @@ def run(
         max_repairs=request.max_repairs,
         samples=request.samples,
         formats=request.formats(),
+        realism=request.realism,
+        scopes=request.scopes(),
     )
     if not request.wants_set():
         return generate_model(
@@ -77,6 +79,7 @@ def run(
         kind=request.kind,
         model=request.model,
         formats=request.formats(),
+        spec=request.spec,
     )
 
 

@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from instancegen.service.core.checks.audit import Realism
 from instancegen.service.core.errors import BackendError, InputError
 from instancegen.service.core.version import installed_version
 
@@ -78,6 +79,24 @@ ConstraintsOption = Annotated[
         "--constraints",
         help="A Complete OCL file (context Patient inv AgeInRange: self.age <= 130) whose "
         "invariants are checked as well as the .ecore's own; repeat for several.",
+        show_default=False,
+    ),
+]
+
+RealismOption = Annotated[
+    Realism,
+    typer.Option(
+        "--realism",
+        help="What a value failing a realism check is: warn (an `unrealistic` warning), "
+        "strict (an error) or off (not checked).",
+    ),
+]
+ScopeOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--scope",
+        help="Class=N, Class=MIN..MAX, Class=MIN.. or Class=..MAX: how many objects of the "
+        "class (its subclasses' included) the model must have; repeatable.",
         show_default=False,
     ),
 ]

@@ -20,6 +20,8 @@ from instancegen.service.cli.app import (
     EXIT_INVALID,
     ConstraintsOption,
     MetamodelOption,
+    RealismOption,
+    ScopeOption,
     app,
     err,
     fail,
@@ -201,12 +203,17 @@ def generate_command(
     samples: SamplesOption = 1,
     ids: IdsOption = None,
     schema_location: SchemaLocationOption = False,
+    scope: ScopeOption = None,
+    realism: RealismOption = "warn",
 ) -> None:
     """Generate an instance model from a natural-language specification.
 
     The LLM fills a typed conceptual model, the validator checks it against the metamodel,
     and the issues go back to the LLM until the model is valid or --max-repairs runs out.
-    Output is written (atomically) only when valid, unless --allow-invalid.
+    Output is written (atomically) only when valid, unless --allow-invalid. [bold]--scope[/]
+    counts are held by the answer's form where it can and checked otherwise; realism
+    warnings (--realism warn) are still sent back for repair while repairs are left,
+    --realism strict makes them errors; a value the spec states is never changed.
 
     Exit code 0: valid · 1: still invalid after all attempts (issues on stderr) · 2: bad
     input · 3: the LLM backend failed (refused, timed out, unauthorised, unusable output).
@@ -258,6 +265,7 @@ def generate_command(
             ),
             **{"format": chosen, "max_repairs": max_repairs, "mode": mode},
             **{"samples": samples, "count": count, "kind": kind},
+            **{"scope": scope or [], "realism": realism},
         )
         mm = resolve(request)  # here, for the output options too
         progress = None if quiet else Progress(err)

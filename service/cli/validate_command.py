@@ -15,35 +15,18 @@ from instancegen.service.cli.app import (
     EXIT_OK,
     ConstraintsOption,
     MetamodelOption,
+    RealismOption,
+    ScopeOption,
     app,
     fail,
     out,
 )
-from instancegen.service.core.checks.audit import Realism
 from instancegen.service.core.ecore_loader import load_metamodel
 from instancegen.service.core.errors import InputError
 from instancegen.service.core.issues import Issue, has_errors
 from instancegen.service.core.scope import check_scopes, parse_scopes
 from instancegen.service.core.validator import validate as validate_model
 from instancegen.service.resources.model_io import read_model_file
-
-RealismOption = Annotated[
-    Realism,
-    typer.Option(
-        "--realism",
-        help="What a value failing a realism check is: warn (an `unrealistic` warning), "
-        "strict (an error) or off (not checked).",
-    ),
-]
-ScopeOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--scope",
-        help="Class=N, Class=MIN..MAX, Class=MIN.. or Class=..MAX: how many objects of the "
-        "class (its subclasses' included) the model must have; repeatable.",
-        show_default=False,
-    ),
-]
 
 
 @app.command("validate")

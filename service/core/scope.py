@@ -99,6 +99,33 @@ def check_scopes(mm: Metamodel, scopes: Sequence[Scope]) -> None:
     _Bounds(mm, scopes).check()
 
 
+def list_bounds(mm: Metamodel, scopes: Sequence[Scope]) -> dict[str, tuple[int, int | None]]:
+    """How long each concrete class's list of objects may be for an answer to hold `scopes` by
+    construction (a schema's minItems/maxItems, a grammar's repetition): a scope on a class
+    with one concrete class (itself or a subclass) bounds that list both ways; one spread over
+    several concrete classes bounds each from above only (their sum is the validator's to
+    check). Classes no scope names are absent."""
+    bounds: dict[str, tuple[int, int | None]] = {}
+    for s in scopes:
+        subs = mm.concrete_subtypes(s.class_) if s.class_ in mm.classes else []
+        for key in subs:
+            low, high = bounds.get(key, (0, None))
+            low = max(low, s.lower) if len(subs) == 1 else low
+            if s.upper is not None:
+                high = s.upper if high is None else min(high, s.upper)
+            bounds[key] = (low if high is None else min(low, high), high)
+    return bounds
+
+
+def scopes_note(scopes: Sequence[Scope]) -> str | None:
+    """The scopes as a sentence for a prompt ("The model has exactly 12 Account objects and 2
+    to 3 Student objects, subclasses' objects included."); None without scopes."""
+    if not scopes:
+        return None
+    said = " and ".join(f"{s.wanted} {s.class_} objects" for s in scopes)
+    return f"The model has {said}, subclasses' objects included."
+
+
 def count_of(mm: Metamodel, objects: Sequence[CimObject], key: str) -> int:
     """Objects of class `key` or of its subclasses (objects of unknown classes not counted)."""
     return sum(1 for o in objects if o.class_ in mm.classes and mm.is_subtype(o.class_, key))

@@ -52,7 +52,7 @@ from functools import cache
 from typing import Any
 
 from instancegen.service.core import values
-from instancegen.service.core.checks.audit import Realism, audit
+from instancegen.service.core.checks.audit import KEPT_HINT, Realism, audit
 from instancegen.service.core.cim import Cim, CimObject
 from instancegen.service.core.gc_pause import gc_paused
 from instancegen.service.core.issues import Issue, Severity
@@ -80,13 +80,15 @@ def validate(
     invariants: bool = True,
     realism: Realism = "warn",
     scopes: Sequence[Scope] = (),
+    stated: Callable[[Any], bool] | None = None,
 ) -> list[Issue]:
     """Every way `cim` breaks `metamodel`; no error means EMF will accept it. Without
     `invariants`, the OCL invariants are left to the caller (`service.core.ocl.check`);
-    `realism` says what a failed realism check is (a warning, an error, or not looked for);
-    a class count outside one of `scopes` is a `scope` error."""
+    `realism` says what a failed realism check is (a warning, an error, or not looked for),
+    except on a value `stated` says its user gave (generation: the spec's): that stays a
+    warning, hinted `KEPT_HINT`; a class count outside one of `scopes` is a `scope` error."""
     with gc_paused():  # its indexes are many small containers, none of them cyclic garbage
-        issues = _Validator(metamodel, cim.objects, invariants, realism).run()
+        issues = _Validator(metamodel, cim.objects, invariants, realism, stated).run()
     return issues + scope_issues(metamodel, cim.objects, scopes)
 
 
@@ -224,11 +226,13 @@ class _Validator:
         objects: Sequence[CimObject],
         invariants: bool = True,
         realism: Realism = "off",
+        stated: Callable[[Any], bool] | None = None,
     ) -> None:
         self.mm = metamodel
         self.objects = objects
         self.invariants = invariants
         self.realism = realism
+        self.stated = stated
         self.rules_by_key: dict[str, _ClassRules | None] = derived(metamodel, "validator rules")
         self.index: dict[str, int] = {}
         self.classes: list[_ClassRules | None] = []
@@ -276,7 +280,10 @@ class _Validator:
         verdict = audit(self.mm, self.objects)
         severity: Severity = "error" if self.realism == "strict" else "warning"
         for f in verdict.findings:
-            self._add(f.index, f.feature, "unrealistic", f.message, f.hint, severity)
+            if self.stated is not None and self.stated(f.value):
+                self._add(f.index, f.feature, "unrealistic", f.message, KEPT_HINT, "warning")
+            else:
+                self._add(f.index, f.feature, "unrealistic", f.message, f.hint, severity)
         for u in verdict.unknown:
             self._add(len(self.objects), None, "not-evaluated", u.message, None, "warning")
 

@@ -10,14 +10,13 @@ from dataclasses import dataclass
 
 from instancegen import compilers
 from instancegen.service.backends.base import Message
-from instancegen.service.core.checks.audit import GENERATION_REALISM
 from instancegen.service.core.errors import InputError
 from instancegen.service.core.issues import Issue
 from instancegen.service.core.metamodel import Metamodel
-from instancegen.service.core.validator import validate
 from instancegen.service.generation.caller import Caller
 from instancegen.service.generation.emfatic import render_metamodel
 from instancegen.service.generation.engine import Outcome
+from instancegen.service.generation.judging import Judge
 from instancegen.service.generation.prompting import (
     WHOLE,
     conversation,
@@ -34,6 +33,7 @@ class Direct:
     """The baseline's attempt: XMI written by the LLM, read back and validated."""
 
     plan: Plan
+    judge: Judge
 
     def attempt(self, caller: Caller, last: Outcome | None) -> Outcome:
         mm = self.plan.full
@@ -61,7 +61,7 @@ class Direct:
                 hint="Write one complete, well-formed XMI document for this metamodel.",
             )
             return Outcome(None, [issue], xmi)
-        return Outcome(cim, validate(mm, cim, realism=GENERATION_REALISM), xmi)
+        return Outcome(cim, self.judge.issues(cim), xmi)
 
 
 def direct_messages(mm: Metamodel, spec: str) -> list[Message]:

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from instancegen import compilers
 from instancegen.service.backends import Backend, Capabilities, Message
 from instancegen.service.core import limits as limits_mod
-from instancegen.service.core.checks.audit import GENERATION_REALISM
+from instancegen.service.core.checks.audit import Realism
 from instancegen.service.core.cim import Cim, Scalar, describe_validation_error
 from instancegen.service.core.edits import Edit, EditList, apply_edits
 from instancegen.service.core.errors import InputError
@@ -37,6 +37,7 @@ from instancegen.service.core.xmi_identity import carry_xmi_ids, document_xmi_id
 from instancegen.service.generation.caller import Caller
 from instancegen.service.generation.emfatic import render_metamodel
 from instancegen.service.generation.engine import Engine, Outcome
+from instancegen.service.generation.judging import Judge
 from instancegen.service.generation.prompting import (
     WHOLE,
     Fit,
@@ -112,13 +113,16 @@ def edit_model(
     strategy: str = "auto",
     formats: Sequence[str] = ("xmi",),
     max_repairs: int = 3,
+    realism: Realism = "warn",
     on_event: Callable[[Event], None] | None = None,
 ) -> EditResult:
     """Carry out a change request on a model with `backend` (a model that can do `caps`,
     named `model` in the result): the LLM writes edits, they are applied and validated, and
-    issues go back for repair up to `max_repairs` times. `strategy` two-phase (or auto, for a
-    model decoding under a grammar) asks with ids, classes and features as enums. Raises
-    InputError for bad arguments and BackendError when the LLM fails."""
+    issues go back for repair up to `max_repairs` times. `realism` judges the values the
+    edits write (the model's own and those the request states are kept). `strategy`
+    two-phase (or auto, for a model decoding under a grammar) asks with ids, classes and
+    features as enums. Raises InputError for bad arguments and BackendError when the LLM
+    fails."""
     request = request.strip()
     if not request:
         raise InputError("the change request is empty.")
@@ -135,7 +139,8 @@ def edit_model(
         max_edits=edit_cap(request) if caps.small else None,
     )
     engine = Engine(Caller(backend, caps), on_event)
-    last = engine.run(_Editing(metamodel, source.cim, request, schema), max_repairs + 1)
+    judge = Judge(metamodel, request, realism, known=_given(source.cim))
+    last = engine.run(_Editing(metamodel, source.cim, request, schema, judge), max_repairs + 1)
     result = _result(
         metamodel,
         source,
@@ -155,9 +160,25 @@ def _as_source(source: ModelSource | Cim) -> ModelSource:
     return source if isinstance(source, ModelSource) else ModelSource(source)
 
 
-def _applied(mm: Metamodel, cim: Cim, edits: list[Edit]) -> tuple[Cim, list[Issue]]:
+def _applied(
+    mm: Metamodel, cim: Cim, edits: list[Edit], judge: Judge | None = None
+) -> tuple[Cim, list[Issue]]:
+    """`edits` applied to `cim`, and the result's findings: `judge`'s (an LLM's edits), or
+    without realism checks (edits as given: nothing would repair a value)."""
     outcome = apply_edits(cim, edits, mm)
-    return outcome.cim, [*outcome.issues, *validate(mm, outcome.cim, realism=GENERATION_REALISM)]
+    found = judge.issues(outcome.cim) if judge else validate(mm, outcome.cim, realism="off")
+    return outcome.cim, [*outcome.issues, *found]
+
+
+def _given(cim: Cim) -> frozenset[Any]:
+    """The model's own values: an edit keeps them as they are, realistic or not (only the
+    values the LLM writes are its to make realistic)."""
+    found: set[Any] = set()
+    for o in cim.objects:
+        for value in o.attributes.values():
+            listed = value if isinstance(value, list) else [value]
+            found.update(v for v in listed if isinstance(v, str | int | float))
+    return frozenset(found)
 
 
 def _result(
@@ -401,6 +422,7 @@ class _Editing:
     cim: Cim
     request: str
     schema: type[EditAnswer]
+    judge: Judge
 
     def attempt(self, caller: Caller, last: Outcome | None) -> Outcome:
         previous: list[Edit] | None = last.answer if last is not None else None
@@ -419,5 +441,5 @@ class _Editing:
             temperatures=(first, UNPARSED_RETRY_TEMPERATURE),
         )
         edits = answer.to_edits()
-        cim, found = _applied(self.mm, self.cim, edits)
+        cim, found = _applied(self.mm, self.cim, edits, self.judge)
         return Outcome(cim, found, edits)

@@ -23,7 +23,7 @@ Both decode deterministically; a repair answer may also carry `$delete`, ids to 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 from types import GenericAlias
 from typing import Annotated, Any, ForwardRef, Literal, Protocol, Union
@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from instancegen.service.backends.base import StrictAnswer
 from instancegen.service.core.cim import Cim, CimObject
 from instancegen.service.core.metamodel import Attribute, EClassView, Metamodel, Reference
+from instancegen.service.core.scope import Scope, list_bounds
 from instancegen.service.generation.emfatic import feature_xml_names
 from instancegen.service.generation.schema import (
     NameAllocator,
@@ -58,7 +59,10 @@ class Encoding(Protocol):
     form: str  # how the answer is written, for the prompt
     nested: bool  # objects inside objects (a cut-off answer keeps those completed inside)
 
-    def response_model(self, *, repair: bool = False) -> type[BaseModel]: ...
+    def response_model(self, *, repair: bool = False, whole: bool = True) -> type[BaseModel]:
+        """The answer's model: a first answer (`whole`: the first part of one, which holds
+        the scopes' counts), a repair's (only what changes, and ids to delete)."""
+        ...
 
     def decode(self, data: dict[str, Any], taken: Collection[str] = ()) -> tuple[Cim, list[str]]:
         """The objects of an answer, and the ids it asks to delete; an id the answer leaves
@@ -80,9 +84,12 @@ class Grouped:
 
     nested = True  # objects sit inside objects: a cut-off answer keeps those completed inside
 
-    def __init__(self, mm: Metamodel, *, strict: bool = False) -> None:
+    def __init__(
+        self, mm: Metamodel, *, strict: bool = False, scopes: Sequence[Scope] = ()
+    ) -> None:
         self.mm = mm
         self.strict = strict
+        self.scopes = tuple(scopes)
         self.name = "strict" if strict else "typed"
         clash = any("id" in c.feature_map for c in mm.concrete_classes)
         self.id_key = "@id" if clash else "id"
@@ -101,12 +108,22 @@ class Grouped:
             "but the root is contained once. Leave out unset features and classes without "
             "objects."
         )
+        held = list_bounds(mm, self.scopes)
+        if held:
+            # A counted class's objects sit in its own top-level list, whose length the schema
+            # bounds; nested elsewhere they would escape the count.
+            self.form += (
+                f" Write the objects of {', '.join(sorted(held))} at the top level, in their "
+                "class's list, and put their ids in their containers' containment references."
+            )
 
-    def response_model(self, *, repair: bool = False) -> type[BaseModel]:
-        key = ("grouped", self.mm.content_hash, self.strict, repair)
-        return cached_build(key, lambda: self._build(repair))
+    def response_model(self, *, repair: bool = False, whole: bool = True) -> type[BaseModel]:
+        scopes = self.scopes if whole and not repair else ()
+        key = ("grouped", self.mm.content_hash, self.strict, repair, scopes)
+        return cached_build(key, lambda: self._build(repair, scopes))
 
-    def _build(self, repair: bool) -> type[BaseModel]:
+    def _build(self, repair: bool, scopes: tuple[Scope, ...]) -> type[BaseModel]:
+        """The form; each class's list as long as `scopes` allow (`scope.list_bounds`)."""
         names = NameAllocator()
         names.allocate("Objects")
         keys = [cls.key for cls in self.mm.concrete_classes]
@@ -127,12 +144,17 @@ class Grouped:
         for model in models.values():
             model.model_rebuild(_types_namespace=namespace)
         fields: dict[str, Any] = {}
+        held = list_bounds(self.mm, scopes)
         for i, cls in enumerate(self.mm.concrete_classes):
             many = GenericAlias(list, (models[cls.key],))
+            low, high = held.get(cls.key, (0, None))
             if self.strict:
-                fields[f"c{i}"] = (many, Field(alias=cls.key))
+                field = Field(alias=cls.key, min_length=low or None, max_length=high)
             else:
-                fields[f"c{i}"] = (many, Field(default_factory=list, alias=cls.key))
+                field = Field(
+                    default_factory=list, alias=cls.key, min_length=low or None, max_length=high
+                )
+            fields[f"c{i}"] = (many, field)
         if repair:
             fields["delete_"] = _delete_field(self.strict)
         if self.strict:
@@ -412,7 +434,7 @@ class CimForm:
             "letters, digits and underscores."
         )
 
-    def response_model(self, *, repair: bool = False) -> type[BaseModel]:
+    def response_model(self, *, repair: bool = False, whole: bool = True) -> type[BaseModel]:
         if not repair:
             return self._model
         if self._repair is None:

@@ -15,20 +15,20 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from instancegen import compilers
 from instancegen.service.backends import Backend, Capabilities
-from instancegen.service.core.checks.audit import GENERATION_REALISM
 from instancegen.service.core.cim import Cim
 from instancegen.service.core.errors import BackendError, InputError
 from instancegen.service.core.issues import Issue
 from instancegen.service.core.metamodel import Metamodel
 from instancegen.service.core.ocl.search import search
-from instancegen.service.core.validator import validate
 from instancegen.service.generation import consensus
 from instancegen.service.generation.caller import Caller
 from instancegen.service.generation.direct import Direct
 from instancegen.service.generation.engine import Engine, Outcome
+from instancegen.service.generation.judging import Judge
 from instancegen.service.generation.one_shot import OneShot
 from instancegen.service.generation.options import SAMPLE_TEMPERATURE, Options
 from instancegen.service.generation.result import Event, GenerationResult
@@ -54,15 +54,22 @@ def generate_model(
     already checked). Raises InputError for a strategy that does not exist and BackendError
     when the LLM fails."""
     spec = spec.strip()
-    chosen = plan(metamodel, spec, caps, strategy=options.strategy, note=options.note)
+    chosen = plan(
+        metamodel, spec, caps, strategy=options.strategy, note=options.note, scopes=options.scopes
+    )
     chosen = replace(chosen, named_entries=options.named_entries)
     engine = Engine(Caller(backend, caps, floor=options.warmth), on_event)
     reading = _Reading(spec)
+    judge = Judge(metamodel, spec, options.realism, options.scopes, _known(chosen, reading))
     two_step = options.mode == "two-step"
-    step = _Modelling(chosen, reading, options.samples, engine) if two_step else Direct(chosen)
+    step: _Modelling | Direct = (
+        _Modelling(chosen, reading, options.samples, engine, judge)
+        if two_step
+        else Direct(chosen, judge)
+    )
     last = engine.run(step, options.max_repairs + 1)
     if two_step:
-        last = _search_invariants(metamodel, last, reading)
+        last = _search_invariants(metamodel, last, reading, judge)
     valid = last.valid
     fitted = "; prompts cut to fit the context: " + "; ".join(engine.caller.notes)
     result = GenerationResult(
@@ -99,6 +106,15 @@ class _Reading:
         return self.read[mm.content_hash]
 
 
+def _known(chosen: Plan, reading: _Reading) -> frozenset[Any]:
+    """The values the two-phase strategy read from the spec (its `SpecFacts`): stated, as
+    whatever appears in the spec verbatim is (`judging.stated_by`)."""
+    if chosen.strategy != "two-phase":
+        return frozenset()
+    facts = reading.of(chosen.metamodel)
+    return frozenset((*facts.strings, *facts.numbers, *facts.dates))
+
+
 @dataclass
 class _Modelling:
     """The two-step method's attempt: the strategy's asker writes a CIM, validated against
@@ -108,6 +124,7 @@ class _Modelling:
     reading: _Reading
     samples: int
     engine: Engine
+    judge: Judge
     consensus_note: str | None = None  # what the vote kept, once it ran
     asker: OneShot | TwoPhase = field(init=False)
 
@@ -124,7 +141,7 @@ class _Modelling:
             cim = self._vote(caller, notes)
         else:
             cim = self.asker.answer(caller, previous, issues, notes)
-        return Outcome(cim, validate(self.plan.full, cim, realism=GENERATION_REALISM) + notes, cim)
+        return Outcome(cim, self.judge.issues(cim) + notes, cim)
 
     def _vote(self, caller: Caller, notes: list[Issue]) -> Cim:
         """The first answer as the vote of `samples` answers drawn at SAMPLE_TEMPERATURE. What
@@ -184,10 +201,10 @@ class _Modelling:
             self.asker = self.plan.asker(self.reading.of)
 
 
-def _search_invariants(mm: Metamodel, last: Outcome, reading: _Reading) -> Outcome:
+def _search_invariants(mm: Metamodel, last: Outcome, reading: _Reading, judge: Judge) -> Outcome:
     """The last resort for invariants no answer met: a bounded search for single edits that
     make them hold (`core.ocl.search`), trying the spec's values first. Each kept edit is a
-    `normalised` warning; the model is validated again."""
+    `normalised` warning; the model is judged again."""
     if last.cim is None or not any(i.code == "invariant" for i in last.issues):
         return last
     stated = reading.of(mm)
@@ -197,7 +214,7 @@ def _search_invariants(mm: Metamodel, last: Outcome, reading: _Reading) -> Outco
     if not found.notes:
         return last
     earlier = [i for i in last.issues if i.code == "normalised"]  # the answers' notes
-    return Outcome(found.cim, found.issues + earlier + found.notes, found.cim)
+    return Outcome(found.cim, judge.issues(found.cim) + earlier + found.notes, found.cim)
 
 
 def _artifacts(

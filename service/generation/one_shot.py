@@ -87,13 +87,13 @@ class OneShot:
         """The new CIM: the whole answer, or `previous` with a repair answer merged in. An
         object written twice under one id keeps its last version, noted in `notes`."""
         repair = previous is not None
-        schema = self.encoding.response_model(repair=repair)
         written: Cim = Cim()
         deleted: list[str] = []
         more: list[Message] = []  # after the first part: what is written, and "continue"
         for number in range(1, MAX_PARTS + 1):
             caller.phase = "model" if number == 1 else f"model, part {number}"
             messages = caller.fitted(partial(self._continued, previous, issues, more))
+            schema = self.encoding.response_model(repair=repair, whole=not more)
             data, cut = caller.ask_part(
                 messages,
                 schema,

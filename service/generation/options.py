@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from instancegen.service.core.checks.audit import Realism
+from instancegen.service.core.scope import Scope
+
 Mode = Literal["two-step", "direct"]
 MODES: tuple[Mode, ...] = ("two-step", "direct")
 MAX_SAMPLES = 9  # each sample costs a whole first answer: one request's cost stays bounded
@@ -26,7 +29,8 @@ class Options:
     compile; for a member of a set, a `note` on how it should differ (shown after the spec),
     no named entries (they would pin every member to the one model the spec names) and a
     `warmth`: the least temperature its calls are made at, so that a model repeating itself
-    varies."""
+    varies. `realism` and `scopes` are what every attempt is validated with
+    (`judging.Judge`); scopes are also held by the answer's schema where it can."""
 
     strategy: str = "auto"
     mode: Mode = "two-step"
@@ -36,3 +40,5 @@ class Options:
     note: str | None = None
     named_entries: bool = True
     warmth: float = 0.0
+    realism: Realism = "warn"
+    scopes: tuple[Scope, ...] = ()

@@ -28,6 +28,7 @@ from instancegen.service import backends
 from instancegen.service.backends import Capabilities, Message
 from instancegen.service.core.errors import InputError
 from instancegen.service.core.metamodel import Metamodel
+from instancegen.service.core.scope import Scope, scopes_note
 from instancegen.service.generation.budget import prompt_tokens, room
 from instancegen.service.generation.encoding import CimForm, Encoding, Grouped
 from instancegen.service.generation.one_shot import OneShot
@@ -62,6 +63,7 @@ class Plan:
     spec: str
     note: str | None = None  # a set member's: how it should differ, shown after the spec
     named_entries: bool = True  # two-phase: names the spec gives pin entries (not in a set)
+    scopes: tuple[Scope, ...] = ()  # class counts asked for: in the prompt, and the schema
 
     @property
     def metamodel(self) -> Metamodel:
@@ -69,8 +71,9 @@ class Plan:
 
     @property
     def shown(self) -> str:
-        """The spec as the prompt shows it: the user's, and a set member's note after it."""
-        return self.spec if self.note is None else f"{self.spec}\n\n{self.note}"
+        """The spec as the prompt shows it: the user's, the counts its scopes ask for, and a
+        set member's note after it."""
+        return "\n\n".join(t for t in (self.spec, scopes_note(self.scopes), self.note) if t)
 
     def describe(self) -> str:
         sliced = f"; {self.slice.describe()}" if self.slice is not None else ""
@@ -81,7 +84,7 @@ class Plan:
         spec's `facts` about the metamodel shown)."""
         mm = self.metamodel
         if self.strategy == "two-phase":
-            return TwoPhase(mm, self.caps, facts(mm), self.shown, self.named_entries)
+            return TwoPhase(mm, self.caps, facts(mm), self.shown, self.named_entries, self.scopes)
         return self._one_shot()
 
     def _one_shot(self) -> OneShot:
@@ -90,7 +93,7 @@ class Plan:
         return OneShot(
             mm,
             self.shown,
-            _encoding(self.strategy, mm),
+            _encoding(self.strategy, mm, self.scopes),
             self.caps,
             _encoding(self.strategy, ex.metamodel) if ex is not None else None,
         )
@@ -109,10 +112,12 @@ class Plan:
         return self._one_shot().messages()
 
 
-def _encoding(strategy: Strategy, mm: Metamodel) -> Encoding:
+def _encoding(strategy: Strategy, mm: Metamodel, scopes: tuple[Scope, ...] = ()) -> Encoding:
+    """The answer form; a grouped one holds `scopes` in its lists' lengths (the generic form,
+    one list of every object, leaves them to the validator)."""
     if strategy == "generic":
         return CimForm(mm)
-    return Grouped(mm, strict=strategy == "strict")
+    return Grouped(mm, strict=strategy == "strict", scopes=scopes)
 
 
 def plan(
@@ -122,9 +127,11 @@ def plan(
     *,
     strategy: str = "auto",
     note: str | None = None,
+    scopes: tuple[Scope, ...] = (),
 ) -> Plan:
     """Choose how to ask a model that can do `caps` for an instance of `mm` (see the module
-    docstring); `note` is a set member's, shown after the spec."""
+    docstring); `note` is a set member's, shown after the spec, and `scopes` the class counts
+    asked for."""
     if strategy not in STRATEGIES:
         raise InputError(f"unknown strategy {strategy!r}; use one of {', '.join(STRATEGIES)}.")
     if not mm.concrete_classes:
@@ -142,7 +149,7 @@ def plan(
         chosen, reason = "strict", "strict tool calls: strict structured outputs"
     else:
         chosen, reason = "typed", "one answer, objects grouped by class"
-    whole = Plan(chosen, reason, caps, mm, None, spec, note)
+    whole = Plan(chosen, reason, caps, mm, None, spec, note, scopes=scopes)
     wanted = min(caps.output_tokens, caps.context_tokens // ANSWER_SHARE)
     fits = room(caps, prompt_tokens(whole.first_messages())) >= wanted
     cut = None if fits else slice_for(mm, spec)
@@ -150,7 +157,7 @@ def plan(
         too_big = _beyond_limits(cut.metamodel if cut is not None else mm, chosen == "strict")
         if too_big:
             chosen, reason = "generic", f"the typed schema is beyond provider limits ({too_big})"
-    return Plan(chosen, reason, caps, mm, cut, spec, note)
+    return Plan(chosen, reason, caps, mm, cut, spec, note, scopes=scopes)
 
 
 def plan_for(

@@ -54,6 +54,9 @@ class Check(Protocol):
     # Optional `fallback: bool`: by name, it applies only where no other check does.
     # Optional `needs: tuple[str, ...]`: modules it imports when it runs; without them it is
     # left out with a warning (an annotation naming it is then `not-evaluated`).
+    # Optional `constraints(owner, attribute, today) -> dict | None`: JSON Schema keywords
+    # (`pattern`, `minimum`, `maximum`) that only passing values meet; generation holds a
+    # small model's free values to them (`writable`), so it writes plausible ones.
 
     def applies(self, owner: EClassView, attribute: Attribute) -> bool:
         """Whether it applies to a feature not annotated, by the feature's name and type."""
@@ -63,6 +66,18 @@ class Check(Protocol):
         """None when `value` passes; else why not, one clause ("the checksum fails").
         A value of a type it does not judge passes (the validator reports bad values)."""
         ...
+
+
+def writable(owner: EClassView, attribute: Attribute, today: date) -> dict[str, Any]:
+    """The JSON Schema keywords the checks `attribute` gets say its values should meet, the
+    first check's where two give one keyword; {} when none says any."""
+    found: dict[str, Any] = {}
+    for c in applied(owner, attribute).checks:
+        hook = getattr(c, "constraints", None)
+        said = hook(owner, attribute, today) if hook is not None else None
+        for key, value in (said or {}).items():
+            found.setdefault(key, value)
+    return found
 
 
 @cache
@@ -136,4 +151,5 @@ __all__ = [
     "applied",
     "available",
     "get",
+    "writable",
 ]

@@ -22,10 +22,9 @@ from instancegen.service.core.metamodel import Attribute, EClassView, Metamodel,
 
 Realism = Literal["warn", "strict", "off"]
 REALISM_LEVELS: tuple[Realism, ...] = ("warn", "strict", "off")
-# What generation and edits ask of realism: nothing yet. Their repairs show the LLM every
-# finding, and a value the spec states must never be repaired for realism; until they can
-# tell those apart (`Finding` carries what they need), realism is for people to read.
-GENERATION_REALISM: Realism = "off"
+KEPT_HINT = "The spec states this value: it stays as it is."
+"""The hint of a finding on a value the caller said is stated (`validate(stated=...)`): a
+warning whatever the realism level, which a repair must leave alone."""
 
 
 @dataclass(frozen=True, slots=True)

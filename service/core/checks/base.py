@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -37,12 +38,19 @@ class ValueCheck:
     judge: Callable[[Any, Context], str | None]
     fallback: bool = False  # by name, only where no other check applies
     needs: tuple[str, ...] = ()  # modules `judge` imports on first use
+    # JSON Schema keywords only passing values meet, for a generator to hold values to
+    shape: Callable[[EClassView, Attribute, date], dict[str, Any] | None] | None = None
 
     def applies(self, owner: EClassView, attribute: Attribute) -> bool:
         return attribute.type.kind in self.kinds and self.named(words(attribute.name), owner)
 
     def check(self, value: Any, context: Context) -> str | None:
         return self.judge(value, context)
+
+    def constraints(
+        self, owner: EClassView, attribute: Attribute, today: date
+    ) -> dict[str, Any] | None:
+        return self.shape(owner, attribute, today) if self.shape is not None else None
 
 
 TEXT: frozenset[TypeKind] = frozenset({"string"})

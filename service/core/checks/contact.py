@@ -108,6 +108,10 @@ def _phone_named(w: Words, _: EClassView) -> bool:
     return bool({"phone", "telephone", "tel", "fax", "mobile"} & set(w)) or "phone" in "".join(w)
 
 
+# What a small model is held to: one optional separator per part, never two dots in a row.
+_PLAIN_ADDRESS = (
+    r"^[a-z0-9]{1,12}([._-][a-z0-9]{1,12})?@[a-z0-9]{1,16}(-[a-z0-9]{1,8})?\.[a-z]{2,6}$"
+)
 email = ValueCheck(
     "email",
     "an e-mail address such as alice@example.org (syntax only)",
@@ -115,6 +119,7 @@ email = ValueCheck(
     _email_named,
     _email,
     needs=("email_validator",),
+    shape=lambda *_: {"pattern": _PLAIN_ADDRESS},
 )
 url = ValueCheck(
     "url",

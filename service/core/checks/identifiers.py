@@ -137,4 +137,6 @@ code = ValueCheck(
     lambda w, _: bool(_CODE_WORDS & set(w)),
     _code,
     fallback=True,
+    # letters, digits and a few separators: never a timestamp's colons or a sentence
+    shape=lambda *_: {"pattern": r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,23}$"},
 )

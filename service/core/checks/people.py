@@ -21,6 +21,7 @@ from instancegen.service.core.metamodel import Attribute, EClassView, TypeKind
 from instancegen.service.core.values import parse_date
 
 LIVING_MEMORY_YEARS = 110
+PLAUSIBLE_AGE = 100  # what a value generation writes freely is held to (`_birth_shape`)
 
 PERSON_NOUNS = frozenset({
     "person", "people", "human", "individual", "student", "pupil", "lecturer", "teacher",
@@ -107,6 +108,20 @@ def _birth_day(value: Any, attribute_kind: TypeKind) -> date | int | None:
         return None
 
 
+def _birth_shape(owner: EClassView, attribute: Attribute, today: date) -> dict[str, Any] | None:
+    """Years a living person is born in (PLAUSIBLE_AGE years back, to last year): a whole
+    number's range, or a date's pattern over the whole decades in it; None for people of
+    history, whose years the check leaves open."""
+    if _historical(owner):
+        return None
+    first, last = today.year - PLAUSIBLE_AGE, today.year - 1
+    if attribute.type.kind == "int":
+        return {"minimum": first, "maximum": last}
+    decades = range(-(-first // 10), last // 10)  # whole decades only: 193 … 201
+    years = "|".join(f"{d}[0-9]" for d in decades)
+    return {"pattern": f"^({years})-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$"}
+
+
 def _birth_date(value: Any, context: Context) -> str | None:
     born = _birth_day(value, context.attribute.type.kind)
     if born is None:
@@ -137,4 +152,5 @@ birth_date = _BirthDate(
     _BIRTH_KINDS,
     lambda w, _: bool({"birth", "born", "dob", "birthday"} & set(w)),
     _birth_date,
+    shape=lambda owner, attribute, today: _birth_shape(owner, attribute, today),
 )

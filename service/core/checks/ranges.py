@@ -34,6 +34,7 @@ age = ValueCheck(
     NUMBERS,
     lambda w, _: "age" in w,
     _within(0, MAX_AGE, "an age"),
+    shape=lambda *_: {"minimum": 0, "maximum": MAX_AGE},
 )
 percentage = ValueCheck(
     "percentage",
@@ -41,4 +42,5 @@ percentage = ValueCheck(
     NUMBERS,
     _percent_named,
     _within(0, 100, "a percentage"),
+    shape=lambda *_: {"minimum": 0, "maximum": 100},
 )

@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from instancegen.service.core import values
-from instancegen.service.core.checks.audit import GENERATION_REALISM
 from instancegen.service.core.cim import Cim, Value
 from instancegen.service.core.edits import EditList, SetEdit, apply_edits
 from instancegen.service.core.issues import Issue, normalised
@@ -59,8 +58,9 @@ _STRINGS = frozenset({"string", "char"})
 
 @dataclass(frozen=True)
 class Searched:
-    """The model after the search, its issues (`validate` again), the `normalised` warnings of
-    the kept edits, and how many edits were tried."""
+    """The model after the search, its issues (`validate` again, without realism checks: a
+    caller judging values, as generation does, judges the model itself), the `normalised`
+    warnings of the kept edits, and how many edits were tried."""
 
     cim: Cim
     issues: list[Issue]
@@ -131,9 +131,7 @@ def search(mm: Metamodel, cim: Cim, *, offered: Offered | None = None) -> Search
                 notes.append(_note(edit, current.violated - trial.violated))
                 current = trial
                 break
-    return Searched(
-        current.cim, validate(mm, current.cim, realism=GENERATION_REALISM), notes, trials
-    )
+    return Searched(current.cim, validate(mm, current.cim, realism="off"), notes, trials)
 
 
 def _judge(mm: Metamodel, cim: Cim) -> _Judged:

@@ -13,13 +13,15 @@ import itertools
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from datetime import UTC, datetime
 from types import GenericAlias
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
 
+from instancegen.service.core.checks import writable
 from instancegen.service.core.cim import Cim, CimObject, parse_cim
 from instancegen.service.core.issues import Issue, normalised
 from instancegen.service.core.metamodel import (
@@ -29,6 +31,7 @@ from instancegen.service.core.metamodel import (
     Metamodel,
     Reference,
 )
+from instancegen.service.core.scope import Scope, list_bounds
 from instancegen.service.generation.naming import says
 from instancegen.service.generation.schema import (
     NameAllocator,
@@ -82,6 +85,7 @@ def objects_model(
     bounded: bool = True,
     facts: SpecFacts | None = None,
     named_entries: bool = True,
+    scopes: Sequence[Scope] = (),
 ) -> type[ObjectsRoot]:
     """`{"<Class>": [{"id", "attributes"}], ...}` with a key for every concrete class, in
     containment order (roots first): the grammar walks a small model through every class, and
@@ -103,6 +107,9 @@ def objects_model(
         if facts is not None and bounded and max_per_class is not None
         else {}
     )
+    held = list_bounds(mm, scopes)
+    roots = [c.key for c in mm.concrete_classes if not mm.containers_of[c.key]]
+    sole_root = roots[0] if len(roots) == 1 else None
     for i, cls in enumerate(phase_classes(mm)):
         base = names.allocate(cls.key)
         entry: dict[str, Any] = {"id": (id_annotation(ID_PATTERN if bounded else None), ...)}
@@ -111,7 +118,7 @@ def objects_model(
                 (
                     a,
                     grounded_annotation(
-                        cls.key, _bounded(a), facts, a.name == naming_attribute(cls, facts)
+                        cls.key, _bounded(a), facts, a.name == naming_attribute(cls, facts), cls
                     ),
                 )
                 if bounded
@@ -126,8 +133,12 @@ def objects_model(
         least = 1 if cls.key in needed else 0
         most = room.get(cls.key, max_per_class)
         stated = counts.get(cls.key)
-        if stated is not None and stated >= least:
+        if cls.key in held:
+            least, most = _scoped(held[cls.key], least)
+        elif stated is not None and stated >= least:
             least = most = stated if most is None else min(stated, most)
+        elif bounded and cls.key == sole_root:
+            most = 1  # one root unless the spec (a count) or a scope asks for more
         said = facts if bounded else None  # what a small model is held to
         pinned = (
             _ordered_entries(cls, entry, said, least, names)
@@ -147,6 +158,13 @@ def objects_model(
             Field(alias=cls.key, min_length=least, max_length=most),
         )
     return create_model("Objects", __base__=ObjectsRoot, **fields)
+
+
+def _scoped(bounds: tuple[int, int | None], least: int) -> tuple[int, int | None]:
+    """A scoped class's list length: the scope's, at least one where the class is needed
+    (unless the scope allows none)."""
+    low, high = bounds
+    return (max(low, least) if high != 0 else 0), high
 
 
 def _plain_entry(name: str, entry: dict[str, Any]) -> type[BaseModel]:
@@ -293,7 +311,8 @@ def _entry_about(
         elif said is not None:
             attrs.append((a, said))
         elif anchor is None or a.lower > 0 or a.type.kind not in KINDS:
-            attrs.append((a, grounded_annotation(cls.key, _bounded(a), facts, a.name == naming)))
+            grounded = grounded_annotation(cls.key, _bounded(a), facts, a.name == naming, cls)
+            attrs.append((a, grounded))
         # else: a string, number or date the spec states nowhere near this object's name is
         # not its: offered, a small model fills it with another object's name or number.
     model = features_model(names.allocate(f"{label}Attributes"), attrs)
@@ -478,15 +497,24 @@ def id_for(class_name: str, value: str) -> str:
 
 
 def grounded_annotation(
-    cls_key: str, attr: Attribute, facts: SpecFacts | None, naming: bool = False
+    cls_key: str,
+    attr: Attribute,
+    facts: SpecFacts | None,
+    naming: bool = False,
+    owner: EClassView | None = None,
 ) -> Any:
     """A bounded attribute's type; with `facts`, a choice among the values the spec states
     that fit the attribute (its strings, numbers in range, dates). A small model picks a
     value it is offered far more faithfully than it spells one. An attribute the spec offers
-    nothing for stays free; enums and booleans already are choices."""
+    nothing for stays free, but for what its realism checks say of plausible values (with
+    `owner`, its class: `_plausible`); enums and booleans already are choices."""
     choices = _choices(cls_key, attr, facts, naming) if facts is not None else ()
     if not choices:
-        return attribute_annotation(attr, max_string=MAX_STRING)
+        return (
+            _plausible(owner, attr)
+            if owner is not None
+            else attribute_annotation(attr, max_string=MAX_STRING)
+        )
     scalar: Any = Literal[choices]
     if not attr.many:
         return scalar
@@ -494,6 +522,20 @@ def grounded_annotation(
         GenericAlias(list, (scalar,)),
         Field(min_length=attr.lower or None, max_length=None if attr.upper == -1 else attr.upper),
     ]
+
+
+def _plausible(owner: EClassView, attr: Attribute) -> Any:
+    """A free single value held to what its realism checks say only plausible values meet
+    (`checks.writable`: a birth year's range, an e-mail's or a code's pattern), so a small
+    model writes a plausible one rather than being repaired for it."""
+    held = {} if attr.many else writable(owner, attr, datetime.now(UTC).date())
+    kind = attr.type.kind
+    if "pattern" in held and kind in ("string", "date"):
+        return Annotated[str, StringConstraints(max_length=MAX_STRING, pattern=held["pattern"])]
+    if ("minimum" in held or "maximum" in held) and kind in ("int", "float", "decimal"):
+        base: Any = int if kind == "int" else float
+        return Annotated[base, Field(ge=held.get("minimum"), le=held.get("maximum"))]
+    return attribute_annotation(attr, max_string=MAX_STRING)
 
 
 def naming_attribute(cls: EClassView, facts: SpecFacts | None = None) -> str | None:

@@ -24,6 +24,7 @@ from instancegen.service.backends import Capabilities, Message
 from instancegen.service.core.cim import Cim
 from instancegen.service.core.issues import Issue
 from instancegen.service.core.metamodel import Metamodel, Reference
+from instancegen.service.core.scope import Scope
 from instancegen.service.generation import budget
 from instancegen.service.generation.budget import prompt_tokens
 from instancegen.service.generation.caller import Caller
@@ -44,13 +45,14 @@ SMALL_LINKS_TOKENS = 1024
 class TwoPhase:
     """Two-phase asking of a model that can do `caps`, with what the user's `spec` states
     about `mm` read once (`facts`); the prompts show `shown` (the spec, and a set member's
-    note after it)."""
+    note after it); phase 1's lists hold the `scopes` asked for."""
 
     mm: Metamodel
     caps: Capabilities
     facts: SpecFacts
     shown: str
     named_entries: bool = True
+    scopes: tuple[Scope, ...] = ()
 
     def objects_schemas(self) -> list[type[Any]]:
         """Phase 1's schemas, most objects first (a small model's cut-off answer is asked again
@@ -64,11 +66,13 @@ class TwoPhase:
     def first_objects_schema(self) -> type[Any]:
         """`objects_schemas()[0]` without building the others (what `schema` shows)."""
         if not self.caps.small:
-            return objects_model(self.mm, None, bounded=False)
+            return objects_model(self.mm, None, bounded=False, scopes=self.scopes)
         return self._bounded(self._cap)
 
     def _bounded(self, cap: int) -> type[Any]:
-        return objects_model(self.mm, cap, facts=self.facts, named_entries=self.named_entries)
+        return objects_model(
+            self.mm, cap, facts=self.facts, named_entries=self.named_entries, scopes=self.scopes
+        )
 
     @cached_property
     def _cap(self) -> int:
