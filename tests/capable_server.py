@@ -191,12 +191,13 @@ def _grouped(
     object still to write whose container was written before is written with its container
     again (what that holds already listed by id). Ids: all, or with `terse` only those a
     reference names."""
+    objects = _padded(schema, mm, objects)
     if _two_phase_objects(schema):
         return _declared(schema, objects)
-    by_id = {o.id: o for o in reference.objects}
+    by_id = {o.id: o for o in reference.objects} | {o.id: o for o in objects}
     container: dict[str, str] = {}
     named: set[str] = set()
-    for o in reference.objects:
+    for o in by_id.values():
         for name, ids in o.references.items():
             ref = mm.classes[o.class_].feature_map[name]
             assert isinstance(ref, Reference)
@@ -207,18 +208,21 @@ def _grouped(
                     named.add(target)
     wanted = {o.id for o in objects}
     wanted |= {container[i] for i in list(wanted) if container.get(i) in written}
+    # A counted class (its list's length bounded) is written at the top level, held by id.
+    counted = {i for i in wanted if _bounded(schema, by_id[i].class_)}
+    in_place = wanted - counted
     data: dict[str, Any] = {}
     required = set(schema.get("required", ()))
-    objects = _padded(schema, mm, objects)
     for key, prop in schema["properties"].items():
         if key == "$delete":
             data[key] = []
             continue
         item = _resolve(_resolve(prop, schema)["items"], schema)
         entries = [
-            _entry(schema, item, by_id[i], by_id, container, wanted, named if terse else None)
+            _entry(schema, item, by_id[i], by_id, container, in_place, named if terse else None)
             for i in by_id
-            if i in wanted and by_id[i].class_ == key and container.get(i) not in wanted
+            if i in wanted and by_id[i].class_ == key
+            if i in counted or container.get(i) not in wanted
         ]
         if entries or key in required:
             data[key] = entries
@@ -360,6 +364,12 @@ def _padded(schema: dict[str, Any], mm: Metamodel, objects: list[CimObject]) -> 
                         refs = {**o.references, name: [*ids, copy.id]}
                         objects[i] = o.model_copy(update={"references": refs})
     return objects
+
+
+def _bounded(schema: dict[str, Any], key: str) -> bool:
+    prop = schema["properties"].get(key)
+    found = _resolve(prop, schema) if prop is not None else {}
+    return "minItems" in found or "maxItems" in found
 
 
 def _is_id(mm: Metamodel, key: str, name: str) -> bool:
