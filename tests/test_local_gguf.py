@@ -189,4 +189,11 @@ def test_gemma_by_path_generates_a_valid_model_under_the_grammar(tmp_path: Path)
     assert (tmp_path / "bank.xmi").read_text().startswith("<?xml")
     data = json.loads(report.read_text())
     assert data["status"] == "valid" and data["model"] == f"local:{gemma}"
-    assert "grammar" in result.stdout and "Gemma 3 270m, from its GGUF header" in result.stdout
+    assert "grammar" in result.stderr and "Gemma 3 270m, from its GGUF header" in result.stderr
+    # The in-process backend measures its calls: prompt evaluation and decoding, per phase.
+    rows = {row["phase"]: row for row in data["profile"]}
+    for phase in ("objects", "links"):
+        row = rows[phase]
+        assert row["calls"] >= 1 and row["prompt_seconds"] > 0 and row["decode_seconds"] > 0
+        assert row["call_seconds"] >= row["prompt_seconds"] + row["decode_seconds"] - 0.01
+    assert "time: " in result.stderr and "prompt tokens reused" in result.stderr

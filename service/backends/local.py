@@ -18,7 +18,8 @@ import atexit
 import json
 import os
 import threading
-from functools import cache
+import time
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -123,10 +124,17 @@ def _llama(path: str, n_ctx: int) -> Any:
 
 
 def _grammar(schema: type[BaseModel]) -> Any:
+    return _compiled(json.dumps(model_schema(schema), sort_keys=True))
+
+
+@lru_cache(maxsize=64)
+def _compiled(schema_json: str) -> Any:
+    """The grammar of a JSON schema, kept by the schema's text: repairs and samples ask
+    with the same schemas again (a `LlamaGrammar` is only its text: reusing one is safe)."""
     from llama_cpp import LlamaGrammar
 
     try:
-        return LlamaGrammar.from_json_schema(json.dumps(model_schema(schema)), verbose=False)
+        return LlamaGrammar.from_json_schema(schema_json, verbose=False)
     except Exception as exc:  # the converter raises bare Exceptions on unsupported schemas
         raise BackendError(f"the JSON schema cannot be turned into a grammar: {exc}") from exc
 
@@ -151,9 +159,14 @@ class LocalBackend:
         temperature: float = 0.0,
         seed: int | None = None,
     ) -> Reply:
+        from llama_cpp import llama_perf_context, llama_perf_context_reset
+
         llm = _llama(self._path, self._n_ctx)
+        started = time.perf_counter()
         grammar = _grammar(schema) if schema is not None else None
+        grammar_seconds = time.perf_counter() - started
         with _lock:
+            llama_perf_context_reset(llm.ctx)
             try:
                 out = llm.create_chat_completion(
                     messages=messages,
@@ -164,12 +177,17 @@ class LocalBackend:
                 )
             except ValueError as exc:  # e.g. the prompt does not fit the context window
                 raise BackendError(f"the local model failed: {exc}") from None
+            perf = llama_perf_context(llm.ctx)
         choice, usage = out["choices"][0], out["usage"]
         return Reply(
             text=choice["message"]["content"] or "",
             prompt_tokens=usage["prompt_tokens"],
             completion_tokens=usage["completion_tokens"],
             truncated=choice["finish_reason"] == "length",
+            prompt_seconds=perf.t_p_eval_ms / 1000,
+            grammar_seconds=grammar_seconds,
+            # Prompt tokens llama-cpp-python kept from the last call's (a common prefix).
+            reused_tokens=max(0, usage["prompt_tokens"] - perf.n_p_eval),
         )
 
 

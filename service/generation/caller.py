@@ -15,6 +15,7 @@ prompt, or fewer findings, or no worked example; what was cut is noted for the r
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from instancegen.service.core.cim import describe_validation_error
 from instancegen.service.core.errors import BackendError
 from instancegen.service.generation.budget import MIN_ANSWER, prompt_tokens, room
 from instancegen.service.generation.parts import salvage
+from instancegen.service.generation.profile import Profiler
 from instancegen.service.generation.prompting import FITS, WHOLE, Fit
 
 RETRY_TEMPERATURES = (0.0, 0.5, 0.9)  # one call per entry while the answer does not parse
@@ -46,6 +48,7 @@ class Caller:
     draws: int = 0  # seeds given out so far while sampling (outside, the backend's own)
     attempt: int = 1  # the engine's attempt, for the notes
     notes: list[str] = field(default_factory=list)  # what was cut from prompts to fit
+    profiler: Profiler = field(default_factory=Profiler)  # where the run's seconds went
 
     @contextmanager
     def sampling(self, temperature: float) -> Iterator[None]:
@@ -93,6 +96,7 @@ class Caller:
         if self.floor > 0:
             self.draws += 1
             seed = self.draws
+        started = time.perf_counter()
         reply = self.backend.complete(
             messages,
             schema=schema,
@@ -100,6 +104,7 @@ class Caller:
             temperature=max(temperature, self.floor),
             seed=seed,
         )
+        self.profiler.call(reply, time.perf_counter() - started)
         self.prompt_tokens += reply.prompt_tokens
         self.completion_tokens += reply.completion_tokens
         self.costs.append(reply.cost)

@@ -60,7 +60,9 @@ class Direct:
                 hint="Write one complete, well-formed XMI document for this metamodel.",
             )
             return Outcome(None, [issue], xmi)
-        return Outcome(cim, validate(mm, cim, realism=GENERATION_REALISM), xmi)
+        with caller.profiler.work("validation", "validation"):
+            found = validate(mm, cim, realism=GENERATION_REALISM)
+        return Outcome(cim, found, xmi)
 
 
 def direct_messages(mm: Metamodel, spec: str) -> list[Message]:
