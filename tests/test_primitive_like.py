@@ -1,7 +1,7 @@
 """Zoo-style metamodels: no nsURI, and primitive-like data types (`String`, `Integer`, `bool`,
 `Real`) declared without an instance class, as KM3-derived metamodels declare them.
 
-They are read as the matching Ecore type by the schema, the grounding, the validator and the
+They are read as the matching Ecore type by the schema, the spec reading, the validator and the
 scorer, with a `normalised` load warning each; the prompt keeps the package's enums and data
 types; `inspect` says what EMF does with such values, and EMF itself is asked."""
 
@@ -21,7 +21,7 @@ from instancegen.service.core.validator import validate
 from instancegen.service.eval.emf_judge import EmfModelResult
 from instancegen.service.eval.scoring import score
 from instancegen.service.generation.two_phase.objects_schema import spec_choices
-from instancegen.service.generation.two_phase.spec_facts import ground
+from instancegen.service.generation.two_phase.spec_facts import read_facts
 
 ZOO = Path(__file__).parent / "fixtures" / "ecore" / "zoo_style.ecore"
 runner = CliRunner()
@@ -113,12 +113,12 @@ def test_validator_and_scorer_judge_them_as_ecore_values() -> None:
     assert same.attributes.f1 == 1.0
 
 
-def test_grounding_reads_spec_values_of_their_type() -> None:
+def test_spec_facts_read_spec_values_of_their_type() -> None:
     mm = load_metamodel([ZOO])
-    grounding = ground(mm, "The shelf A holds Dune, a hardcover of 412 pages weighing 0.8 kg.")
+    facts = read_facts(mm, "The shelf A holds Dune, a hardcover of 412 pages weighing 0.8 kg.")
     item = mm.classes["Item"]
-    assert spec_choices(item, item.feature_map["pages"], grounding) == (412,)
-    weights = spec_choices(item, item.feature_map["weight"], grounding)
+    assert spec_choices(item, item.feature_map["pages"], facts) == (412,)
+    weights = spec_choices(item, item.feature_map["weight"], facts)
     assert weights and all(type(w) is float for w in weights)
 
 

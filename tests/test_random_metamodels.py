@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from strategies import package_texts, valid_cims
 
 from instancegen import compilers
+from instancegen.service.backends import sent_schema
 from instancegen.service.core.cim import Cim, parse_cim
 from instancegen.service.core.ecore_loader import load_metamodel
 from instancegen.service.core.errors import InputError
@@ -30,7 +31,7 @@ from instancegen.service.core.validator import validate
 from instancegen.service.eval.emf_judge import EmfModelResult
 from instancegen.service.generation.emfatic import render_metamodel
 from instancegen.service.generation.schema import conceptual_schema
-from instancegen.service.generation.strategy import plan_for, schema_as_sent
+from instancegen.service.generation.strategy import plan_for
 
 EXAMPLES = 6
 PER_EXAMPLE = 6  # metamodels drawn per example, their XMI judged by one EMF run
@@ -83,7 +84,7 @@ def _schemas_and_prompts(mm: Metamodel, spec: str) -> None:
         plan = plan_for(mm, spec, model)
         messages, response_model = plan.first_request()
         assert spec in json.dumps(messages)
-        json.dumps(schema_as_sent(model, response_model)[0])
+        json.dumps(sent_schema(model, response_model)[0])
 
 
 def _compiled_and_read_back(mm: Metamodel, cim: Cim) -> bytes:

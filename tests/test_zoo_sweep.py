@@ -25,9 +25,9 @@ from typing import Any
 
 import pytest
 
+from instancegen.service import backends
 from instancegen.service.cli import main
 from instancegen.service.core import ecore_loader
-from instancegen.service.generation.budget import budget_for
 
 ZOO = Path(__file__).parent / "fixtures" / "zoo"
 ARCHIVES = ("atlantic-ecore.tar.xz", "mondo.tar.xz")
@@ -81,7 +81,7 @@ def test_every_public_metamodel_is_served_or_refused_in_one_sentence(
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setattr(socket.socket, "connect", _no_network)  # the workers inherit both
     monkeypatch.setattr(socket, "create_connection", _no_network)
-    budget_for("openai/gpt-4o")  # import LiteLLM once, before the workers fork
+    backends.capabilities("openai/gpt-4o", None)  # import LiteLLM once, before the workers fork
     outcomes = [o for chunk in _in_workers(_sweep, zoo) for o in chunk]
 
     assert len(zoo) == SWEPT
