@@ -197,3 +197,25 @@ def test_gemma_by_path_generates_a_valid_model_under_the_grammar(tmp_path: Path)
         assert row["calls"] >= 1 and row["prompt_seconds"] > 0 and row["decode_seconds"] > 0
         assert row["call_seconds"] >= row["prompt_seconds"] + row["decode_seconds"] - 0.01
     assert "time: " in result.stderr and "prompt tokens reused" in result.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("local_model")
+def test_each_line_of_calls_keeps_its_prefix_evaluated() -> None:
+    """Two lines of calls with a shared system text (two-phase's objects and links): the
+    second starts from the first's system text, and a repair of the first evaluates only
+    what follows its first prompt and answer, not the whole prompt again."""
+    from instancegen.service.backends.local import LocalBackend
+
+    backend = LocalBackend()
+    system = {"role": "system", "content": "Answer in JSON. " + "Keep to the schema. " * 40}
+    first = [system, {"role": "user", "content": "Name three fruits in a list. " * 60}]
+    other = [system, {"role": "user", "content": "Give one person with an age. " * 60}]
+    a = backend.complete(first, schema=None, max_tokens=16)
+    b = backend.complete(other, schema=None, max_tokens=16)
+    assert 0 < b.reused_tokens < b.prompt_tokens / 2  # the system text, copied over
+    repair = [*first, {"role": "assistant", "content": a.text}, {"role": "user", "content": "Fix."}]
+    c = backend.complete(repair, schema=None, max_tokens=16)
+    assert c.reused_tokens >= a.prompt_tokens  # its first prompt and more: not evaluated again
+    again = backend.complete(first, schema=None, max_tokens=16)
+    assert again.text == a.text  # greedy answers do not depend on what was reused

@@ -19,6 +19,7 @@ import json
 import os
 import threading
 import time
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,8 @@ _INSTALL = (
     "CMAKE_ARGS=-DGGML_NATIVE=OFF)"
 )
 _lock = threading.Lock()  # llama.cpp contexts: one generation at a time
+SLOTS = 2  # llama.cpp contexts per model file (each holds a KV cache of the whole context)
+SIMILAR = 0.5  # the share of a prompt a context's last one must share for the call to go there
 
 
 def weights_path() -> Path:
@@ -88,7 +91,86 @@ def capabilities_of(model: str, info: GgufInfo) -> Capabilities:
     )
 
 
+@dataclass
+class _Slot:
+    """One llama.cpp context and the prompt it last evaluated (what its cache holds)."""
+
+    llm: Any
+    shown: str = ""
+    used: int = 0  # when it was last picked, for least-recently-used replacement
+
+
+@dataclass
+class _Contexts:
+    """A model file's contexts. llama-cpp-python keeps the last prompt's tokens and evaluates
+    only what follows the common prefix, so each context is kept for one line of calls:
+    a call goes to the context whose last prompt shares at least SIMILAR of it (a repair or
+    another sample of the same phase), else to a fresh or the least recently used one. With
+    two, two-phase asking keeps each phase's prompt: a repair's objects prompt is its first
+    one plus the answer and findings, evaluated from there."""
+
+    path: str
+    n_ctx: int
+    slots: list[_Slot] = field(default_factory=list)
+    picks: int = 0
+
+    def pick(self, messages: list[Message]) -> _Slot:
+        shown = "\0".join(f"{m['role']}\1{m['content']}" for m in messages)
+        shared = {id(s): _common_prefix(s.shown, shown) for s in self.slots}
+        best = max(self.slots, key=lambda s: shared[id(s)], default=None)
+        if best is not None and shared[id(best)] >= SIMILAR * len(shown):
+            slot = best
+        elif len(self.slots) < SLOTS:
+            slot = _Slot(_llama(self.path, self.n_ctx))
+            self.slots.append(slot)
+        else:
+            slot = min(self.slots, key=lambda s: s.used)
+        if best is not None and best is not slot and shared[id(best)] > shared.get(id(slot), 0):
+            _copy_cache(best.llm, slot.llm)  # start from the other's prefix (the system text)
+        self.picks += 1
+        slot.shown, slot.used = shown, self.picks
+        return slot
+
+
+def _copy_cache(source: Any, target: Any) -> None:
+    """`source`'s evaluated tokens and their KV cache into `target` (a context of the same
+    model and size), so `target` evaluates only what follows the prefix they share. Only
+    the sequence is copied, not the logits: llama-cpp-python decodes again before sampling
+    from a restored state. Left as it was when llama.cpp cannot copy it."""
+    import ctypes
+
+    import llama_cpp
+
+    size = llama_cpp.llama_state_seq_get_size(source.ctx, 0)
+    data = (ctypes.c_uint8 * size)()
+    written = llama_cpp.llama_state_seq_get_data(source.ctx, data, size, 0)
+    target.reset()
+    memory = llama_cpp.llama_get_memory(target.ctx)
+    llama_cpp.llama_memory_clear(memory, True)
+    if written == 0 or llama_cpp.llama_state_seq_set_data(target.ctx, data, written, 0) == 0:
+        return
+    n = source.n_tokens
+    target.input_ids[:n] = source.input_ids[:n]
+    target.n_tokens = n
+
+
+def _common_prefix(a: str, b: str) -> int:
+    """The length of the longest common prefix of `a` and `b` (bisected: slices compare in C)."""
+    low, high = 0, min(len(a), len(b))
+    while low < high:
+        mid = (low + high + 1) // 2
+        if a[:mid] == b[:mid]:
+            low = mid
+        else:
+            high = mid - 1
+    return low
+
+
 @cache
+def _contexts(path: str, n_ctx: int) -> _Contexts:
+    return _Contexts(path, n_ctx)
+
+
 def _llama(path: str, n_ctx: int) -> Any:
     try:
         from llama_cpp import Llama
@@ -161,11 +243,11 @@ class LocalBackend:
     ) -> Reply:
         from llama_cpp import llama_perf_context, llama_perf_context_reset
 
-        llm = _llama(self._path, self._n_ctx)
         started = time.perf_counter()
         grammar = _grammar(schema) if schema is not None else None
         grammar_seconds = time.perf_counter() - started
         with _lock:
+            llm = _contexts(self._path, self._n_ctx).pick(messages).llm
             llama_perf_context_reset(llm.ctx)
             try:
                 out = llm.create_chat_completion(
@@ -186,7 +268,7 @@ class LocalBackend:
             truncated=choice["finish_reason"] == "length",
             prompt_seconds=perf.t_p_eval_ms / 1000,
             grammar_seconds=grammar_seconds,
-            # Prompt tokens llama-cpp-python kept from the last call's (a common prefix).
+            # Prompt tokens the context kept from its last call's (a common prefix).
             reused_tokens=max(0, usage["prompt_tokens"] - perf.n_p_eval),
         )
 
