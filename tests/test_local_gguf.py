@@ -156,6 +156,12 @@ def test_http_runs_files_only_from_the_allowed_directories(tmp_path: Path) -> No
                 assert r.status_code == 422, r.text
                 assert r.headers["content-type"] == "application/problem+json"
                 assert words in r.json()["detail"]
+        mm_id = c.post("/v1/metamodels", json=body["metamodel"]).json()["id"]
+        r = c.get(f"/v1/metamodels/{mm_id}/schema", params={"model": f"local:{other}/m.gguf"})
+        assert r.status_code == 422 and "INSTANCEGEN_GGUF_DIRS" in r.json()["detail"]
+        edit = {"metamodel": body["metamodel"], "instance": {"objects": []}, "request": "x"}
+        r = c.post("/v1/edit", json={**edit, "model": model})
+        assert r.status_code == 422 and "INSTANCEGEN_GGUF_DIRS" in r.json()["detail"]
 
 
 def _gemma() -> Path:
