@@ -177,10 +177,14 @@ def _gemma() -> Path:
 
 def test_models_lists_gemma_with_its_context_length() -> None:
     gemma = _gemma()
-    result = CliRunner().invoke(app, ["models"], env={"COLUMNS": "250"})
-    assert result.exit_code == 0, result.output
-    row = next(line for line in result.stdout.splitlines() if "local:gemma3-270m" in line)
-    assert "32,768" in row and "268M" in row and "gemma" in row and str(gemma) in row
+    table = CliRunner().invoke(app, ["models"])
+    assert table.exit_code == 0, table.output
+    assert "local:gemma3-270m" in table.stdout and "32,768" in table.stdout
+    listed = json.loads(CliRunner().invoke(app, ["models", "--json"]).stdout)
+    row = next(item for item in listed if item["model"] == "local:gemma3-270m")
+    assert (row["context_length"], row["context_used"], row["path"]) == (32768, 16384, str(gemma))
+    assert row["architecture"] == "gemma3" and row["chat_template"].startswith("gemma")
+    assert 260e6 < row["parameters"] < 280e6
 
 
 @pytest.mark.slow

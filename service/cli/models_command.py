@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
+from rich.table import Column, Table
 
 from instancegen.service.backends import local_models
 from instancegen.service.backends.local import context_for
@@ -41,7 +41,8 @@ def models(
     if as_json:
         out.print_json(json.dumps([_as_dict(item) for item in listed]))
         return
-    table = Table("model", "context", "parameters", "size", "chat template", "file")
+    table = Table("context", "parameters", "size", "chat template", "file")
+    table.columns.insert(0, Column("model", no_wrap=True))  # the string to copy, whole
     for item in listed:
         name = item.model + (" (= local)" if item.default else "")
         info = item.info
