@@ -13,7 +13,8 @@ import time
 from importlib.resources import files
 from pathlib import Path
 
-from instancegen.service.backends.local import OUTPUT_TOKENS, LocalBackend
+from instancegen.service import backends
+from instancegen.service.backends.local import LocalBackend
 from instancegen.service.core.ecore_loader import load_metamodel
 from instancegen.service.generation.strategy import plan_for
 
@@ -26,16 +27,17 @@ def main() -> None:
     mm = load_metamodel([bank / "bank.ecore"])
     messages, schema = plan_for(mm, (bank / "spec.txt").read_text(), "local").first_request()
     backend = LocalBackend()
+    limit = backends.capabilities("local", None).output_tokens
     told: list[int] = []
-    backend.complete(messages, schema=schema, max_tokens=OUTPUT_TOKENS)  # load the model once
+    backend.complete(messages, schema=schema, max_tokens=limit)  # load the model once
     plain, counted = [], []
     for _ in range(args.rounds):
         started = time.perf_counter()
-        reply = backend.complete(messages, schema=schema, max_tokens=OUTPUT_TOKENS)
+        reply = backend.complete(messages, schema=schema, max_tokens=limit)
         plain.append(time.perf_counter() - started)
         started = time.perf_counter()
         with backend.counting(told.append):
-            again = backend.complete(messages, schema=schema, max_tokens=OUTPUT_TOKENS)
+            again = backend.complete(messages, schema=schema, max_tokens=limit)
         counted.append(time.perf_counter() - started)
         assert again.text == reply.text
     base, with_events = statistics.median(plain), statistics.median(counted)

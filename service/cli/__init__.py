@@ -10,6 +10,7 @@ from instancegen.service.cli import (
     eval_commands,  # noqa: F401  (registers score/eval)
     generate_commands,  # noqa: F401  (registers generate/prompt)
     metamodel_commands,  # noqa: F401  (registers inspect/schema/prompt/validate)
+    models_command,  # noqa: F401  (registers models)
     serve_command,  # noqa: F401
     validate_command,  # noqa: F401
     worker_command,  # noqa: F401  (registers worker)

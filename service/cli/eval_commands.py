@@ -123,7 +123,8 @@ def _aggregate_table(title: str, rows: list[Aggregate]) -> Table:
     columns = ["case"] * by_case + ["cases"] * by_group + ["model", "mode", "runs"]
     columns += ["samples"] * voted + ["valid"]
     columns += ["EMF valid", "OCL inv", "realistic", *(f"F1 {a}" for a in ASPECTS)]
-    columns += ["attempts", "normalised", "tokens in", "tokens out", "seconds"]
+    columns += ["attempts", "normalised", "tokens in", "reused", "tokens out"]
+    columns += ["seconds", "median s", "slowest s"]
     for col in columns:
         left = col in ("case", "cases", "model", "mode")
         table.add_column(col, justify="left" if left else "right")
@@ -134,8 +135,9 @@ def _aggregate_table(title: str, rows: list[Aggregate]) -> Table:
         cells.append(_rate(a.realism_rate))
         cells += [f"{a.f1[x]:.3f}" for x in ASPECTS]
         cells += [f"{a.attempts:.1f}", f"{a.normalised:.1f}"]
-        cells += [f"{a.prompt_tokens:.0f}", f"{a.completion_tokens:.0f}"]
-        cells.append(f"{a.seconds:.1f}")
+        cells += [f"{a.prompt_tokens:.0f}", f"{a.reused_prompt_tokens:.0f}"]
+        cells.append(f"{a.completion_tokens:.0f}")
+        cells += [f"{a.seconds:.1f}", f"{a.median_seconds:.1f}", f"{a.max_seconds:.1f}"]
         table.add_row(*cells)
     return table
 
@@ -144,12 +146,34 @@ def _style_table(rows: list[Aggregate]) -> Table:
     """Per spec style: valid runs, mean F1 per aspect and the median seconds of a run."""
     table = Table(title="per spec style")
     columns = ["style", "model", "mode", "valid", *(f"F1 {a}" for a in ASPECTS), "median s"]
+    columns.append("slowest s")
     for col in columns:
         table.add_column(col, justify="left" if col in ("style", "model", "mode") else "right")
     for a in rows:
         f1 = [f"{a.f1[x]:.3f}" for x in ASPECTS]
         valid = f"{a.valid}/{a.runs}"
-        table.add_row(a.style or "", a.model, a.mode, valid, *f1, f"{a.median_seconds:.1f}")
+        seconds = [f"{a.median_seconds:.1f}", f"{a.max_seconds:.1f}"]
+        table.add_row(a.style or "", a.model, a.mode, valid, *f1, *seconds)
+    return table
+
+
+def _profile_table(rows: list[Aggregate]) -> Table:
+    """Where the time went, per model × mode: each phase's seconds over all runs, its share,
+    and how an LLM phase's seconds split (prompt evaluation, decoding, grammar building)."""
+    table = Table(title="time profile (all runs)")
+    columns = ["model", "mode", "phase", "seconds", "share", "prompt s", "decode s"]
+    columns += ["grammar s", "validation s", "compile s", "calls", "tokens in", "reused"]
+    for col in columns:
+        table.add_column(col, justify="left" if col in ("model", "mode", "phase") else "right")
+    for a in rows:
+        total = sum(p.seconds for p in a.profile) or 1.0
+        for p in a.profile:
+            table.add_row(
+                a.model, a.mode, p.phase, f"{p.seconds:.1f}", f"{p.seconds / total:.0%}",
+                f"{p.prompt_seconds:.1f}", f"{p.decode_seconds:.1f}", f"{p.grammar_seconds:.2f}",
+                f"{p.validation_seconds:.2f}", f"{p.compile_seconds:.2f}", str(p.calls),
+                f"{p.prompt_tokens:,}", f"{p.reused_tokens:,}",
+            )  # fmt: skip
     return table
 
 
@@ -255,6 +279,8 @@ def eval_command(
         out.print(_aggregate_table("old and frozen cases apart", result.groups))
     if any(a.style != PLAIN for a in result.styles):  # other ways of writing the same facts
         out.print(_style_table(result.styles))
+    if any(a.profile for a in result.aggregates):
+        out.print(_profile_table(result.aggregates))
     if report:
         write_atomic(report, result.model_dump_json(indent=2).encode())
     if chart:

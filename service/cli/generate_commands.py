@@ -43,6 +43,7 @@ from instancegen.service.core.issues import Issue
 from instancegen.service.core.metamodel import Metamodel
 from instancegen.service.generation.direct import direct_messages
 from instancegen.service.generation.options import MAX_SAMPLES, MODES, SAMPLE_TEMPERATURE
+from instancegen.service.generation.profile import describe
 from instancegen.service.generation.result import GenerationResult
 from instancegen.service.generation.strategy import plan_for
 
@@ -492,3 +493,5 @@ def _summary(result: GenerationResult) -> None:
     )
     if result.strategy_reason:
         err.print(escape(result.strategy_reason), style="dim", highlight=False)
+    if result.profile:
+        err.print(escape(describe(result.profile)), style="dim", highlight=False)

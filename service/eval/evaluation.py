@@ -37,6 +37,7 @@ from instancegen.service.core.metamodel import Metamodel
 from instancegen.service.core.ocl.check import check_invariants
 from instancegen.service.eval.scoring import ZERO_SCORE, score
 from instancegen.service.generation.options import Mode
+from instancegen.service.generation.profile import PhaseTime, summed
 from instancegen.service.generation.result import GenerationFailed, GenerationResult, Usage
 from instancegen.service.resources.model_io import read_model_file
 
@@ -113,6 +114,8 @@ class RunRecord(BaseModel):
     cost: float | None = None
     seconds: float = 0.0  # wall clock of the whole generation
     llm_seconds: float = 0.0  # of that, waiting for the LLM
+    reused_prompt_tokens: int = 0  # prompt tokens the backend took from its cache
+    profile: list[PhaseTime] = Field(default_factory=list)  # where the seconds went
     scores: dict[str, dict[str, float]]
 
 
@@ -139,6 +142,9 @@ class Aggregate(BaseModel):
     completion_tokens: float
     seconds: float
     median_seconds: float = 0.0
+    max_seconds: float = 0.0  # the slowest run
+    reused_prompt_tokens: float = 0.0  # mean per run, of `prompt_tokens`
+    profile: list[PhaseTime] = Field(default_factory=list)  # the runs' phases, summed
     cost: float | None  # total USD, where the provider's prices are known
 
 
@@ -285,6 +291,8 @@ def run_case(
         cost=result.usage.cost,
         seconds=seconds,
         llm_seconds=sum(a.seconds for a in result.attempts),
+        reused_prompt_tokens=result.usage.reused_prompt_tokens,
+        profile=result.profile,
         scores=graded.to_json(),
     )
 
@@ -381,6 +389,9 @@ def aggregate(
         completion_tokens=mean(r.completion_tokens for r in chosen),
         seconds=mean(r.seconds for r in chosen),
         median_seconds=median(r.seconds for r in chosen) if chosen else 0.0,
+        max_seconds=max((r.seconds for r in chosen), default=0.0),
+        reused_prompt_tokens=mean(r.reused_prompt_tokens for r in chosen),
+        profile=summed([r.profile for r in chosen]),
         cost=sum(costs) if costs else None,
     )
 

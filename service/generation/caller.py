@@ -33,6 +33,7 @@ from instancegen.service.core.cim import describe_validation_error
 from instancegen.service.core.errors import BackendError
 from instancegen.service.generation.budget import MIN_ANSWER, prompt_tokens, room
 from instancegen.service.generation.parts import salvage
+from instancegen.service.generation.profile import Profiler
 from instancegen.service.generation.prompting import FITS, WHOLE, Fit
 from instancegen.service.generation.result import EventType
 
@@ -57,6 +58,7 @@ class Caller:
     notes: list[str] = field(default_factory=list)  # what was cut from prompts to fit
     phase: str = "model"  # what the next calls ask for (objects, links, edits, …): the strategy's
     listener: Listener | None = None  # hears `phase_started` and `tokens`
+    profiler: Profiler = field(default_factory=Profiler)  # where the run's seconds went
 
     @contextmanager
     def sampling(self, temperature: float) -> Iterator[None]:
@@ -109,6 +111,7 @@ class Caller:
         counting: AbstractContextManager[None] = nullcontext()
         if self.listener is not None and isinstance(self.backend, StreamingBackend):
             counting = self.backend.counting(self._ticker())
+        started = time.perf_counter()
         with counting:
             reply = self.backend.complete(
                 messages,
@@ -117,6 +120,7 @@ class Caller:
                 temperature=max(temperature, self.floor),
                 seed=seed,
             )
+        self.profiler.call(reply, time.perf_counter() - started)
         self.prompt_tokens += reply.prompt_tokens
         self.completion_tokens += reply.completion_tokens
         self.costs.append(reply.cost)

@@ -61,7 +61,9 @@ class Direct:
                 hint="Write one complete, well-formed XMI document for this metamodel.",
             )
             return Outcome(None, [issue], xmi)
-        return Outcome(cim, self.judge.issues(cim), xmi)
+        with caller.profiler.work("validation", "validation"):
+            found = self.judge.issues(cim)
+        return Outcome(cim, found, xmi)
 
 
 def direct_messages(mm: Metamodel, spec: str) -> list[Message]:

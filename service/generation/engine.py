@@ -112,6 +112,7 @@ class Engine:
             prompt_tokens=self.caller.prompt_tokens,
             completion_tokens=self.caller.completion_tokens,
             cost=round(sum(known), 6) if known else None,
+            reused_prompt_tokens=sum(p.reused_tokens for p in self.caller.profiler.phases.values()),
         )
 
     def emit(self, type_: EventType, attempt: int, **data: Any) -> None:

@@ -31,6 +31,7 @@ from instancegen.service.generation.engine import Engine, Outcome
 from instancegen.service.generation.judging import Judge
 from instancegen.service.generation.one_shot import OneShot
 from instancegen.service.generation.options import SAMPLE_TEMPERATURE, Options
+from instancegen.service.generation.profile import Profiler
 from instancegen.service.generation.result import Event, GenerationResult
 from instancegen.service.generation.slicing import widen
 from instancegen.service.generation.strategy import Plan, plan
@@ -59,7 +60,8 @@ def generate_model(
     )
     chosen = replace(chosen, named_entries=options.named_entries)
     engine = Engine(Caller(backend, caps, floor=options.warmth), on_event)
-    reading = _Reading(spec)
+    profiler = engine.caller.profiler
+    reading = _Reading(spec, profiler)
     judge = Judge(metamodel, spec, options.realism, options.scopes, _known(chosen, reading))
     two_step = options.mode == "two-step"
     step: _Modelling | Direct = (
@@ -69,7 +71,7 @@ def generate_model(
     )
     last = engine.run(step, options.max_repairs + 1)
     if two_step:
-        last = _search_invariants(metamodel, last, reading, judge)
+        last = _search_invariants(metamodel, last, reading, judge, profiler)
     valid = last.valid
     fitted = "; prompts cut to fit the context: " + "; ".join(engine.caller.notes)
     result = GenerationResult(
@@ -81,13 +83,14 @@ def generate_model(
             chosen.describe() + fitted * bool(engine.caller.notes) if two_step else None
         ),
         cim=last.cim,
-        artifacts=_artifacts(metamodel, last.cim, options.formats, valid),
+        artifacts=_artifacts(metamodel, last.cim, options.formats, valid, profiler),
         issues=last.issues,
         attempts=engine.attempts,
         usage=engine.usage(),
         samples=options.samples,
         consensus=step.consensus_note if isinstance(step, _Modelling) else None,
         answer_xmi=None if two_step else last.answer,
+        profile=profiler.rows(),
     )
     engine.finish(result.status, len(result.issues))
     return result
@@ -98,11 +101,13 @@ class _Reading:
     """What the spec states, read once per metamodel shown (the whole one, or a slice)."""
 
     spec: str
+    profiler: Profiler
     read: dict[str, SpecFacts] = field(default_factory=dict)
 
     def of(self, mm: Metamodel) -> SpecFacts:
         if mm.content_hash not in self.read:
-            self.read[mm.content_hash] = read_facts(mm, self.spec)
+            with self.profiler.work("spec reading"):
+                self.read[mm.content_hash] = read_facts(mm, self.spec)
         return self.read[mm.content_hash]
 
 
@@ -141,7 +146,9 @@ class _Modelling:
             cim = self._vote(caller, notes)
         else:
             cim = self.asker.answer(caller, previous, issues, notes)
-        return Outcome(cim, self.judge.issues(cim) + notes, cim)
+        with caller.profiler.work("validation", "validation"):
+            found = self.judge.issues(cim)
+        return Outcome(cim, found + notes, cim)
 
     def _vote(self, caller: Caller, notes: list[Issue]) -> Cim:
         """The first answer as the vote of `samples` answers drawn at SAMPLE_TEMPERATURE. What
@@ -201,16 +208,19 @@ class _Modelling:
             self.asker = self.plan.asker(self.reading.of)
 
 
-def _search_invariants(mm: Metamodel, last: Outcome, reading: _Reading, judge: Judge) -> Outcome:
+def _search_invariants(
+    mm: Metamodel, last: Outcome, reading: _Reading, judge: Judge, profiler: Profiler
+) -> Outcome:
     """The last resort for invariants no answer met: a bounded search for single edits that
     make them hold (`core.ocl.search`), trying the spec's values first. Each kept edit is a
     `normalised` warning; the model is judged again."""
     if last.cim is None or not any(i.code == "invariant" for i in last.issues):
         return last
     stated = reading.of(mm)
-    found = search(
-        mm, last.cim, offered=lambda key, attr: spec_choices(mm.classes[key], attr, stated)
-    )
+    with profiler.work("invariant search"):
+        found = search(
+            mm, last.cim, offered=lambda key, attr: spec_choices(mm.classes[key], attr, stated)
+        )
     if not found.notes:
         return last
     earlier = [i for i in last.issues if i.code == "normalised"]  # the answers' notes
@@ -218,7 +228,7 @@ def _search_invariants(mm: Metamodel, last: Outcome, reading: _Reading, judge: J
 
 
 def _artifacts(
-    mm: Metamodel, cim: Cim | None, formats: Sequence[str], valid: bool
+    mm: Metamodel, cim: Cim | None, formats: Sequence[str], valid: bool, profiler: Profiler
 ) -> dict[str, str]:
     """Each requested format; for an invalid model, those that can still express it."""
     if cim is None:
@@ -226,7 +236,8 @@ def _artifacts(
     artifacts = {}
     for fmt in formats:
         try:
-            artifacts[fmt] = compilers.get(fmt).compile(cim, mm).decode("utf-8")
+            with profiler.work("compile", "compile"):
+                artifacts[fmt] = compilers.get(fmt).compile(cim, mm).decode("utf-8")
         except InputError:
             if valid:
                 raise

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from instancegen.service.core.cim import Cim
 from instancegen.service.core.errors import BackendError
 from instancegen.service.core.issues import Issue
+from instancegen.service.generation.profile import PhaseTime
 
 EventType = Literal[
     "attempt_started",
@@ -38,6 +39,9 @@ class Usage(BaseModel):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost: float | None = None
+    # Of the prompt tokens, those the backend took from its cache (a prefix it had evaluated
+    # for an earlier call) instead of evaluating them again; 0 where it does not say.
+    reused_prompt_tokens: int = 0
 
 
 class GenerationFailed(BackendError):
@@ -67,6 +71,9 @@ class GenerationResult(BaseModel):
     samples: int = 1  # answers drawn for the first attempt (`--samples`), voted into one
     # With samples > 1, what the vote kept: "consensus of 3 samples: kept 5 of 7 objects".
     consensus: str | None = None
+    # Where the seconds went, per phase (`objects`, `links`, `answer`, `spec reading`,
+    # `validation`, `invariant search`, `compile`): see `generation/profile.py`.
+    profile: list[PhaseTime] = Field(default_factory=list)
     # Direct mode: the XMI the LLM last wrote, as written (`artifacts` hold our compilation of
     # what was read from it). For the evaluation's EMF check; not part of the API's JSON.
     answer_xmi: str | None = Field(default=None, exclude=True)

@@ -57,6 +57,7 @@ def create_app(
             ApiKeys(settings.api_keys),
             settings.api_bases,
             settings.api_key_envs,
+            settings.gguf_dirs,
         )
     )
     app.include_router(playground_router(settings))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query
@@ -28,7 +29,7 @@ from instancegen.service.app.request import (
     resolve,
 )
 from instancegen.service.app.run import Outcome, edit, parse_outcome
-from instancegen.service.backends import DEFAULT_MODEL, sent_schema
+from instancegen.service.backends import DEFAULT_MODEL, local_models, sent_schema
 from instancegen.service.core import limits as limits_mod
 from instancegen.service.core.cim import Cim, parse_cim
 from instancegen.service.core.errors import InputError
@@ -67,6 +68,7 @@ def build_router(
     keys: ApiKeys,
     api_bases: tuple[str, ...] = (),
     key_envs: tuple[str, ...] = (),
+    gguf_dirs: tuple[Path, ...] = (),
 ) -> APIRouter:
     """All `/v1` routes; with API keys set, every one but `/healthz` behind the key guard."""
     # One router unless keys guard the API: each level of included routers is matched again
@@ -110,6 +112,7 @@ def build_router(
         for `generate` (see `instancegen generate --help`; `api_base` only tells an
         OpenAI-compatible server from OpenAI, nothing is fetched); `spec` matters where the
         schema depends on it (a small model's objects per class, a sliced metamodel)."""
+        _check_model(model, gguf_dirs)
         chosen = plan_for(
             registry.by_id(mm_id),
             spec,
@@ -178,7 +181,7 @@ def build_router(
     @api.post("/generate", tags=["generation"])
     async def generate(body: GenerateRequest) -> Outcome:
         """Generate and wait for the result (use /v1/jobs for long runs)."""
-        mm = await run_in_threadpool(_prepared, registry, body, api_bases, key_envs)
+        mm = await run_in_threadpool(_prepared, registry, body, api_bases, key_envs, gguf_dirs)
         return await runner.generate(body, mm)
 
     @api.post("/edit", tags=["models"])
@@ -188,6 +191,7 @@ def build_router(
         as they were (an XMI instance keeps its xmi:ids)."""
         if body.request is not None:
             _check_llm(body.api_base, body.api_key_env, api_bases, key_envs)
+            _check_model(body.model, gguf_dirs)
             limits_mod.current().check(
                 "max_spec_chars", len(body.request), "the change request's length"
             )
@@ -220,7 +224,7 @@ def build_router(
     async def create_job(body: GenerateRequest, response: Response) -> JobAccepted:
         """Queue a generation; follow it at /v1/jobs/{id}/events, fetch its files at
         /v1/jobs/{id}/artifacts/{format} once it has finished."""
-        mm = await run_in_threadpool(_prepared, registry, body, api_bases, key_envs)
+        mm = await run_in_threadpool(_prepared, registry, body, api_bases, key_envs, gguf_dirs)
         job_id = await run_in_threadpool(runner.submit, body, mm)  # a store write: off the loop
         response.headers["Location"] = f"/v1/jobs/{job_id}"
         return JobAccepted(id=job_id, status="queued")
@@ -340,10 +344,12 @@ def _prepared(
     body: GenerateRequest,
     api_bases: tuple[str, ...],
     key_envs: tuple[str, ...],
+    gguf_dirs: tuple[Path, ...],
 ) -> Metamodel:
     """Check everything checkable before any LLM work: bad input is a 4xx, not a failed job.
     The metamodel is read with the request's constraints, as a worker would read it."""
     _check_llm(body.api_base, body.api_key_env, api_bases, key_envs)
+    _check_model(body.model, gguf_dirs)
     check(body)
     return resolve(body, registry.resolve)
 
@@ -377,6 +383,16 @@ def _check_llm(
             "api_key_env: this server only reads the key variables its operator listed in "
             "INSTANCEGEN_API_KEY_ENVS.",
         )
+
+
+def _check_model(model: str, gguf_dirs: tuple[Path, ...]) -> None:
+    """A `local:PATH` model only from the directories the operator listed: no request makes
+    the server read a file of the caller's choosing. A file there must be a whole GGUF."""
+    if not local_models.is_local(model):
+        return
+    problem = local_models.local_problem(model, gguf_dirs)
+    if problem is not None:
+        raise Refused(422, "model-not-available", problem)
 
 
 def _edit_source(registry: MetamodelRegistry, body: EditRequest) -> tuple[Metamodel, ModelSource]:

@@ -97,7 +97,8 @@ class TwoPhase:
                     self.mm, self.shown, previous=previous, issues=object_issues, fit=fit
                 )
             )
-            answer = caller.ask(messages, self.objects_schemas(), self._tokens(objects=True))
+            with caller.profiler.phase("objects"):
+                answer = caller.ask(messages, self.objects_schemas(), self._tokens(objects=True))
             declared = declared_objects(self.mm, answer.to_cim(), notes)
         else:
             declared = declared_objects(self.mm, previous, notes)
@@ -112,7 +113,8 @@ class TwoPhase:
                     self.mm, self.shown, plan, issues=link_issues, previous=before, fit=fit
                 )
             )
-            reply = caller.ask(messages, [links_model], self._tokens(objects=False))
+            with caller.profiler.phase("links"):
+                reply = caller.ask(messages, [links_model], self._tokens(objects=False))
             links = reply.model_dump(by_alias=True)
         return plan.apply(links, notes)
 
