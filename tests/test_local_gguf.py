@@ -126,6 +126,25 @@ def test_the_cli_refuses_a_bad_model_file_with_exit_2(tmp_path: Path) -> None:
     assert not (tmp_path / "x.xmi").exists()
 
 
+def test_a_bad_model_file_is_refused_before_eval_runs_any_case(tmp_path: Path) -> None:
+    """Checked at the start for every model: not after the models before it ran. The path's
+    brackets are printed as they are (not read as terminal markup)."""
+    bad = tmp_path / "[q4].gguf"
+    bad.write_text("just text")
+    suite = ROOT / "metamodels" / "suite"
+    args = ["eval", str(suite), "--cases", "bank-basic", "--model", "local"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "instancegen", *args, "--model", f"local:{bad}"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=600,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "[q4].gguf" in proc.stderr and "not a GGUF file" in proc.stderr
+    assert "bank-basic" not in proc.stdout + proc.stderr  # no case ran
+
+
 def test_models_lists_the_files_in_the_given_directories(tmp_path: Path) -> None:
     write_gguf(tmp_path / "tiny.gguf", context=3072)
     (tmp_path / "broken.gguf").write_bytes(b"GGUF")

@@ -73,7 +73,7 @@ def check_model(
         return
     why = plugin.unknown(model, api_base)
     if why is not None:
-        near = _near_miss(model)
+        near = _near_miss(model) if plugin.fallback else None  # a plugin's own string: its why
         raise InputError(f"unknown model {model!r}; did you mean `{near}`?" if near else why)
     if keys and (missing := plugin.missing_key(model, api_base, api_key_env)) is not None:
         raise InputError(missing)

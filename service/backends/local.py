@@ -38,6 +38,7 @@ from instancegen.service.backends.base import (
     TokenCounter,
 )
 from instancegen.service.backends.local_gguf import GgufInfo
+from instancegen.service.backends.local_patterns import grammar_ready
 from instancegen.service.backends.local_templates import fallback_template
 from instancegen.service.core.errors import BackendError, InputError
 from instancegen.service.generation.schema import model_schema
@@ -209,7 +210,7 @@ def _llama(path: str, n_ctx: int) -> Any:
 
 
 def _grammar(schema: type[BaseModel]) -> Any:
-    return _compiled(json.dumps(model_schema(schema), sort_keys=True))
+    return _compiled(json.dumps(grammar_ready(model_schema(schema)), sort_keys=True))
 
 
 @lru_cache(maxsize=64)
@@ -321,8 +322,16 @@ class LocalPlugin:
     def create(self, model: str, api_base: str | None, api_key_env: str | None) -> Backend:
         return LocalBackend(model)
 
+    def unknown(self, model: str, api_base: str | None) -> str | None:
+        """Why `model` cannot run here (a missing or broken file, a model not installed,
+        llama.cpp absent): said before a run starts, not after the models before it ran."""
+        return local_models.local_problem(model)
+
+    def missing_key(self, model: str, api_base: str | None, api_key_env: str | None) -> str | None:
+        return None  # in process: no key
+
     def sent_schema(self, response_model: type[BaseModel]) -> tuple[dict[str, Any], str]:
-        return model_schema(response_model), "compiled into a llama.cpp grammar"
+        return grammar_ready(model_schema(response_model)), "compiled into a llama.cpp grammar"
 
 
 plugin = LocalPlugin()

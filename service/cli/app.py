@@ -103,8 +103,9 @@ ScopeOption = Annotated[
 
 
 def fail(message: str, code: int = EXIT_INPUT) -> typer.Exit:
-    """Print one clear line on stderr and return the Exit to raise."""
-    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    """Print one clear line on stderr and return the Exit to raise (`message` is plain text:
+    brackets in it, as in `pip install 'instancegen[local]'`, are printed as they are)."""
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True)
     return typer.Exit(code)
 
 
@@ -117,10 +118,10 @@ def main() -> None:
     try:
         app()
     except InputError as exc:
-        err.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+        err.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
         sys.exit(EXIT_INPUT)
     except BackendError as exc:
-        err.print(f"[bold red]LLM backend failed:[/] {exc.message}", highlight=False)
+        err.print(f"[bold red]LLM backend failed:[/] {escape(exc.message)}", highlight=False)
         sys.exit(EXIT_BACKEND)
     except KeyboardInterrupt:
         err.print("interrupted")
