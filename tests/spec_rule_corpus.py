@@ -799,6 +799,18 @@ TABLES: dict[str, tuple[Row, ...]] = {
             {("described", "Ida Moss", ("Pilot",))},
             {("absent", "Trainee"), ("number", 2001), ("string", "Ida Moss")},
         ),
+        row(  # the classes after "with" are other objects, not what the name is
+            "A small line in Bergen with a few docks, pilots and ports.",
+            {("described", "Bergen", ("Line",))},
+            {
+                ("absent", "Trainee"),
+                ("absent", "Tug"),
+                ("spoken", "Line"),
+                ("spoken", "Pilot"),
+                ("spoken", "Port"),
+                ("string", "Bergen"),
+            },
+        ),
     ),
     "pairs": (
         row(

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
+from spec_rule_corpus import ECORE as FERRY
 
 from instancegen import generate
 from instancegen.service.backends.local import LocalBackend
@@ -263,3 +264,16 @@ def test_a_reference_said_before_a_name_points_at_its_target_class() -> None:
     found = read_facts(library, "The library holds The Waves, a book by Ada Park (born 1901).")
     # "books" names books: the name after it is no book.
     assert "Book" not in found.described.get("Ada Park", frozenset())
+
+
+def test_one_free_string_named_as_one_class_is_offered_to_that_class_alone() -> None:
+    """A loose spec states one name and speaks of other classes in a list after "with":
+    the name is the one object's, and no other class's strings are pinned to it (else every
+    object of every class would repeat it)."""
+    mm = load_metamodel({"ferry.ecore": FERRY})
+    spec = "A small line in Bergen with a few docks, pilots and ports."
+    schema = model_schema(objects_model(mm, 3, facts=read_facts(mm, spec)))
+    holding = {
+        name for name, definition in schema["$defs"].items() if '"Bergen"' in json.dumps(definition)
+    }
+    assert holding and all(name.startswith("Line") for name in holding), holding

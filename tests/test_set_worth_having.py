@@ -26,12 +26,6 @@ PLAUSIBILITY = {"birth-date", "person-name"}
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 29 open: phase 1 offers a string the spec states, tied to no feature, as the "
-    "only choice for the string attributes of objects it takes the spec to name, so every "
-    "member repeats it (measured: string attribute D 0.21)",
-)
 def test_a_loosely_worded_set_is_diverse_faithful_and_plausible(
     tmp_path: Path, local_model: None
 ) -> None:

@@ -572,6 +572,11 @@ def _choices(
     if kind not in KINDS:
         return ()
     found = _typed(attr, facts.choices(cls_key, attr.name, KINDS[kind], naming=naming))
+    lone = kind == "string" and len(found) == 1
+    if lone and not _attached(cls_key, attr, facts, attr.name if naming else None):
+        # The one free string the spec states, said to name an object of another class, is
+        # that object's: as the only choice here, every object of this class would repeat it
+        found = tuple(v for v in found if cls_key in facts.described.get(v, {cls_key}))
     named = facts.names(cls_key, found) if naming else found
     return named if len(named) >= least else found
 

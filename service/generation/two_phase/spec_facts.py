@@ -54,6 +54,7 @@ _SOURCE = re.compile(r"source|from|start|origin|tail|src", re.IGNORECASE)
 _TIE = re.compile(r"[^,;:()]*\b(?:by|of|from|to|with|for)\s*$", re.IGNORECASE)
 # Right before a value said as what someone is or does ('serves aboard as "Chief Navigator"'):
 # a title or a role of the one spoken of, not the name of another object.
+_OPENS = re.compile(r"\bwith\b", re.IGNORECASE)
 _CAPACITY = re.compile(r"\bas\s*[\"“']?\s*$", re.IGNORECASE)
 _BOUND = re.compile(r"\b(most|least|max|maximum|min|minimum|than)\b", re.IGNORECASE)
 _SIZE_WORDS = WORD_NUMBERS[:12]  # spelt out to twelve: a schema holds no more per class
@@ -707,8 +708,14 @@ def _described(mm: Metamodel, g: SpecFacts, spoken: set[str]) -> dict[Value, fro
         # "a novel by Ibsen", "is captained by Ola": a phrase ending in a preposition
         # right before the name says what the name is related to, not what it is
         ties = _TIE.search(lead)
-        text = " ".join([parts[0][0] if parts else "", lead[: ties.start()] if ties else lead])
-        own = _uncounted(text)  # "has two decks" speaks of other objects
+        leading = lead[: ties.start()] if ties else lead
+        after = parts[0][0] if parts else ""
+        text = " ".join([after, leading])
+        # "has two decks" speaks of other objects, and so do the classes after "with": "X
+        # with a few departments, students and courses" names no student (its features'
+        # words after it still count: "X with one initial token")
+        opened = _OPENS.search(after)
+        own = _uncounted(" ".join([after[: opened.start()] if opened else after, leading]))
         near = {m.start for m in parts[0][1]} if parts else set()
         near |= {m.start for m in parts[1][1] if m.start < at + len(lead)} if parts else set()
         valued = {f for f, ms in g.by_feature.items() if any(m.start in near for m in ms)}
