@@ -1,5 +1,6 @@
-"""Patterns in a schema reach llama.cpp as grammars it can parse: escapes outside a
-character class (`\\.`, `\\@`, `\\d`) used to crash the process when the model sampled."""
+"""Schemas reach llama.cpp as grammars it can parse and that keep their order: escapes outside
+a character class (`\\.`, `\\@`, `\\d`) used to crash the process when the model sampled,
+and properties sorted by name made the model write an entry's attributes before its id."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import sys
 from datetime import date
 
 import pytest
+from pydantic import BaseModel
 
 from instancegen.service.backends.local_patterns import grammar_pattern, grammar_ready
 from instancegen.service.core import checks
@@ -110,3 +112,16 @@ for pattern in json.loads(sys.argv[1]):
     assert len(values) == len(patterns)
     for pattern, value in zip(patterns, values, strict=True):
         assert re.fullmatch(pattern, value), (pattern, value)
+
+
+def test_the_grammar_keeps_the_schemas_property_order(local_model: None) -> None:
+    """Phase 1 puts an entry's id first so that what a small model writes first leads it to
+    the matching values; the grammar must ask for the properties in that order."""
+    from instancegen.service.backends.local import _grammar
+
+    class Entry(BaseModel):
+        zeta: str
+        alpha: int
+
+    root = next(line for line in _grammar(Entry)._grammar.splitlines() if line.startswith("root"))
+    assert root.index("zeta-kv") < root.index("alpha-kv"), root

@@ -210,7 +210,9 @@ def _llama(path: str, n_ctx: int) -> Any:
 
 
 def _grammar(schema: type[BaseModel]) -> Any:
-    return _compiled(json.dumps(grammar_ready(model_schema(schema)), sort_keys=True))
+    # The properties in the schema's order: the grammar makes the model write them so (an
+    # entry's id first leads it to the matching values).
+    return _compiled(json.dumps(grammar_ready(model_schema(schema))))
 
 
 @lru_cache(maxsize=64)
