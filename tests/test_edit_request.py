@@ -23,6 +23,7 @@ from http_support import BANK_ECORE, BANK_REFERENCE, ServerThread
 
 from instancegen import compilers, edit
 from instancegen.service.backends.litellm_backend import LiteLLMBackend
+from instancegen.service.core.checks.audit import KEPT_HINT
 from instancegen.service.core.cim import parse_cim
 from instancegen.service.core.ecore_loader import load_metamodel
 from instancegen.service.core.edits import EditList
@@ -158,6 +159,7 @@ def test_refused_edits_are_repaired_by_the_llm(
         "Rename Bob",
         model="openai/stub",
         backend=backend,
+        realism="off",  # the reference's placeholder IBANs would add warnings
     )
     assert result.status == "valid"
     assert [a.kind for a in result.attempts] == ["generate", "repair"]
@@ -166,11 +168,33 @@ def test_refused_edits_are_repaired_by_the_llm(
     assert "wrong-target-type" in repair_prompt and "accounts" in repair_prompt
 
 
+def test_realism_strict_repairs_what_the_edit_wrote_and_keeps_the_models_own_values(
+    mm: Metamodel, llm: FaultServer
+) -> None:
+    """The edit's unrealistic e-mail is an error the repair fixes; the model's own
+    placeholder IBANs (DE01, …) are kept, with their warnings."""
+    wrong = [{"op": "set", "id": "bob", "feature": "email", "value": "bob(at)example"}]
+    right = [{"op": "set", "id": "bob", "feature": "email", "value": "bob@example.org"}]
+    llm.script = answers(wrong, right)
+    backend = LiteLLMBackend("openai/stub", api_base=llm.base_url, retries=0)
+    cim = parse_cim(BANK_REFERENCE.read_bytes())
+    result = edit(
+        mm, cim, "Give Bob an e-mail address", backend=backend, realism="strict", max_repairs=1
+    )
+    assert result.status == "valid" and len(result.attempts) == 2, result.issues
+    assert "[unrealistic] bob.email" in llm.requests[1]["messages"][-1]["content"]
+    kept = [i for i in result.issues if i.code == "unrealistic"]
+    assert {i.object for i in kept} == {"acc1", "acc2", "acc3"}
+    assert all(i.severity == "warning" and i.hint == KEPT_HINT for i in kept)
+
+
 def test_edit_that_stays_invalid_reports_its_issues(mm: Metamodel, llm: FaultServer) -> None:
     llm.script = answers([{"op": "delete", "id": "nobody"}])
     backend = LiteLLMBackend("openai/stub", api_base=llm.base_url, retries=0)
     cim = parse_cim(BANK_REFERENCE.read_bytes())
-    result = edit(mm, cim, "Remove nobody", model="openai/stub", backend=backend, max_repairs=1)
+    result = edit(
+        mm, cim, "Remove nobody", model="openai/stub", backend=backend, max_repairs=1, realism="off"
+    )
     assert result.status == "invalid"
     assert len(result.attempts) == 2
     assert [i.code for i in result.issues] == ["unknown-object"]

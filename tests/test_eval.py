@@ -290,6 +290,13 @@ def test_a_bad_case_json_is_one_clear_input_error(tmp_path: Path, text: str, mes
     assert "\n" not in exc.value.message and '{"frozen": true}' in exc.value.message
 
 
+@pytest.fixture(autouse=True)
+def scripted_models(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI tests here name scripted models ("fake") that no backend plugin knows: eval's
+    refusal of unknown models before any case is tested in test_model_refusal.py."""
+    monkeypatch.setattr(eval_commands.backends, "check_model", lambda *args, **kwargs: None)
+
+
 @pytest.fixture(scope="module")
 def bundled() -> list[Case]:
     return discover(ROOT / "metamodels" / "suite")

@@ -159,6 +159,13 @@ class LlmOptions(Strict):
         ge=MIN_TOKENS,
         description="The context window, for a model its backend does not know.",
     )
+    realism: Realism = Field(
+        "warn",
+        description="What a value failing a realism check (IBAN checksum, e-mail syntax, "
+        "birth date, …) is: warn (a warning, shown in repairs), strict (an error that must "
+        "be fixed) or off (not checked). A value the spec (or an edited model, or its change "
+        "request) states is kept as it is, with its warning.",
+    )
 
     def formats(self) -> tuple[str, ...]:
         return (self.format,) if isinstance(self.format, str) else tuple(self.format)
@@ -199,13 +206,6 @@ class GenerationRequest(LlmOptions):
         description="Class counts the model must have, as --scope: `Account=12`, "
         "`Student=20..30`, `Course=3..`, `Course=..5` (a class's count includes its "
         "subclasses' objects). A scope the metamodel's multiplicities contradict is refused.",
-    )
-    realism: Realism = Field(
-        "warn",
-        description="What a value failing a realism check (IBAN checksum, e-mail syntax, "
-        "birth date, …) is during generation: warn (a warning the repairs still try to fix), "
-        "strict (an error that must be fixed) or off (not checked). A value the spec states "
-        "is kept as it is, with its warning.",
     )
 
     @field_validator("scope")

@@ -112,7 +112,8 @@ def edit(
 ) -> EditResult:
     """The Python API: carry out a change request on a model (the LLM writes edits, on the
     engine generation uses). `fields` are a request's LLM options: `model`, `api_base`,
-    `api_key_env`, `strategy`, `max_output_tokens`, `context_tokens`, `max_repairs`;
+    `api_key_env`, `strategy`, `max_output_tokens`, `context_tokens`, `max_repairs`,
+    `realism`;
     `formats` the request's `format`. Raises InputError for bad arguments and BackendError
     when the LLM fails."""
     options = LlmOptions.of(**_formats(formats, fields))
@@ -127,6 +128,7 @@ def edit(
         strategy=options.strategy,
         formats=options.formats(),
         max_repairs=options.max_repairs,
+        realism=options.realism,
         on_event=on_event,
     )
 

@@ -10,7 +10,15 @@ from rich.markup import escape
 
 from instancegen.service.app.run import edit
 from instancegen.service.backends import DEFAULT_MODEL
-from instancegen.service.cli.app import EXIT_BACKEND, EXIT_INVALID, MetamodelOption, app, err, fail
+from instancegen.service.cli.app import (
+    EXIT_BACKEND,
+    EXIT_INVALID,
+    MetamodelOption,
+    RealismOption,
+    app,
+    err,
+    fail,
+)
 from instancegen.service.cli.generate_commands import (
     NOT_WRITTEN,
     ApiBaseOption,
@@ -108,6 +116,7 @@ def edit_command(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress or diff on stderr.")
     ] = False,
+    realism: RealismOption = "warn",
 ) -> None:
     """Change an existing model: the LLM answers with edits (add, set, delete), not a new
     model, so everything the request does not mention stays exactly as it was; an XMI
@@ -152,6 +161,7 @@ def edit_command(
                     ),
                     format=[fmt],
                     max_repairs=max_repairs,
+                    realism=realism,
                 )
             finally:
                 if progress:
