@@ -441,7 +441,7 @@ def measure_schema(schema: dict[str, Any], limits: SchemaLimits | None = None) -
         visit(d)
     return SchemaSize(
         properties=counts["properties"],
-        depth=_depth(schema, defs, ()),
+        depth=_depth(schema, defs, {}, set()),
         enum_values=counts["enum_values"],
         name_chars=counts["name_chars"],
         large_enum_chars=counts["large"],
@@ -457,15 +457,23 @@ def _children(node: dict[str, Any]) -> Iterable[Any]:
             yield node[key]
 
 
-def _depth(node: Any, defs: dict[str, Any], seen: tuple[str, ...]) -> int:
-    """Object nesting levels, following `$ref`s (a recursive ref counts once)."""
+def _depth(node: Any, defs: dict[str, Any], memo: dict[str, int], open_: set[str]) -> int:
+    """Object nesting levels, following `$ref`s: a definition reached again inside itself
+    counts 0, and each is measured once (`memo`). Following every path instead took
+    exponential time on answer forms that nest any class in any other."""
     if not isinstance(node, dict):
         return 0
     ref = node.get("$ref")
     if isinstance(ref, str) and ref.startswith("#/$defs/"):
         name = ref.removeprefix("#/$defs/")
-        return 0 if name in seen else _depth(defs.get(name), defs, (*seen, name))
-    inner = max((_depth(c, defs, seen) for c in _children(node)), default=0)
+        if name in open_:
+            return 0
+        if name not in memo:
+            open_.add(name)
+            memo[name] = _depth(defs.get(name), defs, memo, open_)
+            open_.discard(name)
+        return memo[name]
+    inner = max((_depth(c, defs, memo, open_) for c in _children(node)), default=0)
     return inner + (1 if node.get("type") == "object" else 0)
 
 
