@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, cast, get_args
 
-from pydantic import BaseModel
+from pydantic import BaseModel, PydanticUserError
 
 from instancegen.service import backends
 from instancegen.service.backends import Capabilities, Message
@@ -153,8 +153,13 @@ def plan(
     wanted = min(caps.output_tokens, caps.context_tokens // ANSWER_SHARE)
     fits = room(caps, prompt_tokens(whole.first_messages())) >= wanted
     cut = None if fits else slice_for(mm, spec)
-    if strategy == "auto" and chosen != "two-phase":
-        too_big = _beyond_limits(cut.metamodel if cut is not None else mm, chosen == "strict")
+    asked = cut.metamodel if cut is not None else mm
+    if chosen in ("typed", "strict") and (broken := _unbuildable(asked, chosen == "strict")):
+        if strategy != "auto":
+            raise InputError(f"the {chosen} schema of {mm.name!r} cannot be built ({broken}).")
+        chosen, reason = "generic", f"the typed schema cannot be built ({broken})"
+    if strategy == "auto" and chosen in ("typed", "strict"):
+        too_big = _beyond_limits(asked, chosen == "strict")
         if too_big:
             chosen, reason = "generic", f"the typed schema is beyond provider limits ({too_big})"
     return Plan(chosen, reason, caps, mm, cut, spec, note, scopes=scopes)
@@ -175,6 +180,18 @@ def plan_for(
         model, api_base, max_output_tokens=max_output_tokens, context_tokens=context_tokens
     )
     return plan(mm, spec.strip(), caps, strategy=strategy)
+
+
+def _unbuildable(mm: Metamodel, strict: bool) -> str:
+    """Why the grouped answer form of `mm` cannot be built, or ''. Its nested object models
+    refer to each other by name; on some public metamodels (class names pydantic resolves to
+    its own, containment hundreds of classes deep) building them fails. Such a metamodel is
+    asked with the generic form instead of ending in an internal error."""
+    try:
+        Grouped(mm, strict=strict).response_model()
+    except (NameError, RecursionError, TypeError, PydanticUserError) as exc:
+        return f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}"
+    return ""
 
 
 def _beyond_limits(mm: Metamodel, strict: bool) -> str:
