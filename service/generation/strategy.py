@@ -154,6 +154,11 @@ def plan(
     fits = room(caps, prompt_tokens(whole.first_messages())) >= wanted
     cut = None if fits else slice_for(mm, spec)
     asked = cut.metamodel if cut is not None else mm
+    limits = SchemaLimits()
+    grouped = strategy == "auto" and chosen in ("typed", "strict")
+    if grouped and typed_properties(asked) > limits.max_properties:  # known without building
+        too_many = f"more than {limits.max_properties} properties"
+        chosen, reason = "generic", f"the typed schema is beyond provider limits ({too_many})"
     if chosen in ("typed", "strict") and (broken := _unbuildable(asked, chosen == "strict")):
         if strategy != "auto":
             raise InputError(f"the {chosen} schema of {mm.name!r} cannot be built ({broken}).")
@@ -197,8 +202,6 @@ def _unbuildable(mm: Metamodel, strict: bool) -> str:
 def _beyond_limits(mm: Metamodel, strict: bool) -> str:
     """The first provider limit the grouped schema of `mm` exceeds, or ''."""
     limits = SchemaLimits()
-    if typed_properties(mm) > limits.max_properties:
-        return f"more than {limits.max_properties} properties"
     size = measure_schema(model_schema(Grouped(mm, strict=strict).response_model()), limits)
     found = limits.violations(size)
     return found[0] if found else ""
