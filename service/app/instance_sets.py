@@ -20,12 +20,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal, cast
 
 from pydantic import BaseModel, Field
 
 from instancegen import compilers
-from instancegen.service.app.set_variety import variety_note
+from instancegen.service.app.set_variety import avoided, variety_note
 from instancegen.service.core.cim import Cim
 from instancegen.service.core.errors import InputError
 from instancegen.service.core.issues import Issue
@@ -86,18 +87,32 @@ class InstanceSet(BaseModel):
     problems: list[str] = Field(default_factory=list)
 
 
-Generate = Callable[[str | None, float], GenerationResult]
-"""Runs one member's generation: the note to show after the spec (None: none), and the least
-temperature to ask at (`warmth`); the caller binds metamodel, spec, model, options and
-progress events, and asks without named entries (they would pin every member to the one
-model the spec names)."""
+Generate = Callable[[str | None, "Draw"], GenerationResult]
+"""Runs one member's generation: the note to show after the spec (None: none) and how it
+draws (`draw`); the caller binds metamodel, spec, model, options and progress events, and
+asks without named entries (they would pin every member to the one model the spec names)."""
+
+SEEDS_PER_TRY = 1000  # seeds one try may use: far more than its calls
 
 
-def warmth(index: int, attempt: int) -> float:
-    """0 for the first model's first try (the greedy answer); 0.7 and up after that: the
-    set's later members and retries are sampled, so a model that would repeat itself
-    varies."""
-    return 0.0 if index == attempt == 1 else min(1.0, 0.7 + 0.15 * (attempt - 1))
+@dataclass(frozen=True)
+class Draw:
+    """How one try of one member samples: at `warmth` at least, with seeds after `seeds`,
+    steering (where the backend can) away from the values in `avoid` (`set_variety`)."""
+
+    warmth: float
+    seeds: int
+    avoid: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+def draw(index: int, attempt: int, avoid: tuple[tuple[str, tuple[str, ...]], ...] = ()) -> Draw:
+    """The first model's first try is the greedy answer (warmth 0); later members and retries
+    are sampled at 0.7 and up, so that a model that would repeat itself varies. Each try draws
+    seeds of its own: with the same seeds, members whose prompts differ only in their note
+    sample alike. `avoid`: the values the kept members used, per feature name."""
+    warmth = 0.0 if index == attempt == 1 else min(1.0, 0.7 + 0.15 * (attempt - 1))
+    seeds = ((index - 1) * TRIES_PER_MEMBER + attempt - 1) * SEEDS_PER_TRY
+    return Draw(warmth, seeds, avoid)
 
 
 def check_set_request(count: int, kind: str) -> Kind:
@@ -120,8 +135,8 @@ def generate_set(
 ) -> InstanceSet:
     """`count` pairwise non-isomorphic models of `kind`; fewer (status `incomplete`, with
     `problems`) when the LLM keeps repeating itself or failing. Each next member is shown
-    the shapes and values the kept ones used, but for the values `spec` states
-    (`set_variety`)."""
+    the shapes and values the kept ones used, but for the values `spec` states, and a
+    backend that can steer its decoding is kept off those values (`set_variety`)."""
     check_set_request(count, kind)
     members: list[Member] = []
     seen: set[str] = set()
@@ -131,7 +146,7 @@ def generate_set(
         for attempt in range(1, TRIES_PER_MEMBER + 1):
             kept = [m.cim for m in members]
             note = member_note(kind, index, count, attempt, variety_note(kept, spec))
-            result = run(note, warmth(index, attempt))
+            result = run(note, draw(index, attempt, avoided(kept, spec)))
             usage = _add(usage, result.usage)
             if result.status != "valid" or result.cim is None:
                 problems.append(f"model {index}, try {attempt}: still invalid after repairs")

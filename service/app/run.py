@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from instancegen.service import backends
-from instancegen.service.app.instance_sets import InstanceSet, generate_set
+from instancegen.service.app.instance_sets import Draw, InstanceSet, generate_set
 from instancegen.service.app.request import (
     GenerationRequest,
     LlmOptions,
@@ -66,8 +66,15 @@ def run(
             mm, request.spec, chosen, caps, options, model=request.model, on_event=on_event
         )
 
-    def member(note: str | None, warmth: float) -> GenerationResult:
-        asked = dataclasses.replace(options, note=note, named_entries=False, warmth=warmth)
+    def member(note: str | None, draw: Draw) -> GenerationResult:
+        asked = dataclasses.replace(
+            options,
+            note=note,
+            named_entries=False,
+            warmth=draw.warmth,
+            draws=draw.seeds,
+            avoid=draw.avoid,
+        )
         return generate_model(
             mm, request.spec, chosen, caps, asked, model=request.model, on_event=on_event
         )

@@ -5,6 +5,9 @@ The note lists each kept member's object counts per class and, per string attrib
 values the members used, leaving out the values the spec states (`judging.stated_by`): those
 stay fixed in every member, and the note says so. It is bounded (MAX_VALUES per attribute,
 MAX_FEATURES attributes, MAX_CHARS per value) so that a small model's prompt stays short.
+A small model tends to copy what its prompt shows, so `avoided` gives every used value, per
+feature name, for a backend that can keep its decoding off them (the in-process one:
+`backends.local_steering`).
 """
 
 from __future__ import annotations
@@ -42,9 +45,22 @@ def variety_note(kept: Sequence[Cim], spec: str) -> str | None:
     return "\n".join(lines)
 
 
-def _used_values(kept: Sequence[Cim], spec: str) -> dict[str, list[str]]:
+def avoided(kept: Sequence[Cim], spec: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Per feature name (whatever the class: a lecturer named as a kept student is a copy
+    too), every string value the members `kept` used that the spec does not state: what a
+    backend that steers its decoding keeps the next member off."""
+    used: dict[str, list[str]] = {}
+    for key, values in _used_values(kept, spec, limit=None).items():
+        feature = used.setdefault(key.split(".", 1)[1], [])
+        feature.extend(v for v in values if v not in feature)
+    return tuple((name, tuple(values)) for name, values in sorted(used.items()))
+
+
+def _used_values(
+    kept: Sequence[Cim], spec: str, limit: int | None = MAX_VALUES
+) -> dict[str, list[str]]:
     """`Class.feature` -> the string values the members used that the spec does not state,
-    the latest member's first, without repeats, at most MAX_VALUES."""
+    the latest member's first, without repeats, at most `limit`."""
     used: dict[str, list[str]] = {}
     for cim in reversed(kept):
         for o in cim.objects:
@@ -52,6 +68,6 @@ def _used_values(kept: Sequence[Cim], spec: str) -> dict[str, list[str]]:
                 if not isinstance(value, str) or not value.strip() or stated_by(spec, value):
                     continue
                 values = used.setdefault(f"{o.class_}.{name}", [])
-                if value not in values and len(values) < MAX_VALUES:
+                if value not in values and (limit is None or len(values) < limit):
                     values.append(value)
     return used

@@ -10,7 +10,7 @@ it serves, what each can do (`Capabilities`), and how a response model is sent t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol, TypedDict, runtime_checkable
@@ -80,6 +80,17 @@ class StreamingBackend(Protocol):
 
     def counting(self, on_tokens: TokenCounter) -> AbstractContextManager[None]:
         """Calls to `complete` made inside tell `on_tokens` their answer's tokens so far."""
+        ...
+
+
+@runtime_checkable
+class SteeredBackend(Protocol):
+    """A backend that can steer its decoding away from given values (optional): a set's
+    next member, away from what the kept members used."""
+
+    def avoiding(self, values: Mapping[str, Sequence[str]]) -> AbstractContextManager[None]:
+        """Calls to `complete` made inside make `values` (feature name -> values) unlikely
+        where the answer writes that feature's string."""
         ...
 
 

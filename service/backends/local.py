@@ -19,7 +19,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
@@ -28,7 +28,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from instancegen.service.backends import local_models
+from instancegen.service.backends import local_models, local_steering
 from instancegen.service.backends.base import (
     SMALL_OUTPUT,
     Backend,
@@ -229,7 +229,7 @@ def _compiled(schema_json: str) -> Any:
 
 class LocalBackend:
     """A GGUF model, offline, with grammar-constrained decoding; inside `counting`, it tells
-    its answer's tokens as they come."""
+    its answer's tokens as they come; inside `avoiding`, it steers away from given values."""
 
     def __init__(self, model: str = NAME, path: Path | None = None) -> None:
         self.model = model
@@ -239,6 +239,15 @@ class LocalBackend:
             raise BackendError(exc.message) from None
         self._path, self._n_ctx = str(info.path), context_for(info)
         self._on_tokens: TokenCounter | None = None
+        self._avoid: Mapping[str, Sequence[str]] = {}
+
+    @contextmanager
+    def avoiding(self, values: Mapping[str, Sequence[str]]) -> Iterator[None]:
+        self._avoid = values
+        try:
+            yield
+        finally:
+            self._avoid = {}
 
     @contextmanager
     def counting(self, on_tokens: TokenCounter) -> Iterator[None]:
@@ -272,7 +281,7 @@ class LocalBackend:
                     temperature=temperature,
                     max_tokens=max_tokens,
                     seed=0 if seed is None else seed,  # fixed unless a sample asks for its own
-                    logits_processor=_counting(self._on_tokens),
+                    logits_processor=self._processors(llm),
                 )
             except ValueError as exc:  # e.g. the prompt does not fit the context window
                 raise BackendError(f"the local model failed: {exc}") from None
@@ -289,14 +298,22 @@ class LocalBackend:
             reused_tokens=max(0, usage["prompt_tokens"] - perf.n_p_eval),
         )
 
+    def _processors(self, llm: Any) -> Any:
+        """What runs before each token is sampled: the counter inside `counting`, the
+        steering inside `avoiding`; None: nothing."""
+        from llama_cpp import LogitsProcessorList
 
-def _counting(on_tokens: TokenCounter | None) -> Any:
+        chosen = []
+        if self._on_tokens is not None:
+            chosen.append(_counting(self._on_tokens))
+        if self._avoid:
+            chosen.append(local_steering.avoiding(llm, self._avoid))
+        return LogitsProcessorList(chosen) if chosen else None
+
+
+def _counting(on_tokens: TokenCounter) -> Any:
     """A logits processor that leaves the logits as they are: llama.cpp runs it before
     sampling each token, so it counts the answer's tokens for `on_tokens`."""
-    if on_tokens is None:
-        return None
-    from llama_cpp import LogitsProcessorList
-
     written = 0
 
     def count(input_ids: Any, scores: Any) -> Any:
@@ -305,7 +322,7 @@ def _counting(on_tokens: TokenCounter | None) -> Any:
         written += 1
         return scores
 
-    return LogitsProcessorList([count])
+    return count
 
 
 class LocalPlugin:

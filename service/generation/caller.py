@@ -20,7 +20,7 @@ most every TOKEN_EVENT_SECONDS so that following them stays cheap.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from instancegen.service.backends import Backend, Capabilities, Message, Reply
-from instancegen.service.backends.base import StreamingBackend, TokenCounter
+from instancegen.service.backends.base import SteeredBackend, StreamingBackend, TokenCounter
 from instancegen.service.core.cim import describe_validation_error
 from instancegen.service.core.errors import BackendError
 from instancegen.service.generation.budget import MIN_ANSWER, prompt_tokens, room
@@ -54,6 +54,7 @@ class Caller:
     costs: list[float | None] = field(default_factory=list)
     floor: float = 0.0  # the least temperature calls are made at (raised while sampling)
     draws: int = 0  # seeds given out so far while sampling (outside, the backend's own)
+    avoid: Mapping[str, Sequence[str]] = field(default_factory=dict)  # values to steer from
     attempt: int = 1  # the engine's attempt, for the notes
     notes: list[str] = field(default_factory=list)  # what was cut from prompts to fit
     phase: str = "model"  # what the next calls ask for (objects, links, edits, …): the strategy's
@@ -111,8 +112,11 @@ class Caller:
         counting: AbstractContextManager[None] = nullcontext()
         if self.listener is not None and isinstance(self.backend, StreamingBackend):
             counting = self.backend.counting(self._ticker())
+        steering: AbstractContextManager[None] = nullcontext()
+        if self.avoid and isinstance(self.backend, SteeredBackend):
+            steering = self.backend.avoiding(self.avoid)
         started = time.perf_counter()
-        with counting:
+        with counting, steering:
             reply = self.backend.complete(
                 messages,
                 schema=schema,

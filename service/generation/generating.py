@@ -59,7 +59,10 @@ def generate_model(
         metamodel, spec, caps, strategy=options.strategy, note=options.note, scopes=options.scopes
     )
     chosen = replace(chosen, named_entries=options.named_entries)
-    engine = Engine(Caller(backend, caps, floor=options.warmth), on_event)
+    engine = Engine(
+        Caller(backend, caps, floor=options.warmth, draws=options.draws, avoid=dict(options.avoid)),
+        on_event,
+    )
     profiler = engine.caller.profiler
     reading = _Reading(spec, profiler)
     judge = Judge(metamodel, spec, options.realism, options.scopes, _known(chosen, reading))

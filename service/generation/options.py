@@ -29,8 +29,11 @@ class Options:
     compile; for a member of a set, a `note` on how it should differ (shown after the spec),
     no named entries (they would pin every member to the one model the spec names) and a
     `warmth`: the least temperature its calls are made at, so that a model repeating itself
-    varies. `realism` and `scopes` are what every attempt is validated with
-    (`judging.Judge`); scopes are also held by the answer's schema where it can."""
+    varies, `draws`: the seeds its samples start after, so that members draw apart, and
+    `avoid`: per feature name, the values the kept members used, which a backend that can
+    steer its decoding makes unlikely.
+    `realism` and `scopes` are what every attempt is validated with (`judging.Judge`);
+    scopes are also held by the answer's schema where it can."""
 
     strategy: str = "auto"
     mode: Mode = "two-step"
@@ -40,5 +43,7 @@ class Options:
     note: str | None = None
     named_entries: bool = True
     warmth: float = 0.0
+    draws: int = 0
+    avoid: tuple[tuple[str, tuple[str, ...]], ...] = ()
     realism: Realism = "warn"
     scopes: tuple[Scope, ...] = ()

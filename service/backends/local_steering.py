@@ -1,0 +1,73 @@
+"""Values to avoid, made unlikely while a GGUF model writes its answer.
+
+A set's next member is told which values the kept members used, but a small model tends to
+copy what its prompt shows. In process, decoding can do better than asking: a logits
+processor follows the answer's JSON, and where it is writing the string of a feature that
+has values to avoid, it lowers the logits of the tokens that would go on spelling one of
+them (the canonical first token of what is left of the value, or, once the value is
+complete, a closing quote). The model can still write the value where the grammar leaves it
+nothing else, or where the value only shares a prefix; it just does not drift into a copy.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from typing import Any
+
+PENALTY = 20.0  # logits lowered: far below the usual margins, short of a ban under a grammar
+TAIL = 256  # bytes of the answer so far looked at to find the string being written
+# The end of an answer that is inside a string value: its key and the string so far (raw,
+# as JSON spells it).
+_OPEN_STRING = re.compile(r'"((?:[^"\\]|\\.)+)"\s*:\s*"((?:[^"\\]|\\.)*)$')
+
+
+def spelled(values: Mapping[str, Sequence[str]]) -> dict[str, tuple[str, ...]]:
+    """`values` as JSON spells them inside quotes, the form the answer's text has."""
+    return {
+        k: tuple(json.dumps(v, ensure_ascii=False)[1:-1] for v in vs) for k, vs in values.items()
+    }
+
+
+def avoiding(llm: Any, values: Mapping[str, Sequence[str]]) -> Any:
+    """A logits processor for `llm` that steers away from `values` (feature name -> values)
+    where the answer writes that feature's string."""
+    avoid = {k: vs for k, vs in spelled(values).items() if vs}
+    closing = _closing_quotes(llm)
+    written = bytearray()
+    start: int | None = None
+
+    def steer(input_ids: Any, scores: Any) -> Any:
+        nonlocal start
+        if start is None:
+            start = len(input_ids)  # the first call sees the prompt alone
+        else:
+            written.extend(llm.detokenize([int(input_ids[-1])]))
+        tail = bytes(written[-TAIL:]).decode("utf-8", errors="ignore")
+        found = _OPEN_STRING.search(tail)
+        if found is None:
+            return scores
+        key, so_far = found.group(1), found.group(2)
+        for value in avoid.get(key, ()):
+            if not value.startswith(so_far):
+                continue
+            rest = value[len(so_far) :]
+            penalised = closing if not rest else (_first_token(llm, rest),)
+            for token in penalised:
+                scores[token] -= PENALTY
+        return scores
+
+    return steer
+
+
+def _first_token(llm: Any, text: str) -> int:
+    return int(llm.tokenize(text.encode(), add_bos=False, special=False)[0])
+
+
+@lru_cache(maxsize=4)
+def _closing_quotes(llm: Any) -> tuple[int, ...]:
+    """The tokens of `llm`'s vocabulary that begin with a double quote: the ones that could
+    end a string value."""
+    return tuple(t for t in range(llm.n_vocab()) if llm.detokenize([t]).startswith(b'"'))
