@@ -47,6 +47,17 @@ def test_a_rewritten_pattern_matches_what_the_original_matches(pattern: str) -> 
         assert bool(re.fullmatch(pattern, text)) == bool(re.fullmatch(rewritten, text)), text
 
 
+@pytest.mark.parametrize("pattern", [r"^[^@]+$", r"^.+$", r"^\S+$", r"^[^0-9]{1,9}$"])
+def test_negated_classes_and_dots_leave_out_what_would_end_the_json_string(pattern: str) -> None:
+    """The grammar spells JSON text: a raw quote there ends the string, a backslash starts an
+    escape, so neither may be one more character of the value."""
+    rewritten = grammar_pattern(pattern)
+    assert rewritten is not None
+    assert re.fullmatch(pattern, "AnnLee") and re.fullmatch(rewritten, "AnnLee")
+    for text in ('Ann"', "Ann\\"):
+        assert re.fullmatch(pattern, text) and not re.fullmatch(rewritten, text), text
+
+
 def test_a_pattern_no_class_can_say_is_left_out_of_the_grammar() -> None:
     schema = {"type": "object", "properties": {"w": {"type": "string", "pattern": r"^\bx$"}}}
     assert grammar_ready(schema) == {"type": "object", "properties": {"w": {"type": "string"}}}
@@ -54,7 +65,7 @@ def test_a_pattern_no_class_can_say_is_left_out_of_the_grammar() -> None:
 
 def _checks_patterns() -> list[str]:
     """The patterns the bundled checks hold values to, on a class with every kind of
-    attribute they know (an e-mail, a code, a birth date)."""
+    attribute they know (a person's name, an e-mail, a code, a birth date)."""
     mm = load_metamodel(
         {
             "p.ecore": """<?xml version="1.0" encoding="UTF-8"?>
@@ -62,6 +73,8 @@ def _checks_patterns() -> list[str]:
     xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
     xmlns:ecore="http://www.eclipse.org/emf/2002/Ecore" name="p" nsURI="urn:p" nsPrefix="p">
   <eClassifiers xsi:type="ecore:EClass" name="Person">
+    <eStructuralFeatures xsi:type="ecore:EAttribute" name="name"
+        eType="ecore:EDataType http://www.eclipse.org/emf/2002/Ecore#//EString"/>
     <eStructuralFeatures xsi:type="ecore:EAttribute" name="email"
         eType="ecore:EDataType http://www.eclipse.org/emf/2002/Ecore#//EString"/>
     <eStructuralFeatures xsi:type="ecore:EAttribute" name="code"
@@ -87,7 +100,7 @@ def test_the_checks_patterns_become_grammars_the_bundled_model_samples_under(
     """Each check's pattern, as the local backend compiles it, in a process of its own (a
     grammar llama.cpp cannot parse ends the process): the model writes a value it matches."""
     patterns = _checks_patterns()
-    assert len(patterns) >= 2, patterns
+    assert len(patterns) >= 3, patterns
     script = """
 import json, sys
 from pydantic import create_model, Field

@@ -8,6 +8,12 @@ as `[0-9]`), and the shorthand classes inside one are spelled out (`[\\d.]` as `
 The patterns match exactly what they matched before. A pattern using an escape no class can
 say (an anchor such as `\\b`) is left out of the grammar: the value is then free while
 decoding, and the validator still holds it to the pattern.
+
+The grammar spells the answer's JSON text, not the decoded value: a negated class or a `.`
+as the converter writes them would take a raw `"` as one more character of the value, so
+the string never ends (or a `\\` as the start of an escape no rule finishes). Every negated
+class and every `.` therefore also leaves out `"` and `\\`: such a value is written without
+them.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ _SHORTHAND = {"d": "0-9", "w": "A-Za-z0-9_", "s": " \\t\\n\\r"}
 _NEGATED = {"D": "0-9", "W": "A-Za-z0-9_", "S": " \\t\\n\\r"}
 _CONTROL = {"n": "\\n", "t": "\\t", "r": "\\r"}
 _CLASS_SPECIAL = frozenset("\\]^-")
+_NOT_JSON = '"\\\\'  # what a negated class must also leave out: a raw quote and backslash
+_ANY = f"[^{_NOT_JSON}\\n\\r]"  # `.`: any character but a line end, as JSON text allows
 
 
 def grammar_ready(schema: Any) -> Any:
@@ -57,8 +65,16 @@ def grammar_pattern(pattern: str) -> str | None:
             continue
         if c == "[" and not in_class:
             in_class = True
+            if pattern.startswith("^", i + 1):
+                out.append(f"[^{_NOT_JSON}")
+                i += 2
+                continue
         elif c == "]" and in_class:
             in_class = False
+        elif c == "." and not in_class:
+            out.append(_ANY)
+            i += 1
+            continue
         out.append(c)
         i += 1
     return "".join(out)
@@ -72,7 +88,7 @@ def _escape(x: str, in_class: bool) -> str | None:
     if x in _SHORTHAND:
         return f"[{_SHORTHAND[x]}]"
     if x in _NEGATED:
-        return f"[^{_NEGATED[x]}]"
+        return f"[^{_NOT_JSON}{_NEGATED[x]}]"
     if x in _CONTROL:
         return f"[{_CONTROL[x]}]"
     if x.isalnum():  # an anchor (\b) or a code point (\x41): no class says it
