@@ -101,7 +101,7 @@ CASES: list[tuple[str, str, str, list[Any], list[Any]]] = [
         "person-name", "Student", "name",
         ["Alice Schmidt", "Ana María García-López", "Jean-Baptiste O'Neil", "Cora Banks"],
         ["Bac University", "David School of Business", "Acme GmbH", "Globex Inc.", "Müller AG",
-         "Institute of Physics"],
+         "Institute of Physics", "sly@example.net", "Sylwia_223", "Student 2"],
     ),
 ]  # fmt: skip
 
@@ -127,6 +127,9 @@ def test_reasons_say_what_is_wrong(mm: Metamodel) -> None:
     )
     assert verdict(mm, "person-name", "Student", "name", "Bac University") == (
         "'University' makes it an organisation's name, not a person's"
+    )
+    assert verdict(mm, "person-name", "Student", "name", "ann@example.org") == (
+        "'@' has no place in a person's name"
     )
     assert verdict(mm, "birth-date", "Person", "dateOfBirth", "1250-01-01") == (
         "1250-01-01 is more than 110 years ago"

@@ -1,5 +1,6 @@
 """Bundled checks of people: birth dates within living memory, and a person's name that is
-not an organisation's ("Bac University", "David School of Business").
+not an organisation's ("Bac University", "David School of Business") and holds none of the
+characters no person's name has (digits, `@`, `_`: a number, an e-mail address or a handle).
 
 A class is person-like when its name, or a supertype's, ends in a word for a person
 (`Person`, `Student`, `HospitalPatient`); an organisation's name is told by its legal form
@@ -53,6 +54,9 @@ HISTORICAL_ROLES = frozenset({
     "scientist", "inventor", "ancestor", "monarch", "king", "queen", "emperor", "saint"
 })  # fmt: skip
 _TOKEN = re.compile(r"[^\W\d_]+", re.UNICODE)
+NOT_IN_NAMES = "0123456789@_"  # characters no person's name holds
+LONGEST_NAME = 64  # characters of a name written freely: a small model's run ends there
+_NOT_IN_NAMES = re.compile(f"[{NOT_IN_NAMES}]")
 _BIRTH_KINDS: frozenset[TypeKind] = frozenset({"date", "string", "int"})
 _DATE_WORDS = frozenset({"date", "day", "dob", "birthday"})
 
@@ -84,7 +88,15 @@ def _person_name(value: Any, _: Context) -> str | None:
     for token in _TOKEN.findall(value):
         if token in LEGAL_FORMS or token.casefold() in INSTITUTION_WORDS:
             return f"{token!r} makes it an organisation's name, not a person's"
+    if odd := _NOT_IN_NAMES.search(value):
+        return f"{odd.group()!r} has no place in a person's name"
     return None
+
+
+def _name_shape(owner: EClassView, attribute: Attribute, today: date) -> dict[str, Any]:
+    """A person's name, written freely, holds letters and the marks between them, and
+    ends (a grammar follows the pattern, not a separate length bound)."""
+    return {"pattern": f"^[^{NOT_IN_NAMES}]{{1,{LONGEST_NAME}}}$"}
 
 
 class _BirthDate(ValueCheck):
@@ -140,10 +152,12 @@ def _birth_date(value: Any, context: Context) -> str | None:
 
 person_name = ValueCheck(
     "person-name",
-    "a person's name, not an organisation's (no GmbH, Inc, University, School, …)",
+    "a person's name, not an organisation's (no GmbH, Inc, University, School, …), without "
+    "digits, @ or _",
     TEXT,
     _name_named,
     _person_name,
+    shape=_name_shape,
 )
 birth_date = _BirthDate(
     "birth-date",
