@@ -235,10 +235,10 @@ def test_one_sample_is_the_greedy_path_with_the_backends_own_seed(bank: Metamode
 
 
 def test_samples_are_drawn_warm_with_their_own_seeds_and_voted(bank: Metamodel) -> None:
-    # The third sample gets a2's iban wrong and invents a client (with values the spec
-    # offers, as a small model's grounded schema demands): both are outvoted.
+    # The third sample gets a2's iban wrong and invents a client (with a name the schema
+    # accepts for a person: letters only): both are outvoted.
     odd = json.loads(objects("DE01", "Ann"))
-    odd["Person"].append({"id": "zed", "attributes": {"name": "DE02"}})
+    odd["Person"].append({"id": "zed", "attributes": {"name": "Zed"}})
     backend = ScriptedBackend([GOOD, LINKS, GOOD, LINKS, json.dumps(odd), LINKS, LINKS])
     events: list[Event] = []
     result = generate(bank, SPEC, backend=backend, samples=3, on_event=events.append, realism="off")
