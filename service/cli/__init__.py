@@ -15,6 +15,8 @@ from instancegen.service.cli import (
     validate_command,  # noqa: F401
     worker_command,  # noqa: F401  (registers worker)
 )
-from instancegen.service.cli.app import app, main
+from instancegen.service.cli.app import app, main, reflow_help
+
+reflow_help(app)  # once every command is registered
 
 __all__ = ["app", "main"]

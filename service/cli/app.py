@@ -6,6 +6,7 @@ Exit codes (DESIGN.md): 0 ok, 1 model invalid, 2 bad input or usage, 3 LLM/backe
 
 from __future__ import annotations
 
+import inspect
 import sys
 import traceback
 from pathlib import Path
@@ -107,6 +108,26 @@ def fail(message: str, code: int = EXIT_INPUT) -> typer.Exit:
     brackets in it, as in `pip install 'instancegen[local]'`, are printed as they are)."""
     err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True)
     return typer.Exit(code)
+
+
+def reflow_help(typer_app: typer.Typer) -> None:
+    """Join the lines of each paragraph of every command's help after the first (Typer keeps
+    their line breaks, so a terminal narrower than the source wraps mid-sentence); indented
+    lines (examples) keep theirs."""
+    for command in typer_app.registered_commands:
+        text = command.help or inspect.getdoc(command.callback) or ""
+        command.help = "\n\n".join(_joined(p) for p in text.split("\n\n"))
+
+
+def _joined(paragraph: str) -> str:
+    lines: list[str] = []
+    for line in paragraph.split("\n"):
+        kept = not lines or not line or line[0].isspace() or lines[-1][:1].isspace()
+        if kept or lines[-1].endswith("\\"):
+            lines.append(line)
+        else:
+            lines[-1] = f"{lines[-1]} {line}"
+    return "\n".join(lines)
 
 
 def main() -> None:
