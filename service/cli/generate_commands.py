@@ -228,26 +228,29 @@ def generate_command(
 
       (writes out/bank.xmi and out/bank.svg)
 
-      [bold]instancegen generate -m bank.ecore --spec 'A bank' --count 5 --kind boundary \\
-        -o out/bank[/]
+      [bold]instancegen generate -m bank.ecore --spec 'A bank' --count 5 \\
+        --kind boundary -o out/bank[/]
 
-      (writes out/bank-001.xmi … out/bank-005.xmi and out/bank-manifest.json)
+      (writes out/bank-001.xmi … out/bank-005.xmi, out/bank-manifest.json)
 
       [bold]instancegen generate -m bank.ecore --spec-file spec.txt \\
         --model openai/llama-3.1-70b --api-base http://127.0.0.1:8080/v1 \\
         --max-output-tokens 8192 --context-tokens 32768[/]
 
-      (a local OpenAI-compatible server: no key needed; answers longer than 8,192 tokens
-      come in parts)
+      (a local OpenAI-compatible server: no key needed; answers longer
+      than 8,192 tokens come in parts)
 
-      [bold]instancegen generate -m bank.ecore --spec-file spec.txt --samples 3 -o bank.xmi[/]
+      [bold]instancegen generate -m bank.ecore --spec-file spec.txt \\
+        --samples 3 -o bank.xmi[/]
 
-      (three answers drawn, voted into one: "consensus of 3 samples: kept 5 of 7 objects")
+      (three answers drawn, voted into one: "consensus of 3 samples: kept 5
+      of 7 objects")
 
       [bold]instancegen generate -m bank.ecore --spec-file spec.txt -o bank.xmi \\
         --schema-location --ids xmi[/]
 
-      (Eclipse's reflective editor opens bank.xmi without the metamodel registered)
+      (Eclipse's reflective editor opens bank.xmi without the metamodel
+      registered)
     """
     try:
         check_ids(ids)
