@@ -33,6 +33,7 @@ from instancegen.service.core.issues import Issue
 from instancegen.service.core.metamodel import Metamodel
 from instancegen.service.core.validator import validate
 from instancegen.service.eval.diversity import SetFigures, set_figures
+from instancegen.service.generation.options import Avoid
 from instancegen.service.generation.result import GenerationResult, Usage
 
 Kind = Literal["typical", "boundary", "edge", "invalid"]
@@ -102,10 +103,10 @@ class Draw:
 
     warmth: float
     seeds: int
-    avoid: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    avoid: Avoid = ()
 
 
-def draw(index: int, attempt: int, avoid: tuple[tuple[str, tuple[str, ...]], ...] = ()) -> Draw:
+def draw(index: int, attempt: int, avoid: Avoid = ()) -> Draw:
     """The first model's first try is the greedy answer (warmth 0); later members and retries
     are sampled at 0.7 and up, so that a model that would repeat itself varies. Each try draws
     seeds of its own: with the same seeds, members whose prompts differ only in their note

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 from instancegen.service.core.cim import Cim
 from instancegen.service.generation.judging import stated_by
+from instancegen.service.generation.options import Avoid
 
 MAX_VALUES = 6  # values shown per attribute (the latest members' first)
 MAX_FEATURES = 10  # attributes shown
@@ -45,7 +46,7 @@ def variety_note(kept: Sequence[Cim], spec: str) -> str | None:
     return "\n".join(lines)
 
 
-def avoided(kept: Sequence[Cim], spec: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def avoided(kept: Sequence[Cim], spec: str) -> Avoid:
     """Per feature name (whatever the class: a lecturer named as a kept student is a copy
     too), every string value the members `kept` used that the spec does not state: what a
     backend that steers its decoding keeps the next member off."""

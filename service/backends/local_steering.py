@@ -37,14 +37,13 @@ def avoiding(llm: Any, values: Mapping[str, Sequence[str]]) -> Any:
     avoid = {k: vs for k, vs in spelled(values).items() if vs}
     closing = _closing_quotes(llm)
     written = bytearray()
-    start: int | None = None
+    calls = 0
 
     def steer(input_ids: Any, scores: Any) -> Any:
-        nonlocal start
-        if start is None:
-            start = len(input_ids)  # the first call sees the prompt alone
-        else:
+        nonlocal calls
+        if calls:  # the first call sees the prompt alone; each later one, a new token
             written.extend(llm.detokenize([int(input_ids[-1])]))
+        calls += 1
         tail = bytes(written[-TAIL:]).decode("utf-8", errors="ignore")
         found = _OPEN_STRING.search(tail)
         if found is None:

@@ -22,6 +22,10 @@ draws (so the vote can outvote them), cool enough that what the spec states stil
 Repairs stay at the caller's usual temperature 0."""
 
 
+Avoid = tuple[tuple[str, tuple[str, ...]], ...]
+"""Per feature name, values a backend that can steer its decoding should keep away from."""
+
+
 @dataclass(frozen=True)
 class Options:
     """One generation's choices: `strategy` (auto, typed, strict, generic, two-phase), the
@@ -44,6 +48,6 @@ class Options:
     named_entries: bool = True
     warmth: float = 0.0
     draws: int = 0
-    avoid: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    avoid: Avoid = ()
     realism: Realism = "warn"
     scopes: tuple[Scope, ...] = ()
