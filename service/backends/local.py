@@ -6,10 +6,11 @@ model can do comes from the file's header: its trained context length, its size 
 model gets short, bounded answers) and its chat template; the strategy is then chosen from
 those capabilities as for any backend, never from the model's name.
 
-The JSON schema is turned into a GBNF grammar with `LlamaGrammar.from_json_schema` and passed
-to the sampler directly: llama-cpp-python's own `response_format` path silently falls back to
-"any JSON" when the conversion fails, and instructor's patching did not pass the schema on at
-all, so neither would guarantee the constraint is applied.
+The JSON schema is turned into a GBNF grammar with `LlamaGrammar.from_json_schema` and applied
+by our own logits processor (`local_grammar`, which tests the greedy choice first):
+llama-cpp-python's own `response_format` path silently falls back to "any JSON" when the
+conversion fails, and instructor's patching did not pass the schema on at all, so neither
+would guarantee the constraint is applied.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
@@ -38,6 +39,7 @@ from instancegen.service.backends.base import (
     TokenCounter,
 )
 from instancegen.service.backends.local_gguf import GgufInfo
+from instancegen.service.backends.local_grammar import checked
 from instancegen.service.backends.local_patterns import grammar_ready
 from instancegen.service.backends.local_templates import fallback_template
 from instancegen.service.core.errors import BackendError, InputError
@@ -266,25 +268,29 @@ class LocalBackend:
         temperature: float = 0.0,
         seed: int | None = None,
     ) -> Reply:
-        from llama_cpp import llama_perf_context, llama_perf_context_reset
+        from llama_cpp import LogitsProcessorList, llama_perf_context, llama_perf_context_reset
 
         started = time.perf_counter()
         grammar = _grammar(schema) if schema is not None else None
-        grammar_seconds = time.perf_counter() - started
         with _lock:
             llm = _contexts(self._path, self._n_ctx).pick(messages).llm
-            llama_perf_context_reset(llm.ctx)
-            try:
-                out = llm.create_chat_completion(
-                    messages=messages,
-                    grammar=grammar,
-                    temperature=temperature,
-                    max_tokens=max_tokens,
-                    seed=0 if seed is None else seed,  # fixed unless a sample asks for its own
-                    logits_processor=self._processors(llm),
-                )
-            except ValueError as exc:  # e.g. the prompt does not fit the context window
-                raise BackendError(f"the local model failed: {exc}") from None
+            with ExitStack() as stack:
+                processors = self._processors(llm)
+                if grammar is not None:  # last: it sees what the others made of the logits
+                    greedy = temperature == 0.0
+                    processors.append(stack.enter_context(checked(llm, grammar, greedy=greedy)))
+                grammar_seconds = time.perf_counter() - started
+                llama_perf_context_reset(llm.ctx)
+                try:
+                    out = llm.create_chat_completion(
+                        messages=messages,
+                        temperature=temperature,
+                        max_tokens=max_tokens,
+                        seed=0 if seed is None else seed,  # fixed unless a sample asks
+                        logits_processor=LogitsProcessorList(processors) if processors else None,
+                    )
+                except ValueError as exc:  # e.g. the prompt does not fit the context window
+                    raise BackendError(f"the local model failed: {exc}") from None
             perf = llama_perf_context(llm.ctx)
         choice, usage = out["choices"][0], out["usage"]
         return Reply(
@@ -298,17 +304,15 @@ class LocalBackend:
             reused_tokens=max(0, usage["prompt_tokens"] - perf.n_p_eval),
         )
 
-    def _processors(self, llm: Any) -> Any:
-        """What runs before each token is sampled: the counter inside `counting`, the
-        steering inside `avoiding`; None: nothing."""
-        from llama_cpp import LogitsProcessorList
-
+    def _processors(self, llm: Any) -> list[Any]:
+        """What runs before each token is sampled, besides the grammar: the counter inside
+        `counting`, the steering inside `avoiding`."""
         chosen = []
         if self._on_tokens is not None:
             chosen.append(_counting(self._on_tokens))
         if self._avoid:
             chosen.append(local_steering.avoiding(llm, self._avoid))
-        return LogitsProcessorList(chosen) if chosen else None
+        return chosen
 
 
 def _counting(on_tokens: TokenCounter) -> Any:
