@@ -82,7 +82,7 @@ def test_a_two_phase_repair_does_not_grow_with_the_attempt_number(bank: Metamode
     assert objects_calls[1] == objects_calls[2] == objects_calls[3] > objects_calls[0]
     # what was sent is the latest answer and its findings, once
     repair = backend.calls[6]["messages"]
-    assert sum(m["role"] == "assistant" for m in repair) == 2  # the worked example's, the last
+    assert sum(m["role"] == "assistant" for m in repair) == 3  # the worked example's two, the last
     assert [a.prompt_tokens for a in result.attempts[1:]] == [result.attempts[1].prompt_tokens] * 3
 
 
