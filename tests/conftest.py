@@ -16,6 +16,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from emf_check import EmfModelResult, emf_available, emf_check  # noqa: E402
 
 IN_CI = os.environ.get("CI") == "true"
+# The local model's prompt state is not carried from one test to the next through the user's
+# cache: each test evaluates its prompts as written (tests/test_local_state.py turns it on).
+os.environ["INSTANCEGEN_LOCAL_STATE"] = "off"
 
 # CI explores the same examples every run (a red build is reproducible, not a dice roll);
 # locally hypothesis keeps searching anew and remembers what failed.

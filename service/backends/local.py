@@ -29,7 +29,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from instancegen.service.backends import local_models, local_steering
+from instancegen.service.backends import local_models, local_state, local_steering
 from instancegen.service.backends.base import (
     SMALL_OUTPUT,
     Backend,
@@ -104,21 +104,32 @@ class _Slot:
     llm: Any
     shown: str = ""
     used: int = 0  # when it was last picked, for least-recently-used replacement
+    fresh: bool = True  # no call yet: its first one's state is saved for the next process
 
 
 @dataclass
 class _Contexts:
     """A model file's contexts. llama-cpp-python keeps the last prompt's tokens and evaluates
     only what follows the common prefix, so each context is kept for one line of calls:
-    a call goes to the context whose last prompt shares at least SIMILAR of it (a repair or
-    another sample of the same phase), else to a fresh or the least recently used one. With
-    two, two-phase asking keeps each phase's prompt: a repair's objects prompt is its first
-    one plus the answer and findings, evaluated from there."""
+    a call goes to the context whose last prompt shares at least SIMILAR of it (the next
+    phase, a repair or another sample of the same generation), else to a fresh or the least
+    recently used one (a generation beside it, another metamodel). A fresh context starts
+    from the state the last process saved (`local_state`)."""
 
     path: str
     n_ctx: int
     slots: list[_Slot] = field(default_factory=list)
     picks: int = 0
+    state: Path | None = None  # the evaluated prompt kept between processes (`local_state`)
+
+    def __post_init__(self) -> None:
+        self.state = local_state.state_file(self.path, self.n_ctx)
+
+    def done(self, slot: _Slot) -> None:
+        """After `slot`'s call: a fresh context's first state is saved for the next process."""
+        if slot.fresh:
+            slot.fresh = False
+            local_state.save(slot.llm, self.state)
 
     def pick(self, messages: list[Message]) -> _Slot:
         shown = "\0".join(f"{m['role']}\1{m['content']}" for m in messages)
@@ -128,6 +139,7 @@ class _Contexts:
             slot = best
         elif len(self.slots) < SLOTS:
             slot = _Slot(_llama(self.path, self.n_ctx))
+            local_state.restore(slot.llm, self.state)
             self.slots.append(slot)
         else:
             slot = min(self.slots, key=lambda s: s.used)
@@ -273,7 +285,9 @@ class LocalBackend:
         started = time.perf_counter()
         grammar = _grammar(schema) if schema is not None else None
         with _lock:
-            llm = _contexts(self._path, self._n_ctx).pick(messages).llm
+            contexts = _contexts(self._path, self._n_ctx)
+            slot = contexts.pick(messages)
+            llm = slot.llm
             with ExitStack() as stack:
                 processors = self._processors(llm)
                 if grammar is not None:  # last: it sees what the others made of the logits
@@ -292,6 +306,7 @@ class LocalBackend:
                 except ValueError as exc:  # e.g. the prompt does not fit the context window
                     raise BackendError(f"the local model failed: {exc}") from None
             perf = llama_perf_context(llm.ctx)
+            contexts.done(slot)
         choice, usage = out["choices"][0], out["usage"]
         return Reply(
             text=choice["message"]["content"] or "",
