@@ -43,6 +43,7 @@ BENCHMARKS: list[tuple[str, str, list[str]]] = [
     ("ocl", "bench_ocl.py", ["--sizes", "20000", "--repeat", "3"]),
     ("schema", "bench_schema.py", ["--classes", "200", "--runs", "3"]),
     ("http", "bench_http.py", ["--clients", "50", "--size", "20"]),
+    ("local", "bench_local.py", ["--repeat", "2"]),
 ]  # fmt: skip
 
 

@@ -1,0 +1,127 @@
+"""Where the bundled model's seconds go, against llama.cpp's own ways, in one run.
+
+Two figures, each with its baseline measured here:
+- decoding under a grammar: the objects answer of the bank case (its real first prompt and
+  schema), written by `LocalBackend.complete` (the grammar tests the greedy choice first)
+  against llama-cpp-python's own grammar sampler on the same prompt, same context, best of
+  `--repeat`; both answers must be the same text, so only the time differs;
+- a generation in a fresh process: `instancegen generate` on the bank case with the evaluated
+  prompt a previous process saved (`local_state`) against the same command with that turned
+  off (`INSTANCEGEN_LOCAL_STATE=off`), best of `--repeat` each, taken in turns.
+
+    python benchmarks/bench_local.py [--repeat 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from report import Figure, add_json_option, write
+
+ROOT = Path(__file__).resolve().parent.parent
+CASE = ROOT / "metamodels" / "bank"
+
+
+def decoding(repeat: int) -> tuple[float, float, int]:
+    """(ours s, llama.cpp's grammar sampler s, tokens) for the bank case's objects answer:
+    wall-clock less the prompt's evaluation, which the first call did for both."""
+    from llama_cpp import llama_perf_context, llama_perf_context_reset
+
+    from instancegen.service.backends.local import LocalBackend, LocalPlugin, _contexts, _grammar
+    from instancegen.service.core.ecore_loader import load_metamodel
+    from instancegen.service.generation.two_phase.spec_facts import read_facts
+    from instancegen.service.generation.two_phase.strategy import TwoPhase
+
+    mm = load_metamodel([CASE / "bank.ecore"])
+    spec = (CASE / "spec.txt").read_text(encoding="utf-8")
+    backend = LocalBackend("local")
+    caps = LocalPlugin().capabilities("local", None)
+    plan = TwoPhase(mm, caps, read_facts(mm, spec), spec)
+    messages, schema = plan.first_messages(), plan.first_objects_schema()
+    llm = _contexts(backend._path, backend._n_ctx).pick(messages).llm
+
+    def theirs() -> tuple[float, str, int]:
+        llama_perf_context_reset(llm.ctx)
+        started = time.perf_counter()
+        out = llm.create_chat_completion(
+            messages=messages, grammar=_grammar(schema), temperature=0.0, max_tokens=3072, seed=0
+        )
+        seconds = time.perf_counter() - started - llama_perf_context(llm.ctx).t_p_eval_ms / 1000
+        text = out["choices"][0]["message"]["content"]
+        return seconds, text, out["usage"]["completion_tokens"]
+
+    def ours() -> tuple[float, str, int]:
+        started = time.perf_counter()
+        reply = backend.complete(messages, schema=schema, max_tokens=3072)
+        seconds = time.perf_counter() - started - (reply.prompt_seconds or 0.0)
+        return seconds, reply.text, reply.completion_tokens
+
+    theirs()  # the prompt evaluated once, so both decode from the same cached prompt
+    best_ours, best_theirs, tokens = float("inf"), float("inf"), 0
+    for _ in range(repeat):
+        t_seconds, t_text, tokens = theirs()
+        o_seconds, o_text, _ = ours()
+        if o_text != t_text:
+            raise SystemExit("the grammar check wrote another answer than llama.cpp's sampler")
+        best_ours, best_theirs = min(best_ours, o_seconds), min(best_theirs, t_seconds)
+    return best_ours, best_theirs, tokens
+
+
+def fresh_process(repeat: int) -> tuple[float, float]:
+    """(with the saved state s, without s): wall-clock of `instancegen generate` on the bank
+    case in a new process, best of `repeat`, the two taken in turns."""
+    with tempfile.TemporaryDirectory() as tmp:
+        command = [
+            sys.executable, "-m", "instancegen", "generate", "-m", str(CASE / "bank.ecore"),
+            "--spec-file", str(CASE / "spec.txt"), "--model", "local", "-q",
+            "-o", str(Path(tmp) / "bank.xmi"),
+        ]  # fmt: skip
+
+        def run(state: str) -> float:
+            env = {**os.environ, "INSTANCEGEN_CACHE_DIR": tmp, "INSTANCEGEN_LOCAL_STATE": state}
+            started = time.perf_counter()
+            subprocess.run(command, env=env, check=True, capture_output=True)
+            return time.perf_counter() - started
+
+        run("on")  # saves the state the timed runs with it load
+        with_state, without = [], []
+        for _ in range(repeat):
+            without.append(run("off"))
+            with_state.append(run("on"))
+    return min(with_state), min(without)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeat", type=int, default=2)
+    add_json_option(parser)
+    args = parser.parse_args()
+
+    ours, theirs, tokens = decoding(args.repeat)
+    print(
+        f"decoding {tokens} tokens under the grammar: ours {ours:.2f} s "
+        f"({ours / tokens * 1000:.1f} ms/token), llama.cpp's grammar sampler {theirs:.2f} s "
+        f"({theirs / tokens * 1000:.1f} ms/token), ratio {ours / theirs:.2f}x"
+    )
+    with_state, without = fresh_process(args.repeat)
+    print(
+        f"generate, bank case, fresh process: with the saved prompt state {with_state:.1f} s, "
+        f"without {without:.1f} s, ratio {with_state / without:.2f}x"
+    )
+    figures = [
+        Figure("local", f"bundled model, decoding the bank case's objects ({tokens} tokens)",
+               ours, theirs, "llama.cpp's own grammar sampler, same answer", "s"),
+        Figure("local", "bundled model, `generate` on the bank case, fresh process", with_state,
+               without, "the same without the saved prompt state", "s"),
+    ]  # fmt: skip
+    write(args.json, figures)
+
+
+if __name__ == "__main__":
+    main()
