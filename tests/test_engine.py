@@ -82,8 +82,21 @@ def test_a_two_phase_repair_does_not_grow_with_the_attempt_number(bank: Metamode
     assert objects_calls[1] == objects_calls[2] == objects_calls[3] > objects_calls[0]
     # what was sent is the latest answer and its findings, once
     repair = backend.calls[6]["messages"]
-    assert sum(m["role"] == "assistant" for m in repair) == 3  # the worked example's two, the last
+    assert sum(m["role"] == "assistant" for m in repair) == 2  # the worked example's, the last
     assert [a.prompt_tokens for a in result.attempts[1:]] == [result.attempts[1].prompt_tokens] * 3
+
+
+def test_each_two_phase_call_begins_with_what_the_one_before_it_sent(bank: Metamodel) -> None:
+    """Links go on from the objects request, and a repair from the request it repairs, so a
+    model that keeps its evaluated prompt (llama.cpp, a provider's cache) reads only what
+    is new."""
+    backend = Replay(_phase_one(float("nan")), LINKS)
+    generate(bank, SPEC, backend=backend, max_repairs=1)
+    objects, links, repair = (c["messages"] for c in backend.calls[:3])
+    assert links[: len(objects)] == objects
+    assert links[len(objects)]["role"] == "assistant"  # the objects as declared
+    assert "Now connect these objects" in links[-1]["content"]
+    assert repair[: len(objects)] == objects
 
 
 def test_a_one_shot_repair_does_not_grow_with_the_attempt_number(bank: Metamodel) -> None:

@@ -492,10 +492,7 @@ def test_prompt_prints_the_first_call_messages_without_an_llm(bank: Metamodel) -
     result = CliRunner().invoke(app, ["prompt", "-m", str(BANK), "--spec", SPEC, "--json"])
     assert result.exit_code == 0, result.output
     messages = json.loads(result.stdout)
-    # The worked example shows both phases (objects, then links) before the request.
-    roles = ["system", "user", "assistant", "user", "assistant", "user"]
-    assert [m["role"] for m in messages] == roles
-    assert "Now connect these objects" in messages[3]["content"]
+    assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]
     last = messages[-1]["content"]
     assert SPEC in last and "class Account" in last
     # The worked example comes from a different bundled metamodel.

@@ -2,11 +2,13 @@
 objects (`generate.md`, a repair: `repair.md`), phase 2 for their links (`links.md`, a repair:
 `links_repair.md`).
 
-Both phases are one conversation: the system text, a worked example of both phases from
-another bundled metamodel (`prompting.worked_example`), the request for the objects; phase 2
-goes on from there with the objects as answered and the request for their links. So every
-call of a generation begins with what the one before it sent, and a model that keeps what it
-has read (llama.cpp's context, a provider's prompt cache) reads only what is new.
+Both phases are one conversation: the system text, a worked example of phase 1 from another
+bundled metamodel (`prompting.worked_example`), the request for the objects; phase 2 goes on
+from there with the objects as declared, the worked example's links asked and answered, and
+the request for these objects' links. So every call of a generation begins with what the one
+before it sent, and a model that keeps what it has read (llama.cpp's context, a provider's
+prompt cache) reads only what is new. Phase 1's messages are what they were when each phase
+had a conversation of its own.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ def objects_messages(
 ) -> list[Message]:
     """Ask for the objects; a repair round shows the previous answer and what was wrong."""
     return conversation(
-        lambda: _example(mm),
+        lambda: _objects_example(mm),
         _generate_text(mm, spec),
         fit,
         answer=objects_json(mm, previous) if previous is not None else None,
@@ -60,22 +62,14 @@ def objects_messages(
     )
 
 
-def _example(mm: Metamodel) -> list[Message]:
-    """Both phases of a worked example: its objects asked and answered, then its links
-    (only the objects where its plan asks for no links)."""
+def _objects_example(mm: Metamodel) -> list[Message]:
     ex = worked_example(mm)
     if ex is None:
         return []
-    turns: list[Message] = [
+    return [
         user(_generate_text(ex.metamodel, ex.spec)),
         {"role": "assistant", "content": objects_json(ex.metamodel, ex.cim)},
     ]
-    plan = plan_links(ex.metamodel, declared_objects(ex.metamodel, ex.cim))
-    if plan.model() is not None:
-        turns.append(user(_links_text(plan, "")))
-        answer = json.dumps(plan.answer_of(ex.cim), ensure_ascii=False)
-        turns.append({"role": "assistant", "content": answer})
-    return turns
 
 
 def _generate_text(mm: Metamodel, spec: str) -> str:
@@ -98,19 +92,35 @@ def links_messages(
     and the objects as declared. A repair with `previous` links (the last answer, in this
     plan's form) shows them and asks to fix only the issues; without, the issues are notes
     to avoid."""
-    messages = conversation(lambda: _example(mm), _generate_text(mm, spec), fit)
+    messages = conversation(lambda: _objects_example(mm), _generate_text(mm, spec), fit)
     messages.append({"role": "assistant", "content": objects_json(mm, Cim(objects=plan.objects))})
+    if fit.example:
+        messages += _links_example(mm)
     found = render_issues(issues, fit.findings)
     if previous is not None:
-        messages.append(user(_links_text(plan, "")))
+        messages.append(user(_links_text("links.md", plan, "")))
         messages.append({"role": "assistant", "content": json.dumps(previous, ensure_ascii=False)})
         shown = found if issues else "- none in the links; the objects changed"
         messages.append(user(render("links_repair.md", issues=shown)))
         return messages
     notes = render("links_notes.md", issues=found) if issues else ""
-    messages.append(user(_links_text(plan, notes)))
+    messages.append(user(_links_text("links.md", plan, notes)))
     return messages
 
 
-def _links_text(plan: LinksPlan, notes: str) -> str:
-    return render("links.md", outline=plan.outline(), notes=notes)
+def _links_example(mm: Metamodel) -> list[Message]:
+    """The worked example's links, asked of its objects (phase 1's example) and answered."""
+    ex = worked_example(mm)
+    if ex is None:
+        return []
+    plan = plan_links(ex.metamodel, declared_objects(ex.metamodel, ex.cim))
+    if plan.model() is None:
+        return []
+    return [
+        user(_links_text("links_example.md", plan, "")),
+        {"role": "assistant", "content": json.dumps(plan.answer_of(ex.cim), ensure_ascii=False)},
+    ]
+
+
+def _links_text(template: str, plan: LinksPlan, notes: str) -> str:
+    return render(template, outline=plan.outline(), notes=notes)
