@@ -69,7 +69,7 @@ def best(mm: Metamodel, cim: Cim, repeat: int) -> tuple[float, int]:
     times, count = [], 0
     for _ in range(repeat):
         started = time.perf_counter()
-        count = len(validate(mm, cim))
+        count = len(validate(mm, cim, realism="off"))  # the invariants' cost, not realism's
         times.append(time.perf_counter() - started)
     return min(times), count
 
