@@ -284,6 +284,7 @@ class LocalBackend:
 
         started = time.perf_counter()
         grammar = _grammar(schema) if schema is not None else None
+        grammar_seconds = time.perf_counter() - started
         with _lock:
             contexts = _contexts(self._path, self._n_ctx)
             slot = contexts.pick(messages)
@@ -291,9 +292,10 @@ class LocalBackend:
             with ExitStack() as stack:
                 processors = self._processors(llm)
                 if grammar is not None:  # last: it sees what the others made of the logits
+                    started = time.perf_counter()
                     greedy = temperature == 0.0
                     processors.append(stack.enter_context(checked(llm, grammar, greedy=greedy)))
-                grammar_seconds = time.perf_counter() - started
+                    grammar_seconds += time.perf_counter() - started
                 llama_perf_context_reset(llm.ctx)
                 try:
                     out = llm.create_chat_completion(
