@@ -41,9 +41,8 @@ def _run(cache: Path) -> dict[str, object]:
 
 
 def test_the_state_file_follows_the_model_and_context_and_can_be_turned_off(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    local_model: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pytest.importorskip("llama_cpp")
     gguf = tmp_path / "m.gguf"
     gguf.write_bytes(b"GGUF")
     monkeypatch.setenv("INSTANCEGEN_CACHE_DIR", str(tmp_path / "cache"))
