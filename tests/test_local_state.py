@@ -64,6 +64,7 @@ def test_a_second_process_reads_only_what_is_new_and_answers_the_same(
     first = _run(cache)
     assert first["reused"] == 0
     [saved] = (cache / "llama-state").glob("*.bin")
+    assert not list(saved.parent.glob("*.part"))  # the temporary file became the state
     second = _run(cache)
     assert second["text"] == first["text"]
     assert second["reused"] == second["prompt"] - 1  # the last is evaluated again for logits

@@ -89,11 +89,9 @@ def save(llm: Any, path: Path | None) -> None:
         os.close(fd)
     except OSError:
         return
-    try:
+    with contextlib.suppress(OSError):
         if llama_cpp.llama_state_seq_save_file(llm.ctx, tmp.encode(), 0, tokens, n) > 0:
             os.replace(tmp, path)
-    except OSError:
-        pass
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+            return
+    with contextlib.suppress(OSError):
+        os.unlink(tmp)  # not written, or not moved into place
