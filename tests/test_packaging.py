@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
 import sys
 import tomllib
 from importlib.metadata import packages_distributions
@@ -71,3 +72,47 @@ def test_runtime_dependencies_are_ranges_not_pins() -> None:
 
 def test_shipped_code_never_imports_tests() -> None:
     assert "tests" not in _imports()
+
+
+def _extras_only_modules() -> set[str]:
+    """Third-party modules the shipped code imports that only an optional extra brings."""
+    base = {_name(r) for r in PROJECT["dependencies"]}
+    dists = packages_distributions()
+    only: set[str] = set()
+    for module in _imports():
+        if module in sys.stdlib_module_names or module in OURS:
+            continue
+        names = {d.lower().replace("_", "-") for d in dists.get(module, [module])}
+        if not names & base:
+            only.add(module)
+    return only
+
+
+def test_the_entry_points_start_without_any_optional_extra() -> None:
+    """A plain `pip install instancegen` has none of the extras: the CLI, the HTTP app and the
+    Python API must still import (an extra is imported where its feature is used)."""
+    hidden = _extras_only_modules()
+    assert {"llama_cpp", "numpy"} <= hidden, hidden  # the check below would prove nothing
+    script = f"""
+import sys
+from importlib.abc import MetaPathFinder
+
+class Hide(MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] in {sorted(hidden)!r}:
+            raise ModuleNotFoundError(f"No module named {{name!r}} (hidden by the test)")
+        return None
+
+sys.meta_path.insert(0, Hide())
+import instancegen
+from instancegen.service.http import create_app
+create_app()
+from instancegen.service.cli import main
+sys.argv = ["instancegen", "--help"]
+main()
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "generate" in done.stdout

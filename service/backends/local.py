@@ -39,7 +39,6 @@ from instancegen.service.backends.base import (
     TokenCounter,
 )
 from instancegen.service.backends.local_gguf import GgufInfo
-from instancegen.service.backends.local_grammar import checked
 from instancegen.service.backends.local_patterns import grammar_ready
 from instancegen.service.backends.local_templates import fallback_template
 from instancegen.service.core.errors import BackendError, InputError
@@ -292,6 +291,9 @@ class LocalBackend:
             with ExitStack() as stack:
                 processors = self._processors(llm)
                 if grammar is not None:  # last: it sees what the others made of the logits
+                    # imported here: it needs numpy, which only the `local` extra brings
+                    from instancegen.service.backends.local_grammar import checked
+
                     started = time.perf_counter()
                     greedy = temperature == 0.0
                     processors.append(stack.enter_context(checked(llm, grammar, greedy=greedy)))
