@@ -210,6 +210,9 @@ def _llama(path: str, n_ctx: int) -> Any:
     except ValueError as exc:  # llama.cpp could not load it (an architecture it lacks)
         raise BackendError(f"llama.cpp cannot load {path}: {exc}") from None
     atexit.register(llm.close)  # freed before interpreter teardown, not in a noisy __del__
+    from instancegen.service.backends.local_tokens import KeptPrefixTokenizer
+
+    llm.tokenizer_ = KeptPrefixTokenizer(llm)  # a prompt keeps the tokens its context holds
     if "tokenizer.chat_template" not in llm.metadata:
         template = fallback_template(llm.metadata.get("general.architecture", ""))
         eos = llm.token_eos()
