@@ -1,13 +1,16 @@
 """Where the bundled model's seconds go, against llama.cpp's own ways, in one run.
 
-Two figures, each with its baseline measured here:
+Three figures, each with its baseline measured here:
 - decoding under a grammar: the objects answer of the bank case (its real first prompt and
   schema), written by `LocalBackend.complete` (the grammar tests the greedy choice first)
   against llama-cpp-python's own grammar sampler on the same prompt, same context, best of
   `--repeat`; both answers must be the same text, so only the time differs;
 - a generation in a fresh process: `instancegen generate` on the bank case with the evaluated
   prompt a previous process saved (`local_state`) against the same command with that turned
-  off (`INSTANCEGEN_LOCAL_STATE=off`), best of `--repeat` each, taken in turns.
+  off (`INSTANCEGEN_LOCAL_STATE=off`), best of `--repeat` each, taken in turns;
+- phase 2's prompt after phase 1's answer: the seconds llama.cpp spends evaluating the bank
+  case's links request when the prompt keeps the tokens the model wrote (`local_tokens`)
+  against the same prompt cut by the model's own tokenizer, best of `--repeat`, in turns.
 
     python benchmarks/bench_local.py [--repeat 2]
 """
@@ -73,6 +76,45 @@ def decoding(repeat: int) -> tuple[float, float, int]:
     return best_ours, best_theirs, tokens
 
 
+def links_prompt(repeat: int) -> tuple[float, float, int, int]:
+    """(kept s, re-tokenized s, kept tokens evaluated, re-tokenized tokens evaluated) for
+    the bank case's links request, right after its objects answer."""
+    from llama_cpp.llama_tokenizer import LlamaTokenizer
+
+    from instancegen.service.backends.local import LocalBackend, LocalPlugin, _contexts
+    from instancegen.service.backends.local_tokens import KeptPrefixTokenizer
+    from instancegen.service.core.ecore_loader import load_metamodel
+    from instancegen.service.generation.two_phase.links_schema import plan_links
+    from instancegen.service.generation.two_phase.objects_schema import declared_objects
+    from instancegen.service.generation.two_phase.prompts import links_messages
+    from instancegen.service.generation.two_phase.spec_facts import read_facts
+    from instancegen.service.generation.two_phase.strategy import TwoPhase
+
+    mm = load_metamodel([CASE / "bank.ecore"])
+    spec = (CASE / "spec.txt").read_text(encoding="utf-8")
+    backend = LocalBackend("local")
+    facts = read_facts(mm, spec)
+    plan = TwoPhase(mm, LocalPlugin().capabilities("local", None), facts, spec)
+    messages, schema = plan.first_messages(), plan.first_objects_schema()
+    llm = _contexts(backend._path, backend._n_ctx).pick(messages).llm
+    tokenizers = {"kept": KeptPrefixTokenizer(llm), "re-tokenized": LlamaTokenizer(llm)}
+    best = {name: (float("inf"), 0) for name in tokenizers}
+    for _ in range(repeat):
+        for name, tokenizer in tokenizers.items():
+            llm.tokenizer_ = tokenizer
+            objects = backend.complete(messages, schema=schema, max_tokens=3072).text
+            declared = declared_objects(mm, schema.model_validate_json(objects).to_cim(), [])
+            links = plan_links(mm, declared, facts)
+            model = links.model()
+            assert model is not None, "the bank case's objects have links to ask for"
+            reply = backend.complete(links_messages(mm, spec, links), schema=model, max_tokens=1024)
+            evaluated = reply.prompt_tokens - (reply.reused_tokens or 0)
+            best[name] = min(best[name], (reply.prompt_seconds or 0.0, evaluated))
+    llm.tokenizer_ = tokenizers["kept"]
+    (kept, kept_tokens), (plain, plain_tokens) = best["kept"], best["re-tokenized"]
+    return kept, plain, kept_tokens, plain_tokens
+
+
 def fresh_process(repeat: int) -> tuple[float, float]:
     """(with the saved state s, without s): wall-clock of `instancegen generate` on the bank
     case in a new process, best of `repeat`, the two taken in turns."""
@@ -109,6 +151,12 @@ def main() -> None:
         f"({ours / tokens * 1000:.1f} ms/token), llama.cpp's grammar sampler {theirs:.2f} s "
         f"({theirs / tokens * 1000:.1f} ms/token), ratio {ours / theirs:.2f}x"
     )
+    kept, plain, kept_tokens, plain_tokens = links_prompt(args.repeat)
+    print(
+        f"links prompt after the objects answer: keeping the written tokens {kept:.2f} s "
+        f"({kept_tokens} tokens evaluated), re-tokenized {plain:.2f} s ({plain_tokens} tokens "
+        f"evaluated), ratio {kept / plain:.2f}x"
+    )
     with_state, without = fresh_process(args.repeat)
     print(
         f"generate, bank case, fresh process: with the saved prompt state {with_state:.1f} s, "
@@ -117,6 +165,8 @@ def main() -> None:
     figures = [
         Figure("local", f"bundled model, decoding the bank case's objects ({tokens} tokens)",
                ours, theirs, "llama.cpp's own grammar sampler, same answer", "s"),
+        Figure("local", f"bundled model, evaluating the bank case's links prompt ({kept_tokens} "
+               "tokens)", kept, plain, f"{plain_tokens} tokens, the answer re-tokenized", "s"),
         Figure("local", "bundled model, `generate` on the bank case, fresh process", with_state,
                without, "the same without the saved prompt state", "s"),
     ]  # fmt: skip
