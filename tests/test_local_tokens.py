@@ -1,12 +1,15 @@
 """A prompt that repeats what the context holds keeps the context's own tokens
-(`backends.local_tokens`), on the bundled model: the model's answer, sent back as the
-assistant's message, is not evaluated again, and the prompt's text is unchanged."""
+(`backends.local_tokens`), on the bundled model (ChatML, no BOS) and on Gemma 3 270M (a BOS
+its template writes): the model's answer, sent back as the assistant's message, is not
+evaluated again, and the prompt's text is unchanged."""
 
 from __future__ import annotations
 
 import pytest
+from conftest import require
 from pydantic import BaseModel, Field
 
+from instancegen.service.backends import local_models
 from instancegen.service.backends.base import Message
 from instancegen.service.backends.local import LocalBackend, _contexts
 from instancegen.service.backends.local_tokens import KeptPrefixTokenizer
@@ -29,9 +32,18 @@ class Town(BaseModel):
     libraries: list[Library] = Field(max_length=2)
 
 
+@pytest.fixture(params=["local", "local:gemma3-270m"])
+def model(request: pytest.FixtureRequest, local_model: None) -> str:
+    name: str = request.param
+    if name != "local":
+        listed = {m.model: m for m in local_models.available()}[name]
+        require(listed.info is not None, "Gemma 3 270M (GGUF)", "bash scripts/install.sh")
+    return name
+
+
 @pytest.mark.slow
-def test_the_answer_sent_back_is_not_evaluated_again(local_model: None) -> None:
-    backend = LocalBackend("local")
+def test_the_answer_sent_back_is_not_evaluated_again(model: str) -> None:
+    backend = LocalBackend(model)
     first = backend.complete(ASK, schema=Town, max_tokens=120)
     then: list[Message] = [
         *ASK,

@@ -35,19 +35,19 @@ class KeptPrefixTokenizer(LlamaTokenizer):
     def tokenize(self, text: bytes, add_bos: bool = True, special: bool = True) -> list[int]:
         if not special:  # the context's special tokens spell text that must stay plain here
             return super().tokenize(text, add_bos, special)
-        kept, spelled = self._kept(text)
+        llm = self._llm
+        held = llm.input_ids[: llm.n_tokens].tolist()
+        head = [self._bos] if add_bos and self._adds_bos else []
+        if held[: len(head)] != head:
+            return super().tokenize(text, add_bos, special)
+        kept, spelled = self._kept(text, held[len(head) :])
         if not kept:
             return super().tokenize(text, add_bos, special)
-        head = [self._bos] if add_bos and self._adds_bos else []
         rest = super().tokenize(text[spelled:], False, special) if spelled < len(text) else []
         return head + kept + rest
 
-    def _kept(self, text: bytes) -> tuple[list[int], int]:
-        """The context's leading tokens that spell the start of `text`, and how many bytes."""
-        llm = self._llm
-        held = llm.input_ids[: llm.n_tokens].tolist()
-        if self._adds_bos and held[:1] == [self._bos]:
-            held = held[1:]  # the BOS llama-cpp-python puts before the prompt's own tokens
+    def _kept(self, text: bytes, held: list[int]) -> tuple[list[int], int]:
+        """The leading tokens of `held` that spell the start of `text`, and how many bytes."""
         kept: list[int] = []
         spelled = 0
         for token in held:
