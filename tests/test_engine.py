@@ -99,6 +99,28 @@ def test_each_two_phase_call_begins_with_what_the_one_before_it_sent(bank: Metam
     assert repair[: len(objects)] == objects
 
 
+def test_links_show_the_objects_as_the_model_wrote_them_when_that_says_the_same(
+    bank: Metamodel,
+) -> None:
+    """The objects answer in phase 2's conversation is the model's own text (its spacing,
+    its order of attributes), so a model that keeps its context reads none of it again;
+    when declaring the objects changed them, the conversation shows them as declared."""
+    written = _phase_one(100.0).replace(", ", ",").replace("[{", "[ {")
+    backend = Replay(written, LINKS)
+    generate(bank, SPEC, backend=backend, max_repairs=0)
+    objects, links = (c["messages"] for c in backend.calls[:2])
+    assert links[len(objects)]["content"] == written
+
+    twice = json.loads(_phase_one(100.0))
+    twice["Person"].append(twice["Person"][0])  # the same object twice: one is dropped
+    backend = Replay(json.dumps(twice), LINKS)
+    result = generate(bank, SPEC, backend=backend, max_repairs=0)
+    assert any(i.code == "normalised" for i in result.issues)
+    objects, links = (c["messages"] for c in backend.calls[:2])
+    shown = json.loads(links[len(objects)]["content"])
+    assert shown["Person"] == [{"id": "ann", "attributes": {"name": "Ann"}}]
+
+
 def test_a_one_shot_repair_does_not_grow_with_the_attempt_number(bank: Metamodel) -> None:
     reference = parse_cim((ROOT / "metamodels" / "bank" / "reference.json").read_bytes())
     answer = Grouped(bank).encode(reference)

@@ -167,12 +167,23 @@ class Caller:
         """The answer parsed against the first of `schemas`. An answer cut off at `max_tokens`
         is asked again with the next (smaller) schema while there is one; any other answer
         that does not parse is asked again at the next of `temperatures`."""
+        return self.ask_text(messages, schemas, max_tokens, temperatures)[0]
+
+    def ask_text(
+        self,
+        messages: list[Message],
+        schemas: Sequence[type[_M]],
+        max_tokens: int,
+        temperatures: Sequence[float] = RETRY_TEMPERATURES,
+    ) -> tuple[_M, str]:
+        """`ask`, with the answer's text as the model wrote it (a conversation that goes on
+        can show it so, and a model that keeps its context reads none of it again)."""
         problem, size, warmth = "", 0, 0
         while warmth < len(temperatures):
             schema = schemas[size]
             reply = self.call(messages, schema, max_tokens, temperatures[warmth])
             try:
-                return schema.model_validate_json(reply.text)
+                return schema.model_validate_json(reply.text), reply.text
             except ValidationError as exc:
                 problem = _problem(reply, self._asked(messages, max_tokens), exc)
             if reply.truncated and size + 1 < len(schemas):

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from instancegen.service.backends.base import Message
-from instancegen.service.core.cim import Cim
+from instancegen.service.core.cim import Cim, CimObject
 from instancegen.service.core.issues import Issue
 from instancegen.service.core.metamodel import Metamodel
 from instancegen.service.generation.emfatic import render_metamodel
@@ -38,6 +38,12 @@ from instancegen.service.generation.two_phase.objects_schema import declared_obj
 def objects_json(mm: Metamodel, cim: Cim) -> str:
     """Phase 1's answer form of a model: per class, objects with id and attributes."""
     return json.dumps(objects_answer(mm, cim), ensure_ascii=False)
+
+
+def same_objects(mm: Metamodel, given: Cim, declared: Sequence[CimObject]) -> bool:
+    """Whether phase 1's answer `given` says just what the `declared` objects are, so that
+    phase 2 may show the answer as the model wrote it."""
+    return objects_answer(mm, given) == objects_answer(mm, Cim(objects=list(declared)))
 
 
 # --- phase 1: objects ------------------------------------------------------------------------
@@ -86,14 +92,17 @@ def links_messages(
     *,
     issues: Sequence[Issue] = (),
     previous: dict[str, Any] | None = None,
+    written: str | None = None,
     fit: Fit = WHOLE,
 ) -> list[Message]:
     """Ask for containers and references of the declared objects, after phase 1's request
-    and the objects as declared. A repair with `previous` links (the last answer, in this
+    and the objects as declared (`written`: phase 1's answer as the model wrote it, when it
+    declares just these objects). A repair with `previous` links (the last answer, in this
     plan's form) shows them and asks to fix only the issues; without, the issues are notes
     to avoid."""
     messages = conversation(lambda: _objects_example(mm), _generate_text(mm, spec), fit)
-    messages.append({"role": "assistant", "content": objects_json(mm, Cim(objects=plan.objects))})
+    declared = written if written is not None else objects_json(mm, Cim(objects=plan.objects))
+    messages.append({"role": "assistant", "content": declared})
     if fit.example:
         messages += _links_example(mm)
     found = render_issues(issues, fit.findings)

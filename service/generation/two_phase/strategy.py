@@ -34,7 +34,11 @@ from instancegen.service.generation.two_phase.objects_schema import (
     object_cap,
     objects_model,
 )
-from instancegen.service.generation.two_phase.prompts import links_messages, objects_messages
+from instancegen.service.generation.two_phase.prompts import (
+    links_messages,
+    objects_messages,
+    same_objects,
+)
 from instancegen.service.generation.two_phase.spec_facts import SpecFacts
 
 SMALL_OBJECTS_TOKENS = 3072  # a small model's phase-1 answers are bounded to fit this
@@ -90,6 +94,7 @@ class TwoPhase:
         """The new model; in a repair, `previous` is the last one and `issues` its findings.
         What had to be changed in the answers is added to `notes` (`normalised` warnings)."""
         object_issues, link_issues = split_issues(self.mm, previous, issues)
+        given: tuple[Cim, str] | None = None  # phase 1's answer, and as the model wrote it
         if previous is None or object_issues:
             caller.phase = "objects"
             messages = caller.fitted(
@@ -98,11 +103,16 @@ class TwoPhase:
                 )
             )
             with caller.profiler.phase("objects"):
-                answer = caller.ask(messages, self.objects_schemas(), self._tokens(objects=True))
-            declared = declared_objects(self.mm, answer.to_cim(), notes)
+                answer, written = caller.ask_text(
+                    messages, self.objects_schemas(), self._tokens(objects=True)
+                )
+            given = answer.to_cim(), written
+            declared = declared_objects(self.mm, given[0], notes)
         else:
             declared = declared_objects(self.mm, previous, notes)
         plan = plan_links(self.mm, declared, self.facts if self.caps.small else None)
+        # Phase 2 shows the objects as declared: as the model wrote them if that says the same.
+        shown = given[1] if given and same_objects(self.mm, given[0], plan.objects) else None
         links_model = plan.model()
         links: dict[str, Any] = {}
         if links_model is not None:
@@ -110,7 +120,13 @@ class TwoPhase:
             caller.phase = "links"
             messages = caller.fitted(
                 lambda fit: links_messages(
-                    self.mm, self.shown, plan, issues=link_issues, previous=before, fit=fit
+                    self.mm,
+                    self.shown,
+                    plan,
+                    issues=link_issues,
+                    previous=before,
+                    written=shown,
+                    fit=fit,
                 )
             )
             with caller.profiler.phase("links"):
