@@ -17,6 +17,7 @@ from __future__ import annotations
 import ctypes
 from typing import Any
 
+import llama_cpp
 from llama_cpp.llama_tokenizer import LlamaTokenizer
 
 
@@ -63,8 +64,6 @@ class KeptPrefixTokenizer(LlamaTokenizer):
         them)."""
         piece = self._pieces.get(token)
         if piece is None:
-            import llama_cpp
-
             size = len(self._buffer)
             n = llama_cpp.llama_token_to_piece(
                 self._llm._model.vocab, token, self._buffer, size, 0, True

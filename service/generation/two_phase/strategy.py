@@ -111,11 +111,11 @@ class TwoPhase:
         else:
             declared = declared_objects(self.mm, previous, notes)
         plan = plan_links(self.mm, declared, self.facts if self.caps.small else None)
-        # Phase 2 shows the objects as declared: as the model wrote them if that says the same.
-        shown = given[1] if given and same_objects(self.mm, given[0], plan.objects) else None
         links_model = plan.model()
         links: dict[str, Any] = {}
         if links_model is not None:
+            # The objects as declared: as the model wrote them if that says the same.
+            shown = given[1] if given and same_objects(self.mm, given[0], plan.objects) else None
             before = plan.answer_of(previous) if previous is not None else None
             caller.phase = "links"
             messages = caller.fitted(
