@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import atexit
 import json
-import os
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -29,7 +28,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from instancegen.service.backends import local_models, local_state, local_steering
+from instancegen.service.backends import (
+    local_models,
+    local_state,
+    local_steering,
+    local_threads,
+)
 from instancegen.service.backends.base import (
     SMALL_OUTPUT,
     Backend,
@@ -54,9 +58,6 @@ LARGE_OUTPUT = 8192  # the most one answer of a larger model may hold
 # Tokens per o200k token for a tokenizer not measured on the bundled cases: a margin above
 # the most measured on one (1.25).
 UNMEASURED_TOKEN_SCALE = 1.5
-# One thread by default: llama.cpp's OpenMP threads spin at barriers, and on a busy machine
-# two threads ran ~10x slower than one for the 135M model (benchmarks/bench_generate.py).
-THREADS_ENV = "INSTANCEGEN_LOCAL_THREADS"
 _INSTALL = (
     "install the `local` extra (pip install 'instancegen[local]', llama.cpp built with "
     "CMAKE_ARGS=-DGGML_NATIVE=OFF)"
@@ -194,10 +195,7 @@ def _llama(path: str, n_ctx: int) -> Any:
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
     except ImportError:
         raise BackendError(f"llama-cpp-python is not installed; {_INSTALL}.") from None
-    try:
-        threads = max(1, int(os.environ.get(THREADS_ENV, "1")))
-    except ValueError:
-        raise BackendError(f"{THREADS_ENV} must be a whole number.") from None
+    threads = local_threads.fixed() or 1  # each call sets its own (`local_threads`)
     try:
         llm = Llama(
             model_path=path,
@@ -282,7 +280,12 @@ class LocalBackend:
         temperature: float = 0.0,
         seed: int | None = None,
     ) -> Reply:
-        from llama_cpp import LogitsProcessorList, llama_perf_context, llama_perf_context_reset
+        from llama_cpp import (
+            LogitsProcessorList,
+            llama_perf_context,
+            llama_perf_context_reset,
+            llama_set_n_threads,
+        )
 
         started = time.perf_counter()
         grammar = _grammar(schema) if schema is not None else None
@@ -291,6 +294,8 @@ class LocalBackend:
             contexts = _contexts(self._path, self._n_ctx)
             slot = contexts.pick(messages)
             llm = slot.llm
+            threads = local_threads.for_call()
+            llama_set_n_threads(llm.ctx, threads, threads)
             with ExitStack() as stack:
                 processors = self._processors(llm)
                 if grammar is not None:  # last: it sees what the others made of the logits
