@@ -1,6 +1,6 @@
 """Where the bundled model's seconds go, against llama.cpp's own ways, in one run.
 
-Three figures, each with its baseline measured here:
+Four figures, each with its baseline measured here:
 - decoding under a grammar: the objects answer of the bank case (its real first prompt and
   schema), written by `LocalBackend.complete` (the grammar tests the greedy choice first)
   against llama-cpp-python's own grammar sampler on the same prompt, same context, best of
@@ -8,6 +8,8 @@ Three figures, each with its baseline measured here:
 - a generation in a fresh process: `instancegen generate` on the bank case with the evaluated
   prompt a previous process saved (`local_state`) against the same command with that turned
   off (`INSTANCEGEN_LOCAL_STATE=off`), best of `--repeat` each, taken in turns;
+- the threads: the same command as shipped (each call takes the cores nothing else uses,
+  `local_threads`) against one thread, taken in the same turns;
 - phase 2's prompt after phase 1's answer: the seconds llama.cpp spends evaluating the bank
   case's links request when the prompt keeps the tokens the model wrote (`local_tokens`)
   against the same prompt cut by the model's own tokenizer, best of `--repeat`, in turns.
@@ -115,9 +117,18 @@ def links_prompt(repeat: int) -> tuple[float, float, int, int]:
     return kept, plain, kept_tokens, plain_tokens
 
 
-def fresh_process(repeat: int) -> tuple[float, float]:
-    """(with the saved state s, without s): wall-clock of `instancegen generate` on the bank
-    case in a new process, best of `repeat`, the two taken in turns."""
+# `generate` in a fresh process, run with each of these settings in turns: as shipped, without
+# the saved prompt state, and with llama.cpp held to one thread.
+SETTINGS = {
+    "shipped": {},
+    "no state": {"INSTANCEGEN_LOCAL_STATE": "off"},
+    "one thread": {"INSTANCEGEN_LOCAL_THREADS": "1"},
+}
+
+
+def fresh_process(repeat: int) -> dict[str, float]:
+    """Wall-clock of `instancegen generate` on the bank case in a new process under each of
+    SETTINGS, best of `repeat`, the settings taken in turns."""
     with tempfile.TemporaryDirectory() as tmp:
         command = [
             sys.executable, "-m", "instancegen", "generate", "-m", str(CASE / "bank.ecore"),
@@ -125,18 +136,21 @@ def fresh_process(repeat: int) -> tuple[float, float]:
             "-o", str(Path(tmp) / "bank.xmi"),
         ]  # fmt: skip
 
-        def run(state: str) -> float:
-            env = {**os.environ, "INSTANCEGEN_CACHE_DIR": tmp, "INSTANCEGEN_LOCAL_STATE": state}
+        def run(setting: dict[str, str]) -> float:
+            env = {**os.environ, "INSTANCEGEN_CACHE_DIR": tmp, **setting}
+            for name in ("INSTANCEGEN_LOCAL_STATE", "INSTANCEGEN_LOCAL_THREADS"):
+                if name not in setting:
+                    env.pop(name, None)  # the shipped default, whatever the caller's shell says
             started = time.perf_counter()
             subprocess.run(command, env=env, check=True, capture_output=True)
             return time.perf_counter() - started
 
-        run("on")  # saves the state the timed runs with it load
-        with_state, without = [], []
+        run(SETTINGS["shipped"])  # saves the state the timed runs with it load
+        best = {name: float("inf") for name in SETTINGS}
         for _ in range(repeat):
-            without.append(run("off"))
-            with_state.append(run("on"))
-    return min(with_state), min(without)
+            for name, setting in SETTINGS.items():
+                best[name] = min(best[name], run(setting))
+    return best
 
 
 def main() -> None:
@@ -157,18 +171,22 @@ def main() -> None:
         f"({kept_tokens} tokens evaluated), re-tokenized {plain:.2f} s ({plain_tokens} tokens "
         f"evaluated), ratio {kept / plain:.2f}x"
     )
-    with_state, without = fresh_process(args.repeat)
+    fresh = fresh_process(args.repeat)
+    shipped, without, one = fresh["shipped"], fresh["no state"], fresh["one thread"]
     print(
-        f"generate, bank case, fresh process: with the saved prompt state {with_state:.1f} s, "
-        f"without {without:.1f} s, ratio {with_state / without:.2f}x"
+        f"generate, bank case, fresh process: as shipped {shipped:.1f} s, without the saved "
+        f"prompt state {without:.1f} s (ratio {shipped / without:.2f}x), with one thread "
+        f"{one:.1f} s (ratio {shipped / one:.2f}x)"
     )
     figures = [
         Figure("local", f"bundled model, decoding the bank case's objects ({tokens} tokens)",
                ours, theirs, "llama.cpp's own grammar sampler, same answer", "s"),
         Figure("local", f"bundled model, evaluating the bank case's links prompt ({kept_tokens} "
                "tokens)", kept, plain, f"{plain_tokens} tokens, the answer re-tokenized", "s"),
-        Figure("local", "bundled model, `generate` on the bank case, fresh process", with_state,
+        Figure("local", "bundled model, `generate` on the bank case, fresh process", shipped,
                without, "the same without the saved prompt state", "s"),
+        Figure("local", "bundled model, `generate` on the bank case, threads chosen per call",
+               shipped, one, "the same with one thread (`INSTANCEGEN_LOCAL_THREADS=1`)", "s"),
     ]  # fmt: skip
     write(args.json, figures)
 
