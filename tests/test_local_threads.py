@@ -72,3 +72,21 @@ def test_a_bad_setting_is_named(monkeypatch: pytest.MonkeyPatch, value: str, say
     monkeypatch.setenv(local_threads.THREADS_ENV, value)
     with pytest.raises(BackendError, match=says):
         local_threads.for_call()
+
+
+@pytest.mark.parametrize("threads", [2, 1])
+def test_each_call_runs_llama_cpp_with_the_threads_chosen_for_it(
+    monkeypatch: pytest.MonkeyPatch, local_model: None, threads: int
+) -> None:
+    """On the bundled model: the context a call ran in holds the number chosen for that call,
+    whatever the one before it had."""
+    import llama_cpp
+
+    from instancegen.service.backends.local import LocalBackend, _contexts
+
+    monkeypatch.setattr(local_threads, "for_call", lambda: threads)
+    backend = LocalBackend()
+    backend.complete([{"role": "user", "content": "Say yes."}], schema=None, max_tokens=2)
+    slot = max(_contexts(backend._path, backend._n_ctx).slots, key=lambda s: s.used)
+    assert llama_cpp.llama_n_threads(slot.llm.ctx) == threads
+    assert llama_cpp.llama_n_threads_batch(slot.llm.ctx) == threads
