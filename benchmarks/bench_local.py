@@ -36,8 +36,9 @@ CASE = ROOT / "metamodels" / "bank"
 def decoding(repeat: int) -> tuple[float, float, int]:
     """(ours s, llama.cpp's grammar sampler s, tokens) for the bank case's objects answer:
     wall-clock less the prompt's evaluation, which the first call did for both."""
-    from llama_cpp import llama_perf_context, llama_perf_context_reset
+    from llama_cpp import llama_perf_context, llama_perf_context_reset, llama_set_n_threads
 
+    from instancegen.service.backends import local_threads
     from instancegen.service.backends.local import LocalBackend, LocalPlugin, _contexts, _grammar
     from instancegen.service.core.ecore_loader import load_metamodel
     from instancegen.service.generation.two_phase.spec_facts import read_facts
@@ -52,6 +53,8 @@ def decoding(repeat: int) -> tuple[float, float, int]:
     llm = _contexts(backend._path, backend._n_ctx).pick(messages).llm
 
     def theirs() -> tuple[float, str, int]:
+        threads = local_threads.for_call()  # as `complete` chooses them: only decoding differs
+        llama_set_n_threads(llm.ctx, threads, threads)
         llama_perf_context_reset(llm.ctx)
         started = time.perf_counter()
         out = llm.create_chat_completion(

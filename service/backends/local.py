@@ -195,13 +195,12 @@ def _llama(path: str, n_ctx: int) -> Any:
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
     except ImportError:
         raise BackendError(f"llama-cpp-python is not installed; {_INSTALL}.") from None
-    threads = local_threads.fixed() or 1  # each call sets its own (`local_threads`)
     try:
         llm = Llama(
             model_path=path,
             n_ctx=n_ctx,
-            n_threads=threads,
-            n_threads_batch=threads,
+            n_threads=1,  # each call sets its own (`local_threads`)
+            n_threads_batch=1,
             seed=0,
             verbose=False,
         )
