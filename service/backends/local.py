@@ -29,6 +29,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from instancegen.service.backends import (
+    local_loops,
     local_models,
     local_state,
     local_steering,
@@ -296,7 +297,7 @@ class LocalBackend:
             threads = local_threads.for_call()
             llama_set_n_threads(llm.ctx, threads, threads)
             with ExitStack() as stack:
-                processors = self._processors(llm)
+                processors = self._processors(llm, json_answer=schema is not None)
                 if grammar is not None:  # last: it sees what the others made of the logits
                     # imported here: it needs numpy, which only the `local` extra brings
                     from instancegen.service.backends.local_grammar import checked
@@ -330,14 +331,17 @@ class LocalBackend:
             reused_tokens=max(0, usage["prompt_tokens"] - perf.n_p_eval),
         )
 
-    def _processors(self, llm: Any) -> list[Any]:
+    def _processors(self, llm: Any, *, json_answer: bool) -> list[Any]:
         """What runs before each token is sampled, besides the grammar: the counter inside
-        `counting`, the steering inside `avoiding`."""
+        `counting`, the steering inside `avoiding`, and for a JSON answer, lists that close
+        rather than repeat an element (`local_loops`)."""
         chosen = []
         if self._on_tokens is not None:
             chosen.append(_counting(self._on_tokens))
         if self._avoid:
             chosen.append(local_steering.avoiding(llm, self._avoid))
+        if json_answer:
+            chosen.append(local_loops.closing_repeats(llm))
         return chosen
 
 

@@ -35,7 +35,6 @@ def avoiding(llm: Any, values: Mapping[str, Sequence[str]]) -> Any:
     """A logits processor for `llm` that steers away from `values` (feature name -> values)
     where the answer writes that feature's string."""
     avoid = {k: vs for k, vs in spelled(values).items() if vs}
-    closing = _closing_quotes(llm)
     written = bytearray()
     calls = 0
 
@@ -49,16 +48,22 @@ def avoiding(llm: Any, values: Mapping[str, Sequence[str]]) -> Any:
         if found is None:
             return scores
         key, so_far = found.group(1), found.group(2)
-        for value in avoid.get(key, ()):
-            if not value.startswith(so_far):
-                continue
-            rest = value[len(so_far) :]
-            penalised = closing if not rest else (_first_token(llm, rest),)
-            for token in penalised:
-                scores[token] -= PENALTY
+        lower_spelling(llm, scores, so_far, avoid.get(key, ()))
         return scores
 
     return steer
+
+
+def lower_spelling(llm: Any, scores: Any, so_far: str, values: Sequence[str]) -> None:
+    """Lower in `scores` the tokens that would go on from the string `so_far` (as JSON
+    spells it, quotes left out) to spell one of `values`."""
+    for value in values:
+        if not value.startswith(so_far):
+            continue
+        rest = value[len(so_far) :]
+        penalised = _closing_quotes(llm) if not rest else (_first_token(llm, rest),)
+        for token in penalised:
+            scores[token] -= PENALTY
 
 
 def _first_token(llm: Any, text: str) -> int:
