@@ -40,7 +40,7 @@ class _Open:
     start: int
     leading: set[bytes] = field(default_factory=set)
     forced: bool = False
-    parts: int = 0  # strings and values begun: 0 before the first key, 1 in it, 2 after
+    parts: int = 0  # 0: before the first key; 1: in it; 2: in its string value; 3+: past
 
 
 class Elements:
