@@ -1,6 +1,6 @@
 """Where the bundled model's seconds go, against llama.cpp's own ways, in one run.
 
-Four figures, each with its baseline measured here:
+Five figures, each with its baseline measured here:
 - decoding under a grammar: the objects answer of the bank case (its real first prompt and
   schema), written by `LocalBackend.complete` (the grammar tests the greedy choice first)
   against llama-cpp-python's own grammar sampler on the same prompt, same context, best of
@@ -12,7 +12,11 @@ Four figures, each with its baseline measured here:
   `local_threads`) against one thread, taken in the same turns;
 - phase 2's prompt after phase 1's answer: the seconds llama.cpp spends evaluating the bank
   case's links request when the prompt keeps the tokens the model wrote (`local_tokens`)
-  against the same prompt cut by the model's own tokenizer, best of `--repeat`, in turns.
+  against the same prompt cut by the model's own tokenizer, best of `--repeat`, in turns;
+- lists that close rather than repeat (`local_loops`): the objects answer of a suite case
+  whose lists the model writes round in circles, with the loops closed (as shipped) against
+  the same call with that processor left out, seconds and tokens, best of `--repeat`, in
+  turns.
 
     python benchmarks/bench_local.py [--repeat 2]
 """
@@ -120,6 +124,44 @@ def links_prompt(repeat: int) -> tuple[float, float, int, int]:
     return kept, plain, kept_tokens, plain_tokens
 
 
+LOOPING = ROOT / "metamodels" / "suite" / "library-lending"
+
+
+def closing_lists(repeat: int) -> tuple[float, float, int, int]:
+    """(closed s, looping s, closed tokens, looping tokens): decoding the LOOPING case's
+    objects answer as shipped and without `local_loops`' processor, prompt evaluation left
+    out."""
+    from instancegen.service.backends import local_loops
+    from instancegen.service.backends.local import LocalBackend, LocalPlugin
+    from instancegen.service.core.ecore_loader import load_metamodel
+    from instancegen.service.generation.two_phase.spec_facts import read_facts
+    from instancegen.service.generation.two_phase.strategy import TwoPhase
+
+    mm = load_metamodel(sorted(LOOPING.glob("*.ecore")))
+    spec = (LOOPING / "spec.txt").read_text(encoding="utf-8")
+    backend = LocalBackend("local")
+    plan = TwoPhase(mm, LocalPlugin().capabilities("local", None), read_facts(mm, spec), spec)
+    messages, schema = plan.first_messages(), plan.first_objects_schema()
+    shipped = local_loops.closing_repeats
+
+    def answer(closing: bool) -> tuple[float, int]:
+        local_loops.closing_repeats = shipped if closing else lambda llm: lambda ids, s: s
+        try:
+            started = time.perf_counter()
+            reply = backend.complete(messages, schema=schema, max_tokens=3072)
+        finally:
+            local_loops.closing_repeats = shipped
+        seconds = time.perf_counter() - started - (reply.prompt_seconds or 0.0)
+        return seconds, reply.completion_tokens
+
+    best = {True: (float("inf"), 0), False: (float("inf"), 0)}
+    for _ in range(repeat):
+        for closing in best:
+            best[closing] = min(best[closing], answer(closing))
+    (closed, closed_tokens), (looping, looping_tokens) = best[True], best[False]
+    return closed, looping, closed_tokens, looping_tokens
+
+
 # `generate` in a fresh process, run with each of these settings in turns: as shipped, without
 # the saved prompt state, and with llama.cpp held to one thread.
 SETTINGS = {
@@ -174,6 +216,12 @@ def main() -> None:
         f"({kept_tokens} tokens evaluated), re-tokenized {plain:.2f} s ({plain_tokens} tokens "
         f"evaluated), ratio {kept / plain:.2f}x"
     )
+    closed, looping, closed_tokens, looping_tokens = closing_lists(args.repeat)
+    print(
+        f"objects answer of {LOOPING.name}: lists closed {closed:.1f} s ({closed_tokens} "
+        f"tokens), loops left alone {looping:.1f} s ({looping_tokens} tokens), ratio "
+        f"{closed / looping:.2f}x"
+    )
     fresh = fresh_process(args.repeat)
     shipped, without, one = fresh["shipped"], fresh["no state"], fresh["one thread"]
     print(
@@ -186,6 +234,9 @@ def main() -> None:
                ours, theirs, "llama.cpp's own grammar sampler, same answer", "s"),
         Figure("local", f"bundled model, evaluating the bank case's links prompt ({kept_tokens} "
                "tokens)", kept, plain, f"{plain_tokens} tokens, the answer re-tokenized", "s"),
+        Figure("local", f"bundled model, decoding {LOOPING.name}'s objects ({closed_tokens} "
+               "tokens), lists closed rather than repeated", closed, looping,
+               f"{looping_tokens} tokens, the loops left alone", "s"),
         Figure("local", "bundled model, `generate` on the bank case, fresh process", shipped,
                without, "the same without the saved prompt state", "s"),
         Figure("local", "bundled model, `generate` on the bank case, threads chosen per call",
