@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from instancegen.service.backends.local_steering import PENALTY, lower_spelling
+from instancegen.service.backends.local_steering import PENALTY, lower_spelling, token_texts
 
 MOST_CLOSED = 4  # braces one token may close before its comma (`}}},` and the like)
 _SPACE = frozenset(b" \t\r\n")
@@ -154,8 +154,8 @@ def _going_on(llm: Any) -> tuple[list[int], ...]:
     """`llm`'s tokens that go on to a next element, by how many `}` they close first: entry
     `k` holds those whose text is `k` closing braces, then a comma (whitespace allowed)."""
     found: list[list[int]] = [[] for _ in range(MOST_CLOSED + 1)]
-    for token in range(llm.n_vocab()):
-        text = bytes(b for b in llm.detokenize([token]) if b not in _SPACE)
+    for token, spelled in enumerate(token_texts(llm)):
+        text = bytes(b for b in spelled if b not in _SPACE)
         braces = len(text) - len(text.lstrip(b"}"))
         if braces <= MOST_CLOSED and text[braces : braces + 1] == b",":
             found[braces].append(token)

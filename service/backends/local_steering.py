@@ -71,7 +71,14 @@ def _first_token(llm: Any, text: str) -> int:
 
 
 @lru_cache(maxsize=4)
+def token_texts(llm: Any) -> tuple[bytes, ...]:
+    """What each token of `llm`'s vocabulary spells, by token id: read once per model, for
+    the processors that pick tokens by their text."""
+    return tuple(llm.detokenize([t]) for t in range(llm.n_vocab()))
+
+
+@lru_cache(maxsize=4)
 def _closing_quotes(llm: Any) -> tuple[int, ...]:
     """The tokens of `llm`'s vocabulary that begin with a double quote: the ones that could
     end a string value."""
-    return tuple(t for t in range(llm.n_vocab()) if llm.detokenize([t]).startswith(b'"'))
+    return tuple(t for t, text in enumerate(token_texts(llm)) if text.startswith(b'"'))
